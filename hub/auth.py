@@ -1,0 +1,116 @@
+"""Who is asking: password hashing, bearer tokens, principals and the login rate limit.
+
+Staff sign in with their own account (art. 21) and get a session token bound to their window;
+kiosks, screens and device agents hold a per-device token. Only hashes are stored: scrypt for
+passwords (slow on purpose), SHA-256 for tokens (they are 256 random bits, so a fast hash is
+enough and keeps every request cheap).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from collections import deque
+from enum import StrEnum
+
+import msgspec
+
+
+class Role(StrEnum):
+    KIOSK = "kiosk"
+    SCREEN = "screen"
+    AGENT = "agent"  # device agent
+    CLERK = "clerk"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+DEVICE_ROLES = frozenset({Role.KIOSK, Role.SCREEN, Role.AGENT})
+STAFF_ROLES = frozenset({Role.CLERK, Role.SUPERVISOR, Role.ADMIN})
+# Supervisors and admins may do what the office does; admins also manage the hall.
+OFFICE_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
+
+
+class Principal(msgspec.Struct, frozen=True, kw_only=True):
+    role: Role
+    name: str  # username, or the device's name
+    window: int | None = None  # the window a clerk signed in at
+    display_name: str = ""
+    staff_no: str = ""
+    token_hash: str = ""
+
+    @property
+    def actor(self) -> str:
+        return f"{self.role.value}:{self.name}"
+
+
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P)
+    b64 = base64.b64encode
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = base64.b64decode(digest)
+        got = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n),
+                             r=int(r), p=int(p), dklen=len(expected))
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(got, expected)
+
+
+# A hash that no password matches, so that a login for an unknown user costs the same time.
+DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+def new_token(role: Role) -> str:
+    return f"os{role.value[0]}_{secrets.token_urlsafe(32)}"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class RateLimiter:
+    """At most `limit` failures per key within `window_s`; then refuse until the oldest expires."""
+
+    def __init__(self, limit: int = 5, window_s: float = 300.0) -> None:
+        self.limit, self.window_s = limit, window_s
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def retry_after(self, key: str, now: float | None = None) -> float:
+        """Seconds until `key` may try again; 0 if it may now."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            found = self._failures.get(key)
+            if not found:
+                return 0.0
+            while found and found[0] <= now - self.window_s:
+                found.popleft()
+            if len(found) < self.limit:
+                return 0.0
+            return found[0] + self.window_s - now
+
+    def fail(self, key: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            self._failures.setdefault(key, deque()).append(now)
+            if len(self._failures) > 10_000:  # bound memory under a spray of usernames
+                self._failures.pop(next(iter(self._failures)))
+
+    def succeed(self, key: str) -> None:
+        with self._lock:
+            self._failures.pop(key, None)

@@ -1,0 +1,222 @@
+"""`onestop`: run the hub or the demo, check a hall file, manage accounts, tokens and the database.
+
+Heavy imports happen inside the commands: the hub must monkey-patch eventlet before anything
+imports Flask or threading (see hub.main).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import logging
+import sys
+from pathlib import Path
+
+DEFAULT_DATA = "var"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE_CONFIG = REPO_ROOT / "config" / "hall.example.toml"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=getattr(logging, args.log_level.upper()),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args) or 0
+    except KeyboardInterrupt:
+        return 130
+    except Exception as err:  # noqa: BLE001 - the CLI's one boundary: a message, not a trace
+        from hub.config import ConfigError
+
+        if isinstance(err, ConfigError | ValueError | OSError):
+            print(f"onestop: {err}", file=sys.stderr)
+            return 2
+        raise
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="onestop", description=__doc__.splitlines()[0])
+    parser.add_argument("--log-level", default="info",
+                        choices=["debug", "info", "warning", "error"])
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    hub = sub.add_parser("hub", help="run the hub")
+    hub.add_argument("--config", required=True, help="hall TOML file")
+    _data_arg(hub)
+    hub.add_argument("--host", default="127.0.0.1")
+    hub.add_argument("--port", type=int, default=8080)
+    hub.add_argument("--async-mode", default="eventlet", choices=["eventlet", "threading"])
+    hub.add_argument("--sync", default="full", choices=["full", "normal"],
+                     help="SQLite synchronous mode: full survives power loss (default)")
+    hub.set_defaults(func=cmd_hub)
+
+    demo = sub.add_parser("demo", help="run the whole hall on this machine with demo accounts")
+    demo.add_argument("--config", default=str(EXAMPLE_CONFIG))
+    demo.add_argument("--data", default=f"{DEFAULT_DATA}/demo", help="data directory")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8080)
+    demo.add_argument("--real-hours", action="store_true",
+                      help="keep the config's opening hours (default: open around the clock)")
+    demo.set_defaults(func=cmd_demo)
+
+    check = sub.add_parser("check-config", help="validate a hall TOML file")
+    check.add_argument("file")
+    check.set_defaults(func=cmd_check_config)
+
+    user = sub.add_parser("user", help="staff accounts").add_subparsers(required=True,
+                                                                          metavar="ACTION")
+    add = user.add_parser("add", help="add a staff account (password from stdin or prompted)")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=["clerk", "supervisor", "admin"])
+    add.add_argument("--name", default="", help="full name shown on the work badge")
+    add.add_argument("--staff-no", default="", help="staff number (工号)")
+    add.add_argument("--photo", default=None, help="photo file for the badge")
+    _data_arg(add)
+    add.set_defaults(func=cmd_user_add)
+    passwd = user.add_parser("passwd", help="set a staff password (from stdin or prompted)")
+    passwd.add_argument("username")
+    _data_arg(passwd)
+    passwd.set_defaults(func=cmd_user_passwd)
+    listing = user.add_parser("list", help="list staff accounts")
+    _data_arg(listing)
+    listing.set_defaults(func=cmd_user_list)
+
+    token = sub.add_parser("token", help="device tokens").add_subparsers(required=True,
+                                                                           metavar="ACTION")
+    tadd = token.add_parser("add", help="create a device token and print it once")
+    tadd.add_argument("--role", required=True, choices=["kiosk", "screen", "agent"])
+    tadd.add_argument("--name", required=True)
+    _data_arg(tadd)
+    tadd.set_defaults(func=cmd_token_add)
+    trevoke = token.add_parser("revoke", help="revoke every token of a device")
+    trevoke.add_argument("--role", required=True, choices=["kiosk", "screen", "agent"])
+    trevoke.add_argument("--name", required=True)
+    _data_arg(trevoke)
+    trevoke.set_defaults(func=cmd_token_revoke)
+
+    db = sub.add_parser("db", help="database").add_subparsers(required=True, metavar="ACTION")
+    migrate = db.add_parser("migrate", help="apply pending migrations")
+    _data_arg(migrate)
+    migrate.set_defaults(func=cmd_db_migrate)
+    return parser
+
+
+def _data_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", default=DEFAULT_DATA, help="data directory (default ./var)")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _read_password(prompt: str) -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass(prompt)
+        if getpass.getpass("Again: ") != first:
+            raise ValueError("the passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\n")
+
+
+def cmd_hub(args: argparse.Namespace) -> int:
+    from hub.config import load_config
+
+    cfg = load_config(args.config)  # fail fast, before the port is taken
+    from hub.main import serve
+
+    serve(cfg, args.data, args.host, args.port, args.async_mode, args.sync.upper())
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from hub.config import load_config
+
+    cfg = load_config(args.config)
+    from hub.main import patch
+
+    patch("eventlet")
+    from hub.demo import around_the_clock, prepare_demo, print_welcome
+    from hub.main import serve
+
+    if not args.real_hours:
+        cfg = around_the_clock(cfg)
+
+    accounts = prepare_demo(cfg, args.data)
+    serve(cfg, args.data, args.host, args.port,
+          on_ready=lambda service: print_welcome(cfg, accounts, args.host, args.port))
+    return 0
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    from hub.config import load_config
+
+    cfg = load_config(args.file)
+    print(f"{args.file}: OK — {len(cfg.departments)} departments, {len(cfg.services)} service "
+          f"items, {len(cfg.windows)} windows")
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from hub.auth import Role
+    from hub.runtime import open_database
+    from hub.store.accounts import Accounts
+
+    accounts = Accounts(open_database(args.data))
+    password = _read_password(f"Password for {args.username}: ")
+    accounts.add_user(args.username, password, Role(args.role), args.name, args.staff_no,
+                      _now(), photo=args.photo)
+    print(f"added {args.role} {args.username}")
+    return 0
+
+
+def cmd_user_passwd(args: argparse.Namespace) -> int:
+    from hub.runtime import open_database
+    from hub.store.accounts import Accounts
+
+    Accounts(open_database(args.data)).set_password(
+        args.username, _read_password(f"New password for {args.username}: "))
+    print(f"password of {args.username} changed")
+    return 0
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    from hub.runtime import open_database
+    from hub.store.accounts import Accounts
+
+    for u in Accounts(open_database(args.data)).users():
+        state = "" if u["active"] else " (disabled)"
+        print(f"{u['username']:<16} {u['role']:<10} {u['staff_no']:<8} {u['name']}{state}")
+    return 0
+
+
+def cmd_token_add(args: argparse.Namespace) -> int:
+    from hub.auth import Role
+    from hub.runtime import open_database
+    from hub.store.accounts import Accounts
+
+    print(Accounts(open_database(args.data)).add_token(Role(args.role), args.name, _now()))
+    return 0
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> int:
+    from hub.auth import Role
+    from hub.runtime import open_database
+    from hub.store.accounts import Accounts
+
+    count = Accounts(open_database(args.data)).revoke_tokens(Role(args.role), args.name, _now())
+    print(f"revoked {count} token(s) of {args.role} {args.name}")
+    return 0
+
+
+def cmd_db_migrate(args: argparse.Namespace) -> int:
+    from hub.runtime import open_database
+
+    db = open_database(args.data)
+    print(f"{db.path}: schema version {db.schema_version()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

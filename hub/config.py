@@ -1,0 +1,303 @@
+"""The hall configuration: one typed schema for `config/hall.toml`.
+
+Everything a hall is made of that changes only when the center reorganises (art. 6, 动态管理):
+departments (窗口单位), service items (事项) with their six disclosures (六公开) and required
+materials (一次性告知), opening hours, windows with their AB backups (同岗替代) and the queue's
+rules. Staff accounts are *not* here: they live in the store, with hashed passwords.
+
+Loading is strict, like Klipper's config: an unknown key or a bad value stops the hub at start
+with the file, the key and the reason, rather than running a hall on a typo.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from collections.abc import Iterable
+from enum import StrEnum
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
+
+SCHEMA_VERSION = 1
+_PREFIX_RE = re.compile(r"^[A-Z]{1,2}$")
+_CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+_HHMM_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class ConfigError(ValueError):
+    """A hall configuration that cannot run: names the file, the key and the reason."""
+
+    def __init__(self, file: str, key: str, reason: str) -> None:
+        self.file, self.key, self.reason = file, key, reason
+        super().__init__(f"{file}: {key}: {reason}" if key else f"{file}: {reason}")
+
+
+class CaseType(StrEnum):
+    """Art. 4 case types a service item is handled as by default (退件 is an outcome, not a type)."""
+
+    IMMEDIATE = "immediate"  # 即办件
+    COMMITMENT = "commitment"  # 承诺件
+    JOINT = "joint"  # 联办件
+    REPORT = "report"  # 上报件
+
+
+class _Strict(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    pass
+
+
+class Center(_Strict):
+    name: str
+    name_en: str = ""
+    timezone: str = "Asia/Shanghai"
+    complaint_phone: str = ""
+    notice: str = ""
+    notice_en: str = ""
+
+
+class QueueRules(_Strict):
+    # Priority tickets (green channel, appointments) called in a row at one window before a
+    # waiting normal ticket gets its turn: 3 means P P P N P P P N ...
+    fairness_ratio: int = 3
+    recall_limit: int = 3
+    # A no-show goes back behind this many waiting tickets of its service, once; the second
+    # no-show drops it.
+    no_show_requeue_behind: int = 3
+    appointment_priority: bool = True
+    slip_prefix: str = "CN"
+
+
+class Calendar(_Strict):
+    holidays: list[dt.date] = []  # closed although a weekday (法定节假日)
+    workdays: list[dt.date] = []  # open although a weekend (调休补班)
+
+
+class Hours(_Strict):
+    # Non-empty mutable defaults need a factory in msgspec (a shared list would be unsafe).
+    weekdays: list[int] = msgspec.field(default_factory=lambda: [1, 2, 3, 4, 5])  # ISO: 1 = Monday
+    periods: list[tuple[str, str]] = msgspec.field(
+        default_factory=lambda: [("09:00", "12:00"), ("13:30", "17:00")]
+    )
+
+
+class GreenChannel(_Strict):
+    enabled: bool = True
+    name: str = "绿色通道"
+    name_en: str = "Green Channel"
+    description: str = ""
+
+
+class Department(_Strict):
+    code: str
+    name: str
+    name_en: str = ""
+
+
+class Disclosure(_Strict):
+    """The six disclosures (六公开, art. 2(5)) of one service item."""
+
+    duties: str  # 工作职责
+    basis: str  # 办事依据
+    preconditions: str  # 前置条件
+    procedure: str  # 办事程序
+    time_limit: str  # 办事时限
+    fees: str  # 收费标准
+
+
+class Service(_Strict, kw_only=True):
+    code: str
+    name: str
+    name_en: str = ""
+    department: str
+    prefix: str
+    case_type: CaseType = CaseType.IMMEDIATE
+    time_limit_days: int = 0  # statutory limit in working days (0: done the same day)
+    target_minutes: int = 15  # expected time at the window; supervision warns past it
+    daily_quota: int = 200
+    hours: str = "standard"
+    disclosure: Disclosure
+    materials: list[str]
+
+
+class Window(_Strict, kw_only=True):
+    no: int
+    name: str = ""
+    department: str
+    services: list[str]  # in the order this window calls them
+    backup: int | None = None  # AB post: the window that covers this one while it is away
+    zone: str = ""
+
+
+class HallConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, dict=True):
+    schema_version: int = SCHEMA_VERSION
+    center: Center
+    queue: QueueRules = QueueRules()
+    calendar: Calendar = Calendar()
+    hours: dict[str, Hours] = msgspec.field(default_factory=lambda: {"standard": Hours()})
+    green_channel: GreenChannel = GreenChannel()
+    departments: list[Department]
+    services: list[Service]
+    windows: list[Window]
+
+    def __post_init__(self) -> None:
+        # Lookups by key; duplicates are reported by the cross-check, not hidden here.
+        self._services = {s.code: s for s in self.services}
+        self._windows = {w.no: w for w in self.windows}
+        self._departments = {d.code: d for d in self.departments}
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.center.timezone)
+
+    def service(self, code: str) -> Service:
+        return self._services[code]
+
+    def window(self, no: int) -> Window:
+        return self._windows[no]
+
+    def department(self, code: str) -> Department:
+        return self._departments[code]
+
+    def has_service(self, code: str) -> bool:
+        return code in self._services
+
+    def has_window(self, no: int) -> bool:
+        return no in self._windows
+
+    def is_workday(self, day: dt.date) -> bool:
+        if day in self.calendar.workdays:
+            return True
+        return day.isoweekday() <= 5 and day not in self.calendar.holidays
+
+    def is_open(self, service: Service, when: dt.datetime) -> bool:
+        """Whether tickets for `service` may be issued at local time `when`."""
+        hours = self.hours[service.hours]
+        day = when.date()
+        if day in self.calendar.holidays:
+            return False
+        if day.isoweekday() not in hours.weekdays and day not in self.calendar.workdays:
+            return False
+        hhmm = when.strftime("%H:%M")
+        return any(start <= hhmm < end for start, end in hours.periods)
+
+    def add_workdays(self, day: dt.date, count: int) -> dt.date:
+        """The date `count` working days after `day` (the promised date of a 承诺件)."""
+        while count > 0:
+            day += dt.timedelta(days=1)
+            if self.is_workday(day):
+                count -= 1
+        return day
+
+
+def load_config(path: str | Path) -> HallConfig:
+    """Read, type-check and cross-check a hall file; raise ConfigError naming what is wrong."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise ConfigError(str(path), "", f"cannot read: {err.strerror}") from err
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(str(path), "", f"not valid TOML: {err}") from err
+    return parse_config(raw, str(path))
+
+
+def parse_config(raw: dict, file: str = "<config>") -> HallConfig:
+    try:
+        cfg = msgspec.convert(raw, HallConfig, strict=True)
+    except msgspec.ValidationError as err:
+        reason, _, where = str(err).partition(" - at `$")
+        key = where.rstrip("`").lstrip(".")
+        raise ConfigError(file, key, reason.replace("`", "")) from err
+    problems = list(_cross_check(cfg))
+    if problems:
+        key, reason = problems[0]
+        raise ConfigError(file, key, reason)
+    return cfg
+
+
+def _cross_check(cfg: HallConfig) -> Iterable[tuple[str, str]]:  # noqa: PLR0912, PLR0915
+    if cfg.schema_version != SCHEMA_VERSION:
+        yield "schema_version", f"this hub reads version {SCHEMA_VERSION}, got {cfg.schema_version}"
+    try:
+        ZoneInfo(cfg.center.timezone)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "Asia" is a directory: IsADirectoryError
+        yield "center.timezone", f"unknown time zone {cfg.center.timezone!r}"
+    q = cfg.queue
+    for name in ("fairness_ratio", "recall_limit", "no_show_requeue_behind"):
+        if getattr(q, name) < (1 if name == "fairness_ratio" else 0):
+            yield f"queue.{name}", "must not be negative" + (" or zero" if name == "fairness_ratio" else "")
+    if not _PREFIX_RE.match(q.slip_prefix):
+        yield "queue.slip_prefix", f"must be 1-2 uppercase letters, got {q.slip_prefix!r}"
+    for name, hours in cfg.hours.items():
+        if not hours.weekdays or any(d < 1 or d > 7 for d in hours.weekdays):
+            yield f"hours.{name}.weekdays", "must list ISO weekdays 1 (Monday) to 7 (Sunday)"
+        last_end = ""
+        for i, (start, end) in enumerate(hours.periods):
+            if not (_HHMM_RE.match(start) and (_HHMM_RE.match(end) or end == "24:00")):
+                yield f"hours.{name}.periods[{i}]", f"times must be HH:MM, got {start!r}-{end!r}"
+            elif not last_end <= start < end:
+                yield f"hours.{name}.periods[{i}]", "periods must be ordered and must not overlap"
+            last_end = end
+    yield from _check_unique(cfg.departments, "departments", "code")
+    yield from _check_unique(cfg.services, "services", "code")
+    yield from _check_unique(cfg.windows, "windows", "no")
+    depts = {d.code for d in cfg.departments}
+    for i, dept in enumerate(cfg.departments):
+        if not _CODE_RE.match(dept.code):
+            yield f"departments[{i}].code", f"use letters, digits, - or _, got {dept.code!r}"
+    services = {s.code for s in cfg.services}
+    for i, svc in enumerate(cfg.services):
+        at = f"services[{i}]"
+        if not _CODE_RE.match(svc.code):
+            yield f"{at}.code", f"use letters, digits, - or _, got {svc.code!r}"
+        if svc.department not in depts:
+            yield f"{at}.department", f"no department {svc.department!r}"
+        if not _PREFIX_RE.match(svc.prefix):
+            yield f"{at}.prefix", f"must be 1-2 uppercase letters, got {svc.prefix!r}"
+        if svc.hours not in cfg.hours:
+            yield f"{at}.hours", f"no hours named {svc.hours!r} (have: {', '.join(cfg.hours)})"
+        if svc.daily_quota < 1 or svc.daily_quota > 999:
+            yield f"{at}.daily_quota", "must be 1-999 (ticket numbers have three digits)"
+        if svc.time_limit_days < 0:
+            yield f"{at}.time_limit_days", "must not be negative"
+        if svc.case_type is not CaseType.IMMEDIATE and svc.time_limit_days == 0:
+            yield f"{at}.time_limit_days", f"a {svc.case_type.value} item needs a time limit"
+        if svc.target_minutes < 1:
+            yield f"{at}.target_minutes", "must be at least 1"
+        if not svc.materials:
+            yield f"{at}.materials", "list the required materials (一次性告知)"
+        for field in msgspec.structs.fields(Disclosure):
+            if not getattr(svc.disclosure, field.name).strip():
+                yield f"{at}.disclosure.{field.name}", "must not be empty (六公开)"
+    windows = {w.no for w in cfg.windows}
+    served: set[str] = set()
+    for i, win in enumerate(cfg.windows):
+        at = f"windows[{i}]"
+        if win.no < 1:
+            yield f"{at}.no", "window numbers start at 1"
+        if win.department not in depts:
+            yield f"{at}.department", f"no department {win.department!r}"
+        if not win.services:
+            yield f"{at}.services", "a window serves at least one service item"
+        if len(set(win.services)) != len(win.services):
+            yield f"{at}.services", "lists a service item twice"
+        for code in win.services:
+            if code not in services:
+                yield f"{at}.services", f"no service item {code!r}"
+        served.update(win.services)
+        if win.backup is not None and (win.backup == win.no or win.backup not in windows):
+            yield f"{at}.backup", f"no other window {win.backup!r} to back this one up"
+    for i, svc in enumerate(cfg.services):
+        if svc.code not in served:
+            yield f"services[{i}]", f"no window serves {svc.code!r}: its tickets would wait forever"
+
+
+def _check_unique(items: list, section: str, key: str) -> Iterable[tuple[str, str]]:
+    seen: set = set()
+    for i, item in enumerate(items):
+        value = getattr(item, key)
+        if value in seen:
+            yield f"{section}[{i}].{key}", f"duplicate {key} {value!r}"
+        seen.add(value)

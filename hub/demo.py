@@ -1,0 +1,89 @@
+"""`onestop demo`: demo accounts and device tokens for a hall on one machine, and the welcome text.
+
+Passwords and tokens are made fresh on every start and printed once; nothing secret is stored in
+the repository.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass, field
+
+from hub.auth import Role
+import msgspec
+
+from hub.config import HallConfig, Hours
+from hub.runtime import open_database
+from hub.store.accounts import Accounts
+
+_NAMES = ["李明", "王芳", "张伟", "刘洋", "陈静", "杨帆", "赵磊", "黄丽", "周强", "吴敏",
+          "徐涛", "孙悦", "马超", "朱琳", "胡斌", "郭婷", "何军", "高洁", "林峰", "罗兰"]
+
+
+@dataclass
+class DemoAccounts:
+    password: str
+    clerks: list[tuple[str, str, int]] = field(default_factory=list)  # username, name, window
+    supervisor: str = "supervisor"
+    admin: str = "admin"
+    tokens: dict[str, str] = field(default_factory=dict)  # "role:name" -> token
+
+
+def around_the_clock(cfg: HallConfig) -> HallConfig:
+    """The same hall open 00:00-24:00 every day, so the demo can be tried at any hour."""
+    always = Hours(weekdays=[1, 2, 3, 4, 5, 6, 7], periods=[("00:00", "24:00")])
+    return msgspec.structs.replace(cfg, hours=dict.fromkeys(cfg.hours, always),
+                                   calendar=msgspec.structs.replace(cfg.calendar, holidays=[]))
+
+
+def prepare_demo(cfg: HallConfig, data_dir: str) -> DemoAccounts:
+    accounts = Accounts(open_database(data_dir))
+    now = dt.datetime.now(dt.UTC)
+    demo = DemoAccounts(password=f"demo-{secrets.token_urlsafe(6)}")
+    staff = [(f"clerk{w.no:02d}", _NAMES[i % len(_NAMES)], Role.CLERK, w.no)
+             for i, w in enumerate(cfg.windows)]
+    staff += [(demo.supervisor, "审批办督查员", Role.SUPERVISOR, 0),
+              (demo.admin, "系统管理员", Role.ADMIN, 0)]
+    for username, name, role, window in staff:
+        if accounts.user(username):
+            accounts.set_password(username, demo.password)
+        else:
+            accounts.add_user(username, demo.password, role, name, f"JZ{1000 + window}"
+                              if role is Role.CLERK else "JZ0000", now)
+        if role is Role.CLERK:
+            demo.clerks.append((username, name, window))
+    for role, name in ((Role.KIOSK, "demo-kiosk"), (Role.SCREEN, "demo-screen"),
+                       (Role.AGENT, "demo-agent")):
+        accounts.revoke_tokens(role, name, now)
+        demo.tokens[f"{role.value}:{name}"] = accounts.add_token(role, name, now)
+    accounts.db.close()
+    return demo
+
+
+def print_welcome(cfg: HallConfig, demo: DemoAccounts, host: str, port: int) -> None:
+    base = f"http://{host}:{port}"
+    lines = [
+        "",
+        f"  {cfg.center.name} — Onestop demo",
+        f"  {cfg.center.name_en}",
+        "",
+        f"  Hub:            {base}/healthz",
+        f"  API document:   {base}/api/v1/openapi.json",
+        f"  Queue snapshot: {base}/api/v1/queue   (Authorization: Bearer <any token below>)",
+        "",
+        f"  Staff password (all demo accounts, this run only): {demo.password}",
+        f"    supervisor: {demo.supervisor}    admin: {demo.admin}",
+        "    clerks:     " + ", ".join(f"{u} ({n}, window {w})" for u, n, w in demo.clerks[:4])
+        + f" … clerk{len(demo.clerks):02d}",
+        "",
+        "  Device tokens (this run only):",
+        *(f"    {name:<18} {token}" for name, token in demo.tokens.items()),
+        "",
+        "  Try it:",
+        f"    curl -s -X POST {base}/api/v1/tickets -H 'Authorization: Bearer "
+        f"{demo.tokens['kiosk:demo-kiosk']}' -H 'Content-Type: application/json' "
+        f"-d '{{\"service\": \"{cfg.services[0].code}\"}}'",
+        "",
+    ]
+    print("\n".join(lines), flush=True)

@@ -1,0 +1,325 @@
+"""The hall's state and the domain events that change it.
+
+State is plain data (msgspec Structs) so it can be snapshotted to JSON and rebuilt by replaying
+events: `state = fold(apply, events)`. Events are facts in the past tense; every change of the
+hall is one or more events, and the store writes them in the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+import msgspec
+
+
+class Channel(StrEnum):
+    NORMAL = "normal"
+    GREEN = "green"  # 绿色通道, art. 10
+    APPOINTMENT = "appointment"  # 预约签到
+
+
+class TicketStatus(StrEnum):
+    WAITING = "waiting"
+    CALLED = "called"  # at a window, being served
+    DONE = "done"
+    NO_SHOW = "no_show"  # dropped after its second no-show
+    RETURN_PENDING = "return_pending"  # 退件 waiting for a supervisor (art. 4(5))
+    RETURN_REFUSED = "return_refused"  # 退件 refused after its day ended: handled off-queue
+    EXPIRED = "expired"  # still open when the day ended
+
+
+OPEN_STATUSES = frozenset({TicketStatus.WAITING, TicketStatus.CALLED})
+
+
+class OutcomeKind(StrEnum):
+    """How a case ends at the window (art. 4)."""
+
+    IMMEDIATE = "immediate"  # 即办件
+    COMMITMENT = "commitment"  # 承诺件
+    JOINT = "joint"  # 联办件
+    REPORT = "report"  # 上报件
+    RETURNED = "returned"  # 退件
+
+
+OUTCOME_LABELS = {
+    OutcomeKind.IMMEDIATE: "即办件",
+    OutcomeKind.COMMITMENT: "承诺件",
+    OutcomeKind.JOINT: "联办件",
+    OutcomeKind.REPORT: "上报件",
+    OutcomeKind.RETURNED: "退件",
+}
+
+
+class Outcome(msgspec.Struct, kw_only=True, omit_defaults=True):
+    kind: OutcomeKind
+    slip: str | None = None  # 承诺单 number, what the citizen queries and collects with
+    promised_date: dt.date | None = None
+    items: list[str] = []
+    departments: list[str] = []  # 联办件: the departments handling it jointly
+    authority: str | None = None  # 上报件: the higher authority
+    reported_on: dt.date | None = None
+    reason: str | None = None  # 退件
+    approved_by: str | None = None
+
+
+class Visit(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One stay of a ticket at a window: its history across transfers (联办)."""
+
+    window: int
+    clerk: str
+    service: str
+    called_at: dt.datetime
+    ended_at: dt.datetime | None = None
+    end: str | None = None  # finished | no_show | transferred | return_requested | expired
+    note: str | None = None
+
+
+class Ticket(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: str
+    number: str
+    service: str
+    day: dt.date
+    channel: Channel
+    priority: bool
+    rank: tuple[int, int]  # queue order; see rules.requeue_rank
+    issued_at: dt.datetime
+    status: TicketStatus = TicketStatus.WAITING
+    reference: str | None = None  # green pass or appointment code
+    target_window: int | None = None  # transferred to a window rather than a service
+    requeued: bool = False
+    recalls: int = 0
+    window: int | None = None
+    clerk: str | None = None
+    called_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    outcome: Outcome | None = None
+    visits: list[Visit] = []
+
+
+class Clerk(msgspec.Struct, kw_only=True):
+    username: str
+    name: str
+    staff_no: str
+
+
+class Pause(msgspec.Struct, kw_only=True):
+    reason: str
+    since: dt.datetime
+
+
+class WindowState(msgspec.Struct, kw_only=True):
+    no: int
+    clerk: Clerk | None = None
+    current: str | None = None  # ticket id at the window
+    pause: Pause | None = None
+    priority_streak: int = 0  # priority tickets called in a row (fairness)
+
+    @property
+    def away(self) -> bool:
+        """No clerk, or paused: an AB backup serves this window's items (同岗替代)."""
+        return self.clerk is None or self.pause is not None
+
+
+class GreenPass(msgspec.Struct, kw_only=True):
+    code: str
+    project: str
+    day: dt.date
+    service: str | None = None
+    granted_by: str
+    used_by: str | None = None  # ticket id
+
+
+class Appointment(msgspec.Struct, kw_only=True):
+    code: str
+    service: str
+    day: dt.date
+    used_by: str | None = None
+
+
+class CallRecord(msgspec.Struct, kw_only=True):
+    ticket_id: str
+    number: str
+    service: str
+    window: int
+    at: dt.datetime
+    recall: int = 0
+
+
+RECENT_CALLS = 20
+
+
+class HallState(msgspec.Struct, kw_only=True):
+    day: dt.date
+    seq: int = 0  # sequence number of the last event applied
+    next_rank: int = 1
+    next_sub: int = 1
+    counters: dict[str, int] = {}  # ticket prefix -> last number issued today
+    issued: dict[str, int] = {}  # service -> normal-channel tickets issued today (quota)
+    slip_seq: int = 0
+    tickets: dict[str, Ticket] = {}
+    windows: dict[int, WindowState] = {}
+    passes: dict[str, GreenPass] = {}
+    appointments: dict[str, Appointment] = {}
+    closed_services: dict[str, str] = {}  # service -> reason, closed by a supervisor
+    recent_calls: list[CallRecord] = []
+
+
+# --- events -------------------------------------------------------------------------------
+
+
+class Event(msgspec.Struct, kw_only=True, tag_field="type", omit_defaults=True):
+    at: dt.datetime
+
+    @property
+    def window(self) -> int | None:
+        return None
+
+    @property
+    def ticket(self) -> str | None:
+        return None
+
+
+class _TicketEvent(Event, kw_only=True):
+    ticket_id: str
+
+    @property
+    def ticket(self) -> str | None:
+        return self.ticket_id
+
+
+class _WindowTicketEvent(_TicketEvent, kw_only=True):
+    window_no: int
+    number: str
+    clerk: str  # username of the clerk signed in at the window
+
+    @property
+    def window(self) -> int | None:
+        return self.window_no
+
+
+class _WindowEvent(Event, kw_only=True):
+    window_no: int
+
+    @property
+    def window(self) -> int | None:
+        return self.window_no
+
+
+class TicketIssued(_TicketEvent, tag="ticket.issued", kw_only=True):
+    number: str
+    service: str
+    channel: Channel
+    priority: bool
+    rank: tuple[int, int]
+    reference: str | None = None
+
+
+class TicketCalled(_WindowTicketEvent, tag="ticket.called", kw_only=True):
+    service: str
+    covering: int | None = None  # the away window whose item this is (AB post)
+    fairness: bool = False  # a normal ticket called to keep priority from starving it
+
+
+class TicketRecalled(_WindowTicketEvent, tag="ticket.recalled", kw_only=True):
+    service: str
+    recalls: int
+
+
+class TicketNoShow(_WindowTicketEvent, tag="ticket.no_show", kw_only=True):
+    requeued: bool
+    rank: tuple[int, int] | None = None
+
+
+class TicketTransferred(_WindowTicketEvent, tag="ticket.transferred", kw_only=True):
+    to_service: str
+    to_window: int | None = None
+    reason: str = ""
+
+
+class TicketFinished(_WindowTicketEvent, tag="ticket.finished", kw_only=True):
+    service: str
+    outcome: Outcome
+
+
+class ReturnRequested(_WindowTicketEvent, tag="ticket.return_requested", kw_only=True):
+    reason: str
+
+
+class ReturnDecided(_TicketEvent, tag="ticket.return_decided", kw_only=True):
+    number: str
+    approved: bool
+    supervisor: str
+    note: str = ""
+    requeued_to: int | None = None
+
+
+class ClerkSignedIn(_WindowEvent, tag="window.signed_in", kw_only=True):
+    clerk: Clerk
+
+
+class ClerkSignedOut(_WindowEvent, tag="window.signed_out", kw_only=True):
+    username: str
+    reason: str = "signed_out"  # signed_out | replaced | signed_in_elsewhere
+
+
+class WindowPaused(_WindowEvent, tag="window.paused", kw_only=True):
+    reason: str
+
+
+class WindowResumed(_WindowEvent, tag="window.resumed", kw_only=True):
+    reason: str  # the pause's reason, for time accounted per reason
+    paused_s: float
+
+
+class DayRolled(Event, tag="day.rolled", kw_only=True):
+    day: dt.date
+    expired: list[str] = []
+
+
+class GreenPassGranted(Event, tag="green_pass.granted", kw_only=True):
+    code: str
+    project: str
+    day: dt.date
+    service: str | None = None
+    granted_by: str
+
+
+class AppointmentBooked(Event, tag="appointment.booked", kw_only=True):
+    code: str
+    service: str
+    day: dt.date
+
+
+class ServiceClosed(Event, tag="service.closed", kw_only=True):
+    service: str
+    reason: str
+
+
+class ServiceReopened(Event, tag="service.reopened", kw_only=True):
+    service: str
+
+
+AnyEvent = (
+    TicketIssued
+    | TicketCalled
+    | TicketRecalled
+    | TicketNoShow
+    | TicketTransferred
+    | TicketFinished
+    | ReturnRequested
+    | ReturnDecided
+    | ClerkSignedIn
+    | ClerkSignedOut
+    | WindowPaused
+    | WindowResumed
+    | DayRolled
+    | GreenPassGranted
+    | AppointmentBooked
+    | ServiceClosed
+    | ServiceReopened
+)
+
+
+def event_type(event: Event) -> str:
+    return type(event).__struct_config__.tag  # type: ignore[return-value]

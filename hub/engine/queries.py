@@ -1,0 +1,107 @@
+"""Read-only questions about the hall's state: who is next, how many wait, who covers whom.
+
+Pure functions of (config, state); the engine uses them to decide, the edge to show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from hub.config import HallConfig
+
+from .model import HallState, Ticket, TicketStatus, WindowState
+
+
+def window_state(state: HallState, no: int) -> WindowState:
+    return state.windows.get(no) or WindowState(no=no)
+
+
+def covered_windows(cfg: HallConfig, state: HallState, no: int) -> list[int]:
+    """Away windows whose backup (AB post) is window `no`, in window order."""
+    return [
+        w.no for w in cfg.windows if w.backup == no and window_state(state, w.no).away
+    ]
+
+
+def scope(cfg: HallConfig, state: HallState, no: int) -> tuple[list[str], set[int]]:
+    """The services window `no` calls, in its order, and the windows whose targeted tickets it takes.
+
+    Its own services come first, then those of the away windows it backs up.
+    """
+    services = list(cfg.window(no).services)
+    targets = {no}
+    for other in covered_windows(cfg, state, no):
+        targets.add(other)
+        services.extend(s for s in cfg.window(other).services if s not in services)
+    return services, targets
+
+
+def waiting(state: HallState) -> Iterable[Ticket]:
+    return (t for t in state.tickets.values() if t.status is TicketStatus.WAITING)
+
+
+def candidates(cfg: HallConfig, state: HallState, no: int) -> list[Ticket]:
+    """Waiting tickets window `no` may call, best first, before the fairness rule.
+
+    Order: tickets transferred to this window (or one it covers) first, then by the window's
+    service order, then by queue rank.
+    """
+    services, targets = scope(cfg, state, no)
+    order = {code: i for i, code in enumerate(services)}
+    found = [
+        t
+        for t in waiting(state)
+        if (t.target_window in targets)
+        or (t.target_window is None and t.service in order)
+    ]
+    found.sort(key=lambda t: (t.target_window is None, order.get(t.service, len(order)), t.rank))
+    return found
+
+
+def pick_next(cfg: HallConfig, state: HallState, no: int) -> tuple[Ticket | None, bool]:
+    """The ticket call-next gives window `no`, and whether fairness chose it over a priority one.
+
+    Priority tickets go first, but after `fairness_ratio` priority calls in a row a waiting
+    normal ticket gets its turn, so the normal queue is never starved.
+    """
+    found = candidates(cfg, state, no)
+    priority = next((t for t in found if t.priority), None)
+    normal = next((t for t in found if not t.priority), None)
+    if priority is None:
+        return normal, False
+    if normal is not None and window_state(state, no).priority_streak >= cfg.queue.fairness_ratio:
+        return normal, True
+    return priority, False
+
+
+def waiting_counts(state: HallState) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for t in waiting(state):
+        counts[t.service] = counts.get(t.service, 0) + 1
+    return counts
+
+
+def people_ahead(state: HallState, ticket: Ticket) -> int:
+    """Waiting tickets of the same service that go before `ticket` (priority first, then rank)."""
+    if ticket.status is not TicketStatus.WAITING:
+        return 0
+    key = (not ticket.priority, ticket.rank)
+    return sum(
+        1
+        for t in waiting(state)
+        if t.service == ticket.service
+        and t.target_window == ticket.target_window
+        and (not t.priority, t.rank) < key
+    )
+
+
+def can_serve(cfg: HallConfig, state: HallState, no: int, ticket: Ticket) -> bool:
+    services, targets = scope(cfg, state, no)
+    if ticket.target_window is not None:
+        return ticket.target_window in targets
+    return ticket.service in services
+
+
+def find_by_number(state: HallState, number: str) -> Ticket | None:
+    number = number.strip().upper()
+    return next((t for t in state.tickets.values() if t.number == number and t.day == state.day), None)

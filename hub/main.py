@@ -1,0 +1,44 @@
+"""The hub process: the only place that imports eventlet, and it patches first.
+
+`eventlet.monkey_patch()` must run before Flask, sockets or threading are used, so this module
+imports the rest of the hub only inside `serve`, after patching.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+log = logging.getLogger("hub")
+
+
+def patch(async_mode: str) -> None:
+    if async_mode == "eventlet":
+        import eventlet
+
+        eventlet.monkey_patch()
+
+
+def serve(config: Any, data_dir: str, host: str, port: int, async_mode: str = "eventlet",
+          synchronous: str = "FULL", message_queue: str | None = None,
+          on_ready: Callable[[Any], None] | None = None) -> None:
+    started = time.monotonic()
+    patch(async_mode)
+    from hub.runtime import open_hall
+    from hub.web.app import create_app, start_housekeeping
+
+    service = open_hall(config, data_dir, synchronous)
+    app, socketio = create_app(service, async_mode=async_mode, message_queue=message_queue)
+    start_housekeeping(socketio, service)
+    if on_ready:
+        on_ready(service)
+    log.info("hub ready on http://%s:%d in %.2f s (%s, event %d)", host, port,
+             time.monotonic() - started, async_mode, service.state.seq)
+    kwargs: dict[str, Any] = {"host": host, "port": port}
+    if async_mode == "eventlet":
+        kwargs["log_output"] = False
+    elif async_mode == "threading":
+        kwargs["allow_unsafe_werkzeug"] = True
+    socketio.run(app, **kwargs)

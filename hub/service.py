@@ -1,0 +1,367 @@
+"""The one service layer every edge calls: parse nothing, authorize, decide, commit, apply, publish.
+
+HTTP handlers and Socket.IO handlers both call these methods, so a rule or a permission exists in
+exactly one place. Each change runs under one lock and one transaction: the engine decides the
+events, the store writes them with their projections, the in-memory state applies them, and only
+after the commit are they handed to listeners (screens, voice, forwarding).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from hub import views
+from hub.auth import DUMMY_HASH, OFFICE_ROLES, Principal, RateLimiter, Role, verify_password
+from hub.config import HallConfig
+from hub.engine import DomainError, HallState, Invalid, NotFound, QueueEngine, apply, new_state
+from hub.engine.model import (
+    Channel,
+    Clerk,
+    DayRolled,
+    Event,
+    OutcomeKind,
+    ReturnDecided,
+    TicketFinished,
+    TicketStatus,
+)
+from hub.store.accounts import Accounts
+from hub.store.database import Database
+from hub.store.store import SNAPSHOT_EVERY, Record, Store
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[list[Record]], None]
+SESSION_TTL = dt.timedelta(hours=12)
+
+
+class Forbidden(DomainError):
+    kind = "forbidden"
+
+
+class Unauthorized(DomainError):
+    kind = "unauthorized"
+
+
+class TooManyAttempts(DomainError):
+    kind = "rate_limited"
+
+    def __init__(self, retry_after_s: float) -> None:
+        self.retry_after_s = retry_after_s
+        super().__init__("too_many_attempts", f"登录失败次数过多，请{int(retry_after_s) + 1}秒后再试",
+                         f"too many failed sign-ins: retry in {int(retry_after_s) + 1} s")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class HallService:
+    def __init__(self, cfg: HallConfig, db: Database, clock: Callable[[], dt.datetime] = utcnow,
+                 login_limiter: RateLimiter | None = None) -> None:
+        self.cfg = cfg
+        self.engine = QueueEngine(cfg)
+        self.db = db
+        self.store = Store(db)
+        self.accounts = Accounts(db)
+        self.clock = clock
+        self.limiter = login_limiter or RateLimiter()
+        self._lock = threading.RLock()
+        self._listeners: list[Listener] = []
+        self._session_listeners: list[Callable[[list[str]], None]] = []
+        self.state = self._load_state()
+
+    # --- state and commits --------------------------------------------------------------
+
+    def _load_state(self) -> HallState:
+        state = self.store.latest_snapshot() or new_state(self.cfg, self.clock())
+        for record in self.store.records_after(state.seq, limit=10**9):
+            apply(state, record.event, record.seq)
+        for w in self.cfg.windows:  # windows added to the config since the snapshot
+            state.windows.setdefault(w.no, new_state(self.cfg, self.clock()).windows[w.no])
+        log.info("state loaded at event %d, day %s, %d tickets", state.seq, state.day,
+                 len(state.tickets))
+        return state
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def on_sessions_ended(self, listener: Callable[[list[str]], None]) -> None:
+        self._session_listeners.append(listener)
+
+    def execute(self, who: Principal | None, decide: Callable[[HallState, dt.datetime], list[Event]],
+                addr: str = "") -> list[Record]:
+        """Decide, commit and apply one change; publish its events after the commit."""
+        with self._lock:
+            now = self.clock()
+            records = self._commit(self.engine.rollover(self.state, now), None, addr)
+            records += self._commit(decide(self.state, now), who, addr)
+        self._publish(records)
+        return records
+
+    def _commit(self, events: list[Event], who: Principal | None, addr: str) -> list[Record]:
+        if not events:
+            return []
+        actor = who.actor if who else "system"
+        try:
+            with self.db.transaction() as tx:
+                for record in self.store.records_after_tx(tx, self.state.seq):
+                    apply(self.state, record.event, record.seq)  # another hub's commits
+                records = self.store.append(tx, events, self.state.day, actor, addr)
+                touched: dict[str, None] = {}
+                for record in records:
+                    apply(self.state, record.event, record.seq)
+                    if record.event.ticket:
+                        touched[record.event.ticket] = None
+                    if isinstance(record.event, TicketFinished) and record.event.outcome.slip:
+                        self.store.save_slip(tx, record.event)
+                self.store.save_tickets(
+                    tx, [self.state.tickets[t] for t in touched if t in self.state.tickets])
+                self._save_expired(tx, records)
+                if any(isinstance(r.event, DayRolled) for r in records) or (
+                    self.state.seq // SNAPSHOT_EVERY != (self.state.seq - len(records)) // SNAPSHOT_EVERY
+                ):
+                    self.store.save_snapshot(tx, self.state, records[-1].at)
+        except DomainError:
+            raise
+        except Exception:
+            log.exception("commit failed; reloading the state from the store")
+            self.state = self._load_state()
+            raise
+        return records
+
+    def _save_expired(self, tx: Any, records: list[Record]) -> None:
+        # Expired tickets leave the in-memory state with their day; their final row is written here.
+        for record in records:
+            if isinstance(record.event, DayRolled) and record.event.expired:
+                tx.execute(
+                    "UPDATE tickets SET status = ?, window_no = NULL WHERE id IN (%s)"
+                    % ",".join("?" * len(record.event.expired)),
+                    [TicketStatus.EXPIRED.value, *record.event.expired],
+                )
+
+    def _publish(self, records: list[Record]) -> None:
+        for listener in self._listeners:
+            try:
+                listener(records)
+            except Exception:  # a broken listener must not undo or block a committed change
+                log.exception("event listener %r failed", listener)
+
+    def tick(self) -> list[Record]:
+        """Periodic housekeeping: roll the day over at local midnight even if nobody acts."""
+        return self.execute(None, lambda state, now: [])
+
+    # --- authorization ------------------------------------------------------------------
+
+    def authenticate(self, token: str | None) -> Principal:
+        if not token:
+            raise Unauthorized("unauthorized", "需要登录或设备令牌", "a bearer token is required")
+        who = self.accounts.principal(token.strip(), self.clock())
+        if who is None:
+            raise Unauthorized("unauthorized", "令牌无效或已过期", "invalid or expired token")
+        return who
+
+    @staticmethod
+    def require(who: Principal, *roles: Role) -> None:
+        if who.role not in roles:
+            raise Forbidden("forbidden", "无权执行此操作",
+                            f"a {who.role.value} may not do this (needs {'/'.join(roles)})")
+
+    def _at_window(self, who: Principal, no: int) -> None:
+        """A clerk acts only at the window they signed in at (art. 21)."""
+        self.require(who, Role.CLERK)
+        if who.window != no:
+            raise Forbidden("wrong_window", f"您登录的是{who.window}号窗口",
+                            f"you are signed in at window {who.window}, not {no}")
+        win = self.state.windows.get(no)
+        if win is None or win.clerk is None or win.clerk.username != who.name:
+            raise Forbidden("not_signed_in", "您已不在该窗口登录，请重新登录",
+                            "you are no longer signed in at this window: sign in again")
+
+    # --- sign-in ------------------------------------------------------------------------
+
+    def login(self, username: str, password: str, window: int | None, addr: str = "") -> dict:
+        for key in (f"user:{username}", f"addr:{addr}"):
+            wait = self.limiter.retry_after(key)
+            if wait > 0:
+                raise TooManyAttempts(wait)
+        user = self.accounts.user(username)
+        ok = verify_password(password, user["password_hash"] if user else DUMMY_HASH)
+        if not (ok and user and user["active"]):
+            self.limiter.fail(f"user:{username}")
+            self.limiter.fail(f"addr:{addr}")
+            raise Unauthorized("bad_credentials", "用户名或密码错误", "wrong username or password")
+        role = Role(user["role"])
+        if role is Role.CLERK:
+            if window is None:
+                raise Invalid("invalid", "请选择窗口", "a clerk signs in at a window")
+            if not self.cfg.has_window(window):
+                raise NotFound("unknown_window", f"无{window}号窗口", f"no window {window}")
+        else:
+            window = None
+        self.limiter.succeed(f"user:{username}")
+        token, ended = self.accounts.open_session(user, window, self.clock(), SESSION_TTL)
+        who = Principal(role=role, name=username, window=window, display_name=user["name"],
+                        staff_no=user["staff_no"])
+        if role is Role.CLERK:
+            clerk = Clerk(username=username, name=user["name"], staff_no=user["staff_no"])
+            self.execute(who, lambda s, now: self.engine.sign_in(s, now, window, clerk), addr)
+        for listener in self._session_listeners:
+            listener(ended)
+        return {"token": token, "role": role.value, "username": username, "name": user["name"],
+                "staff_no": user["staff_no"], "window": window,
+                "expires_in_s": int(SESSION_TTL.total_seconds())}
+
+    def logout(self, who: Principal, addr: str = "") -> None:
+        if who.role is Role.CLERK and who.window is not None:
+            win = self.state.windows.get(who.window)
+            if win and win.clerk and win.clerk.username == who.name:
+                self.execute(who, lambda s, now: self.engine.sign_out(s, now, who.window), addr)
+        self.accounts.close_session(who.token_hash, self.clock())
+        for listener in self._session_listeners:
+            listener([who.token_hash])
+
+    # --- kiosk --------------------------------------------------------------------------
+
+    def issue_ticket(self, who: Principal, service: str, channel: str = "normal",
+                     reference: str | None = None, addr: str = "") -> dict:
+        self.require(who, Role.KIOSK, *OFFICE_ROLES)
+        try:
+            chan = Channel(channel)
+        except ValueError:
+            raise Invalid("invalid", "取号渠道无效", f"channel must be one of "
+                          f"{', '.join(c.value for c in Channel)}") from None
+        records = self.execute(
+            who, lambda s, now: self.engine.issue_ticket(s, now, service, chan, reference), addr)
+        return self.ticket(who, records[-1].event.ticket)  # type: ignore[arg-type]
+
+    def ticket(self, who: Principal, ticket_id: str) -> dict:
+        with self._lock:
+            found = self.state.tickets.get(ticket_id)
+            if found is not None:
+                return views.ticket_view(self.cfg, self.state, found)
+        stored = self.store.ticket(ticket_id)
+        if stored is None:
+            raise NotFound("no_ticket", "无此号", f"no ticket {ticket_id!r}")
+        return views.ticket_view(self.cfg, None, stored)
+
+    # --- window actions -----------------------------------------------------------------
+
+    def window_action(self, who: Principal, no: int, action: str, args: dict[str, Any],
+                      addr: str = "") -> dict:
+        """call-next, call, recall, skip, transfer, pause, resume, finish at window `no`."""
+        self._at_window(who, no)
+        decide = self._window_decider(no, action, args)
+        records = self.execute(who, decide, addr)
+        with self._lock:
+            view = views.window_view(self.cfg, self.state, self.state.windows[no])
+        view["events"] = [r.public() for r in records]
+        return view
+
+    def _window_decider(self, no: int, action: str, a: dict[str, Any]) -> Callable:
+        e = self.engine
+        deciders: dict[str, Callable[[HallState, dt.datetime], list[Event]]] = {
+            "call-next": lambda s, now: e.call_next(s, now, no),
+            "call": lambda s, now: e.call_number(s, now, no, _text(a, "number", required=True)),
+            "recall": lambda s, now: e.recall(s, now, no),
+            "skip": lambda s, now: e.skip(s, now, no),
+            "transfer": lambda s, now: e.transfer(
+                s, now, no, service=_text(a, "service"), to_window=_int(a, "window"),
+                reason=_text(a, "reason") or ""),
+            "pause": lambda s, now: e.pause(s, now, no, _text(a, "reason", required=True)),
+            "resume": lambda s, now: e.resume(s, now, no),
+            "finish": lambda s, now: e.finish(s, now, no, **_finish_args(a)),
+        }
+        if action not in deciders:
+            raise NotFound("unknown_action", "无此操作", f"no window action {action!r}")
+        return deciders[action]
+
+    # --- office -------------------------------------------------------------------------
+
+    def decide_return(self, who: Principal, ticket_id: str, approve: bool, note: str = "",
+                      addr: str = "") -> dict:
+        self.require(who, *OFFICE_ROLES)
+        records = self.execute(who, lambda s, now: self.engine.decide_return(
+            s, now, ticket_id, approve=approve, supervisor=who.name, note=note), addr)
+        decided = next(r for r in records if isinstance(r.event, ReturnDecided))
+        return decided.public()
+
+    def grant_green_pass(self, who: Principal, code: str, project: str,
+                         service: str | None = None, addr: str = "") -> dict:
+        self.require(who, *OFFICE_ROLES)
+        records = self.execute(who, lambda s, now: self.engine.grant_green_pass(
+            s, now, code, project, who.name, service), addr)
+        return records[-1].public()
+
+    def book_appointment(self, who: Principal, code: str, service: str, day: dt.date,
+                         addr: str = "") -> dict:
+        self.require(who, *OFFICE_ROLES)
+        records = self.execute(who, lambda s, now: self.engine.book_appointment(
+            s, now, code, service, day), addr)
+        return records[-1].public()
+
+    def pending_returns(self, who: Principal) -> list[dict]:
+        self.require(who, *OFFICE_ROLES)
+        with self._lock:
+            return [views.ticket_view(self.cfg, None, t) for t in self.state.tickets.values()
+                    if t.status is TicketStatus.RETURN_PENDING]
+
+    # --- reads --------------------------------------------------------------------------
+
+    def services(self) -> list[dict]:
+        return [views.service_view(self.cfg, s) for s in self.cfg.services]
+
+    def snapshot(self) -> dict:
+        with self._lock:
+            return views.public_snapshot(self.cfg, self.state)
+
+    def records_since(self, seq: int) -> list[Record]:
+        return self.store.records_after(seq)
+
+
+def _text(args: dict[str, Any], key: str, required: bool = False) -> str | None:
+    value = args.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise Invalid("invalid", f"缺少 {key}", f"{key!r} is required")
+        return None
+    if not isinstance(value, str) or len(value) > 500:
+        raise Invalid("invalid", f"{key} 格式错误", f"{key!r} must be a string of at most 500 chars")
+    return value
+
+
+def _int(args: dict[str, Any], key: str) -> int | None:
+    value = args.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid("invalid", f"{key} 应为整数", f"{key!r} must be an integer")
+    return value
+
+
+def _finish_args(a: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    kind = _text(a, "outcome")
+    if kind is not None:
+        try:
+            out["kind"] = OutcomeKind(kind)
+        except ValueError:
+            raise Invalid("invalid", "办结类型无效", "outcome must be one of " + ", ".join(
+                k.value for k in OutcomeKind)) from None
+    for key in ("items", "departments"):
+        value = a.get(key)
+        if value is not None:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise Invalid("invalid", f"{key} 应为字符串列表", f"{key!r} must be a list of strings")
+            out[key] = value
+    for key in ("authority", "reason"):
+        out[key] = _text(a, key)
+    if a.get("reported_on") is not None:
+        try:
+            out["reported_on"] = dt.date.fromisoformat(str(a["reported_on"]))
+        except ValueError:
+            raise Invalid("invalid", "日期格式应为 YYYY-MM-DD", "reported_on must be YYYY-MM-DD") from None
+    return out

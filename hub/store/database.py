@@ -1,0 +1,130 @@
+"""The SQL connection: SQLite in WAL mode by default, explicit transactions, versioned migrations.
+
+One connection per hub process, used under a lock: writes are serialised anyway (one hall, one
+queue), and a single connection keeps SQLite's WAL checkpointing simple. SQL elsewhere in the
+store is written to run unchanged on PostgreSQL, which a later deployment mode adds.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+SYNC_MODES = ("FULL", "NORMAL")
+
+
+class Database:
+    def __init__(self, path: str | Path, synchronous: str = "FULL") -> None:
+        if synchronous.upper() not in SYNC_MODES:
+            raise ValueError(f"synchronous must be one of {SYNC_MODES}")
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction is exactly
+        # the block it looks like.
+        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._conn.row_factory = sqlite3.Row
+        self._lock = threading.RLock()
+        self._depth = 0
+        mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if mode.lower() != "wal":
+            raise RuntimeError(f"{self.path}: cannot switch SQLite to WAL mode (got {mode})")
+        # FULL: a commit is on disk before it is acknowledged (power loss safe). NORMAL in WAL
+        # mode survives a killed process but may lose the last commits on power loss.
+        self._conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._conn.execute("PRAGMA busy_timeout=5000")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any exception. Not re-entrant."""
+        with self._lock:
+            if self._depth:
+                raise RuntimeError("nested transaction")
+            self._depth = 1
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield Tx(self._conn)
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+                self._conn.execute("COMMIT")
+            finally:
+                self._depth = 0
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def query_one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchone()
+
+    # --- migrations ---------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        with self._lock:
+            self._conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            row = self._conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+        return row[0] or 0
+
+    def migrate(self) -> list[str]:
+        """Apply every migration newer than the database, each in its own transaction."""
+        current = self.schema_version()
+        applied = []
+        for version, name, sql in available_migrations():
+            if version <= current:
+                continue
+            with self.transaction() as tx:
+                for statement in split_statements(sql):
+                    tx.execute(statement)
+                tx.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) "
+                    "VALUES (?, ?, CURRENT_TIMESTAMP)",
+                    (version, name),
+                )
+            log.info("applied migration %04d %s", version, name)
+            applied.append(name)
+        return applied
+
+
+class Tx:
+    """The open transaction handed to the store's write methods."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        return self._conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._conn.executemany(sql, rows)
+
+
+def available_migrations() -> list[tuple[int, str, str]]:
+    found = []
+    for entry in resources.files("hub.store.migrations").iterdir():
+        if entry.name.endswith(".sql"):
+            version = int(entry.name.split("_", 1)[0])
+            found.append((version, entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def split_statements(sql: str) -> list[str]:
+    lines = [line for line in sql.splitlines() if not line.lstrip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]

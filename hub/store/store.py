@@ -1,0 +1,163 @@
+"""The hall's durable store: the event outbox, state snapshots, ticket and slip projections,
+and the accounts, device tokens and sessions.
+
+Every write method takes the open transaction (`Tx`) so that a change of the hall, the events
+it emits and the projections they update commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+import msgspec
+
+from hub.engine.model import AnyEvent, Event, HallState, Ticket, TicketFinished, event_type
+
+from .database import Database, Tx
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT_EVERY = 1000  # events between snapshots: bounds the replay at start-up
+_event_decoder = msgspec.json.Decoder(AnyEvent)
+_state_decoder = msgspec.json.Decoder(HallState)
+_ticket_decoder = msgspec.json.Decoder(Ticket)
+_encoder = msgspec.json.Encoder()
+
+
+class Record(msgspec.Struct, kw_only=True):
+    """A committed event with its place in the outbox."""
+
+    seq: int
+    id: str
+    type: str
+    at: dt.datetime
+    actor: str
+    event: AnyEvent
+
+    def public(self) -> dict[str, Any]:
+        """The form pushed to clients and forwarded: envelope plus the event's own fields."""
+        data = msgspec.to_builtins(self.event)
+        data.pop("type", None)
+        return {"seq": self.seq, "id": self.id, "type": self.type,
+                "at": data.pop("at"), "data": data}
+
+
+def utc_iso(when: dt.datetime) -> str:
+    return when.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+class Store:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # --- events -------------------------------------------------------------------------
+
+    def append(self, tx: Tx, events: Iterable[Event], day: dt.date, actor: str,
+               addr: str = "") -> list[Record]:
+        records = []
+        for event in events:
+            record_id = str(uuid.uuid4())
+            kind = event_type(event)
+            cur = tx.execute(
+                "INSERT INTO events (id, type, at, day, window_no, ticket_id, actor, addr, data) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (record_id, kind, utc_iso(event.at), day.isoformat(), event.window,
+                 event.ticket, actor, addr, _encoder.encode(event).decode()),
+            )
+            records.append(Record(seq=cur.lastrowid, id=record_id, type=kind, at=event.at,
+                                  actor=actor, event=event))
+        return records
+
+    def last_seq(self) -> int:
+        row = self.db.query_one("SELECT MAX(seq) FROM events")
+        return row[0] or 0
+
+    def records_after(self, seq: int, limit: int = 10_000) -> list[Record]:
+        rows = self.db.query(
+            "SELECT seq, id, type, at, actor, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+            (seq, limit),
+        )
+        return [self._record(row) for row in rows]
+
+    def records_after_tx(self, tx: Tx, seq: int) -> list[Record]:
+        rows = tx.execute(
+            "SELECT seq, id, type, at, actor, data FROM events WHERE seq > ? ORDER BY seq", (seq,)
+        ).fetchall()
+        return [self._record(row) for row in rows]
+
+    @staticmethod
+    def _record(row: Any) -> Record:
+        event = _event_decoder.decode(row["data"])
+        return Record(seq=row["seq"], id=row["id"], type=row["type"], at=event.at,
+                      actor=row["actor"], event=event)
+
+    def ticket_history(self, ticket_id: str) -> list[Record]:
+        rows = self.db.query(
+            "SELECT seq, id, type, at, actor, data FROM events WHERE ticket_id = ? ORDER BY seq",
+            (ticket_id,),
+        )
+        return [self._record(row) for row in rows]
+
+    # --- state --------------------------------------------------------------------------
+
+    def save_snapshot(self, tx: Tx, state: HallState, now: dt.datetime) -> None:
+        tx.execute("INSERT INTO snapshots (seq, at, state) VALUES (?, ?, ?)",
+                   (state.seq, utc_iso(now), _encoder.encode(state).decode()))
+        # Keep a few: an older one is a fallback, but a year of them is only weight.
+        tx.execute("DELETE FROM snapshots WHERE seq < (SELECT MIN(seq) FROM "
+                   "(SELECT seq FROM snapshots ORDER BY seq DESC LIMIT 3) AS recent)")
+
+    def latest_snapshot(self) -> HallState | None:
+        row = self.db.query_one("SELECT state FROM snapshots ORDER BY seq DESC LIMIT 1")
+        return _state_decoder.decode(row["state"]) if row else None
+
+    # --- projections --------------------------------------------------------------------
+
+    def save_tickets(self, tx: Tx, tickets: Iterable[Ticket]) -> None:
+        rows = [
+            (t.id, t.day.isoformat(), t.number, t.service, t.channel.value, t.status.value,
+             utc_iso(t.issued_at), t.called_at and utc_iso(t.called_at),
+             t.finished_at and utc_iso(t.finished_at), t.window, t.clerk,
+             t.outcome and t.outcome.kind.value, t.outcome and t.outcome.slip,
+             _encoder.encode(t).decode())
+            for t in tickets
+        ]
+        tx.executemany(
+            "INSERT INTO tickets (id, day, number, service, channel, status, issued_at, "
+            "called_at, finished_at, window_no, clerk, outcome, slip, data) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET service = excluded.service, "
+            "status = excluded.status, called_at = excluded.called_at, "
+            "finished_at = excluded.finished_at, window_no = excluded.window_no, "
+            "clerk = excluded.clerk, outcome = excluded.outcome, slip = excluded.slip, "
+            "data = excluded.data",
+            rows,
+        )
+
+    def save_slip(self, tx: Tx, event: TicketFinished) -> None:
+        outcome = event.outcome
+        tx.execute(
+            "INSERT INTO slips (number, ticket_id, service, kind, status, promised_date, "
+            "created_at, updated_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (outcome.slip, event.ticket_id, event.service, outcome.kind.value, "accepted",
+             outcome.promised_date and outcome.promised_date.isoformat(), utc_iso(event.at),
+             utc_iso(event.at), _encoder.encode(outcome).decode()),
+        )
+
+    def ticket(self, ticket_id: str) -> Ticket | None:
+        row = self.db.query_one("SELECT data FROM tickets WHERE id = ?", (ticket_id,))
+        return _ticket_decoder.decode(row["data"]) if row else None
+
+    def slip(self, number: str) -> dict[str, Any] | None:
+        row = self.db.query_one(
+            "SELECT number, ticket_id, service, kind, status, promised_date, created_at, "
+            "updated_at, data FROM slips WHERE number = ?", (number,))
+        if row is None:
+            return None
+        found = dict(row)
+        found["outcome"] = msgspec.json.decode(found.pop("data"))
+        return found

@@ -1,0 +1,123 @@
+"""What each kind of client is shown: plain dicts built from the config and the state.
+
+Screens are public: they get ticket numbers, items and windows, and a clerk's name and staff
+number (the work badge of art. 17) — never anything about a citizen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import msgspec
+
+from hub.config import HallConfig, Service
+from hub.engine import queries
+from hub.engine.model import HallState, Ticket, TicketStatus, WindowState
+
+
+def service_view(cfg: HallConfig, svc: Service, full: bool = True) -> dict[str, Any]:
+    dept = cfg.department(svc.department)
+    view: dict[str, Any] = {
+        "code": svc.code, "name": svc.name, "name_en": svc.name_en,
+        "department": {"code": dept.code, "name": dept.name, "name_en": dept.name_en},
+        "prefix": svc.prefix, "case_type": svc.case_type.value,
+        "time_limit_days": svc.time_limit_days, "target_minutes": svc.target_minutes,
+        "daily_quota": svc.daily_quota,
+        "hours": msgspec.to_builtins(cfg.hours[svc.hours]),
+        "windows": [w.no for w in cfg.windows if svc.code in w.services],
+    }
+    if full:
+        view["disclosure"] = msgspec.to_builtins(svc.disclosure)
+        view["materials"] = list(svc.materials)
+    return view
+
+
+def window_view(cfg: HallConfig, state: HallState, win: WindowState) -> dict[str, Any]:
+    conf = cfg.window(win.no)
+    dept = cfg.department(conf.department)
+    current = state.tickets.get(win.current) if win.current else None
+    if win.clerk is None:
+        status = "closed"
+    elif win.pause:
+        status = "paused"
+    else:
+        status = "open"
+    return {
+        "no": win.no, "name": conf.name or f"{win.no}号窗口", "zone": conf.zone,
+        "department": {"code": dept.code, "name": dept.name, "name_en": dept.name_en},
+        "services": list(conf.services), "backup": conf.backup, "status": status,
+        "pause_reason": win.pause.reason if win.pause else None,
+        "paused_since": _iso(win.pause.since) if win.pause else None,
+        "clerk": {"name": win.clerk.name, "staff_no": win.clerk.staff_no} if win.clerk else None,
+        "current": _current(current) if current else None,
+        "covering": queries.covered_windows(cfg, state, win.no) if status == "open" else [],
+    }
+
+
+def _current(ticket: Ticket) -> dict[str, Any]:
+    return {"id": ticket.id, "number": ticket.number, "service": ticket.service,
+            "called_at": _iso(ticket.called_at), "recalls": ticket.recalls}
+
+
+def public_snapshot(cfg: HallConfig, state: HallState) -> dict[str, Any]:
+    return {
+        "seq": state.seq,
+        "day": state.day.isoformat(),
+        "center": {"name": cfg.center.name, "name_en": cfg.center.name_en,
+                   "notice": cfg.center.notice, "notice_en": cfg.center.notice_en},
+        "windows": [window_view(cfg, state, queries.window_state(state, w.no))
+                    for w in cfg.windows],
+        "waiting": queries.waiting_counts(state),
+        "closed_services": dict(state.closed_services),
+        "recent_calls": [msgspec.to_builtins(c) for c in state.recent_calls],
+    }
+
+
+def ticket_view(cfg: HallConfig, state: HallState | None, ticket: Ticket) -> dict[str, Any]:
+    svc = cfg.service(ticket.service) if cfg.has_service(ticket.service) else None
+    view = msgspec.to_builtins(ticket)
+    view.pop("rank", None)
+    view.pop("reference", None)
+    view["service_name"] = svc.name if svc else ticket.service
+    view["service_name_en"] = svc.name_en if svc else ""
+    live = state is not None and ticket.day == state.day and ticket.status is TicketStatus.WAITING
+    view["people_ahead"] = queries.people_ahead(state, ticket) if live else 0  # type: ignore[arg-type]
+    view["windows"] = [w.no for w in cfg.windows if svc and svc.code in w.services]
+    return view
+
+
+def _iso(when: dt.datetime | None) -> str | None:
+    return when.isoformat() if when else None
+
+
+# Fields of each event type that a screen, kiosk or agent may see. Anything not listed (green
+# pass codes, appointment codes, slip numbers, reasons for a 退件) stays in the office.
+_PUBLIC_FIELDS: dict[str, tuple[str, ...]] = {
+    "ticket.issued": ("ticket_id", "number", "service", "channel", "priority"),
+    "ticket.called": ("ticket_id", "number", "service", "window_no", "covering"),
+    "ticket.recalled": ("ticket_id", "number", "service", "window_no", "recalls"),
+    "ticket.no_show": ("ticket_id", "number", "window_no", "requeued"),
+    "ticket.transferred": ("ticket_id", "number", "window_no", "to_service", "to_window"),
+    "ticket.finished": ("ticket_id", "number", "service", "window_no"),
+    "ticket.return_requested": ("ticket_id", "number", "window_no"),
+    "ticket.return_decided": ("ticket_id", "number", "approved", "requeued_to"),
+    "window.signed_in": ("window_no", "clerk"),
+    "window.signed_out": ("window_no",),
+    "window.paused": ("window_no", "reason"),
+    "window.resumed": ("window_no",),
+    "day.rolled": ("day",),
+    "service.closed": ("service", "reason"),
+    "service.reopened": ("service",),
+}
+
+
+def public_event(record: dict[str, Any]) -> dict[str, Any] | None:
+    """The screen-safe form of a committed event, or None if screens must not see it."""
+    fields = _PUBLIC_FIELDS.get(record["type"])
+    if fields is None:
+        return None
+    data = {k: record["data"][k] for k in fields if k in record["data"]}
+    if "clerk" in data and isinstance(data["clerk"], dict):
+        data["clerk"] = {"name": data["clerk"]["name"], "staff_no": data["clerk"]["staff_no"]}
+    return {**record, "data": data}

@@ -1,0 +1,1 @@
+"""The hub's edge: Flask HTTP API and Flask-SocketIO namespaces over one HallService."""

@@ -1,0 +1,152 @@
+"""HTTP API under /api/v1. Handlers are thin: parse, authenticate, call the service, shape JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+
+from hub.auth import Principal
+from hub.engine import Invalid
+from hub.service import HallService
+
+from .openapi import openapi_document
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+WINDOW_ACTIONS = ("call-next", "call", "recall", "skip", "transfer", "pause", "resume", "finish")
+
+
+def service() -> HallService:
+    return current_app.extensions["onestop"]
+
+
+def client_addr() -> str:
+    return request.remote_addr or ""
+
+
+def bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def who() -> Principal:
+    return service().authenticate(bearer())
+
+
+def body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if data is None and request.content_length:
+        raise Invalid("invalid_json", "请求体不是有效的JSON", "the request body is not valid JSON")
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise Invalid("invalid_json", "请求体应为JSON对象", "the request body must be a JSON object")
+    return data
+
+
+def field(data: dict[str, Any], key: str, kind: type, required: bool = True) -> Any:
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise Invalid("invalid", f"缺少字段 {key}", f"field {key!r} is required")
+        return None
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise Invalid("invalid", f"字段 {key} 类型错误", f"field {key!r} must be {kind.__name__}")
+    return value
+
+
+@api.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document())
+
+
+@api.get("/services")
+def services():
+    who()
+    return jsonify({"services": service().services()})
+
+
+@api.get("/queue")
+def queue():
+    who()
+    return jsonify(service().snapshot())
+
+
+@api.post("/tickets")
+def issue_ticket():
+    principal = who()
+    data = body()
+    ticket = service().issue_ticket(
+        principal,
+        field(data, "service", str, required=data.get("channel") != "appointment") or "",
+        field(data, "channel", str, required=False) or "normal",
+        field(data, "code", str, required=False),
+        client_addr(),
+    )
+    return jsonify(ticket), 201
+
+
+@api.get("/tickets/<ticket_id>")
+def get_ticket(ticket_id: str):
+    return jsonify(service().ticket(who(), ticket_id))
+
+
+@api.post("/login")
+def login():
+    data = body()
+    result = service().login(
+        field(data, "username", str), field(data, "password", str),
+        field(data, "window", int, required=False), client_addr())
+    return jsonify(result)
+
+
+@api.post("/logout")
+def logout():
+    service().logout(who(), client_addr())
+    return "", 204
+
+
+@api.post("/windows/<int:no>/<action>")
+def window_action(no: int, action: str):
+    principal = who()
+    return jsonify(service().window_action(principal, no, action, body(), client_addr()))
+
+
+@api.get("/returns")
+def pending_returns():
+    return jsonify({"returns": service().pending_returns(who())})
+
+
+@api.post("/returns/<ticket_id>/<decision>")
+def decide_return(ticket_id: str, decision: str):
+    principal = who()
+    if decision not in ("approve", "refuse"):
+        raise Invalid("invalid", "只能批准或驳回", "decision must be approve or refuse")
+    note = field(body(), "note", str, required=False) or ""
+    return jsonify(service().decide_return(principal, ticket_id, decision == "approve", note,
+                                           client_addr()))
+
+
+@api.post("/green-passes")
+def grant_green_pass():
+    principal = who()
+    data = body()
+    return jsonify(service().grant_green_pass(
+        principal, field(data, "code", str), field(data, "project", str),
+        field(data, "service", str, required=False), client_addr())), 201
+
+
+@api.post("/appointments")
+def book_appointment():
+    principal = who()
+    data = body()
+    try:
+        day = dt.date.fromisoformat(field(data, "day", str))
+    except ValueError:
+        raise Invalid("invalid", "日期格式应为 YYYY-MM-DD", "day must be YYYY-MM-DD") from None
+    return jsonify(service().book_appointment(
+        principal, field(data, "code", str), field(data, "service", str), day,
+        client_addr())), 201

@@ -1,0 +1,52 @@
+"""The Flask application factory: HTTP API, Socket.IO namespaces and housekeeping tasks."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from flask_socketio import SocketIO
+
+from hub.service import HallService
+
+from . import errors, sockets
+from .api import api
+
+log = logging.getLogger(__name__)
+
+TICK_INTERVAL_S = 15.0
+
+
+def create_app(service: HallService, async_mode: str | None = None,
+               message_queue: str | None = None) -> tuple[Flask, SocketIO]:
+    app = Flask(__name__)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese stays readable
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    app.extensions["onestop"] = service
+    errors.install(app)
+    app.register_blueprint(api)
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify({"status": "ok", "seq": service.state.seq,
+                        "day": service.state.day.isoformat()})
+
+    socketio = SocketIO(app, async_mode=async_mode, message_queue=message_queue,
+                        logger=False, engineio_logger=False)
+    sockets.register(socketio, service)
+    return app, socketio
+
+
+def start_housekeeping(socketio: SocketIO, service: HallService) -> None:
+    """Roll the day over at midnight even when the hall is silent."""
+
+    def loop() -> None:
+        while True:
+            socketio.sleep(TICK_INTERVAL_S)
+            try:
+                service.tick()
+            except Exception:
+                log.exception("housekeeping tick failed")
+
+    socketio.start_background_task(loop)

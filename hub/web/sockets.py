@@ -1,0 +1,203 @@
+"""Socket.IO namespaces, one per client role, over the same HallService as the HTTP API.
+
+Every client authenticates when it connects (`auth={"token": ...}`), gets a full snapshot that
+carries the sequence number of the last event it reflects, and from then on every newer event
+(`event`, each with its `seq`). A client that reconnects gets a fresh snapshot, so a screen that
+missed events heals itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import request
+from flask_socketio import ConnectionRefusedError, Namespace, SocketIO
+
+from hub import views
+from hub.auth import OFFICE_ROLES, Principal, Role
+from hub.engine import DomainError
+from hub.service import HallService
+from hub.store.store import Record
+
+from .api import WINDOW_ACTIONS
+
+log = logging.getLogger(__name__)
+
+
+def _ok(result: Any) -> dict[str, Any]:
+    return {"ok": True, "result": result}
+
+
+def _error(err: DomainError) -> dict[str, Any]:
+    return {"ok": False, "error": {"code": err.code, "message": err.message}}
+
+
+class RoleNamespace(Namespace):
+    roles: frozenset[Role] = frozenset()
+
+    def __init__(self, namespace: str, service: HallService) -> None:
+        super().__init__(namespace)
+        self.service = service
+        self.clients: dict[str, Principal] = {}
+
+    def on_connect(self, auth: Any = None) -> None:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        try:
+            who = self.service.authenticate(token if isinstance(token, str) else None)
+            self.service.require(who, *self.roles)
+            self.admit(who, auth)
+        except DomainError as err:
+            log.info("refused %s connection from %s: %s", self.namespace, request.remote_addr,
+                     err.code)
+            raise ConnectionRefusedError({"code": err.code, "message": err.message}) from None
+        self.clients[request.sid] = who
+
+    def on_disconnect(self, reason: Any = None) -> None:
+        self.clients.pop(request.sid, None)
+
+    def admit(self, who: Principal, auth: dict) -> None:
+        """Join rooms and send the snapshot; raise DomainError to refuse."""
+        raise NotImplementedError
+
+    def principal(self) -> Principal:
+        return self.clients[request.sid]
+
+    def end_sessions(self, token_hashes: set[str]) -> None:
+        for sid, who in list(self.clients.items()):
+            if who.token_hash in token_hashes:
+                self.emit("signed_out", {"reason": "session_ended"}, room=sid)
+                self.socketio.server.disconnect(sid, namespace=self.namespace)
+
+
+class DisplayNamespace(RoleNamespace):
+    """Call screens: read-only. Room `hall`, or `window:<no>` for one window's screen."""
+
+    roles = frozenset({Role.SCREEN, *OFFICE_ROLES})
+
+    def admit(self, who: Principal, auth: dict) -> None:
+        room = auth.get("room", "hall")
+        if room != "hall":
+            no = room.removeprefix("window:") if isinstance(room, str) else ""
+            if not (no.isdigit() and self.service.cfg.has_window(int(no))):
+                raise DomainError("invalid_room", "无此屏幕房间", f"no room {room!r}: use hall or "
+                                  "window:<no>")
+        self.enter_room(request.sid, room)
+        self.emit("snapshot", self.service.snapshot(), room=request.sid)
+
+
+class KioskNamespace(RoleNamespace):
+    roles = frozenset({Role.KIOSK})
+
+    def admit(self, who: Principal, auth: dict) -> None:
+        self.enter_room(request.sid, "kiosk")
+        self.emit("snapshot", self.service.snapshot(), room=request.sid)
+
+    def on_issue_ticket(self, data: Any = None) -> dict[str, Any]:
+        data = data if isinstance(data, dict) else {}
+        try:
+            for key in ("service", "channel", "code"):
+                if data.get(key) is not None and not isinstance(data[key], str):
+                    raise DomainError("invalid", f"字段 {key} 类型错误", f"{key!r} must be a string")
+            return _ok(self.service.issue_ticket(
+                self.principal(), data.get("service") or "", data.get("channel") or "normal",
+                data.get("code"), request.remote_addr or ""))
+        except DomainError as err:
+            return _error(err)
+
+
+class CallerNamespace(RoleNamespace):
+    """Clerks' panels: the window's state, and the window actions as events with an ack."""
+
+    roles = frozenset({Role.CLERK})
+
+    def admit(self, who: Principal, auth: dict) -> None:
+        self.enter_room(request.sid, f"window:{who.window}")
+        self.emit("snapshot", self.service.snapshot(), room=request.sid)
+
+    def window_action(self, action: str, data: Any = None) -> dict[str, Any]:
+        who = self.principal()
+        try:
+            if data is not None and not isinstance(data, dict):
+                raise DomainError("invalid", "参数应为对象", "arguments must be an object")
+            return _ok(self.service.window_action(who, who.window or 0, action, data or {},
+                                                  request.remote_addr or ""))
+        except DomainError as err:
+            return _error(err)
+
+
+def _action_handler(action: str):
+    def handler(self: CallerNamespace, data: Any = None) -> dict[str, Any]:
+        return self.window_action(action, data)
+
+    return handler
+
+
+# Socket.IO events named like the HTTP actions: "call-next", "recall", ...
+for _action in WINDOW_ACTIONS:
+    setattr(CallerNamespace, f"on_{_action}", _action_handler(_action))
+
+
+class MonitorNamespace(RoleNamespace):
+    """The center's office: everything, including events screens never see."""
+
+    roles = OFFICE_ROLES
+
+    def admit(self, who: Principal, auth: dict) -> None:
+        self.enter_room(request.sid, "monitor")
+        snap = self.service.snapshot()
+        snap["returns"] = self.service.pending_returns(who)
+        self.emit("snapshot", snap, room=request.sid)
+
+    def on_decide_return(self, data: Any = None) -> dict[str, Any]:
+        data = data if isinstance(data, dict) else {}
+        try:
+            return _ok(self.service.decide_return(
+                self.principal(), str(data.get("ticket_id", "")), data.get("approve") is True,
+                str(data.get("note") or ""), request.remote_addr or ""))
+        except DomainError as err:
+            return _error(err)
+
+
+class DeviceNamespace(RoleNamespace):
+    """Device agents (keypads, LED screens, printers, audio) bridging hub events to hardware."""
+
+    roles = frozenset({Role.AGENT})
+
+    def admit(self, who: Principal, auth: dict) -> None:
+        self.enter_room(request.sid, "agents")
+        self.emit("snapshot", self.service.snapshot(), room=request.sid)
+
+
+def register(socketio: SocketIO, service: HallService) -> None:
+    namespaces = [
+        DisplayNamespace("/display", service),
+        KioskNamespace("/kiosk", service),
+        CallerNamespace("/caller", service),
+        MonitorNamespace("/monitor", service),
+        DeviceNamespace("/device", service),
+    ]
+    for ns in namespaces:
+        socketio.on_namespace(ns)
+    window_rooms = [f"window:{w.no}" for w in service.cfg.windows]
+
+    def publish(records: list[Record]) -> None:
+        for record in records:
+            full = record.public()
+            socketio.emit("event", full, namespace="/monitor", to="monitor")
+            public = views.public_event(full)
+            if public is None:
+                continue
+            window = record.event.window
+            rooms = [f"window:{window}"] if window else window_rooms
+            socketio.emit("event", public, namespace="/display", to=["hall", *rooms])
+            socketio.emit("event", public, namespace="/caller", to=rooms)
+            socketio.emit("event", public, namespace="/kiosk", to="kiosk")
+            socketio.emit("event", public, namespace="/device", to="agents")
+
+    def sessions_ended(hashes: list[str]) -> None:
+        for ns in namespaces:
+            ns.end_sessions(set(hashes))
+
+    service.subscribe(publish)
+    service.on_sessions_ended(sessions_ended)

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Debian packages Onestop needs to build and test. Installs what is missing when run as root;
+# otherwise names what is missing and goes on (the tests that need it will say so).
+set -euo pipefail
+
+packages=(
+  python3 python3-venv python3-dev gcc linux-libc-dev  # venv, and evdev builds from source
+  sqlite3                                               # inspecting the store by hand
+  socat                                                 # serial pseudo-terminals for device tests
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "missing Debian packages (run as root, or: sudo apt-get install ${missing[*]})" >&2
+fi
