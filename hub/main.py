@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,8 @@ log = logging.getLogger("hub")
 
 def patch(async_mode: str) -> None:
     if async_mode == "eventlet":
+        # Chosen by design for the hall's Pis; its bug-fix-only notice is known, not news.
+        warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
         import eventlet
 
         eventlet.monkey_patch()

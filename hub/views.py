@@ -88,7 +88,7 @@ def ticket_view(cfg: HallConfig, state: HallState | None, ticket: Ticket) -> dic
 
 
 def _iso(when: dt.datetime | None) -> str | None:
-    return when.isoformat() if when else None
+    return msgspec.to_builtins(when) if when else None  # same form as in events
 
 
 # Fields of each event type that a screen, kiosk or agent may see. Anything not listed (green

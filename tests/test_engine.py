@@ -7,7 +7,19 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 import pytest
-from engine_helpers import (
+
+from hub.engine import Channel, DomainError, HallState, OutcomeKind, TicketStatus, new_state
+from hub.engine.model import (
+    ClerkSignedIn,
+    ClerkSignedOut,
+    DayRolled,
+    ReturnRequested,
+    TicketCalled,
+    TicketFinished,
+    WindowPaused,
+    WindowResumed,
+)
+from tests.engine_helpers import (
     FAIRNESS,
     HOLIDAY,
     MAKEUP,
@@ -21,18 +33,6 @@ from engine_helpers import (
     hall_config,
     replay,
     run,
-)
-
-from hub.engine import Channel, DomainError, HallState, OutcomeKind, TicketStatus, new_state
-from hub.engine.model import (
-    ClerkSignedIn,
-    ClerkSignedOut,
-    DayRolled,
-    ReturnRequested,
-    TicketCalled,
-    TicketFinished,
-    WindowPaused,
-    WindowResumed,
 )
 
 UTC = dt.UTC

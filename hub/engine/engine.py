@@ -195,6 +195,9 @@ class QueueEngine:
         events: list[Event] = []
         for other in state.windows.values():
             if other.clerk and other.clerk.username == clerk.username and other.no != no:
+                if other.current:  # as sign_out: a called ticket is not left without a clerk
+                    raise DomainError("ticket_in_service", f"请先在{other.no}号窗口办结或转办当前号",
+                                      f"finish or transfer the ticket at window {other.no} first")
                 events += self._leave(other, now, "signed_in_elsewhere")
         if win.clerk is not None:
             if win.clerk.username == clerk.username:
@@ -221,7 +224,7 @@ class QueueEngine:
         return events
 
     def pause(self, state: HallState, now: dt.datetime, no: int, reason: str) -> list[Event]:
-        win = self._staffed(state, no)
+        win = self._staffed(state, no, allow_paused=True)  # already paused: say so below
         reason = reason.strip()
         if not reason:
             raise Invalid("invalid", "需要暂停原因", "a pause needs a reason code")

@@ -196,7 +196,7 @@ def _(e: ClerkSignedOut, state: HallState) -> None:
     win = _win(state, e.window_no)
     win.clerk = None
     win.pause = None
-    win.priority_streak = 0
+    # priority_streak stays: fairness is owed to the people waiting, whoever is at the window
 
 
 @_apply.register

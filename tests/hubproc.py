@@ -1,0 +1,115 @@
+"""A real hub as a subprocess on a loopback port, with accounts and device tokens, for tests.
+
+The hub runs exactly as `onestop hub` does in a hall: its own process, eventlet, SQLite on disk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from hub.auth import Role
+from hub.runtime import open_database
+from hub.store.accounts import Accounts
+
+HALL_24H = Path(__file__).parent / "data" / "hall-24h.toml"
+PASSWORD = "correct-horse-9"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class HubProcess:
+    data_dir: Path
+    config: Path = HALL_24H
+    port: int = field(default_factory=free_port)
+    tokens: dict[str, str] = field(default_factory=dict)
+    proc: subprocess.Popen | None = None
+    log_path: Path | None = None
+    extra_args: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def provision(self, clerks: int = 4) -> None:
+        """Staff accounts clerk1..clerkN, a supervisor, and one token per device role."""
+        db = open_database(self.data_dir)
+        accounts = Accounts(db)
+        now = dt.datetime.now(dt.UTC)
+        for i in range(1, clerks + 1):
+            accounts.add_user(f"clerk{i}", PASSWORD, Role.CLERK, f"职员{i}", f"JZ{i:03d}", now)
+        accounts.add_user("super", PASSWORD, Role.SUPERVISOR, "督查员", "JZ900", now)
+        for role in (Role.KIOSK, Role.SCREEN, Role.AGENT):
+            self.tokens[role.value] = accounts.add_token(role, f"test-{role.value}", now)
+        db.close()
+
+    def start(self, timeout_s: float = 20.0) -> HubProcess:
+        self.log_path = self.data_dir / f"hub-{int(time.time() * 1000)}.log"
+        log = open(self.log_path, "wb")  # noqa: SIM115 - lives as long as the process
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "hub.cli", "--log-level", "warning", "hub", "--config",
+             str(self.config), "--data", str(self.data_dir), "--port", str(self.port),
+             *self.extra_args],
+            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"hub exited {self.proc.returncode}: {self.log()}")
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=0.5).ok:
+                    return self
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        raise TimeoutError(f"hub did not start: {self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path else ""
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    # --- HTTP helpers -------------------------------------------------------------------
+
+    def auth(self, token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"}
+
+    def login(self, username: str, window: int | None = None) -> str:
+        body = {"username": username, "password": PASSWORD}
+        if window is not None:
+            body["window"] = window
+        r = requests.post(f"{self.url}/api/v1/login", json=body, timeout=5)
+        r.raise_for_status()
+        return r.json()["token"]
+
+    def issue(self, service: str = "S1", **extra) -> requests.Response:
+        return requests.post(f"{self.url}/api/v1/tickets", json={"service": service, **extra},
+                             headers=self.auth(self.tokens["kiosk"]), timeout=5)
+
+    def act(self, token: str, window: int, action: str, **body) -> requests.Response:
+        return requests.post(f"{self.url}/api/v1/windows/{window}/{action}", json=body,
+                             headers=self.auth(token), timeout=5)
