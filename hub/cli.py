@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args) or 0
     except KeyboardInterrupt:
         return 130
-    except Exception as err:  # noqa: BLE001 - the CLI's one boundary: a message, not a trace
+    except Exception as err:
         from hub.config import ConfigError
 
         if isinstance(err, ConfigError | ValueError | OSError):
@@ -83,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     _data_arg(listing)
     listing.set_defaults(func=cmd_user_list)
 
+    _add_account_commands(sub)
+    return parser
+
+
+def _add_account_commands(sub: argparse._SubParsersAction) -> None:
     token = sub.add_parser("token", help="device tokens").add_subparsers(required=True,
                                                                            metavar="ACTION")
     tadd = token.add_parser("add", help="create a device token and print it once")
@@ -100,7 +105,6 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = db.add_parser("migrate", help="apply pending migrations")
     _data_arg(migrate)
     migrate.set_defaults(func=cmd_db_migrate)
-    return parser
 
 
 def _data_arg(parser: argparse.ArgumentParser) -> None:

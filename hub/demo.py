@@ -10,9 +10,9 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass, field
 
-from hub.auth import Role
 import msgspec
 
+from hub.auth import Role
 from hub.config import HallConfig, Hours
 from hub.runtime import open_database
 from hub.store.accounts import Accounts

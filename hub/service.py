@@ -35,6 +35,7 @@ from hub.store.store import SNAPSHOT_EVERY, Record, Store
 log = logging.getLogger(__name__)
 
 Listener = Callable[[list[Record]], None]
+WINDOW_ACTIONS = ("call-next", "call", "recall", "skip", "transfer", "pause", "resume", "finish")
 SESSION_TTL = dt.timedelta(hours=12)
 
 
@@ -137,9 +138,9 @@ class HallService:
         # Expired tickets leave the in-memory state with their day; their final row is written here.
         for record in records:
             if isinstance(record.event, DayRolled) and record.event.expired:
+                marks = ",".join("?" * len(record.event.expired))
                 tx.execute(
-                    "UPDATE tickets SET status = ?, window_no = NULL WHERE id IN (%s)"
-                    % ",".join("?" * len(record.event.expired)),
+                    f"UPDATE tickets SET status = ?, window_no = NULL WHERE id IN ({marks})",
                     [TicketStatus.EXPIRED.value, *record.event.expired],
                 )
 

@@ -76,7 +76,7 @@ def public_snapshot(cfg: HallConfig, state: HallState) -> dict[str, Any]:
 
 def ticket_view(cfg: HallConfig, state: HallState | None, ticket: Ticket) -> dict[str, Any]:
     svc = cfg.service(ticket.service) if cfg.has_service(ticket.service) else None
-    view = msgspec.to_builtins(ticket)
+    view = msgspec.to_builtins(msgspec.structs.asdict(ticket))  # every field, defaults too
     view.pop("rank", None)
     view.pop("reference", None)
     view["service_name"] = svc.name if svc else ticket.service

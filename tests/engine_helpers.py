@@ -70,7 +70,10 @@ BASE_CONFIG: dict = {
     },
     "calendar": {"holidays": [HOLIDAY], "workdays": [MAKEUP]},
     "hours": {
-        "standard": {"weekdays": [1, 2, 3, 4, 5], "periods": [["09:00", "12:00"], ["13:30", "17:00"]]},
+        "standard": {
+            "weekdays": [1, 2, 3, 4, 5],
+            "periods": [["09:00", "12:00"], ["13:30", "17:00"]],
+        },
     },
     "departments": [
         {"code": "SJ", "name": "市场监管局"},

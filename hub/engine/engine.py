@@ -88,7 +88,8 @@ class QueueEngine:
 
     def _check_day(self, state: HallState, now: dt.datetime) -> None:
         if self.local(now).date() != state.day:
-            raise DomainError("day_not_rolled", "营业日未切换", "the business day has not rolled over")
+            raise DomainError("day_not_rolled", "营业日未切换",
+                              "the business day has not rolled over")
 
     # --- tickets ------------------------------------------------------------------------
 
@@ -106,10 +107,12 @@ class QueueEngine:
         svc = self._service(service)
         if svc.code in state.closed_services:
             reason = state.closed_services[svc.code]
-            raise DomainError("service_closed", f"该事项暂停受理：{reason}", f"item suspended: {reason}")
+            raise DomainError("service_closed", f"该事项暂停受理：{reason}",
+                              f"item suspended: {reason}")
         if not self.cfg.is_open(svc, self.local(now)):
             hours = ", ".join(f"{a}-{b}" for a, b in self.cfg.hours[svc.hours].periods)
-            raise DomainError("closed", f"不在办理时间（{hours}）", f"outside opening hours ({hours})")
+            raise DomainError("closed", f"不在办理时间（{hours}）",
+                              f"outside opening hours ({hours})")
         priority = False
         if channel is Channel.NORMAL:
             if state.issued.get(svc.code, 0) >= svc.daily_quota:
@@ -124,7 +127,8 @@ class QueueEngine:
         else:
             appt = self._appointment(state, reference)
             if appt.service != svc.code:
-                raise Invalid("wrong_service", "预约事项不符", "the appointment is for another item")
+                raise Invalid("wrong_service", "预约事项不符",
+                              "the appointment is for another item")
             priority = self.cfg.queue.appointment_priority
         n = state.counters.get(svc.prefix, 0) + 1
         number = f"{svc.prefix}{n:03d}"
@@ -143,21 +147,25 @@ class QueueEngine:
 
     def _green_pass(self, state: HallState, code: str | None, service: str) -> None:
         if not self.cfg.green_channel.enabled:
-            raise DomainError("green_disabled", "未开通绿色通道", "the green channel is not enabled")
+            raise DomainError("green_disabled", "未开通绿色通道",
+                              "the green channel is not enabled")
         found = state.passes.get((code or "").strip())
         if found is None or found.day != state.day:
             raise Invalid("bad_pass", "绿色通道码无效", "unknown or expired green-channel code")
         if found.used_by:
-            raise DomainError("pass_used", "绿色通道码已使用", "this green-channel code was already used")
+            raise DomainError("pass_used", "绿色通道码已使用",
+                              "this green-channel code was already used")
         if found.service and found.service != service:
             raise Invalid("wrong_service", "绿色通道码不适用该事项", "the code is for another item")
 
     def _appointment(self, state: HallState, code: str | None):
         found = state.appointments.get((code or "").strip())
         if found is None or found.day != state.day:
-            raise Invalid("bad_appointment", "预约码无效或不是今天", "unknown appointment, or not for today")
+            raise Invalid("bad_appointment", "预约码无效或不是今天",
+                          "unknown appointment, or not for today")
         if found.used_by:
-            raise DomainError("appointment_used", "该预约已签到", "this appointment has already checked in")
+            raise DomainError("appointment_used", "该预约已签到",
+                              "this appointment has already checked in")
         return found
 
     def grant_green_pass(
@@ -196,7 +204,8 @@ class QueueEngine:
         for other in state.windows.values():
             if other.clerk and other.clerk.username == clerk.username and other.no != no:
                 if other.current:  # as sign_out: a called ticket is not left without a clerk
-                    raise DomainError("ticket_in_service", f"请先在{other.no}号窗口办结或转办当前号",
+                    raise DomainError("ticket_in_service",
+                                      f"请先在{other.no}号窗口办结或转办当前号",
                                       f"finish or transfer the ticket at window {other.no} first")
                 events += self._leave(other, now, "signed_in_elsewhere")
         if win.clerk is not None:
@@ -263,7 +272,8 @@ class QueueEngine:
         if ticket is None:
             raise NotFound("no_ticket", f"今日无{number}号", f"no ticket {number} today")
         if ticket.status is not TicketStatus.WAITING:
-            raise DomainError("not_waiting", f"{ticket.number}号不在等候", f"{ticket.number} is not waiting")
+            raise DomainError("not_waiting", f"{ticket.number}号不在等候",
+                              f"{ticket.number} is not waiting")
         if not queries.can_serve(self.cfg, state, no, ticket):
             raise DomainError("not_served_here", "本窗口不办理该号的事项",
                               "this window does not serve that ticket's item")
@@ -350,14 +360,16 @@ class QueueEngine:
         if kind is OutcomeKind.JOINT:
             depts = list(dict.fromkeys(departments or []))
             if len(depts) < 2:
-                raise Invalid("invalid", "联办件需要两个以上部门", "a joint case needs 2 or more departments")
+                raise Invalid("invalid", "联办件需要两个以上部门",
+                              "a joint case needs 2 or more departments")
             for code in depts:
                 if code not in {d.code for d in self.cfg.departments}:
                     raise Invalid("invalid", f"无此部门：{code}", f"no department {code!r}")
             outcome.departments = depts
         if kind is OutcomeKind.REPORT:
             if not (authority or "").strip():
-                raise Invalid("invalid", "上报件需要上级机关", "a report case needs the higher authority")
+                raise Invalid("invalid", "上报件需要上级机关",
+                              "a report case needs the higher authority")
             outcome.authority = authority.strip()  # type: ignore[union-attr]
             outcome.reported_on = reported_on or state.day
         if kind in _SLIP_OUTCOMES:
@@ -369,7 +381,8 @@ class QueueEngine:
 
     def decide_return(self, state: HallState, now: dt.datetime, ticket_id: str, *,
                       approve: bool, supervisor: str, note: str = "") -> list[Event]:
-        """A supervisor's consent to a 退件 (art. 4(5)); refused, the case goes back to its window."""
+        """A supervisor's consent to a 退件 (art. 4(5)). Refused, the case goes back to its window
+        (the same day) or is handled off-queue (a later day)."""
         ticket = state.tickets.get(ticket_id)
         if ticket is None:
             raise NotFound("no_ticket", "无此号", f"no ticket {ticket_id}")
@@ -383,7 +396,8 @@ class QueueEngine:
 
     # --- supervisor ---------------------------------------------------------------------
 
-    def close_service(self, state: HallState, now: dt.datetime, service: str, reason: str) -> list[Event]:
+    def close_service(self, state: HallState, now: dt.datetime, service: str,
+                      reason: str) -> list[Event]:
         self._service(service)
         if not reason.strip():
             raise Invalid("invalid", "需要暂停原因", "a reason is needed")
@@ -411,7 +425,8 @@ class QueueEngine:
         if win.clerk is None:
             raise DomainError("no_clerk", "窗口无人登录", "no clerk is signed in at this window")
         if win.pause and not allow_paused:
-            raise DomainError("window_paused", "窗口暂停中，请先恢复", "the window is paused: resume first")
+            raise DomainError("window_paused", "窗口暂停中，请先恢复",
+                              "the window is paused: resume first")
         return win
 
     def _ready(self, state: HallState, no: int) -> WindowState:

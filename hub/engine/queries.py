@@ -24,7 +24,8 @@ def covered_windows(cfg: HallConfig, state: HallState, no: int) -> list[int]:
 
 
 def scope(cfg: HallConfig, state: HallState, no: int) -> tuple[list[str], set[int]]:
-    """The services window `no` calls, in its order, and the windows whose targeted tickets it takes.
+    """The services window `no` calls, in its order, and the windows whose targeted tickets it
+    takes.
 
     Its own services come first, then those of the away windows it backs up.
     """
@@ -104,4 +105,5 @@ def can_serve(cfg: HallConfig, state: HallState, no: int, ticket: Ticket) -> boo
 
 def find_by_number(state: HallState, number: str) -> Ticket | None:
     number = number.strip().upper()
-    return next((t for t in state.tickets.values() if t.number == number and t.day == state.day), None)
+    return next((t for t in state.tickets.values() if t.number == number and t.day == state.day),
+                None)

@@ -15,8 +15,6 @@ from .openapi import openapi_document
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
-WINDOW_ACTIONS = ("call-next", "call", "recall", "skip", "transfer", "pause", "resume", "finish")
-
 
 def service() -> HallService:
     return current_app.extensions["onestop"]
@@ -53,7 +51,7 @@ def field(data: dict[str, Any], key: str, kind: type, required: bool = True) -> 
         if required:
             raise Invalid("invalid", f"缺少字段 {key}", f"field {key!r} is required")
         return None
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
         raise Invalid("invalid", f"字段 {key} 类型错误", f"field {key!r} must be {kind.__name__}")
     return value
 

@@ -6,6 +6,7 @@ from functools import cache
 from typing import Any
 
 from hub import __version__
+from hub.service import WINDOW_ACTIONS
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _OBJ = {"type": "object"}
@@ -55,8 +56,6 @@ def _path_param(name: str, kind: str = "string", enum: list | None = None) -> di
 
 @cache
 def openapi_document() -> dict[str, Any]:
-    from .api import WINDOW_ACTIONS
-
     ticket = {"$ref": "#/components/schemas/Ticket"}
     return {
         "openapi": "3.1.0",

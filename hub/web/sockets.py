@@ -17,10 +17,8 @@ from flask_socketio import ConnectionRefusedError, Namespace, SocketIO
 from hub import views
 from hub.auth import OFFICE_ROLES, Principal, Role
 from hub.engine import DomainError
-from hub.service import HallService
+from hub.service import WINDOW_ACTIONS, HallService
 from hub.store.store import Record
-
-from .api import WINDOW_ACTIONS
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +53,13 @@ class RoleNamespace(Namespace):
 
     def on_disconnect(self, reason: Any = None) -> None:
         self.clients.pop(request.sid, None)
+
+    def trigger_event(self, event: str, *args: Any) -> Any:
+        if event in ("connect", "disconnect") or hasattr(self, f"on_{event}"):
+            return super().trigger_event(event, *args)
+        log.info("%s: ignored unknown event %r", self.namespace, event)
+        return _error(DomainError("unknown_event", "不支持的操作",
+                                  f"{self.namespace} has no event {event!r}"))
 
     def admit(self, who: Principal, auth: dict) -> None:
         """Join rooms and send the snapshot; raise DomainError to refuse."""
@@ -190,7 +195,9 @@ def register(socketio: SocketIO, service: HallService) -> None:
                 continue
             window = record.event.window
             rooms = [f"window:{window}"] if window else window_rooms
-            socketio.emit("event", public, namespace="/display", to=["hall", *rooms])
+            # A window's screen shows its window: new tickets are the hall screen's business.
+            screens = ["hall"] if record.type == "ticket.issued" else ["hall", *rooms]
+            socketio.emit("event", public, namespace="/display", to=screens)
             socketio.emit("event", public, namespace="/caller", to=rooms)
             socketio.emit("event", public, namespace="/kiosk", to="kiosk")
             socketio.emit("event", public, namespace="/device", to="agents")

@@ -1,0 +1,209 @@
+"""The HTTP API of a real hub process: roles, the clerk's actions, errors as JSON, never a 500."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import requests
+
+from tests.hubproc import PASSWORD
+
+pytestmark = pytest.mark.slow
+
+
+def test_health_and_openapi(hub):
+    health = requests.get(f"{hub.url}/healthz", timeout=5).json()
+    assert health["status"] == "ok"
+    doc = requests.get(f"{hub.url}/api/v1/openapi.json", timeout=5).json()
+    assert doc["openapi"].startswith("3.")
+    for path in ("/api/v1/services", "/api/v1/queue", "/api/v1/tickets", "/api/v1/tickets/{id}",
+                 "/api/v1/login", "/api/v1/windows/{no}/{action}", "/healthz"):
+        assert path in doc["paths"], path
+
+
+def test_services_carry_six_disclosures_and_materials(hub):
+    r = requests.get(f"{hub.url}/api/v1/services", headers=hub.auth(hub.tokens["kiosk"]),
+                     timeout=5)
+    assert r.status_code == 200
+    services = {s["code"]: s for s in r.json()["services"]}
+    assert set(services) == {"S1", "S2", "S3", "S4"}
+    s1 = services["S1"]
+    assert set(s1["disclosure"]) == {"duties", "basis", "preconditions", "procedure",
+                                     "time_limit", "fees"}
+    assert s1["materials"] == ["申请书", "身份证明"]
+    assert s1["windows"] == [1, 2]
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer nope"},
+                                     {"Authorization": "Basic abc"}])
+def test_every_api_call_needs_a_valid_token(hub, headers):
+    for method, path in (("get", "/api/v1/services"), ("get", "/api/v1/queue"),
+                         ("post", "/api/v1/tickets"), ("post", "/api/v1/windows/1/call-next")):
+        r = requests.request(method, f"{hub.url}{path}", headers=headers, json={}, timeout=5)
+        assert r.status_code == 401, (path, r.text)
+        assert r.json()["error"]["code"] == "unauthorized"
+
+
+def test_kiosk_issues_numbered_tickets(hub):
+    first = hub.issue("S1")
+    second = hub.issue("S2")  # same prefix A: one sequence
+    other = hub.issue("S3")
+    assert first.status_code == second.status_code == other.status_code == 201
+    assert [first.json()["number"], second.json()["number"], other.json()["number"]] == [
+        "A001", "A002", "B001"]
+    ticket = requests.get(f"{hub.url}/api/v1/tickets/{first.json()['id']}",
+                          headers=hub.auth(hub.tokens["screen"]), timeout=5).json()
+    assert ticket["status"] == "waiting"
+    assert ticket["service_name"] == "企业设立登记"
+
+
+def test_roles_are_enforced(hub):
+    screen = hub.auth(hub.tokens["screen"])
+    r = requests.post(f"{hub.url}/api/v1/tickets", json={"service": "S1"}, headers=screen,
+                      timeout=5)
+    assert r.status_code == 403, "a screen cannot write anything"
+    hub.issue("S1")
+    r = hub.act(hub.tokens["kiosk"], 1, "call-next")
+    assert r.status_code == 403, "a kiosk cannot call"
+    clerk = hub.login("clerk1", 1)
+    r = hub.act(clerk, 2, "call-next")
+    assert r.status_code == 403
+    assert r.json()["error"]["code"] == "wrong_window"
+    r = requests.post(f"{hub.url}/api/v1/tickets", json={"service": "S1"},
+                      headers=hub.auth(clerk), timeout=5)
+    assert r.status_code == 403, "a clerk does not issue tickets"
+    r = requests.get(f"{hub.url}/api/v1/returns", headers=hub.auth(clerk), timeout=5)
+    assert r.status_code == 403, "a clerk does not approve returns"
+
+
+def test_a_clerk_serves_a_ticket_through_every_action(hub):
+    numbers = [hub.issue("S1").json()["number"] for _ in range(4)]
+    clerk = hub.login("clerk1", 1)
+    called = hub.act(clerk, 1, "call-next")
+    assert called.status_code == 200
+    assert called.json()["current"]["number"] == numbers[0]
+    assert called.json()["events"][0]["type"] == "ticket.called"
+    assert hub.act(clerk, 1, "recall").json()["current"]["recalls"] == 1
+    assert hub.act(clerk, 1, "recall").status_code == 200
+    refused = hub.act(clerk, 1, "recall")
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "recall_limit"
+    assert hub.act(clerk, 1, "skip").json()["current"] is None
+    assert hub.act(clerk, 1, "call", number=numbers[2]).json()["current"]["number"] == numbers[2]
+    finished = hub.act(clerk, 1, "finish", outcome="commitment", items=["营业执照"])
+    outcome = finished.json()["events"][0]["data"]["outcome"]
+    assert outcome["slip"].startswith("CN") and outcome["items"] == ["营业执照"]
+    assert dt.date.fromisoformat(outcome["promised_date"]) > dt.date.today() - dt.timedelta(1)
+    hub.act(clerk, 1, "call-next")
+    moved = hub.act(clerk, 1, "transfer", service="S3", reason="需公安办理")
+    assert moved.status_code == 200
+    assert moved.json()["events"][0]["data"]["to_service"] == "S3"
+    assert hub.act(clerk, 1, "pause", reason="暂离").json()["status"] == "paused"
+    refused = hub.act(clerk, 1, "call-next")
+    assert refused.json()["error"]["code"] == "window_paused"
+    resumed = hub.act(clerk, 1, "resume")
+    assert resumed.json()["status"] == "open"
+    assert resumed.json()["events"][0]["data"]["paused_s"] >= 0
+
+
+def test_a_return_needs_a_supervisor(hub):
+    ticket = hub.issue("S2").json()
+    clerk = hub.login("clerk2", 2)
+    hub.act(clerk, 2, "call-next")
+    r = hub.act(clerk, 2, "finish", outcome="returned", reason="材料与实际不符")
+    assert r.status_code == 200 and r.json()["current"] is None
+    status = requests.get(f"{hub.url}/api/v1/tickets/{ticket['id']}",
+                          headers=hub.auth(hub.tokens["screen"]), timeout=5).json()["status"]
+    assert status == "return_pending"
+    boss = hub.login("super")
+    pending = requests.get(f"{hub.url}/api/v1/returns", headers=hub.auth(boss), timeout=5)
+    assert [t["id"] for t in pending.json()["returns"]] == [ticket["id"]]
+    r = requests.post(f"{hub.url}/api/v1/returns/{ticket['id']}/approve", json={"note": "同意"},
+                      headers=hub.auth(boss), timeout=5)
+    assert r.status_code == 200 and r.json()["data"]["approved"] is True
+    status = requests.get(f"{hub.url}/api/v1/tickets/{ticket['id']}",
+                          headers=hub.auth(hub.tokens["screen"]), timeout=5).json()
+    assert status["status"] == "done"
+    assert status["outcome"]["approved_by"] == "super"
+
+
+def test_green_channel_ticket_goes_first(hub):
+    boss = hub.login("super")
+    hub.issue("S3")
+    r = requests.post(f"{hub.url}/api/v1/green-passes",
+                      json={"code": "LS-2026-001", "project": "重点项目：新能源产业园"},
+                      headers=hub.auth(boss), timeout=5)
+    assert r.status_code == 201
+    green = hub.issue("S3", channel="green", code="LS-2026-001")
+    assert green.status_code == 201 and green.json()["priority"] is True
+    again = hub.issue("S3", channel="green", code="LS-2026-001")
+    assert again.status_code == 409 and again.json()["error"]["code"] == "pass_used"
+    clerk = hub.login("clerk3", 3)
+    assert hub.act(clerk, 3, "call-next").json()["current"]["id"] == green.json()["id"]
+
+
+def test_second_sign_in_elsewhere_ends_the_first(hub):
+    first = hub.login("clerk1", 1)
+    hub.login("clerk1", 2)
+    r = hub.act(first, 1, "call-next")
+    assert r.status_code == 401
+    queue = requests.get(f"{hub.url}/api/v1/queue", headers=hub.auth(hub.tokens["screen"]),
+                         timeout=5).json()
+    status = {w["no"]: w["status"] for w in queue["windows"]}
+    assert status[1] == "closed" and status[2] == "open"
+
+
+def test_login_attempts_are_rate_limited(hub):
+    for _ in range(5):
+        r = requests.post(f"{hub.url}/api/v1/login",
+                          json={"username": "clerk4", "password": "wrong", "window": 4}, timeout=5)
+        assert r.status_code == 401
+    r = requests.post(f"{hub.url}/api/v1/login",
+                      json={"username": "clerk4", "password": PASSWORD, "window": 4}, timeout=5)
+    assert r.status_code == 429
+    assert int(r.headers["Retry-After"]) > 0
+
+
+BAD_BODIES = [
+    ("post", "/api/v1/tickets", "{not json", "kiosk"),
+    ("post", "/api/v1/tickets", "[1, 2]", "kiosk"),
+    ("post", "/api/v1/tickets", '{"service": 7}', "kiosk"),
+    ("post", "/api/v1/tickets", '{"service": "NOPE"}', "kiosk"),
+    ("post", "/api/v1/tickets", '{"service": "S1", "channel": "vip"}', "kiosk"),
+    ("post", "/api/v1/tickets", '{"service": "S1", "channel": "green", "code": "x"}', "kiosk"),
+    ("post", "/api/v1/tickets", '{"channel": "appointment", "code": 5}', "kiosk"),
+    ("post", "/api/v1/login", '{"username": ["a"], "password": "x"}', None),
+    ("post", "/api/v1/login", '{"username": "clerk1", "password": "x", "window": "1"}', None),
+    ("post", "/api/v1/login", "null", None),
+    ("get", "/api/v1/tickets/%00%ff", "", "kiosk"),
+    ("get", "/api/v1/nothing-here", "", "kiosk"),
+    ("delete", "/api/v1/tickets", "", "kiosk"),
+    ("post", "/api/v1/windows/99/call-next", "{}", "clerk"),
+    ("post", "/api/v1/windows/1/fly", "{}", "clerk"),
+    ("post", "/api/v1/windows/1/call", '{"number": 12}', "clerk"),
+    ("post", "/api/v1/windows/1/transfer", '{"window": "two"}', "clerk"),
+    ("post", "/api/v1/windows/1/finish", '{"outcome": "maybe"}', "clerk"),
+    ("post", "/api/v1/windows/1/finish", '{"items": "abc"}', "clerk"),
+    ("post", "/api/v1/windows/1/pause", '{"reason": ""}', "clerk"),
+    ("post", "/api/v1/appointments", '{"code": "a", "service": "S1", "day": "tomorrow"}', "super"),
+]
+
+
+def test_bad_input_gets_a_clear_4xx_never_a_500(hub):
+    tokens = {"kiosk": hub.tokens["kiosk"], "clerk": hub.login("clerk1", 1),
+              "super": hub.login("super"), None: None}
+    for method, path, body, who in BAD_BODIES:
+        headers = {"Content-Type": "application/json"}
+        if tokens[who]:
+            headers["Authorization"] = f"Bearer {tokens[who]}"
+        r = requests.request(method, f"{hub.url}{path}", data=body.encode(), headers=headers,
+                             timeout=5)
+        assert 400 <= r.status_code < 500, (method, path, body, r.status_code, r.text)
+        error = r.json()["error"]
+        assert error["code"] and error["message"], (path, body)
+    assert requests.get(f"{hub.url}/healthz", timeout=5).ok
+
+
+def test_double_tap_gives_two_distinct_numbers_never_one_reused(hub):
+    numbers = {hub.issue("S1").json()["number"] for _ in range(20)}
+    assert len(numbers) == 20
