@@ -344,13 +344,34 @@ def test_call_next_follows_the_windows_service_order():
     assert serve(h, 2).ticket_id == reg2
 
 
+def test_priority_goes_before_the_service_order():
+    """Priority first: a green ticket of the window's last item before a normal one of its first."""
+    h = Hall()
+    h.staff(1)
+    reg = h.issue("biz_reg").ticket_id
+    gid = green(h, "biz_change", "G1")
+    assert serve(h, 1).ticket_id == gid
+    assert serve(h, 1).ticket_id == reg
+
+
+def test_a_backup_calls_its_own_items_first():
+    """Window 1 backs up 5 (no clerk): its own biz_reg first, then 5's social, by rank."""
+    h = Hall()
+    h.staff(1)
+    social = h.issue("social").ticket_id
+    reg = h.issue("biz_reg").ticket_id
+    assert serve(h, 1).ticket_id == reg
+    c = h.call(1)
+    assert (c.ticket_id, c.covering) == (social, 5)
+
+
 def test_call_next_refusals():
     h = Hall()
     refuse(h, "no_clerk", "call_next", 1)
     refuse(h, "unknown_window", "call_next", 99)
     h.staff(1)
     refuse(h, "queue_empty", "call_next", 1)
-    h.issue("id_card")  # not served at window 1 (window 3 is staffed? no: but 3 backs up 4 only)
+    h.issue("id_card")  # window 3's item; window 1 backs up 2 and 5, not 3
     refuse(h, "queue_empty", "call_next", 1)
     h.issue("biz_reg")
     h.issue("biz_reg")

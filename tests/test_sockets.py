@@ -193,3 +193,20 @@ def test_monitor_sees_office_only_events(hub):
         assert granted["data"]["code"] == "G1"
     finally:
         monitor.close()
+
+
+def test_threading_mode_serves_the_same_namespaces(tmp_path):
+    """async_mode stays configurable: the hub also runs without eventlet."""
+    from tests.hubproc import HubProcess
+
+    hub = HubProcess(tmp_path / "data", extra_args=["--async-mode", "threading"])
+    hub.provision()
+    hub.start()
+    screen = Listener(hub, "/display", hub.tokens["screen"])
+    try:
+        assert screen.snapshot()["seq"] == 0
+        assert hub.issue("S1").status_code == 201
+        assert screen.next_event("ticket.issued")["data"]["number"] == "A001"
+    finally:
+        screen.close()
+        hub.stop()
