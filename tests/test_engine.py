@@ -883,19 +883,23 @@ def test_rollover_expires_open_tickets_and_restarts_numbering():
     refuse(h, "day_not_rolled", "issue_ticket", "biz_reg", at=at(9, 0, day=tomorrow))
     refuse(h, "day_not_rolled", "call_next", 2, at=at(9, 0, day=tomorrow))
 
-    ev = h.one("rollover", at=at(0, 0, day=tomorrow))
+    events = h.do("rollover", at=at(0, 0, day=tomorrow))
+    ev = events[-1]
+    # clerks are signed out at the day's end: they sign in again in the morning
+    assert [(e.window_no, e.reason) for e in events[:-1]] == [(1, "day_end"), (2, "day_end")]
     assert sorted(ev.expired) == sorted([waiting, called])
     assert done not in ev.expired and pending not in ev.expired
     # only the 退件 awaiting a supervisor survives the day
     assert list(h.state.tickets) == [pending]
     assert h.state.tickets[pending].status is TicketStatus.RETURN_PENDING
-    assert h.state.windows[1].current is None and h.state.windows[1].clerk is not None
+    assert h.state.windows[1].current is None and h.state.windows[1].clerk is None
     assert h.state.counters == {} and h.state.issued == {} and h.state.recent_calls == []
     assert list(h.state.passes) == [] and list(h.state.appointments) == ["AP-new"]
 
     h.now = at(9, 0, day=tomorrow)
     e = h.issue("biz_reg")
     assert (e.number, e.ticket_id) == ("A001", "20261125-A001")
+    h.staff(1)
     h.call(1)
     assert h.one("finish", 1).outcome.slip == "CN202611250001"
     # a green pass of yesterday is gone
@@ -904,6 +908,17 @@ def test_rollover_expires_open_tickets_and_restarts_numbering():
     ev = h.one("decide_return", pending, approve=False, supervisor="boss")
     assert ev.requeued_to is None
     assert h.state.tickets[pending].status is TicketStatus.RETURN_REFUSED
+
+
+def test_a_pause_open_at_midnight_is_counted_to_midnight_only():
+    h = Hall()
+    h.staff(1)
+    h.do("pause", 1, "暂离", at=at(16, 30))
+    events = h.do("rollover", at=at(0, 5, day=dt.date(2026, 11, 25)))
+    resumed = events[0]
+    assert isinstance(resumed, WindowResumed)
+    assert resumed.paused_s == 7.5 * 3600
+    assert h.state.windows[1].pause is None and h.state.windows[1].clerk is None
 
 
 def test_yesterdays_return_can_still_be_approved():

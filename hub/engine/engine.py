@@ -75,16 +75,29 @@ class QueueEngine:
         """Events that end the day if local midnight has passed since `state.day`, else none.
 
         Tickets still waiting or at a window expire; numbers start again at 001 only on a new day.
+        Clerks still signed in are signed out (they sign in again in the morning), and a pause
+        still open is closed with its time counted up to midnight, not through the night.
         """
         today = self.local(now).date()
         if today <= state.day:
             return []
+        midnight = dt.datetime.combine(state.day + dt.timedelta(days=1), dt.time(),
+                                       tzinfo=self.cfg.zone)
+        events: list[Event] = []
+        for win in state.windows.values():
+            if win.pause:
+                paused_s = max(0.0, (midnight - win.pause.since).total_seconds())
+                events.append(WindowResumed(at=now, window_no=win.no, reason=win.pause.reason,
+                                            paused_s=paused_s))
+            if win.clerk:
+                events.append(ClerkSignedOut(at=now, window_no=win.no,
+                                             username=win.clerk.username, reason="day_end"))
         expired = [
             t.id
             for t in state.tickets.values()
             if t.status in (TicketStatus.WAITING, TicketStatus.CALLED)
         ]
-        return [DayRolled(at=now, day=today, expired=expired)]
+        return [*events, DayRolled(at=now, day=today, expired=expired)]
 
     def _check_day(self, state: HallState, now: dt.datetime) -> None:
         if self.local(now).date() != state.day:

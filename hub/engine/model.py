@@ -260,7 +260,7 @@ class ClerkSignedIn(_WindowEvent, tag="window.signed_in", kw_only=True):
 
 class ClerkSignedOut(_WindowEvent, tag="window.signed_out", kw_only=True):
     username: str
-    reason: str = "signed_out"  # signed_out | replaced | signed_in_elsewhere
+    reason: str = "signed_out"  # signed_out | replaced | signed_in_elsewhere | day_end
 
 
 class WindowPaused(_WindowEvent, tag="window.paused", kw_only=True):
