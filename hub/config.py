@@ -82,6 +82,16 @@ class Hours(_Strict):
     )
 
 
+class Rating(_Strict):
+    """好差评 at the window's evaluation keypad."""
+
+    timeout_s: int = 30  # no press within this time is stored as "not rated"
+    # Reasons a citizen can give for 不满意/非常不满意, in the order of the keypad's reason keys.
+    reasons: list[str] = msgspec.field(
+        default_factory=lambda: ["服务态度", "办事效率", "材料告知", "环境设施", "系统故障", "其他"]
+    )
+
+
 class GreenChannel(_Strict):
     enabled: bool = True
     name: str = "绿色通道"
@@ -137,6 +147,7 @@ class HallConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, dict=
     calendar: Calendar = Calendar()
     hours: dict[str, Hours] = msgspec.field(default_factory=lambda: {"standard": Hours()})
     green_channel: GreenChannel = GreenChannel()
+    rating: Rating = Rating()
     departments: list[Department]
     services: list[Service]
     windows: list[Window]
@@ -228,6 +239,10 @@ def _cross_check(cfg: HallConfig) -> Iterable[tuple[str, str]]:  # noqa: PLR0915
     for name in ("fairness_ratio", "recall_limit", "no_show_requeue_behind"):
         if getattr(q, name) < (1 if name == "fairness_ratio" else 0):
             yield f"queue.{name}", "must not be negative" + (" or zero" if name == "fairness_ratio" else "")
+    if not 5 <= cfg.rating.timeout_s <= 600:
+        yield "rating.timeout_s", "must be 5-600 seconds"
+    if not cfg.rating.reasons or any(not r.strip() for r in cfg.rating.reasons):
+        yield "rating.reasons", "list at least one non-empty reason"
     if not _PREFIX_RE.match(q.slip_prefix):
         yield "queue.slip_prefix", f"must be 1-2 uppercase letters, got {q.slip_prefix!r}"
     for name, hours in cfg.hours.items():

@@ -148,6 +148,10 @@ class Hall:
         self.events += events
         return events
 
+    def first(self, method: str, *args: Any, **kw: Any) -> Any:
+        """Run a command and return its first event (finishing also asks for a rating)."""
+        return self.do(method, *args, **kw)[0]
+
     def one(self, method: str, *args: Any, **kw: Any) -> Any:
         """Run a command that yields exactly one event and return it."""
         events = self.do(method, *args, **kw)

@@ -610,7 +610,7 @@ def _at_window(h: Hall, service: str, no: int) -> str:
 def test_finish_immediate_by_default_for_an_immediate_item():
     h = Hall()
     x = _at_window(h, "biz_change", 1)
-    ev = h.one("finish", 1)
+    ev = h.first("finish", 1)
     assert isinstance(ev, TicketFinished)
     assert ev.outcome.kind is OutcomeKind.IMMEDIATE and ev.outcome.slip is None
     t = h.ticket(x)
@@ -623,7 +623,7 @@ def test_finish_immediate_by_default_for_an_immediate_item():
 def test_finish_commitment_gets_a_slip_and_a_promised_date():
     h = Hall()
     _at_window(h, "biz_reg", 1)
-    out = h.one("finish", 1).outcome
+    out = h.first("finish", 1).outcome
     assert out.kind is OutcomeKind.COMMITMENT
     assert out.slip == "CN202611240001"
     # 5 working days from Tue 24: Wed 25, (Thu 26 holiday), Fri 27, Sat 28 (make-up),
@@ -633,7 +633,7 @@ def test_finish_commitment_gets_a_slip_and_a_promised_date():
     assert out.items == ["biz_reg事项"]
     h.issue("biz_reg")
     h.call(1)
-    out = h.one("finish", 1, items=["设立登记", " ", "章程备案"]).outcome
+    out = h.first("finish", 1, items=["设立登记", " ", "章程备案"]).outcome
     assert out.slip == "CN202611240002"
     assert out.items == ["设立登记", "章程备案"]
 
@@ -641,7 +641,7 @@ def test_finish_commitment_gets_a_slip_and_a_promised_date():
 def test_promised_date_skips_weekends():
     h = Hall(now=at(10, day=dt.date(2026, 11, 20)))  # a Friday
     _at_window(h, "biz_reg", 1)
-    out = h.one("finish", 1).outcome
+    out = h.first("finish", 1).outcome
     # Mon 23, Tue 24, Wed 25, Fri 27, Sat 28 (make-up)
     assert out.promised_date == dt.date(2026, 11, 28)
     assert out.slip == "CN202611200001"
@@ -650,12 +650,12 @@ def test_promised_date_skips_weekends():
 def test_finish_with_an_outcome_other_than_the_case_type():
     h = Hall()
     _at_window(h, "biz_change", 1)
-    out = h.one("finish", 1, kind=OutcomeKind.COMMITMENT).outcome
+    out = h.first("finish", 1, kind=OutcomeKind.COMMITMENT).outcome
     assert out.kind is OutcomeKind.COMMITMENT and out.slip == "CN202611240001"
     assert out.promised_date == dt.date(2026, 11, 25)  # at least one working day
     h.issue("biz_reg")
     h.call(1)
-    assert h.one("finish", 1, kind=OutcomeKind.IMMEDIATE).outcome.slip is None
+    assert h.first("finish", 1, kind=OutcomeKind.IMMEDIATE).outcome.slip is None
 
 
 def test_finish_joint_needs_two_existing_departments():
@@ -665,7 +665,7 @@ def test_finish_joint_needs_two_existing_departments():
     refuse(h, "invalid", "finish", 5, departments=["RS"])
     refuse(h, "invalid", "finish", 5, departments=["RS", "RS"])
     refuse(h, "invalid", "finish", 5, departments=["RS", "XX"])
-    out = h.one("finish", 5, departments=["RS", "SJ", "RS"]).outcome
+    out = h.first("finish", 5, departments=["RS", "SJ", "RS"]).outcome
     assert out.kind is OutcomeKind.JOINT and out.departments == ["RS", "SJ"]
     assert out.slip == "CN202611240001"
     assert out.promised_date == h.cfg.add_workdays(TODAY, 10)
@@ -676,11 +676,11 @@ def test_finish_report_needs_the_authority():
     _at_window(h, "permit", 4)
     refuse(h, "invalid", "finish", 4)
     refuse(h, "invalid", "finish", 4, authority="  ")
-    out = h.one("finish", 4, authority=" 省公安厅 ").outcome
+    out = h.first("finish", 4, authority=" 省公安厅 ").outcome
     assert (out.kind, out.authority, out.reported_on) == (OutcomeKind.REPORT, "省公安厅", TODAY)
     h.issue("permit")
     h.call(4)
-    out = h.one("finish", 4, authority="公安部", reported_on=dt.date(2026, 11, 23)).outcome
+    out = h.first("finish", 4, authority="公安部", reported_on=dt.date(2026, 11, 23)).outcome
     assert out.reported_on == dt.date(2026, 11, 23)
 
 
@@ -689,7 +689,7 @@ def test_return_needs_a_reason_and_frees_the_window():
     x = _at_window(h, "biz_reg", 1)
     refuse(h, "invalid", "finish", 1, kind=OutcomeKind.RETURNED)
     refuse(h, "invalid", "finish", 1, kind=OutcomeKind.RETURNED, reason=" ")
-    ev = h.one("finish", 1, kind=OutcomeKind.RETURNED, reason=" 申请人撤回 ")
+    ev = h.first("finish", 1, kind=OutcomeKind.RETURNED, reason=" 申请人撤回 ")
     assert isinstance(ev, ReturnRequested) and ev.reason == "申请人撤回"
     t = h.ticket(x)
     assert t.status is TicketStatus.RETURN_PENDING and t.window is None
@@ -847,7 +847,7 @@ def test_a_replacing_clerk_takes_over_the_current_ticket():
     h.call(1)
     h.do("sign_in", 1, clerk("li"))
     assert h.state.windows[1].current == x
-    assert h.one("finish", 1).clerk == "li"
+    assert h.first("finish", 1).clerk == "li"
 
 
 # --- day rollover ---------------------------------------------------------------------------
@@ -886,7 +886,11 @@ def test_rollover_expires_open_tickets_and_restarts_numbering():
     events = h.do("rollover", at=at(0, 0, day=tomorrow))
     ev = events[-1]
     # clerks are signed out at the day's end: they sign in again in the morning
-    assert [(e.window_no, e.reason) for e in events[:-1]] == [(1, "day_end"), (2, "day_end")]
+    outs = [e for e in events if isinstance(e, ClerkSignedOut)]
+    assert [(e.window_no, e.reason) for e in outs] == [(1, "day_end"), (2, "day_end")]
+    # ratings still open (A003 finished at 1, A004 returned at 2) end as "not rated"
+    assert sorted((type(e).__name__, e.ticket_id) for e in events if not isinstance(
+        e, ClerkSignedOut | DayRolled)) == [("RatingExpired", done), ("RatingExpired", pending)]
     assert sorted(ev.expired) == sorted([waiting, called])
     assert done not in ev.expired and pending not in ev.expired
     # only the 退件 awaiting a supervisor survives the day
@@ -901,7 +905,7 @@ def test_rollover_expires_open_tickets_and_restarts_numbering():
     assert (e.number, e.ticket_id) == ("A001", "20261125-A001")
     h.staff(1)
     h.call(1)
-    assert h.one("finish", 1).outcome.slip == "CN202611250001"
+    assert h.first("finish", 1).outcome.slip == "CN202611250001"
     # a green pass of yesterday is gone
     refuse(h, "bad_pass", "issue_ticket", "biz_reg", channel=Channel.GREEN, reference="G1")
     # yesterday's 退件 refused today cannot go back to a queue of yesterday

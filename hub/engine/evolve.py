@@ -18,6 +18,8 @@ from .model import (
     ClerkSignedIn,
     ClerkSignedOut,
     DayRolled,
+    DeviceHealth,
+    DeviceStateChanged,
     Event,
     GreenPass,
     GreenPassGranted,
@@ -25,6 +27,11 @@ from .model import (
     Outcome,
     OutcomeKind,
     Pause,
+    Rating,
+    RatingExpired,
+    RatingReasonAdded,
+    RatingRequested,
+    RatingStatus,
     ReturnDecided,
     ReturnRequested,
     ServiceClosed,
@@ -34,6 +41,7 @@ from .model import (
     TicketFinished,
     TicketIssued,
     TicketNoShow,
+    TicketRated,
     TicketRecalled,
     TicketStatus,
     TicketTransferred,
@@ -156,6 +164,7 @@ def _(e: TicketFinished, state: HallState) -> None:
     ticket.status = TicketStatus.DONE
     ticket.finished_at = e.at
     ticket.outcome = e.outcome
+    _win(state, e.window_no).last_served = ticket.id
     if e.outcome.slip:
         state.slip_seq += 1
 
@@ -167,6 +176,7 @@ def _(e: ReturnRequested, state: HallState) -> None:
     _release(state, ticket)
     ticket.status = TicketStatus.RETURN_PENDING
     ticket.outcome = Outcome(kind=OutcomeKind.RETURNED, reason=e.reason)
+    _win(state, e.window_no).last_served = ticket.id
 
 
 @_apply.register
@@ -231,6 +241,8 @@ def _(e: DayRolled, state: HallState) -> None:
     for win in state.windows.values():
         win.current = None
         win.priority_streak = 0
+        win.last_served = None
+        win.rating_ticket = None
 
 
 @_apply.register
@@ -252,3 +264,50 @@ def _(e: ServiceClosed, state: HallState) -> None:
 @_apply.register
 def _(e: ServiceReopened, state: HallState) -> None:
     state.closed_services.pop(e.service, None)
+
+
+@_apply.register
+def _(e: RatingRequested, state: HallState) -> None:
+    ticket = state.tickets[e.ticket_id]
+    ticket.rating = Rating(request_id=e.request_id, window=e.window_no, clerk=e.clerk,
+                           requested_at=e.at, deadline=e.deadline)
+    _win(state, e.window_no).rating_ticket = ticket.id
+    state.rating_seq = e.request_id
+
+
+def _close_rating(state: HallState, window: int, ticket_id: str) -> None:
+    win = _win(state, window)
+    if win.rating_ticket == ticket_id:
+        win.rating_ticket = None
+
+
+@_apply.register
+def _(e: TicketRated, state: HallState) -> None:
+    rating = state.tickets[e.ticket_id].rating
+    assert rating is not None
+    rating.status = RatingStatus.RATED
+    rating.level, rating.reason = e.level, e.reason
+    rating.rated_at, rating.source = e.pressed_at, e.source
+    _close_rating(state, e.window_no, e.ticket_id)
+
+
+@_apply.register
+def _(e: RatingExpired, state: HallState) -> None:
+    rating = state.tickets[e.ticket_id].rating
+    assert rating is not None
+    rating.status = RatingStatus.NOT_RATED
+    _close_rating(state, e.window_no, e.ticket_id)
+
+
+@_apply.register
+def _(e: RatingReasonAdded, state: HallState) -> None:
+    rating = state.tickets[e.ticket_id].rating
+    assert rating is not None
+    rating.reason = e.reason
+
+
+@_apply.register
+def _(e: DeviceStateChanged, state: HallState) -> None:
+    state.devices[e.device] = DeviceHealth(device=e.device, kind=e.kind, window=e.window_at,
+                                           agent=e.agent, status=e.status, detail=e.detail,
+                                           since=e.at)

@@ -8,7 +8,7 @@ hall is one or more events, and the store writes them in the same transaction as
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 import msgspec
 
@@ -63,6 +63,40 @@ class Outcome(msgspec.Struct, kw_only=True, omit_defaults=True):
     approved_by: str | None = None
 
 
+class RatingLevel(IntEnum):
+    """The national 政务服务"好差评" scale."""
+
+    VERY_SATISFIED = 1  # 非常满意
+    SATISFIED = 2  # 满意
+    BASIC = 3  # 基本满意
+    DISSATISFIED = 4  # 不满意
+    VERY_DISSATISFIED = 5  # 非常不满意
+
+
+RATING_LABELS = {1: "非常满意", 2: "满意", 3: "基本满意", 4: "不满意", 5: "非常不满意"}
+
+
+class RatingStatus(StrEnum):
+    PENDING = "pending"
+    RATED = "rated"
+    NOT_RATED = "not_rated"
+
+
+class Rating(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """The citizen's rating of one ticket's service, tied to the window and clerk (no gaming)."""
+
+    request_id: int
+    window: int
+    clerk: str
+    requested_at: dt.datetime
+    deadline: dt.datetime
+    status: RatingStatus = RatingStatus.PENDING
+    level: int | None = None
+    reason: str | None = None
+    rated_at: dt.datetime | None = None
+    source: str | None = None  # keypad | kiosk | office
+
+
 class Visit(msgspec.Struct, kw_only=True, omit_defaults=True):
     """One stay of a ticket at a window: its history across transfers (联办)."""
 
@@ -94,6 +128,7 @@ class Ticket(msgspec.Struct, kw_only=True, omit_defaults=True):
     called_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
     outcome: Outcome | None = None
+    rating: Rating | None = None
     visits: list[Visit] = []
 
 
@@ -114,6 +149,8 @@ class WindowState(msgspec.Struct, kw_only=True):
     current: str | None = None  # ticket id at the window
     pause: Pause | None = None
     priority_streak: int = 0  # priority tickets called in a row (fairness)
+    last_served: str | None = None  # the ticket a "request rating" key asks about
+    rating_ticket: str | None = None  # the ticket whose rating window is open at the keypad
 
     @property
     def away(self) -> bool:
@@ -149,6 +186,16 @@ class CallRecord(msgspec.Struct, kw_only=True):
 RECENT_CALLS = 20
 
 
+class DeviceHealth(msgspec.Struct, kw_only=True):
+    device: str  # agent-unique id, e.g. "bus1/rating@3"
+    kind: str
+    window: int | None = None
+    agent: str
+    status: str  # online | offline | error
+    detail: str = ""
+    since: dt.datetime
+
+
 class HallState(msgspec.Struct, kw_only=True):
     day: dt.date
     seq: int = 0  # sequence number of the last event applied
@@ -162,6 +209,8 @@ class HallState(msgspec.Struct, kw_only=True):
     passes: dict[str, GreenPass] = {}
     appointments: dict[str, Appointment] = {}
     closed_services: dict[str, str] = {}  # service -> reason, closed by a supervisor
+    rating_seq: int = 0  # last rating request id handed out (16-bit, wraps)
+    devices: dict[str, DeviceHealth] = {}
     recent_calls: list[CallRecord] = []
 
 
@@ -291,6 +340,44 @@ class AppointmentBooked(Event, tag="appointment.booked", kw_only=True):
     day: dt.date
 
 
+class RatingRequested(_WindowTicketEvent, tag="rating.requested", kw_only=True):
+    request_id: int
+    deadline: dt.datetime
+    clerk_name: str
+    staff_no: str
+
+
+class TicketRated(_WindowTicketEvent, tag="ticket.rated", kw_only=True):
+    request_id: int
+    level: int
+    reason: str | None = None
+    pressed_at: dt.datetime
+    source: str = "keypad"
+
+
+class RatingExpired(_WindowTicketEvent, tag="rating.expired", kw_only=True):
+    request_id: int
+
+
+class RatingReasonAdded(_TicketEvent, tag="rating.reason_added", kw_only=True):
+    number: str
+    reason: str
+    source: str
+
+
+class DeviceStateChanged(Event, tag="device.state_changed", kw_only=True):
+    device: str
+    kind: str
+    window_at: int | None = None
+    agent: str
+    status: str
+    detail: str = ""
+
+    @property
+    def window(self) -> int | None:
+        return self.window_at
+
+
 class ServiceClosed(Event, tag="service.closed", kw_only=True):
     service: str
     reason: str
@@ -318,6 +405,11 @@ AnyEvent = (
     | AppointmentBooked
     | ServiceClosed
     | ServiceReopened
+    | RatingRequested
+    | TicketRated
+    | RatingExpired
+    | RatingReasonAdded
+    | DeviceStateChanged
 )
 
 
