@@ -14,6 +14,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
+
 from hub import views
 from hub.auth import DUMMY_HASH, OFFICE_ROLES, Principal, RateLimiter, Role, verify_password
 from hub.config import HallConfig
@@ -25,6 +27,7 @@ from hub.engine.model import (
     Event,
     OutcomeKind,
     ReturnDecided,
+    Ticket,
     TicketFinished,
     TicketStatus,
 )
@@ -35,8 +38,21 @@ from hub.store.store import SNAPSHOT_EVERY, Record, Store
 log = logging.getLogger(__name__)
 
 Listener = Callable[[list[Record]], None]
-WINDOW_ACTIONS = ("call-next", "call", "recall", "skip", "transfer", "pause", "resume", "finish")
+WINDOW_ACTIONS = ("call-next", "call", "recall", "skip", "transfer", "pause", "resume", "finish",
+                  "request-rating")
 SESSION_TTL = dt.timedelta(hours=12)
+
+
+class Inbox(msgspec.Struct, frozen=True):
+    """A device event's id, and how to describe what its commit did (kept for repeats)."""
+
+    id: str
+    error: dict[str, str] | None = None  # a refusal, remembered so a repeat gets the same one
+
+    def result(self, records: list[Record]) -> dict[str, Any]:
+        if self.error is not None:
+            return {"ok": False, "error": self.error}
+        return {"ok": True, "seqs": [r.seq for r in records]}
 
 
 class Forbidden(DomainError):
@@ -78,7 +94,12 @@ class HallService:
     # --- state and commits --------------------------------------------------------------
 
     def _load_state(self) -> HallState:
-        state = self.store.latest_snapshot() or new_state(self.cfg, self.clock())
+        state = self.store.latest_snapshot()
+        if state is None:
+            state = new_state(self.cfg, self.clock())
+            first_day = self.store.first_day()
+            if first_day is not None:  # replay from the log's first day, not the clock's
+                state.day = first_day
         for record in self.store.records_after(state.seq, limit=10**9):
             apply(state, record.event, record.seq)
         for w in self.cfg.windows:  # windows added to the config since the snapshot
@@ -93,18 +114,30 @@ class HallService:
     def on_sessions_ended(self, listener: Callable[[list[str]], None]) -> None:
         self._session_listeners.append(listener)
 
-    def execute(self, who: Principal | None, decide: Callable[[HallState, dt.datetime], list[Event]],
-                addr: str = "") -> list[Record]:
-        """Decide, commit and apply one change; publish its events after the commit."""
-        with self._lock:
-            now = self.clock()
-            records = self._commit(self.engine.rollover(self.state, now), None, addr)
-            records += self._commit(decide(self.state, now), who, addr)
+    def execute(self, who: Principal | None,
+                decide: Callable[[HallState, dt.datetime], list[Event]], addr: str = "",
+                inbox: Inbox | None = None) -> list[Record]:
+        """Decide, commit and apply one change; publish its events after the commit.
+
+        `inbox` records a device event's id (and the answer given) in the same transaction, so
+        a re-sent keypad press is recognised and never counted twice.
+        """
+        records: list[Record] = []
+        try:
+            with self._lock:
+                now = self.clock()
+                records += self._commit(self.engine.rollover(self.state, now), None, addr)
+                records += self._commit(decide(self.state, now), who, addr, inbox)
+        except BaseException:
+            if records:  # the rollover committed before the command was refused or failed
+                self._publish(records)
+            raise
         self._publish(records)
         return records
 
-    def _commit(self, events: list[Event], who: Principal | None, addr: str) -> list[Record]:
-        if not events:
+    def _commit(self, events: list[Event], who: Principal | None, addr: str,
+                inbox: Inbox | None = None) -> list[Record]:
+        if not events and inbox is None:
             return []
         actor = who.actor if who else "system"
         try:
@@ -112,19 +145,26 @@ class HallService:
                 for record in self.store.records_after_tx(tx, self.state.seq):
                     apply(self.state, record.event, record.seq)  # another hub's commits
                 records = self.store.append(tx, events, self.state.day, actor, addr)
-                touched: dict[str, None] = {}
+                if inbox is not None:
+                    self.store.save_inbox(tx, inbox.id, actor, inbox.result(records),
+                                          self.clock())
+                touched: dict[str, Ticket | None] = {}
                 for record in records:
+                    if isinstance(record.event, DayRolled):
+                        # Expired tickets leave the state with their day: keep them to save
+                        # their final form (apply updates these very objects).
+                        touched.update((t, self.state.tickets.get(t))
+                                       for t in record.event.expired)
                     apply(self.state, record.event, record.seq)
                     if record.event.ticket:
-                        touched[record.event.ticket] = None
+                        touched.setdefault(record.event.ticket, None)
                     if isinstance(record.event, TicketFinished) and record.event.outcome.slip:
                         self.store.save_slip(tx, record.event)
-                self.store.save_tickets(
-                    tx, [self.state.tickets[t] for t in touched if t in self.state.tickets])
-                self._save_expired(tx, records)
-                if any(isinstance(r.event, DayRolled) for r in records) or (
-                    self.state.seq // SNAPSHOT_EVERY != (self.state.seq - len(records)) // SNAPSHOT_EVERY
-                ):
+                tickets = [self.state.tickets.get(t) or gone for t, gone in touched.items()]
+                self.store.save_tickets(tx, [t for t in tickets if t is not None])
+                crossed = self.state.seq // SNAPSHOT_EVERY != (
+                    self.state.seq - len(records)) // SNAPSHOT_EVERY
+                if records and (crossed or any(isinstance(r.event, DayRolled) for r in records)):
                     self.store.save_snapshot(tx, self.state, records[-1].at)
         except DomainError:
             raise
@@ -134,16 +174,6 @@ class HallService:
             raise
         return records
 
-    def _save_expired(self, tx: Any, records: list[Record]) -> None:
-        # Expired tickets leave the in-memory state with their day; their final row is written here.
-        for record in records:
-            if isinstance(record.event, DayRolled) and record.event.expired:
-                marks = ",".join("?" * len(record.event.expired))
-                tx.execute(
-                    f"UPDATE tickets SET status = ?, window_no = NULL WHERE id IN ({marks})",
-                    [TicketStatus.EXPIRED.value, *record.event.expired],
-                )
-
     def _publish(self, records: list[Record]) -> None:
         for listener in self._listeners:
             try:
@@ -152,8 +182,8 @@ class HallService:
                 log.exception("event listener %r failed", listener)
 
     def tick(self) -> list[Record]:
-        """Periodic housekeeping: roll the day over at local midnight even if nobody acts."""
-        return self.execute(None, lambda state, now: [])
+        """Housekeeping: roll the day over at midnight, end ratings nobody gave in time."""
+        return self.execute(None, self.engine.expire_ratings)
 
     # --- authorization ------------------------------------------------------------------
 
@@ -252,11 +282,21 @@ class HallService:
     # --- window actions -----------------------------------------------------------------
 
     def window_action(self, who: Principal, no: int, action: str, args: dict[str, Any],
-                      addr: str = "") -> dict:
-        """call-next, call, recall, skip, transfer, pause, resume, finish at window `no`."""
-        self._at_window(who, no)
+                      addr: str = "", agent_windows: frozenset[int] = frozenset(),
+                      inbox: Inbox | None = None) -> dict:
+        """call-next, call, recall, … at window `no`: by its clerk, or by its caller keypad.
+
+        A device agent acts only for the windows its devices serve, and the engine refuses any
+        window action while no clerk is signed in there.
+        """
+        if who.role is Role.AGENT:
+            if no not in agent_windows:
+                raise Forbidden("wrong_window", f"该设备不属于{no}号窗口",
+                                f"this agent has no device at window {no}")
+        else:
+            self._at_window(who, no)
         decide = self._window_decider(no, action, args)
-        records = self.execute(who, decide, addr)
+        records = self.execute(who, decide, addr, inbox)
         with self._lock:
             view = views.window_view(self.cfg, self.state, self.state.windows[no])
         view["events"] = [r.public() for r in records]
@@ -275,6 +315,7 @@ class HallService:
             "pause": lambda s, now: e.pause(s, now, no, _text(a, "reason", required=True)),
             "resume": lambda s, now: e.resume(s, now, no),
             "finish": lambda s, now: e.finish(s, now, no, **_finish_args(a)),
+            "request-rating": lambda s, now: e.request_rating(s, now, no),
         }
         if action not in deciders:
             raise NotFound("unknown_action", "无此操作", f"no window action {action!r}")
@@ -302,6 +343,15 @@ class HallService:
         self.require(who, *OFFICE_ROLES)
         records = self.execute(who, lambda s, now: self.engine.book_appointment(
             s, now, code, service, day), addr)
+        return records[-1].public()
+
+    def add_rating_reason(self, who: Principal, ticket_id: str, reason: str,
+                          addr: str = "") -> dict:
+        """The reason for a 差评, given later at the kiosk or recorded by the office."""
+        self.require(who, Role.KIOSK, *OFFICE_ROLES)
+        source = "kiosk" if who.role is Role.KIOSK else "office"
+        records = self.execute(who, lambda s, now: self.engine.add_rating_reason(
+            s, now, ticket_id, reason, source), addr)
         return records[-1].public()
 
     def pending_returns(self, who: Principal) -> list[dict]:

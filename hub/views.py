@@ -109,6 +109,11 @@ _PUBLIC_FIELDS: dict[str, tuple[str, ...]] = {
     "day.rolled": ("day",),
     "service.closed": ("service", "reason"),
     "service.reopened": ("service",),
+    # The keypad shows the clerk's badge while it waits; the window screen prompts to rate.
+    "rating.requested": ("ticket_id", "number", "window_no", "request_id", "deadline",
+                         "clerk_name", "staff_no"),
+    "ticket.rated": ("ticket_id", "number", "window_no", "request_id", "level"),
+    "rating.expired": ("ticket_id", "number", "window_no", "request_id"),
 }
 
 

@@ -76,6 +76,11 @@ class Store:
         row = self.db.query_one("SELECT MAX(seq) FROM events")
         return row[0] or 0
 
+    def first_day(self) -> dt.date | None:
+        """The business day of the first event: where a replay without a snapshot starts."""
+        row = self.db.query_one("SELECT day FROM events ORDER BY seq LIMIT 1")
+        return dt.date.fromisoformat(row["day"]) if row else None
+
     def records_after(self, seq: int, limit: int = 10_000) -> list[Record]:
         rows = self.db.query(
             "SELECT seq, id, type, at, actor, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
@@ -147,6 +152,17 @@ class Store:
              outcome.promised_date and outcome.promised_date.isoformat(), utc_iso(event.at),
              utc_iso(event.at), _encoder.encode(outcome).decode()),
         )
+
+    # --- device inbox -------------------------------------------------------------------
+
+    def inbox_result(self, event_id: str) -> dict[str, Any] | None:
+        row = self.db.query_one("SELECT result FROM device_inbox WHERE id = ?", (event_id,))
+        return msgspec.json.decode(row["result"]) if row else None
+
+    def save_inbox(self, tx: Tx, event_id: str, agent: str, result: dict[str, Any],
+                   now: dt.datetime) -> None:
+        tx.execute("INSERT INTO device_inbox (id, agent, received_at, result) VALUES (?, ?, ?, ?)",
+                   (event_id, agent, utc_iso(now), _encoder.encode(result).decode()))
 
     def ticket(self, ticket_id: str) -> Ticket | None:
         row = self.db.query_one("SELECT data FROM tickets WHERE id = ?", (ticket_id,))

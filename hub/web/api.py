@@ -92,6 +92,13 @@ def get_ticket(ticket_id: str):
     return jsonify(service().ticket(who(), ticket_id))
 
 
+@api.post("/tickets/<ticket_id>/rating-reason")
+def add_rating_reason(ticket_id: str):
+    principal = who()
+    reason = field(body(), "reason", str)
+    return jsonify(service().add_rating_reason(principal, ticket_id, reason, client_addr()))
+
+
 @api.post("/login")
 def login():
     data = body()

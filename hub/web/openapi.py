@@ -79,6 +79,12 @@ def openapi_document() -> dict[str, Any]:
                 _body({"$ref": "#/components/schemas/TicketRequest"}))},
             "/api/v1/tickets/{id}": {"get": _op("One ticket", _responses(200, ticket, 401, 404),
                                                 params=[_path_param("id")])},
+            "/api/v1/tickets/{id}/rating-reason": {"post": _op(
+                "The reason for a 不满意 rating, added later (kiosk or supervisor)",
+                _responses(200, _OBJ, 401, 403, 404, 409, 422),
+                _body({"type": "object", "required": ["reason"],
+                       "properties": {"reason": {"type": "string"}}}),
+                params=[_path_param("id")])},
             "/api/v1/login": {"post": _op(
                 "Sign in with one's own account (clerks at a window) for a bearer token",
                 _responses(200, {"$ref": "#/components/schemas/Session"}, 401, 404, 422, 429),

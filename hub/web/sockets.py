@@ -16,6 +16,7 @@ from flask_socketio import ConnectionRefusedError, Namespace, SocketIO
 
 from hub import views
 from hub.auth import OFFICE_ROLES, Principal, Role
+from hub.device_desk import DeviceDesk
 from hub.engine import DomainError
 from hub.service import WINDOW_ACTIONS, HallService
 from hub.store.store import Record
@@ -165,13 +166,50 @@ class MonitorNamespace(RoleNamespace):
 
 
 class DeviceNamespace(RoleNamespace):
-    """Device agents (keypads, LED screens, printers, audio) bridging hub events to hardware."""
+    """Device agents (keypads, LED screens, printers, audio) bridging hub events to hardware.
+
+    An agent says which windows its devices serve (`auth.windows`); its caller keypads act only
+    for those windows. It sends `device_event` (keys, rating presses, each with a stable id) and
+    `health`; every answer is an ack, and a refusal is final.
+    """
 
     roles = frozenset({Role.AGENT})
 
+    def __init__(self, namespace: str, service: HallService, desk: DeviceDesk) -> None:
+        super().__init__(namespace, service)
+        self.desk = desk
+        self.windows: dict[str, frozenset[int]] = {}
+
     def admit(self, who: Principal, auth: dict) -> None:
+        windows = auth.get("windows", [])
+        if not isinstance(windows, list) or not all(
+            isinstance(w, int) and self.service.cfg.has_window(w) for w in windows
+        ):
+            raise DomainError("invalid", "窗口列表无效", "auth.windows lists existing windows")
+        self.windows[request.sid] = frozenset(windows)
         self.enter_room(request.sid, "agents")
         self.emit("snapshot", self.service.snapshot(), room=request.sid)
+
+    def on_disconnect(self, reason: Any = None) -> None:
+        who = self.clients.get(request.sid)
+        self.windows.pop(request.sid, None)
+        super().on_disconnect(reason)
+        if who is not None and who.name not in {p.name for p in self.clients.values()}:
+            self.desk.agent_gone(who)
+
+    def on_device_event(self, data: Any = None) -> dict[str, Any]:
+        try:
+            return self.desk.handle_event(self.principal(), self.windows[request.sid], data,
+                                          request.remote_addr or "")
+        except DomainError as err:
+            return _error(err)
+
+    def on_health(self, data: Any = None) -> dict[str, Any]:
+        try:
+            devices = data.get("devices") if isinstance(data, dict) else None
+            return self.desk.report_health(self.principal(), devices, request.remote_addr or "")
+        except DomainError as err:
+            return _error(err)
 
 
 def register(socketio: SocketIO, service: HallService) -> None:
@@ -180,7 +218,7 @@ def register(socketio: SocketIO, service: HallService) -> None:
         KioskNamespace("/kiosk", service),
         CallerNamespace("/caller", service),
         MonitorNamespace("/monitor", service),
-        DeviceNamespace("/device", service),
+        DeviceNamespace("/device", service, DeviceDesk(service)),
     ]
     for ns in namespaces:
         socketio.on_namespace(ns)

@@ -1,0 +1,159 @@
+"""What device agents tell the hub: caller-keypad keys, rating presses and device health.
+
+Agents buffer device events while the hub is unreachable and send them again afterwards, each
+with a stable id. The hub answers every event exactly once: the id and the answer are committed
+with the change (the device inbox), so a repeat gets the first answer and changes nothing.
+A refusal (a press outside a rating window, a key while nobody is signed in) is an answer too:
+it is final, and the agent drops the event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from hub.auth import Principal, Role
+from hub.engine import DomainError, Invalid
+from hub.service import HallService, Inbox
+
+log = logging.getLogger(__name__)
+
+# Caller-keypad keys and the window action each one is (the clerk panel's actions).
+KEYS = ("call-next", "recall", "skip", "pause", "transfer", "finish", "request-rating")
+PAUSE_REASON = "暂离"  # the keypad's pause key has no reason keys: "away from the desk"
+
+
+class DeviceDesk:
+    def __init__(self, service: HallService) -> None:
+        self.service = service
+
+    def handle_event(self, agent: Principal, windows: frozenset[int], data: Any,
+                     addr: str = "") -> dict[str, Any]:
+        self.service.require(agent, Role.AGENT)
+        if not isinstance(data, dict):
+            raise Invalid("invalid", "设备事件格式错误", "a device event is an object")
+        event_id = data.get("id")
+        if not isinstance(event_id, str) or not 8 <= len(event_id) <= 64:
+            raise Invalid("invalid", "设备事件缺少编号", "a device event needs an id (8-64 chars)")
+        seen = self.service.store.inbox_result(event_id)
+        if seen is not None:
+            return {**seen, "duplicate": True}
+        window = data.get("window")
+        if isinstance(window, bool) or not isinstance(window, int):
+            raise Invalid("invalid", "缺少窗口号", "a device event needs its window number")
+        try:
+            if data.get("kind") == "key":
+                result = self._key(agent, windows, window, data, addr, Inbox(event_id))
+            elif data.get("kind") == "rating":
+                result = self._rating(agent, windows, window, data, addr, Inbox(event_id))
+            else:
+                raise Invalid("invalid", "未知设备事件", "kind must be key or rating")
+        except DomainError as err:
+            error = {"code": err.code, "message": err.message}
+            log.info("device event %s from %s refused: %s", event_id, agent.name, err.code)
+            self.service.execute(agent, lambda s, now: [], addr, Inbox(event_id, error))
+            return {"ok": False, "error": error}
+        return result
+
+    def _key(self, agent: Principal, windows: frozenset[int], window: int, data: dict,
+             addr: str, inbox: Inbox) -> dict[str, Any]:
+        key = data.get("key")
+        if key not in KEYS:
+            raise Invalid("unknown_key", "未知按键", f"key must be one of {', '.join(KEYS)}")
+        action, args = key, {}
+        if key == "pause":  # one key toggles pause and resume
+            win = self.service.state.windows.get(window)
+            action = "resume" if win is not None and win.pause else "pause"
+            args = {"reason": PAUSE_REASON}
+        elif key == "transfer":  # a keypad cannot name a target: the AB partner window
+            if not self.service.cfg.has_window(window):
+                raise Invalid("unknown_window", f"无{window}号窗口", f"no window {window}")
+            args = {"window": self.service.cfg.window(window).backup}
+        view = self.service.window_action(agent, window, action, args, addr, windows, inbox)
+        return {"ok": True, "result": {"status": view["status"], "current": view["current"]}}
+
+    def _rating(self, agent: Principal, windows: frozenset[int], window: int, data: dict,
+                addr: str, inbox: Inbox) -> dict[str, Any]:
+        if window not in windows:
+            raise DomainError("wrong_window", f"该设备不属于{window}号窗口",
+                              f"this agent has no device at window {window}")
+        request_id, level = data.get("request_id"), data.get("level")
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (request_id, level)):
+            raise Invalid("invalid", "评价数据格式错误", "request_id and level are integers")
+        reason = self._reason(data.get("reason"))
+        pressed_at = _parse_time(data.get("at"))
+        engine = self.service.engine
+        records = self.service.execute(agent, lambda s, now: engine.rate(
+            s, now, window, request_id, level, reason, pressed_at), addr, inbox)
+        rated = records[-1].public()
+        return {"ok": True, "result": {"ticket_id": rated["data"]["ticket_id"],
+                                       "level": rated["data"]["level"]}}
+
+    def _reason(self, code: Any) -> str | None:
+        if code in (None, 0):
+            return None
+        reasons = self.service.cfg.rating.reasons
+        if isinstance(code, bool) or not isinstance(code, int) or not 1 <= code <= len(reasons):
+            raise Invalid("invalid", "原因代码无效", f"reason is a code 1-{len(reasons)}")
+        return reasons[code - 1]
+
+    def report_health(self, agent: Principal, devices: Any, addr: str = "") -> dict[str, Any]:
+        """Each device's state as the agent sees it; changes become events (and alerts)."""
+        self.service.require(agent, Role.AGENT)
+        if not isinstance(devices, list) or not all(isinstance(d, dict) for d in devices):
+            raise Invalid("invalid", "设备状态格式错误", "devices is a list of objects")
+        reports = [_device_report(d) for d in devices[:256]]
+        engine = self.service.engine
+
+        def decide(state, now):  # noqa: ANN001, ANN202
+            events = []
+            for device, kind, window, status, detail in reports:
+                events += engine.report_device(state, now, device, kind, window, agent.name,
+                                               status, detail)
+            return events
+
+        records = self.service.execute(agent, decide, addr)
+        return {"ok": True, "result": {"changed": len(records)}}
+
+    def agent_gone(self, agent: Principal) -> None:
+        """The agent's connection ended: its devices can no longer be vouched for."""
+        state = self.service.state
+        mine = [d for d in state.devices.values() if d.agent == agent.name and
+                d.status != "offline"]
+        if not mine:
+            return
+        engine = self.service.engine
+
+        def decide(state, now):  # noqa: ANN001, ANN202
+            events = []
+            for d in mine:
+                events += engine.report_device(state, now, d.device, d.kind, d.window, d.agent,
+                                               "offline", "agent disconnected")
+            return events
+
+        self.service.execute(agent, decide)
+
+
+def _device_report(d: dict) -> tuple[str, str, int | None, str, str]:
+    device, kind, status = d.get("id"), d.get("kind"), d.get("status")
+    window, detail = d.get("window"), d.get("detail") or ""
+    if not all(isinstance(v, str) and 0 < len(v) <= 64 for v in (device, kind, status)):
+        raise Invalid("invalid", "设备状态格式错误", "each device needs id, kind and status")
+    if window is not None and (isinstance(window, bool) or not isinstance(window, int)):
+        raise Invalid("invalid", "窗口号应为整数", "window is an integer")
+    if not isinstance(detail, str):
+        raise Invalid("invalid", "detail 应为字符串", "detail is a string")
+    return device, kind, window, status, detail  # type: ignore[return-value]
+
+
+def _parse_time(value: Any) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        raise Invalid("invalid", "时间格式错误", "at is an ISO 8601 time") from None
+    if when.tzinfo is None:
+        raise Invalid("invalid", "时间需带时区", "at needs a time zone")
+    return when
