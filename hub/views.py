@@ -97,7 +97,7 @@ _PUBLIC_FIELDS: dict[str, tuple[str, ...]] = {
     "ticket.issued": ("ticket_id", "number", "service", "channel", "priority"),
     "ticket.called": ("ticket_id", "number", "service", "window_no", "covering"),
     "ticket.recalled": ("ticket_id", "number", "service", "window_no", "recalls"),
-    "ticket.no_show": ("ticket_id", "number", "window_no", "requeued"),
+    "ticket.no_show": ("ticket_id", "number", "service", "window_no", "requeued"),
     "ticket.transferred": ("ticket_id", "number", "window_no", "to_service", "to_window"),
     "ticket.finished": ("ticket_id", "number", "service", "window_no"),
     "ticket.return_requested": ("ticket_id", "number", "window_no"),

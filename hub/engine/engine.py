@@ -325,7 +325,8 @@ class QueueEngine:
         requeue = not ticket.requeued
         rank = self._requeue_rank(state, ticket) if requeue else None
         return [TicketNoShow(at=now, ticket_id=ticket.id, number=ticket.number, window_no=no,
-                             clerk=win.clerk.username, requeued=requeue, rank=rank)]  # type: ignore[union-attr]
+                             clerk=win.clerk.username, service=ticket.service,
+                             requeued=requeue, rank=rank)]  # type: ignore[union-attr]
 
     def _requeue_rank(self, state: HallState, ticket: Ticket) -> tuple[int, int]:
         behind = sorted(

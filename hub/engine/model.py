@@ -276,6 +276,7 @@ class TicketRecalled(_WindowTicketEvent, tag="ticket.recalled", kw_only=True):
 
 
 class TicketNoShow(_WindowTicketEvent, tag="ticket.no_show", kw_only=True):
+    service: str
     requeued: bool
     rank: tuple[int, int] | None = None
 
