@@ -21,8 +21,10 @@ EXAMPLE_CONFIG = REPO_ROOT / "config" / "hall.example.toml"
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=getattr(logging, args.log_level.upper()),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=getattr(logging, args.log_level.upper()),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     try:
         return args.func(args) or 0
     except KeyboardInterrupt:
@@ -38,8 +40,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="onestop", description=__doc__.splitlines()[0])
-    parser.add_argument("--log-level", default="info",
-                        choices=["debug", "info", "warning", "error"])
+    parser.add_argument(
+        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+    )
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     hub = sub.add_parser("hub", help="run the hub")
@@ -48,8 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     hub.add_argument("--host", default="127.0.0.1")
     hub.add_argument("--port", type=int, default=8080)
     hub.add_argument("--async-mode", default="eventlet", choices=["eventlet", "threading"])
-    hub.add_argument("--sync", default="full", choices=["full", "normal"],
-                     help="SQLite synchronous mode: full survives power loss (default)")
+    hub.add_argument(
+        "--sync",
+        default="full",
+        choices=["full", "normal"],
+        help="SQLite synchronous mode: full survives power loss (default)",
+    )
     hub.set_defaults(func=cmd_hub)
 
     demo = sub.add_parser("demo", help="run the whole hall on this machine with demo accounts")
@@ -57,16 +64,20 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--data", default=f"{DEFAULT_DATA}/demo", help="data directory")
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8080)
-    demo.add_argument("--real-hours", action="store_true",
-                      help="keep the config's opening hours (default: open around the clock)")
+    demo.add_argument(
+        "--real-hours",
+        action="store_true",
+        help="keep the config's opening hours (default: open around the clock)",
+    )
     demo.set_defaults(func=cmd_demo)
 
     check = sub.add_parser("check-config", help="validate a hall TOML file")
     check.add_argument("file")
     check.set_defaults(func=cmd_check_config)
 
-    user = sub.add_parser("user", help="staff accounts").add_subparsers(required=True,
-                                                                          metavar="ACTION")
+    user = sub.add_parser("user", help="staff accounts").add_subparsers(
+        required=True, metavar="ACTION"
+    )
     add = user.add_parser("add", help="add a staff account (password from stdin or prompted)")
     add.add_argument("username")
     add.add_argument("--role", required=True, choices=["clerk", "supervisor", "admin"])
@@ -88,8 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_account_commands(sub: argparse._SubParsersAction) -> None:
-    token = sub.add_parser("token", help="device tokens").add_subparsers(required=True,
-                                                                           metavar="ACTION")
+    token = sub.add_parser("token", help="device tokens").add_subparsers(
+        required=True, metavar="ACTION"
+    )
     tadd = token.add_parser("add", help="create a device token and print it once")
     tadd.add_argument("--role", required=True, choices=["kiosk", "screen", "agent"])
     tadd.add_argument("--name", required=True)
@@ -148,8 +160,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         cfg = around_the_clock(cfg)
 
     accounts = prepare_demo(cfg, args.data)
-    serve(cfg, args.data, args.host, args.port,
-          on_ready=lambda service: print_welcome(cfg, accounts, args.host, args.port))
+    serve(
+        cfg,
+        args.data,
+        args.host,
+        args.port,
+        on_ready=lambda service: print_welcome(cfg, accounts, args.host, args.port),
+    )
     return 0
 
 
@@ -157,8 +174,10 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     from hub.config import load_config
 
     cfg = load_config(args.file)
-    print(f"{args.file}: OK — {len(cfg.departments)} departments, {len(cfg.services)} service "
-          f"items, {len(cfg.windows)} windows")
+    print(
+        f"{args.file}: OK — {len(cfg.departments)} departments, {len(cfg.services)} service "
+        f"items, {len(cfg.windows)} windows"
+    )
     return 0
 
 
@@ -169,8 +188,9 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
     accounts = Accounts(open_database(args.data))
     password = _read_password(f"Password for {args.username}: ")
-    accounts.add_user(args.username, password, Role(args.role), args.name, args.staff_no,
-                      _now(), photo=args.photo)
+    accounts.add_user(
+        args.username, password, Role(args.role), args.name, args.staff_no, _now(), photo=args.photo
+    )
     print(f"added {args.role} {args.username}")
     return 0
 
@@ -180,7 +200,8 @@ def cmd_user_passwd(args: argparse.Namespace) -> int:
     from hub.store.accounts import Accounts
 
     Accounts(open_database(args.data)).set_password(
-        args.username, _read_password(f"New password for {args.username}: "))
+        args.username, _read_password(f"New password for {args.username}: ")
+    )
     print(f"password of {args.username} changed")
     return 0
 

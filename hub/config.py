@@ -36,7 +36,7 @@ class ConfigError(ValueError):
 
 
 class CaseType(StrEnum):
-    """Art. 4 case types a service item is handled as by default (退件 is an outcome, not a type)."""
+    """Art. 4 case types an item is handled as by default (退件 is an outcome, not a type)."""
 
     IMMEDIATE = "immediate"  # 即办件
     COMMITMENT = "commitment"  # 承诺件
@@ -238,7 +238,10 @@ def _cross_check(cfg: HallConfig) -> Iterable[tuple[str, str]]:  # noqa: PLR0915
     q = cfg.queue
     for name in ("fairness_ratio", "recall_limit", "no_show_requeue_behind"):
         if getattr(q, name) < (1 if name == "fairness_ratio" else 0):
-            yield f"queue.{name}", "must not be negative" + (" or zero" if name == "fairness_ratio" else "")
+            yield (
+                f"queue.{name}",
+                "must not be negative" + (" or zero" if name == "fairness_ratio" else ""),
+            )
     if not 5 <= cfg.rating.timeout_s <= 600:
         yield "rating.timeout_s", "must be 5-600 seconds"
     if not cfg.rating.reasons or any(not r.strip() for r in cfg.rating.reasons):

@@ -17,8 +17,28 @@ from hub.config import HallConfig, Hours
 from hub.runtime import open_database
 from hub.store.accounts import Accounts
 
-_NAMES = ["李明", "王芳", "张伟", "刘洋", "陈静", "杨帆", "赵磊", "黄丽", "周强", "吴敏",
-          "徐涛", "孙悦", "马超", "朱琳", "胡斌", "郭婷", "何军", "高洁", "林峰", "罗兰"]
+_NAMES = [
+    "李明",
+    "王芳",
+    "张伟",
+    "刘洋",
+    "陈静",
+    "杨帆",
+    "赵磊",
+    "黄丽",
+    "周强",
+    "吴敏",
+    "徐涛",
+    "孙悦",
+    "马超",
+    "朱琳",
+    "胡斌",
+    "郭婷",
+    "何军",
+    "高洁",
+    "林峰",
+    "罗兰",
+]
 
 
 @dataclass
@@ -33,28 +53,44 @@ class DemoAccounts:
 def around_the_clock(cfg: HallConfig) -> HallConfig:
     """The same hall open 00:00-24:00 every day, so the demo can be tried at any hour."""
     always = Hours(weekdays=[1, 2, 3, 4, 5, 6, 7], periods=[("00:00", "24:00")])
-    return msgspec.structs.replace(cfg, hours=dict.fromkeys(cfg.hours, always),
-                                   calendar=msgspec.structs.replace(cfg.calendar, holidays=[]))
+    return msgspec.structs.replace(
+        cfg,
+        hours=dict.fromkeys(cfg.hours, always),
+        calendar=msgspec.structs.replace(cfg.calendar, holidays=[]),
+    )
 
 
 def prepare_demo(cfg: HallConfig, data_dir: str) -> DemoAccounts:
     accounts = Accounts(open_database(data_dir))
     now = dt.datetime.now(dt.UTC)
     demo = DemoAccounts(password=f"demo-{secrets.token_urlsafe(6)}")
-    staff = [(f"clerk{w.no:02d}", _NAMES[i % len(_NAMES)], Role.CLERK, w.no)
-             for i, w in enumerate(cfg.windows)]
-    staff += [(demo.supervisor, "审批办督查员", Role.SUPERVISOR, 0),
-              (demo.admin, "系统管理员", Role.ADMIN, 0)]
+    staff = [
+        (f"clerk{w.no:02d}", _NAMES[i % len(_NAMES)], Role.CLERK, w.no)
+        for i, w in enumerate(cfg.windows)
+    ]
+    staff += [
+        (demo.supervisor, "审批办督查员", Role.SUPERVISOR, 0),
+        (demo.admin, "系统管理员", Role.ADMIN, 0),
+    ]
     for username, name, role, window in staff:
         if accounts.user(username):
             accounts.set_password(username, demo.password)
         else:
-            accounts.add_user(username, demo.password, role, name, f"JZ{1000 + window}"
-                              if role is Role.CLERK else "JZ0000", now)
+            accounts.add_user(
+                username,
+                demo.password,
+                role,
+                name,
+                f"JZ{1000 + window}" if role is Role.CLERK else "JZ0000",
+                now,
+            )
         if role is Role.CLERK:
             demo.clerks.append((username, name, window))
-    for role, name in ((Role.KIOSK, "demo-kiosk"), (Role.SCREEN, "demo-screen"),
-                       (Role.AGENT, "demo-agent")):
+    for role, name in (
+        (Role.KIOSK, "demo-kiosk"),
+        (Role.SCREEN, "demo-screen"),
+        (Role.AGENT, "demo-agent"),
+    ):
         accounts.revoke_tokens(role, name, now)
         demo.tokens[f"{role.value}:{name}"] = accounts.add_token(role, name, now)
     accounts.db.close()
@@ -74,7 +110,8 @@ def print_welcome(cfg: HallConfig, demo: DemoAccounts, host: str, port: int) -> 
         "",
         f"  Staff password (all demo accounts, this run only): {demo.password}",
         f"    supervisor: {demo.supervisor}    admin: {demo.admin}",
-        "    clerks:     " + ", ".join(f"{u} ({n}, window {w})" for u, n, w in demo.clerks[:4])
+        "    clerks:     "
+        + ", ".join(f"{u} ({n}, window {w})" for u, n, w in demo.clerks[:4])
         + f" … clerk{len(demo.clerks):02d}",
         "",
         "  Device tokens (this run only):",
@@ -83,7 +120,7 @@ def print_welcome(cfg: HallConfig, demo: DemoAccounts, host: str, port: int) -> 
         "  Try it:",
         f"    curl -s -X POST {base}/api/v1/tickets -H 'Authorization: Bearer "
         f"{demo.tokens['kiosk:demo-kiosk']}' -H 'Content-Type: application/json' "
-        f"-d '{{\"service\": \"{cfg.services[0].code}\"}}'",
+        f'-d \'{{"service": "{cfg.services[0].code}"}}\'',
         "",
     ]
     print("\n".join(lines), flush=True)

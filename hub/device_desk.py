@@ -28,8 +28,9 @@ class DeviceDesk:
     def __init__(self, service: HallService) -> None:
         self.service = service
 
-    def handle_event(self, agent: Principal, windows: frozenset[int], data: Any,
-                     addr: str = "") -> dict[str, Any]:
+    def handle_event(
+        self, agent: Principal, windows: frozenset[int], data: Any, addr: str = ""
+    ) -> dict[str, Any]:
         self.service.require(agent, Role.AGENT)
         if not isinstance(data, dict):
             raise Invalid("invalid", "设备事件格式错误", "a device event is an object")
@@ -56,8 +57,15 @@ class DeviceDesk:
             return {"ok": False, "error": error}
         return result
 
-    def _key(self, agent: Principal, windows: frozenset[int], window: int, data: dict,
-             addr: str, inbox: Inbox) -> dict[str, Any]:
+    def _key(
+        self,
+        agent: Principal,
+        windows: frozenset[int],
+        window: int,
+        data: dict,
+        addr: str,
+        inbox: Inbox,
+    ) -> dict[str, Any]:
         key = data.get("key")
         if key not in KEYS:
             raise Invalid("unknown_key", "未知按键", f"key must be one of {', '.join(KEYS)}")
@@ -73,22 +81,38 @@ class DeviceDesk:
         view = self.service.window_action(agent, window, action, args, addr, windows, inbox)
         return {"ok": True, "result": {"status": view["status"], "current": view["current"]}}
 
-    def _rating(self, agent: Principal, windows: frozenset[int], window: int, data: dict,
-                addr: str, inbox: Inbox) -> dict[str, Any]:
+    def _rating(
+        self,
+        agent: Principal,
+        windows: frozenset[int],
+        window: int,
+        data: dict,
+        addr: str,
+        inbox: Inbox,
+    ) -> dict[str, Any]:
         if window not in windows:
-            raise DomainError("wrong_window", f"该设备不属于{window}号窗口",
-                              f"this agent has no device at window {window}")
+            raise DomainError(
+                "wrong_window",
+                f"该设备不属于{window}号窗口",
+                f"this agent has no device at window {window}",
+            )
         request_id, level = data.get("request_id"), data.get("level")
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in (request_id, level)):
             raise Invalid("invalid", "评价数据格式错误", "request_id and level are integers")
         reason = self._reason(data.get("reason"))
         pressed_at = _parse_time(data.get("at"))
         engine = self.service.engine
-        records = self.service.execute(agent, lambda s, now: engine.rate(
-            s, now, window, request_id, level, reason, pressed_at), addr, inbox)
+        records = self.service.execute(
+            agent,
+            lambda s, now: engine.rate(s, now, window, request_id, level, reason, pressed_at),
+            addr,
+            inbox,
+        )
         rated = records[-1].public()
-        return {"ok": True, "result": {"ticket_id": rated["data"]["ticket_id"],
-                                       "level": rated["data"]["level"]}}
+        return {
+            "ok": True,
+            "result": {"ticket_id": rated["data"]["ticket_id"], "level": rated["data"]["level"]},
+        }
 
     def _reason(self, code: Any) -> str | None:
         if code in (None, 0):
@@ -106,11 +130,12 @@ class DeviceDesk:
         reports = [_device_report(d) for d in devices[:256]]
         engine = self.service.engine
 
-        def decide(state, now):  # noqa: ANN001, ANN202
+        def decide(state, now):
             events = []
             for device, kind, window, status, detail in reports:
-                events += engine.report_device(state, now, device, kind, window, agent.name,
-                                               status, detail)
+                events += engine.report_device(
+                    state, now, device, kind, window, agent.name, status, detail
+                )
             return events
 
         records = self.service.execute(agent, decide, addr)
@@ -119,17 +144,19 @@ class DeviceDesk:
     def agent_gone(self, agent: Principal) -> None:
         """The agent's connection ended: its devices can no longer be vouched for."""
         state = self.service.state
-        mine = [d for d in state.devices.values() if d.agent == agent.name and
-                d.status != "offline"]
+        mine = [
+            d for d in state.devices.values() if d.agent == agent.name and d.status != "offline"
+        ]
         if not mine:
             return
         engine = self.service.engine
 
-        def decide(state, now):  # noqa: ANN001, ANN202
+        def decide(state, now):
             events = []
             for d in mine:
-                events += engine.report_device(state, now, d.device, d.kind, d.window, d.agent,
-                                               "offline", "agent disconnected")
+                events += engine.report_device(
+                    state, now, d.device, d.kind, d.window, d.agent, "offline", "agent disconnected"
+                )
             return events
 
         self.service.execute(agent, decide)

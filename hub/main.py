@@ -24,9 +24,16 @@ def patch(async_mode: str) -> None:
         eventlet.monkey_patch()
 
 
-def serve(config: Any, data_dir: str, host: str, port: int, async_mode: str = "eventlet",
-          synchronous: str = "FULL", message_queue: str | None = None,
-          on_ready: Callable[[Any], None] | None = None) -> None:
+def serve(
+    config: Any,
+    data_dir: str,
+    host: str,
+    port: int,
+    async_mode: str = "eventlet",
+    synchronous: str = "FULL",
+    message_queue: str | None = None,
+    on_ready: Callable[[Any], None] | None = None,
+) -> None:
     started = time.monotonic()
     patch(async_mode)
     from hub.runtime import open_hall
@@ -37,8 +44,14 @@ def serve(config: Any, data_dir: str, host: str, port: int, async_mode: str = "e
     start_housekeeping(socketio, service)
     if on_ready:
         on_ready(service)
-    log.info("hub ready on http://%s:%d in %.2f s (%s, event %d)", host, port,
-             time.monotonic() - started, async_mode, service.state.seq)
+    log.info(
+        "hub ready on http://%s:%d in %.2f s (%s, event %d)",
+        host,
+        port,
+        time.monotonic() - started,
+        async_mode,
+        service.state.seq,
+    )
     kwargs: dict[str, Any] = {"host": host, "port": port}
     if async_mode == "eventlet":
         kwargs["log_output"] = False

@@ -22,7 +22,8 @@ def open_database(data_dir: str | Path, synchronous: str = "FULL") -> Database:
     return db
 
 
-def open_hall(config: str | Path | HallConfig, data_dir: str | Path,
-              synchronous: str = "FULL") -> HallService:
+def open_hall(
+    config: str | Path | HallConfig, data_dir: str | Path, synchronous: str = "FULL"
+) -> HallService:
     cfg = config if isinstance(config, HallConfig) else load_config(config)
     return HallService(cfg, open_database(data_dir, synchronous))

@@ -38,8 +38,17 @@ from hub.store.store import SNAPSHOT_EVERY, Record, Store
 log = logging.getLogger(__name__)
 
 Listener = Callable[[list[Record]], None]
-WINDOW_ACTIONS = ("call-next", "call", "recall", "skip", "transfer", "pause", "resume", "finish",
-                  "request-rating")
+WINDOW_ACTIONS = (
+    "call-next",
+    "call",
+    "recall",
+    "skip",
+    "transfer",
+    "pause",
+    "resume",
+    "finish",
+    "request-rating",
+)
 SESSION_TTL = dt.timedelta(hours=12)
 
 
@@ -68,8 +77,11 @@ class TooManyAttempts(DomainError):
 
     def __init__(self, retry_after_s: float) -> None:
         self.retry_after_s = retry_after_s
-        super().__init__("too_many_attempts", f"登录失败次数过多，请{int(retry_after_s) + 1}秒后再试",
-                         f"too many failed sign-ins: retry in {int(retry_after_s) + 1} s")
+        super().__init__(
+            "too_many_attempts",
+            f"登录失败次数过多，请{int(retry_after_s) + 1}秒后再试",
+            f"too many failed sign-ins: retry in {int(retry_after_s) + 1} s",
+        )
 
 
 def utcnow() -> dt.datetime:
@@ -77,8 +89,13 @@ def utcnow() -> dt.datetime:
 
 
 class HallService:
-    def __init__(self, cfg: HallConfig, db: Database, clock: Callable[[], dt.datetime] = utcnow,
-                 login_limiter: RateLimiter | None = None) -> None:
+    def __init__(
+        self,
+        cfg: HallConfig,
+        db: Database,
+        clock: Callable[[], dt.datetime] = utcnow,
+        login_limiter: RateLimiter | None = None,
+    ) -> None:
         self.cfg = cfg
         self.engine = QueueEngine(cfg)
         self.db = db
@@ -104,8 +121,9 @@ class HallService:
             apply(state, record.event, record.seq)
         for w in self.cfg.windows:  # windows added to the config since the snapshot
             state.windows.setdefault(w.no, new_state(self.cfg, self.clock()).windows[w.no])
-        log.info("state loaded at event %d, day %s, %d tickets", state.seq, state.day,
-                 len(state.tickets))
+        log.info(
+            "state loaded at event %d, day %s, %d tickets", state.seq, state.day, len(state.tickets)
+        )
         return state
 
     def subscribe(self, listener: Listener) -> None:
@@ -114,9 +132,13 @@ class HallService:
     def on_sessions_ended(self, listener: Callable[[list[str]], None]) -> None:
         self._session_listeners.append(listener)
 
-    def execute(self, who: Principal | None,
-                decide: Callable[[HallState, dt.datetime], list[Event]], addr: str = "",
-                inbox: Inbox | None = None) -> list[Record]:
+    def execute(
+        self,
+        who: Principal | None,
+        decide: Callable[[HallState, dt.datetime], list[Event]],
+        addr: str = "",
+        inbox: Inbox | None = None,
+    ) -> list[Record]:
         """Decide, commit and apply one change; publish its events after the commit.
 
         `inbox` records a device event's id (and the answer given) in the same transaction, so
@@ -135,8 +157,9 @@ class HallService:
         self._publish(records)
         return records
 
-    def _commit(self, events: list[Event], who: Principal | None, addr: str,
-                inbox: Inbox | None = None) -> list[Record]:
+    def _commit(
+        self, events: list[Event], who: Principal | None, addr: str, inbox: Inbox | None = None
+    ) -> list[Record]:
         if not events and inbox is None:
             return []
         actor = who.actor if who else "system"
@@ -146,15 +169,13 @@ class HallService:
                     apply(self.state, record.event, record.seq)  # another hub's commits
                 records = self.store.append(tx, events, self.state.day, actor, addr)
                 if inbox is not None:
-                    self.store.save_inbox(tx, inbox.id, actor, inbox.result(records),
-                                          self.clock())
+                    self.store.save_inbox(tx, inbox.id, actor, inbox.result(records), self.clock())
                 touched: dict[str, Ticket | None] = {}
                 for record in records:
                     if isinstance(record.event, DayRolled):
                         # Expired tickets leave the state with their day: keep them to save
                         # their final form (apply updates these very objects).
-                        touched.update((t, self.state.tickets.get(t))
-                                       for t in record.event.expired)
+                        touched.update((t, self.state.tickets.get(t)) for t in record.event.expired)
                     apply(self.state, record.event, record.seq)
                     if record.event.ticket:
                         touched.setdefault(record.event.ticket, None)
@@ -162,8 +183,10 @@ class HallService:
                         self.store.save_slip(tx, record.event)
                 tickets = [self.state.tickets.get(t) or gone for t, gone in touched.items()]
                 self.store.save_tickets(tx, [t for t in tickets if t is not None])
-                crossed = self.state.seq // SNAPSHOT_EVERY != (
-                    self.state.seq - len(records)) // SNAPSHOT_EVERY
+                crossed = (
+                    self.state.seq // SNAPSHOT_EVERY
+                    != (self.state.seq - len(records)) // SNAPSHOT_EVERY
+                )
                 if records and (crossed or any(isinstance(r.event, DayRolled) for r in records)):
                     self.store.save_snapshot(tx, self.state, records[-1].at)
         except DomainError:
@@ -198,19 +221,28 @@ class HallService:
     @staticmethod
     def require(who: Principal, *roles: Role) -> None:
         if who.role not in roles:
-            raise Forbidden("forbidden", "无权执行此操作",
-                            f"a {who.role.value} may not do this (needs {'/'.join(roles)})")
+            raise Forbidden(
+                "forbidden",
+                "无权执行此操作",
+                f"a {who.role.value} may not do this (needs {'/'.join(roles)})",
+            )
 
     def _at_window(self, who: Principal, no: int) -> None:
         """A clerk acts only at the window they signed in at (art. 21)."""
         self.require(who, Role.CLERK)
         if who.window != no:
-            raise Forbidden("wrong_window", f"您登录的是{who.window}号窗口",
-                            f"you are signed in at window {who.window}, not {no}")
+            raise Forbidden(
+                "wrong_window",
+                f"您登录的是{who.window}号窗口",
+                f"you are signed in at window {who.window}, not {no}",
+            )
         win = self.state.windows.get(no)
         if win is None or win.clerk is None or win.clerk.username != who.name:
-            raise Forbidden("not_signed_in", "您已不在该窗口登录，请重新登录",
-                            "you are no longer signed in at this window: sign in again")
+            raise Forbidden(
+                "not_signed_in",
+                "您已不在该窗口登录，请重新登录",
+                "you are no longer signed in at this window: sign in again",
+            )
 
     # --- sign-in ------------------------------------------------------------------------
 
@@ -235,16 +267,27 @@ class HallService:
             window = None
         self.limiter.succeed(f"user:{username}")
         token, ended = self.accounts.open_session(user, window, self.clock(), SESSION_TTL)
-        who = Principal(role=role, name=username, window=window, display_name=user["name"],
-                        staff_no=user["staff_no"])
+        who = Principal(
+            role=role,
+            name=username,
+            window=window,
+            display_name=user["name"],
+            staff_no=user["staff_no"],
+        )
         if role is Role.CLERK:
             clerk = Clerk(username=username, name=user["name"], staff_no=user["staff_no"])
             self.execute(who, lambda s, now: self.engine.sign_in(s, now, window, clerk), addr)
         for listener in self._session_listeners:
             listener(ended)
-        return {"token": token, "role": role.value, "username": username, "name": user["name"],
-                "staff_no": user["staff_no"], "window": window,
-                "expires_in_s": int(SESSION_TTL.total_seconds())}
+        return {
+            "token": token,
+            "role": role.value,
+            "username": username,
+            "name": user["name"],
+            "staff_no": user["staff_no"],
+            "window": window,
+            "expires_in_s": int(SESSION_TTL.total_seconds()),
+        }
 
     def logout(self, who: Principal, addr: str = "") -> None:
         if who.role is Role.CLERK and who.window is not None:
@@ -257,16 +300,26 @@ class HallService:
 
     # --- kiosk --------------------------------------------------------------------------
 
-    def issue_ticket(self, who: Principal, service: str, channel: str = "normal",
-                     reference: str | None = None, addr: str = "") -> dict:
+    def issue_ticket(
+        self,
+        who: Principal,
+        service: str,
+        channel: str = "normal",
+        reference: str | None = None,
+        addr: str = "",
+    ) -> dict:
         self.require(who, Role.KIOSK, *OFFICE_ROLES)
         try:
             chan = Channel(channel)
         except ValueError:
-            raise Invalid("invalid", "取号渠道无效", f"channel must be one of "
-                          f"{', '.join(c.value for c in Channel)}") from None
+            raise Invalid(
+                "invalid",
+                "取号渠道无效",
+                f"channel must be one of {', '.join(c.value for c in Channel)}",
+            ) from None
         records = self.execute(
-            who, lambda s, now: self.engine.issue_ticket(s, now, service, chan, reference), addr)
+            who, lambda s, now: self.engine.issue_ticket(s, now, service, chan, reference), addr
+        )
         return self.ticket(who, records[-1].event.ticket)  # type: ignore[arg-type]
 
     def ticket(self, who: Principal, ticket_id: str) -> dict:
@@ -281,9 +334,16 @@ class HallService:
 
     # --- window actions -----------------------------------------------------------------
 
-    def window_action(self, who: Principal, no: int, action: str, args: dict[str, Any],
-                      addr: str = "", agent_windows: frozenset[int] = frozenset(),
-                      inbox: Inbox | None = None) -> dict:
+    def window_action(
+        self,
+        who: Principal,
+        no: int,
+        action: str,
+        args: dict[str, Any],
+        addr: str = "",
+        agent_windows: frozenset[int] = frozenset(),
+        inbox: Inbox | None = None,
+    ) -> dict:
         """call-next, call, recall, … at window `no`: by its clerk, or by its caller keypad.
 
         A device agent acts only for the windows its devices serve, and the engine refuses any
@@ -291,8 +351,11 @@ class HallService:
         """
         if who.role is Role.AGENT:
             if no not in agent_windows:
-                raise Forbidden("wrong_window", f"该设备不属于{no}号窗口",
-                                f"this agent has no device at window {no}")
+                raise Forbidden(
+                    "wrong_window",
+                    f"该设备不属于{no}号窗口",
+                    f"this agent has no device at window {no}",
+                )
         else:
             self._at_window(who, no)
         decide = self._window_decider(no, action, args)
@@ -310,8 +373,13 @@ class HallService:
             "recall": lambda s, now: e.recall(s, now, no),
             "skip": lambda s, now: e.skip(s, now, no),
             "transfer": lambda s, now: e.transfer(
-                s, now, no, service=_text(a, "service"), to_window=_int(a, "window"),
-                reason=_text(a, "reason") or ""),
+                s,
+                now,
+                no,
+                service=_text(a, "service"),
+                to_window=_int(a, "window"),
+                reason=_text(a, "reason") or "",
+            ),
             "pause": lambda s, now: e.pause(s, now, no, _text(a, "reason", required=True)),
             "resume": lambda s, now: e.resume(s, now, no),
             "finish": lambda s, now: e.finish(s, now, no, **_finish_args(a)),
@@ -323,42 +391,61 @@ class HallService:
 
     # --- office -------------------------------------------------------------------------
 
-    def decide_return(self, who: Principal, ticket_id: str, approve: bool, note: str = "",
-                      addr: str = "") -> dict:
+    def decide_return(
+        self, who: Principal, ticket_id: str, approve: bool, note: str = "", addr: str = ""
+    ) -> dict:
         self.require(who, *OFFICE_ROLES)
-        records = self.execute(who, lambda s, now: self.engine.decide_return(
-            s, now, ticket_id, approve=approve, supervisor=who.name, note=note), addr)
+        records = self.execute(
+            who,
+            lambda s, now: self.engine.decide_return(
+                s, now, ticket_id, approve=approve, supervisor=who.name, note=note
+            ),
+            addr,
+        )
         decided = next(r for r in records if isinstance(r.event, ReturnDecided))
         return decided.public()
 
-    def grant_green_pass(self, who: Principal, code: str, project: str,
-                         service: str | None = None, addr: str = "") -> dict:
+    def grant_green_pass(
+        self, who: Principal, code: str, project: str, service: str | None = None, addr: str = ""
+    ) -> dict:
         self.require(who, *OFFICE_ROLES)
-        records = self.execute(who, lambda s, now: self.engine.grant_green_pass(
-            s, now, code, project, who.name, service), addr)
+        records = self.execute(
+            who,
+            lambda s, now: self.engine.grant_green_pass(s, now, code, project, who.name, service),
+            addr,
+        )
         return records[-1].public()
 
-    def book_appointment(self, who: Principal, code: str, service: str, day: dt.date,
-                         addr: str = "") -> dict:
+    def book_appointment(
+        self, who: Principal, code: str, service: str, day: dt.date, addr: str = ""
+    ) -> dict:
         self.require(who, *OFFICE_ROLES)
-        records = self.execute(who, lambda s, now: self.engine.book_appointment(
-            s, now, code, service, day), addr)
+        records = self.execute(
+            who, lambda s, now: self.engine.book_appointment(s, now, code, service, day), addr
+        )
         return records[-1].public()
 
-    def add_rating_reason(self, who: Principal, ticket_id: str, reason: str,
-                          addr: str = "") -> dict:
+    def add_rating_reason(
+        self, who: Principal, ticket_id: str, reason: str, addr: str = ""
+    ) -> dict:
         """The reason for a 差评, given later at the kiosk or recorded by the office."""
         self.require(who, Role.KIOSK, *OFFICE_ROLES)
         source = "kiosk" if who.role is Role.KIOSK else "office"
-        records = self.execute(who, lambda s, now: self.engine.add_rating_reason(
-            s, now, ticket_id, reason, source), addr)
+        records = self.execute(
+            who,
+            lambda s, now: self.engine.add_rating_reason(s, now, ticket_id, reason, source),
+            addr,
+        )
         return records[-1].public()
 
     def pending_returns(self, who: Principal) -> list[dict]:
         self.require(who, *OFFICE_ROLES)
         with self._lock:
-            return [views.ticket_view(self.cfg, None, t) for t in self.state.tickets.values()
-                    if t.status is TicketStatus.RETURN_PENDING]
+            return [
+                views.ticket_view(self.cfg, None, t)
+                for t in self.state.tickets.values()
+                if t.status is TicketStatus.RETURN_PENDING
+            ]
 
     # --- reads --------------------------------------------------------------------------
 
@@ -380,7 +467,9 @@ def _text(args: dict[str, Any], key: str, required: bool = False) -> str | None:
             raise Invalid("invalid", f"缺少 {key}", f"{key!r} is required")
         return None
     if not isinstance(value, str) or len(value) > 500:
-        raise Invalid("invalid", f"{key} 格式错误", f"{key!r} must be a string of at most 500 chars")
+        raise Invalid(
+            "invalid", f"{key} 格式错误", f"{key!r} must be a string of at most 500 chars"
+        )
     return value
 
 
@@ -400,13 +489,18 @@ def _finish_args(a: dict[str, Any]) -> dict[str, Any]:
         try:
             out["kind"] = OutcomeKind(kind)
         except ValueError:
-            raise Invalid("invalid", "办结类型无效", "outcome must be one of " + ", ".join(
-                k.value for k in OutcomeKind)) from None
+            raise Invalid(
+                "invalid",
+                "办结类型无效",
+                "outcome must be one of " + ", ".join(k.value for k in OutcomeKind),
+            ) from None
     for key in ("items", "departments"):
         value = a.get(key)
         if value is not None:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise Invalid("invalid", f"{key} 应为字符串列表", f"{key!r} must be a list of strings")
+                raise Invalid(
+                    "invalid", f"{key} 应为字符串列表", f"{key!r} must be a list of strings"
+                )
             out[key] = value
     for key in ("authority", "reason"):
         out[key] = _text(a, key)
@@ -414,5 +508,7 @@ def _finish_args(a: dict[str, Any]) -> dict[str, Any]:
         try:
             out["reported_on"] = dt.date.fromisoformat(str(a["reported_on"]))
         except ValueError:
-            raise Invalid("invalid", "日期格式应为 YYYY-MM-DD", "reported_on must be YYYY-MM-DD") from None
+            raise Invalid(
+                "invalid", "日期格式应为 YYYY-MM-DD", "reported_on must be YYYY-MM-DD"
+            ) from None
     return out

@@ -19,10 +19,14 @@ from hub.engine.model import HallState, Ticket, TicketStatus, WindowState
 def service_view(cfg: HallConfig, svc: Service, full: bool = True) -> dict[str, Any]:
     dept = cfg.department(svc.department)
     view: dict[str, Any] = {
-        "code": svc.code, "name": svc.name, "name_en": svc.name_en,
+        "code": svc.code,
+        "name": svc.name,
+        "name_en": svc.name_en,
         "department": {"code": dept.code, "name": dept.name, "name_en": dept.name_en},
-        "prefix": svc.prefix, "case_type": svc.case_type.value,
-        "time_limit_days": svc.time_limit_days, "target_minutes": svc.target_minutes,
+        "prefix": svc.prefix,
+        "case_type": svc.case_type.value,
+        "time_limit_days": svc.time_limit_days,
+        "target_minutes": svc.target_minutes,
         "daily_quota": svc.daily_quota,
         "hours": msgspec.to_builtins(cfg.hours[svc.hours]),
         "windows": [w.no for w in cfg.windows if svc.code in w.services],
@@ -44,9 +48,13 @@ def window_view(cfg: HallConfig, state: HallState, win: WindowState) -> dict[str
     else:
         status = "open"
     return {
-        "no": win.no, "name": conf.name or f"{win.no}号窗口", "zone": conf.zone,
+        "no": win.no,
+        "name": conf.name or f"{win.no}号窗口",
+        "zone": conf.zone,
         "department": {"code": dept.code, "name": dept.name, "name_en": dept.name_en},
-        "services": list(conf.services), "backup": conf.backup, "status": status,
+        "services": list(conf.services),
+        "backup": conf.backup,
+        "status": status,
         "pause_reason": win.pause.reason if win.pause else None,
         "paused_since": _iso(win.pause.since) if win.pause else None,
         "clerk": {"name": win.clerk.name, "staff_no": win.clerk.staff_no} if win.clerk else None,
@@ -56,18 +64,28 @@ def window_view(cfg: HallConfig, state: HallState, win: WindowState) -> dict[str
 
 
 def _current(ticket: Ticket) -> dict[str, Any]:
-    return {"id": ticket.id, "number": ticket.number, "service": ticket.service,
-            "called_at": _iso(ticket.called_at), "recalls": ticket.recalls}
+    return {
+        "id": ticket.id,
+        "number": ticket.number,
+        "service": ticket.service,
+        "called_at": _iso(ticket.called_at),
+        "recalls": ticket.recalls,
+    }
 
 
 def public_snapshot(cfg: HallConfig, state: HallState) -> dict[str, Any]:
     return {
         "seq": state.seq,
         "day": state.day.isoformat(),
-        "center": {"name": cfg.center.name, "name_en": cfg.center.name_en,
-                   "notice": cfg.center.notice, "notice_en": cfg.center.notice_en},
-        "windows": [window_view(cfg, state, queries.window_state(state, w.no))
-                    for w in cfg.windows],
+        "center": {
+            "name": cfg.center.name,
+            "name_en": cfg.center.name_en,
+            "notice": cfg.center.notice,
+            "notice_en": cfg.center.notice_en,
+        },
+        "windows": [
+            window_view(cfg, state, queries.window_state(state, w.no)) for w in cfg.windows
+        ],
         "waiting": queries.waiting_counts(state),
         "closed_services": dict(state.closed_services),
         "recent_calls": [msgspec.to_builtins(c) for c in state.recent_calls],
@@ -110,8 +128,15 @@ _PUBLIC_FIELDS: dict[str, tuple[str, ...]] = {
     "service.closed": ("service", "reason"),
     "service.reopened": ("service",),
     # The keypad shows the clerk's badge while it waits; the window screen prompts to rate.
-    "rating.requested": ("ticket_id", "number", "window_no", "request_id", "deadline",
-                         "clerk_name", "staff_no"),
+    "rating.requested": (
+        "ticket_id",
+        "number",
+        "window_no",
+        "request_id",
+        "deadline",
+        "clerk_name",
+        "staff_no",
+    ),
     "ticket.rated": ("ticket_id", "number", "window_no", "request_id", "level"),
     "rating.expired": ("ticket_id", "number", "window_no", "request_id"),
 }

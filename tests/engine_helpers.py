@@ -50,12 +50,19 @@ _DISCLOSURE = {
 }
 
 
-def _service(code: str, prefix: str, dept: str, case_type: str = "immediate",
-             days: int = 0, **extra: Any) -> dict:
+def _service(
+    code: str, prefix: str, dept: str, case_type: str = "immediate", days: int = 0, **extra: Any
+) -> dict:
     return {
-        "code": code, "name": f"{code}事项", "department": dept, "prefix": prefix,
-        "case_type": case_type, "time_limit_days": days, "disclosure": dict(_DISCLOSURE),
-        "materials": ["身份证"], **extra,
+        "code": code,
+        "name": f"{code}事项",
+        "department": dept,
+        "prefix": prefix,
+        "case_type": case_type,
+        "time_limit_days": days,
+        "disclosure": dict(_DISCLOSURE),
+        "materials": ["身份证"],
+        **extra,
     }
 
 

@@ -61,10 +61,24 @@ class HubProcess:
         self.log_path = self.data_dir / f"hub-{int(time.time() * 1000)}.log"
         log = open(self.log_path, "wb")  # noqa: SIM115 - lives as long as the process
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hub.cli", "--log-level", "warning", "hub", "--config",
-             str(self.config), "--data", str(self.data_dir), "--port", str(self.port),
-             *self.extra_args],
-            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            [
+                sys.executable,
+                "-m",
+                "hub.cli",
+                "--log-level",
+                "warning",
+                "hub",
+                "--config",
+                str(self.config),
+                "--data",
+                str(self.data_dir),
+                "--port",
+                str(self.port),
+                *self.extra_args,
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -107,9 +121,17 @@ class HubProcess:
         return r.json()["token"]
 
     def issue(self, service: str = "S1", **extra) -> requests.Response:
-        return requests.post(f"{self.url}/api/v1/tickets", json={"service": service, **extra},
-                             headers=self.auth(self.tokens["kiosk"]), timeout=5)
+        return requests.post(
+            f"{self.url}/api/v1/tickets",
+            json={"service": service, **extra},
+            headers=self.auth(self.tokens["kiosk"]),
+            timeout=5,
+        )
 
     def act(self, token: str, window: int, action: str, **body) -> requests.Response:
-        return requests.post(f"{self.url}/api/v1/windows/{window}/{action}", json=body,
-                             headers=self.auth(token), timeout=5)
+        return requests.post(
+            f"{self.url}/api/v1/windows/{window}/{action}",
+            json=body,
+            headers=self.auth(token),
+            timeout=5,
+        )

@@ -17,29 +17,46 @@ def test_health_and_openapi(hub):
     assert health["status"] == "ok"
     doc = requests.get(f"{hub.url}/api/v1/openapi.json", timeout=5).json()
     assert doc["openapi"].startswith("3.")
-    for path in ("/api/v1/services", "/api/v1/queue", "/api/v1/tickets", "/api/v1/tickets/{id}",
-                 "/api/v1/login", "/api/v1/windows/{no}/{action}", "/healthz"):
+    for path in (
+        "/api/v1/services",
+        "/api/v1/queue",
+        "/api/v1/tickets",
+        "/api/v1/tickets/{id}",
+        "/api/v1/login",
+        "/api/v1/windows/{no}/{action}",
+        "/healthz",
+    ):
         assert path in doc["paths"], path
 
 
 def test_services_carry_six_disclosures_and_materials(hub):
-    r = requests.get(f"{hub.url}/api/v1/services", headers=hub.auth(hub.tokens["kiosk"]),
-                     timeout=5)
+    r = requests.get(f"{hub.url}/api/v1/services", headers=hub.auth(hub.tokens["kiosk"]), timeout=5)
     assert r.status_code == 200
     services = {s["code"]: s for s in r.json()["services"]}
     assert set(services) == {"S1", "S2", "S3", "S4"}
     s1 = services["S1"]
-    assert set(s1["disclosure"]) == {"duties", "basis", "preconditions", "procedure",
-                                     "time_limit", "fees"}
+    assert set(s1["disclosure"]) == {
+        "duties",
+        "basis",
+        "preconditions",
+        "procedure",
+        "time_limit",
+        "fees",
+    }
     assert s1["materials"] == ["申请书", "身份证明"]
     assert s1["windows"] == [1, 2]
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer nope"},
-                                     {"Authorization": "Basic abc"}])
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic abc"}]
+)
 def test_every_api_call_needs_a_valid_token(hub, headers):
-    for method, path in (("get", "/api/v1/services"), ("get", "/api/v1/queue"),
-                         ("post", "/api/v1/tickets"), ("post", "/api/v1/windows/1/call-next")):
+    for method, path in (
+        ("get", "/api/v1/services"),
+        ("get", "/api/v1/queue"),
+        ("post", "/api/v1/tickets"),
+        ("post", "/api/v1/windows/1/call-next"),
+    ):
         r = requests.request(method, f"{hub.url}{path}", headers=headers, json={}, timeout=5)
         assert r.status_code == 401, (path, r.text)
         assert r.json()["error"]["code"] == "unauthorized"
@@ -51,17 +68,24 @@ def test_kiosk_issues_numbered_tickets(hub):
     other = hub.issue("S3")
     assert first.status_code == second.status_code == other.status_code == 201
     assert [first.json()["number"], second.json()["number"], other.json()["number"]] == [
-        "A001", "A002", "B001"]
-    ticket = requests.get(f"{hub.url}/api/v1/tickets/{first.json()['id']}",
-                          headers=hub.auth(hub.tokens["screen"]), timeout=5).json()
+        "A001",
+        "A002",
+        "B001",
+    ]
+    ticket = requests.get(
+        f"{hub.url}/api/v1/tickets/{first.json()['id']}",
+        headers=hub.auth(hub.tokens["screen"]),
+        timeout=5,
+    ).json()
     assert ticket["status"] == "waiting"
     assert ticket["service_name"] == "企业设立登记"
 
 
 def test_roles_are_enforced(hub):
     screen = hub.auth(hub.tokens["screen"])
-    r = requests.post(f"{hub.url}/api/v1/tickets", json={"service": "S1"}, headers=screen,
-                      timeout=5)
+    r = requests.post(
+        f"{hub.url}/api/v1/tickets", json={"service": "S1"}, headers=screen, timeout=5
+    )
     assert r.status_code == 403, "a screen cannot write anything"
     hub.issue("S1")
     r = hub.act(hub.tokens["kiosk"], 1, "call-next")
@@ -70,8 +94,9 @@ def test_roles_are_enforced(hub):
     r = hub.act(clerk, 2, "call-next")
     assert r.status_code == 403
     assert r.json()["error"]["code"] == "wrong_window"
-    r = requests.post(f"{hub.url}/api/v1/tickets", json={"service": "S1"},
-                      headers=hub.auth(clerk), timeout=5)
+    r = requests.post(
+        f"{hub.url}/api/v1/tickets", json={"service": "S1"}, headers=hub.auth(clerk), timeout=5
+    )
     assert r.status_code == 403, "a clerk does not issue tickets"
     r = requests.get(f"{hub.url}/api/v1/returns", headers=hub.auth(clerk), timeout=5)
     assert r.status_code == 403, "a clerk does not approve returns"
@@ -112,17 +137,27 @@ def test_a_return_needs_a_supervisor(hub):
     hub.act(clerk, 2, "call-next")
     r = hub.act(clerk, 2, "finish", outcome="returned", reason="材料与实际不符")
     assert r.status_code == 200 and r.json()["current"] is None
-    status = requests.get(f"{hub.url}/api/v1/tickets/{ticket['id']}",
-                          headers=hub.auth(hub.tokens["screen"]), timeout=5).json()["status"]
+    status = requests.get(
+        f"{hub.url}/api/v1/tickets/{ticket['id']}",
+        headers=hub.auth(hub.tokens["screen"]),
+        timeout=5,
+    ).json()["status"]
     assert status == "return_pending"
     boss = hub.login("super")
     pending = requests.get(f"{hub.url}/api/v1/returns", headers=hub.auth(boss), timeout=5)
     assert [t["id"] for t in pending.json()["returns"]] == [ticket["id"]]
-    r = requests.post(f"{hub.url}/api/v1/returns/{ticket['id']}/approve", json={"note": "同意"},
-                      headers=hub.auth(boss), timeout=5)
+    r = requests.post(
+        f"{hub.url}/api/v1/returns/{ticket['id']}/approve",
+        json={"note": "同意"},
+        headers=hub.auth(boss),
+        timeout=5,
+    )
     assert r.status_code == 200 and r.json()["data"]["approved"] is True
-    status = requests.get(f"{hub.url}/api/v1/tickets/{ticket['id']}",
-                          headers=hub.auth(hub.tokens["screen"]), timeout=5).json()
+    status = requests.get(
+        f"{hub.url}/api/v1/tickets/{ticket['id']}",
+        headers=hub.auth(hub.tokens["screen"]),
+        timeout=5,
+    ).json()
     assert status["status"] == "done"
     assert status["outcome"]["approved_by"] == "super"
 
@@ -130,9 +165,12 @@ def test_a_return_needs_a_supervisor(hub):
 def test_green_channel_ticket_goes_first(hub):
     boss = hub.login("super")
     hub.issue("S3")
-    r = requests.post(f"{hub.url}/api/v1/green-passes",
-                      json={"code": "LS-2026-001", "project": "重点项目：新能源产业园"},
-                      headers=hub.auth(boss), timeout=5)
+    r = requests.post(
+        f"{hub.url}/api/v1/green-passes",
+        json={"code": "LS-2026-001", "project": "重点项目：新能源产业园"},
+        headers=hub.auth(boss),
+        timeout=5,
+    )
     assert r.status_code == 201
     green = hub.issue("S3", channel="green", code="LS-2026-001")
     assert green.status_code == 201 and green.json()["priority"] is True
@@ -147,19 +185,26 @@ def test_second_sign_in_elsewhere_ends_the_first(hub):
     hub.login("clerk1", 2)
     r = hub.act(first, 1, "call-next")
     assert r.status_code == 401
-    queue = requests.get(f"{hub.url}/api/v1/queue", headers=hub.auth(hub.tokens["screen"]),
-                         timeout=5).json()
+    queue = requests.get(
+        f"{hub.url}/api/v1/queue", headers=hub.auth(hub.tokens["screen"]), timeout=5
+    ).json()
     status = {w["no"]: w["status"] for w in queue["windows"]}
     assert status[1] == "closed" and status[2] == "open"
 
 
 def test_login_attempts_are_rate_limited(hub):
     for _ in range(5):
-        r = requests.post(f"{hub.url}/api/v1/login",
-                          json={"username": "clerk4", "password": "wrong", "window": 4}, timeout=5)
+        r = requests.post(
+            f"{hub.url}/api/v1/login",
+            json={"username": "clerk4", "password": "wrong", "window": 4},
+            timeout=5,
+        )
         assert r.status_code == 401
-    r = requests.post(f"{hub.url}/api/v1/login",
-                      json={"username": "clerk4", "password": PASSWORD, "window": 4}, timeout=5)
+    r = requests.post(
+        f"{hub.url}/api/v1/login",
+        json={"username": "clerk4", "password": PASSWORD, "window": 4},
+        timeout=5,
+    )
     assert r.status_code == 429
     assert int(r.headers["Retry-After"]) > 0
 
@@ -190,14 +235,19 @@ BAD_BODIES = [
 
 
 def test_bad_input_gets_a_clear_4xx_never_a_500(hub):
-    tokens = {"kiosk": hub.tokens["kiosk"], "clerk": hub.login("clerk1", 1),
-              "super": hub.login("super"), None: None}
+    tokens = {
+        "kiosk": hub.tokens["kiosk"],
+        "clerk": hub.login("clerk1", 1),
+        "super": hub.login("super"),
+        None: None,
+    }
     for method, path, body, who in BAD_BODIES:
         headers = {"Content-Type": "application/json"}
         if tokens[who]:
             headers["Authorization"] = f"Bearer {tokens[who]}"
-        r = requests.request(method, f"{hub.url}{path}", data=body.encode(), headers=headers,
-                             timeout=5)
+        r = requests.request(
+            method, f"{hub.url}{path}", data=body.encode(), headers=headers, timeout=5
+        )
         assert 400 <= r.status_code < 500, (method, path, body, r.status_code, r.text)
         error = r.json()["error"]
         assert error["code"] and error["message"], (path, body)

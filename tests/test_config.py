@@ -694,4 +694,6 @@ def test_a_day_may_end_at_24_00() -> None:
     raw["hours"]["extended"]["periods"] = [["00:00", "24:00"]]
     cfg = parse_config(raw)
     late = dt.datetime(2026, 11, 24, 23, 59, 30, tzinfo=cfg.zone)
-    assert cfg.is_open(cfg.service(next(s.code for s in cfg.services if s.hours == "extended")), late)
+    assert cfg.is_open(
+        cfg.service(next(s.code for s in cfg.services if s.hours == "extended")), late
+    )

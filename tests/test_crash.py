@@ -80,8 +80,10 @@ class Ledger:
             if response.status_code == 409:
                 self.refused[response.json()["error"]["code"]] += 1
             else:
-                self.unexpected.append(f"{response.status_code} {response.request.method} "
-                                       f"{response.request.path_url}: {response.text[:300]}")
+                self.unexpected.append(
+                    f"{response.status_code} {response.request.method} "
+                    f"{response.request.path_url}: {response.text[:300]}"
+                )
 
 
 class Gate:
@@ -125,15 +127,20 @@ class Gate:
 
 
 def post(url: str, token: str, body: dict[str, Any] | None = None) -> requests.Response:
-    return requests.post(url, json=body or {}, headers={"Authorization": f"Bearer {token}"},
-                         timeout=REQUEST_TIMEOUT_S)
+    return requests.post(
+        url,
+        json=body or {},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=REQUEST_TIMEOUT_S,
+    )
 
 
 def kiosk_worker(hub: HubProcess, ledger: Ledger, gate: Gate, rng: random.Random) -> None:
     while gate.checkpoint():
         try:
-            r = post(f"{hub.url}/api/v1/tickets", hub.tokens["kiosk"],
-                     {"service": rng.choice(SERVICES)})
+            r = post(
+                f"{hub.url}/api/v1/tickets", hub.tokens["kiosk"], {"service": rng.choice(SERVICES)}
+            )
         except requests.RequestException:
             ledger.lost()
             time.sleep(0.02)
@@ -145,8 +152,9 @@ def kiosk_worker(hub: HubProcess, ledger: Ledger, gate: Gate, rng: random.Random
         time.sleep(rng.uniform(0.005, 0.03))
 
 
-def clerk_worker(hub: HubProcess, window: int, ledger: Ledger, gate: Gate,
-                 rng: random.Random) -> None:
+def clerk_worker(
+    hub: HubProcess, window: int, ledger: Ledger, gate: Gate, rng: random.Random
+) -> None:
     token = ""
     has_current = False
     while gate.checkpoint():
@@ -186,7 +194,8 @@ def read_log(db_path: Path) -> list[tuple[int, str, str, str | None, dict[str, A
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
         rows = conn.execute(
-            "SELECT seq, id, type, ticket_id, data FROM events ORDER BY seq").fetchall()
+            "SELECT seq, id, type, ticket_id, data FROM events ORDER BY seq"
+        ).fetchall()
     finally:
         conn.close()
     return [(*row[:4], json.loads(row[4])) for row in rows]
@@ -196,8 +205,9 @@ def read_projection(db_path: Path) -> tuple[dict[str, str], list[tuple]]:
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
         statuses = dict(conn.execute("SELECT id, status FROM tickets").fetchall())
-        duplicates = conn.execute("SELECT day, number, COUNT(*) FROM tickets "
-                                  "GROUP BY day, number HAVING COUNT(*) > 1").fetchall()
+        duplicates = conn.execute(
+            "SELECT day, number, COUNT(*) FROM tickets GROUP BY day, number HAVING COUNT(*) > 1"
+        ).fetchall()
         return statuses, duplicates
     finally:
         conn.close()
@@ -209,8 +219,9 @@ def get(hub: HubProcess, path: str) -> Any:
     return r.json()
 
 
-def check_log(hub: HubProcess, health: dict[str, Any],
-              acked_events: dict[int, dict[str, Any]]) -> list[tuple]:
+def check_log(
+    hub: HubProcess, health: dict[str, Any], acked_events: dict[int, dict[str, Any]]
+) -> list[tuple]:
     """The event table: seq 1..N, unique ids, and every acknowledged event in it unchanged."""
     assert max(acked_events) <= health["seq"]
     log = read_log(hub.data_dir / DB_FILE)
@@ -253,8 +264,11 @@ def check_against_ledger(hub: HubProcess, ledger: Ledger) -> dict[str, Any]:
     for row in log:
         if row[3] and row[2].startswith("ticket."):
             history.setdefault(row[3], []).append(row)
-    last_told = {e["data"]["ticket_id"]: e for _, e in sorted(acked_events.items())
-                 if e["type"].startswith("ticket.")}
+    last_told = {
+        e["data"]["ticket_id"]: e
+        for _, e in sorted(acked_events.items())
+        if e["type"].startswith("ticket.")
+    }
 
     projection, duplicates = read_projection(hub.data_dir / DB_FILE)
     assert duplicates == []
@@ -299,13 +313,22 @@ def test_acknowledged_changes_survive_sigkill(tmp_path):
     gate = Gate(KIOSKS + len(CLERKS))
     threads = []
     try:
-        threads = [threading.Thread(target=kiosk_worker, daemon=True,
-                                    args=(hub, ledger, gate, random.Random(rng.random())))
-                   for _ in range(KIOSKS)]
-        threads += [threading.Thread(target=clerk_worker, daemon=True,
-                                     args=(hub, no, ledger, gate,
-                                           random.Random(rng.random())))
-                    for no in CLERKS]
+        threads = [
+            threading.Thread(
+                target=kiosk_worker,
+                daemon=True,
+                args=(hub, ledger, gate, random.Random(rng.random())),
+            )
+            for _ in range(KIOSKS)
+        ]
+        threads += [
+            threading.Thread(
+                target=clerk_worker,
+                daemon=True,
+                args=(hub, no, ledger, gate, random.Random(rng.random())),
+            )
+            for no in CLERKS
+        ]
         for thread in threads:
             thread.start()
         for round_no in range(ROUNDS):
@@ -330,12 +353,20 @@ def test_acknowledged_changes_survive_sigkill(tmp_path):
         for thread in threads:
             thread.join(REQUEST_TIMEOUT_S + 2)
         hub.stop()
-    print(f"tickets {len(ledger.tickets)}, events {len(ledger.events)}, "
-          f"unanswered {ledger.unanswered}, refused {dict(ledger.refused)}")
+    print(
+        f"tickets {len(ledger.tickets)}, events {len(ledger.events)}, "
+        f"unanswered {ledger.unanswered}, refused {dict(ledger.refused)}"
+    )
     assert not any(t.is_alive() for t in threads)
     assert ledger.unexpected == [], ledger.unexpected[:5]
     assert ledger.unanswered > 0, "no request was cut by a kill: the test tested nothing"
-    assert len(ledger.tickets) > 20 and len(ledger.events) > 20, (len(ledger.tickets),
-                                                                  len(ledger.events))
-    assert set(ledger.refused) <= {"queue_empty", "recall_limit", "ticket_in_service",
-                                   "no_current"}, ledger.refused
+    assert len(ledger.tickets) > 20 and len(ledger.events) > 20, (
+        len(ledger.tickets),
+        len(ledger.events),
+    )
+    assert set(ledger.refused) <= {
+        "queue_empty",
+        "recall_limit",
+        "ticket_in_service",
+        "no_current",
+    }, ledger.refused

@@ -14,13 +14,19 @@ pytestmark = pytest.mark.slow
 
 
 def event(kind: str, window: int, **fields) -> dict:
-    return {"id": str(uuid.uuid4()), "kind": kind, "window": window,
-            "at": dt.datetime.now(dt.UTC).isoformat(), **fields}
+    return {
+        "id": str(uuid.uuid4()),
+        "kind": kind,
+        "window": window,
+        "at": dt.datetime.now(dt.UTC).isoformat(),
+        **fields,
+    }
 
 
 def ticket(hub, ticket_id: str) -> dict:
-    return requests.get(f"{hub.url}/api/v1/tickets/{ticket_id}",
-                        headers=hub.auth(hub.tokens["screen"]), timeout=5).json()
+    return requests.get(
+        f"{hub.url}/api/v1/tickets/{ticket_id}", headers=hub.auth(hub.tokens["screen"]), timeout=5
+    ).json()
 
 
 def test_caller_keypad_keys_act_for_its_window_only_with_a_clerk(hub):
@@ -36,17 +42,23 @@ def test_caller_keypad_keys_act_for_its_window_only_with_a_clerk(hub):
         assert first["ok"] and first["result"]["current"]["number"] == "A001"
         again = agent.call("device_event", press)  # the agent re-sends after a reconnect
         assert again["ok"] and again["duplicate"] is True
-        assert agent.call("device_event", event("key", 2, key="call-next"))["error"][
-            "code"] == "wrong_window"
-        assert agent.call("device_event", event("key", 1, key="dance"))["error"][
-            "code"] == "unknown_key"
+        assert (
+            agent.call("device_event", event("key", 2, key="call-next"))["error"]["code"]
+            == "wrong_window"
+        )
+        assert (
+            agent.call("device_event", event("key", 1, key="dance"))["error"]["code"]
+            == "unknown_key"
+        )
         paused = agent.call("device_event", event("key", 1, key="pause"))
         assert paused["error"]["code"] == "ticket_in_service"
         assert agent.call("device_event", event("key", 1, key="finish"))["ok"]
-        assert agent.call("device_event", event("key", 1, key="pause"))["result"][
-            "status"] == "paused"
-        assert agent.call("device_event", event("key", 1, key="pause"))["result"][
-            "status"] == "open"
+        assert (
+            agent.call("device_event", event("key", 1, key="pause"))["result"]["status"] == "paused"
+        )
+        assert (
+            agent.call("device_event", event("key", 1, key="pause"))["result"]["status"] == "open"
+        )
     finally:
         agent.close()
 
@@ -68,12 +80,18 @@ def test_a_rating_press_is_stored_once_against_ticket_window_and_clerk(hub):
         got = agent.call("device_event", press)
         assert got == {"ok": True, "result": {"ticket_id": served["id"], "level": 4}}
         assert agent.call("device_event", press)["duplicate"] is True
-        gaming = agent.call("device_event", event(
-            "rating", 2, request_id=asked["data"]["request_id"], level=1))
+        gaming = agent.call(
+            "device_event", event("rating", 2, request_id=asked["data"]["request_id"], level=1)
+        )
         assert gaming["error"]["code"] == "already_rated"
         rating = ticket(hub, served["id"])["rating"]
-        assert (rating["status"], rating["level"], rating["reason"], rating["clerk"],
-                rating["window"]) == ("rated", 4, "办事效率", "clerk2", 2)
+        assert (
+            rating["status"],
+            rating["level"],
+            rating["reason"],
+            rating["clerk"],
+            rating["window"],
+        ) == ("rated", 4, "办事效率", "clerk2", 2)
         assert agent.call("device_event", {"id": "short"})["error"]["code"] == "invalid"
         assert agent.call("device_event", "garbage")["error"]["code"] == "invalid"
     finally:
@@ -89,11 +107,15 @@ def test_a_bad_rating_reason_can_be_added_later_at_the_kiosk(hub):
         hub.act(clerk, 3, "call-next")
         hub.act(clerk, 3, "finish")
         asked = agent.next_event("rating.requested")
-        agent.call("device_event", event("rating", 3, request_id=asked["data"]["request_id"],
-                                         level=5))
-        r = requests.post(f"{hub.url}/api/v1/tickets/{served['id']}/rating-reason",
-                          json={"reason": "等候时间太长"}, headers=hub.auth(hub.tokens["kiosk"]),
-                          timeout=5)
+        agent.call(
+            "device_event", event("rating", 3, request_id=asked["data"]["request_id"], level=5)
+        )
+        r = requests.post(
+            f"{hub.url}/api/v1/tickets/{served['id']}/rating-reason",
+            json={"reason": "等候时间太长"},
+            headers=hub.auth(hub.tokens["kiosk"]),
+            timeout=5,
+        )
         assert r.status_code == 200
         assert ticket(hub, served["id"])["rating"]["reason"] == "等候时间太长"
     finally:
@@ -108,8 +130,7 @@ def test_device_health_reaches_the_office_and_an_agent_gone_is_offline(hub):
         monitor.snapshot()
         agent.snapshot()
         device = {"id": "bus1/rating@1", "kind": "rating", "window": 1, "status": "online"}
-        assert agent.call("health", {"devices": [device]}) == {"ok": True,
-                                                               "result": {"changed": 1}}
+        assert agent.call("health", {"devices": [device]}) == {"ok": True, "result": {"changed": 1}}
         assert agent.call("health", {"devices": [device]})["result"]["changed"] == 0
         seen = monitor.next_event("device.state_changed")
         assert (seen["data"]["device"], seen["data"]["status"]) == ("bus1/rating@1", "online")
@@ -117,7 +138,6 @@ def test_device_health_reaches_the_office_and_an_agent_gone_is_offline(hub):
         assert bad["ok"] is False
         agent.close()
         gone = monitor.next_event("device.state_changed")
-        assert (gone["data"]["status"], gone["data"]["detail"]) == ("offline",
-                                                                   "agent disconnected")
+        assert (gone["data"]["status"], gone["data"]["detail"]) == ("offline", "agent disconnected")
     finally:
         monitor.close()

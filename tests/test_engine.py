@@ -104,7 +104,11 @@ def test_numbers_follow_the_prefix_daily_sequence():
     assert ranks == sorted(ranks) and len(set(ranks)) == 5
     t = h.ticket(issued[0].ticket_id)
     assert (t.status, t.channel, t.priority, t.day) == (
-        TicketStatus.WAITING, Channel.NORMAL, False, TODAY)
+        TicketStatus.WAITING,
+        Channel.NORMAL,
+        False,
+        TODAY,
+    )
 
 
 @pytest.mark.parametrize("hhmm", [(8, 59), (12, 0), (12, 30), (13, 29), (17, 0), (20, 0)])
@@ -218,8 +222,14 @@ def test_appointment_check_in_takes_the_service_from_the_appointment():
     assert e.channel is Channel.APPOINTMENT
     assert h.state.appointments["AP1"].used_by == e.ticket_id
     refuse(h, "appointment_used", "issue_ticket", "", channel=Channel.APPOINTMENT, reference="AP1")
-    refuse(h, "appointment_used", "issue_ticket", "id_card", channel=Channel.APPOINTMENT,
-           reference="AP1")
+    refuse(
+        h,
+        "appointment_used",
+        "issue_ticket",
+        "id_card",
+        channel=Channel.APPOINTMENT,
+        reference="AP1",
+    )
 
 
 def test_appointment_is_valid_today_only():
@@ -227,8 +237,14 @@ def test_appointment_is_valid_today_only():
     tomorrow = TODAY + dt.timedelta(days=1)
     h.do("book_appointment", "AP2", "biz_reg", tomorrow)
     refuse(h, "bad_appointment", "issue_ticket", "", channel=Channel.APPOINTMENT, reference="AP2")
-    refuse(h, "bad_appointment", "issue_ticket", "biz_reg", channel=Channel.APPOINTMENT,
-           reference="NOPE")
+    refuse(
+        h,
+        "bad_appointment",
+        "issue_ticket",
+        "biz_reg",
+        channel=Channel.APPOINTMENT,
+        reference="NOPE",
+    )
     # tomorrow it is valid
     h.now = at(9, 30, day=tomorrow)
     h.do("rollover")
@@ -238,8 +254,9 @@ def test_appointment_is_valid_today_only():
 def test_appointment_for_another_service_is_refused():
     h = Hall()
     h.do("book_appointment", "AP1", "id_card", TODAY)
-    refuse(h, "wrong_service", "issue_ticket", "biz_reg", channel=Channel.APPOINTMENT,
-           reference="AP1")
+    refuse(
+        h, "wrong_service", "issue_ticket", "biz_reg", channel=Channel.APPOINTMENT, reference="AP1"
+    )
     assert h.issue("id_card", channel=Channel.APPOINTMENT, reference="AP1").service == "id_card"
 
 
@@ -720,8 +737,14 @@ def test_return_refused_goes_back_to_its_window_first():
     x = h.issue("biz_change").ticket_id  # A001: second item at window 1
     h.one("call_number", 1, "A001")
     h.do("finish", 1, kind=OutcomeKind.RETURNED, reason="申请人撤回")
-    refuse(h, "not_pending", "decide_return", h.issue("biz_reg").ticket_id, approve=True,
-           supervisor="boss")
+    refuse(
+        h,
+        "not_pending",
+        "decide_return",
+        h.issue("biz_reg").ticket_id,
+        approve=True,
+        supervisor="boss",
+    )
     ev = h.one("decide_return", x, approve=False, supervisor="boss", note="材料可补正")
     assert not ev.approved and ev.requeued_to == 1
     t = h.ticket(x)
@@ -801,8 +824,11 @@ def test_signing_in_elsewhere_signs_out_of_the_first_window():
     h.do("sign_in", 1, zhang)
     events = h.do("sign_in", 2, zhang)
     assert [type(e) for e in events] == [ClerkSignedOut, ClerkSignedIn]
-    assert (events[0].window_no, events[0].username, events[0].reason) == (1, "zhang",
-                                                                          "signed_in_elsewhere")
+    assert (events[0].window_no, events[0].username, events[0].reason) == (
+        1,
+        "zhang",
+        "signed_in_elsewhere",
+    )
     assert h.state.windows[1].clerk is None
     assert h.state.windows[2].clerk == zhang
     assert h.do("sign_in", 2, zhang) == []  # already there
@@ -889,8 +915,11 @@ def test_rollover_expires_open_tickets_and_restarts_numbering():
     outs = [e for e in events if isinstance(e, ClerkSignedOut)]
     assert [(e.window_no, e.reason) for e in outs] == [(1, "day_end"), (2, "day_end")]
     # ratings still open (A003 finished at 1, A004 returned at 2) end as "not rated"
-    assert sorted((type(e).__name__, e.ticket_id) for e in events if not isinstance(
-        e, ClerkSignedOut | DayRolled)) == [("RatingExpired", done), ("RatingExpired", pending)]
+    assert sorted(
+        (type(e).__name__, e.ticket_id)
+        for e in events
+        if not isinstance(e, ClerkSignedOut | DayRolled)
+    ) == [("RatingExpired", done), ("RatingExpired", pending)]
     assert sorted(ev.expired) == sorted([waiting, called])
     assert done not in ev.expired and pending not in ev.expired
     # only the 退件 awaiting a supervisor survives the day
@@ -939,8 +968,10 @@ def test_yesterdays_return_can_still_be_approved():
 
 def test_rollover_follows_the_configured_time_zone():
     berlin = ZoneInfo("Europe/Berlin")
-    h = Hall(hall_config(center={"name": "Testhalle", "timezone": "Europe/Berlin"}),
-             now=at(10, tz=berlin))
+    h = Hall(
+        hall_config(center={"name": "Testhalle", "timezone": "Europe/Berlin"}),
+        now=at(10, tz=berlin),
+    )
     shanghai = Hall()
     at_16_utc = dt.datetime(2026, 11, 24, 16, 0, tzinfo=UTC)
     assert shanghai.do("rollover", at=at_16_utc) != []

@@ -47,8 +47,12 @@ CFG = hall_config()
 SERVICES = [s.code for s in CFG.services]
 WINDOWS = [w.no for w in CFG.windows]
 CLERKS = [clerk(name) for name in ("zhang", "li", "wang", "zhao", "chen", "liu")]
-TERMINAL = {TicketStatus.DONE, TicketStatus.NO_SHOW, TicketStatus.RETURN_REFUSED,
-            TicketStatus.EXPIRED}
+TERMINAL = {
+    TicketStatus.DONE,
+    TicketStatus.NO_SHOW,
+    TicketStatus.RETURN_REFUSED,
+    TicketStatus.EXPIRED,
+}
 
 services = st.sampled_from(SERVICES)
 windows = st.sampled_from(WINDOWS)
@@ -116,7 +120,8 @@ class HallMachine(RuleBasedStateMachine):
                 if method == "call_next":
                     assert self.runs[e.window_no] <= FAIRNESS, (
                         f"window {e.window_no}: {self.runs[e.window_no]} priority calls in a row "
-                        "while a normal ticket waited")
+                        "while a normal ticket waited"
+                    )
         elif isinstance(e, TicketNoShow):
             if e.requeued:
                 self.expected[e.ticket_id] = TicketStatus.WAITING
@@ -207,17 +212,26 @@ class HallMachine(RuleBasedStateMachine):
         code = f"G{i}"
         if code not in self.state.passes or data.draw(st.booleans()):
             self.attempt("grant_green_pass", code, "重点项目", "boss", service=service)
-        self.attempt("issue_ticket", data.draw(st.just(service) | services) if service else
-                     data.draw(services), channel=Channel.GREEN, reference=code)
+        self.attempt(
+            "issue_ticket",
+            data.draw(st.just(service) | services) if service else data.draw(services),
+            channel=Channel.GREEN,
+            reference=code,
+        )
 
     @rule(i=codes, service=services, days=st.integers(0, 1), data=st.data())
     def check_in(self, i, service, days, data):
         code = f"AP{i}"
         if code not in self.state.appointments or data.draw(st.booleans()):
-            self.attempt("book_appointment", code, service,
-                         self.state.day + dt.timedelta(days=days))
-        self.attempt("issue_ticket", data.draw(st.just("") | services),
-                     channel=Channel.APPOINTMENT, reference=code)
+            self.attempt(
+                "book_appointment", code, service, self.state.day + dt.timedelta(days=days)
+            )
+        self.attempt(
+            "issue_ticket",
+            data.draw(st.just("") | services),
+            channel=Channel.APPOINTMENT,
+            reference=code,
+        )
 
     @rule(service=services, close=st.integers(0, 3))
     def supervise(self, service, close):
@@ -252,8 +266,10 @@ class HallMachine(RuleBasedStateMachine):
     def call_next(self, data):
         self.attempt("call_next", self.staffed(data))
 
-    @rule(data=st.data(), action=st.sampled_from(["finish", "skip", "recall", "transfer",
-                                                  "return", "keep"]))
+    @rule(
+        data=st.data(),
+        action=st.sampled_from(["finish", "skip", "recall", "transfer", "return", "keep"]),
+    )
     def serve(self, data, action):
         """Call-next and deal with the ticket at once, the usual rhythm of a window."""
         no = self.staffed(data)
@@ -266,15 +282,18 @@ class HallMachine(RuleBasedStateMachine):
         elif action == "recall":
             self.attempt("recall", no)
         elif action == "transfer":
-            self.attempt("transfer", no, service=data.draw(st.none() | services),
-                         to_window=data.draw(st.none() | windows))
+            self.attempt(
+                "transfer",
+                no,
+                service=data.draw(st.none() | services),
+                to_window=data.draw(st.none() | windows),
+            )
         elif action == "return":
             self.attempt("finish", no, kind=OutcomeKind.RETURNED, reason="材料不符")
 
     @rule(data=st.data(), i=st.integers(0, 50))
     def call_number(self, data, i):
-        numbers = sorted(t.number for t in self.state.tickets.values()
-                         if t.day == self.state.day)
+        numbers = sorted(t.number for t in self.state.tickets.values() if t.day == self.state.day)
         self.attempt("call_number", self.staffed(data), self.pick(numbers, i, "Z999"))
 
     @rule(data=st.data())
@@ -290,7 +309,8 @@ class HallMachine(RuleBasedStateMachine):
             return
         ticket = self.state.tickets[current]
         peers = sorted(
-            (t.rank, t.id) for t in queries.waiting(self.state)
+            (t.rank, t.id)
+            for t in queries.waiting(self.state)
             if t.service == ticket.service and t.target_window == ticket.target_window
         )
         events = self.attempt("skip", no)
@@ -308,8 +328,12 @@ class HallMachine(RuleBasedStateMachine):
         if len(peers) < REQUEUE_BEHIND:
             assert len(ahead) == len(peers)
 
-    @rule(data=st.data(), service=st.none() | services, to_window=st.none() | windows,
-          reason=st.sampled_from(["", "联办"]))
+    @rule(
+        data=st.data(),
+        service=st.none() | services,
+        to_window=st.none() | windows,
+        reason=st.sampled_from(["", "联办"]),
+    )
     def transfer(self, data, service, to_window, reason):
         no = self.busy(data)
         if service and data.draw(rarely_not):  # mostly a window that serves the item
@@ -325,8 +349,14 @@ class HallMachine(RuleBasedStateMachine):
         reason=st.sampled_from([None, "", "申请人撤回"]),
     )
     def finish(self, data, kind, departments, authority, reason):
-        self.attempt("finish", self.busy(data), kind=kind, departments=departments,
-                     authority=authority, reason=reason)
+        self.attempt(
+            "finish",
+            self.busy(data),
+            kind=kind,
+            departments=departments,
+            authority=authority,
+            reason=reason,
+        )
 
     @rule(data=st.data())
     def finish_default(self, data):
@@ -335,8 +365,9 @@ class HallMachine(RuleBasedStateMachine):
 
     @rule(i=st.integers(0, 50), approve=st.booleans())
     def decide_return(self, i, approve):
-        pending = sorted(k for k, t in self.state.tickets.items()
-                         if t.status is TicketStatus.RETURN_PENDING)
+        pending = sorted(
+            k for k, t in self.state.tickets.items() if t.status is TicketStatus.RETURN_PENDING
+        )
         anything = sorted(self.state.tickets)
         ticket_id = self.pick(pending, i) if i % 4 else self.pick(anything, i, "nope")
         self.attempt("decide_return", ticket_id or "nope", approve=approve, supervisor="boss")
@@ -400,7 +431,9 @@ class HallMachine(RuleBasedStateMachine):
 
 
 HallMachine.TestCase.settings = settings(
-    max_examples=300, stateful_step_count=80, deadline=None,
+    max_examples=300,
+    stateful_step_count=80,
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestHall = HallMachine.TestCase
@@ -412,8 +445,11 @@ TestHall = HallMachine.TestCase
 @settings(max_examples=200, deadline=None)
 @given(
     ratio=st.integers(1, 4),
-    ops=st.lists(st.sampled_from(["normal", "green", "appointment", "call", "call", "relief"]),
-                 min_size=1, max_size=60),
+    ops=st.lists(
+        st.sampled_from(["normal", "green", "appointment", "call", "call", "relief"]),
+        min_size=1,
+        max_size=60,
+    ),
 )
 def test_fairness_at_one_window(ratio, ops):
     h = Hall(hall_config(queue={"fairness_ratio": ratio}))

@@ -42,7 +42,11 @@ def test_finishing_asks_the_windows_keypad_for_a_rating():
     h = Hall()
     asked = served(h)
     assert (asked.window_no, asked.clerk, asked.clerk_name, asked.staff_no) == (
-        1, "c1", "窗口人员c1", "S-c1")
+        1,
+        "c1",
+        "窗口人员c1",
+        "S-c1",
+    )
     assert asked.deadline == NOW + TIMEOUT
     rating = h.ticket(asked.ticket_id).rating
     assert rating.status is RatingStatus.PENDING and rating.request_id == asked.request_id
@@ -54,7 +58,11 @@ def test_a_press_inside_the_window_is_stored_against_ticket_window_and_clerk():
     rated = h.one("rate", 1, asked.request_id, 2, pressed_at=NOW + dt.timedelta(seconds=5))
     assert isinstance(rated, TicketRated)
     assert (rated.ticket_id, rated.window_no, rated.clerk, rated.level) == (
-        asked.ticket_id, 1, "c1", 2)
+        asked.ticket_id,
+        1,
+        "c1",
+        2,
+    )
     rating = h.ticket(asked.ticket_id).rating
     assert rating.status is RatingStatus.RATED and rating.level == 2
     assert h.state.windows[1].rating_ticket is None
@@ -87,8 +95,15 @@ def test_no_press_in_time_is_stored_as_not_rated():
     expired = h.one("expire_ratings", at=NOW + TIMEOUT + dt.timedelta(seconds=1))
     assert isinstance(expired, RatingExpired)
     assert h.ticket(asked.ticket_id).rating.status is RatingStatus.NOT_RATED
-    refuse(h, "rating_closed", "rate", 1, asked.request_id, 1,
-           at=NOW + TIMEOUT + dt.timedelta(seconds=2))
+    refuse(
+        h,
+        "rating_closed",
+        "rate",
+        1,
+        asked.request_id,
+        1,
+        at=NOW + TIMEOUT + dt.timedelta(seconds=2),
+    )
 
 
 def test_a_press_made_in_time_but_delivered_late_still_counts():
@@ -96,8 +111,15 @@ def test_a_press_made_in_time_but_delivered_late_still_counts():
     h = Hall()
     asked = served(h)
     h.do("expire_ratings", at=NOW + TIMEOUT + dt.timedelta(seconds=1))
-    late = h.one("rate", 1, asked.request_id, 4, "办事效率", at=NOW + dt.timedelta(minutes=3),
-                 pressed_at=NOW + dt.timedelta(seconds=10))
+    late = h.one(
+        "rate",
+        1,
+        asked.request_id,
+        4,
+        "办事效率",
+        at=NOW + dt.timedelta(minutes=3),
+        pressed_at=NOW + dt.timedelta(seconds=10),
+    )
     assert late.pressed_at == NOW + dt.timedelta(seconds=10)
     rating = h.ticket(asked.ticket_id).rating
     assert (rating.status, rating.level, rating.reason) == (RatingStatus.RATED, 4, "办事效率")
@@ -116,8 +138,11 @@ def test_the_next_finish_ends_the_previous_rating_as_not_rated():
     h.issue("biz_change")
     h.call(1)
     events = h.do("finish", 1)
-    assert [type(e).__name__ for e in events] == ["TicketFinished", "RatingExpired",
-                                                   "RatingRequested"]
+    assert [type(e).__name__ for e in events] == [
+        "TicketFinished",
+        "RatingExpired",
+        "RatingRequested",
+    ]
     assert h.ticket(first.ticket_id).rating.status is RatingStatus.NOT_RATED
     assert events[-1].request_id == first.request_id + 1
 

@@ -23,8 +23,13 @@ class Listener:
         self.client.on("event", self.events.put, namespace=namespace)
         self.client.on("signed_out", lambda data: self.signed_out.set(), namespace=namespace)
         self.namespace = namespace
-        self.client.connect(hub.url, namespaces=[namespace], transports=["websocket"],
-                            auth={"token": token, **auth}, wait_timeout=5)
+        self.client.connect(
+            hub.url,
+            namespaces=[namespace],
+            transports=["websocket"],
+            auth={"token": token, **auth},
+            wait_timeout=5,
+        )
 
     def snapshot(self) -> dict:
         return self.snapshots.get(timeout=5)
@@ -45,8 +50,13 @@ class Listener:
 def refused(hub, namespace: str, token: str | None, **auth) -> bool:
     client = socketio.Client(reconnection=False)
     try:
-        client.connect(hub.url, namespaces=[namespace], transports=["websocket"],
-                       auth={"token": token, **auth}, wait_timeout=5)
+        client.connect(
+            hub.url,
+            namespaces=[namespace],
+            transports=["websocket"],
+            auth={"token": token, **auth},
+            wait_timeout=5,
+        )
     except socketio.exceptions.ConnectionError:
         return True
     client.disconnect()
@@ -87,8 +97,12 @@ def test_display_gets_snapshot_then_every_newer_event_with_its_seq(hub):
         clerk = hub.login("clerk1", 1)
         hub.act(clerk, 1, "call-next")
         called = screen.next_event("ticket.called")
-        assert called["data"] == {"ticket_id": issued["data"]["ticket_id"], "number": number,
-                                  "service": "S1", "window_no": 1}
+        assert called["data"] == {
+            "ticket_id": issued["data"]["ticket_id"],
+            "number": number,
+            "service": "S1",
+            "window_no": 1,
+        }
         assert called["seq"] > issued["seq"]
     finally:
         screen.close()
@@ -115,8 +129,10 @@ def test_kiosk_and_caller_act_over_sockets_through_the_same_rules(hub):
         got = kiosk.call("issue_ticket", {"service": "S3"})
         assert got["ok"] and got["result"]["number"] == "B001"
         bad = kiosk.call("issue_ticket", {"service": "NOPE"})
-        assert bad == {"ok": False, "error": {"code": "unknown_service",
-                                              "message": bad["error"]["message"]}}
+        assert bad == {
+            "ok": False,
+            "error": {"code": "unknown_service", "message": bad["error"]["message"]},
+        }
         assert not kiosk.call("issue_ticket", "garbage")["ok"]
         called = caller.call("call-next")
         assert called["ok"] and called["result"]["current"]["number"] == "B001"
@@ -187,8 +203,12 @@ def test_monitor_sees_office_only_events(hub):
         assert snap["returns"] == []
         import requests
 
-        requests.post(f"{hub.url}/api/v1/green-passes", json={"code": "G1", "project": "重点项目"},
-                      headers=hub.auth(boss), timeout=5)
+        requests.post(
+            f"{hub.url}/api/v1/green-passes",
+            json={"code": "G1", "project": "重点项目"},
+            headers=hub.auth(boss),
+            timeout=5,
+        )
         granted = monitor.next_event("green_pass.granted")
         assert granted["data"]["code"] == "G1"
     finally:

@@ -178,7 +178,8 @@ def test_migrations_apply_once_and_are_idempotent(db_path):
     finally:
         again.close()
     assert rows(db_path, "SELECT version FROM schema_migrations ORDER BY version") == [
-        (v,) for v in versions]
+        (v,) for v in versions
+    ]
     tables = {r[0] for r in rows(db_path, "SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"events", "snapshots", "tickets", "slips", "users", "tokens", "sessions"} <= tables
 
@@ -226,13 +227,18 @@ def test_finish_as_commitment_writes_slip_projection_and_event_together(service,
     slip = finished["data"]["outcome"]["slip"]
     assert slip and finished["data"]["ticket_id"] == ticket["id"]
 
-    [event] = rows(db_path, "SELECT seq, id, type, ticket_id FROM events WHERE type = ?",
-                   ("ticket.finished",))
+    [event] = rows(
+        db_path, "SELECT seq, id, type, ticket_id FROM events WHERE type = ?", ("ticket.finished",)
+    )
     assert event == (finished["seq"], finished["id"], "ticket.finished", ticket["id"])
     assert rows(db_path, "SELECT number, ticket_id, service, kind, status FROM slips") == [
-        (slip, ticket["id"], "S1", "commitment", "accepted")]
-    assert rows(db_path, "SELECT status, outcome, slip, window_no FROM tickets WHERE id = ?",
-                (ticket["id"],)) == [("done", "commitment", slip, None)]
+        (slip, ticket["id"], "S1", "commitment", "accepted")
+    ]
+    assert rows(
+        db_path,
+        "SELECT status, outcome, slip, window_no FROM tickets WHERE id = ?",
+        (ticket["id"],),
+    ) == [("done", "commitment", slip, None)]
     assert service.store.slip(slip)["ticket_id"] == ticket["id"]
     stored = service.store.ticket(ticket["id"])
     assert stored == service.state.tickets[ticket["id"]]
@@ -387,13 +393,20 @@ def test_ticket_history(service):
     assert all(r.event.ticket == ticket for r in history)
     history = [r for r in history if r.type.startswith("ticket.")]  # not its rating, say
     assert [r.type for r in history] == [
-        "ticket.issued", "ticket.called", "ticket.recalled", "ticket.no_show", "ticket.called",
-        "ticket.finished"]
+        "ticket.issued",
+        "ticket.called",
+        "ticket.recalled",
+        "ticket.no_show",
+        "ticket.called",
+        "ticket.finished",
+    ]
     assert [r.seq for r in history] == sorted({r.seq for r in history})
     assert history[1].actor == "clerk:clerk1" and history[0].actor == "kiosk:k"
     assert history[3].event.requeued is True
     assert [r.type for r in service.store.ticket_history(other)][:2] == [
-        "ticket.issued", "ticket.called"]
+        "ticket.issued",
+        "ticket.called",
+    ]
     assert service.store.ticket_history("nope") == []
 
 
@@ -427,10 +440,14 @@ def test_replay_across_day_rollovers(service, clock, db_path, monkeypatch, every
     monkeypatch.setattr(hub.service, "SNAPSHOT_EVERY", every)
     day1 = service.state.day
     issued = busy_day(service, clock)
-    open_tickets = [t.id for t in service.state.tickets.values()
-                    if t.status in (TicketStatus.WAITING, TicketStatus.CALLED)]
-    pending = [t.id for t in service.state.tickets.values()
-               if t.status is TicketStatus.RETURN_PENDING]
+    open_tickets = [
+        t.id
+        for t in service.state.tickets.values()
+        if t.status in (TicketStatus.WAITING, TicketStatus.CALLED)
+    ]
+    pending = [
+        t.id for t in service.state.tickets.values() if t.status is TicketStatus.RETURN_PENDING
+    ]
     assert open_tickets and len(pending) == 1
     live_day1 = encoded(service)
 
@@ -444,8 +461,9 @@ def test_replay_across_day_rollovers(service, clock, db_path, monkeypatch, every
     assert list(service.state.tickets) == pending  # a pending 退件 stays open across days
     assert service.state.windows[1].current is None
     for ticket_id in open_tickets:
-        assert rows(db_path, "SELECT status, window_no FROM tickets WHERE id = ?",
-                    (ticket_id,)) == [("expired", None)]
+        assert rows(
+            db_path, "SELECT status, window_no FROM tickets WHERE id = ?", (ticket_id,)
+        ) == [("expired", None)]
         assert service.ticket(KIOSK, ticket_id)["status"] == "expired"
     assert service.ticket(KIOSK, issued["S1-0"])["status"] == "done"
     assert encoded(reopen(service)) == encoded(service)
@@ -470,8 +488,11 @@ def test_replay_across_day_rollovers(service, clock, db_path, monkeypatch, every
     # What was live before the first rollover is also what the log says it was.
     assert live_day1 != live
     days = rows(db_path, "SELECT DISTINCT day FROM events ORDER BY day")
-    assert [d for (d,) in days] == [day1.isoformat(), day2.isoformat(),
-                                    (day2 + dt.timedelta(days=1)).isoformat()]
+    assert [d for (d,) in days] == [
+        day1.isoformat(),
+        day2.isoformat(),
+        (day2 + dt.timedelta(days=1)).isoformat(),
+    ]
 
 
 def test_reopening_on_a_later_day_replays_from_the_day_of_the_log(service, clock, db_path):
@@ -481,8 +502,11 @@ def test_reopening_on_a_later_day_replays_from_the_day_of_the_log(service, clock
     busy_day(service, clock)
     assert rows(db_path, "SELECT COUNT(*) FROM snapshots") == [(0,)]
     live = encoded(service)
-    open_tickets = sorted(t.id for t in service.state.tickets.values()
-                          if t.status in (TicketStatus.WAITING, TicketStatus.CALLED))
+    open_tickets = sorted(
+        t.id
+        for t in service.state.tickets.values()
+        if t.status in (TicketStatus.WAITING, TicketStatus.CALLED)
+    )
     clock.advance(days=1)
 
     restarted = reopen(service)  # started the next morning
@@ -493,6 +517,9 @@ def test_reopening_on_a_later_day_replays_from_the_day_of_the_log(service, clock
     assert restarted.state.day == day1 + dt.timedelta(days=1)
     assert encoded(restarted) == encoded(reopen(restarted))
     assert restarted.issue_ticket(KIOSK, "S1")["number"] == "A001"
-    waiting = rows(db_path, "SELECT COUNT(*) FROM tickets WHERE status IN ('waiting', 'called') "
-                   "AND day = ?", (day1.isoformat(),))
+    waiting = rows(
+        db_path,
+        "SELECT COUNT(*) FROM tickets WHERE status IN ('waiting', 'called') AND day = ?",
+        (day1.isoformat(),),
+    )
     assert waiting == [(0,)]

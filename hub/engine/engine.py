@@ -87,18 +87,25 @@ class QueueEngine:
         today = self.local(now).date()
         if today <= state.day:
             return []
-        midnight = dt.datetime.combine(state.day + dt.timedelta(days=1), dt.time(),
-                                       tzinfo=self.cfg.zone)
+        midnight = dt.datetime.combine(
+            state.day + dt.timedelta(days=1), dt.time(), tzinfo=self.cfg.zone
+        )
         events: list[Event] = []
         for win in state.windows.values():
             events += self._expire_rating(state, now, win)
             if win.pause:
                 paused_s = max(0.0, (midnight - win.pause.since).total_seconds())
-                events.append(WindowResumed(at=now, window_no=win.no, reason=win.pause.reason,
-                                            paused_s=paused_s))
+                events.append(
+                    WindowResumed(
+                        at=now, window_no=win.no, reason=win.pause.reason, paused_s=paused_s
+                    )
+                )
             if win.clerk:
-                events.append(ClerkSignedOut(at=now, window_no=win.no,
-                                             username=win.clerk.username, reason="day_end"))
+                events.append(
+                    ClerkSignedOut(
+                        at=now, window_no=win.no, username=win.clerk.username, reason="day_end"
+                    )
+                )
         expired = [
             t.id
             for t in state.tickets.values()
@@ -108,8 +115,9 @@ class QueueEngine:
 
     def _check_day(self, state: HallState, now: dt.datetime) -> None:
         if self.local(now).date() != state.day:
-            raise DomainError("day_not_rolled", "营业日未切换",
-                              "the business day has not rolled over")
+            raise DomainError(
+                "day_not_rolled", "营业日未切换", "the business day has not rolled over"
+            )
 
     # --- tickets ------------------------------------------------------------------------
 
@@ -127,12 +135,14 @@ class QueueEngine:
         svc = self._service(service)
         if svc.code in state.closed_services:
             reason = state.closed_services[svc.code]
-            raise DomainError("service_closed", f"该事项暂停受理：{reason}",
-                              f"item suspended: {reason}")
+            raise DomainError(
+                "service_closed", f"该事项暂停受理：{reason}", f"item suspended: {reason}"
+            )
         if not self.cfg.is_open(svc, self.local(now)):
             hours = ", ".join(f"{a}-{b}" for a, b in self.cfg.hours[svc.hours].periods)
-            raise DomainError("closed", f"不在办理时间（{hours}）",
-                              f"outside opening hours ({hours})")
+            raise DomainError(
+                "closed", f"不在办理时间（{hours}）", f"outside opening hours ({hours})"
+            )
         priority = False
         if channel is Channel.NORMAL:
             if state.issued.get(svc.code, 0) >= svc.daily_quota:
@@ -147,8 +157,9 @@ class QueueEngine:
         else:
             appt = self._appointment(state, reference)
             if appt.service != svc.code:
-                raise Invalid("wrong_service", "预约事项不符",
-                              "the appointment is for another item")
+                raise Invalid(
+                    "wrong_service", "预约事项不符", "the appointment is for another item"
+                )
             priority = self.cfg.queue.appointment_priority
         n = state.counters.get(svc.prefix, 0) + 1
         number = f"{svc.prefix}{n:03d}"
@@ -167,29 +178,38 @@ class QueueEngine:
 
     def _green_pass(self, state: HallState, code: str | None, service: str) -> None:
         if not self.cfg.green_channel.enabled:
-            raise DomainError("green_disabled", "未开通绿色通道",
-                              "the green channel is not enabled")
+            raise DomainError(
+                "green_disabled", "未开通绿色通道", "the green channel is not enabled"
+            )
         found = state.passes.get((code or "").strip())
         if found is None or found.day != state.day:
             raise Invalid("bad_pass", "绿色通道码无效", "unknown or expired green-channel code")
         if found.used_by:
-            raise DomainError("pass_used", "绿色通道码已使用",
-                              "this green-channel code was already used")
+            raise DomainError(
+                "pass_used", "绿色通道码已使用", "this green-channel code was already used"
+            )
         if found.service and found.service != service:
             raise Invalid("wrong_service", "绿色通道码不适用该事项", "the code is for another item")
 
     def _appointment(self, state: HallState, code: str | None):
         found = state.appointments.get((code or "").strip())
         if found is None or found.day != state.day:
-            raise Invalid("bad_appointment", "预约码无效或不是今天",
-                          "unknown appointment, or not for today")
+            raise Invalid(
+                "bad_appointment", "预约码无效或不是今天", "unknown appointment, or not for today"
+            )
         if found.used_by:
-            raise DomainError("appointment_used", "该预约已签到",
-                              "this appointment has already checked in")
+            raise DomainError(
+                "appointment_used", "该预约已签到", "this appointment has already checked in"
+            )
         return found
 
     def grant_green_pass(
-        self, state: HallState, now: dt.datetime, code: str, project: str, by: str,
+        self,
+        state: HallState,
+        now: dt.datetime,
+        code: str,
+        project: str,
+        by: str,
         service: str | None = None,
     ) -> list[Event]:
         code = code.strip()
@@ -199,8 +219,16 @@ class QueueEngine:
             raise DomainError("duplicate", "通行码已存在", "that code already exists")
         if service is not None:
             self._service(service)
-        return [GreenPassGranted(at=now, code=code, project=project.strip(), day=state.day,
-                                 service=service, granted_by=by)]
+        return [
+            GreenPassGranted(
+                at=now,
+                code=code,
+                project=project.strip(),
+                day=state.day,
+                service=service,
+                granted_by=by,
+            )
+        ]
 
     def book_appointment(
         self, state: HallState, now: dt.datetime, code: str, service: str, day: dt.date
@@ -224,9 +252,11 @@ class QueueEngine:
         for other in state.windows.values():
             if other.clerk and other.clerk.username == clerk.username and other.no != no:
                 if other.current:  # as sign_out: a called ticket is not left without a clerk
-                    raise DomainError("ticket_in_service",
-                                      f"请先在{other.no}号窗口办结或转办当前号",
-                                      f"finish or transfer the ticket at window {other.no} first")
+                    raise DomainError(
+                        "ticket_in_service",
+                        f"请先在{other.no}号窗口办结或转办当前号",
+                        f"finish or transfer the ticket at window {other.no} first",
+                    )
                 events += self._leave(other, now, "signed_in_elsewhere")
         if win.clerk is not None:
             if win.clerk.username == clerk.username:
@@ -239,8 +269,11 @@ class QueueEngine:
         if win.clerk is None:
             return []
         if win.current:
-            raise DomainError("ticket_in_service", "请先办结或转办当前号",
-                              "finish or transfer the current ticket first")
+            raise DomainError(
+                "ticket_in_service",
+                "请先办结或转办当前号",
+                "finish or transfer the current ticket first",
+            )
         return self._leave(win, now, "signed_out")
 
     def _leave(self, win: WindowState, now: dt.datetime, reason: str) -> list[Event]:
@@ -248,8 +281,9 @@ class QueueEngine:
         events: list[Event] = []
         if win.pause:
             events.append(self._resumed(win, now))
-        events.append(ClerkSignedOut(at=now, window_no=win.no, username=win.clerk.username,
-                                     reason=reason))
+        events.append(
+            ClerkSignedOut(at=now, window_no=win.no, username=win.clerk.username, reason=reason)
+        )
         return events
 
     def pause(self, state: HallState, now: dt.datetime, no: int, reason: str) -> list[Event]:
@@ -260,8 +294,11 @@ class QueueEngine:
         if win.pause:
             raise DomainError("already_paused", "窗口已暂停", "the window is already paused")
         if win.current:
-            raise DomainError("ticket_in_service", "请先办结或转办当前号",
-                              "finish or transfer the current ticket first")
+            raise DomainError(
+                "ticket_in_service",
+                "请先办结或转办当前号",
+                "finish or transfer the current ticket first",
+            )
         return [WindowPaused(at=now, window_no=no, reason=reason)]
 
     def resume(self, state: HallState, now: dt.datetime, no: int) -> list[Event]:
@@ -292,45 +329,84 @@ class QueueEngine:
         if ticket is None:
             raise NotFound("no_ticket", f"今日无{number}号", f"no ticket {number} today")
         if ticket.status is not TicketStatus.WAITING:
-            raise DomainError("not_waiting", f"{ticket.number}号不在等候",
-                              f"{ticket.number} is not waiting")
+            raise DomainError(
+                "not_waiting", f"{ticket.number}号不在等候", f"{ticket.number} is not waiting"
+            )
         if not queries.can_serve(self.cfg, state, no, ticket):
-            raise DomainError("not_served_here", "本窗口不办理该号的事项",
-                              "this window does not serve that ticket's item")
+            raise DomainError(
+                "not_served_here",
+                "本窗口不办理该号的事项",
+                "this window does not serve that ticket's item",
+            )
         return [self._called(state, win, ticket, now, False)]
 
-    def _called(self, state: HallState, win: WindowState, ticket: Ticket, now: dt.datetime,
-                fairness: bool) -> TicketCalled:
+    def _called(
+        self, state: HallState, win: WindowState, ticket: Ticket, now: dt.datetime, fairness: bool
+    ) -> TicketCalled:
         assert win.clerk is not None
         covering = ticket.target_window if ticket.target_window not in (None, win.no) else None
         if covering is None and ticket.service not in self.cfg.window(win.no).services:
-            covering = next((c for c in queries.covered_windows(self.cfg, state, win.no)
-                             if ticket.service in self.cfg.window(c).services), None)
-        return TicketCalled(at=now, ticket_id=ticket.id, number=ticket.number,
-                            window_no=win.no, clerk=win.clerk.username, service=ticket.service,
-                            covering=covering, fairness=fairness)
+            covering = next(
+                (
+                    c
+                    for c in queries.covered_windows(self.cfg, state, win.no)
+                    if ticket.service in self.cfg.window(c).services
+                ),
+                None,
+            )
+        return TicketCalled(
+            at=now,
+            ticket_id=ticket.id,
+            number=ticket.number,
+            window_no=win.no,
+            clerk=win.clerk.username,
+            service=ticket.service,
+            covering=covering,
+            fairness=fairness,
+        )
 
     def recall(self, state: HallState, now: dt.datetime, no: int) -> list[Event]:
         win, ticket = self._current(state, no)
         if ticket.recalls >= self.cfg.queue.recall_limit:
-            raise DomainError("recall_limit", f"已重呼{ticket.recalls}次，请按过号处理",
-                              f"recalled {ticket.recalls} times already: skip it as a no-show")
-        return [TicketRecalled(at=now, ticket_id=ticket.id, number=ticket.number, window_no=no,
-                               clerk=win.clerk.username, service=ticket.service,  # type: ignore[union-attr]
-                               recalls=ticket.recalls + 1)]
+            raise DomainError(
+                "recall_limit",
+                f"已重呼{ticket.recalls}次，请按过号处理",
+                f"recalled {ticket.recalls} times already: skip it as a no-show",
+            )
+        return [
+            TicketRecalled(
+                at=now,
+                ticket_id=ticket.id,
+                number=ticket.number,
+                window_no=no,
+                clerk=win.clerk.username,
+                service=ticket.service,  # type: ignore[union-attr]
+                recalls=ticket.recalls + 1,
+            )
+        ]
 
     def skip(self, state: HallState, now: dt.datetime, no: int) -> list[Event]:
         """No-show (过号): back behind K waiting tickets the first time, dropped the second."""
         win, ticket = self._current(state, no)
         requeue = not ticket.requeued
         rank = self._requeue_rank(state, ticket) if requeue else None
-        return [TicketNoShow(at=now, ticket_id=ticket.id, number=ticket.number, window_no=no,
-                             clerk=win.clerk.username, service=ticket.service,
-                             requeued=requeue, rank=rank)]  # type: ignore[union-attr]
+        return [
+            TicketNoShow(
+                at=now,
+                ticket_id=ticket.id,
+                number=ticket.number,
+                window_no=no,
+                clerk=win.clerk.username,
+                service=ticket.service,
+                requeued=requeue,
+                rank=rank,
+            )
+        ]  # type: ignore[union-attr]
 
     def _requeue_rank(self, state: HallState, ticket: Ticket) -> tuple[int, int]:
         behind = sorted(
-            t.rank for t in queries.waiting(state)
+            t.rank
+            for t in queries.waiting(state)
             if t.service == ticket.service and t.target_window == ticket.target_window
         )
         k = self.cfg.queue.no_show_requeue_behind
@@ -341,8 +417,16 @@ class QueueEngine:
         # Same first component as the k-th ticket, a later second one: right behind it.
         return (behind[k - 1][0], state.next_sub)
 
-    def transfer(self, state: HallState, now: dt.datetime, no: int, *, service: str | None = None,
-                 to_window: int | None = None, reason: str = "") -> list[Event]:
+    def transfer(
+        self,
+        state: HallState,
+        now: dt.datetime,
+        no: int,
+        *,
+        service: str | None = None,
+        to_window: int | None = None,
+        reason: str = "",
+    ) -> list[Event]:
         """Send the current ticket on (联办), keeping its number, rank and history."""
         win, ticket = self._current(state, no)
         if service is None and to_window is None:
@@ -353,20 +437,41 @@ class QueueEngine:
             if to_window == no:
                 raise Invalid("invalid", "不能转给本窗口", "cannot transfer to the same window")
             if target_service not in self.cfg.window(to_window).services:
-                raise Invalid("not_served_here", f"{to_window}号窗口不办理该事项",
-                              f"window {to_window} does not serve that item")
+                raise Invalid(
+                    "not_served_here",
+                    f"{to_window}号窗口不办理该事项",
+                    f"window {to_window} does not serve that item",
+                )
         elif target_service == ticket.service:
             raise Invalid("invalid", "转办事项与当前相同", "that is the ticket's current item")
-        return [TicketTransferred(at=now, ticket_id=ticket.id, number=ticket.number, window_no=no,
-                                  clerk=win.clerk.username, to_service=target_service,  # type: ignore[union-attr]
-                                  to_window=to_window, reason=reason.strip())]
+        return [
+            TicketTransferred(
+                at=now,
+                ticket_id=ticket.id,
+                number=ticket.number,
+                window_no=no,
+                clerk=win.clerk.username,
+                to_service=target_service,  # type: ignore[union-attr]
+                to_window=to_window,
+                reason=reason.strip(),
+            )
+        ]
 
     # --- finishing ----------------------------------------------------------------------
 
-    def finish(self, state: HallState, now: dt.datetime, no: int, *,
-               kind: OutcomeKind | None = None, items: list[str] | None = None,
-               departments: list[str] | None = None, authority: str | None = None,
-               reported_on: dt.date | None = None, reason: str | None = None) -> list[Event]:
+    def finish(
+        self,
+        state: HallState,
+        now: dt.datetime,
+        no: int,
+        *,
+        kind: OutcomeKind | None = None,
+        items: list[str] | None = None,
+        departments: list[str] | None = None,
+        authority: str | None = None,
+        reported_on: dt.date | None = None,
+        reason: str | None = None,
+    ) -> list[Event]:
         """Close the current case with its art. 4 outcome (the item's case type by default)."""
         win, ticket = self._current(state, no)
         clerk = win.clerk.username  # type: ignore[union-attr]
@@ -375,35 +480,62 @@ class QueueEngine:
         if kind is OutcomeKind.RETURNED:
             if not (reason or "").strip():
                 raise Invalid("invalid", "退件需要说明原因", "a return (退件) needs a reason")
-            return [ReturnRequested(at=now, ticket_id=ticket.id, number=ticket.number,
-                                    window_no=no, clerk=clerk, reason=reason.strip()),  # type: ignore[union-attr]
-                    *self._ask_rating(state, now, win, ticket)]
+            return [
+                ReturnRequested(
+                    at=now,
+                    ticket_id=ticket.id,
+                    number=ticket.number,
+                    window_no=no,
+                    clerk=clerk,
+                    reason=reason.strip(),
+                ),  # type: ignore[union-attr]
+                *self._ask_rating(state, now, win, ticket),
+            ]
         outcome = Outcome(kind=kind)
         if kind is OutcomeKind.JOINT:
             depts = list(dict.fromkeys(departments or []))
             if len(depts) < 2:
-                raise Invalid("invalid", "联办件需要两个以上部门",
-                              "a joint case needs 2 or more departments")
+                raise Invalid(
+                    "invalid", "联办件需要两个以上部门", "a joint case needs 2 or more departments"
+                )
             for code in depts:
                 if code not in {d.code for d in self.cfg.departments}:
                     raise Invalid("invalid", f"无此部门：{code}", f"no department {code!r}")
             outcome.departments = depts
         if kind is OutcomeKind.REPORT:
             if not (authority or "").strip():
-                raise Invalid("invalid", "上报件需要上级机关",
-                              "a report case needs the higher authority")
+                raise Invalid(
+                    "invalid", "上报件需要上级机关", "a report case needs the higher authority"
+                )
             outcome.authority = authority.strip()  # type: ignore[union-attr]
             outcome.reported_on = reported_on or state.day
         if kind in _SLIP_OUTCOMES:
             outcome.slip = f"{self.cfg.queue.slip_prefix}{state.day:%Y%m%d}{state.slip_seq + 1:04d}"
             outcome.promised_date = self.cfg.add_workdays(state.day, max(svc.time_limit_days, 1))
             outcome.items = [i.strip() for i in (items or [svc.name]) if i.strip()] or [svc.name]
-        return [TicketFinished(at=now, ticket_id=ticket.id, number=ticket.number, window_no=no,
-                               clerk=clerk, service=ticket.service, outcome=outcome),
-                *self._ask_rating(state, now, win, ticket)]
+        return [
+            TicketFinished(
+                at=now,
+                ticket_id=ticket.id,
+                number=ticket.number,
+                window_no=no,
+                clerk=clerk,
+                service=ticket.service,
+                outcome=outcome,
+            ),
+            *self._ask_rating(state, now, win, ticket),
+        ]
 
-    def decide_return(self, state: HallState, now: dt.datetime, ticket_id: str, *,
-                      approve: bool, supervisor: str, note: str = "") -> list[Event]:
+    def decide_return(
+        self,
+        state: HallState,
+        now: dt.datetime,
+        ticket_id: str,
+        *,
+        approve: bool,
+        supervisor: str,
+        note: str = "",
+    ) -> list[Event]:
         """A supervisor's consent to a 退件 (art. 4(5)). Refused, the case goes back to its window
         (the same day) or is handled off-queue (a later day)."""
         ticket = state.tickets.get(ticket_id)
@@ -414,43 +546,78 @@ class QueueEngine:
         back_to = None
         if not approve and ticket.day == state.day and ticket.visits:
             back_to = ticket.visits[-1].window
-        return [ReturnDecided(at=now, ticket_id=ticket.id, number=ticket.number, approved=approve,
-                              supervisor=supervisor, note=note.strip(), requeued_to=back_to)]
+        return [
+            ReturnDecided(
+                at=now,
+                ticket_id=ticket.id,
+                number=ticket.number,
+                approved=approve,
+                supervisor=supervisor,
+                note=note.strip(),
+                requeued_to=back_to,
+            )
+        ]
 
     # --- ratings (好差评) ------------------------------------------------------------------
 
-    def _ask_rating(self, state: HallState, now: dt.datetime, win: WindowState,
-                    ticket: Ticket) -> list[Event]:
+    def _ask_rating(
+        self, state: HallState, now: dt.datetime, win: WindowState, ticket: Ticket
+    ) -> list[Event]:
         """Open the window's keypad for a rating of `ticket`, ending any rating still open there."""
         assert win.clerk is not None
         events = self._expire_rating(state, now, win, unless=ticket.id)
         request_id = state.rating_seq % 65535 + 1
         deadline = now + dt.timedelta(seconds=self.cfg.rating.timeout_s)
-        return [*events, RatingRequested(
-            at=now, ticket_id=ticket.id, number=ticket.number, window_no=win.no,
-            clerk=win.clerk.username, request_id=request_id, deadline=deadline,
-            clerk_name=win.clerk.name, staff_no=win.clerk.staff_no)]
+        return [
+            *events,
+            RatingRequested(
+                at=now,
+                ticket_id=ticket.id,
+                number=ticket.number,
+                window_no=win.no,
+                clerk=win.clerk.username,
+                request_id=request_id,
+                deadline=deadline,
+                clerk_name=win.clerk.name,
+                staff_no=win.clerk.staff_no,
+            ),
+        ]
 
-    def _expire_rating(self, state: HallState, now: dt.datetime, win: WindowState,
-                       unless: str | None = None) -> list[Event]:
+    def _expire_rating(
+        self, state: HallState, now: dt.datetime, win: WindowState, unless: str | None = None
+    ) -> list[Event]:
         ticket = state.tickets.get(win.rating_ticket or "")
         if ticket is None or ticket.id == unless or ticket.rating is None:
             return []
         if ticket.rating.status is not RatingStatus.PENDING:
             return []
-        return [RatingExpired(at=now, ticket_id=ticket.id, number=ticket.number, window_no=win.no,
-                              clerk=ticket.rating.clerk, request_id=ticket.rating.request_id)]
+        return [
+            RatingExpired(
+                at=now,
+                ticket_id=ticket.id,
+                number=ticket.number,
+                window_no=win.no,
+                clerk=ticket.rating.clerk,
+                request_id=ticket.rating.request_id,
+            )
+        ]
 
     def request_rating(self, state: HallState, now: dt.datetime, no: int) -> list[Event]:
         """The clerk's "request rating" key: ask again about the ticket last served here."""
         win = self._staffed(state, no, allow_paused=True)
         ticket = state.tickets.get(win.last_served or "")
         if ticket is None:
-            raise DomainError("nothing_to_rate", "本窗口今天还没有办结的号",
-                              "no ticket has been served at this window today")
+            raise DomainError(
+                "nothing_to_rate",
+                "本窗口今天还没有办结的号",
+                "no ticket has been served at this window today",
+            )
         if ticket.rating and ticket.rating.status is RatingStatus.RATED:
-            raise DomainError("already_rated", f"{ticket.number}号已评价",
-                              f"{ticket.number} has been rated already")
+            raise DomainError(
+                "already_rated",
+                f"{ticket.number}号已评价",
+                f"{ticket.number} has been rated already",
+            )
         return self._ask_rating(state, now, win, ticket)
 
     def expire_ratings(self, state: HallState, now: dt.datetime) -> list[Event]:
@@ -462,9 +629,17 @@ class QueueEngine:
                 events += self._expire_rating(state, now, win)
         return events
 
-    def rate(self, state: HallState, now: dt.datetime, no: int, request_id: int, level: int,
-             reason: str | None = None, pressed_at: dt.datetime | None = None,
-             source: str = "keypad") -> list[Event]:
+    def rate(
+        self,
+        state: HallState,
+        now: dt.datetime,
+        no: int,
+        request_id: int,
+        level: int,
+        reason: str | None = None,
+        pressed_at: dt.datetime | None = None,
+        source: str = "keypad",
+    ) -> list[Event]:
         """A citizen's press, accepted only inside the window a request opened; once per ticket.
 
         A press that happened in time but reached the hub late (the agent buffered it while the
@@ -474,23 +649,44 @@ class QueueEngine:
         if isinstance(level, bool) or level not in range(1, 6):
             raise Invalid("invalid", "评价等级应为1-5", "a rating level is 1 (非常满意) to 5")
         pressed = min(pressed_at or now, now)
-        ticket = next((t for t in state.tickets.values() if t.rating and t.rating.window == no
-                       and t.rating.request_id == request_id), None)
+        ticket = next(
+            (
+                t
+                for t in state.tickets.values()
+                if t.rating and t.rating.window == no and t.rating.request_id == request_id
+            ),
+            None,
+        )
         if ticket is None or ticket.rating is None:
-            raise DomainError("no_rating_open", "当前没有待评价的办件",
-                              "no rating was asked for at this window")
+            raise DomainError(
+                "no_rating_open", "当前没有待评价的办件", "no rating was asked for at this window"
+            )
         if ticket.rating.status is RatingStatus.RATED:
-            raise DomainError("already_rated", f"{ticket.number}号已评价",
-                              f"{ticket.number} has been rated already")
+            raise DomainError(
+                "already_rated",
+                f"{ticket.number}号已评价",
+                f"{ticket.number} has been rated already",
+            )
         if pressed > ticket.rating.deadline or pressed < ticket.rating.requested_at:
             raise DomainError("rating_closed", "评价时间已过", "the time to rate has passed")
-        return [TicketRated(at=now, ticket_id=ticket.id, number=ticket.number, window_no=no,
-                            clerk=ticket.rating.clerk, request_id=request_id, level=level,
-                            reason=(reason or "").strip() or None if level >= 4 else None,
-                            pressed_at=pressed, source=source)]
+        return [
+            TicketRated(
+                at=now,
+                ticket_id=ticket.id,
+                number=ticket.number,
+                window_no=no,
+                clerk=ticket.rating.clerk,
+                request_id=request_id,
+                level=level,
+                reason=(reason or "").strip() or None if level >= 4 else None,
+                pressed_at=pressed,
+                source=source,
+            )
+        ]
 
-    def add_rating_reason(self, state: HallState, now: dt.datetime, ticket_id: str, reason: str,
-                          source: str) -> list[Event]:
+    def add_rating_reason(
+        self, state: HallState, now: dt.datetime, ticket_id: str, reason: str, source: str
+    ) -> list[Event]:
         """The reason for a 差评, added later at the kiosk or by the office."""
         ticket = state.tickets.get(ticket_id)
         if ticket is None:
@@ -502,25 +698,51 @@ class QueueEngine:
             raise DomainError("has_reason", "已有原因", "a reason is recorded already")
         if not reason.strip():
             raise Invalid("invalid", "需要原因", "a reason is needed")
-        return [RatingReasonAdded(at=now, ticket_id=ticket_id, number=ticket.number,
-                                  reason=reason.strip()[:200], source=source)]
+        return [
+            RatingReasonAdded(
+                at=now,
+                ticket_id=ticket_id,
+                number=ticket.number,
+                reason=reason.strip()[:200],
+                source=source,
+            )
+        ]
 
     # --- devices ------------------------------------------------------------------------
 
-    def report_device(self, state: HallState, now: dt.datetime, device: str, kind: str,
-                      window: int | None, agent: str, status: str, detail: str = "") -> list[Event]:
+    def report_device(
+        self,
+        state: HallState,
+        now: dt.datetime,
+        device: str,
+        kind: str,
+        window: int | None,
+        agent: str,
+        status: str,
+        detail: str = "",
+    ) -> list[Event]:
         if status not in ("online", "offline", "error"):
             raise Invalid("invalid", "设备状态无效", "status is online, offline or error")
         known = state.devices.get(device)
         if known and (known.status, known.detail, known.window) == (status, detail, window):
             return []
-        return [DeviceStateChanged(at=now, device=device, kind=kind, window_at=window,
-                                   agent=agent, status=status, detail=detail[:200])]
+        return [
+            DeviceStateChanged(
+                at=now,
+                device=device,
+                kind=kind,
+                window_at=window,
+                agent=agent,
+                status=status,
+                detail=detail[:200],
+            )
+        ]
 
     # --- supervisor ---------------------------------------------------------------------
 
-    def close_service(self, state: HallState, now: dt.datetime, service: str,
-                      reason: str) -> list[Event]:
+    def close_service(
+        self, state: HallState, now: dt.datetime, service: str, reason: str
+    ) -> list[Event]:
         self._service(service)
         if not reason.strip():
             raise Invalid("invalid", "需要暂停原因", "a reason is needed")
@@ -548,16 +770,20 @@ class QueueEngine:
         if win.clerk is None:
             raise DomainError("no_clerk", "窗口无人登录", "no clerk is signed in at this window")
         if win.pause and not allow_paused:
-            raise DomainError("window_paused", "窗口暂停中，请先恢复",
-                              "the window is paused: resume first")
+            raise DomainError(
+                "window_paused", "窗口暂停中，请先恢复", "the window is paused: resume first"
+            )
         return win
 
     def _ready(self, state: HallState, no: int) -> WindowState:
         win = self._staffed(state, no)
         if win.current:
             current = state.tickets[win.current]
-            raise DomainError("ticket_in_service", f"请先办结或转办{current.number}号",
-                              f"finish, skip or transfer {current.number} first")
+            raise DomainError(
+                "ticket_in_service",
+                f"请先办结或转办{current.number}号",
+                f"finish, skip or transfer {current.number} first",
+            )
         return win
 
     def _current(self, state: HallState, no: int) -> tuple[WindowState, Ticket]:

@@ -86,11 +86,18 @@ def _release(state: HallState, ticket: Ticket) -> None:
 @_apply.register
 def _(e: TicketIssued, state: HallState) -> None:
     state.tickets[e.ticket_id] = Ticket(
-        id=e.ticket_id, number=e.number, service=e.service, day=state.day, channel=e.channel,
-        priority=e.priority, rank=e.rank, issued_at=e.at, reference=e.reference,
+        id=e.ticket_id,
+        number=e.number,
+        service=e.service,
+        day=state.day,
+        channel=e.channel,
+        priority=e.priority,
+        rank=e.rank,
+        issued_at=e.at,
+        reference=e.reference,
     )
     prefix = e.number.rstrip("0123456789")
-    state.counters[prefix] = int(e.number[len(prefix):])
+    state.counters[prefix] = int(e.number[len(prefix) :])
     state.next_rank = max(state.next_rank, e.rank[0] + 1)
     if e.channel is Channel.NORMAL:
         state.issued[e.service] = state.issued.get(e.service, 0) + 1
@@ -106,13 +113,22 @@ def _(e: TicketCalled, state: HallState) -> None:
     ticket.status = TicketStatus.CALLED
     ticket.window, ticket.clerk, ticket.called_at = e.window_no, e.clerk, e.at
     ticket.recalls = 0
-    ticket.visits.append(Visit(window=e.window_no, clerk=e.clerk, service=ticket.service,
-                               called_at=e.at))
+    ticket.visits.append(
+        Visit(window=e.window_no, clerk=e.clerk, service=ticket.service, called_at=e.at)
+    )
     win = _win(state, e.window_no)
     win.current = ticket.id
     win.priority_streak = win.priority_streak + 1 if ticket.priority else 0
-    _remember_call(state, CallRecord(ticket_id=ticket.id, number=ticket.number,
-                                     service=ticket.service, window=e.window_no, at=e.at))
+    _remember_call(
+        state,
+        CallRecord(
+            ticket_id=ticket.id,
+            number=ticket.number,
+            service=ticket.service,
+            window=e.window_no,
+            at=e.at,
+        ),
+    )
 
 
 def _remember_call(state: HallState, call: CallRecord) -> None:
@@ -124,9 +140,17 @@ def _remember_call(state: HallState, call: CallRecord) -> None:
 def _(e: TicketRecalled, state: HallState) -> None:
     ticket = state.tickets[e.ticket_id]
     ticket.recalls = e.recalls
-    _remember_call(state, CallRecord(ticket_id=ticket.id, number=ticket.number,
-                                     service=ticket.service, window=e.window_no, at=e.at,
-                                     recall=e.recalls))
+    _remember_call(
+        state,
+        CallRecord(
+            ticket_id=ticket.id,
+            number=ticket.number,
+            service=ticket.service,
+            window=e.window_no,
+            at=e.at,
+            recall=e.recalls,
+        ),
+    )
 
 
 @_apply.register
@@ -247,8 +271,9 @@ def _(e: DayRolled, state: HallState) -> None:
 
 @_apply.register
 def _(e: GreenPassGranted, state: HallState) -> None:
-    state.passes[e.code] = GreenPass(code=e.code, project=e.project, day=e.day,
-                                     service=e.service, granted_by=e.granted_by)
+    state.passes[e.code] = GreenPass(
+        code=e.code, project=e.project, day=e.day, service=e.service, granted_by=e.granted_by
+    )
 
 
 @_apply.register
@@ -269,8 +294,13 @@ def _(e: ServiceReopened, state: HallState) -> None:
 @_apply.register
 def _(e: RatingRequested, state: HallState) -> None:
     ticket = state.tickets[e.ticket_id]
-    ticket.rating = Rating(request_id=e.request_id, window=e.window_no, clerk=e.clerk,
-                           requested_at=e.at, deadline=e.deadline)
+    ticket.rating = Rating(
+        request_id=e.request_id,
+        window=e.window_no,
+        clerk=e.clerk,
+        requested_at=e.at,
+        deadline=e.deadline,
+    )
     _win(state, e.window_no).rating_ticket = ticket.id
     state.rating_seq = e.request_id
 
@@ -308,6 +338,12 @@ def _(e: RatingReasonAdded, state: HallState) -> None:
 
 @_apply.register
 def _(e: DeviceStateChanged, state: HallState) -> None:
-    state.devices[e.device] = DeviceHealth(device=e.device, kind=e.kind, window=e.window_at,
-                                           agent=e.agent, status=e.status, detail=e.detail,
-                                           since=e.at)
+    state.devices[e.device] = DeviceHealth(
+        device=e.device,
+        kind=e.kind,
+        window=e.window_at,
+        agent=e.agent,
+        status=e.status,
+        detail=e.detail,
+        since=e.at,
+    )

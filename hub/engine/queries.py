@@ -18,9 +18,7 @@ def window_state(state: HallState, no: int) -> WindowState:
 
 def covered_windows(cfg: HallConfig, state: HallState, no: int) -> list[int]:
     """Away windows whose backup (AB post) is window `no`, in window order."""
-    return [
-        w.no for w in cfg.windows if w.backup == no and window_state(state, w.no).away
-    ]
+    return [w.no for w in cfg.windows if w.backup == no and window_state(state, w.no).away]
 
 
 def scope(cfg: HallConfig, state: HallState, no: int) -> tuple[list[str], set[int]]:
@@ -52,8 +50,7 @@ def candidates(cfg: HallConfig, state: HallState, no: int) -> list[Ticket]:
     found = [
         t
         for t in waiting(state)
-        if (t.target_window in targets)
-        or (t.target_window is None and t.service in order)
+        if (t.target_window in targets) or (t.target_window is None and t.service in order)
     ]
     found.sort(key=lambda t: (t.target_window is None, order.get(t.service, len(order)), t.rank))
     return found
@@ -105,5 +102,6 @@ def can_serve(cfg: HallConfig, state: HallState, no: int, ticket: Ticket) -> boo
 
 def find_by_number(state: HallState, number: str) -> Ticket | None:
     number = number.strip().upper()
-    return next((t for t in state.tickets.values() if t.number == number and t.day == state.day),
-                None)
+    return next(
+        (t for t in state.tickets.values() if t.number == number and t.day == state.day), None
+    )

@@ -29,8 +29,16 @@ class Accounts:
 
     # --- staff --------------------------------------------------------------------------
 
-    def add_user(self, username: str, password: str, role: Role, name: str, staff_no: str,
-                 now: dt.datetime, photo: str | None = None) -> None:
+    def add_user(
+        self,
+        username: str,
+        password: str,
+        role: Role,
+        name: str,
+        staff_no: str,
+        now: dt.datetime,
+        photo: str | None = None,
+    ) -> None:
         if role not in STAFF_ROLES:
             raise AccountError(f"{role} is not a staff role")
         if not username.strip() or len(password) < 8:
@@ -41,28 +49,40 @@ class Accounts:
             tx.execute(
                 "INSERT INTO users (username, name, staff_no, role, password_hash, photo, active, "
                 "created_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
-                (username, name or username, staff_no, role.value, hash_password(password),
-                 photo, utc_iso(now)),
+                (
+                    username,
+                    name or username,
+                    staff_no,
+                    role.value,
+                    hash_password(password),
+                    photo,
+                    utc_iso(now),
+                ),
             )
 
     def set_password(self, username: str, password: str) -> None:
         if len(password) < 8:
             raise AccountError("a password needs at least 8 characters")
         with self.db.transaction() as tx:
-            cur = tx.execute("UPDATE users SET password_hash = ? WHERE username = ?",
-                             (hash_password(password), username))
+            cur = tx.execute(
+                "UPDATE users SET password_hash = ? WHERE username = ?",
+                (hash_password(password), username),
+            )
             if cur.rowcount == 0:
                 raise AccountError(f"no user {username!r}")
 
     def user(self, username: str) -> dict[str, Any] | None:
         row = self.db.query_one(
             "SELECT username, name, staff_no, role, password_hash, photo, active FROM users "
-            "WHERE username = ?", (username,))
+            "WHERE username = ?",
+            (username,),
+        )
         return dict(row) if row else None
 
     def users(self) -> list[dict[str, Any]]:
-        rows = self.db.query("SELECT username, name, staff_no, role, active FROM users "
-                             "ORDER BY username")
+        rows = self.db.query(
+            "SELECT username, name, staff_no, role, active FROM users ORDER BY username"
+        )
         return [dict(r) for r in rows]
 
     # --- device tokens ------------------------------------------------------------------
@@ -75,20 +95,26 @@ class Accounts:
             raise AccountError("a device token needs a name")
         token = new_token(role)
         with self.db.transaction() as tx:
-            tx.execute("INSERT INTO tokens (token_hash, name, role, created_at) VALUES (?, ?, ?, ?)",
-                       (token_hash(token), name.strip(), role.value, utc_iso(now)))
+            tx.execute(
+                "INSERT INTO tokens (token_hash, name, role, created_at) VALUES (?, ?, ?, ?)",
+                (token_hash(token), name.strip(), role.value, utc_iso(now)),
+            )
         return token
 
     def revoke_tokens(self, role: Role, name: str, now: dt.datetime) -> int:
         with self.db.transaction() as tx:
-            cur = tx.execute("UPDATE tokens SET revoked_at = ? WHERE role = ? AND name = ? "
-                             "AND revoked_at IS NULL", (utc_iso(now), role.value, name))
+            cur = tx.execute(
+                "UPDATE tokens SET revoked_at = ? WHERE role = ? AND name = ? "
+                "AND revoked_at IS NULL",
+                (utc_iso(now), role.value, name),
+            )
             return cur.rowcount
 
     # --- sessions -----------------------------------------------------------------------
 
-    def open_session(self, user: dict[str, Any], window: int | None, now: dt.datetime,
-                     ttl: dt.timedelta) -> tuple[str, list[str]]:
+    def open_session(
+        self, user: dict[str, Any], window: int | None, now: dt.datetime, ttl: dt.timedelta
+    ) -> tuple[str, list[str]]:
         """A new bearer token for `user`; their other sessions end (one place at a time).
 
         Returns the token and the hashes of the sessions it ended, so live sockets can be closed.
@@ -96,36 +122,59 @@ class Accounts:
         role = Role(user["role"])
         token = new_token(role)
         with self.db.transaction() as tx:
-            ended = [r[0] for r in tx.execute(
-                "SELECT token_hash FROM sessions WHERE username = ? AND revoked_at IS NULL",
-                (user["username"],)).fetchall()]
-            tx.execute("UPDATE sessions SET revoked_at = ? WHERE username = ? AND revoked_at IS NULL",
-                       (utc_iso(now), user["username"]))
+            ended = [
+                r[0]
+                for r in tx.execute(
+                    "SELECT token_hash FROM sessions WHERE username = ? AND revoked_at IS NULL",
+                    (user["username"],),
+                ).fetchall()
+            ]
+            tx.execute(
+                "UPDATE sessions SET revoked_at = ? WHERE username = ? AND revoked_at IS NULL",
+                (utc_iso(now), user["username"]),
+            )
             tx.execute(
                 "INSERT INTO sessions (token_hash, username, role, window_no, created_at, "
                 "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (token_hash(token), user["username"], role.value, window, utc_iso(now),
-                 utc_iso(now + ttl)),
+                (
+                    token_hash(token),
+                    user["username"],
+                    role.value,
+                    window,
+                    utc_iso(now),
+                    utc_iso(now + ttl),
+                ),
             )
         return token, ended
 
     def close_session(self, hashed: str, now: dt.datetime) -> None:
         with self.db.transaction() as tx:
-            tx.execute("UPDATE sessions SET revoked_at = ? WHERE token_hash = ? "
-                       "AND revoked_at IS NULL", (utc_iso(now), hashed))
+            tx.execute(
+                "UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
+                (utc_iso(now), hashed),
+            )
 
     def principal(self, token: str, now: dt.datetime) -> Principal | None:
         """Whoever holds `token`, if it is live: a device, or a signed-in staff member."""
         hashed = token_hash(token)
         row = self.db.query_one(
-            "SELECT name, role FROM tokens WHERE token_hash = ? AND revoked_at IS NULL", (hashed,))
+            "SELECT name, role FROM tokens WHERE token_hash = ? AND revoked_at IS NULL", (hashed,)
+        )
         if row:
             return Principal(role=Role(row["role"]), name=row["name"], token_hash=hashed)
         row = self.db.query_one(
             "SELECT s.username, s.role, s.window_no, s.expires_at, u.name, u.staff_no, u.active "
             "FROM sessions s JOIN users u ON u.username = s.username "
-            "WHERE s.token_hash = ? AND s.revoked_at IS NULL", (hashed,))
+            "WHERE s.token_hash = ? AND s.revoked_at IS NULL",
+            (hashed,),
+        )
         if row is None or not row["active"] or row["expires_at"] <= utc_iso(now):
             return None
-        return Principal(role=Role(row["role"]), name=row["username"], window=row["window_no"],
-                         display_name=row["name"], staff_no=row["staff_no"], token_hash=hashed)
+        return Principal(
+            role=Role(row["role"]),
+            name=row["username"],
+            window=row["window_no"],
+            display_name=row["name"],
+            staff_no=row["staff_no"],
+            token_hash=hashed,
+        )

@@ -42,8 +42,13 @@ class Record(msgspec.Struct, kw_only=True):
         """The form pushed to clients and forwarded: envelope plus the event's own fields."""
         data = msgspec.to_builtins(self.event)
         data.pop("type", None)
-        return {"seq": self.seq, "id": self.id, "type": self.type,
-                "at": data.pop("at"), "data": data}
+        return {
+            "seq": self.seq,
+            "id": self.id,
+            "type": self.type,
+            "at": data.pop("at"),
+            "data": data,
+        }
 
 
 def utc_iso(when: dt.datetime) -> str:
@@ -56,8 +61,9 @@ class Store:
 
     # --- events -------------------------------------------------------------------------
 
-    def append(self, tx: Tx, events: Iterable[Event], day: dt.date, actor: str,
-               addr: str = "") -> list[Record]:
+    def append(
+        self, tx: Tx, events: Iterable[Event], day: dt.date, actor: str, addr: str = ""
+    ) -> list[Record]:
         records = []
         for event in events:
             record_id = str(uuid.uuid4())
@@ -65,11 +71,28 @@ class Store:
             cur = tx.execute(
                 "INSERT INTO events (id, type, at, day, window_no, ticket_id, actor, addr, data) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (record_id, kind, utc_iso(event.at), day.isoformat(), event.window,
-                 event.ticket, actor, addr, _encoder.encode(event).decode()),
+                (
+                    record_id,
+                    kind,
+                    utc_iso(event.at),
+                    day.isoformat(),
+                    event.window,
+                    event.ticket,
+                    actor,
+                    addr,
+                    _encoder.encode(event).decode(),
+                ),
             )
-            records.append(Record(seq=cur.lastrowid, id=record_id, type=kind, at=event.at,
-                                  actor=actor, event=event))
+            records.append(
+                Record(
+                    seq=cur.lastrowid,
+                    id=record_id,
+                    type=kind,
+                    at=event.at,
+                    actor=actor,
+                    event=event,
+                )
+            )
         return records
 
     def last_seq(self) -> int:
@@ -97,8 +120,14 @@ class Store:
     @staticmethod
     def _record(row: Any) -> Record:
         event = _event_decoder.decode(row["data"])
-        return Record(seq=row["seq"], id=row["id"], type=row["type"], at=event.at,
-                      actor=row["actor"], event=event)
+        return Record(
+            seq=row["seq"],
+            id=row["id"],
+            type=row["type"],
+            at=event.at,
+            actor=row["actor"],
+            event=event,
+        )
 
     def ticket_history(self, ticket_id: str) -> list[Record]:
         rows = self.db.query(
@@ -110,11 +139,15 @@ class Store:
     # --- state --------------------------------------------------------------------------
 
     def save_snapshot(self, tx: Tx, state: HallState, now: dt.datetime) -> None:
-        tx.execute("INSERT INTO snapshots (seq, at, state) VALUES (?, ?, ?)",
-                   (state.seq, utc_iso(now), _encoder.encode(state).decode()))
+        tx.execute(
+            "INSERT INTO snapshots (seq, at, state) VALUES (?, ?, ?)",
+            (state.seq, utc_iso(now), _encoder.encode(state).decode()),
+        )
         # Keep a few: an older one is a fallback, but a year of them is only weight.
-        tx.execute("DELETE FROM snapshots WHERE seq < (SELECT MIN(seq) FROM "
-                   "(SELECT seq FROM snapshots ORDER BY seq DESC LIMIT 3) AS recent)")
+        tx.execute(
+            "DELETE FROM snapshots WHERE seq < (SELECT MIN(seq) FROM "
+            "(SELECT seq FROM snapshots ORDER BY seq DESC LIMIT 3) AS recent)"
+        )
 
     def latest_snapshot(self) -> HallState | None:
         row = self.db.query_one("SELECT state FROM snapshots ORDER BY seq DESC LIMIT 1")
@@ -124,11 +157,22 @@ class Store:
 
     def save_tickets(self, tx: Tx, tickets: Iterable[Ticket]) -> None:
         rows = [
-            (t.id, t.day.isoformat(), t.number, t.service, t.channel.value, t.status.value,
-             utc_iso(t.issued_at), t.called_at and utc_iso(t.called_at),
-             t.finished_at and utc_iso(t.finished_at), t.window, t.clerk,
-             t.outcome and t.outcome.kind.value, t.outcome and t.outcome.slip,
-             _encoder.encode(t).decode())
+            (
+                t.id,
+                t.day.isoformat(),
+                t.number,
+                t.service,
+                t.channel.value,
+                t.status.value,
+                utc_iso(t.issued_at),
+                t.called_at and utc_iso(t.called_at),
+                t.finished_at and utc_iso(t.finished_at),
+                t.window,
+                t.clerk,
+                t.outcome and t.outcome.kind.value,
+                t.outcome and t.outcome.slip,
+                _encoder.encode(t).decode(),
+            )
             for t in tickets
         ]
         tx.executemany(
@@ -148,9 +192,17 @@ class Store:
         tx.execute(
             "INSERT INTO slips (number, ticket_id, service, kind, status, promised_date, "
             "created_at, updated_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (outcome.slip, event.ticket_id, event.service, outcome.kind.value, "accepted",
-             outcome.promised_date and outcome.promised_date.isoformat(), utc_iso(event.at),
-             utc_iso(event.at), _encoder.encode(outcome).decode()),
+            (
+                outcome.slip,
+                event.ticket_id,
+                event.service,
+                outcome.kind.value,
+                "accepted",
+                outcome.promised_date and outcome.promised_date.isoformat(),
+                utc_iso(event.at),
+                utc_iso(event.at),
+                _encoder.encode(outcome).decode(),
+            ),
         )
 
     # --- device inbox -------------------------------------------------------------------
@@ -159,10 +211,13 @@ class Store:
         row = self.db.query_one("SELECT result FROM device_inbox WHERE id = ?", (event_id,))
         return msgspec.json.decode(row["result"]) if row else None
 
-    def save_inbox(self, tx: Tx, event_id: str, agent: str, result: dict[str, Any],
-                   now: dt.datetime) -> None:
-        tx.execute("INSERT INTO device_inbox (id, agent, received_at, result) VALUES (?, ?, ?, ?)",
-                   (event_id, agent, utc_iso(now), _encoder.encode(result).decode()))
+    def save_inbox(
+        self, tx: Tx, event_id: str, agent: str, result: dict[str, Any], now: dt.datetime
+    ) -> None:
+        tx.execute(
+            "INSERT INTO device_inbox (id, agent, received_at, result) VALUES (?, ?, ?, ?)",
+            (event_id, agent, utc_iso(now), _encoder.encode(result).decode()),
+        )
 
     def ticket(self, ticket_id: str) -> Ticket | None:
         row = self.db.query_one("SELECT data FROM tickets WHERE id = ?", (ticket_id,))
@@ -171,7 +226,9 @@ class Store:
     def slip(self, number: str) -> dict[str, Any] | None:
         row = self.db.query_one(
             "SELECT number, ticket_id, service, kind, status, promised_date, created_at, "
-            "updated_at, data FROM slips WHERE number = ?", (number,))
+            "updated_at, data FROM slips WHERE number = ?",
+            (number,),
+        )
         if row is None:
             return None
         found = dict(row)

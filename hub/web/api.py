@@ -41,7 +41,9 @@ def body() -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise Invalid("invalid_json", "请求体应为JSON对象", "the request body must be a JSON object")
+        raise Invalid(
+            "invalid_json", "请求体应为JSON对象", "the request body must be a JSON object"
+        )
     return data
 
 
@@ -103,8 +105,11 @@ def add_rating_reason(ticket_id: str):
 def login():
     data = body()
     result = service().login(
-        field(data, "username", str), field(data, "password", str),
-        field(data, "window", int, required=False), client_addr())
+        field(data, "username", str),
+        field(data, "password", str),
+        field(data, "window", int, required=False),
+        client_addr(),
+    )
     return jsonify(result)
 
 
@@ -131,17 +136,24 @@ def decide_return(ticket_id: str, decision: str):
     if decision not in ("approve", "refuse"):
         raise Invalid("invalid", "只能批准或驳回", "decision must be approve or refuse")
     note = field(body(), "note", str, required=False) or ""
-    return jsonify(service().decide_return(principal, ticket_id, decision == "approve", note,
-                                           client_addr()))
+    return jsonify(
+        service().decide_return(principal, ticket_id, decision == "approve", note, client_addr())
+    )
 
 
 @api.post("/green-passes")
 def grant_green_pass():
     principal = who()
     data = body()
-    return jsonify(service().grant_green_pass(
-        principal, field(data, "code", str), field(data, "project", str),
-        field(data, "service", str, required=False), client_addr())), 201
+    return jsonify(
+        service().grant_green_pass(
+            principal,
+            field(data, "code", str),
+            field(data, "project", str),
+            field(data, "service", str, required=False),
+            client_addr(),
+        )
+    ), 201
 
 
 @api.post("/appointments")
@@ -152,6 +164,8 @@ def book_appointment():
         day = dt.date.fromisoformat(field(data, "day", str))
     except ValueError:
         raise Invalid("invalid", "日期格式应为 YYYY-MM-DD", "day must be YYYY-MM-DD") from None
-    return jsonify(service().book_appointment(
-        principal, field(data, "code", str), field(data, "service", str), day,
-        client_addr())), 201
+    return jsonify(
+        service().book_appointment(
+            principal, field(data, "code", str), field(data, "service", str), day, client_addr()
+        )
+    ), 201

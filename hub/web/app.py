@@ -17,8 +17,9 @@ log = logging.getLogger(__name__)
 TICK_INTERVAL_S = 15.0
 
 
-def create_app(service: HallService, async_mode: str | None = None,
-               message_queue: str | None = None) -> tuple[Flask, SocketIO]:
+def create_app(
+    service: HallService, async_mode: str | None = None, message_queue: str | None = None
+) -> tuple[Flask, SocketIO]:
     app = Flask(__name__)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese stays readable
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -29,11 +30,13 @@ def create_app(service: HallService, async_mode: str | None = None,
 
     @app.get("/healthz")
     def healthz():
-        return jsonify({"status": "ok", "seq": service.state.seq,
-                        "day": service.state.day.isoformat()})
+        return jsonify(
+            {"status": "ok", "seq": service.state.seq, "day": service.state.day.isoformat()}
+        )
 
-    socketio = SocketIO(app, async_mode=async_mode, message_queue=message_queue,
-                        logger=False, engineio_logger=False)
+    socketio = SocketIO(
+        app, async_mode=async_mode, message_queue=message_queue, logger=False, engineio_logger=False
+    )
     sockets.register(socketio, service)
     return app, socketio
 

@@ -13,11 +13,14 @@ _OBJ = {"type": "object"}
 
 
 def _responses(ok: int, schema: dict, *errors: int) -> dict[str, Any]:
-    out: dict[str, Any] = {str(ok): {"description": "OK", "content": {
-        "application/json": {"schema": schema}}}}
+    out: dict[str, Any] = {
+        str(ok): {"description": "OK", "content": {"application/json": {"schema": schema}}}
+    }
     for code in errors:
-        out[str(code)] = {"description": _ERROR_TEXT[code], "content": {
-            "application/json": {"schema": _ERROR}}}
+        out[str(code)] = {
+            "description": _ERROR_TEXT[code],
+            "content": {"application/json": {"schema": _ERROR}},
+        }
     return out
 
 
@@ -35,8 +38,13 @@ def _body(schema: dict, required: bool = True) -> dict[str, Any]:
     return {"required": required, "content": {"application/json": {"schema": schema}}}
 
 
-def _op(summary: str, responses: dict, body: dict | None = None, auth: bool = True,
-        params: list | None = None) -> dict[str, Any]:
+def _op(
+    summary: str,
+    responses: dict,
+    body: dict | None = None,
+    auth: bool = True,
+    params: list | None = None,
+) -> dict[str, Any]:
     op: dict[str, Any] = {"summary": summary, "responses": responses}
     if body:
         op["requestBody"] = body
@@ -59,99 +67,210 @@ def openapi_document() -> dict[str, Any]:
     ticket = {"$ref": "#/components/schemas/Ticket"}
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Onestop hub API", "version": __version__,
-                 "description": "Queue, tickets and windows of a public administrative service "
-                                "center. Errors are {\"error\": {\"code\", \"message\"}}."},
+        "info": {
+            "title": "Onestop hub API",
+            "version": __version__,
+            "description": "Queue, tickets and windows of a public administrative service "
+            'center. Errors are {"error": {"code", "message"}}.',
+        },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
         "paths": {
-            "/healthz": {"get": _op("Liveness and the last committed event", _responses(
-                200, _OBJ), auth=False)},
-            "/api/v1/openapi.json": {"get": _op("This document", _responses(200, _OBJ),
-                                                auth=False)},
-            "/api/v1/services": {"get": _op(
-                "Service items with their six disclosures and required materials",
-                _responses(200, _OBJ, 401))},
-            "/api/v1/queue": {"get": _op("Snapshot of the hall: windows, waiting, recent calls",
-                                         _responses(200, _OBJ, 401))},
-            "/api/v1/tickets": {"post": _op(
-                "Issue a ticket (kiosk token)", _responses(201, ticket, 401, 403, 404, 409, 422),
-                _body({"$ref": "#/components/schemas/TicketRequest"}))},
-            "/api/v1/tickets/{id}": {"get": _op("One ticket", _responses(200, ticket, 401, 404),
-                                                params=[_path_param("id")])},
-            "/api/v1/tickets/{id}/rating-reason": {"post": _op(
-                "The reason for a 不满意 rating, added later (kiosk or supervisor)",
-                _responses(200, _OBJ, 401, 403, 404, 409, 422),
-                _body({"type": "object", "required": ["reason"],
-                       "properties": {"reason": {"type": "string"}}}),
-                params=[_path_param("id")])},
-            "/api/v1/login": {"post": _op(
-                "Sign in with one's own account (clerks at a window) for a bearer token",
-                _responses(200, {"$ref": "#/components/schemas/Session"}, 401, 404, 422, 429),
-                _body({"$ref": "#/components/schemas/Login"}), auth=False)},
-            "/api/v1/logout": {"post": _op("Sign out", {"204": {"description": "Signed out"},
-                                                        "401": {"description": "Bad token"}})},
-            "/api/v1/windows/{no}/{action}": {"post": _op(
-                "A clerk's action at their window (clerk token for that window)",
-                _responses(200, _OBJ, 401, 403, 404, 409, 422),
-                _body({"$ref": "#/components/schemas/WindowAction"}, required=False),
-                params=[_path_param("no", "integer"),
-                        _path_param("action", enum=list(WINDOW_ACTIONS))])},
-            "/api/v1/returns": {"get": _op("退件 awaiting a supervisor", _responses(
-                200, _OBJ, 401, 403))},
-            "/api/v1/returns/{id}/{decision}": {"post": _op(
-                "Approve or refuse a 退件 (supervisor)", _responses(200, _OBJ, 401, 403, 404, 409),
-                _body({"type": "object", "properties": {"note": {"type": "string"}}}, False),
-                params=[_path_param("id"), _path_param("decision", enum=["approve", "refuse"])])},
-            "/api/v1/green-passes": {"post": _op(
-                "Grant a single-use green-channel code for today (supervisor)",
-                _responses(201, _OBJ, 401, 403, 404, 409, 422), _body({
-                    "type": "object", "required": ["code", "project"], "properties": {
-                        "code": {"type": "string"}, "project": {"type": "string"},
-                        "service": {"type": "string"}}}))},
-            "/api/v1/appointments": {"post": _op(
-                "Register an appointment that can check in at the kiosk (supervisor)",
-                _responses(201, _OBJ, 401, 403, 404, 409, 422), _body({
-                    "type": "object", "required": ["code", "service", "day"], "properties": {
-                        "code": {"type": "string"}, "service": {"type": "string"},
-                        "day": {"type": "string", "format": "date"}}}))},
+            "/healthz": {
+                "get": _op(
+                    "Liveness and the last committed event", _responses(200, _OBJ), auth=False
+                )
+            },
+            "/api/v1/openapi.json": {
+                "get": _op("This document", _responses(200, _OBJ), auth=False)
+            },
+            "/api/v1/services": {
+                "get": _op(
+                    "Service items with their six disclosures and required materials",
+                    _responses(200, _OBJ, 401),
+                )
+            },
+            "/api/v1/queue": {
+                "get": _op(
+                    "Snapshot of the hall: windows, waiting, recent calls",
+                    _responses(200, _OBJ, 401),
+                )
+            },
+            "/api/v1/tickets": {
+                "post": _op(
+                    "Issue a ticket (kiosk token)",
+                    _responses(201, ticket, 401, 403, 404, 409, 422),
+                    _body({"$ref": "#/components/schemas/TicketRequest"}),
+                )
+            },
+            "/api/v1/tickets/{id}": {
+                "get": _op(
+                    "One ticket", _responses(200, ticket, 401, 404), params=[_path_param("id")]
+                )
+            },
+            "/api/v1/tickets/{id}/rating-reason": {
+                "post": _op(
+                    "The reason for a 不满意 rating, added later (kiosk or supervisor)",
+                    _responses(200, _OBJ, 401, 403, 404, 409, 422),
+                    _body(
+                        {
+                            "type": "object",
+                            "required": ["reason"],
+                            "properties": {"reason": {"type": "string"}},
+                        }
+                    ),
+                    params=[_path_param("id")],
+                )
+            },
+            "/api/v1/login": {
+                "post": _op(
+                    "Sign in with one's own account (clerks at a window) for a bearer token",
+                    _responses(200, {"$ref": "#/components/schemas/Session"}, 401, 404, 422, 429),
+                    _body({"$ref": "#/components/schemas/Login"}),
+                    auth=False,
+                )
+            },
+            "/api/v1/logout": {
+                "post": _op(
+                    "Sign out",
+                    {"204": {"description": "Signed out"}, "401": {"description": "Bad token"}},
+                )
+            },
+            "/api/v1/windows/{no}/{action}": {
+                "post": _op(
+                    "A clerk's action at their window (clerk token for that window)",
+                    _responses(200, _OBJ, 401, 403, 404, 409, 422),
+                    _body({"$ref": "#/components/schemas/WindowAction"}, required=False),
+                    params=[
+                        _path_param("no", "integer"),
+                        _path_param("action", enum=list(WINDOW_ACTIONS)),
+                    ],
+                )
+            },
+            "/api/v1/returns": {
+                "get": _op("退件 awaiting a supervisor", _responses(200, _OBJ, 401, 403))
+            },
+            "/api/v1/returns/{id}/{decision}": {
+                "post": _op(
+                    "Approve or refuse a 退件 (supervisor)",
+                    _responses(200, _OBJ, 401, 403, 404, 409),
+                    _body({"type": "object", "properties": {"note": {"type": "string"}}}, False),
+                    params=[_path_param("id"), _path_param("decision", enum=["approve", "refuse"])],
+                )
+            },
+            "/api/v1/green-passes": {
+                "post": _op(
+                    "Grant a single-use green-channel code for today (supervisor)",
+                    _responses(201, _OBJ, 401, 403, 404, 409, 422),
+                    _body(
+                        {
+                            "type": "object",
+                            "required": ["code", "project"],
+                            "properties": {
+                                "code": {"type": "string"},
+                                "project": {"type": "string"},
+                                "service": {"type": "string"},
+                            },
+                        }
+                    ),
+                )
+            },
+            "/api/v1/appointments": {
+                "post": _op(
+                    "Register an appointment that can check in at the kiosk (supervisor)",
+                    _responses(201, _OBJ, 401, 403, 404, 409, 422),
+                    _body(
+                        {
+                            "type": "object",
+                            "required": ["code", "service", "day"],
+                            "properties": {
+                                "code": {"type": "string"},
+                                "service": {"type": "string"},
+                                "day": {"type": "string", "format": "date"},
+                            },
+                        }
+                    ),
+                )
+            },
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
-                "Error": {"type": "object", "required": ["error"], "properties": {"error": {
-                    "type": "object", "required": ["code", "message"], "properties": {
-                        "code": {"type": "string"}, "message": {"type": "string"}}}}},
-                "TicketRequest": {"type": "object", "properties": {
-                    "service": {"type": "string", "description": "service item code"},
-                    "channel": {"type": "string", "enum": ["normal", "green", "appointment"]},
-                    "code": {"type": "string",
-                             "description": "green-channel or appointment code"}}},
-                "Ticket": {"type": "object", "required": ["id", "number", "service", "status"],
-                           "properties": {
-                               "id": {"type": "string"}, "number": {"type": "string"},
-                               "service": {"type": "string"}, "status": {"type": "string"},
-                               "channel": {"type": "string"},
-                               "people_ahead": {"type": "integer"},
-                               "windows": {"type": "array", "items": {"type": "integer"}}}},
-                "Login": {"type": "object", "required": ["username", "password"], "properties": {
-                    "username": {"type": "string"}, "password": {"type": "string"},
-                    "window": {"type": "integer"}}},
-                "Session": {"type": "object", "properties": {
-                    "token": {"type": "string"}, "role": {"type": "string"},
-                    "window": {"type": ["integer", "null"]}}},
-                "WindowAction": {"type": "object", "properties": {
-                    "number": {"type": "string", "description": "call: the ticket number"},
-                    "service": {"type": "string", "description": "transfer: target item"},
-                    "window": {"type": "integer", "description": "transfer: target window"},
-                    "reason": {"type": "string",
-                               "description": "pause reason code, transfer or 退件 reason"},
-                    "outcome": {"type": "string", "enum": [
-                        "immediate", "commitment", "joint", "report", "returned"]},
-                    "items": {"type": "array", "items": {"type": "string"}},
-                    "departments": {"type": "array", "items": {"type": "string"}},
-                    "authority": {"type": "string"},
-                    "reported_on": {"type": "string", "format": "date"}}},
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["code", "message"],
+                            "properties": {
+                                "code": {"type": "string"},
+                                "message": {"type": "string"},
+                            },
+                        }
+                    },
+                },
+                "TicketRequest": {
+                    "type": "object",
+                    "properties": {
+                        "service": {"type": "string", "description": "service item code"},
+                        "channel": {"type": "string", "enum": ["normal", "green", "appointment"]},
+                        "code": {
+                            "type": "string",
+                            "description": "green-channel or appointment code",
+                        },
+                    },
+                },
+                "Ticket": {
+                    "type": "object",
+                    "required": ["id", "number", "service", "status"],
+                    "properties": {
+                        "id": {"type": "string"},
+                        "number": {"type": "string"},
+                        "service": {"type": "string"},
+                        "status": {"type": "string"},
+                        "channel": {"type": "string"},
+                        "people_ahead": {"type": "integer"},
+                        "windows": {"type": "array", "items": {"type": "integer"}},
+                    },
+                },
+                "Login": {
+                    "type": "object",
+                    "required": ["username", "password"],
+                    "properties": {
+                        "username": {"type": "string"},
+                        "password": {"type": "string"},
+                        "window": {"type": "integer"},
+                    },
+                },
+                "Session": {
+                    "type": "object",
+                    "properties": {
+                        "token": {"type": "string"},
+                        "role": {"type": "string"},
+                        "window": {"type": ["integer", "null"]},
+                    },
+                },
+                "WindowAction": {
+                    "type": "object",
+                    "properties": {
+                        "number": {"type": "string", "description": "call: the ticket number"},
+                        "service": {"type": "string", "description": "transfer: target item"},
+                        "window": {"type": "integer", "description": "transfer: target window"},
+                        "reason": {
+                            "type": "string",
+                            "description": "pause reason code, transfer or 退件 reason",
+                        },
+                        "outcome": {
+                            "type": "string",
+                            "enum": ["immediate", "commitment", "joint", "report", "returned"],
+                        },
+                        "items": {"type": "array", "items": {"type": "string"}},
+                        "departments": {"type": "array", "items": {"type": "string"}},
+                        "authority": {"type": "string"},
+                        "reported_on": {"type": "string", "format": "date"},
+                    },
+                },
             },
         },
     }

@@ -47,8 +47,9 @@ class RoleNamespace(Namespace):
             self.service.require(who, *self.roles)
             self.admit(who, auth)
         except DomainError as err:
-            log.info("refused %s connection from %s: %s", self.namespace, request.remote_addr,
-                     err.code)
+            log.info(
+                "refused %s connection from %s: %s", self.namespace, request.remote_addr, err.code
+            )
             raise ConnectionRefusedError({"code": err.code, "message": err.message}) from None
         self.clients[request.sid] = who
 
@@ -59,8 +60,9 @@ class RoleNamespace(Namespace):
         if event in ("connect", "disconnect") or hasattr(self, f"on_{event}"):
             return super().trigger_event(event, *args)
         log.info("%s: ignored unknown event %r", self.namespace, event)
-        return _error(DomainError("unknown_event", "不支持的操作",
-                                  f"{self.namespace} has no event {event!r}"))
+        return _error(
+            DomainError("unknown_event", "不支持的操作", f"{self.namespace} has no event {event!r}")
+        )
 
     def admit(self, who: Principal, auth: dict) -> None:
         """Join rooms and send the snapshot; raise DomainError to refuse."""
@@ -86,8 +88,9 @@ class DisplayNamespace(RoleNamespace):
         if room != "hall":
             no = room.removeprefix("window:") if isinstance(room, str) else ""
             if not (no.isdigit() and self.service.cfg.has_window(int(no))):
-                raise DomainError("invalid_room", "无此屏幕房间", f"no room {room!r}: use hall or "
-                                  "window:<no>")
+                raise DomainError(
+                    "invalid_room", "无此屏幕房间", f"no room {room!r}: use hall or window:<no>"
+                )
         self.enter_room(request.sid, room)
         self.emit("snapshot", self.service.snapshot(), room=request.sid)
 
@@ -104,10 +107,18 @@ class KioskNamespace(RoleNamespace):
         try:
             for key in ("service", "channel", "code"):
                 if data.get(key) is not None and not isinstance(data[key], str):
-                    raise DomainError("invalid", f"字段 {key} 类型错误", f"{key!r} must be a string")
-            return _ok(self.service.issue_ticket(
-                self.principal(), data.get("service") or "", data.get("channel") or "normal",
-                data.get("code"), request.remote_addr or ""))
+                    raise DomainError(
+                        "invalid", f"字段 {key} 类型错误", f"{key!r} must be a string"
+                    )
+            return _ok(
+                self.service.issue_ticket(
+                    self.principal(),
+                    data.get("service") or "",
+                    data.get("channel") or "normal",
+                    data.get("code"),
+                    request.remote_addr or "",
+                )
+            )
         except DomainError as err:
             return _error(err)
 
@@ -126,8 +137,11 @@ class CallerNamespace(RoleNamespace):
         try:
             if data is not None and not isinstance(data, dict):
                 raise DomainError("invalid", "参数应为对象", "arguments must be an object")
-            return _ok(self.service.window_action(who, who.window or 0, action, data or {},
-                                                  request.remote_addr or ""))
+            return _ok(
+                self.service.window_action(
+                    who, who.window or 0, action, data or {}, request.remote_addr or ""
+                )
+            )
         except DomainError as err:
             return _error(err)
 
@@ -158,9 +172,15 @@ class MonitorNamespace(RoleNamespace):
     def on_decide_return(self, data: Any = None) -> dict[str, Any]:
         data = data if isinstance(data, dict) else {}
         try:
-            return _ok(self.service.decide_return(
-                self.principal(), str(data.get("ticket_id", "")), data.get("approve") is True,
-                str(data.get("note") or ""), request.remote_addr or ""))
+            return _ok(
+                self.service.decide_return(
+                    self.principal(),
+                    str(data.get("ticket_id", "")),
+                    data.get("approve") is True,
+                    str(data.get("note") or ""),
+                    request.remote_addr or "",
+                )
+            )
         except DomainError as err:
             return _error(err)
 
@@ -199,8 +219,9 @@ class DeviceNamespace(RoleNamespace):
 
     def on_device_event(self, data: Any = None) -> dict[str, Any]:
         try:
-            return self.desk.handle_event(self.principal(), self.windows[request.sid], data,
-                                          request.remote_addr or "")
+            return self.desk.handle_event(
+                self.principal(), self.windows[request.sid], data, request.remote_addr or ""
+            )
         except DomainError as err:
             return _error(err)
 
