@@ -71,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(func=cmd_demo)
 
+    agent = sub.add_parser("agent", help="run a device agent (keypads, LED screens) for the hub")
+    agent.add_argument("--config", required=True, help="agent TOML file")
+    agent.set_defaults(func=cmd_agent)
+
     check = sub.add_parser("check-config", help="validate a hall TOML file")
     check.add_argument("file")
     check.set_defaults(func=cmd_check_config)
@@ -168,6 +172,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         on_ready=lambda service: print_welcome(cfg, accounts, args.host, args.port),
     )
     return 0
+
+
+def cmd_agent(args: argparse.Namespace) -> int:
+    from agent.main import run
+
+    return run(args.config)
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:

@@ -438,6 +438,12 @@ class HallService:
         )
         return records[-1].public()
 
+    def devices(self, who: Principal) -> list[dict]:
+        """Every device an agent reported, with its last state (online, offline, error)."""
+        self.require(who, *OFFICE_ROLES)
+        with self._lock:
+            return [msgspec.to_builtins(d) for d in self.state.devices.values()]
+
     def pending_returns(self, who: Principal) -> list[dict]:
         self.require(who, *OFFICE_ROLES)
         with self._lock:

@@ -125,6 +125,11 @@ def window_action(no: int, action: str):
     return jsonify(service().window_action(principal, no, action, body(), client_addr()))
 
 
+@api.get("/devices")
+def devices():
+    return jsonify({"devices": service().devices(who())})
+
+
 @api.get("/returns")
 def pending_returns():
     return jsonify({"returns": service().pending_returns(who())})

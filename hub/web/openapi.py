@@ -147,6 +147,9 @@ def openapi_document() -> dict[str, Any]:
                     ],
                 )
             },
+            "/api/v1/devices": {"get": _op(
+                "Devices reported by agents and their state (supervisor)",
+                _responses(200, _OBJ, 401, 403))},
             "/api/v1/returns": {
                 "get": _op("退件 awaiting a supervisor", _responses(200, _OBJ, 401, 403))
             },

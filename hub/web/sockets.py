@@ -167,6 +167,7 @@ class MonitorNamespace(RoleNamespace):
         self.enter_room(request.sid, "monitor")
         snap = self.service.snapshot()
         snap["returns"] = self.service.pending_returns(who)
+        snap["devices"] = self.service.devices(who)
         self.emit("snapshot", snap, room=request.sid)
 
     def on_decide_return(self, data: Any = None) -> dict[str, Any]:

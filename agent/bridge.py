@@ -1,0 +1,222 @@
+"""The agent: its devices, its link to the hub, and the glue between them.
+
+Threads: one per bus (devices/bus.py polls and runs commands), one per byte keypad, the hub
+link's Socket.IO threads and outbox sender, and one worker that applies hub messages in order
+and turns them into device commands. Device events go straight into the durable outbox.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from devices.bus import Bus
+from devices.bytekeypad import ByteKeypad
+from devices.events import Event, HealthChange, KeyEvent, RatingExpired, RatingPress
+from devices.keypad import CallerKeypad, RatingKeypad
+from devices.led import LedDisplay
+from devices.master import Health, ModbusMaster
+from devices.regmap import CallerKey, RatingLevel
+from devices.transport import SerialTransport
+
+from .config import AgentConfig
+from .hub_link import HubLink
+from .ordering import SeqOrderer
+from .outbox import Outbox
+from .windows import Command, WindowBoard
+
+log = logging.getLogger(__name__)
+
+_DRIVERS = {"rating": RatingKeypad, "caller": CallerKeypad, "led": LedDisplay}
+_HEALTH = {Health.ONLINE: "online", Health.OFFLINE: "offline", Health.ERROR: "error"}
+
+
+@dataclass
+class Device:
+    name: str
+    kind: str  # rating | caller | led
+    window: int
+    driver: Any  # a devices/ driver, or a ByteKeypad
+    bus: Bus | None = None  # None for a byte keypad: no bus thread, call it directly
+    health: str = "unknown"
+    detail: str = ""
+
+    def run(self, fn_name: str, *args: Any) -> None:
+        fn = getattr(self.driver, fn_name)
+        if self.bus is not None:
+            self.bus.submit(fn, *args)  # on the bus thread, between polls
+        else:
+            fn(*args)
+
+
+class Agent:
+    def __init__(self, cfg: AgentConfig) -> None:
+        self.cfg = cfg
+        self.outbox = Outbox(Path(cfg.state_dir) / "outbox.db")
+        self.board = WindowBoard(cfg.windows())
+        self.devices: dict[str, Device] = {}
+        self.buses: list[Bus] = []
+        self._keypad_threads: list[threading.Thread] = []
+        self._stop = threading.Event()
+        self._orderer = SeqOrderer()
+        self._shown: dict[tuple[str, int], Command] = {}
+        self._build_buses()
+        self._build_byte_keypads()
+        self.link = HubLink(cfg.hub, cfg.read_token(), cfg.windows(), self.outbox,
+                            on_snapshot=lambda m: self._orderer.put("snapshot", m),
+                            on_event=lambda m: self._orderer.put("event", m),
+                            on_connect=self._send_health)
+
+    def _build_buses(self) -> None:
+        for i, bus_cfg in enumerate(self.cfg.buses, start=1):
+            transport = SerialTransport(bus_cfg.port, bus_cfg.baud, name=f"bus{i}")
+            master = ModbusMaster(transport, reply_timeout_s=bus_cfg.reply_timeout_ms / 1000)
+            drivers = []
+            for dev in bus_cfg.devices:
+                name = f"bus{i}/{dev.kind}@{dev.address}"
+                driver = _DRIVERS[dev.kind](master, dev.address, name=name)
+                drivers.append(driver)
+                self.devices[name] = Device(name, dev.kind, dev.window, driver)
+            bus = Bus(master, drivers, on_event=self._device_event, on_health=self._health,
+                      poll_interval_s=bus_cfg.poll_interval_ms / 1000, name=f"bus{i}")
+            for driver in drivers:
+                self.devices[driver.name].bus = bus
+            self.buses.append(bus)
+
+    def _build_byte_keypads(self) -> None:
+        for i, kp in enumerate(self.cfg.keypads, start=1):
+            name = f"keypad{i}/{kp.kind}@{kp.window}"
+            keys = RatingLevel if kp.kind == "rating" else CallerKey
+            keymap = {_byte(b): _key(keys, k) for b, k in kp.keymap.items()}
+            driver = ByteKeypad(SerialTransport(kp.port, kp.baud, name=name), keymap, name=name)
+            self.devices[name] = Device(name, kp.kind, kp.window, driver)
+
+    # --- run ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        for bus in self.buses:
+            threading.Thread(target=bus.run, name=bus.name, daemon=True).start()
+        for device in self.devices.values():
+            if isinstance(device.driver, ByteKeypad):
+                t = threading.Thread(target=device.driver.run, name=device.name, daemon=True,
+                                     args=(self._device_event, self._stop, self._health))
+                t.start()
+                self._keypad_threads.append(t)
+        threading.Thread(target=self._work, name="hub-messages", daemon=True).start()
+        self.link.start()
+        log.info("agent %s: %d devices for windows %s, hub %s", self.cfg.name,
+                 len(self.devices), self.cfg.windows(), self.cfg.hub)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._orderer.close()
+        for bus in self.buses:
+            bus.stop()
+        self.link.stop()
+        self.outbox.close()
+
+    def wait(self) -> None:
+        self._stop.wait()
+
+    # --- hub → devices --------------------------------------------------------------------
+
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            item = self._orderer.take()
+            if item is None:
+                continue
+            kind, message = item
+            now = dt.datetime.now(dt.UTC)
+            try:
+                if kind == "snapshot":
+                    self._shown.clear()  # a new connection: show everything again
+                    commands = self.board.load(message, now)
+                else:
+                    commands = self.board.apply(message, now)
+                for command in commands:
+                    self._dispatch(command)
+            except Exception:  # a bad message must not stop the agent
+                log.exception("could not apply hub message %r", message)
+
+    def _dispatch(self, command: Command) -> None:
+        if command.kind in ("led", "caller_display"):
+            key = (command.kind, command.window)
+            if self._shown.get(key) == command:
+                return  # unchanged: the driver restores it after a device restart itself
+            self._shown[key] = command
+        for device in self._at(command.window, _TARGET[command.kind]):
+            if command.kind == "led":
+                device.run("show", command.text)
+            elif command.kind == "caller_display":
+                if isinstance(device.driver, CallerKeypad):
+                    device.run("show", command.number, command.waiting)
+            elif command.kind == "rating_request":
+                if isinstance(device.driver, ByteKeypad):
+                    device.run("request_rating", command.request_id, command.timeout_s)
+                else:
+                    device.run("request_rating", command.request_id, command.timeout_s,
+                               command.text)
+            elif command.kind == "rating_thanks" and not isinstance(device.driver, ByteKeypad):
+                device.run("thanks")
+            elif command.kind in ("rating_cancel", "rating_thanks"):
+                device.run("cancel")
+
+    def _at(self, window: int, kind: str) -> list[Device]:
+        return [d for d in self.devices.values() if d.window == window and d.kind == kind]
+
+    # --- devices → hub --------------------------------------------------------------------
+
+    def _device_event(self, event: Event) -> None:
+        """On a bus or keypad thread: into the durable outbox, nothing slower."""
+        device = self.devices.get(event.device)
+        if device is None:
+            return
+        at = dt.datetime.fromtimestamp(event.at, dt.UTC).isoformat()
+        if isinstance(event, KeyEvent):
+            self.outbox.put({"kind": "key", "window": device.window, "key": event.key.hub_key,
+                             "device": device.name, "at": at})
+        elif isinstance(event, RatingPress):
+            self.outbox.put({"kind": "rating", "window": device.window,
+                             "request_id": event.request_id, "level": int(event.level),
+                             "reason": event.reason, "device": device.name, "at": at})
+        elif isinstance(event, RatingExpired):
+            log.info("%s: rating %d ended without a press (%s)", device.name, event.request_id,
+                     event.why)
+
+    def _health(self, change: HealthChange) -> None:
+        device = self.devices.get(change.device)
+        if device is None:
+            return
+        device.health = _HEALTH.get(change.state, "offline")
+        device.detail = change.detail
+        log.info("%s: %s %s", device.name, device.health, change.detail)
+        threading.Thread(target=self._send_health, daemon=True).start()
+
+    def _send_health(self) -> None:
+        self.link.report_health([
+            {"id": d.name, "kind": d.kind, "window": d.window, "status": d.health,
+             "detail": d.detail}
+            for d in self.devices.values() if d.health != "unknown"
+        ])
+
+
+_TARGET = {"led": "led", "caller_display": "caller", "rating_request": "rating",
+           "rating_cancel": "rating", "rating_thanks": "rating"}
+
+
+def _byte(text: str) -> int:
+    value = int(text, 0) if text.lower().startswith("0x") else (
+        int(text) if len(text) > 1 else ord(text))
+    if not 0 <= value <= 255:
+        raise ValueError(f"keymap byte {text!r} is not 0-255")
+    return value
+
+
+def _key(keys: type, name: str) -> Any:
+    if keys is RatingLevel:
+        return RatingLevel(int(name))
+    return CallerKey[name.upper().replace("-", "_")]

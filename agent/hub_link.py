@@ -1,0 +1,136 @@
+"""The agent's connection to the hub's /device namespace, and the sender of its outbox.
+
+python-socketio's client reconnects by itself with backoff; on every (re)connect the hub sends
+a snapshot. The sender thread delivers the outbox oldest first and removes an event only when
+the hub answered it (accepted, or refused for good); a timeout or a lost connection leaves it
+for the next try.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import socketio
+
+from .outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "/device"
+ANSWER_TIMEOUT_S = 5.0
+
+
+class HubLink:
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        windows: list[int],
+        outbox: Outbox,
+        on_snapshot: Callable[[dict], None],
+        on_event: Callable[[dict], None],
+        on_connect: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.url, self.outbox = url, outbox
+        self._auth = {"token": token, "windows": windows}
+        self.client = socketio.Client(
+            reconnection=True,
+            reconnection_delay=0.5,
+            reconnection_delay_max=5,
+            randomization_factor=0.3,
+        )
+        self.client.on("snapshot", on_snapshot, namespace=NAMESPACE)
+        self.client.on("event", on_event, namespace=NAMESPACE)
+        self.client.on("connect", self._connected, namespace=NAMESPACE)
+        self.client.on("connect_error", self._refused, namespace=NAMESPACE)
+        self._on_connect = on_connect
+        self._stop = threading.Event()
+        self._sender = threading.Thread(target=self._send_loop, name="outbox", daemon=True)
+        self.answers: list[dict[str, Any]] = []  # the last answers, for logs and tests
+
+    def start(self) -> None:
+        self._sender.start()
+        threading.Thread(target=self._connect_loop, name="hub-connect", daemon=True).start()
+
+    def _connect_loop(self) -> None:
+        # The first connect is not retried by python-socketio: keep trying until it works.
+        delay = 0.5
+        while not self._stop.is_set() and not self.client.connected:
+            try:
+                self.client.connect(
+                    self.url,
+                    namespaces=[NAMESPACE],
+                    auth=self._auth,
+                    transports=["websocket"],
+                    wait_timeout=5,
+                )
+                return
+            except socketio.exceptions.ConnectionError as err:
+                log.warning("hub %s not reachable (%s); retrying in %.1f s", self.url, err, delay)
+                self._stop.wait(delay)
+                delay = min(delay * 2, 5.0)
+
+    def _connected(self) -> None:
+        log.info("connected to hub %s", self.url)
+        self.outbox.added.set()
+        # Not on this handler's thread: the namespace counts as connected only once it returns.
+        threading.Thread(target=self._after_connect, name="after-connect", daemon=True).start()
+
+    def _after_connect(self) -> None:
+        deadline = time.monotonic() + 5.0
+        while not self.connected and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self._on_connect()
+
+    def _refused(self, data: Any = None) -> None:
+        log.error("hub refused the agent: %s", data)
+
+    @property
+    def connected(self) -> bool:
+        return self.client.connected and NAMESPACE in self.client.namespaces
+
+    def call(self, event: str, data: Any) -> Any:
+        return self.client.call(event, data, namespace=NAMESPACE, timeout=ANSWER_TIMEOUT_S)
+
+    def _send_loop(self) -> None:
+        while not self._stop.is_set():
+            item = self.outbox.peek()
+            if item is None or not self.connected:
+                self.outbox.added.wait(1.0)
+                self.outbox.added.clear()
+                continue
+            try:
+                answer = self.call("device_event", item)
+            except (
+                socketio.exceptions.TimeoutError,
+                socketio.exceptions.BadNamespaceError,
+                socketio.exceptions.SocketIOError,
+            ) as err:
+                log.info("event %s not delivered yet: %s", item["id"], err)
+                self._stop.wait(0.5)
+                continue
+            if not isinstance(answer, dict) or "ok" not in answer:
+                log.warning("unexpected answer for %s: %r; will retry", item["id"], answer)
+                self._stop.wait(1.0)
+                continue
+            if not answer["ok"]:
+                log.info("hub refused %s %s: %s", item["kind"], item["id"], answer["error"])
+            self.outbox.remove(item["id"])
+            self.answers = [*self.answers[-99:], {"id": item["id"], **answer}]
+
+    def report_health(self, devices: list[dict[str, Any]]) -> None:
+        if not self.connected:
+            return  # sent again in full on the next connect
+        try:
+            self.call("health", {"devices": devices})
+        except socketio.exceptions.SocketIOError as err:
+            log.info("health report not delivered: %s", err)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.outbox.added.set()
+        self.client.disconnect()
