@@ -1,0 +1,122 @@
+"""The agent's pure parts: the window board, message ordering, the outbox, its config."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+
+from agent.config import load_agent_config
+from agent.ordering import SeqOrderer
+from agent.outbox import Outbox
+from agent.windows import Command, WindowBoard
+from hub.config import ConfigError
+
+NOW = dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.UTC)
+
+
+def snapshot(seq: int = 10, **window) -> dict:
+    base = {"no": 3, "services": ["S1"], "status": "open", "current": None}
+    return {"seq": seq, "waiting": {"S1": 2, "S9": 5}, "windows": [{**base, **window}]}
+
+
+def ev(seq: int, type_: str, **data) -> dict:
+    return {"seq": seq, "type": type_, "data": data}
+
+
+def test_snapshot_shows_every_window_and_waiting_of_its_services():
+    board = WindowBoard([3])
+    commands = board.load(snapshot(current={"number": "A007"}), NOW)
+    assert Command("led", 3, text="请A007号") in commands
+    assert Command("caller_display", 3, number="A007", waiting=2) in commands
+
+
+@pytest.mark.parametrize(("status", "text"), [("closed", "暂停受理"), ("paused", "暂停服务"),
+                                              ("open", "3号窗口")])
+def test_led_text_follows_the_window_status(status, text):
+    board = WindowBoard([3])
+    assert Command("led", 3, text=text) in board.load(snapshot(status=status), NOW)
+
+
+def test_events_update_number_and_waiting_and_old_ones_are_ignored():
+    board = WindowBoard([3])
+    board.load(snapshot(), NOW)
+    assert board.apply(ev(9, "ticket.issued", service="S1"), NOW) == []  # in the snapshot
+    board.apply(ev(11, "ticket.issued", service="S1", number="A003"), NOW)
+    commands = board.apply(ev(12, "ticket.called", service="S1", number="A001",
+                              window_no=3), NOW)
+    assert Command("led", 3, text="请A001号") in commands
+    assert Command("caller_display", 3, number="A001", waiting=2) in commands
+    commands = board.apply(ev(13, "ticket.finished", number="A001", window_no=3), NOW)
+    assert Command("led", 3, text="3号窗口") in commands
+
+
+def test_rating_request_lights_the_keypad_with_the_badge_and_closes_on_the_answer():
+    board = WindowBoard([3])
+    board.load(snapshot(), NOW)
+    deadline = (NOW + dt.timedelta(seconds=30)).isoformat()
+    commands = board.apply(ev(11, "rating.requested", window_no=3, request_id=7,
+                              deadline=deadline, clerk_name="李明", staff_no="JZ1001",
+                              number="A001", ticket_id="t"), NOW)
+    assert commands == [Command("rating_request", 3, text="李明 工号JZ1001", request_id=7,
+                                timeout_s=30)]
+    assert board.open_rating(3) == 7
+    assert board.apply(ev(12, "ticket.rated", window_no=3, request_id=6), NOW) == []
+    assert board.apply(ev(13, "ticket.rated", window_no=3, request_id=7), NOW) == [
+        Command("rating_thanks", 3)]
+    assert board.open_rating(3) is None
+
+
+def test_other_windows_events_change_only_waiting_counts():
+    board = WindowBoard([3])
+    board.load(snapshot(), NOW)
+    commands = board.apply(ev(11, "ticket.called", service="S1", number="A001",
+                              window_no=4), NOW)
+    assert Command("caller_display", 3, number="", waiting=1) in commands
+
+
+def test_orderer_hands_out_messages_by_seq_despite_arrival_order():
+    orderer = SeqOrderer(hold_s=0.05)
+    orderer.put("event", {"seq": 12})
+    orderer.put("event", {"seq": 11})
+    orderer.put("snapshot", {"seq": 10})
+    got = [orderer.take(1.0) for _ in range(3)]
+    assert [m["seq"] for _, m in got] == [10, 11, 12]
+    assert orderer.take(0.05) is None
+    orderer.close()
+
+
+def test_outbox_survives_a_restart_in_order_and_forgets_answered_events(tmp_path):
+    box = Outbox(tmp_path / "o.db")
+    first = box.put({"kind": "rating", "level": 1})
+    box.put({"kind": "key", "key": "call-next"})
+    box.close()
+    again = Outbox(tmp_path / "o.db")
+    assert len(again) == 2 and again.peek()["id"] == first
+    again.remove(first)
+    assert again.peek()["key"] == "call-next"
+    threads = [threading.Thread(target=again.put, args=({"kind": "key", "n": i},))
+               for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(again) == 21
+
+
+def test_agent_config_is_strict(tmp_path):
+    path = tmp_path / "agent.toml"
+    path.write_text('name = "a"\n[[buses]]\nport = "loop://"\n'
+                    'devices = [{ kind = "led", address = 300, window = 1 }]\n')
+    with pytest.raises(ConfigError) as err:
+        load_agent_config(path)
+    assert err.value.key == "buses[0].devices[0].address"
+    path.write_text('name = "a"\ncolour = "red"\n')
+    with pytest.raises(ConfigError) as err:
+        load_agent_config(path)
+    assert "colour" in str(err.value)
+    path.write_text('name = "a"\n[[keypads]]\nport = "loop://"\nwindow = 2\nkind = "rating"\n'
+                    'keymap = { "1" = "1", "0x32" = "2" }\n')
+    cfg = load_agent_config(path)
+    assert cfg.windows() == [2]
