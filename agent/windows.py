@@ -118,15 +118,8 @@ class WindowBoard:
             deadline = dt.datetime.fromisoformat(data["deadline"])
             timeout_s = max(1, round((deadline - now).total_seconds()))
             text = f"{data['clerk_name']} 工号{data['staff_no']}"
-            commands.append(
-                Command(
-                    "rating_request",
-                    win.no,
-                    text=text,
-                    request_id=data["request_id"],
-                    timeout_s=timeout_s,
-                )
-            )
+            return [Command("rating_request", win.no, text=text,
+                            request_id=data["request_id"], timeout_s=timeout_s)]
         elif kind in ("ticket.rated", "rating.expired"):
             if win.rating and win.rating["request_id"] == data["request_id"]:
                 win.rating = None
