@@ -75,6 +75,15 @@ def build_parser() -> argparse.ArgumentParser:
     agent.add_argument("--config", required=True, help="agent TOML file")
     agent.set_defaults(func=cmd_agent)
 
+    sim = sub.add_parser("sim-devices", help="simulated keypads and LED screens for every "
+                         "window, driven by a real agent, with a panel to press keys")
+    sim.add_argument("--config", default=str(EXAMPLE_CONFIG), help="hall TOML file")
+    sim.add_argument("--hub", default="http://127.0.0.1:8080")
+    sim.add_argument("--data", default=f"{DEFAULT_DATA}/sim", help="the agent's state directory")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=8081, help="the panel's port")
+    sim.set_defaults(func=cmd_sim_devices)
+
     check = sub.add_parser("check-config", help="validate a hall TOML file")
     check.add_argument("file")
     check.set_defaults(func=cmd_check_config)
@@ -164,13 +173,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         cfg = around_the_clock(cfg)
 
     accounts = prepare_demo(cfg, args.data)
-    serve(
-        cfg,
-        args.data,
-        args.host,
-        args.port,
-        on_ready=lambda service: print_welcome(cfg, accounts, args.host, args.port),
-    )
+
+    def ready(service: object) -> None:
+        start_simulated_devices(args, accounts.tokens["agent:demo-agent"])
+        print_welcome(cfg, accounts, args.host, args.port, args.port + 1)
+
+    serve(cfg, args.data, args.host, args.port, on_ready=ready)
     return 0
 
 
@@ -178,6 +186,35 @@ def cmd_agent(args: argparse.Namespace) -> int:
     from agent.main import run
 
     return run(args.config)
+
+
+def cmd_sim_devices(args: argparse.Namespace) -> int:
+    import os
+
+    from agent.simulated import run
+    from hub.config import load_config
+
+    token = os.environ.get("ONESTOP_AGENT_TOKEN", "")
+    if not token:
+        raise ValueError("set ONESTOP_AGENT_TOKEN to a device-agent token (onestop token add)")
+    windows = [w.no for w in load_config(args.config).windows]
+    run(windows, args.hub, token, args.data, args.host, args.port)
+    return 0
+
+
+def start_simulated_devices(args: argparse.Namespace, token: str) -> None:
+    """The demo's window devices, in a process of their own (serial work stays off the hub)."""
+    import atexit
+    import os
+    import subprocess
+
+    child = subprocess.Popen(
+        [sys.executable, "-m", "hub.cli", "--log-level", "warning", "sim-devices", "--config",
+         args.config, "--hub", f"http://{args.host}:{args.port}", "--data",
+         f"{args.data}/sim", "--host", args.host, "--port", str(args.port + 1)],
+        env={**os.environ, "ONESTOP_AGENT_TOKEN": token},
+    )
+    atexit.register(child.terminate)
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:

@@ -97,13 +97,16 @@ def prepare_demo(cfg: HallConfig, data_dir: str) -> DemoAccounts:
     return demo
 
 
-def print_welcome(cfg: HallConfig, demo: DemoAccounts, host: str, port: int) -> None:
+def print_welcome(cfg: HallConfig, demo: DemoAccounts, host: str, port: int,
+                  devices_port: int) -> None:
     base = f"http://{host}:{port}"
     lines = [
         "",
         f"  {cfg.center.name} — Onestop demo",
         f"  {cfg.center.name_en}",
         "",
+        f"  Simulated window devices (LED screens, caller and rating keypads): "
+        f"http://{host}:{devices_port}/",
         f"  Hub:            {base}/healthz",
         f"  API document:   {base}/api/v1/openapi.json",
         f"  Queue snapshot: {base}/api/v1/queue   (Authorization: Bearer <any token below>)",

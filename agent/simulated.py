@@ -1,0 +1,134 @@
+"""A whole hall's window devices, simulated: for `onestop demo` and for trying the hall by hand.
+
+Every window gets a rating keypad, a caller keypad and an LED screen on simulated RS-485 buses
+(pseudo-terminals speaking the documented Modbus bytes), driven by a real device agent, exactly
+as on site. A small page (no external assets) shows what each device shows and has a button for
+every key, so a person can call, finish and rate with the simulated hardware.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from devices import regmap as rm
+from devices.sim import SimBus, SimCallerKeypad, SimLed, SimRatingKeypad
+
+from .bridge import Agent
+from .config import AgentConfig, Bus, BusDevice
+
+log = logging.getLogger(__name__)
+
+WINDOWS_PER_BUS = 10  # 3 devices each: 30 of the 32 a bus may carry
+BAUD = 115200
+
+
+class SimulatedHall:
+    def __init__(self, windows: list[int]) -> None:
+        self.buses: list[SimBus] = []
+        self.at: dict[int, tuple[SimRatingKeypad, SimCallerKeypad, SimLed]] = {}
+        for first in range(0, len(windows), WINDOWS_PER_BUS):
+            devices = []
+            for i, window in enumerate(windows[first:first + WINDOWS_PER_BUS]):
+                trio = (SimRatingKeypad(3 * i + 1), SimCallerKeypad(3 * i + 2), SimLed(3 * i + 3))
+                self.at[window] = trio
+                devices += trio
+            self.buses.append(SimBus(devices, baud=BAUD))
+
+    def start(self) -> None:
+        for bus in self.buses:
+            bus.start()
+
+    def stop(self) -> None:
+        for bus in self.buses:
+            bus.stop()
+
+    def agent_config(self, name: str, hub: str, token: str, state_dir: str) -> AgentConfig:
+        buses = []
+        for bus in self.buses:
+            devices = []
+            for window, trio in self.at.items():
+                if trio[0] in bus.devices.values():
+                    devices += [BusDevice(kind=kind, address=dev.address, window=window)
+                                for kind, dev in zip(("rating", "caller", "led"), trio,
+                                                     strict=True)]
+            buses.append(Bus(port=bus.path, baud=BAUD, poll_interval_ms=100,
+                             reply_timeout_ms=50, devices=devices))
+        return AgentConfig(name=name, hub=hub, token=token, state_dir=state_dir, buses=buses)
+
+    def state(self) -> list[dict[str, Any]]:
+        return [{"window": window, "led": led.text, "caller": caller.number,
+                 "waiting": caller.waiting, "rating": rating.screen}
+                for window, (rating, caller, led) in sorted(self.at.items())]
+
+    def press(self, window: int, device: str, key: int, reason: int = 0) -> bool:
+        rating, caller, _led = self.at[window]
+        if device == "caller":
+            caller.press(rm.CallerKey(key))
+            return True
+        return rating.press_rating(key, reason)
+
+
+def serve_panel(hall: SimulatedHall, host: str, port: int) -> ThreadingHTTPServer:
+    page = resources.files("agent.static").joinpath("simpanel.html").read_bytes()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/":
+                self._send(HTTPStatus.OK, page, "text/html; charset=utf-8")
+            elif self.path == "/state":
+                self._json(HTTPStatus.OK, hall.state())
+            else:
+                self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
+
+        def do_POST(self) -> None:
+            try:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                ok = hall.press(int(body["window"]), str(body["device"]), int(body["key"]),
+                                int(body.get("reason", 0)))
+            except (ValueError, KeyError, TypeError) as err:
+                self._json(HTTPStatus.UNPROCESSABLE_ENTITY, {"error": str(err)})
+                return
+            self._json(HTTPStatus.OK, {"ok": ok})
+
+        def _json(self, status: HTTPStatus, data: Any) -> None:
+            self._send(status, json.dumps(data, ensure_ascii=False).encode(),
+                       "application/json; charset=utf-8")
+
+        def _send(self, status: HTTPStatus, body: bytes, kind: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            log.debug(format, *args)
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    threading.Thread(target=server.serve_forever, name="sim-panel", daemon=True).start()
+    return server
+
+
+def run(windows: list[int], hub: str, token: str, state_dir: str, host: str,
+        port: int) -> None:
+    """Simulated devices + a real agent + the panel, until interrupted."""
+    hall = SimulatedHall(windows)
+    hall.start()
+    agent = Agent(hall.agent_config("demo-devices", hub, token, str(Path(state_dir))))
+    agent.start()
+    server = serve_panel(hall, host, port)
+    log.info("simulated devices for %d windows; panel on http://%s:%d", len(windows), host,
+             port)
+    try:
+        agent.wait()
+    finally:
+        server.shutdown()
+        agent.stop()
+        hall.stop()
