@@ -120,7 +120,8 @@ class HubLink:
             if not answer["ok"]:
                 log.info("hub refused %s %s: %s", item["kind"], item["id"], answer["error"])
             self.outbox.remove(item["id"])
-            self.answers = [*self.answers[-99:], {"id": item["id"], **answer}]
+            self.answers = [*self.answers[-99:], {"id": item["id"], "kind": item["kind"],
+                                                  "window": item.get("window"), **answer}]
 
     def report_health(self, devices: list[dict[str, Any]]) -> None:
         if not self.connected:

@@ -62,20 +62,37 @@ class SimulatedHall:
                              reply_timeout_ms=50, devices=devices))
         return AgentConfig(name=name, hub=hub, token=token, state_dir=state_dir, buses=buses)
 
-    def state(self) -> list[dict[str, Any]]:
+    def state(self, answers: list[dict[str, Any]] = ()) -> list[dict[str, Any]]:
+        """What each window's devices show, and the hub's answer to its last press."""
+        last = {a.get("window"): a for a in answers}
         return [{"window": window, "led": led.text, "caller": caller.number,
-                 "waiting": caller.waiting, "rating": rating.screen}
+                 "waiting": caller.waiting, "rating": rating.screen,
+                 "hub": _answer_text(last.get(window))}
                 for window, (rating, caller, led) in sorted(self.at.items())]
 
     def press(self, window: int, device: str, key: int, reason: int = 0) -> bool:
+        """Press a key; False if the device ignored it (a rating key with no window open)."""
+        if window not in self.at:
+            raise ValueError(f"no window {window}")
         rating, caller, _led = self.at[window]
         if device == "caller":
-            caller.press(rm.CallerKey(key))
+            caller.press(rm.CallerKey(key))  # ValueError for a key it does not have
             return True
-        return rating.press_rating(key, reason)
+        if device == "rating":
+            rm.RatingLevel(key)
+            return rating.press_rating(key, reason)
+        raise ValueError(f"device is caller or rating, not {device!r}")
 
 
-def serve_panel(hall: SimulatedHall, host: str, port: int) -> ThreadingHTTPServer:
+def _answer_text(answer: dict[str, Any] | None) -> str:
+    if answer is None:
+        return ""
+    if answer.get("ok"):
+        return "✓"
+    return answer.get("error", {}).get("message", "")
+
+
+def serve_panel(hall: SimulatedHall, agent: Agent, host: str, port: int) -> ThreadingHTTPServer:
     page = resources.files("agent.static").joinpath("simpanel.html").read_bytes()
 
     class Handler(BaseHTTPRequestHandler):
@@ -83,19 +100,26 @@ def serve_panel(hall: SimulatedHall, host: str, port: int) -> ThreadingHTTPServe
             if self.path == "/":
                 self._send(HTTPStatus.OK, page, "text/html; charset=utf-8")
             elif self.path == "/state":
-                self._json(HTTPStatus.OK, hall.state())
+                self._json(HTTPStatus.OK, hall.state(agent.link.answers))
             else:
                 self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
 
         def do_POST(self) -> None:
+            if self.path != "/press":
+                self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
+                return
             try:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
                 ok = hall.press(int(body["window"]), str(body["device"]), int(body["key"]),
                                 int(body.get("reason", 0)))
-            except (ValueError, KeyError, TypeError) as err:
+            except KeyError as err:
+                self._json(HTTPStatus.UNPROCESSABLE_ENTITY, {"error": f"missing {err}"})
+                return
+            except (ValueError, TypeError, AttributeError) as err:
                 self._json(HTTPStatus.UNPROCESSABLE_ENTITY, {"error": str(err)})
                 return
-            self._json(HTTPStatus.OK, {"ok": ok})
+            self._json(HTTPStatus.OK, {"ok": ok, "note": "" if ok else
+                                       "the keypad ignored it: no rating window is open"})
 
         def _json(self, status: HTTPStatus, data: Any) -> None:
             self._send(status, json.dumps(data, ensure_ascii=False).encode(),
@@ -123,7 +147,7 @@ def run(windows: list[int], hub: str, token: str, state_dir: str, host: str,
     hall.start()
     agent = Agent(hall.agent_config("demo-devices", hub, token, str(Path(state_dir))))
     agent.start()
-    server = serve_panel(hall, host, port)
+    server = serve_panel(hall, agent, host, port)
     log.info("simulated devices for %d windows; panel on http://%s:%d", len(windows), host,
              port)
     try:

@@ -118,8 +118,12 @@ class Bus:
             raise
         except DeviceError as err:
             log.debug("%s: poll failed: %s", device.name, err)
-        interval = (self.offline_poll_interval_s if device.state is Health.OFFLINE
-                    else self.poll_interval_s)
+        if device.state is Health.OFFLINE:
+            interval = self.offline_poll_interval_s
+        elif device.health.failures:  # a missed reply: confirm (or clear) it quickly
+            interval = self.poll_interval_s
+        else:  # a device with no keys (an LED) needs polling only to notice a restart
+            interval = max(self.poll_interval_s, device.min_poll_interval_s)
         self._due[device.address] = time.monotonic() + interval
         for event in events:
             self._call(self.on_event, event)

@@ -40,6 +40,10 @@ class BusDevice:
     `_after_boot` (state to re-send, events to recover) and `_on_change` (CHANGE moved)."""
 
     kind: rm.DeviceKind
+    # The shortest time between two polls. Keypads: the bus's poll interval (a press waits at
+    # most that). An LED has nothing to report but a restart, so it is polled once a second
+    # and leaves the line to the keypads.
+    min_poll_interval_s: float = 0.0
 
     def __init__(self, master: ModbusMaster, address: int, *, name: str | None = None) -> None:
         if not 1 <= address <= 247:

@@ -21,6 +21,7 @@ MAX_RESENDS = 3  # a display whose CRC still differs after this many writes is r
 
 class LedDisplay(BusDevice):
     kind = rm.DeviceKind.LED
+    min_poll_interval_s = 1.0
 
     def __init__(self, master: ModbusMaster, address: int, *, name: str | None = None) -> None:
         super().__init__(master, address, name=name)

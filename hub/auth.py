@@ -81,8 +81,13 @@ def verify_password(password: str, stored: str) -> bool:
 DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
 
 
+_TOKEN_PREFIX = {Role.KIOSK: "osk", Role.SCREEN: "osd", Role.AGENT: "osa", Role.CLERK: "osc",
+                 Role.SUPERVISOR: "osv", Role.ADMIN: "osm"}
+
+
 def new_token(role: Role) -> str:
-    return f"os{role.value[0]}_{secrets.token_urlsafe(32)}"
+    """256 random bits; the prefix says what it is when one turns up in a log or a config."""
+    return f"{_TOKEN_PREFIX[role]}_{secrets.token_urlsafe(32)}"
 
 
 def token_hash(token: str) -> str:

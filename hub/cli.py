@@ -172,11 +172,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if not args.real_hours:
         cfg = around_the_clock(cfg)
 
+    from hub.main import ensure_free
+
+    args.devices_port = args.devices_port or args.port + 1
+    ensure_free(args.host, args.devices_port)
     accounts = prepare_demo(cfg, args.data)
 
     def ready(service: object) -> None:
         start_simulated_devices(args, accounts.tokens["agent:demo-agent"])
-        print_welcome(cfg, accounts, args.host, args.port, args.port + 1)
+        print_welcome(cfg, accounts, args.host, args.port, args.devices_port)
 
     serve(cfg, args.data, args.host, args.port, on_ready=ready)
     return 0
@@ -211,7 +215,7 @@ def start_simulated_devices(args: argparse.Namespace, token: str) -> None:
     child = subprocess.Popen(
         [sys.executable, "-m", "hub.cli", "--log-level", "warning", "sim-devices", "--config",
          args.config, "--hub", f"http://{args.host}:{args.port}", "--data",
-         f"{args.data}/sim", "--host", args.host, "--port", str(args.port + 1)],
+         f"{args.data}/sim", "--host", args.host, "--port", str(args.devices_port)],
         env={**os.environ, "ONESTOP_AGENT_TOKEN": token},
     )
     atexit.register(child.terminate)
@@ -228,12 +232,20 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_user_add(args: argparse.Namespace) -> int:
-    from hub.auth import Role
-    from hub.runtime import open_database
+def _accounts(args: argparse.Namespace):
+    """The accounts of the data directory, saying so when that makes a new database."""
+    from hub.runtime import DB_FILE, open_database
     from hub.store.accounts import Accounts
 
-    accounts = Accounts(open_database(args.data))
+    if not (Path(args.data) / DB_FILE).exists():
+        print(f"onestop: no database in {args.data}: creating a new one", file=sys.stderr)
+    return Accounts(open_database(args.data))
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from hub.auth import Role
+
+    accounts = _accounts(args)
     password = _read_password(f"Password for {args.username}: ")
     accounts.add_user(
         args.username, password, Role(args.role), args.name, args.staff_no, _now(), photo=args.photo
@@ -265,10 +277,13 @@ def cmd_user_list(args: argparse.Namespace) -> int:
 
 def cmd_token_add(args: argparse.Namespace) -> int:
     from hub.auth import Role
-    from hub.runtime import open_database
-    from hub.store.accounts import Accounts
 
-    print(Accounts(open_database(args.data)).add_token(Role(args.role), args.name, _now()))
+    accounts = _accounts(args)
+    existing = accounts.active_tokens(Role(args.role), args.name)
+    if existing:
+        print(f"onestop: {args.role} {args.name} already has {existing} valid token(s); they "
+              f"stay valid until `onestop token revoke`", file=sys.stderr)
+    print(accounts.add_token(Role(args.role), args.name, _now()))
     return 0
 
 

@@ -67,6 +67,11 @@ class QueueRules(_Strict):
     no_show_requeue_behind: int = 3
     appointment_priority: bool = True
     slip_prefix: str = "CN"
+    # Pause reason codes, so paused time can be accounted per reason (assessment, art. 23).
+    # The first one is what a caller keypad's pause key means ("away from the desk").
+    pause_reasons: list[str] = msgspec.field(
+        default_factory=lambda: ["暂离", "会议", "培训", "午休", "业务咨询", "系统故障", "其他"]
+    )
 
 
 class Calendar(_Strict):
@@ -209,6 +214,8 @@ def load_config(path: str | Path) -> HallConfig:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as err:
         raise ConfigError(str(path), "", f"cannot read: {err.strerror}") from err
+    except UnicodeDecodeError as err:
+        raise ConfigError(str(path), "", f"not UTF-8 text (byte {err.start})") from err
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(str(path), "", f"not valid TOML: {err}") from err
     return parse_config(raw, str(path))
@@ -242,6 +249,8 @@ def _cross_check(cfg: HallConfig) -> Iterable[tuple[str, str]]:  # noqa: PLR0915
                 f"queue.{name}",
                 "must not be negative" + (" or zero" if name == "fairness_ratio" else ""),
             )
+    if not q.pause_reasons or any(not r.strip() or len(r) > 20 for r in q.pause_reasons):
+        yield "queue.pause_reasons", "list at least one reason of 1-20 characters"
     if not 5 <= cfg.rating.timeout_s <= 600:
         yield "rating.timeout_s", "must be 5-600 seconds"
     if not cfg.rating.reasons or any(not r.strip() for r in cfg.rating.reasons):

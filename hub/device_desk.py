@@ -21,7 +21,6 @@ log = logging.getLogger(__name__)
 
 # Caller-keypad keys and the window action each one is (the clerk panel's actions).
 KEYS = ("call-next", "recall", "skip", "pause", "transfer", "finish", "request-rating")
-PAUSE_REASON = "暂离"  # the keypad's pause key has no reason keys: "away from the desk"
 
 
 class DeviceDesk:
@@ -73,7 +72,8 @@ class DeviceDesk:
         if key == "pause":  # one key toggles pause and resume
             win = self.service.state.windows.get(window)
             action = "resume" if win is not None and win.pause else "pause"
-            args = {"reason": PAUSE_REASON}
+            # No reason keys on a keypad: the hall's first pause reason ("away from the desk").
+            args = {"reason": self.service.cfg.queue.pause_reasons[0]}
         elif key == "transfer":  # a keypad cannot name a target: the AB partner window
             if not self.service.cfg.has_window(window):
                 raise Invalid("unknown_window", f"无{window}号窗口", f"no window {window}")

@@ -24,6 +24,18 @@ def patch(async_mode: str) -> None:
         eventlet.monkey_patch()
 
 
+def ensure_free(host: str, port: int) -> None:
+    """Fail at once, and say why, if the port is taken (rather than after saying "ready")."""
+    import socket
+
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as err:
+        raise OSError(f"cannot listen on {host}:{port}: {err.strerror} — is another program "
+                      f"(or another Onestop) using it? Choose one with --port") from err
+
+
 def serve(
     config: Any,
     data_dir: str,
@@ -39,6 +51,7 @@ def serve(
     from hub.runtime import open_hall
     from hub.web.app import create_app, start_housekeeping
 
+    ensure_free(host, port)
     service = open_hall(config, data_dir, synchronous)
     app, socketio = create_app(service, async_mode=async_mode, message_queue=message_queue)
     start_housekeeping(socketio, service)

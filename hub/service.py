@@ -17,7 +17,15 @@ from typing import Any
 import msgspec
 
 from hub import views
-from hub.auth import DUMMY_HASH, OFFICE_ROLES, Principal, RateLimiter, Role, verify_password
+from hub.auth import (
+    DEVICE_ROLES,
+    DUMMY_HASH,
+    OFFICE_ROLES,
+    Principal,
+    RateLimiter,
+    Role,
+    verify_password,
+)
 from hub.config import HallConfig
 from hub.engine import DomainError, HallState, Invalid, NotFound, QueueEngine, apply, new_state
 from hub.engine.model import (
@@ -224,7 +232,7 @@ class HallService:
             raise Forbidden(
                 "forbidden",
                 "无权执行此操作",
-                f"a {who.role.value} may not do this (needs {'/'.join(roles)})",
+                f"role {who.role.value} may not do this (needs {'/'.join(roles)})",
             )
 
     def _at_window(self, who: Principal, no: int) -> None:
@@ -266,7 +274,6 @@ class HallService:
         else:
             window = None
         self.limiter.succeed(f"user:{username}")
-        token, ended = self.accounts.open_session(user, window, self.clock(), SESSION_TTL)
         who = Principal(
             role=role,
             name=username,
@@ -275,8 +282,11 @@ class HallService:
             staff_no=user["staff_no"],
         )
         if role is Role.CLERK:
+            # The window first: if the rules refuse the sign-in, the clerk's session elsewhere
+            # must go on working.
             clerk = Clerk(username=username, name=user["name"], staff_no=user["staff_no"])
             self.execute(who, lambda s, now: self.engine.sign_in(s, now, window, clerk), addr)
+        token, ended = self.accounts.open_session(user, window, self.clock(), SESSION_TTL)
         for listener in self._session_listeners:
             listener(ended)
         return {
@@ -323,14 +333,17 @@ class HallService:
         return self.ticket(who, records[-1].event.ticket)  # type: ignore[arg-type]
 
     def ticket(self, who: Principal, ticket_id: str) -> dict:
+        """One ticket; devices (kiosk, screen, agent) get it without what is the office's."""
         with self._lock:
             found = self.state.tickets.get(ticket_id)
             if found is not None:
-                return views.ticket_view(self.cfg, self.state, found)
-        stored = self.store.ticket(ticket_id)
-        if stored is None:
-            raise NotFound("no_ticket", "无此号", f"no ticket {ticket_id!r}")
-        return views.ticket_view(self.cfg, None, stored)
+                view = views.ticket_view(self.cfg, self.state, found)
+        if found is None:
+            stored = self.store.ticket(ticket_id)
+            if stored is None:
+                raise NotFound("no_ticket", "无此号", f"no ticket {ticket_id!r}")
+            view = views.ticket_view(self.cfg, None, stored)
+        return views.redacted(view) if who.role in DEVICE_ROLES else view
 
     # --- window actions -----------------------------------------------------------------
 

@@ -95,6 +95,8 @@ def public_snapshot(cfg: HallConfig, state: HallState) -> dict[str, Any]:
 def ticket_view(cfg: HallConfig, state: HallState | None, ticket: Ticket) -> dict[str, Any]:
     svc = cfg.service(ticket.service) if cfg.has_service(ticket.service) else None
     view = msgspec.to_builtins(msgspec.structs.asdict(ticket))  # every field, defaults too
+    if ticket.rating is not None:
+        view["rating"] = msgspec.to_builtins(msgspec.structs.asdict(ticket.rating))
     view.pop("rank", None)
     view.pop("reference", None)
     view["service_name"] = svc.name if svc else ticket.service
@@ -103,6 +105,18 @@ def ticket_view(cfg: HallConfig, state: HallState | None, ticket: Ticket) -> dic
     view["people_ahead"] = queries.people_ahead(state, ticket) if live else 0  # type: ignore[arg-type]
     view["windows"] = [w.no for w in cfg.windows if svc and svc.code in w.services]
     return view
+
+
+def redacted(view: dict[str, Any]) -> dict[str, Any]:
+    """A ticket as a kiosk, screen or agent may see it: its number, item, state and place in
+    the queue, without slip numbers, 退件 reasons, rating reasons or notes (ticket ids are
+    guessable, so this is what anyone holding a device token can read)."""
+    out = {k: v for k, v in view.items() if k not in ("visits", "outcome", "rating")}
+    if view.get("outcome"):
+        out["outcome"] = {"kind": view["outcome"]["kind"]}
+    if view.get("rating"):
+        out["rating"] = {"status": view["rating"]["status"]}
+    return out
 
 
 def _iso(when: dt.datetime | None) -> str | None:

@@ -74,6 +74,7 @@ BASE_CONFIG: dict = {
         "no_show_requeue_behind": REQUEUE_BEHIND,
         "appointment_priority": True,
         "slip_prefix": "CN",
+        "pause_reasons": ["break", "meeting", "暂离"],
     },
     "calendar": {"holidays": [HOLIDAY], "workdays": [MAKEUP]},
     "hours": {

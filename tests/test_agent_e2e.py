@@ -74,8 +74,7 @@ devices = [
 
 
 def ticket(hub: HubProcess, ticket_id: str) -> dict:
-    return requests.get(f"{hub.url}/api/v1/tickets/{ticket_id}",
-                        headers=hub.auth(hub.tokens["screen"]), timeout=5).json()
+    return hub.full_ticket(ticket_id)
 
 
 def test_keys_led_and_rating_through_the_agent(hall):

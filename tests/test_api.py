@@ -154,12 +154,33 @@ def test_a_return_needs_a_supervisor(hub):
     )
     assert r.status_code == 200 and r.json()["data"]["approved"] is True
     status = requests.get(
+        f"{hub.url}/api/v1/tickets/{ticket['id']}", headers=hub.auth(boss), timeout=5
+    ).json()
+    assert status["status"] == "done"
+    assert status["outcome"] == {"kind": "returned", "reason": "材料与实际不符",
+                                 "approved_by": "super"}
+    public = requests.get(
         f"{hub.url}/api/v1/tickets/{ticket['id']}",
         headers=hub.auth(hub.tokens["screen"]),
         timeout=5,
     ).json()
-    assert status["status"] == "done"
-    assert status["outcome"]["approved_by"] == "super"
+    assert public["outcome"] == {"kind": "returned"}, "a 退件 reason is the office's"
+    assert "visits" not in public
+
+
+def test_devices_read_tickets_without_slip_numbers(hub):
+    ticket = hub.issue("S1").json()
+    clerk = hub.login("clerk1", 1)
+    hub.act(clerk, 1, "call-next")
+    slip = hub.act(clerk, 1, "finish").json()["events"][0]["data"]["outcome"]["slip"]
+    for role in ("kiosk", "screen", "agent"):
+        seen = requests.get(f"{hub.url}/api/v1/tickets/{ticket['id']}",
+                            headers=hub.auth(hub.tokens[role]), timeout=5).text
+        assert slip not in seen and '"commitment"' in seen, role
+    boss = hub.login("super")
+    full = requests.get(f"{hub.url}/api/v1/tickets/{ticket['id']}", headers=hub.auth(boss),
+                        timeout=5).json()
+    assert full["outcome"]["slip"] == slip
 
 
 def test_green_channel_ticket_goes_first(hub):

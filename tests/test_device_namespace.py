@@ -24,9 +24,7 @@ def event(kind: str, window: int, **fields) -> dict:
 
 
 def ticket(hub, ticket_id: str) -> dict:
-    return requests.get(
-        f"{hub.url}/api/v1/tickets/{ticket_id}", headers=hub.auth(hub.tokens["screen"]), timeout=5
-    ).json()
+    return hub.full_ticket(ticket_id)
 
 
 def test_caller_keypad_keys_act_for_its_window_only_with_a_clerk(hub):

@@ -180,7 +180,7 @@ def test_supervisor_closes_and_reopens_a_service():
 
 def test_green_channel_needs_a_pass_granted_for_today():
     h = Hall()
-    refuse(h, "bad_pass", "issue_ticket", "biz_reg", channel=Channel.GREEN)
+    refuse(h, "code_required", "issue_ticket", "biz_reg", channel=Channel.GREEN)
     refuse(h, "bad_pass", "issue_ticket", "biz_reg", channel=Channel.GREEN, reference="NOPE")
     h.do("grant_green_pass", "G1", "重大项目", "boss", service="biz_reg")
     assert h.state.passes["G1"].day == TODAY
@@ -1059,3 +1059,11 @@ def test_replay_of_each_prefix_matches_the_live_state():
             assert encode(replay(cfg, NOW, h.events[: i + 1])) == encode(live)
     assert encode(live) == encode(h.state)
     assert engine.rollover(live, h.now) == []
+
+
+def test_a_pause_reason_is_one_of_the_halls_codes():
+    h = Hall()
+    h.staff(1)
+    err = refuse(h, "unknown_reason", "pause", 1, "coffee")
+    assert "break" in err.message and "meeting" in err.message
+    assert h.one("pause", 1, " meeting ").reason == "meeting"

@@ -135,7 +135,7 @@ def busy_day(service: HallService, clock: Clock) -> dict[str, str]:
     service.decide_return(SUPER, pending[0]["id"], approve=False, note="补正后再办")
     act(service, 3, "call-next")  # the refused return comes back to window 3
     act(service, 3, "finish", outcome="report", authority="省厅")
-    act(service, 2, "pause", reason="break")
+    act(service, 2, "pause", reason="暂离")
     clock.advance(minutes=5)
     act(service, 2, "resume")
     service.grant_green_pass(SUPER, "GP-1", "重点项目", "S1")

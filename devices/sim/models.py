@@ -328,9 +328,9 @@ class SimRatingKeypad(_SimKeypad):
         with self.lock:
             self.tick()
             if self.pending:
-                return f"请选择不满意原因 (request {self.window})"
+                return "请选择不满意原因"
             if self.window:
-                return f"请评价 {self.clerk_text} (request {self.window})"
+                return f"请评价 {self.clerk_text}"
             return "谢谢评价" if self.clock() < self.thanks_until else "欢迎"
 
 

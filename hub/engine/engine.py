@@ -181,6 +181,8 @@ class QueueEngine:
             raise DomainError(
                 "green_disabled", "未开通绿色通道", "the green channel is not enabled"
             )
+        if not (code or "").strip():
+            raise Invalid("code_required", "请出示绿色通道码", "a green-channel code is required")
         found = state.passes.get((code or "").strip())
         if found is None or found.day != state.day:
             raise Invalid("bad_pass", "绿色通道码无效", "unknown or expired green-channel code")
@@ -195,7 +197,7 @@ class QueueEngine:
         found = state.appointments.get((code or "").strip())
         if found is None or found.day != state.day:
             raise Invalid(
-                "bad_appointment", "预约码无效或不是今天", "unknown appointment, or not for today"
+                "bad_appointment", "预约码无效或非当日预约", "unknown appointment, or not for today"
             )
         if found.used_by:
             raise DomainError(
@@ -216,7 +218,7 @@ class QueueEngine:
         if not code or not project.strip():
             raise Invalid("invalid", "需要通行码和项目名称", "a code and a project name are needed")
         if code in state.passes:
-            raise DomainError("duplicate", "通行码已存在", "that code already exists")
+            raise DomainError("duplicate", "绿色通道码已存在", "that code already exists")
         if service is not None:
             self._service(service)
         return [
@@ -271,8 +273,8 @@ class QueueEngine:
         if win.current:
             raise DomainError(
                 "ticket_in_service",
-                "请先办结或转办当前号",
-                "finish or transfer the current ticket first",
+                "请先办结、过号或转办当前号",
+                "finish, skip or transfer the current ticket first",
             )
         return self._leave(win, now, "signed_out")
 
@@ -291,13 +293,17 @@ class QueueEngine:
         reason = reason.strip()
         if not reason:
             raise Invalid("invalid", "需要暂停原因", "a pause needs a reason code")
+        if reason not in self.cfg.queue.pause_reasons:
+            codes = self.cfg.queue.pause_reasons
+            raise Invalid("unknown_reason", f"暂停原因应为：{'、'.join(codes)}",
+                          f"the pause reason must be one of: {', '.join(codes)}")
         if win.pause:
             raise DomainError("already_paused", "窗口已暂停", "the window is already paused")
         if win.current:
             raise DomainError(
                 "ticket_in_service",
-                "请先办结或转办当前号",
-                "finish or transfer the current ticket first",
+                "请先办结、过号或转办当前号",
+                "finish, skip or transfer the current ticket first",
             )
         return [WindowPaused(at=now, window_no=no, reason=reason)]
 
@@ -781,7 +787,7 @@ class QueueEngine:
             current = state.tickets[win.current]
             raise DomainError(
                 "ticket_in_service",
-                f"请先办结或转办{current.number}号",
+                f"请先办结、过号或转办{current.number}号",
                 f"finish, skip or transfer {current.number} first",
             )
         return win

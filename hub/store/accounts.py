@@ -43,6 +43,9 @@ class Accounts:
             raise AccountError(f"{role} is not a staff role")
         if not username.strip() or len(password) < 8:
             raise AccountError("a username and a password of at least 8 characters are needed")
+        if role is Role.CLERK and not (name.strip() and staff_no.strip()):
+            raise AccountError("a clerk needs --name and --staff-no: the work badge shows both "
+                               "(art. 17)")
         if self.user(username):
             raise AccountError(f"user {username!r} exists")
         with self.db.transaction() as tx:
@@ -100,6 +103,11 @@ class Accounts:
                 (token_hash(token), name.strip(), role.value, utc_iso(now)),
             )
         return token
+
+    def active_tokens(self, role: Role, name: str) -> int:
+        row = self.db.query_one("SELECT COUNT(*) FROM tokens WHERE role = ? AND name = ? "
+                                "AND revoked_at IS NULL", (role.value, name))
+        return row[0]
 
     def revoke_tokens(self, role: Role, name: str, now: dt.datetime) -> int:
         with self.db.transaction() as tx:

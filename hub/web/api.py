@@ -35,6 +35,9 @@ def who() -> Principal:
 
 
 def body() -> dict[str, Any]:
+    if request.content_length and not request.is_json:
+        raise Invalid("invalid_json", "请以 application/json 发送请求体",
+                      "send the body as Content-Type: application/json")
     data = request.get_json(silent=True)
     if data is None and request.content_length:
         raise Invalid("invalid_json", "请求体不是有效的JSON", "the request body is not valid JSON")

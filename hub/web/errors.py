@@ -21,6 +21,15 @@ STATUS = {
 }
 
 
+_HTTP_ZH = {
+    400: "请求格式错误",
+    404: "无此地址",
+    405: "不支持该请求方法",
+    413: "请求体过大",
+    415: "不支持的内容类型",
+}
+
+
 def error_body(code: str, message: str) -> dict:
     return {"error": {"code": code, "message": message}}
 
@@ -41,7 +50,8 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):
-        response = jsonify(error_body(err.name.lower().replace(" ", "_"), err.description or ""))
+        zh = _HTTP_ZH.get(err.code or 0, "请求错误")
+        response = jsonify(error_body(err.name.lower().replace(" ", "_"), f"{zh} / {err.name}"))
         response.status_code = err.code or 500
         return response
 
