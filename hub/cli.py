@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--data", default=f"{DEFAULT_DATA}/demo", help="data directory")
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8080)
+    demo.add_argument("--devices-port", type=int, default=None,
+                      help="port of the simulated devices' panel (default: --port + 1)")
     demo.add_argument(
         "--real-hours",
         action="store_true",
@@ -175,12 +177,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from hub.main import ensure_free
 
     args.devices_port = args.devices_port or args.port + 1
-    ensure_free(args.host, args.devices_port)
+    ensure_free(args.host, args.devices_port, "--devices-port")
     accounts = prepare_demo(cfg, args.data)
 
     def ready(service: object) -> None:
         start_simulated_devices(args, accounts.tokens["agent:demo-agent"])
-        print_welcome(cfg, accounts, args.host, args.port, args.devices_port)
+        print_welcome(cfg, accounts, args.host, args.port, args.devices_port, args.data)
 
     serve(cfg, args.data, args.host, args.port, on_ready=ready)
     return 0

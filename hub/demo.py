@@ -98,8 +98,10 @@ def prepare_demo(cfg: HallConfig, data_dir: str) -> DemoAccounts:
 
 
 def print_welcome(cfg: HallConfig, demo: DemoAccounts, host: str, port: int,
-                  devices_port: int) -> None:
+                  devices_port: int, data_dir: str) -> None:
     base = f"http://{host}:{port}"
+    clerk = demo.clerks[0][0]
+    service = cfg.window(demo.clerks[0][2]).services[0]
     lines = [
         "",
         f"  {cfg.center.name} — Onestop demo",
@@ -120,10 +122,15 @@ def print_welcome(cfg: HallConfig, demo: DemoAccounts, host: str, port: int,
         "  Device tokens (this run only):",
         *(f"    {name:<18} {token}" for name, token in demo.tokens.items()),
         "",
-        "  Try it:",
+        "  Try it — sign the clerk of window 1 in, take a ticket for an item window 1 serves,",
+        "  then press 叫号, 办结 and a rating key for window 1 on the devices panel:",
+        f"    curl -s -X POST {base}/api/v1/login -H 'Content-Type: application/json' "
+        f'-d \'{{"username": "{clerk}", "password": "{demo.password}", "window": 1}}\'',
         f"    curl -s -X POST {base}/api/v1/tickets -H 'Authorization: Bearer "
         f"{demo.tokens['kiosk:demo-kiosk']}' -H 'Content-Type: application/json' "
-        f'-d \'{{"service": "{cfg.services[0].code}"}}\'',
+        f'-d \'{{"service": "{service}"}}\'',
+        "",
+        f"  The hall's data stays in {data_dir} between runs (rm -rf it for an empty hall).",
         "",
     ]
     print("\n".join(lines), flush=True)

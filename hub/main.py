@@ -24,7 +24,7 @@ def patch(async_mode: str) -> None:
         eventlet.monkey_patch()
 
 
-def ensure_free(host: str, port: int) -> None:
+def ensure_free(host: str, port: int, option: str = "--port") -> None:
     """Fail at once, and say why, if the port is taken (rather than after saying "ready")."""
     import socket
 
@@ -33,7 +33,7 @@ def ensure_free(host: str, port: int) -> None:
             pass
     except OSError as err:
         raise OSError(f"cannot listen on {host}:{port}: {err.strerror} — is another program "
-                      f"(or another Onestop) using it? Choose one with --port") from err
+                      f"(or another Onestop) using it? Choose one with {option}") from err
 
 
 def serve(
