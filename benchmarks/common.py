@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -16,6 +18,8 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+
+import requests
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
@@ -27,7 +31,7 @@ QUOTA = 999 * len(SERVICES)  # tickets one benchmark hub can issue in a day
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from tests.hubproc import HubProcess  # noqa: E402 - needs the repository root on sys.path
+from tests.hubproc import HubProcess, free_port  # noqa: E402, F401 - needs the repo root on sys.path
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float:
@@ -86,11 +90,48 @@ def data_dir(keep: bool = False, prefix: str = "hub-") -> Iterator[Path]:
             shutil.rmtree(path, ignore_errors=True)
 
 
+HUB_LAUNCHER = BENCH_DIR / "hub_as_deployed.py"
+
+
+def hub_command(*args: str) -> list[str]:
+    """The command line of `onestop hub ARGS` for this checkout, as deployed (no aiohttp) unless
+    --dev-venv asked for the hub exactly as the development venv imports it."""
+    if os.environ.get("ONESTOP_BENCH_DEV_VENV") == "1":  # run.py --dev-venv
+        return [sys.executable, "-m", "hub.cli", *args]
+    return [sys.executable, str(HUB_LAUNCHER), *args]
+
+
+class BenchHub(HubProcess):
+    """tests/hubproc.py's HubProcess, started through hub_command()."""
+
+    def start(self, timeout_s: float = 20.0) -> BenchHub:
+        self.log_path = self.data_dir / f"hub-{int(time.time() * 1000)}.log"
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(
+                hub_command("--log-level", "warning", "hub", "--config", str(self.config),
+                            "--data", str(self.data_dir), "--port", str(self.port),
+                            *self.extra_args),
+                stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        if os.environ.get("ONESTOP_BENCH_PIN") == "1":  # run.py --pin: the hub alone on CPU 0
+            os.sched_setaffinity(self.proc.pid, {0})
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"hub exited {self.proc.returncode}: {self.log()}")
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=0.5).ok:
+                    return self
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        raise TimeoutError(f"hub did not start: {self.log()}")
+
+
 @contextmanager
 def running_hub(data: Path, sync: str = "full", provision: bool = True,
                 config: Path = HALL_BENCH) -> Iterator[HubProcess]:
     """A provisioned hub subprocess on the benchmark hall; stopped on exit, whatever happens."""
-    hub = HubProcess(data, config=config, extra_args=["--sync", sync])
+    hub = BenchHub(data, config=config, extra_args=["--sync", sync])
     if provision:
         hub.provision()
     try:
@@ -127,3 +168,93 @@ def wait_until(predicate, timeout_s: float, interval_s: float = 0.05) -> bool:
             return True
         time.sleep(interval_s)
     return predicate()
+
+
+# --- profiling ------------------------------------------------------------------------------
+
+def py_spy() -> str | None:
+    """py-spy from the venv or PATH (`pip install py-spy`; not a project dependency)."""
+    here = Path(sys.executable).parent / "py-spy"
+    return str(here) if here.exists() else shutil.which("py-spy")
+
+
+@contextmanager
+def profiled(pid: int, out: Path | None, rate: int = 250) -> Iterator[None]:
+    """Sample the hub with py-spy (idle frames included, so blocking I/O shows) while the block
+    runs; write collapsed stacks to `out` and a top-functions summary next to it."""
+    exe = py_spy() if out is not None else None
+    if exe is None or out is None:
+        yield
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    spy = subprocess.Popen([exe, "record", "-p", str(pid), "-r", str(rate), "--idle",
+                            "--nonblocking", "-f", "raw", "-o", str(out)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)  # attached before the measured phase starts
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)  # py-spy writes its file on Ctrl-C
+        try:
+            spy.wait(30)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+            spy.wait(10)
+        if out.exists():
+            out.with_suffix(".top.txt").write_text(summarize_profile(out))
+
+
+def summarize_profile(raw: Path, top: int = 40) -> str:
+    """Share of samples per function: where the frame was (self) and anywhere on the stack."""
+    own: dict[str, int] = {}
+    anywhere: dict[str, int] = {}
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        frames = [re.sub(r":\d+\)$", ")", f) for f in stack.split(";")]
+        own[frames[-1]] = own.get(frames[-1], 0) + n
+        for f in set(frames):
+            anywhere[f] = anywhere.get(f, 0) + n
+    lines = [f"{total} samples (idle included: eventlet's epoll wait is Hub.do_poll)", "",
+             "self:"]
+    for name, n in sorted(own.items(), key=lambda kv: -kv[1])[:top]:
+        lines.append(f"{100 * n / total:6.1f}%  {name}")
+    lines += ["", "on the stack:"]
+    for name, n in sorted(anywhere.items(), key=lambda kv: -kv[1])[:top * 2]:
+        lines.append(f"{100 * n / total:6.1f}%  {name}")
+    return "\n".join(lines) + "\n"
+
+
+# --- a quiet machine ------------------------------------------------------------------------
+
+def busy_cpu_pct(seconds: float = 1.0) -> float:
+    """CPU in use by everything on the machine over `seconds` (100 = one core), from /proc/stat."""
+    def sample() -> tuple[int, int]:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = fields[3] + fields[4]  # idle + iowait
+        return sum(fields[:8]) - idle, sum(fields[:8])
+    busy0, total0 = sample()
+    time.sleep(seconds)
+    busy1, total1 = sample()
+    cores = os.cpu_count() or 1
+    return round(100 * cores * (busy1 - busy0) / max(1, total1 - total0), 1)
+
+
+QUIET = {"limit_pct": 15.0, "max_wait_s": 120.0}  # run.py --quiet-limit / --quiet-wait
+
+
+def wait_quiet() -> float:
+    """Wait (bounded) until other work on the machine uses less than QUIET["limit_pct"] CPU;
+    returns the last reading, stored with each result (with a reading taken right after the
+    run, the larger of the two). A benchmark on two shared cores next to
+    a running test suite measures the test suite."""
+    limit_pct, max_wait_s = QUIET["limit_pct"], QUIET["max_wait_s"]
+    deadline = time.monotonic() + max_wait_s
+    busy = busy_cpu_pct()
+    while busy >= limit_pct and time.monotonic() < deadline:
+        busy = busy_cpu_pct(2.0)
+    return busy

@@ -20,22 +20,26 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import subprocess
 import time
+from pathlib import Path
 
 import aiohttp
-
 from common import (
     BENCH_DIR,
     QUOTA,
     SERVICES,
     HubProcess,
+    busy_cpu_pct,
     cpu_seconds,
     data_dir,
+    profiled,
     rss_mb,
     running_hub,
     summarize_ms,
+    wait_quiet,
 )
 
 WARMUP_REQUESTS = 200
@@ -51,6 +55,7 @@ class Load:
                         "Content-Type": "application/json"}
         self.sent = 0
         self.latencies: list[float] = []
+        self.done_at: list[float] = []  # completion times, in completion order
         self.errors: dict[str, int] = {}
 
     def next_body(self) -> bytes:
@@ -69,7 +74,9 @@ class Load:
         if not record:
             return
         if ok:
-            self.latencies.append(time.perf_counter() - started)
+            now = time.perf_counter()
+            self.latencies.append(now - started)
+            self.done_at.append(now)
         else:
             self.errors[key] = self.errors.get(key, 0) + 1
 
@@ -122,6 +129,20 @@ async def open_loop(hub: HubProcess, rate: float, duration_s: float) -> dict:
     return _result(load, elapsed, cpu, hub, offered_per_s=rate)
 
 
+def by_thousand(load: Load, offset: int) -> list[dict]:
+    """Rate and latency per 1000 tickets, in completion order: the hub keeps every ticket of the
+    day in memory and some reads scan the waiting ones, so the cost of an issue can grow with
+    the queue. `offset`: tickets issued before the measured ones (warm-up)."""
+    out = []
+    for start in range(0, len(load.latencies) - 999, 1000):
+        span = load.done_at[start + 999] - load.done_at[start]
+        xs = load.latencies[start:start + 1000]
+        out.append({"tickets_before": offset + start,
+                    "tickets_per_s": round(999 / span, 1) if span > 0 else None,
+                    **{k: v for k, v in summarize_ms(xs).items() if k in ("p50_ms", "p99_ms")}})
+    return out
+
+
 def _result(load: Load, elapsed: float, cpu: float, hub: HubProcess, **extra) -> dict:
     ok = len(load.latencies)
     return {
@@ -133,6 +154,7 @@ def _result(load: Load, elapsed: float, cpu: float, hub: HubProcess, **extra) ->
         "hub_cpu_pct": round(100 * cpu / elapsed, 1),
         "hub_rss": rss_mb(hub.proc.pid),
         **summarize_ms(load.latencies),
+        "by_thousand": by_thousand(load, load.sent - ok - sum(load.errors.values())),
     }
 
 
@@ -172,14 +194,16 @@ def wrk_closed_loop(hub: HubProcess, clients: int, duration_s: float) -> dict | 
 # --- the benchmark --------------------------------------------------------------------------
 
 def run(syncs: list[str], clients: int, duration_s: float, rate: float, use_wrk: bool,
-        keep: bool = False) -> list[dict]:
+        keep: bool = False, profile_dir: Path | None = None) -> list[dict]:
     """One fresh hub per (sync mode, load kind); returns one result dict per run."""
     results = []
     for sync in syncs:
         kinds = ["closed", "open"] + (["wrk"] if use_wrk and shutil.which("wrk") else [])
         for kind in kinds:
+            profile = profile_dir / f"profile-issue-{sync}-{kind}.raw" if profile_dir else None
+            background = wait_quiet()
             with data_dir(keep, prefix=f"issue-{sync}-{kind}-") as data, \
-                    running_hub(data, sync) as hub:
+                    running_hub(data, sync) as hub, profiled(hub.proc.pid, profile):
                 if kind == "closed":
                     res = asyncio.run(closed_loop(hub, clients, duration_s, QUOTA - 100))
                 elif kind == "open":
@@ -188,6 +212,8 @@ def run(syncs: list[str], clients: int, duration_s: float, rate: float, use_wrk:
                     res = wrk_closed_loop(hub, clients, duration_s)
                     if res is None:
                         continue
-            results.append({"bench": "issue", "sync": sync, "load": kind, **res})
+            results.append({"bench": "issue", "sync": sync, "load": kind, **res,
+                            "background_cpu_pct": max(background, busy_cpu_pct()),
+                            "pinned": os.environ.get("ONESTOP_BENCH_PIN") == "1"})
     return results
 
