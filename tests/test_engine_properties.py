@@ -30,6 +30,7 @@ from hub.engine.model import (
     TicketIssued,
     TicketNoShow,
     TicketTransferred,
+    queue_key,
 )
 from tests.engine_helpers import (
     FAIRNESS,
@@ -413,6 +414,16 @@ class HallMachine(RuleBasedStateMachine):
         assert len(set(ranks)) == len(ranks)
         for prefix, last in self.state.counters.items():
             assert f"{prefix}{last:03d}" in {n for d, n in self.numbers if d == self.state.day}
+
+    @invariant()
+    def queues_index_every_waiting_ticket_once(self):
+        indexed = sorted(i for ids in self.state.queues.values() for i in ids)
+        waiting = sorted(t.id for t in self.state.tickets.values()
+                         if t.status is TicketStatus.WAITING)
+        assert indexed == waiting
+        for key, ids in self.state.queues.items():
+            assert ids, f"empty queue {key} kept"
+            assert all(queue_key(self.state.tickets[i]) == key for i in ids)
 
     @invariant()
     def quota_held(self):

@@ -41,6 +41,7 @@ from .model import (
     WindowPaused,
     WindowResumed,
     WindowState,
+    queue_key,
 )
 from .ratings import RatingRules
 
@@ -407,8 +408,8 @@ class QueueEngine(RatingRules):
     def _requeue_rank(self, state: HallState, ticket: Ticket) -> tuple[int, int]:
         behind = sorted(
             t.rank
-            for t in queries.waiting(state)
-            if t.service == ticket.service and t.target_window == ticket.target_window
+            for t in queries.waiting(state, [queue_key(ticket)])
+            if t.service == ticket.service
         )
         k = self.cfg.queue.no_show_requeue_behind
         if k == 0:

@@ -49,6 +49,7 @@ from .model import (
     WindowPaused,
     WindowResumed,
     WindowState,
+    queue_key,
 )
 
 
@@ -74,6 +75,21 @@ def _end_visit(ticket: Ticket, event: Event, end: str, note: str | None = None) 
         ticket.visits[-1].note = note
 
 
+def _wait(state: HallState, ticket: Ticket) -> None:
+    """The ticket (its service and target already set) waits again."""
+    ticket.status = TicketStatus.WAITING
+    state.queues.setdefault(queue_key(ticket), []).append(ticket.id)
+
+
+def _unwait(state: HallState, ticket: Ticket) -> None:
+    key = queue_key(ticket)
+    queue = state.queues.get(key, [])
+    if ticket.id in queue:
+        queue.remove(ticket.id)
+        if not queue:
+            del state.queues[key]
+
+
 def _release(state: HallState, ticket: Ticket) -> None:
     if ticket.window is not None:
         win = _win(state, ticket.window)
@@ -96,6 +112,7 @@ def _(e: TicketIssued, state: HallState) -> None:
         issued_at=e.at,
         reference=e.reference,
     )
+    state.queues.setdefault(e.service, []).append(e.ticket_id)
     prefix = e.number.rstrip("0123456789")
     state.counters[prefix] = int(e.number[len(prefix) :])
     state.next_rank = max(state.next_rank, e.rank[0] + 1)
@@ -110,6 +127,7 @@ def _(e: TicketIssued, state: HallState) -> None:
 @_apply.register
 def _(e: TicketCalled, state: HallState) -> None:
     ticket = state.tickets[e.ticket_id]
+    _unwait(state, ticket)
     ticket.status = TicketStatus.CALLED
     ticket.window, ticket.clerk, ticket.called_at = e.window_no, e.clerk, e.at
     ticket.recalls = 0
@@ -159,9 +177,9 @@ def _(e: TicketNoShow, state: HallState) -> None:
     _end_visit(ticket, e, "no_show")
     _release(state, ticket)
     if e.requeued and e.rank is not None:
-        ticket.status = TicketStatus.WAITING
         ticket.requeued = True
         ticket.rank = e.rank
+        _wait(state, ticket)
         state.next_rank = max(state.next_rank, e.rank[0] + 1)
         state.next_sub = max(state.next_sub, e.rank[1] + 1)
     else:
@@ -174,10 +192,10 @@ def _(e: TicketTransferred, state: HallState) -> None:
     ticket = state.tickets[e.ticket_id]
     _end_visit(ticket, e, "transferred", e.reason or None)
     _release(state, ticket)
-    ticket.status = TicketStatus.WAITING
     ticket.service = e.to_service
     ticket.target_window = e.to_window
     ticket.requeued = False
+    _wait(state, ticket)
 
 
 @_apply.register
@@ -212,9 +230,9 @@ def _(e: ReturnDecided, state: HallState) -> None:
         if ticket.outcome is not None:
             ticket.outcome.approved_by = e.supervisor
     elif e.requeued_to is not None:
-        ticket.status = TicketStatus.WAITING
         ticket.target_window = e.requeued_to
         ticket.outcome = None
+        _wait(state, ticket)
     else:
         ticket.status = TicketStatus.RETURN_REFUSED
         ticket.finished_at = e.at
@@ -255,6 +273,7 @@ def _(e: DayRolled, state: HallState) -> None:
     state.tickets = {
         k: t for k, t in state.tickets.items() if t.status is TicketStatus.RETURN_PENDING
     }
+    state.queues = {}
     state.day = e.day
     state.counters = {}
     state.issued = {}

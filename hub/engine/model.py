@@ -132,6 +132,10 @@ class Ticket(msgspec.Struct, kw_only=True, omit_defaults=True):
     visits: list[Visit] = []
 
 
+def queue_key(ticket: Ticket) -> str:
+    return f"@{ticket.target_window}" if ticket.target_window is not None else ticket.service
+
+
 class Clerk(msgspec.Struct, kw_only=True):
     username: str
     name: str
@@ -205,6 +209,9 @@ class HallState(msgspec.Struct, kw_only=True):
     issued: dict[str, int] = {}  # service -> normal-channel tickets issued today (quota)
     slip_seq: int = 0
     tickets: dict[str, Ticket] = {}
+    # Waiting tickets by queue: a service code, or "@<window>" for tickets sent to a window.
+    # Kept by `apply`, so who-is-next and people-ahead look at one queue, not the whole day.
+    queues: dict[str, list[str]] = {}
     windows: dict[int, WindowState] = {}
     passes: dict[str, GreenPass] = {}
     appointments: dict[str, Appointment] = {}

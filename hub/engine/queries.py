@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from hub.config import HallConfig
 
-from .model import HallState, Ticket, TicketStatus, WindowState
+from .model import HallState, Ticket, TicketStatus, WindowState, queue_key
 
 
 def window_state(state: HallState, no: int) -> WindowState:
@@ -35,8 +35,11 @@ def scope(cfg: HallConfig, state: HallState, no: int) -> tuple[list[str], set[in
     return services, targets
 
 
-def waiting(state: HallState) -> Iterable[Ticket]:
-    return (t for t in state.tickets.values() if t.status is TicketStatus.WAITING)
+def waiting(state: HallState, keys: Iterable[str] | None = None) -> Iterable[Ticket]:
+    """Waiting tickets: all of them, or those of the given queues (services, "@<window>")."""
+    for key in state.queues if keys is None else keys:
+        for ticket_id in state.queues.get(key, ()):
+            yield state.tickets[ticket_id]
 
 
 def candidates(cfg: HallConfig, state: HallState, no: int) -> list[Ticket]:
@@ -47,11 +50,7 @@ def candidates(cfg: HallConfig, state: HallState, no: int) -> list[Ticket]:
     """
     services, targets = scope(cfg, state, no)
     order = {code: i for i, code in enumerate(services)}
-    found = [
-        t
-        for t in waiting(state)
-        if (t.target_window in targets) or (t.target_window is None and t.service in order)
-    ]
+    found = list(waiting(state, [*services, *(f"@{t}" for t in sorted(targets))]))
     found.sort(key=lambda t: (t.target_window is None, order.get(t.service, len(order)), t.rank))
     return found
 
@@ -86,10 +85,8 @@ def people_ahead(state: HallState, ticket: Ticket) -> int:
     key = (not ticket.priority, ticket.rank)
     return sum(
         1
-        for t in waiting(state)
-        if t.service == ticket.service
-        and t.target_window == ticket.target_window
-        and (not t.priority, t.rank) < key
+        for t in waiting(state, [queue_key(ticket)])
+        if t.service == ticket.service and (not t.priority, t.rank) < key
     )
 
 

@@ -7,6 +7,7 @@ import logging
 from flask import Flask, jsonify
 from flask_socketio import SocketIO
 
+from display.pages import pages as display_pages
 from hub.service import HallService
 
 from . import errors, sockets
@@ -27,6 +28,7 @@ def create_app(
     app.extensions["onestop"] = service
     errors.install(app)
     app.register_blueprint(api)
+    app.register_blueprint(display_pages)  # the call screens: /display/hall, /display/window/<no>
 
     @app.get("/healthz")
     def healthz():

@@ -234,6 +234,10 @@ class DeviceNamespace(RoleNamespace):
             return _error(err)
 
 
+# Events about one window's keypad that only that window's screen, panel and agent need.
+WINDOW_ONLY = frozenset({"rating.requested", "ticket.rated", "rating.expired"})
+
+
 def register(socketio: SocketIO, service: HallService) -> None:
     namespaces = [
         DisplayNamespace("/display", service),
@@ -255,11 +259,16 @@ def register(socketio: SocketIO, service: HallService) -> None:
                 continue
             window = record.event.window
             rooms = [f"window:{window}"] if window else window_rooms
-            # A window's screen shows its window: new tickets are the hall screen's business.
-            screens = ["hall"] if record.type == "ticket.issued" else ["hall", *rooms]
+            if record.type in WINDOW_ONLY:
+                screens = rooms  # the hall screen has nothing to show for it: spare 200 pushes
+            elif record.type == "ticket.issued":
+                screens = ["hall"]  # a window's screen shows its window, not the queue
+            else:
+                screens = ["hall", *rooms]
             socketio.emit("event", public, namespace="/display", to=screens)
             socketio.emit("event", public, namespace="/caller", to=rooms)
-            socketio.emit("event", public, namespace="/kiosk", to="kiosk")
+            if record.type not in WINDOW_ONLY:
+                socketio.emit("event", public, namespace="/kiosk", to="kiosk")
             socketio.emit("event", public, namespace="/device", to="agents")
 
     def sessions_ended(hashes: list[str]) -> None:
