@@ -19,8 +19,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-import requests
-
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 OUT_DIR = BENCH_DIR / "out"
@@ -104,27 +102,12 @@ def hub_command(*args: str) -> list[str]:
 class BenchHub(HubProcess):
     """tests/hubproc.py's HubProcess, started through hub_command()."""
 
-    def start(self, timeout_s: float = 20.0) -> BenchHub:
-        self.log_path = self.data_dir / f"hub-{int(time.time() * 1000)}.log"
-        with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(
-                hub_command("--log-level", "warning", "hub", "--config", str(self.config),
-                            "--data", str(self.data_dir), "--port", str(self.port),
-                            *self.extra_args),
-                stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    def command(self, *args: str) -> list[str]:
+        return hub_command(*args)
+
+    def started(self) -> None:
         if os.environ.get("ONESTOP_BENCH_PIN") == "1":  # run.py --pin: the hub alone on CPU 0
             os.sched_setaffinity(self.proc.pid, {0})
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"hub exited {self.proc.returncode}: {self.log()}")
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=0.5).ok:
-                    return self
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        raise TimeoutError(f"hub did not start: {self.log()}")
 
 
 @contextmanager

@@ -57,29 +57,22 @@ class HubProcess:
             self.tokens[role.value] = accounts.add_token(role, f"test-{role.value}", now)
         db.close()
 
+    def command(self, *args: str) -> list[str]:
+        """How `onestop ARGS` is started (a benchmark may start it differently)."""
+        return [sys.executable, "-m", "hub.cli", *args]
+
     def start(self, timeout_s: float = 20.0) -> HubProcess:
         self.log_path = self.data_dir / f"hub-{int(time.time() * 1000)}.log"
         log = open(self.log_path, "wb")  # noqa: SIM115 - lives as long as the process
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "hub.cli",
-                "--log-level",
-                "warning",
-                "hub",
-                "--config",
-                str(self.config),
-                "--data",
-                str(self.data_dir),
-                "--port",
-                str(self.port),
-                *self.extra_args,
-            ],
+            self.command("--log-level", "warning", "hub", "--config", str(self.config),
+                         "--data", str(self.data_dir), "--port", str(self.port),
+                         *self.extra_args),
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
+        self.started()
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -90,6 +83,9 @@ class HubProcess:
             except requests.ConnectionError:
                 time.sleep(0.05)
         raise TimeoutError(f"hub did not start: {self.log()}")
+
+    def started(self) -> None:
+        """Called once the process exists, before waiting for it to answer."""
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path else ""
