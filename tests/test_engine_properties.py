@@ -31,6 +31,7 @@ from hub.engine.model import (
     TicketNoShow,
     TicketTransferred,
     queue_key,
+    queue_order,
 )
 from tests.engine_helpers import (
     FAIRNESS,
@@ -424,6 +425,8 @@ class HallMachine(RuleBasedStateMachine):
         for key, ids in self.state.queues.items():
             assert ids, f"empty queue {key} kept"
             assert all(queue_key(self.state.tickets[i]) == key for i in ids)
+            order = [queue_order(self.state.tickets[i]) for i in ids]
+            assert order == sorted(order), f"queue {key} out of order"
 
     @invariant()
     def quota_held(self):

@@ -7,6 +7,7 @@ state exactly, so nothing here may consult the clock or the configuration.
 
 from __future__ import annotations
 
+import bisect
 from functools import singledispatch
 
 from .model import (
@@ -50,6 +51,7 @@ from .model import (
     WindowResumed,
     WindowState,
     queue_key,
+    queue_order,
 )
 
 
@@ -76,9 +78,11 @@ def _end_visit(ticket: Ticket, event: Event, end: str, note: str | None = None) 
 
 
 def _wait(state: HallState, ticket: Ticket) -> None:
-    """The ticket (its service and target already set) waits again."""
+    """The ticket (its service, target and rank already set) waits, in its queue's order."""
     ticket.status = TicketStatus.WAITING
-    state.queues.setdefault(queue_key(ticket), []).append(ticket.id)
+    tickets = state.tickets
+    bisect.insort(state.queues.setdefault(queue_key(ticket), []), ticket.id,
+                  key=lambda i: queue_order(tickets[i]))
 
 
 def _unwait(state: HallState, ticket: Ticket) -> None:
@@ -112,7 +116,7 @@ def _(e: TicketIssued, state: HallState) -> None:
         issued_at=e.at,
         reference=e.reference,
     )
-    state.queues.setdefault(e.service, []).append(e.ticket_id)
+    _wait(state, state.tickets[e.ticket_id])
     prefix = e.number.rstrip("0123456789")
     state.counters[prefix] = int(e.number[len(prefix) :])
     state.next_rank = max(state.next_rank, e.rank[0] + 1)

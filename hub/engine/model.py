@@ -136,6 +136,11 @@ def queue_key(ticket: Ticket) -> str:
     return f"@{ticket.target_window}" if ticket.target_window is not None else ticket.service
 
 
+def queue_order(ticket: Ticket) -> tuple[bool, tuple[int, int]]:
+    """Place in its queue: priority tickets first, then by rank."""
+    return (not ticket.priority, ticket.rank)
+
+
 class Clerk(msgspec.Struct, kw_only=True):
     username: str
     name: str
@@ -209,8 +214,9 @@ class HallState(msgspec.Struct, kw_only=True):
     issued: dict[str, int] = {}  # service -> normal-channel tickets issued today (quota)
     slip_seq: int = 0
     tickets: dict[str, Ticket] = {}
-    # Waiting tickets by queue: a service code, or "@<window>" for tickets sent to a window.
-    # Kept by `apply`, so who-is-next and people-ahead look at one queue, not the whole day.
+    # Waiting tickets by queue: a service code, or "@<window>" for tickets sent to a window,
+    # each kept in queue_order by `apply`, so who-is-next and people-ahead look at one sorted
+    # queue, not at the whole day.
     queues: dict[str, list[str]] = {}
     windows: dict[int, WindowState] = {}
     passes: dict[str, GreenPass] = {}

@@ -5,11 +5,12 @@ Pure functions of (config, state); the engine uses them to decide, the edge to s
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 
 from hub.config import HallConfig
 
-from .model import HallState, Ticket, TicketStatus, WindowState, queue_key
+from .model import HallState, Ticket, TicketStatus, WindowState, queue_key, queue_order
 
 
 def window_state(state: HallState, no: int) -> WindowState:
@@ -82,12 +83,12 @@ def people_ahead(state: HallState, ticket: Ticket) -> int:
     """Waiting tickets of the same service that go before `ticket` (priority first, then rank)."""
     if ticket.status is not TicketStatus.WAITING:
         return 0
-    key = (not ticket.priority, ticket.rank)
-    return sum(
-        1
-        for t in waiting(state, [queue_key(ticket)])
-        if t.service == ticket.service and (not t.priority, t.rank) < key
-    )
+    tickets = state.tickets
+    queue = state.queues.get(queue_key(ticket), [])
+    ahead = bisect.bisect_left(queue, queue_order(ticket), key=lambda i: queue_order(tickets[i]))
+    if ticket.target_window is None:
+        return ahead  # a service's own queue holds that service only
+    return sum(1 for i in queue[:ahead] if tickets[i].service == ticket.service)
 
 
 def can_serve(cfg: HallConfig, state: HallState, no: int, ticket: Ticket) -> bool:
