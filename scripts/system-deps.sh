@@ -7,6 +7,7 @@ packages=(
   python3 python3-venv python3-dev gcc linux-libc-dev  # venv, and evdev builds from source
   sqlite3                                               # inspecting the store by hand
   socat                                                 # serial pseudo-terminals for device tests
+  chromium fonts-noto-cjk                               # call screens: browser tests, Chinese glyphs
 )
 
 missing=()

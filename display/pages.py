@@ -1,0 +1,82 @@
+"""The call screens as pages of the hub: `/display/hall` (综合屏), `/display/window/<no>` (窗口屏).
+
+A page is plain HTML, CSS and JS served from this package (a closed network: nothing is loaded
+from outside). The page carries only the hall's public catalogue (items, departments, windows);
+everything live comes over the `/display` Socket.IO namespace with the screen token given in the
+URL (`?token=...`), as a kiosk-mode Chromium is started.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, render_template, request
+
+from hub.service import HallService
+
+pages = Blueprint(
+    "display",
+    __name__,
+    url_prefix="/display",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+# Calls kept in a page: bounded, so a screen that runs for days holds the same amount of state.
+HALL_CALLS = 10
+
+
+def _catalogue(service: HallService) -> dict[str, Any]:
+    """What the pages may know before they connect: names, never anything live or personal."""
+    cfg = service.cfg
+    return {
+        "center": {"name": cfg.center.name, "name_en": cfg.center.name_en,
+                   "timezone": cfg.center.timezone},
+        "departments": [
+            {"code": d.code, "name": d.name, "name_en": d.name_en} for d in cfg.departments
+        ],
+        "services": {
+            s.code: {"name": s.name, "name_en": s.name_en, "department": s.department}
+            for s in cfg.services
+        },
+    }
+
+
+def _service() -> HallService:
+    return current_app.extensions["onestop"]
+
+
+@pages.get("/hall")
+def hall():
+    zone = request.args.get("zone", "").strip()[:32]
+    return render_template(
+        "display/hall.html",
+        catalogue=_catalogue(_service()),
+        config={"room": "hall", "zone": zone, "calls": HALL_CALLS},
+    )
+
+
+@pages.get("/window/<int:no>")
+def window(no: int):
+    service = _service()
+    if not service.cfg.has_window(no):
+        abort(404)
+    return render_template(
+        "display/window.html",
+        catalogue=_catalogue(service),
+        config={"room": f"window:{no}", "window": no},
+        no=no,
+    )
+
+
+@pages.after_request
+def _headers(resp):
+    # Only this hub's own scripts and sockets; the token in the URL is not sent on to others.
+    resp.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; "
+        "img-src 'self' data:",
+    )
+    resp.headers.setdefault("Referrer-Policy", "no-referrer")
+    return resp
