@@ -156,8 +156,8 @@ class HallService:
         try:
             with self._lock:
                 now = self.clock()
-                records += self._commit(self.engine.rollover(self.state, now), None, addr)
-                records += self._commit(decide(self.state, now), who, addr, inbox)
+                records += self._commit(self.engine.rollover, now, None, addr)
+                records += self._commit(decide, now, who, addr, inbox)
         except BaseException:
             if records:  # the rollover committed before the command was refused or failed
                 self._publish(records)
@@ -166,15 +166,23 @@ class HallService:
         return records
 
     def _commit(
-        self, events: list[Event], who: Principal | None, addr: str, inbox: Inbox | None = None
+        self,
+        decide: Callable[[HallState, dt.datetime], list[Event]],
+        now: dt.datetime,
+        who: Principal | None,
+        addr: str,
+        inbox: Inbox | None = None,
     ) -> list[Record]:
-        if not events and inbox is None:
-            return []
+        """One transaction: catch up with what other hubs committed, decide on that state,
+        append the events with their projections, apply them. Nothing if nothing happened."""
         actor = who.actor if who else "system"
         try:
             with self.db.transaction() as tx:
                 for record in self.store.records_after_tx(tx, self.state.seq):
                     apply(self.state, record.event, record.seq)  # another hub's commits
+                events = decide(self.state, now)
+                if not events and inbox is None:
+                    return []
                 records = self.store.append(tx, events, self.state.day, actor, addr)
                 if inbox is not None:
                     self.store.save_inbox(tx, inbox.id, actor, inbox.result(records), self.clock())
