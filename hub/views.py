@@ -13,7 +13,7 @@ import msgspec
 
 from hub.config import HallConfig, Service
 from hub.engine import queries
-from hub.engine.model import HallState, Ticket, TicketStatus, WindowState
+from hub.engine.model import HallState, RatingStatus, Ticket, TicketStatus, WindowState
 
 
 def service_view(cfg: HallConfig, svc: Service, full: bool = True) -> dict[str, Any]:
@@ -60,7 +60,17 @@ def window_view(cfg: HallConfig, state: HallState, win: WindowState) -> dict[str
         "clerk": {"name": win.clerk.name, "staff_no": win.clerk.staff_no} if win.clerk else None,
         "current": _current(current) if current else None,
         "covering": queries.covered_windows(cfg, state, win.no) if status == "open" else [],
+        "rating": _open_rating(state, win),
     }
+
+
+def _open_rating(state: HallState, win: WindowState) -> dict[str, Any] | None:
+    """The rating the window's keypad is waiting for, so a screen that reconnects asks on."""
+    ticket = state.tickets.get(win.rating_ticket) if win.rating_ticket else None
+    if ticket is None or ticket.rating is None or ticket.rating.status is not RatingStatus.PENDING:
+        return None
+    return {"ticket_id": ticket.id, "number": ticket.number,
+            "request_id": ticket.rating.request_id, "deadline": _iso(ticket.rating.deadline)}
 
 
 def _current(ticket: Ticket) -> dict[str, Any]:

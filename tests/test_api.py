@@ -168,6 +168,20 @@ def test_a_return_needs_a_supervisor(hub):
     assert "visits" not in public
 
 
+def test_the_snapshot_says_which_rating_a_window_waits_for(hub):
+    hub.issue("S1")
+    clerk = hub.login("clerk1", 1)
+    hub.act(clerk, 1, "call-next")
+    asked = hub.act(clerk, 1, "finish").json()["events"][-1]
+    assert asked["type"] == "rating.requested"
+    queue = requests.get(f"{hub.url}/api/v1/queue", headers=hub.auth(hub.tokens["screen"]),
+                         timeout=5).json()
+    window1 = next(w for w in queue["windows"] if w["no"] == 1)
+    assert window1["rating"]["request_id"] == asked["data"]["request_id"]
+    assert window1["rating"]["number"] == "A001"
+    assert all(w["rating"] is None for w in queue["windows"] if w["no"] != 1)
+
+
 def test_devices_read_tickets_without_slip_numbers(hub):
     ticket = hub.issue("S1").json()
     clerk = hub.login("clerk1", 1)

@@ -83,8 +83,9 @@
     win.reason = w.pause_reason;
     win.clerk = w.clerk;
     win.current = w.current ? w.current.number : null;
-    hideRating(); // a snapshot does not say whether a rating is open: ask no more
     render();
+    if (w.rating) showRating(w.rating); // still waiting for the keypad: keep asking
+    else hideRating();
   }
 
   function event(ev) {
