@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request, send_file
 
 from hub.service import HallService
 
@@ -68,6 +68,18 @@ def window(no: int):
         config={"room": f"window:{no}", "window": no},
         no=no,
     )
+
+
+@pages.get("/badge/<staff_no>")
+def badge_photo(staff_no: str):
+    """The photo on a clerk's work badge (art. 17). An <img> cannot send a bearer header, so the
+    screen's token comes in the query, as it does for the page itself."""
+    service = _service()
+    service.authenticate(request.args.get("token"))
+    found = service.accounts.photo_of(staff_no)
+    if found is None:
+        abort(404)
+    return send_file(found, max_age=300)
 
 
 @pages.after_request

@@ -90,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file")
     check.set_defaults(func=cmd_check_config)
 
+    _add_account_commands(sub)
+    return parser
+
+
+def _add_account_commands(sub: argparse._SubParsersAction) -> None:
     user = sub.add_parser("user", help="staff accounts").add_subparsers(
         required=True, metavar="ACTION"
     )
@@ -98,22 +103,22 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--role", required=True, choices=["clerk", "supervisor", "admin"])
     add.add_argument("--name", default="", help="full name shown on the work badge")
     add.add_argument("--staff-no", default="", help="staff number (工号)")
-    add.add_argument("--photo", default=None, help="photo file for the badge")
+    add.add_argument("--photo", default=None, help="JPEG or PNG for the work badge (art. 17)")
     _data_arg(add)
     add.set_defaults(func=cmd_user_add)
     passwd = user.add_parser("passwd", help="set a staff password (from stdin or prompted)")
     passwd.add_argument("username")
     _data_arg(passwd)
     passwd.set_defaults(func=cmd_user_passwd)
+    photo = user.add_parser("photo", help="set the work-badge photo (JPEG or PNG)")
+    photo.add_argument("username")
+    photo.add_argument("file")
+    _data_arg(photo)
+    photo.set_defaults(func=cmd_user_photo)
     listing = user.add_parser("list", help="list staff accounts")
     _data_arg(listing)
     listing.set_defaults(func=cmd_user_list)
 
-    _add_account_commands(sub)
-    return parser
-
-
-def _add_account_commands(sub: argparse._SubParsersAction) -> None:
     token = sub.add_parser("token", help="device tokens").add_subparsers(
         required=True, metavar="ACTION"
     )
@@ -253,6 +258,12 @@ def cmd_user_add(args: argparse.Namespace) -> int:
         args.username, password, Role(args.role), args.name, args.staff_no, _now(), photo=args.photo
     )
     print(f"added {args.role} {args.username}")
+    return 0
+
+
+def cmd_user_photo(args: argparse.Namespace) -> int:
+    _accounts(args).set_photo(args.username, args.file)
+    print(f"badge photo of {args.username} set")
     return 0
 
 

@@ -292,3 +292,10 @@ def test_bad_input_gets_a_clear_4xx_never_a_500(hub):
 def test_double_tap_gives_two_distinct_numbers_never_one_reused(hub):
     numbers = {hub.issue("S1").json()["number"] for _ in range(20)}
     assert len(numbers) == 20
+
+
+def test_badge_photos_need_a_token(hub, tmp_path):
+    r = requests.get(f"{hub.url}/display/badge/JZ001", timeout=5)
+    assert r.status_code == 401
+    r = requests.get(f"{hub.url}/display/badge/JZ001?token={hub.tokens['screen']}", timeout=5)
+    assert r.status_code == 404  # provisioned without a photo

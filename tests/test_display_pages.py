@@ -7,9 +7,16 @@ Screenshots of every layout at its real resolution go to tests/artifacts/.
 from __future__ import annotations
 
 import shutil
+import struct
+import uuid
+import zlib
 from pathlib import Path
 
 import pytest
+import socketio
+
+from hub.runtime import open_database
+from hub.store.accounts import Accounts
 
 pytestmark = pytest.mark.slow
 
@@ -104,6 +111,19 @@ def only_local(page, base: str) -> None:
     assert not outside, outside
 
 
+def tiny_png(width: int = 48, height: int = 64) -> bytes:
+    """A plain PNG (a blue badge-sized block), made here so the test needs no image file."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\x00" + b"\x2e\x4a\x7a" * width
+    return (b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b""))
+
+
 def call_next(hub, clerk: str) -> str:
     r = hub.act(clerk, 1, "call-next")
     assert r.ok, r.text
@@ -115,6 +135,11 @@ def test_call_screens_walkthrough(browser, tmp_path):  # noqa: PLR0915 - one wal
 
     hub = HubProcess(tmp_path / "data")
     hub.provision()
+    photo = tmp_path / "clerk1.png"
+    photo.write_bytes(tiny_png())
+    accounts = Accounts(open_database(hub.data_dir))
+    accounts.set_photo("clerk1", photo)
+    accounts.db.close()
     hub.start()
     try:
         token = hub.tokens["screen"]
@@ -129,6 +154,10 @@ def test_call_screens_walkthrough(browser, tmp_path):  # noqa: PLR0915 - one wal
         text_is(win, "#status", "服务中")
         text_is(win, "#clerk-name", "职员1")
         text_is(win, "#staff-no", "JZ001")
+        # The work badge's photo (art. 17), served by the hub with the screen's token.
+        win.wait_for_function(
+            "() => { const i = document.querySelector('#photo');"
+            " return !i.hidden && i.complete && i.naturalWidth === 48; }", timeout=TIMEOUT_MS)
 
         for _ in range(3):
             assert hub.issue("S1").status_code == 201
@@ -169,6 +198,23 @@ def test_call_screens_walkthrough(browser, tmp_path):  # noqa: PLR0915 - one wal
         text_is(win, "#current", "—")
         shot(win, "window-rating-1280x720.png")
         no_serious_axe_violations(win)
+
+        # The citizen presses 满意 on the keypad (here: an agent's device event): thanks.
+        asked = r.json()["events"][-1]["data"]
+        agent = socketio.Client(reconnection=False)
+        agent.connect(hub.url, namespaces=["/device"], transports=["websocket"],
+                      auth={"token": hub.tokens["agent"], "windows": [1]}, wait_timeout=5)
+        try:
+            answer = agent.call("device_event", {
+                "id": str(uuid.uuid4()), "kind": "rating", "window": 1,
+                "request_id": asked["request_id"], "level": 2}, namespace="/device", timeout=5)
+            assert answer["ok"], answer
+        finally:
+            agent.disconnect()
+        text_has(win, "#rating", "感谢您的评价")
+        shot(win, "window-thanks-1280x720.png")
+        win.wait_for_selector("#rating", state="hidden", timeout=TIMEOUT_MS)
+        text_is(win, "#current", "—")
 
         # Pause with a reason.
         r = hub.act(clerk, 1, "pause", reason="暂离")

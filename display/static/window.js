@@ -29,6 +29,24 @@
     badge.hidden = !win.clerk;
     O.text("clerk-name", win.clerk ? win.clerk.name : "");
     O.text("staff-no", win.clerk ? win.clerk.staff_no : "");
+    showPhoto(win.clerk ? win.clerk.staff_no : "");
+  }
+
+  // The badge photo, fetched once per clerk; a clerk without one shows name and number only.
+  function showPhoto(staffNo) {
+    const img = O.el("photo");
+    if (!staffNo) {
+      img.hidden = true;
+      img.removeAttribute("src");
+      img.dataset.staff = "";
+      return;
+    }
+    if (img.dataset.staff === staffNo) return;
+    img.dataset.staff = staffNo;
+    img.hidden = true;
+    img.onload = () => { img.hidden = false; };
+    img.onerror = () => { img.hidden = true; };
+    img.src = `/display/badge/${encodeURIComponent(staffNo)}?token=${encodeURIComponent(O.token)}`;
   }
 
   function hideRating() {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from hub.auth import (
@@ -23,6 +24,10 @@ class AccountError(ValueError):
     pass
 
 
+_PHOTO_MAGIC = {b"\xff\xd8\xff": "jpg", b"\x89PNG\r\n\x1a\n": "png"}
+MAX_PHOTO_BYTES = 2 * 1024 * 1024
+
+
 class Accounts:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -37,7 +42,7 @@ class Accounts:
         name: str,
         staff_no: str,
         now: dt.datetime,
-        photo: str | None = None,
+        photo: str | Path | None = None,
     ) -> None:
         if role not in STAFF_ROLES:
             raise AccountError(f"{role} is not a staff role")
@@ -48,20 +53,56 @@ class Accounts:
                                "(art. 17)")
         if self.user(username):
             raise AccountError(f"user {username!r} exists")
+        if staff_no.strip() and self.by_staff_no(staff_no):
+            raise AccountError(f"staff number {staff_no!r} is someone else's")
         with self.db.transaction() as tx:
             tx.execute(
                 "INSERT INTO users (username, name, staff_no, role, password_hash, photo, active, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
-                (
-                    username,
-                    name or username,
-                    staff_no,
-                    role.value,
-                    hash_password(password),
-                    photo,
-                    utc_iso(now),
-                ),
+                "created_at) VALUES (?, ?, ?, ?, ?, NULL, 1, ?)",
+                (username, name or username, staff_no, role.value, hash_password(password),
+                 utc_iso(now)),
             )
+        if photo is not None:
+            self.set_photo(username, photo)
+
+    # --- the badge photo (art. 17: the work badge shows name, staff number and photo) ----
+
+    def set_photo(self, username: str, source: str | Path) -> None:
+        """Keep a copy of a JPEG or PNG in the data directory; the window screen shows it."""
+        data = Path(source).read_bytes()
+        kind = next((ext for magic, ext in _PHOTO_MAGIC.items() if data.startswith(magic)), None)
+        if kind is None:
+            raise AccountError(f"{source}: a badge photo is a JPEG or PNG file")
+        if len(data) > MAX_PHOTO_BYTES:
+            raise AccountError(f"{source}: larger than {MAX_PHOTO_BYTES // 1024} KB")
+        if self.user(username) is None:
+            raise AccountError(f"no user {username!r}")
+        name = f"{username}.{kind}"
+        target = self.photo_dir / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(".part")
+        partial.write_bytes(data)
+        partial.replace(target)
+        with self.db.transaction() as tx:
+            tx.execute("UPDATE users SET photo = ? WHERE username = ?", (name, username))
+
+    @property
+    def photo_dir(self) -> Path:
+        return self.db.path.parent / "photos"
+
+    def photo_of(self, staff_no: str) -> Path | None:
+        """The badge photo of the active staff member with this number, if there is one."""
+        user = self.by_staff_no(staff_no)
+        if user is None or not user["photo"]:
+            return None
+        path = self.photo_dir / user["photo"]
+        return path if path.is_file() else None
+
+    def by_staff_no(self, staff_no: str) -> dict[str, Any] | None:
+        row = self.db.query_one(
+            "SELECT username, name, staff_no, role, photo FROM users WHERE staff_no = ? "
+            "AND active = 1", (staff_no,))
+        return dict(row) if row else None
 
     def set_password(self, username: str, password: str) -> None:
         if len(password) < 8:
