@@ -294,7 +294,7 @@ def test_double_tap_gives_two_distinct_numbers_never_one_reused(hub):
     assert len(numbers) == 20
 
 
-def test_badge_photos_need_a_token(hub, tmp_path):
+def test_badge_photos_need_a_token(hub):
     r = requests.get(f"{hub.url}/display/badge/JZ001", timeout=5)
     assert r.status_code == 401
     r = requests.get(f"{hub.url}/display/badge/JZ001?token={hub.tokens['screen']}", timeout=5)

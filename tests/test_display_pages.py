@@ -295,5 +295,16 @@ def test_zone_and_unknown_window(browser, tmp_path):
         assert allz.evaluate("document.querySelectorAll('#recent li').length") <= 10
         assert not allz.evaluate("[...document.querySelectorAll('#recent li')]"
                                  ".some((li) => li.textContent.includes('A001'))")
+
+        # A screen runs for days: after many more calls it holds no more than it did.
+        nodes = "document.getElementsByTagName('*').length"
+        before = allz.evaluate(nodes)
+        for _ in range(60):
+            assert hub.issue("S1").status_code == 201
+            call_next(hub, clerk)
+            assert hub.act(clerk, 1, "finish").ok
+        text_is(allz, "#now-number", "A075")
+        assert allz.evaluate(nodes) <= before + 2
+        assert allz.evaluate("window.__paints.length") <= 1000
     finally:
         hub.stop()
