@@ -459,6 +459,13 @@ class HallService:
         )
         return records[-1].public()
 
+    def set_notice(self, who: Principal, text: str, text_en: str = "", addr: str = "") -> dict:
+        """The scrolling line on every screen, set live by the office (empty: the hall file's)."""
+        self.require(who, *OFFICE_ROLES)
+        records = self.execute(
+            who, lambda s, now: self.engine.set_notice(s, now, text, text_en, who.name), addr)
+        return records[-1].public()
+
     def devices(self, who: Principal) -> list[dict]:
         """Every device an agent reported, with its last state (online, offline, error)."""
         self.require(who, *OFFICE_ROLES)

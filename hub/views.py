@@ -90,8 +90,8 @@ def public_snapshot(cfg: HallConfig, state: HallState) -> dict[str, Any]:
         "center": {
             "name": cfg.center.name,
             "name_en": cfg.center.name_en,
-            "notice": cfg.center.notice,
-            "notice_en": cfg.center.notice_en,
+            "notice": state.notice.text if state.notice else cfg.center.notice,
+            "notice_en": state.notice.text_en if state.notice else cfg.center.notice_en,
         },
         "windows": [
             window_view(cfg, state, queries.window_state(state, w.no)) for w in cfg.windows
@@ -151,6 +151,7 @@ _PUBLIC_FIELDS: dict[str, tuple[str, ...]] = {
     "day.rolled": ("day",),
     "service.closed": ("service", "reason"),
     "service.reopened": ("service",),
+    "notice.set": ("text", "text_en"),
     # The keypad shows the clerk's badge while it waits; the window screen prompts to rate.
     "rating.requested": (
         "ticket_id",

@@ -306,5 +306,13 @@ def test_zone_and_unknown_window(browser, tmp_path):
         text_is(allz, "#now-number", "A075")
         assert allz.evaluate(nodes) <= before + 2
         assert allz.evaluate("window.__paints.length") <= 1000
+
+        # A supervisor sets the scrolling line live; every screen shows it at once.
+        boss = hub.login("super")
+        r = requests.post(f"{hub.url}/api/v1/notice", json={"text": "今日下午系统升级，请提前办理"},
+                          headers=hub.auth(boss), timeout=5)
+        assert r.status_code == 200, r.text
+        text_has(allz, "#notice", "今日下午系统升级")
+        text_has(other, "#notice", "今日下午系统升级")
     finally:
         hub.stop()

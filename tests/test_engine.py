@@ -1067,3 +1067,14 @@ def test_a_pause_reason_is_one_of_the_halls_codes():
     err = refuse(h, "unknown_reason", "pause", 1, "coffee")
     assert "break" in err.message and "meeting" in err.message
     assert h.one("pause", 1, " meeting ").reason == "meeting"
+
+
+def test_a_supervisor_sets_the_notice_and_an_empty_one_restores_the_halls():
+    h = Hall()
+    set_ = h.one("set_notice", " 今日系统升级 ", "", "boss")
+    assert (set_.text, set_.reset) == ("今日系统升级", False)
+    assert h.state.notice.text == "今日系统升级"
+    reset = h.one("set_notice", "", "", "boss")
+    assert reset.reset and reset.text == h.cfg.center.notice
+    assert h.state.notice is None
+    refuse(h, "invalid", "set_notice", "长" * 301, "", "boss")

@@ -133,6 +133,7 @@
       if (typeof ev.seq === "number" && ev.seq <= lastSeq) return; // already in the snapshot
       lastSeq = ev.seq;
       try {
+        if (ev.type === "notice.set") O.setNotice({ notice: ev.data.text, notice_en: ev.data.text_en });
         handlers.event(ev);
       } catch (e) {
         console.error("event", ev, e);

@@ -24,6 +24,7 @@ from .model import (
     Event,
     GreenPassGranted,
     HallState,
+    NoticeSet,
     Outcome,
     OutcomeKind,
     ReturnDecided,
@@ -569,6 +570,18 @@ class QueueEngine(RatingRules):
         if not reason.strip():
             raise Invalid("invalid", "需要暂停原因", "a reason is needed")
         return [ServiceClosed(at=now, service=service, reason=reason.strip())]
+
+    def set_notice(self, state: HallState, now: dt.datetime, text: str, text_en: str,
+                   by: str) -> list[Event]:
+        """A supervisor's scrolling line for every screen; an empty text restores the hall's."""
+        text, text_en = text.strip(), text_en.strip()
+        if len(text) > 300 or len(text_en) > 300:
+            raise Invalid("invalid", "公告不超过300字", "a notice has at most 300 characters")
+        if not text:
+            center = self.cfg.center
+            return [NoticeSet(at=now, text=center.notice, text_en=center.notice_en, by=by,
+                              reset=True)]
+        return [NoticeSet(at=now, text=text, text_en=text_en, by=by)]
 
     def reopen_service(self, state: HallState, now: dt.datetime, service: str) -> list[Event]:
         if service not in state.closed_services:

@@ -25,6 +25,8 @@ from .model import (
     GreenPass,
     GreenPassGranted,
     HallState,
+    Notice,
+    NoticeSet,
     Outcome,
     OutcomeKind,
     Pause,
@@ -370,3 +372,8 @@ def _(e: DeviceStateChanged, state: HallState) -> None:
         detail=e.detail,
         since=e.at,
     )
+
+
+@_apply.register
+def _(e: NoticeSet, state: HallState) -> None:
+    state.notice = None if e.reset else Notice(text=e.text, text_en=e.text_en, by=e.by)

@@ -205,6 +205,12 @@ class DeviceHealth(msgspec.Struct, kw_only=True):
     since: dt.datetime
 
 
+class Notice(msgspec.Struct, kw_only=True):
+    text: str
+    text_en: str = ""
+    by: str
+
+
 class HallState(msgspec.Struct, kw_only=True):
     day: dt.date
     seq: int = 0  # sequence number of the last event applied
@@ -223,6 +229,7 @@ class HallState(msgspec.Struct, kw_only=True):
     appointments: dict[str, Appointment] = {}
     closed_services: dict[str, str] = {}  # service -> reason, closed by a supervisor
     rating_seq: int = 0  # last rating request id handed out (16-bit, wraps)
+    notice: Notice | None = None  # the scrolling line set by a supervisor; None: the config's
     devices: dict[str, DeviceHealth] = {}
     recent_calls: list[CallRecord] = []
 
@@ -392,6 +399,15 @@ class DeviceStateChanged(Event, tag="device.state_changed", kw_only=True):
         return self.window_at
 
 
+class NoticeSet(Event, tag="notice.set", kw_only=True):
+    """The screens' scrolling line, as it now reads (`reset`: back to the hall file's)."""
+
+    text: str
+    text_en: str = ""
+    by: str
+    reset: bool = False
+
+
 class ServiceClosed(Event, tag="service.closed", kw_only=True):
     service: str
     reason: str
@@ -424,6 +440,7 @@ AnyEvent = (
     | RatingExpired
     | RatingReasonAdded
     | DeviceStateChanged
+    | NoticeSet
 )
 
 

@@ -128,6 +128,15 @@ def window_action(no: int, action: str):
     return jsonify(service().window_action(principal, no, action, body(), client_addr()))
 
 
+@api.post("/notice")
+def set_notice():
+    principal = who()
+    data = body()
+    return jsonify(service().set_notice(
+        principal, field(data, "text", str), field(data, "text_en", str, required=False) or "",
+        client_addr()))
+
+
 @api.get("/devices")
 def devices():
     return jsonify({"devices": service().devices(who())})

@@ -147,6 +147,11 @@ def openapi_document() -> dict[str, Any]:
                     ],
                 )
             },
+            "/api/v1/notice": {"post": _op(
+                "Set the screens' scrolling notice live; an empty text restores the hall file's "
+                "(supervisor)", _responses(200, _OBJ, 401, 403, 422), _body({
+                    "type": "object", "required": ["text"], "properties": {
+                        "text": {"type": "string"}, "text_en": {"type": "string"}}}))},
             "/api/v1/devices": {"get": _op(
                 "Devices reported by agents and their state (supervisor)",
                 _responses(200, _OBJ, 401, 403))},
