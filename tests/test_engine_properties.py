@@ -23,12 +23,14 @@ from hub.engine.model import (
     AnyEvent,
     DayRolled,
     Event,
+    RatingStatus,
     ReturnDecided,
     ReturnRequested,
     TicketCalled,
     TicketFinished,
     TicketIssued,
     TicketNoShow,
+    TicketRated,
     TicketTransferred,
     queue_key,
     queue_order,
@@ -73,6 +75,7 @@ class HallMachine(RuleBasedStateMachine):
         self.numbers: set[tuple[dt.date, str]] = set()
         self.expected: dict[str, TicketStatus] = {}
         self.ended: set[str] = set()  # tickets that reached an end state (one at most)
+        self.rated: set[str] = set()  # tickets with a rating (one at most)
         self.runs: dict[int, int] = dict.fromkeys(WINDOWS, 0)  # priority calls in a row
 
     # --- plumbing -------------------------------------------------------------------------
@@ -104,6 +107,9 @@ class HallMachine(RuleBasedStateMachine):
         self.expected[ticket_id] = status
 
     def track(self, e: Event, method: str, normal_waiting: bool | None) -> None:
+        if isinstance(e, TicketRated):
+            assert e.ticket_id not in self.rated, f"{e.ticket_id} rated twice"
+            self.rated.add(e.ticket_id)
         if isinstance(e, TicketIssued):
             key = (self.state.day, e.number)
             assert key not in self.numbers, f"number {e.number} issued twice on {key[0]}"
@@ -252,6 +258,24 @@ class HallMachine(RuleBasedStateMachine):
     def sign_out(self, no, dice):
         if not dice:
             self.attempt("sign_out", no)
+
+    # --- ratings (好差评) ------------------------------------------------------------------
+
+    @rule(no=windows, level=st.integers(0, 6), stale=st.booleans(), data=st.data())
+    def citizen_rates(self, no, level, stale, data):
+        """A keypad press: mostly for the open request, sometimes stale or out of range."""
+        ticket = self.state.tickets.get(self.state.windows[no].rating_ticket or "")
+        request_id = ticket.rating.request_id if ticket and ticket.rating else 1
+        self.attempt("rate", no, request_id + (1 if stale else 0), level,
+                     data.draw(st.none() | st.just("办事效率")))
+
+    @rule(no=windows)
+    def ask_again(self, no):
+        self.attempt("request_rating", no)
+
+    @rule()
+    def ratings_time_out(self):
+        self.attempt("expire_ratings")
 
     @rule(no=windows, reason=st.sampled_from(["break", "meeting", ""]), dice=st.integers(0, 2))
     def pause(self, no, reason, dice):
@@ -427,6 +451,18 @@ class HallMachine(RuleBasedStateMachine):
             assert all(queue_key(self.state.tickets[i]) == key for i in ids)
             order = [queue_order(self.state.tickets[i]) for i in ids]
             assert order == sorted(order), f"queue {key} out of order"
+
+    @invariant()
+    def one_rating_per_ticket_and_only_where_served(self):
+        for t in self.state.tickets.values():
+            if t.rating is None:
+                continue
+            served_at = {v.window for v in t.visits}
+            assert t.rating.window in served_at, "rated at a window that did not serve it"
+        for win in self.state.windows.values():
+            if win.rating_ticket:
+                pending = self.state.tickets[win.rating_ticket].rating
+                assert pending is not None and pending.status is RatingStatus.PENDING
 
     @invariant()
     def quota_held(self):

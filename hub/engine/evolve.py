@@ -326,6 +326,9 @@ def _(e: RatingRequested, state: HallState) -> None:
         requested_at=e.at,
         deadline=e.deadline,
     )
+    for win in state.windows.values():  # served again elsewhere: this request supersedes
+        if win.rating_ticket == ticket.id:
+            win.rating_ticket = None
     _win(state, e.window_no).rating_ticket = ticket.id
     state.rating_seq = e.request_id
 
