@@ -1,8 +1,9 @@
 """What device agents tell the hub: caller-keypad keys, rating presses and device health.
 
 Agents buffer device events while the hub is unreachable and send them again afterwards, each
-with a stable id. The hub answers every event exactly once: the id and the answer are committed
-with the change (the device inbox), so a repeat gets the first answer and changes nothing.
+with a stable id. The hub acts on every event exactly once: the id and the verdict are committed
+with the change (the device inbox), so a repeat changes nothing and gets the same verdict
+(ok, or the same refusal) marked `duplicate`.
 A refusal (a press outside a rating window, a key while nobody is signed in) is an answer too:
 it is final, and the agent drops the event.
 """
@@ -15,7 +16,7 @@ from typing import Any
 
 from hub.auth import Principal, Role
 from hub.engine import DomainError, Invalid
-from hub.service import HallService, Inbox
+from hub.service import AlreadyHandled, HallService, Inbox
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +37,6 @@ class DeviceDesk:
         event_id = data.get("id")
         if not isinstance(event_id, str) or not 8 <= len(event_id) <= 64:
             raise Invalid("invalid", "设备事件缺少编号", "a device event needs an id (8-64 chars)")
-        seen = self.service.store.inbox_result(event_id)
-        if seen is not None:
-            return {**seen, "duplicate": True}
         window = data.get("window")
         if isinstance(window, bool) or not isinstance(window, int):
             raise Invalid("invalid", "缺少窗口号", "a device event needs its window number")
@@ -49,10 +47,16 @@ class DeviceDesk:
                 result = self._rating(agent, windows, window, data, addr, Inbox(event_id))
             else:
                 raise Invalid("invalid", "未知设备事件", "kind must be key or rating")
+        except AlreadyHandled as done:
+            # A repeat (the agent re-sent after a lost answer): the same verdict, nothing redone.
+            return {**done.answer, "duplicate": True}
         except DomainError as err:
             error = {"code": err.code, "message": err.message}
             log.info("device event %s from %s refused: %s", event_id, agent.name, err.code)
-            self.service.execute(agent, lambda s, now: [], addr, Inbox(event_id, error))
+            try:
+                self.service.execute(agent, lambda s, now: [], addr, Inbox(event_id, error))
+            except AlreadyHandled as done:
+                return {**done.answer, "duplicate": True}
             return {"ok": False, "error": error}
         return result
 

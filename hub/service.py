@@ -72,6 +72,14 @@ class Inbox(msgspec.Struct, frozen=True):
         return {"ok": True, "seqs": [r.seq for r in records]}
 
 
+class AlreadyHandled(Exception):
+    """A device event whose id was handled before; `answer` is what was answered then."""
+
+    def __init__(self, answer: dict[str, Any]) -> None:
+        self.answer = answer
+        super().__init__("already handled")
+
+
 class Forbidden(DomainError):
     kind = "forbidden"
 
@@ -150,19 +158,22 @@ class HallService:
         """Decide, commit and apply one change; publish its events after the commit.
 
         `inbox` records a device event's id (and the answer given) in the same transaction, so
-        a re-sent keypad press is recognised and never counted twice.
+        a re-sent keypad press is recognised and never counted twice (AlreadyHandled).
+
+        Publishing happens under the lock too: listeners see events in commit order, whatever
+        the async mode (with threads, two commands could otherwise publish swapped).
         """
-        records: list[Record] = []
-        try:
-            with self._lock:
+        with self._lock:
+            if inbox is not None and (seen := self.store.inbox_result(inbox.id)) is not None:
+                raise AlreadyHandled(seen)
+            records: list[Record] = []
+            try:
                 now = self.clock()
                 records += self._commit(self.engine.rollover, now, None, addr)
                 records += self._commit(decide, now, who, addr, inbox)
-        except BaseException:
-            if records:  # the rollover committed before the command was refused or failed
-                self._publish(records)
-            raise
-        self._publish(records)
+            finally:  # a rollover committed before a refused command is published all the same
+                if records:
+                    self._publish(records)
         return records
 
     def _commit(
@@ -370,16 +381,19 @@ class HallService:
         A device agent acts only for the windows its devices serve, and the engine refuses any
         window action while no clerk is signed in there.
         """
-        if who.role is Role.AGENT:
-            if no not in agent_windows:
-                raise Forbidden(
-                    "wrong_window",
-                    f"该设备不属于{no}号窗口",
-                    f"this agent has no device at window {no}",
-                )
-        else:
-            self._at_window(who, no)
-        decide = self._window_decider(no, action, args)
+        if who.role is Role.AGENT and no not in agent_windows:
+            raise Forbidden(
+                "wrong_window",
+                f"该设备不属于{no}号窗口",
+                f"this agent has no device at window {no}",
+            )
+        decider = self._window_decider(no, action, args)
+
+        def decide(state: HallState, now: dt.datetime) -> list[Event]:
+            if who.role is not Role.AGENT:
+                self._at_window(who, no)  # under the lock: nobody signs in between
+            return decider(state, now)
+
         records = self.execute(who, decide, addr, inbox)
         with self._lock:
             view = views.window_view(self.cfg, self.state, self.state.windows[no])

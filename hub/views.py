@@ -121,7 +121,7 @@ def redacted(view: dict[str, Any]) -> dict[str, Any]:
     """A ticket as a kiosk, screen or agent may see it: its number, item, state and place in
     the queue, without slip numbers, 退件 reasons, rating reasons or notes (ticket ids are
     guessable, so this is what anyone holding a device token can read)."""
-    out = {k: v for k, v in view.items() if k not in ("visits", "outcome", "rating")}
+    out = {k: v for k, v in view.items() if k not in ("visits", "outcome", "rating", "clerk")}
     if view.get("outcome"):
         out["outcome"] = {"kind": view["outcome"]["kind"]}
     if view.get("rating"):

@@ -191,6 +191,7 @@ def test_devices_read_tickets_without_slip_numbers(hub):
         seen = requests.get(f"{hub.url}/api/v1/tickets/{ticket['id']}",
                             headers=hub.auth(hub.tokens[role]), timeout=5).text
         assert slip not in seen and '"commitment"' in seen, role
+        assert "clerk1" not in seen, "usernames are the office's too"
     boss = hub.login("super")
     full = requests.get(f"{hub.url}/api/v1/tickets/{ticket['id']}", headers=hub.auth(boss),
                         timeout=5).json()

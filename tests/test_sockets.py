@@ -185,6 +185,17 @@ def test_window_room_gets_only_its_window_and_hall_wide_events(hub):
         screen2.close()
 
 
+def test_a_window_room_written_with_a_leading_zero_is_the_same_room(hub):
+    screen = Listener(hub, "/display", hub.tokens["screen"], room="window:01")
+    try:
+        screen.snapshot()
+        hub.login("clerk1", 1)
+        assert screen.next_event("window.signed_in")["data"]["window_no"] == 1
+    finally:
+        screen.close()
+    assert refused(hub, "/display", hub.tokens["screen"], room="window:١")  # Arabic-Indic 1
+
+
 def test_second_sign_in_closes_the_first_panel(hub):
     panel = Listener(hub, "/caller", hub.login("clerk1", 1))
     try:

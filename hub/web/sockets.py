@@ -87,10 +87,11 @@ class DisplayNamespace(RoleNamespace):
         room = auth.get("room", "hall")
         if room != "hall":
             no = room.removeprefix("window:") if isinstance(room, str) else ""
-            if not (no.isdigit() and self.service.cfg.has_window(int(no))):
+            if not (no.isascii() and no.isdigit() and self.service.cfg.has_window(int(no))):
                 raise DomainError(
                     "invalid_room", "无此屏幕房间", f"no room {room!r}: use hall or window:<no>"
                 )
+            room = f"window:{int(no)}"  # "window:03" joins the room events go to
         self.enter_room(request.sid, room)
         self.emit("snapshot", self.service.snapshot(), room=request.sid)
 
