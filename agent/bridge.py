@@ -23,7 +23,7 @@ from devices.master import Health, ModbusMaster
 from devices.regmap import CallerKey, RatingLevel
 from devices.transport import SerialTransport
 
-from .config import AgentConfig
+from .config import AgentConfig, key_byte
 from .hub_link import HubLink
 from .ordering import SeqOrderer
 from .outbox import Outbox
@@ -64,6 +64,7 @@ class Agent:
         self._stop = threading.Event()
         self._orderer = SeqOrderer()
         self._shown: dict[tuple[str, int], Command] = {}
+        self._health_due = threading.Event()
         self._build_buses()
         self._build_byte_keypads()
         self.link = HubLink(cfg.hub, cfg.read_token(), cfg.windows(), self.outbox,
@@ -91,7 +92,7 @@ class Agent:
         for i, kp in enumerate(self.cfg.keypads, start=1):
             name = f"keypad{i}/{kp.kind}@{kp.window}"
             keys = RatingLevel if kp.kind == "rating" else CallerKey
-            keymap = {_byte(b): _key(keys, k) for b, k in kp.keymap.items()}
+            keymap = {key_byte(b): _key(keys, k) for b, k in kp.keymap.items()}
             driver = ByteKeypad(SerialTransport(kp.port, kp.baud, name=name), keymap, name=name)
             self.devices[name] = Device(name, kp.kind, kp.window, driver)
 
@@ -107,6 +108,7 @@ class Agent:
                 t.start()
                 self._keypad_threads.append(t)
         threading.Thread(target=self._work, name="hub-messages", daemon=True).start()
+        threading.Thread(target=self._health_loop, name="health", daemon=True).start()
         self.link.start()
         log.info("agent %s: %d devices for windows %s, hub %s", self.cfg.name,
                  len(self.devices), self.cfg.windows(), self.cfg.hub)
@@ -194,26 +196,28 @@ class Agent:
         device.health = _HEALTH.get(change.state, "offline")
         device.detail = change.detail
         log.info("%s: %s %s", device.name, device.health, change.detail)
-        threading.Thread(target=self._send_health, daemon=True).start()
+        self._health_due.set()
 
     def _send_health(self) -> None:
-        self.link.report_health([
-            {"id": d.name, "kind": d.kind, "window": d.window, "status": d.health,
-             "detail": d.detail}
-            for d in self.devices.values() if d.health != "unknown"
-        ])
+        """Ask the health sender to report (on connect, and on every change)."""
+        self._health_due.set()
+
+    def _health_loop(self) -> None:
+        # One sender, and always the latest state of every device: a report can never arrive
+        # after a newer one and undo it.
+        while not self._stop.is_set():
+            if not self._health_due.wait(1.0):
+                continue
+            self._health_due.clear()
+            self.link.report_health([
+                {"id": d.name, "kind": d.kind, "window": d.window, "status": d.health,
+                 "detail": d.detail}
+                for d in self.devices.values() if d.health != "unknown"
+            ])
 
 
 _TARGET = {"led": "led", "caller_display": "caller", "rating_request": "rating",
            "rating_cancel": "rating", "rating_thanks": "rating"}
-
-
-def _byte(text: str) -> int:
-    value = int(text, 0) if text.lower().startswith("0x") else (
-        int(text) if len(text) > 1 else ord(text))
-    if not 0 <= value <= 255:
-        raise ValueError(f"keymap byte {text!r} is not 0-255")
-    return value
 
 
 def _key(keys: type, name: str) -> Any:

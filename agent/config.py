@@ -76,6 +76,11 @@ def load_agent_config(path: str | Path) -> AgentConfig:
     except msgspec.ValidationError as err:
         reason, _, where = str(err).partition(" - at `$")
         raise ConfigError(str(path), where.rstrip("`").lstrip("."), reason) from err
+    for i, keypad in enumerate(cfg.keypads):
+        for byte, key in keypad.keymap.items():
+            problem = keymap_problem(keypad.kind, byte, key)
+            if problem:
+                raise ConfigError(str(path), f"keypads[{i}].keymap.{byte!r}", problem)
     for i, bus in enumerate(cfg.buses):
         for j, dev in enumerate(bus.devices):
             if not 1 <= dev.address <= 247:
@@ -84,3 +89,27 @@ def load_agent_config(path: str | Path) -> AgentConfig:
         if len(set(addresses)) != len(addresses):
             raise ConfigError(str(path), f"buses[{i}].devices", "two devices share an address")
     return cfg
+
+
+CALLER_KEYS = ("call-next", "recall", "skip", "pause", "transfer", "finish", "request-rating")
+
+
+def key_byte(text: str) -> int:
+    """A keymap key: one character ("1": its code, 0x31), or a number ("0x31", "49")."""
+    if len(text) == 1:
+        return ord(text)
+    return int(text, 0)
+
+
+def keymap_problem(kind: str, byte: str, key: str) -> str:
+    try:
+        value = key_byte(byte)
+    except ValueError:
+        return "a byte is one character, or a number such as 0x31"
+    if not 0 <= value <= 255:
+        return "a byte is 0-255"
+    if kind == "rating" and key not in ("1", "2", "3", "4", "5"):
+        return "a rating key is a level 1 (非常满意) to 5 (非常不满意)"
+    if kind == "caller" and key not in CALLER_KEYS:
+        return f"a caller key is one of {', '.join(CALLER_KEYS)}"
+    return ""

@@ -51,8 +51,10 @@ class WindowBoard:
         self.seq = 0
 
     def load(self, snapshot: dict[str, Any], now: dt.datetime) -> list[Command]:
+        """Rebuild from a (re)connect's snapshot, and bring every device up to date with it."""
         self.seq = snapshot.get("seq", 0)
         self.waiting = dict(snapshot.get("waiting", {}))
+        wanted: dict[int, tuple[dict[str, Any] | None, dict[str, Any]]] = {}
         for w in snapshot.get("windows", []):
             win = self.windows.get(w["no"])
             if win is None:
@@ -60,17 +62,26 @@ class WindowBoard:
             win.services = list(w.get("services", []))
             win.status = w["status"]
             win.current = (w.get("current") or {}).get("number")
+            wanted[win.no] = (w.get("rating"), w.get("clerk") or {})
         commands = []
         for win in self.windows.values():
             commands += self._show(win)
-            # A request open across the reconnect is not in the snapshot: the hub ends it
-            # (not rated) unless the keypad answered, so clear the keypad.
-            if win.rating and dt.datetime.fromisoformat(win.rating["deadline"]) > now:
-                continue
-            if win.rating is not None:
-                win.rating = None
-                commands.append(Command("rating_cancel", win.no))
+            pending, clerk = wanted.get(win.no, (None, {}))
+            commands += self._rating_after_reconnect(win, pending, clerk, now)
         return commands
+
+    def _rating_after_reconnect(self, win: Window, pending: dict[str, Any] | None,
+                                clerk: dict[str, Any], now: dt.datetime) -> list[Command]:
+        """The hub says which rating the keypad should be waiting for; make it so."""
+        had = win.rating["request_id"] if win.rating else None
+        if pending is None:
+            win.rating = None
+            return [Command("rating_cancel", win.no)] if had is not None else []
+        if pending["request_id"] == had:
+            return []  # the keypad is already asking (it keeps its window across our restart)
+        win.rating = {**pending, "clerk_name": clerk.get("name", ""),
+                      "staff_no": clerk.get("staff_no", "")}
+        return [self._rating_request(win, now)]
 
     def apply(self, event: dict[str, Any], now: dt.datetime) -> list[Command]:
         if event.get("seq", 0) <= self.seq:
@@ -115,11 +126,7 @@ class WindowBoard:
             win.status = "open"
         elif kind == "rating.requested":
             win.rating = data
-            deadline = dt.datetime.fromisoformat(data["deadline"])
-            timeout_s = max(1, round((deadline - now).total_seconds()))
-            text = f"{data['clerk_name']} 工号{data['staff_no']}"
-            return [Command("rating_request", win.no, text=text,
-                            request_id=data["request_id"], timeout_s=timeout_s)]
+            return [self._rating_request(win, now)]
         elif kind in ("ticket.rated", "rating.expired"):
             if win.rating and win.rating["request_id"] == data["request_id"]:
                 win.rating = None
@@ -128,6 +135,14 @@ class WindowBoard:
                 )
             return commands
         return commands + self._show_all()
+
+    def _rating_request(self, win: Window, now: dt.datetime) -> Command:
+        data = win.rating or {}
+        deadline = dt.datetime.fromisoformat(data["deadline"])
+        timeout_s = max(1, round((deadline - now).total_seconds()))
+        text = f"{data['clerk_name']} 工号{data['staff_no']}" if data.get("clerk_name") else ""
+        return Command("rating_request", win.no, text=text, request_id=data["request_id"],
+                       timeout_s=timeout_s)
 
     def _show_all(self) -> list[Command]:
         commands: list[Command] = []

@@ -16,7 +16,7 @@ from typing import Any
 
 from hub.auth import Principal, Role
 from hub.engine import DomainError, Invalid
-from hub.service import AlreadyHandled, HallService, Inbox
+from hub.service import AlreadyHandled, Forbidden, HallService, Inbox
 
 log = logging.getLogger(__name__)
 
@@ -126,17 +126,30 @@ class DeviceDesk:
             raise Invalid("invalid", "原因代码无效", f"reason is a code 1-{len(reasons)}")
         return reasons[code - 1]
 
-    def report_health(self, agent: Principal, devices: Any, addr: str = "") -> dict[str, Any]:
-        """Each device's state as the agent sees it; changes become events (and alerts)."""
+    def report_health(self, agent: Principal, devices: Any, addr: str = "",
+                      windows: frozenset[int] = frozenset()) -> dict[str, Any]:
+        """Each device's state as the agent sees it; changes become events (and alerts).
+
+        An agent speaks for its own devices only: at the windows it declared, under ids no
+        other agent reports.
+        """
         self.service.require(agent, Role.AGENT)
         if not isinstance(devices, list) or not all(isinstance(d, dict) for d in devices):
             raise Invalid("invalid", "设备状态格式错误", "devices is a list of objects")
         reports = [_device_report(d) for d in devices[:256]]
+        for _device, _kind, window, _status, _detail in reports:
+            if window is not None and window not in windows:
+                raise Forbidden("wrong_window", f"该设备不属于{window}号窗口",
+                                f"this agent has no device at window {window}")
         engine = self.service.engine
 
         def decide(state, now):
             events = []
             for device, kind, window, status, detail in reports:
+                known = state.devices.get(device)
+                if known is not None and known.agent != agent.name:
+                    raise Forbidden("not_your_device", "该设备由其他代理上报",
+                                    f"{device} is reported by agent {known.agent}")
                 events += engine.report_device(
                     state, now, device, kind, window, agent.name, status, detail
                 )

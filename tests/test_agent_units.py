@@ -120,3 +120,33 @@ def test_agent_config_is_strict(tmp_path):
                     'keymap = { "1" = "1", "0x32" = "2" }\n')
     cfg = load_agent_config(path)
     assert cfg.windows() == [2]
+
+
+def test_a_reconnect_asks_the_keypad_for_the_rating_the_hub_still_waits_for():
+    board = WindowBoard([3])
+    deadline = (NOW + dt.timedelta(seconds=20)).isoformat()
+    pending = {"ticket_id": "t", "number": "A001", "request_id": 9, "deadline": deadline}
+    snap = snapshot(rating=pending, clerk={"name": "李明", "staff_no": "JZ1001"})
+    commands = board.load(snap, NOW)
+    assert Command("rating_request", 3, text="李明 工号JZ1001", request_id=9,
+                   timeout_s=20) in commands
+    assert not [c for c in board.load(snap, NOW) if c.kind.startswith("rating")], \
+        "already asking: nothing to redo"
+    commands = board.load(snapshot(seq=11), NOW)  # the hub no longer waits: stop asking
+    assert Command("rating_cancel", 3) in commands
+
+
+def test_keymaps_are_checked_when_the_config_loads(tmp_path):
+    path = tmp_path / "agent.toml"
+    for keymap, key in (('{ "" = "1" }', "''"), ('{ "1" = "9" }', "'1'"),
+                        ('{ "0x300" = "1" }', "'0x300'")):
+        path.write_text(f'name = "a"\n[[keypads]]\nport = "loop://"\nwindow = 2\n'
+                        f'kind = "rating"\nkeymap = {keymap}\n')
+        with pytest.raises(ConfigError) as err:
+            load_agent_config(path)
+        assert err.value.key == f"keypads[0].keymap.{key}", err.value
+    path.write_text('name = "a"\n[[keypads]]\nport = "loop://"\nwindow = 2\nkind = "caller"\n'
+                    'keymap = { "a" = "call-next", "b" = "fly" }\n')
+    with pytest.raises(ConfigError) as err:
+        load_agent_config(path)
+    assert "call-next" in err.value.reason

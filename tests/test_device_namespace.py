@@ -134,6 +134,8 @@ def test_device_health_reaches_the_office_and_an_agent_gone_is_offline(hub):
         assert (seen["data"]["device"], seen["data"]["status"]) == ("bus1/rating@1", "online")
         bad = agent.call("health", {"devices": [{"id": "x", "kind": "k", "status": "melted"}]})
         assert bad["ok"] is False
+        other = {"id": "bus9/led@9", "kind": "led", "window": 2, "status": "offline"}
+        assert agent.call("health", {"devices": [other]})["error"]["code"] == "wrong_window"
         agent.close()
         gone = monitor.next_event("device.state_changed")
         assert (gone["data"]["status"], gone["data"]["detail"]) == ("offline", "agent disconnected")

@@ -172,6 +172,7 @@
         renderWaiting();
         break;
       case "ticket.finished":
+      case "ticket.return_requested":
       case "window.signed_out":
         state.current.delete(d.window_no);
         break;

@@ -126,6 +126,7 @@
       case "ticket.finished":
       case "ticket.no_show":
       case "ticket.transferred":
+      case "ticket.return_requested":
         win.current = null;
         render();
         break;

@@ -230,7 +230,8 @@ class DeviceNamespace(RoleNamespace):
     def on_health(self, data: Any = None) -> dict[str, Any]:
         try:
             devices = data.get("devices") if isinstance(data, dict) else None
-            return self.desk.report_health(self.principal(), devices, request.remote_addr or "")
+            return self.desk.report_health(self.principal(), devices, request.remote_addr or "",
+                                           self.windows[request.sid])
         except DomainError as err:
             return _error(err)
 
