@@ -67,7 +67,7 @@ def serve(
     ensure_free(host, port)
     service = open_hall(config, data_dir, synchronous)
     app, socketio = create_app(service, async_mode=async_mode, message_queue=message_queue)
-    start_housekeeping(socketio, service)
+    start_housekeeping(app, socketio, service)
     keep_heap_small()
     # Everything loaded so far lives as long as the process: keep the collector off it, so a
     # full collection late in a busy day is not a 40 ms pause in the middle of a call.

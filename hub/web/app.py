@@ -39,18 +39,21 @@ def create_app(
     socketio = SocketIO(
         app, async_mode=async_mode, message_queue=message_queue, logger=False, engineio_logger=False
     )
-    sockets.register(socketio, service)
+    app.extensions["onestop_sweep"] = sockets.register(socketio, service)
     return app, socketio
 
 
-def start_housekeeping(socketio: SocketIO, service: HallService) -> None:
-    """Roll the day over at midnight even when the hall is silent."""
+def start_housekeeping(app: Flask, socketio: SocketIO, service: HallService) -> None:
+    """Roll the day over at midnight even when the hall is silent, end ratings nobody gave, and
+    drop sockets whose session expired or whose token was revoked."""
+    sweep = app.extensions["onestop_sweep"]
 
     def loop() -> None:
         while True:
             socketio.sleep(TICK_INTERVAL_S)
             try:
                 service.tick()
+                sweep()
             except Exception:
                 log.exception("housekeeping tick failed")
 

@@ -9,6 +9,7 @@ missed events heals itself.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import request
@@ -39,6 +40,7 @@ class RoleNamespace(Namespace):
         super().__init__(namespace)
         self.service = service
         self.clients: dict[str, Principal] = {}
+        self.tokens: dict[str, str] = {}
 
     def on_connect(self, auth: Any = None) -> None:
         token = auth.get("token") if isinstance(auth, dict) else None
@@ -52,9 +54,11 @@ class RoleNamespace(Namespace):
             )
             raise ConnectionRefusedError({"code": err.code, "message": err.message}) from None
         self.clients[request.sid] = who
+        self.tokens[request.sid] = token  # type: ignore[assignment]
 
     def on_disconnect(self, reason: Any = None) -> None:
         self.clients.pop(request.sid, None)
+        self.tokens.pop(request.sid, None)
 
     def trigger_event(self, event: str, *args: Any) -> Any:
         if event in ("connect", "disconnect") or hasattr(self, f"on_{event}"):
@@ -69,7 +73,20 @@ class RoleNamespace(Namespace):
         raise NotImplementedError
 
     def principal(self) -> Principal:
-        return self.clients[request.sid]
+        """Who is acting now: the token is checked again, so an expired session, a disabled
+        account or a revoked device token stops acting at once, not at the next reconnect."""
+        who = self.service.authenticate(self.tokens.get(request.sid))
+        self.service.require(who, *self.roles)
+        return who
+
+    def sweep(self) -> None:
+        """Disconnect sockets whose token no longer holds (screens never act, so look)."""
+        for sid, token in list(self.tokens.items()):
+            try:
+                self.service.authenticate(token)
+            except DomainError:
+                self.emit("signed_out", {"reason": "token_invalid"}, room=sid)
+                self.socketio.server.disconnect(sid, namespace=self.namespace)
 
     def end_sessions(self, token_hashes: set[str]) -> None:
         for sid, who in list(self.clients.items()):
@@ -134,8 +151,8 @@ class CallerNamespace(RoleNamespace):
         self.emit("snapshot", self.service.snapshot(), room=request.sid)
 
     def window_action(self, action: str, data: Any = None) -> dict[str, Any]:
-        who = self.principal()
         try:
+            who = self.principal()
             if data is not None and not isinstance(data, dict):
                 raise DomainError("invalid", "参数应为对象", "arguments must be an object")
             return _ok(
@@ -240,7 +257,8 @@ class DeviceNamespace(RoleNamespace):
 WINDOW_ONLY = frozenset({"rating.requested", "ticket.rated", "rating.expired"})
 
 
-def register(socketio: SocketIO, service: HallService) -> None:
+def register(socketio: SocketIO, service: HallService) -> Callable[[], None]:
+    """Mount the namespaces; returns the sweep that drops sockets whose token stopped holding."""
     namespaces = [
         DisplayNamespace("/display", service),
         KioskNamespace("/kiosk", service),
@@ -279,3 +297,9 @@ def register(socketio: SocketIO, service: HallService) -> None:
 
     service.subscribe(publish)
     service.on_sessions_ended(sessions_ended)
+
+    def sweep() -> None:
+        for ns in namespaces:
+            ns.sweep()
+
+    return sweep
