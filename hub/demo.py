@@ -69,8 +69,8 @@ def prepare_demo(cfg: HallConfig, data_dir: str) -> DemoAccounts:
         for i, w in enumerate(cfg.windows)
     ]
     staff += [
-        (demo.supervisor, "审批办督查员", Role.SUPERVISOR, 0),
-        (demo.admin, "系统管理员", Role.ADMIN, 0),
+        (demo.supervisor, "审批办督查员", Role.SUPERVISOR, 901),
+        (demo.admin, "系统管理员", Role.ADMIN, 902),
     ]
     for username, name, role, window in staff:
         if accounts.user(username):
@@ -81,7 +81,7 @@ def prepare_demo(cfg: HallConfig, data_dir: str) -> DemoAccounts:
                 demo.password,
                 role,
                 name,
-                f"JZ{1000 + window}" if role is Role.CLERK else "JZ0000",
+                f"JZ{1000 + window}",
                 now,
             )
         if role is Role.CLERK:
