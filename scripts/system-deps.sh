@@ -8,6 +8,8 @@ packages=(
   sqlite3                                               # inspecting the store by hand
   socat                                                 # serial pseudo-terminals for device tests
   chromium fonts-noto-cjk                               # call screens: browser tests, Chinese glyphs
+  libzbar0 zbar-tools                                   # decoding printed QR codes in tests
+  espeak-ng libespeak-ng1 sox alsa-utils                # voice calling: synthesis, checks, playback
 )
 
 missing=()

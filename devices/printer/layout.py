@@ -1,0 +1,360 @@
+"""Bytes of a queue ticket and a 承诺单 (commitment slip) for 58 mm and 80 mm ESC/POS printers.
+
+Chinese is handled here, not by python-escpos: escpos only sends GB18030 when a string holds a
+U+4E00-U+9FA5 character and otherwise guesses a single-byte code page, so "：（）" and full-width
+digits come out as "?" and `ESC t` may switch code pages mid-ticket. Instead every job starts with
+`ESC @` (reset) and `FS &` (enter Chinese mode), and all text is encoded here as GBK and written
+with `_raw`. The printer object is still python-escpos (`Dummy` to build bytes; `File`,
+`Serial`, `Network` for output): it supplies the profile and renders the QR image.
+
+A character GBK lacks (emoji, rare CJK extension B characters) is printed as SUBSTITUTE, "□"
+(U+25A1, GBK A1 F5), so a missing glyph is visible on paper instead of crashing the kiosk.
+
+Column widths follow the printer: font A is 12x24 dots, a GBK double-byte character is a
+24x24 glyph, so a line's width in columns is its GBK byte count (a CJK character counts 2):
+32 columns on 58 mm (384 dots), 48 on 80 mm (576 dots).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import qrcode
+from escpos.escpos import Escpos
+from escpos.printer import Dummy
+
+SUBSTITUTE = "□"  # printed for any character the GBK font lacks
+
+ESC, FS, GS = b"\x1b", b"\x1c", b"\x1d"
+INIT = ESC + b"@"
+CHINESE_ON = FS + b"&"
+LF = b"\n"
+ALIGN = {"left": ESC + b"a\x00", "center": ESC + b"a\x01", "right": ESC + b"a\x02"}
+BOLD_ON, BOLD_OFF = ESC + b"E\x01", ESC + b"E\x00"
+FONT_A, FONT_B = ESC + b"M\x00", ESC + b"M\x01"  # font B: 9x17, the small English line
+CUT_FULL = GS + b"VA\x00"  # GS V 65 0: feed to the cutter, full cut
+
+
+def size(width: int, height: int) -> bytes:
+    """GS ! n: character size multipliers 1-8 (enlarges Chinese too, unlike ESC !)."""
+    if not (1 <= width <= 8 and 1 <= height <= 8):
+        raise ValueError("size multipliers are 1-8")
+    return GS + b"!" + bytes(((width - 1) << 4 | (height - 1),))
+
+
+SIZE_NORMAL = size(1, 1)
+
+
+def feed(lines: int) -> bytes:
+    return ESC + b"d" + bytes((lines,))
+
+
+@dataclass(frozen=True)
+class Paper:
+    """One paper/printer profile."""
+
+    name: str
+    escpos_profile: str  # python-escpos profile: supplies the media width for image centring
+    dots: int  # printable width in dots
+    columns: int  # font A columns (12 dots each)
+    cutter: bool
+    number_size: int  # GS ! multiplier for the ticket number
+    qr_box: int  # dots per QR module
+    feed_lines: int = 4
+
+
+PAPER_58 = Paper("58mm", "ZJ-5870", dots=384, columns=32, cutter=False, number_size=3, qr_box=5)
+PAPER_80 = Paper("80mm", "NT-80-V-UL", dots=576, columns=48, cutter=True, number_size=4,
+                 qr_box=6)
+PAPERS = {p.name: p for p in (PAPER_58, PAPER_80)}
+
+
+def paper(name_or_paper: str | Paper) -> Paper:
+    if isinstance(name_or_paper, Paper):
+        return name_or_paper
+    try:
+        return PAPERS[name_or_paper]
+    except KeyError:
+        raise ValueError(f"unknown paper {name_or_paper!r}: one of {sorted(PAPERS)}") from None
+
+
+# --- text ---------------------------------------------------------------------------------------
+
+def encode(text: str) -> bytes:
+    """GBK bytes of `text`; characters GBK lacks become SUBSTITUTE."""
+    try:
+        return text.encode("gbk")
+    except UnicodeEncodeError:
+        sub = SUBSTITUTE.encode("gbk")
+        return b"".join(_encode_char(ch, sub) for ch in text)
+
+
+def _encode_char(ch: str, sub: bytes) -> bytes:
+    try:
+        return ch.encode("gbk")
+    except UnicodeEncodeError:
+        return sub
+
+
+def width(text: str) -> int:
+    """Printed width in font A columns: 1 per single-byte, 2 per double-byte character."""
+    return len(encode(text))
+
+
+# A line should not start with closing punctuation (simple kinsoku).
+_NO_LINE_START = set("，。、；：？！）》」』】”’,.;:?!)%")
+
+
+def wrap(text: str, columns: int, indent: int = 0, first_prefix: str = "") -> list[str]:
+    """Wrap `text` to `columns` (CJK counted 2). `first_prefix` starts the first line, following
+    lines are indented by `indent` spaces (a hanging indent for numbered lists). ASCII words are
+    kept whole when they fit on a line; CJK breaks between any two characters."""
+    text = " ".join(text.split())
+    lines: list[str] = []
+    line = first_prefix
+    pad = " " * indent
+    for token in _tokens(text):
+        if width(line) + width(token) <= columns:
+            line += token
+            continue
+        if token == " ":
+            lines.append(line.rstrip())
+            line = pad
+            continue
+        if line.strip() and width(pad + token) <= columns:
+            # move a closing punctuation mark together with the character before it
+            if token[0] in _NO_LINE_START and len(line.rstrip()) > len(pad) + 1 and \
+                    width(pad + line[-1] + token) <= columns:
+                carried, line = line[-1] + token, line[:-1]
+            else:
+                carried = token
+            lines.append(line.rstrip())
+            line = pad + carried
+            continue
+        for ch in token:  # a word longer than a line: hard break
+            if width(line) + width(ch) > columns:
+                lines.append(line.rstrip())
+                line = pad
+            line += ch
+    if line.strip() or not lines:
+        lines.append(line.rstrip())
+    return lines
+
+
+def _tokens(text: str) -> Iterable[str]:
+    """Spaces, runs of ASCII word characters, and single other characters."""
+    word = ""
+    for ch in text:
+        if ch != " " and ord(ch) < 0x80 and unicodedata.category(ch)[0] in "LN":
+            word += ch
+            continue
+        if word:
+            yield word
+            word = ""
+        yield ch
+    if word:
+        yield word
+
+
+# --- documents ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Ticket:
+    ticket_id: str  # encoded in the QR code (ASCII)
+    number: str  # "A012"
+    center_name: str  # "某某市政务服务中心"
+    item: str  # service item
+    windows: Sequence[str]  # ("3号窗口", "5号窗口")
+    ahead: int  # people waiting before this ticket
+    issued_at: datetime
+    center_name_en: str = ""
+    materials: Sequence[str] = ()  # 一次性告知 checklist; empty: not printed
+    hint: str = "请您留意叫号，过号请重新取号"
+
+
+@dataclass(frozen=True)
+class CommitmentSlip:
+    slip_no: str  # ASCII, printed as CODE128 and as text
+    center_name: str
+    item: str
+    accepted_at: datetime
+    promised_date: date
+    promised: Sequence[str] = field(default_factory=tuple)  # what is promised (承诺事项)
+    query_hint: str = "凭本单号可在自助终端、窗口或拨打12345查询办理进度"
+
+
+class _Writer:
+    """Raw ESC/POS writer over a python-escpos printer; all text goes through `encode`."""
+
+    def __init__(self, printer: Escpos, paper: Paper) -> None:
+        self.p, self.paper = printer, paper
+
+    def raw(self, data: bytes) -> None:
+        self.p._raw(data)
+
+    def line(self, text: str = "") -> None:
+        self.raw(encode(text) + LF)
+
+    def rule(self, ch: str = "-") -> None:
+        self.line(ch * (self.paper.columns // width(ch)))
+
+    def wrapped(self, text: str, **kw: object) -> None:
+        for ln in wrap(text, self.paper.columns, **kw):  # type: ignore[arg-type]
+            self.line(ln)
+
+    def pair(self, label: str, value: str) -> None:
+        """'label：value', value wrapped under itself."""
+        prefix = f"{label}："
+        for ln in wrap(value, self.paper.columns, indent=width(prefix), first_prefix=prefix):
+            self.line(ln)
+
+    def start(self) -> None:
+        self.raw(INIT + CHINESE_ON)
+
+    def end(self) -> None:
+        self.raw(ALIGN["left"] + SIZE_NORMAL + BOLD_OFF)
+        if self.paper.cutter:
+            self.raw(feed(2) + CUT_FULL)
+        else:  # no cutter: feed the ticket past the tear bar
+            self.raw(feed(self.paper.feed_lines))
+
+    def qr(self, content: str) -> None:
+        code = qrcode.QRCode(box_size=self.paper.qr_box, border=2,
+                             error_correction=qrcode.constants.ERROR_CORRECT_M)
+        code.add_data(content)
+        code.make(fit=True)
+        img = code.make_image().get_image().convert("RGB")
+        if img.width > self.paper.dots:
+            raise ValueError(f"QR code {img.width} dots wide does not fit {self.paper.dots}")
+        self.raw(ALIGN["left"])  # the image is centred by padding it to the paper width
+        self.p.image(img, impl="bitImageRaster", center=True)
+
+
+def new_printer(paper_: str | Paper) -> Dummy:
+    """A Dummy printer with the paper's escpos profile (its `output` is the job)."""
+    pp = paper(paper_)
+    printer = Dummy(profile=pp.escpos_profile)
+    check_profile(printer, pp)
+    return printer
+
+
+def check_profile(printer: Escpos, paper_: Paper) -> None:
+    """The escpos profile must know the paper width, or the QR code is not centred."""
+    pixels = printer.profile.profile_data.get("media", {}).get("width", {}).get("pixels")
+    if str(pixels) != str(paper_.dots):
+        raise ValueError(f"escpos profile {printer.profile.profile_data.get('name')!r} is "
+                         f"{pixels} dots wide, paper {paper_.name} needs {paper_.dots}")
+
+
+def write_ticket(printer: Escpos, t: Ticket, paper_: str | Paper) -> None:
+    pp = paper(paper_)
+    check_profile(printer, pp)
+    w = _Writer(printer, pp)
+    w.start()
+    w.raw(ALIGN["center"] + BOLD_ON)
+    w.wrapped(t.center_name)
+    w.raw(BOLD_OFF)
+    if t.center_name_en:
+        w.raw(FONT_B)
+        w.line(t.center_name_en)
+        w.raw(FONT_A)
+    w.rule()
+    w.line("您的号码")
+    n = pp.number_size
+    if width(t.number) * n > pp.columns:
+        n = max(1, pp.columns // max(1, width(t.number)))
+    w.raw(size(n, n) + BOLD_ON)
+    w.line(t.number)
+    w.raw(SIZE_NORMAL + BOLD_OFF + ALIGN["left"])
+    w.line()
+    w.pair("办理事项", t.item)
+    w.pair("办理窗口", "、".join(t.windows) if t.windows else "请留意叫号屏")
+    w.pair("前面等候", f"{t.ahead}人")
+    w.pair("取号时间", t.issued_at.strftime("%Y-%m-%d %H:%M:%S"))
+    w.raw(ALIGN["center"])
+    w.wrapped(t.hint)
+    w.qr(t.ticket_id)
+    w.raw(ALIGN["center"])
+    w.line(t.ticket_id)
+    if t.materials:
+        w.raw(ALIGN["left"])
+        w.rule()
+        w.raw(BOLD_ON)
+        w.line("一次性告知：请备齐以下材料")
+        w.raw(BOLD_OFF)
+        for i, item in enumerate(t.materials, 1):
+            prefix = f"{i}. "
+            w.wrapped(item, indent=width(prefix), first_prefix=prefix)
+    w.end()
+
+
+def write_slip(printer: Escpos, s: CommitmentSlip, paper_: str | Paper) -> None:
+    pp = paper(paper_)
+    check_profile(printer, pp)
+    if not s.slip_no.isascii() or not s.slip_no.isprintable() or not 1 <= len(s.slip_no) <= 40:
+        raise ValueError("slip number must be 1-40 printable ASCII characters (CODE128 B)")
+    w = _Writer(printer, pp)
+    w.start()
+    w.raw(ALIGN["center"] + BOLD_ON)
+    w.wrapped(s.center_name)
+    w.raw(size(2, 2))
+    w.line("承诺单")
+    w.raw(SIZE_NORMAL + BOLD_OFF)
+    w.rule()
+    w.raw(code128(s.slip_no, module=2 if pp.dots < 576 else 3))
+    w.line(f"单号：{s.slip_no}")
+    w.raw(ALIGN["left"])
+    w.pair("办理事项", s.item)
+    w.pair("受理时间", s.accepted_at.strftime("%Y-%m-%d %H:%M"))
+    w.raw(BOLD_ON)
+    d = s.promised_date
+    w.pair("承诺办结", f"{d.year}年{d.month:02d}月{d.day:02d}日")
+    w.raw(BOLD_OFF)
+    if s.promised:
+        w.line("承诺事项：")
+        for i, item in enumerate(s.promised, 1):
+            prefix = f"{i}. "
+            w.wrapped(item, indent=width(prefix), first_prefix=prefix)
+    w.rule()
+    w.wrapped(s.query_hint)
+    w.end()
+
+
+def code128(data: str, *, module: int = 2, height: int = 80) -> bytes:
+    """Printer-rendered CODE128 (GS k 73, code set B) with the text below (HRI off: the text
+    is printed separately in Chinese mode)."""
+    payload = b"{B" + data.encode("ascii")
+    return (GS + b"h" + bytes((height,)) + GS + b"w" + bytes((module,)) + GS + b"H\x00"
+            + GS + b"k" + bytes((73, len(payload))) + payload + LF)
+
+
+def ticket_bytes(t: Ticket, paper_: str | Paper = "80mm") -> bytes:
+    printer = new_printer(paper_)
+    write_ticket(printer, t, paper_)
+    return printer.output
+
+
+def slip_bytes(s: CommitmentSlip, paper_: str | Paper = "80mm") -> bytes:
+    printer = new_printer(paper_)
+    write_slip(printer, s, paper_)
+    return printer.output
+
+
+def open_output(kind: str, target: str, paper_: str | Paper = "80mm", **kw: object) -> Escpos:
+    """A real python-escpos output by config: kind "file" (/dev/usb/lp0, no pyusb needed),
+    "serial" (target: device path; needs pyserial) or "network" (target: host, port 9100)."""
+    pp = paper(paper_)
+    from escpos import printer as ep  # noqa: PLC0415 - only the configured class is needed
+    if kind == "file":
+        out: Escpos = ep.File(target, profile=pp.escpos_profile, **kw)
+    elif kind == "serial":
+        out = ep.Serial(devfile=target, profile=pp.escpos_profile, **kw)
+    elif kind == "network":
+        out = ep.Network(target, profile=pp.escpos_profile, **kw)
+    else:
+        raise ValueError(f"unknown printer output {kind!r}: file, serial or network")
+    check_profile(out, pp)
+    return out
