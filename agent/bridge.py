@@ -3,6 +3,8 @@
 Threads: one per bus (devices/bus.py polls and runs commands), one per byte keypad, the hub
 link's Socket.IO threads and outbox sender, and one worker that applies hub messages in order
 and turns them into device commands. Device events go straight into the durable outbox.
+With a [voice] section the worker also queues calls for the announcer, whose own thread
+renders and plays them (agent/voice.py).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from .config import AgentConfig, key_byte
 from .hub_link import HubLink
 from .ordering import SeqOrderer
 from .outbox import Outbox
+from .voice import VoiceCaller
 from .windows import Command, WindowBoard
 
 log = logging.getLogger(__name__)
@@ -67,6 +70,7 @@ class Agent:
         self._health_due = threading.Event()
         self._build_buses()
         self._build_byte_keypads()
+        self.voice = VoiceCaller(cfg.voice) if cfg.voice is not None else None
         self.link = HubLink(cfg.hub, cfg.read_token(), cfg.windows(), self.outbox,
                             on_snapshot=lambda m: self._orderer.put("snapshot", m),
                             on_event=lambda m: self._orderer.put("event", m),
@@ -99,6 +103,8 @@ class Agent:
     # --- run ------------------------------------------------------------------------------
 
     def start(self) -> None:
+        if self.voice is not None:
+            self.voice.start()
         for bus in self.buses:
             threading.Thread(target=bus.run, name=bus.name, daemon=True).start()
         for device in self.devices.values():
@@ -112,6 +118,12 @@ class Agent:
         self.link.start()
         log.info("agent %s: %d devices for windows %s, hub %s", self.cfg.name,
                  len(self.devices), self.cfg.windows(), self.cfg.hub)
+        if self.cfg.voice is not None:
+            v = self.cfg.voice
+            scope = (f"windows {v.windows}" if v.windows else f"zones {v.zones}" if v.zones
+                     else "all windows")
+            log.info("announcing calls at %s through %s", scope,
+                     f"dir {v.dir}" if v.player == "dir" else f"aplay {v.device or 'default'}")
 
     def stop(self) -> None:
         self._stop.set()
@@ -119,6 +131,8 @@ class Agent:
         for bus in self.buses:
             bus.stop()
         self.link.stop()
+        if self.voice is not None:
+            self.voice.stop()
         self.outbox.close()
 
     def wait(self) -> None:
@@ -132,6 +146,8 @@ class Agent:
             if item is None:
                 continue
             kind, message = item
+            if self.voice is not None:
+                self._announce(kind, message)
             now = dt.datetime.now(dt.UTC)
             try:
                 if kind == "snapshot":
@@ -143,6 +159,17 @@ class Agent:
                     self._dispatch(command)
             except Exception:  # a bad message must not stop the agent
                 log.exception("could not apply hub message %r", message)
+
+    def _announce(self, kind: str, message: dict) -> None:
+        """Queue a call for the speaker: first, and quick (the announcer's thread speaks)."""
+        assert self.voice is not None
+        try:
+            if kind == "snapshot":
+                self.voice.load(message)
+            else:
+                self.voice.apply(message)
+        except Exception:  # a bad message must not stop the agent
+            log.exception("could not announce hub message %r", message)
 
     def _dispatch(self, command: Command) -> None:
         if command.kind in ("led", "caller_display"):

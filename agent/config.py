@@ -42,6 +42,22 @@ class ByteKeypad(_Strict, kw_only=True):
     keymap: dict[str, str]  # byte ("0x31" or "1") -> key name, or a level "1".."5" for rating
 
 
+class Voice(_Strict, kw_only=True):
+    """The announcer role: this Pi's speaker says every call and recall in its scope."""
+
+    windows: list[int] = []  # announce only these windows; or
+    zones: list[str] = []  # only windows whose `zone` (hall file) is one of these; neither: all
+    voice: str = ""  # an espeak-ng Mandarin voice id; "" chooses one
+    rate: int = 150  # words per minute, 80-450
+    english: bool = True  # then the English sentence
+    chime: bool = True  # a ding-dong first
+    repeat: int = 1  # how many times the sentence(s) are said, 1-3
+    max_pending: int = 5  # calls waiting beyond this: the oldest non-recalls are dropped
+    player: Literal["aplay", "dir"] = "aplay"
+    device: str = ""  # aplay -D DEVICE (e.g. "hw:0", "plughw:1,0"); "" = ALSA default
+    dir: str = ""  # player = "dir": write each announcement's WAV here instead of playing
+
+
 class AgentConfig(_Strict, kw_only=True):
     name: str
     hub: str = "http://127.0.0.1:8080"
@@ -50,6 +66,7 @@ class AgentConfig(_Strict, kw_only=True):
     state_dir: str = "var/agent"  # the outbox of device events lives here
     buses: list[Bus] = []
     keypads: list[ByteKeypad] = []
+    voice: Voice | None = None
 
     def windows(self) -> list[int]:
         found = {d.window for bus in self.buses for d in bus.devices}
@@ -88,7 +105,57 @@ def load_agent_config(path: str | Path) -> AgentConfig:
         addresses = [d.address for d in bus.devices]
         if len(set(addresses)) != len(addresses):
             raise ConfigError(str(path), f"buses[{i}].devices", "two devices share an address")
+    if cfg.voice is not None:
+        for where, problem in [*voice_problems(cfg.voice), *voice_installed(cfg.voice)]:
+            raise ConfigError(str(path), f"voice.{where}", problem)
     return cfg
+
+
+def voice_problems(voice: Voice) -> list[tuple[str, str]]:
+    """What is wrong with a [voice] section that the schema cannot say (empty: nothing)."""
+    from devices.voice.synth import MAX_RATE, MIN_RATE  # noqa: PLC0415 (no espeak loaded)
+
+    problems = []
+    if voice.windows and voice.zones:
+        problems.append(("zones", "give windows or zones, not both"))
+    if any(w < 1 for w in voice.windows):
+        problems.append(("windows", "window numbers are 1 or more"))
+    if any(not z.strip() for z in voice.zones):
+        problems.append(("zones", "a zone is a non-empty name, as in the hall file"))
+    if not MIN_RATE <= voice.rate <= MAX_RATE:
+        problems.append(("rate", f"must be {MIN_RATE}-{MAX_RATE} words per minute"))
+    if not 1 <= voice.repeat <= 3:
+        problems.append(("repeat", "must be 1-3"))
+    if not 1 <= voice.max_pending <= 50:
+        problems.append(("max_pending", "must be 1-50"))
+    if voice.player == "dir" and not voice.dir:
+        problems.append(("dir", 'player = "dir" needs dir = PATH'))
+    if voice.player != "dir" and voice.dir:
+        problems.append(("dir", 'only for player = "dir"'))
+    if voice.player != "aplay" and voice.device:
+        problems.append(("device", 'only for player = "aplay"'))
+    return problems
+
+
+def voice_installed(voice: Voice) -> list[tuple[str, str]]:
+    """Whether espeak-ng can speak what [voice] asks (loads espeak-ng: only for a [voice])."""
+    from devices.voice import synth  # noqa: PLC0415
+    from devices.voice.text import ENGLISH_VOICE  # noqa: PLC0415
+
+    try:
+        voices = synth.available_voices()
+    except Exception as err:  # no libespeak-ng, or pyttsx3 cannot load it
+        return [("voice", f"espeak-ng cannot be loaded ({err}): apt install espeak-ng")]
+    if voice.voice and voice.voice not in voices:
+        return [("voice", f"espeak-ng voice {voice.voice!r} not installed")]
+    if not voice.voice:
+        try:
+            synth.choose_voice(voices)
+        except RuntimeError as err:
+            return [("voice", str(err))]
+    if voice.english and ENGLISH_VOICE not in voices:
+        return [("english", f"espeak-ng voice {ENGLISH_VOICE!r} not installed")]
+    return []
 
 
 CALLER_KEYS = ("call-next", "recall", "skip", "pause", "transfer", "finish", "request-rating")
