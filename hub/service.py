@@ -29,12 +29,15 @@ from hub.auth import (
 from hub.config import HallConfig
 from hub.engine import DomainError, HallState, Invalid, NotFound, QueueEngine, apply, new_state
 from hub.engine.model import (
+    SLIP_STATUS_LABELS,
     Channel,
     Clerk,
     DayRolled,
     Event,
     OutcomeKind,
     ReturnDecided,
+    SlipStatus,
+    SlipStatusChanged,
     Ticket,
     TicketFinished,
     TicketStatus,
@@ -208,6 +211,8 @@ class HallService:
                         touched.setdefault(record.event.ticket, None)
                     if isinstance(record.event, TicketFinished) and record.event.outcome.slip:
                         self.store.save_slip(tx, record.event)
+                    elif isinstance(record.event, SlipStatusChanged):
+                        self.store.save_slip_status(tx, record.event)
                 tickets = [self.state.tickets.get(t) or gone for t, gone in touched.items()]
                 self.store.save_tickets(tx, [t for t in tickets if t is not None])
                 crossed = (
@@ -479,6 +484,40 @@ class HallService:
         records = self.execute(
             who, lambda s, now: self.engine.set_notice(s, now, text, text_en, who.name), addr)
         return records[-1].public()
+
+    def set_slip_status(self, who: Principal, number: str, status: str, addr: str = "") -> dict:
+        """A clerk (signed in anywhere) or the office moves a 承诺单 on; the kiosk shows it."""
+        self.require(who, Role.CLERK, *OFFICE_ROLES)
+
+        def decide(state: HallState, now: dt.datetime) -> list[Event]:
+            found = self.store.slip(number)  # read inside the commit's transaction, under the lock
+            current = (found["ticket_id"], found["status"]) if found else None
+            return self.engine.slip_status(state, now, number, current, status, who.name)
+
+        self.execute(who, decide, addr)
+        return self.slip(who, number)
+
+    def slip(self, who: Principal, number: str) -> dict:
+        """A slip as the kiosk shows it: status, promised date, item. Nothing about the citizen."""
+        found = self.store.slip(number)
+        if found is None:
+            raise NotFound("no_slip", f"无此承诺单：{number}", f"no slip {number!r}")
+        status = SlipStatus(found["status"])
+        svc = self.cfg.service(found["service"]) if self.cfg.has_service(found["service"]) else None
+        zh, en = SLIP_STATUS_LABELS[status]
+        return {
+            "number": found["number"],
+            "status": status.value,
+            "status_label": zh,
+            "status_label_en": en,
+            "kind": found["kind"],
+            "promised_date": found["promised_date"],
+            "service": found["service"],
+            "service_name": svc.name if svc else found["service"],
+            "service_name_en": svc.name_en if svc else "",
+            "items": list(found["outcome"].get("items", [])),
+            "updated_at": found["updated_at"],
+        }
 
     def devices(self, who: Principal) -> list[dict]:
         """Every device an agent reported, with its last state (online, offline, error)."""

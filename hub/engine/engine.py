@@ -31,6 +31,8 @@ from .model import (
     ReturnRequested,
     ServiceClosed,
     ServiceReopened,
+    SlipStatus,
+    SlipStatusChanged,
     Ticket,
     TicketCalled,
     TicketFinished,
@@ -562,6 +564,50 @@ class QueueEngine(RatingRules):
         ]
 
     # --- supervisor ---------------------------------------------------------------------
+
+    def slip_status(
+        self,
+        state: HallState,
+        now: dt.datetime,
+        slip: str,
+        current: tuple[str, str] | None,
+        status: str,
+        by: str,
+    ) -> list[Event]:
+        """Move a commitment slip (承诺单) on: 受理 → 办理中 → 已办结 → 可取件 → 已取件, forward
+        only (steps may be skipped, never undone; no exceptions).
+
+        Slips outlive the day's state (the citizen collects days or weeks later), so the state
+        keeps none: the caller reads the slip's row from the store inside the same transaction
+        and passes `current` as (ticket id, status), or None when there is no such slip. That
+        keeps this rule pure and the state small, and the `slips` row stays the one place a
+        slip's status lives (updated with this event in the same transaction).
+        """
+        try:
+            wanted = SlipStatus(status)
+        except ValueError:
+            raise Invalid(
+                "invalid",
+                "承诺单状态无效",
+                "status must be one of " + ", ".join(s.value for s in SlipStatus),
+            ) from None
+        if current is None:
+            raise NotFound("no_slip", f"无此承诺单：{slip}", f"no slip {slip!r}")
+        ticket_id, now_status = current
+        previous = SlipStatus(now_status)
+        order = list(SlipStatus)
+        if order.index(wanted) <= order.index(previous):
+            raise DomainError(
+                "slip_status_not_forward",
+                "承诺单状态只能向前推进",
+                f"a slip's status only moves forward: it is {previous.value}, not before "
+                f"{wanted.value}",
+            )
+        return [
+            SlipStatusChanged(
+                at=now, ticket_id=ticket_id, slip=slip, status=wanted, previous=previous, by=by
+            )
+        ]
 
     def close_service(
         self, state: HallState, now: dt.datetime, service: str, reason: str

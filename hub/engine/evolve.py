@@ -39,6 +39,7 @@ from .model import (
     ReturnRequested,
     ServiceClosed,
     ServiceReopened,
+    SlipStatusChanged,
     Ticket,
     TicketCalled,
     TicketFinished,
@@ -380,3 +381,8 @@ def _(e: DeviceStateChanged, state: HallState) -> None:
 @_apply.register
 def _(e: NoticeSet, state: HallState) -> None:
     state.notice = None if e.reset else Notice(text=e.text, text_en=e.text_en, by=e.by)
+
+
+@_apply.register
+def _(e: SlipStatusChanged, state: HallState) -> None:
+    """Nothing in the state: slips live in the store's projection (see QueueEngine.slip_status)."""

@@ -63,6 +63,26 @@ class Outcome(msgspec.Struct, kw_only=True, omit_defaults=True):
     approved_by: str | None = None
 
 
+class SlipStatus(StrEnum):
+    """Where a commitment slip's case is (承诺单), in the only order it may move: forward."""
+
+    ACCEPTED = "accepted"  # 受理
+    IN_PROGRESS = "in_progress"  # 办理中
+    DONE = "done"  # 已办结
+    READY = "ready"  # 可取件
+    COLLECTED = "collected"  # 已取件
+
+
+SLIP_STATUS_ORDER = tuple(SlipStatus)
+SLIP_STATUS_LABELS = {
+    SlipStatus.ACCEPTED: ("受理", "accepted"),
+    SlipStatus.IN_PROGRESS: ("办理中", "in progress"),
+    SlipStatus.DONE: ("已办结", "done"),
+    SlipStatus.READY: ("可取件", "ready for collection"),
+    SlipStatus.COLLECTED: ("已取件", "collected"),
+}
+
+
 class RatingLevel(IntEnum):
     """The national 政务服务"好差评" scale."""
 
@@ -417,6 +437,19 @@ class ServiceReopened(Event, tag="service.reopened", kw_only=True):
     service: str
 
 
+class SlipStatusChanged(_TicketEvent, tag="slip.status_changed", kw_only=True):
+    """A clerk or supervisor moved a commitment slip on (受理 → … → 已取件).
+
+    Slips outlive the day's state (a 承诺件 is collected days later), so the state keeps none:
+    the store's `slips` row is the slip's projection, and this event is its history.
+    """
+
+    slip: str
+    status: SlipStatus
+    previous: SlipStatus
+    by: str
+
+
 AnyEvent = (
     TicketIssued
     | TicketCalled
@@ -441,6 +474,7 @@ AnyEvent = (
     | RatingReasonAdded
     | DeviceStateChanged
     | NoticeSet
+    | SlipStatusChanged
 )
 
 

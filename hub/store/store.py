@@ -15,7 +15,15 @@ from typing import Any
 
 import msgspec
 
-from hub.engine.model import AnyEvent, Event, HallState, Ticket, TicketFinished, event_type
+from hub.engine.model import (
+    AnyEvent,
+    Event,
+    HallState,
+    SlipStatusChanged,
+    Ticket,
+    TicketFinished,
+    event_type,
+)
 
 from .database import Database, Tx
 
@@ -203,6 +211,12 @@ class Store:
                 utc_iso(event.at),
                 _encoder.encode(outcome).decode(),
             ),
+        )
+
+    def save_slip_status(self, tx: Tx, event: SlipStatusChanged) -> None:
+        tx.execute(
+            "UPDATE slips SET status = ?, updated_at = ? WHERE number = ?",
+            (event.status.value, utc_iso(event.at), event.slip),
         )
 
     # --- device inbox -------------------------------------------------------------------

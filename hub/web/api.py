@@ -128,6 +128,18 @@ def window_action(no: int, action: str):
     return jsonify(service().window_action(principal, no, action, body(), client_addr()))
 
 
+@api.get("/slips/<number>")
+def get_slip(number: str):
+    return jsonify(service().slip(who(), number))
+
+
+@api.post("/slips/<number>/status")
+def set_slip_status(number: str):
+    principal = who()
+    status = field(body(), "status", str)
+    return jsonify(service().set_slip_status(principal, number, status, client_addr()))
+
+
 @api.post("/notice")
 def set_notice():
     principal = who()

@@ -7,6 +7,7 @@ import logging
 from flask import Flask, jsonify
 from flask_socketio import SocketIO
 
+from caller.pages import pages as caller_pages
 from display.pages import pages as display_pages
 from hub.service import HallService
 
@@ -29,6 +30,7 @@ def create_app(
     errors.install(app)
     app.register_blueprint(api)
     app.register_blueprint(display_pages)  # the call screens: /display/hall, /display/window/<no>
+    app.register_blueprint(caller_pages)  # the clerk's panel: /caller/
 
     @app.get("/healthz")
     def healthz():

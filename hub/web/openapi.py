@@ -6,7 +6,10 @@ from functools import cache
 from typing import Any
 
 from hub import __version__
+from hub.engine.model import SlipStatus
 from hub.service import WINDOW_ACTIONS
+
+SLIP_STATUSES = tuple(s.value for s in SlipStatus)
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _OBJ = {"type": "object"}
@@ -65,6 +68,7 @@ def _path_param(name: str, kind: str = "string", enum: list | None = None) -> di
 @cache
 def openapi_document() -> dict[str, Any]:
     ticket = {"$ref": "#/components/schemas/Ticket"}
+    slip = {"$ref": "#/components/schemas/Slip"}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -147,6 +151,17 @@ def openapi_document() -> dict[str, Any]:
                     ],
                 )
             },
+            "/api/v1/slips/{number}": {"get": _op(
+                "A commitment slip (承诺单) as the kiosk shows it: status, promised date, item; "
+                "nothing about the citizen (any token)",
+                _responses(200, slip, 401, 404), params=[_path_param("number")])},
+            "/api/v1/slips/{number}/status": {"post": _op(
+                "Move a slip's status forward: accepted → in_progress → done → ready → collected "
+                "(clerk, supervisor)",
+                _responses(200, slip, 401, 403, 404, 409, 422),
+                _body({"type": "object", "required": ["status"], "properties": {
+                    "status": {"type": "string", "enum": list(SLIP_STATUSES)}}}),
+                params=[_path_param("number")])},
             "/api/v1/notice": {"post": _op(
                 "Set the screens' scrolling notice live; an empty text restores the hall file's "
                 "(supervisor)", _responses(200, _OBJ, 401, 403, 422), _body({
@@ -204,6 +219,22 @@ def openapi_document() -> dict[str, Any]:
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
+                "Slip": {
+                    "type": "object",
+                    "properties": {
+                        "number": {"type": "string"},
+                        "status": {"type": "string", "enum": list(SLIP_STATUSES)},
+                        "status_label": {"type": "string"},
+                        "status_label_en": {"type": "string"},
+                        "kind": {"type": "string"},
+                        "promised_date": {"type": ["string", "null"], "format": "date"},
+                        "service": {"type": "string"},
+                        "service_name": {"type": "string"},
+                        "service_name_en": {"type": "string"},
+                        "items": {"type": "array", "items": {"type": "string"}},
+                        "updated_at": {"type": "string"},
+                    },
+                },
                 "Error": {
                     "type": "object",
                     "required": ["error"],

@@ -1,0 +1,85 @@
+"""The clerk's panel as a page of the hub: `/caller/`.
+
+Plain HTML, CSS and JS served from this package, with the Socket.IO client vendored by the
+call screens (`display/static/vendor/`): nothing is loaded from outside. The page carries only
+the hall's catalogue (items with their time limits and target minutes, windows, departments,
+pause reasons); the clerk signs in with `POST /api/v1/login`, keeps the session token in
+sessionStorage (gone with the tab), and acts over the `/caller` Socket.IO namespace.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, render_template
+
+from hub.engine.model import OUTCOME_LABELS, SLIP_STATUS_LABELS
+from hub.service import HallService
+
+pages = Blueprint(
+    "caller",
+    __name__,
+    url_prefix="/caller",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+_OUTCOMES_EN = {
+    "immediate": "Done on the spot",
+    "commitment": "Promised",
+    "joint": "Joint",
+    "report": "Reported up",
+    "returned": "Returned",
+}
+
+
+def _catalogue(service: HallService) -> dict[str, Any]:
+    """What the panel needs before it signs in: names and rules, nothing live or personal."""
+    cfg = service.cfg
+    return {
+        "center": {"name": cfg.center.name, "name_en": cfg.center.name_en,
+                   "timezone": cfg.center.timezone},
+        "departments": [
+            {"code": d.code, "name": d.name, "name_en": d.name_en} for d in cfg.departments
+        ],
+        "services": {
+            s.code: {"name": s.name, "name_en": s.name_en, "department": s.department,
+                     "case_type": s.case_type.value, "time_limit_days": s.time_limit_days,
+                     "target_minutes": s.target_minutes}
+            for s in cfg.services
+        },
+        "windows": [
+            {"no": w.no, "name": w.name or f"{w.no}号窗口", "department": w.department,
+             "services": list(w.services)}
+            for w in cfg.windows
+        ],
+        "pause_reasons": list(cfg.queue.pause_reasons),
+        "outcomes": [
+            {"code": k.value, "name": label, "name_en": _OUTCOMES_EN[k.value]}
+            for k, label in OUTCOME_LABELS.items()
+        ],
+        "slip_statuses": [
+            {"code": k.value, "name": zh, "name_en": en}
+            for k, (zh, en) in SLIP_STATUS_LABELS.items()
+        ],
+    }
+
+
+@pages.get("/")
+def panel():
+    service: HallService = current_app.extensions["onestop"]
+    return render_template("caller/panel.html", catalogue=_catalogue(service))
+
+
+@pages.after_request
+def _headers(resp):
+    # Only this hub's own scripts and sockets; nothing from outside, no framing.
+    resp.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; "
+        "img-src 'self' data:; frame-ancestors 'none'",
+    )
+    resp.headers.setdefault("Referrer-Policy", "no-referrer")
+    resp.headers.setdefault("Cache-Control", "no-store")
+    return resp

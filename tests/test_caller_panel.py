@@ -1,0 +1,113 @@
+"""The clerk's panel in a real browser (the system Chromium via Playwright) against a hub
+running as its own process: sign in, call with F1, recall, finish a 承诺件, move its slip on,
+pause and resume, and a second sign-in elsewhere that returns the panel to the sign-in form."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from tests.test_display_pages import (  # noqa: F401 - the browser fixture
+    CHROMIUM_ARGS,
+    TIMEOUT_MS,
+    browser,
+    no_serious_axe_violations,
+    only_local,
+    open_page,
+    shot,
+    text_has,
+    text_is,
+)
+
+pytestmark = pytest.mark.slow
+
+
+def ok_box(page) -> None:
+    assert page.locator("#error").is_hidden(), page.inner_text("#error")
+
+
+def test_clerk_panel_walkthrough(browser, tmp_path):  # noqa: F811, PLR0915 - one walk, in order
+    from tests.hubproc import PASSWORD, HubProcess
+
+    hub = HubProcess(tmp_path / "data")
+    hub.provision()
+    hub.start()
+    try:
+        page = open_page(browser, f"{hub.url}/caller/", 1280, 800)
+        page.fill("#username", "clerk1")
+        page.fill("#password", PASSWORD)
+        page.select_option("#window-select", "1")
+        page.click("#signin-form button[type=submit]")
+        page.wait_for_selector("#panel:not([hidden])", timeout=TIMEOUT_MS)
+        text_is(page, "#staff-name", "职员1")
+        text_is(page, "#staff-no", "JZ001")
+        text_has(page, "#conn", "已连接")
+        assert page.evaluate("sessionStorage.getItem('onestop.caller')")
+        assert not page.evaluate("localStorage.length")
+
+        for _ in range(2):
+            assert hub.issue("S1").status_code == 201
+        text_has(page, "#waiting-list", "2")
+
+        page.keyboard.press("F1")
+        text_is(page, "#current-number", "A001")
+        text_has(page, "#current-service", "企业设立登记")
+        text_has(page, "#target", "分钟")
+        page.wait_for_function("() => document.querySelector('#served').textContent !== '—'",
+                               timeout=TIMEOUT_MS)
+        ok_box(page)
+        page.keyboard.press("F2")  # recall
+        page.wait_for_timeout(300)
+        ok_box(page)
+
+        page.select_option("#outcome", "commitment")
+        page.keyboard.press("F4")
+        text_has(page, "#slip-result", "承诺单号")
+        slip = page.input_value("#slip-number")
+        assert slip and slip in page.inner_text("#slip-result")
+        text_is(page, "#current-number", "—")
+
+        page.select_option("#slip-status", "ready")
+        page.click("#slip-form button[type=submit]")
+        text_has(page, "#slip-shown", "可取件")
+        r = requests.get(f"{hub.url}/api/v1/slips/{slip}",
+                         headers=hub.auth(hub.tokens["kiosk"]), timeout=5)
+        assert r.json()["status"] == "ready"
+
+        # Going back is refused, and said so.
+        page.select_option("#slip-status", "accepted")
+        page.click("#slip-form button[type=submit]")
+        text_has(page, "#error", "只能向前")
+
+        # Pause with a reason, then resume (F5 both ways).
+        page.select_option("#pause-reason", "会议")
+        page.keyboard.press("F5")
+        text_has(page, "#window-status", "暂停服务")
+        text_has(page, "#pause-reason-now", "会议")
+        page.keyboard.press("F5")
+        text_has(page, "#window-status", "服务中")
+
+        # A refused action shows its reason: recall with nobody at the window.
+        page.keyboard.press("F2")
+        page.wait_for_selector("#error:not([hidden])", timeout=TIMEOUT_MS)
+
+        page.keyboard.press("F1")
+        text_is(page, "#current-number", "A002")
+        page.wait_for_timeout(300)
+        shot(page, "caller-1280x800.png")
+        only_local(page, hub.url)
+        no_serious_axe_violations(page)
+        # The console logs the refused slip update (409) and the missing badge photo (404).
+        errors = [e for e in page.errors if "Failed to load resource" not in e]
+        assert not errors, errors
+
+        # The same clerk signs in elsewhere: this panel goes back to its sign-in form.
+        page.keyboard.press("F4")
+        text_is(page, "#current-number", "—")
+        hub.login("clerk1", 2)
+        page.wait_for_selector("#signin:not([hidden])", timeout=TIMEOUT_MS)
+        text_has(page, "#error", "其他地方登录")
+        assert page.evaluate("sessionStorage.getItem('onestop.caller')") is None
+        no_serious_axe_violations(page)
+    finally:
+        hub.stop()
