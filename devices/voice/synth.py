@@ -19,7 +19,9 @@ Never use `engine.say()`: it plays through `os.system("aplay …")`, which block
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import gc
 import io
 import logging
 import math
@@ -47,7 +49,16 @@ def _get_engine():
         import pyttsx3  # noqa: PLC0415 (loads libespeak-ng via ctypes: only when needed)
 
         _engine = pyttsx3.init("espeak")
+        atexit.register(_release_engine)
     return _engine
+
+
+def _release_engine() -> None:
+    """Let pyttsx3 tear its driver down while the interpreter is still whole: its driver's
+    __del__ otherwise runs at shutdown, after `contextlib` is gone, and prints a traceback."""
+    global _engine  # noqa: PLW0603
+    _engine = None
+    gc.collect()
 
 
 def available_voices() -> list[str]:
