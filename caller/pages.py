@@ -72,6 +72,13 @@ def panel():
     return render_template("caller/panel.html", catalogue=_catalogue(service))
 
 
+@pages.get("/returns")
+def returns():
+    """退件审批: the supervisors' queue of returns awaiting consent (art. 4(5))."""
+    service: HallService = current_app.extensions["onestop"]
+    return render_template("caller/returns.html", catalogue=_catalogue(service))
+
+
 @pages.after_request
 def _headers(resp):
     # Only this hub's own scripts and sockets; nothing from outside, no framing.
