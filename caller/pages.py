@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, render_template
 
+from hub import views
 from hub.engine.model import OUTCOME_LABELS, SLIP_STATUS_LABELS
 from hub.service import HallService
 
@@ -37,18 +38,13 @@ _OUTCOMES_EN = {
 def _catalogue(service: HallService) -> dict[str, Any]:
     """What the panel needs before it signs in: names and rules, nothing live or personal."""
     cfg = service.cfg
+    found = views.catalogue(cfg)
+    for s in cfg.services:  # the panel also shows the item's time limits
+        found["services"][s.code].update(
+            case_type=s.case_type.value, time_limit_days=s.time_limit_days,
+            target_minutes=s.target_minutes)
     return {
-        "center": {"name": cfg.center.name, "name_en": cfg.center.name_en,
-                   "timezone": cfg.center.timezone},
-        "departments": [
-            {"code": d.code, "name": d.name, "name_en": d.name_en} for d in cfg.departments
-        ],
-        "services": {
-            s.code: {"name": s.name, "name_en": s.name_en, "department": s.department,
-                     "case_type": s.case_type.value, "time_limit_days": s.time_limit_days,
-                     "target_minutes": s.target_minutes}
-            for s in cfg.services
-        },
+        **found,
         "windows": [
             {"no": w.no, "name": w.name or f"{w.no}号窗口", "department": w.department,
              "services": list(w.services)}

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request, send_file
 
+from hub import views
 from hub.service import HallService
 
 pages = Blueprint(
@@ -28,19 +29,7 @@ HALL_CALLS = 10
 
 
 def _catalogue(service: HallService) -> dict[str, Any]:
-    """What the pages may know before they connect: names, never anything live or personal."""
-    cfg = service.cfg
-    return {
-        "center": {"name": cfg.center.name, "name_en": cfg.center.name_en,
-                   "timezone": cfg.center.timezone},
-        "departments": [
-            {"code": d.code, "name": d.name, "name_en": d.name_en} for d in cfg.departments
-        ],
-        "services": {
-            s.code: {"name": s.name, "name_en": s.name_en, "department": s.department}
-            for s in cfg.services
-        },
-    }
+    return views.catalogue(service.cfg)
 
 
 def _service() -> HallService:

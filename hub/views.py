@@ -16,6 +16,21 @@ from hub.engine import queries
 from hub.engine.model import HallState, RatingStatus, Ticket, TicketStatus, WindowState
 
 
+def catalogue(cfg: HallConfig) -> dict[str, Any]:
+    """What a page may know before it connects: the hall's names, nothing live or personal."""
+    return {
+        "center": {"name": cfg.center.name, "name_en": cfg.center.name_en,
+                   "timezone": cfg.center.timezone},
+        "departments": [
+            {"code": d.code, "name": d.name, "name_en": d.name_en} for d in cfg.departments
+        ],
+        "services": {
+            s.code: {"name": s.name, "name_en": s.name_en, "department": s.department}
+            for s in cfg.services
+        },
+    }
+
+
 def service_view(cfg: HallConfig, svc: Service, full: bool = True) -> dict[str, Any]:
     dept = cfg.department(svc.department)
     view: dict[str, Any] = {
