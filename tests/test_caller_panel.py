@@ -111,3 +111,54 @@ def test_clerk_panel_walkthrough(browser, tmp_path):  # noqa: F811, PLR0915 - on
         no_serious_axe_violations(page)
     finally:
         hub.stop()
+
+
+def test_clerk_panel_other_actions(browser, tmp_path):  # noqa: F811
+    """Call a number, skip, transfer through the dialog, ask for a rating, finish as 上报件."""
+    from tests.hubproc import PASSWORD, HubProcess
+
+    hub = HubProcess(tmp_path / "data")
+    hub.provision()
+    hub.start()
+    try:
+        for _ in range(3):
+            assert hub.issue("S1").ok
+        page = open_page(browser, f"{hub.url}/caller/", 1280, 800)
+        page.fill("#username", "clerk1")
+        page.fill("#password", PASSWORD)
+        page.select_option("#window-select", "1")
+        page.click("#signin-form button[type=submit]")
+        text_has(page, "#conn", "已连接")
+
+        page.fill("#call-number", "a003")  # typed in lower case
+        page.press("#call-number", "Enter")
+        text_is(page, "#current-number", "A003")
+        page.keyboard.press("F3")  # skip: a no-show goes back in the queue once
+        text_is(page, "#current-number", "—")
+        page.keyboard.press("F1")
+        text_is(page, "#current-number", "A001")
+
+        page.keyboard.press("F6")  # transfer to another item, with a reason
+        page.wait_for_selector("#transfer-dialog[open]", timeout=TIMEOUT_MS)
+        page.select_option("#transfer-service", "S3")
+        page.fill("#transfer-reason", "需公安办理")
+        page.click("#transfer-form button[value=ok]")
+        text_is(page, "#current-number", "—")
+        day = requests.get(f"{hub.url}/healthz", timeout=5).json()["day"].replace("-", "")
+        moved = hub.full_ticket(f"{day}-A001")
+        assert moved["service"] == "S3" and moved["visits"][-1]["note"] == "需公安办理"
+        ok_box(page)
+
+        page.keyboard.press("F1")
+        text_is(page, "#current-number", "A002")
+        page.select_option("#outcome", "report")
+        page.fill("#authority", "省市场监督管理局")
+        page.keyboard.press("F4")
+        text_has(page, "#slip-result", "承诺单号")
+        page.keyboard.press("F7")  # ask again for the rating of the ticket just finished
+        ok_box(page)
+        reported = hub.full_ticket(f"{day}-A002")
+        assert reported["outcome"]["authority"] == "省市场监督管理局"
+        assert reported["rating"]["status"] == "pending"
+    finally:
+        hub.stop()
