@@ -9,6 +9,7 @@ from typing import Literal
 
 import msgspec
 
+from devices.regmap import CallerKey
 from hub.config import ConfigError
 
 
@@ -158,7 +159,8 @@ def voice_installed(voice: Voice) -> list[tuple[str, str]]:
     return []
 
 
-CALLER_KEYS = ("call-next", "recall", "skip", "pause", "transfer", "finish", "request-rating")
+# The names a keymap may use: the caller keypad's keys as the hub's device desk knows them.
+CALLER_KEYS = tuple(key.hub_key for key in CallerKey)
 
 
 def key_byte(text: str) -> int:

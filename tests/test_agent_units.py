@@ -150,3 +150,10 @@ def test_keymaps_are_checked_when_the_config_loads(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_agent_config(path)
     assert "call-next" in err.value.reason
+
+
+def test_the_agents_key_names_are_the_hubs():
+    from agent.config import CALLER_KEYS
+    from hub.device_desk import KEYS
+
+    assert CALLER_KEYS == KEYS
