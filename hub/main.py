@@ -65,7 +65,12 @@ def serve(
     from hub.web.app import create_app, start_housekeeping
 
     ensure_free(host, port)
-    service = open_hall(config, data_dir, synchronous)
+    offload = None
+    if async_mode == "eventlet":
+        from eventlet import tpool  # a real OS thread: scrypt must not stall every greenlet
+
+        offload = tpool.execute
+    service = open_hall(config, data_dir, synchronous, offload)
     app, socketio = create_app(service, async_mode=async_mode, message_queue=message_queue)
     start_housekeeping(app, socketio, service)
     keep_heap_small()

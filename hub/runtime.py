@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from hub.config import HallConfig, load_config
-from hub.service import HallService
+from hub.service import HallService, Offload
 from hub.store.database import Database
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,11 @@ def open_database(data_dir: str | Path, synchronous: str = "FULL") -> Database:
 
 
 def open_hall(
-    config: str | Path | HallConfig, data_dir: str | Path, synchronous: str = "FULL"
+    config: str | Path | HallConfig,
+    data_dir: str | Path,
+    synchronous: str = "FULL",
+    offload: Offload | None = None,
 ) -> HallService:
     cfg = config if isinstance(config, HallConfig) else load_config(config)
-    return HallService(cfg, open_database(data_dir, synchronous))
+    db = open_database(data_dir, synchronous)
+    return HallService(cfg, db, offload=offload) if offload else HallService(cfg, db)
