@@ -37,6 +37,10 @@ def test_the_demo_starts_the_whole_hall_and_its_devices(tmp_path):
                 time.sleep(0.2)
         text = log.read_text()
         assert state is not None, text
+        # The agent connects to the hub and writes the LEDs a moment after the panel is up.
+        while time.monotonic() < deadline and state[0]["led"] != "暂停受理":
+            time.sleep(0.2)
+            state = requests.get(f"http://127.0.0.1:{devices_port}/state", timeout=5).json()
         assert len(state) == 22 and state[0]["led"] == "暂停受理"
         password = re.search(r"this run only\): (\S+)", text).group(1)
         kiosk = re.search(r"kiosk:demo-kiosk\s+(\S+)", text).group(1)
