@@ -23,12 +23,14 @@ from devices.keypad import CallerKeypad, RatingKeypad
 from devices.led import LedDisplay
 from devices.master import Health, ModbusMaster
 from devices.regmap import CallerKey, RatingLevel
+from devices.scanner import ScannerReader
 from devices.transport import SerialTransport
 
 from .config import AgentConfig, key_byte
 from .hub_link import HubLink
 from .ordering import SeqOrderer
 from .outbox import Outbox
+from .printing import PrintStation
 from .voice import VoiceCaller
 from .windows import Command, WindowBoard
 
@@ -71,10 +73,36 @@ class Agent:
         self._build_buses()
         self._build_byte_keypads()
         self.voice = VoiceCaller(cfg.voice) if cfg.voice is not None else None
+        self.printer = self._build_printer()
+        self.scanner = self._build_scanner()
+        extra: dict[str, Any] = {}
+        if cfg.kiosk:
+            extra["kiosk"] = cfg.kiosk
+        if cfg.printer is not None:
+            extra["printer"] = {"windows": list(cfg.printer.windows)}
         self.link = HubLink(cfg.hub, cfg.read_token(), cfg.windows(), self.outbox,
                             on_snapshot=lambda m: self._orderer.put("snapshot", m),
                             on_event=lambda m: self._orderer.put("event", m),
-                            on_connect=self._send_health)
+                            on_connect=self._send_health, extra_auth=extra,
+                            on_print=self.printer.submit if self.printer else None)
+
+    def _build_printer(self) -> PrintStation | None:
+        if self.cfg.printer is None:
+            return None
+        name = f"printer@{self.cfg.kiosk or self.cfg.name}"
+        self.devices[name] = Device(name, "printer", 0, None)
+        return PrintStation(self.cfg.printer, self._print_result,
+                            lambda state, detail: self._set_health(name, state, detail))
+
+    def _build_scanner(self) -> ScannerReader | None:
+        if self.cfg.scanner is None:
+            return None
+        name = f"scanner@{self.cfg.kiosk}"
+        self.devices[name] = Device(name, "scanner", 0, None)
+        sc = self.cfg.scanner
+        return ScannerReader(sc.device, self._scanned, grab=sc.grab, gap_s=sc.gap_s,
+                             on_health=lambda state, detail: self._set_health(name, state,
+                                                                              detail))
 
     def _build_buses(self) -> None:
         for i, bus_cfg in enumerate(self.cfg.buses, start=1):
@@ -113,6 +141,12 @@ class Agent:
                                      args=(self._device_event, self._stop, self._health))
                 t.start()
                 self._keypad_threads.append(t)
+        if self.printer is not None:
+            threading.Thread(target=self.printer.run, name="printer", daemon=True,
+                             args=(self._stop,)).start()
+        if self.scanner is not None:
+            threading.Thread(target=self.scanner.run, name="scanner", daemon=True,
+                             args=(self._stop,)).start()
         threading.Thread(target=self._work, name="hub-messages", daemon=True).start()
         threading.Thread(target=self._health_loop, name="health", daemon=True).start()
         self.link.start()
@@ -131,6 +165,8 @@ class Agent:
         for bus in self.buses:
             bus.stop()
         self.link.stop()
+        if self.printer is not None:
+            self.printer.stop()
         if self.voice is not None:
             self.voice.stop()
         self.outbox.close()
@@ -217,13 +253,29 @@ class Agent:
                      event.why)
 
     def _health(self, change: HealthChange) -> None:
-        device = self.devices.get(change.device)
+        self._set_health(change.device, _HEALTH.get(change.state, "offline"), change.detail)
+
+    def _set_health(self, name: str, state: str, detail: str) -> None:
+        device = self.devices.get(name)
         if device is None:
             return
-        device.health = _HEALTH.get(change.state, "offline")
-        device.detail = change.detail
-        log.info("%s: %s %s", device.name, device.health, change.detail)
+        device.health, device.detail = state, detail
+        log.info("%s: %s %s", device.name, device.health, detail)
         self._health_due.set()
+
+    # --- kiosk: print results and scans -------------------------------------------------
+
+    def _print_result(self, job: str, ok: bool, message: str, message_en: str) -> None:
+        """On the printer's thread: tell the hub, which tells the page that asked. Not kept if
+        the hub is away: the page has told the citizen to ask the front desk by then."""
+        self.link.send("print_result", {"job": job, "ok": ok, "message": message,
+                                        "message_en": message_en})
+
+    def _scanned(self, text: str) -> None:
+        """On the scanner's thread. A scan is not kept either: whoever scanned is standing
+        there and scans again."""
+        log.info("scanned %d characters", len(text))
+        self.link.send("scan", {"text": text})
 
     def _send_health(self) -> None:
         """Ask the health sender to report (on connect, and on every change)."""
@@ -237,7 +289,7 @@ class Agent:
                 continue
             self._health_due.clear()
             self.link.report_health([
-                {"id": d.name, "kind": d.kind, "window": d.window, "status": d.health,
+                {"id": d.name, "kind": d.kind, "window": d.window or None, "status": d.health,
                  "detail": d.detail}
                 for d in self.devices.values() if d.health != "unknown"
             ])

@@ -59,6 +59,25 @@ class Voice(_Strict, kw_only=True):
     dir: str = ""  # player = "dir": write each announcement's WAV here instead of playing
 
 
+class Printer(_Strict, kw_only=True):
+    """A receipt printer: the kiosk's tickets (with `kiosk` set), and/or 承诺单 of `windows`."""
+
+    target: str  # /dev/usb/lp0, /dev/serial/by-id/..., socket://10.0.0.50:9100, or a file
+    paper: Literal["58mm", "80mm"] = "80mm"
+    baud: int = 9600  # serial printers only
+    windows: list[int] = []  # print the commitment slips finished at these windows
+    require_status: bool = True  # False only for a one-way link that cannot answer DLE EOT
+    status_interval_s: float = 15.0  # ask the printer's state this often between jobs
+
+
+class Scanner(_Strict, kw_only=True):
+    """A USB barcode/QR scanner (a keyboard to the kernel), read with evdev."""
+
+    device: str  # /dev/input/by-id/usb-...-event-kbd
+    grab: bool = True  # keep its keystrokes from reaching the browser
+    gap_s: float = 0.5  # a pause longer than this between keys drops a half-read code
+
+
 class AgentConfig(_Strict, kw_only=True):
     name: str
     hub: str = "http://127.0.0.1:8080"
@@ -68,6 +87,9 @@ class AgentConfig(_Strict, kw_only=True):
     buses: list[Bus] = []
     keypads: list[ByteKeypad] = []
     voice: Voice | None = None
+    kiosk: str = ""  # the kiosk token's name of the touchscreen this Pi serves (printer, scanner)
+    printer: Printer | None = None
+    scanner: Scanner | None = None
 
     def windows(self) -> list[int]:
         found = {d.window for bus in self.buses for d in bus.devices}
@@ -106,6 +128,13 @@ def load_agent_config(path: str | Path) -> AgentConfig:
         addresses = [d.address for d in bus.devices]
         if len(set(addresses)) != len(addresses):
             raise ConfigError(str(path), f"buses[{i}].devices", "two devices share an address")
+    if cfg.printer is not None:
+        if not (cfg.kiosk or cfg.printer.windows):
+            raise ConfigError(str(path), "printer", "set kiosk = NAME, or printer.windows")
+        if not 1 <= cfg.printer.status_interval_s <= 600:
+            raise ConfigError(str(path), "printer.status_interval_s", "must be 1-600 seconds")
+    if cfg.scanner is not None and not cfg.kiosk:
+        raise ConfigError(str(path), "scanner", "a scanner needs kiosk = NAME (the kiosk's token)")
     if cfg.voice is not None:
         for where, problem in [*voice_problems(cfg.voice), *voice_installed(cfg.voice)]:
             raise ConfigError(str(path), f"voice.{where}", problem)

@@ -34,9 +34,11 @@ class HubLink:
         on_snapshot: Callable[[dict], None],
         on_event: Callable[[dict], None],
         on_connect: Callable[[], None] = lambda: None,
+        extra_auth: dict[str, Any] | None = None,
+        on_print: Callable[[Any], None] | None = None,
     ) -> None:
         self.url, self.outbox = url, outbox
-        self._auth = {"token": token, "windows": windows}
+        self._auth = {"token": token, "windows": windows, **(extra_auth or {})}
         self.client = socketio.Client(
             reconnection=True,
             reconnection_delay=0.5,
@@ -45,6 +47,8 @@ class HubLink:
         )
         self.client.on("snapshot", on_snapshot, namespace=NAMESPACE)
         self.client.on("event", on_event, namespace=NAMESPACE)
+        if on_print is not None:
+            self.client.on("print", on_print, namespace=NAMESPACE)
         self.client.on("connect", self._connected, namespace=NAMESPACE)
         self.client.on("connect_error", self._refused, namespace=NAMESPACE)
         self._on_connect = on_connect
@@ -124,12 +128,23 @@ class HubLink:
                                                   "window": item.get("window"), **answer}]
 
     def report_health(self, devices: list[dict[str, Any]]) -> None:
+        """Sent again in full on the next connect, so a report the hub misses is not lost."""
+        self.send("health", {"devices": devices})
+
+    def send(self, event: str, data: dict[str, Any]) -> Any:
+        """Send now if connected, else drop (for what is worthless later); the hub's answer,
+        or None."""
         if not self.connected:
-            return  # sent again in full on the next connect
+            log.info("%s not sent: the hub is not connected", event)
+            return None
         try:
-            self.call("health", {"devices": devices})
+            answer = self.call(event, data)
         except socketio.exceptions.SocketIOError as err:
-            log.info("health report not delivered: %s", err)
+            log.info("%s not delivered: %s", event, err)
+            return None
+        if isinstance(answer, dict) and answer.get("ok") is False:
+            log.warning("hub refused %s: %s", event, answer.get("error"))
+        return answer
 
     def stop(self) -> None:
         self._stop.set()

@@ -104,6 +104,30 @@ class GreenChannel(_Strict):
     description: str = ""
 
 
+class ComplaintCategory(_Strict):
+    code: str
+    name: str
+    name_en: str = ""
+
+
+class Kiosk(_Strict):
+    """The ticket kiosks' touchscreen."""
+
+    idle_seconds: int = 60  # untouched this long: back home, nothing personal left on screen
+    # What a complaint or suggestion is about (art. 27), in the order the kiosk shows them.
+    complaint_categories: list[ComplaintCategory] = msgspec.field(
+        default_factory=lambda: [
+            ComplaintCategory(code="attitude", name="服务态度", name_en="Service attitude"),
+            ComplaintCategory(code="efficiency", name="办事效率", name_en="Efficiency"),
+            ComplaintCategory(code="discipline", name="工作纪律", name_en="Work discipline"),
+            ComplaintCategory(code="information", name="告知不清", name_en="Unclear information"),
+            ComplaintCategory(code="facilities", name="环境设施", name_en="Facilities"),
+            ComplaintCategory(code="suggestion", name="意见建议", name_en="Suggestion"),
+            ComplaintCategory(code="other", name="其他", name_en="Other"),
+        ]
+    )
+
+
 class Department(_Strict):
     code: str
     name: str
@@ -153,6 +177,7 @@ class HallConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, dict=
     hours: dict[str, Hours] = msgspec.field(default_factory=lambda: {"standard": Hours()})
     green_channel: GreenChannel = GreenChannel()
     rating: Rating = Rating()
+    kiosk: Kiosk = Kiosk()
     departments: list[Department]
     services: list[Service]
     windows: list[Window]
@@ -255,6 +280,11 @@ def _cross_check(cfg: HallConfig) -> Iterable[tuple[str, str]]:  # noqa: PLR0915
         yield "rating.timeout_s", "must be 5-600 seconds"
     if not cfg.rating.reasons or any(not r.strip() for r in cfg.rating.reasons):
         yield "rating.reasons", "list at least one non-empty reason"
+    if not 15 <= cfg.kiosk.idle_seconds <= 600:
+        yield "kiosk.idle_seconds", "must be 15-600 seconds"
+    if not cfg.kiosk.complaint_categories:
+        yield "kiosk.complaint_categories", "list at least one category"
+    yield from _check_unique(cfg.kiosk.complaint_categories, "kiosk.complaint_categories", "code")
     if not _PREFIX_RE.match(q.slip_prefix):
         yield "queue.slip_prefix", f"must be 1-2 uppercase letters, got {q.slip_prefix!r}"
     for name, hours in cfg.hours.items():

@@ -27,7 +27,16 @@ from hub.auth import (
     verify_password,
 )
 from hub.config import HallConfig
-from hub.engine import DomainError, HallState, Invalid, NotFound, QueueEngine, apply, new_state
+from hub.engine import (
+    DomainError,
+    HallState,
+    Invalid,
+    NotFound,
+    QueueEngine,
+    apply,
+    new_state,
+    queries,
+)
 from hub.engine.model import (
     SLIP_STATUS_LABELS,
     Channel,
@@ -352,7 +361,11 @@ class HallService:
         channel: str = "normal",
         reference: str | None = None,
         addr: str = "",
+        request_id: str | None = None,
     ) -> dict:
+        """Issue a ticket. `request_id` makes it idempotent: the same id from the same kiosk
+        (a double tap, or a re-sent request after a lost answer) gets the same ticket back,
+        even across a hub restart, because the id is recorded in the issuing transaction."""
         self.require(who, Role.KIOSK, *OFFICE_ROLES)
         try:
             chan = Channel(channel)
@@ -362,10 +375,54 @@ class HallService:
                 "取号渠道无效",
                 f"channel must be one of {', '.join(c.value for c in Channel)}",
             ) from None
+        inbox = None
+        if request_id is not None:
+            if not (0 < len(request_id) <= 64 and request_id.isascii()
+                    and request_id.isprintable()):
+                raise Invalid("invalid", "请求编号格式错误", "request_id is 1-64 ASCII characters")
+            inbox = Inbox(f"issue:{who.actor}:{request_id}")
+        try:
+            records = self.execute(
+                who, lambda s, now: self.engine.issue_ticket(s, now, service, chan, reference),
+                addr, inbox,
+            )
+            ticket_id = records[-1].event.ticket
+        except AlreadyHandled as seen:
+            first = seen.answer["seqs"][0]
+            ticket_id = self.store.records_after(first - 1, limit=1)[0].event.ticket
+        view = self.ticket(who, ticket_id)  # type: ignore[arg-type]
+        with self._lock:
+            found = self.state.tickets.get(ticket_id)  # type: ignore[arg-type]
+            view["estimated_wait_minutes"] = (
+                queries.estimated_wait_minutes(self.cfg, self.state, found) if found else 0
+            )
+        return view
+
+    def file_complaint(self, who: Principal, data: dict[str, Any], addr: str = "") -> dict:
+        """A complaint or suggestion from a kiosk (art. 27); its number is the receipt."""
+        self.require(who, Role.KIOSK, *OFFICE_ROLES)
+        window = data.get("window")
+        if window is not None and (isinstance(window, bool) or not isinstance(window, int)):
+            raise Invalid("invalid", "窗口号应为整数", "window is an integer")
         records = self.execute(
-            who, lambda s, now: self.engine.issue_ticket(s, now, service, chan, reference), addr
+            who,
+            lambda s, now: self.engine.file_complaint(
+                s, now, _text(data, "category", required=True) or "",
+                _text(data, "text", required=True) or "", window=window,
+                staff_no=_text(data, "staff_no"), phone=_text(data, "phone"),
+            ),
+            addr,
         )
-        return self.ticket(who, records[-1].event.ticket)  # type: ignore[arg-type]
+        return {"id": records[-1].event.complaint_id}  # type: ignore[attr-defined]
+
+    def kiosk_status(self) -> dict:
+        """What a kiosk's tiles show: waiting counts, suspended items, windows open per item."""
+        with self._lock:
+            return {
+                "waiting": queries.waiting_counts(self.state),
+                "closed_services": dict(self.state.closed_services),
+                "open_windows": queries.open_windows(self.cfg, self.state),
+            }
 
     def ticket(self, who: Principal, ticket_id: str) -> dict:
         """One ticket; devices (kiosk, screen, agent) get it without what is the office's."""
@@ -519,10 +576,13 @@ class HallService:
         return {
             "number": found["number"],
             "status": status.value,
-            "status_label": zh,
-            "status_label_en": en,
+            "status_name": zh,
+            "status_name_en": en,
             "kind": found["kind"],
             "promised_date": found["promised_date"],
+            "accepted_at": found["created_at"],
+            "accepted_on": dt.datetime.fromisoformat(found["created_at"])
+            .astimezone(self.cfg.zone).date().isoformat(),
             "service": found["service"],
             "service_name": svc.name if svc else found["service"],
             "service_name_en": svc.name_en if svc else "",

@@ -1078,3 +1078,32 @@ def test_a_supervisor_sets_the_notice_and_an_empty_one_restores_the_halls():
     assert reset.reset and reset.text == h.cfg.center.notice
     assert h.state.notice is None
     refuse(h, "invalid", "set_notice", "长" * 301, "", "boss")
+
+
+def test_a_green_pass_naming_its_item_needs_no_item_chosen():
+    h = Hall()
+    h.do("grant_green_pass", "G1", "重大项目", "boss", service="biz_reg")
+    h.do("grant_green_pass", "G2", "重大项目", "boss")
+    e = h.issue("", channel=Channel.GREEN, reference="G1")
+    assert (e.service, e.priority) == ("biz_reg", True)
+    # A pass for any item: the citizen picks one, and then it is used.
+    refuse(h, "choose_service", "issue_ticket", "", channel=Channel.GREEN, reference="G2")
+    assert h.state.passes["G2"].used_by is None
+    assert h.issue("id_card", channel=Channel.GREEN, reference="G2").service == "id_card"
+
+
+def test_complaints_are_numbered_checked_and_kept():
+    h = Hall()
+    refuse(h, "invalid", "file_complaint", "nope", "服务差")
+    refuse(h, "invalid", "file_complaint", "attitude", "   ")
+    refuse(h, "invalid", "file_complaint", "attitude", "x" * 501)
+    refuse(h, "invalid", "file_complaint", "attitude", "服务差", phone="call me")
+    refuse(h, "unknown_window", "file_complaint", "attitude", "服务差", window=99)
+    first = h.one("file_complaint", "attitude", " 服务差 ", window=3, phone="0416 123")
+    assert (first.complaint_id, first.text, first.window_about) == ("TS202611240001", "服务差", 3)
+    second = h.one("file_complaint", "suggestion", "建议增加座椅")
+    assert second.complaint_id == "TS202611240002" and second.phone is None
+    # The count starts again with the day, as slip and ticket numbers do.
+    h.do("rollover", at=NOW + dt.timedelta(days=1))
+    assert h.one("file_complaint", "other", "好", at=NOW + dt.timedelta(days=1)).complaint_id \
+        == "TS202611250001"

@@ -82,7 +82,7 @@ def test_status_and_its_event_commit_together_and_outlive_the_day(service, db_pa
     slip = finished_slip(service)
     who = Principal(role=Role.CLERK, name="clerk2", window=2)
     shown = service.set_slip_status(who, slip, "in_progress")
-    assert shown["status"] == "in_progress" and shown["status_label"] == "办理中"
+    assert shown["status"] == "in_progress" and shown["status_name"] == "办理中"
     [(status,)] = rows(db_path, "SELECT status FROM slips WHERE number = ?", (slip,))
     assert status == "in_progress"
     [(data,)] = rows(
@@ -124,7 +124,7 @@ def test_slip_over_http(hub):
     r = requests.get(f"{hub.url}/api/v1/slips/{slip}", headers=kiosk, timeout=5)
     assert r.status_code == 200, r.text
     shown = r.json()
-    assert shown["status"] == "accepted" and shown["status_label"] == "受理"
+    assert shown["status"] == "accepted" and shown["status_name"] == "受理"
     assert shown["promised_date"] >= dt.date.today().isoformat()
     assert shown["service"] == "S1" and shown["service_name"]
     assert not {"ticket_id", "clerk", "outcome", "reason", "departments"} & set(shown)

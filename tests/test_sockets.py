@@ -127,7 +127,7 @@ def test_kiosk_and_caller_act_over_sockets_through_the_same_rules(hub):
         kiosk.snapshot()
         caller.snapshot()
         got = kiosk.call("issue_ticket", {"service": "S3"})
-        assert got["ok"] and got["result"]["number"] == "B001"
+        assert got["ok"] and got["result"]["ticket"]["number"] == "B001"
         bad = kiosk.call("issue_ticket", {"service": "NOPE"})
         assert bad == {
             "ok": False,

@@ -378,7 +378,7 @@
       const s = await api("POST", `/slips/${encodeURIComponent(number)}/status`,
         { status: $("slip-status").value });
       $("slip-shown").textContent =
-        `${s.number}：${s.status_label} ${s.status_label_en} · 承诺日期 ${s.promised_date || "—"}`;
+        `${s.number}：${s.status_name} ${s.status_name_en} · 承诺日期 ${s.promised_date || "—"}`;
     } catch (e) {
       error(`承诺单更新失败 Slip update refused: ${e.message}`);
     }

@@ -20,6 +20,7 @@ from .model import (
     Clerk,
     ClerkSignedIn,
     ClerkSignedOut,
+    ComplaintFiled,
     DayRolled,
     Event,
     GreenPassGranted,
@@ -54,6 +55,9 @@ _CASE_OUTCOME = {
     CaseType.JOINT: OutcomeKind.JOINT,
     CaseType.REPORT: OutcomeKind.REPORT,
 }
+COMPLAINT_MAX = 500  # characters of a complaint's text
+_PHONE_CHARS = frozenset("0123456789-+ ")
+
 _SLIP_OUTCOMES = {OutcomeKind.COMMITMENT, OutcomeKind.JOINT, OutcomeKind.REPORT}
 
 
@@ -131,6 +135,8 @@ class QueueEngine(RatingRules):
         self._check_day(state, now)
         if channel is Channel.APPOINTMENT and not service:
             service = self._appointment(state, reference).service
+        if channel is Channel.GREEN and not service:
+            service = self._green_pass(state, reference, None)
         svc = self._service(service)
         if svc.code in state.closed_services:
             reason = state.closed_services[svc.code]
@@ -175,7 +181,8 @@ class QueueEngine(RatingRules):
             )
         ]
 
-    def _green_pass(self, state: HallState, code: str | None, service: str) -> None:
+    def _green_pass(self, state: HallState, code: str | None, service: str | None) -> str:
+        """Check a pass for `service` (None: any item) and return the item it is for."""
         if not self.cfg.green_channel.enabled:
             raise DomainError(
                 "green_disabled", "未开通绿色通道", "the green channel is not enabled"
@@ -189,8 +196,11 @@ class QueueEngine(RatingRules):
             raise DomainError(
                 "pass_used", "绿色通道码已使用", "this green-channel code was already used"
             )
-        if found.service and found.service != service:
+        if found.service and service and found.service != service:
             raise Invalid("wrong_service", "绿色通道码不适用该事项", "the code is for another item")
+        if not (found.service or service):
+            raise Invalid("choose_service", "请选择办理事项", "choose the item for this pass")
+        return found.service or service  # type: ignore[return-value]
 
     def _appointment(self, state: HallState, code: str | None):
         found = state.appointments.get((code or "").strip())
@@ -628,6 +638,47 @@ class QueueEngine(RatingRules):
             return [NoticeSet(at=now, text=center.notice, text_en=center.notice_en, by=by,
                               reset=True)]
         return [NoticeSet(at=now, text=text, text_en=text_en, by=by)]
+
+    def file_complaint(
+        self,
+        state: HallState,
+        now: dt.datetime,
+        category: str,
+        text: str,
+        *,
+        window: int | None = None,
+        staff_no: str | None = None,
+        phone: str | None = None,
+    ) -> list[Event]:
+        """A complaint or suggestion (art. 27): checked here, kept and forwarded as an event."""
+        self._check_day(state, now)
+        if category not in {c.code for c in self.cfg.kiosk.complaint_categories}:
+            raise Invalid("invalid", "请选择投诉类别", f"no complaint category {category!r}")
+        text = text.strip()
+        if not 1 <= len(text) <= COMPLAINT_MAX:
+            raise Invalid("invalid", f"请填写内容（不超过{COMPLAINT_MAX}字）",
+                          f"the text is 1-{COMPLAINT_MAX} characters")
+        if window is not None:
+            self._window(state, window)
+        staff_no = (staff_no or "").strip() or None
+        if staff_no is not None and not (len(staff_no) <= 20 and staff_no.isprintable()):
+            raise Invalid("invalid", "工号格式错误", "a staff number has at most 20 characters")
+        phone = (phone or "").strip() or None
+        if phone is not None and not (
+            len(phone) <= 20 and set(phone) <= _PHONE_CHARS and any(c.isdigit() for c in phone)
+        ):
+            raise Invalid("invalid", "电话号码格式错误", "a phone number is digits, '-', '+'")
+        return [
+            ComplaintFiled(
+                at=now,
+                complaint_id=f"TS{state.day:%Y%m%d}{state.complaint_seq + 1:04d}",
+                category=category,
+                text=text,
+                window_about=window,
+                staff_no=staff_no,
+                phone=phone,
+            )
+        ]
 
     def reopen_service(self, state: HallState, now: dt.datetime, service: str) -> list[Event]:
         if service not in state.closed_services:

@@ -18,6 +18,7 @@ from .model import (
     Channel,
     ClerkSignedIn,
     ClerkSignedOut,
+    ComplaintFiled,
     DayRolled,
     DeviceHealth,
     DeviceStateChanged,
@@ -285,6 +286,7 @@ def _(e: DayRolled, state: HallState) -> None:
     state.counters = {}
     state.issued = {}
     state.slip_seq = 0
+    state.complaint_seq = 0
     state.recent_calls = []
     state.passes = {k: p for k, p in state.passes.items() if p.day >= e.day}
     state.appointments = {k: a for k, a in state.appointments.items() if a.day >= e.day}
@@ -386,3 +388,8 @@ def _(e: NoticeSet, state: HallState) -> None:
 @_apply.register
 def _(e: SlipStatusChanged, state: HallState) -> None:
     """Nothing in the state: slips live in the store's projection (see QueueEngine.slip_status)."""
+
+
+@_apply.register
+def _(e: ComplaintFiled, state: HallState) -> None:
+    state.complaint_seq += 1

@@ -239,6 +239,7 @@ class HallState(msgspec.Struct, kw_only=True):
     counters: dict[str, int] = {}  # ticket prefix -> last number issued today
     issued: dict[str, int] = {}  # service -> normal-channel tickets issued today (quota)
     slip_seq: int = 0
+    complaint_seq: int = 0
     tickets: dict[str, Ticket] = {}
     # Waiting tickets by queue: a service code, or "@<window>" for tickets sent to a window,
     # each kept in queue_order by `apply`, so who-is-next and people-ahead look at one sorted
@@ -450,6 +451,26 @@ class SlipStatusChanged(_TicketEvent, tag="slip.status_changed", kw_only=True):
     by: str
 
 
+class ComplaintFiled(Event, tag="complaint.filed", kw_only=True):
+    """A complaint or suggestion left at a kiosk (art. 27), kept and forwarded for follow-up.
+
+    `phone` is the citizen's own contact number, given only if they want an answer: it stays in
+    the office (never on a screen or device).
+    """
+
+    complaint_id: str
+    category: str
+    text: str
+    window_about: int | None = None
+    staff_no: str | None = None
+    phone: str | None = None
+    source: str = "kiosk"
+
+    @property
+    def window(self) -> int | None:
+        return self.window_about
+
+
 AnyEvent = (
     TicketIssued
     | TicketCalled
@@ -475,6 +496,7 @@ AnyEvent = (
     | DeviceStateChanged
     | NoticeSet
     | SlipStatusChanged
+    | ComplaintFiled
 )
 
 

@@ -103,3 +103,42 @@ def find_by_number(state: HallState, number: str) -> Ticket | None:
     return next(
         (t for t in state.tickets.values() if t.number == number and t.day == state.day), None
     )
+
+
+PACE_SAMPLE = 20  # the last this many finished cases of an item set its pace
+
+
+def minutes_per_case(cfg: HallConfig, state: HallState, service: str) -> float:
+    """How long a case of `service` has taken at a window lately (today's last finished ones);
+    the item's target time until there are any."""
+    spans = sorted(
+        (v.ended_at, (v.ended_at - v.called_at).total_seconds() / 60)
+        for t in state.tickets.values()
+        for v in t.visits
+        if v.service == service and v.end == "finished" and v.ended_at is not None
+    )[-PACE_SAMPLE:]
+    if not spans:
+        return float(cfg.service(service).target_minutes)
+    return sum(m for _, m in spans) / len(spans)
+
+
+def open_windows(cfg: HallConfig, state: HallState) -> dict[str, int]:
+    """Per item, the windows open now (clerk signed in, not paused) that call its tickets."""
+    counts: dict[str, int] = {}
+    for w in cfg.windows:
+        win = state.windows.get(w.no)
+        if win is None or win.clerk is None or win.pause is not None:
+            continue
+        for service in scope(cfg, state, w.no)[0]:
+            counts[service] = counts.get(service, 0) + 1
+    return counts
+
+
+def estimated_wait_minutes(cfg: HallConfig, state: HallState, ticket: Ticket) -> int:
+    """About how long until `ticket` is called: the people ahead, at the item's recent pace,
+    shared among the windows open for it (one, if none is open yet)."""
+    if ticket.status is not TicketStatus.WAITING:
+        return 0
+    ahead = people_ahead(state, ticket)
+    windows = max(open_windows(cfg, state).get(ticket.service, 0), 1)
+    return round(ahead * minutes_per_case(cfg, state, ticket.service) / windows)

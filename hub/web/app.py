@@ -10,6 +10,7 @@ from flask_socketio import SocketIO
 from caller.pages import pages as caller_pages
 from display.pages import pages as display_pages
 from hub.service import HallService
+from kiosk.pages import pages as kiosk_pages
 
 from . import errors, sockets
 from .api import api
@@ -31,6 +32,7 @@ def create_app(
     app.register_blueprint(api)
     app.register_blueprint(display_pages)  # the call screens: /display/hall, /display/window/<no>
     app.register_blueprint(caller_pages)  # the clerk's panel: /caller/
+    app.register_blueprint(kiosk_pages)  # the ticket kiosk's touchscreen: /kiosk/
 
     @app.get("/healthz")
     def healthz():

@@ -19,8 +19,10 @@ from hub import views
 from hub.auth import OFFICE_ROLES, Principal, Role
 from hub.device_desk import DeviceDesk
 from hub.engine import DomainError
+from hub.engine.model import TicketFinished
 from hub.service import WINDOW_ACTIONS, HallService
 from hub.store.store import Record
+from hub.web.printing import PrintDesk
 
 log = logging.getLogger(__name__)
 
@@ -114,29 +116,78 @@ class DisplayNamespace(RoleNamespace):
 
 
 class KioskNamespace(RoleNamespace):
+    """Ticket kiosks. A kiosk is known by its token's name: its printer and scanner (on the
+    device agent beside it) are matched by that name."""
+
     roles = frozenset({Role.KIOSK})
+
+    def __init__(self, namespace: str, service: HallService, printers: PrintDesk) -> None:
+        super().__init__(namespace, service)
+        self.printers = printers
 
     def admit(self, who: Principal, auth: dict) -> None:
         self.enter_room(request.sid, "kiosk")
-        self.emit("snapshot", self.service.snapshot(), room=request.sid)
+        self.enter_room(request.sid, f"kiosk:{who.name}")
+        snap = {
+            **self.service.snapshot(),
+            **self.service.kiosk_status(),
+            "kiosk": {"name": who.name, "printer": self.printers.has_kiosk_printer(who.name)},
+        }
+        self.emit("snapshot", snap, room=request.sid)
 
     def on_issue_ticket(self, data: Any = None) -> dict[str, Any]:
         data = data if isinstance(data, dict) else {}
         try:
-            for key in ("service", "channel", "code"):
+            for key in ("service", "channel", "code", "request_id"):
                 if data.get(key) is not None and not isinstance(data[key], str):
                     raise DomainError(
                         "invalid", f"字段 {key} 类型错误", f"{key!r} must be a string"
                     )
-            return _ok(
-                self.service.issue_ticket(
-                    self.principal(),
-                    data.get("service") or "",
-                    data.get("channel") or "normal",
-                    data.get("code"),
-                    request.remote_addr or "",
-                )
+            who = self.principal()
+            ticket = self.service.issue_ticket(
+                who,
+                data.get("service") or "",
+                data.get("channel") or "normal",
+                data.get("code"),
+                request.remote_addr or "",
+                data.get("request_id"),
             )
+            printed = self.printers.print_ticket(
+                who.name, ticket, data.get("materials") is True, request.sid
+            )
+            return _ok({"ticket": ticket, "print": printed})
+        except DomainError as err:
+            return _error(err)
+
+    def on_reprint(self, data: Any = None) -> dict[str, Any]:
+        """Print a ticket again (paper was out, the printer was off): today's, still waiting."""
+        data = data if isinstance(data, dict) else {}
+        try:
+            who = self.principal()
+            ticket = self.service.ticket(who, str(data.get("ticket_id") or ""))
+            if ticket["status"] != "waiting":
+                raise DomainError("not_waiting", "该号已叫过或已失效", "the ticket is not waiting")
+            return _ok({"print": self.printers.print_ticket(who.name, ticket, False,
+                                                            request.sid)})
+        except DomainError as err:
+            return _error(err)
+
+    def on_lookup_slip(self, data: Any = None) -> dict[str, Any]:
+        data = data if isinstance(data, dict) else {}
+        try:
+            number = data.get("number")
+            if not isinstance(number, str) or not 0 < len(number.strip()) <= 32:
+                raise DomainError("invalid", "请输入承诺单号", "number is the slip's number")
+            return _ok(self.service.slip(self.principal(), number.strip().upper()))
+        except DomainError as err:
+            return _error(err)
+
+    def on_complain(self, data: Any = None) -> dict[str, Any]:
+        try:
+            if not isinstance(data, dict):
+                raise DomainError("invalid", "参数应为对象", "arguments must be an object")
+            return _ok(self.service.file_complaint(self.principal(), data,
+                                                   request.remote_addr or ""))
         except DomainError as err:
             return _error(err)
 
@@ -149,6 +200,22 @@ class CallerNamespace(RoleNamespace):
     def admit(self, who: Principal, auth: dict) -> None:
         self.enter_room(request.sid, f"window:{who.window}")
         self.emit("snapshot", self.service.snapshot(), room=request.sid)
+
+    def __init__(self, namespace: str, service: HallService, printers: PrintDesk) -> None:
+        super().__init__(namespace, service)
+        self.printers = printers
+
+    def on_print_slip(self, data: Any = None) -> dict[str, Any]:
+        """Print a 承诺单 again at this window (or the kiosk's printer)."""
+        data = data if isinstance(data, dict) else {}
+        try:
+            who = self.principal()
+            slip = self.service.slip(who, str(data.get("slip") or "").strip().upper())
+            return _ok({"print": self.printers.print_slip(
+                who.window or 0, slip["number"], slip["service"], slip["accepted_at"],
+                slip["promised_date"], slip["items"])})
+        except DomainError as err:
+            return _error(err)
 
     def window_action(self, action: str, data: Any = None) -> dict[str, Any]:
         try:
@@ -214,10 +281,12 @@ class DeviceNamespace(RoleNamespace):
 
     roles = frozenset({Role.AGENT})
 
-    def __init__(self, namespace: str, service: HallService, desk: DeviceDesk) -> None:
+    def __init__(self, namespace: str, service: HallService, desk: DeviceDesk,
+                 printers: PrintDesk) -> None:
         super().__init__(namespace, service)
-        self.desk = desk
+        self.desk, self.printers = desk, printers
         self.windows: dict[str, frozenset[int]] = {}
+        self.kiosks: dict[str, str] = {}  # sid -> the kiosk whose printer/scanner it runs
 
     def admit(self, who: Principal, auth: dict) -> None:
         windows = auth.get("windows", [])
@@ -225,13 +294,24 @@ class DeviceNamespace(RoleNamespace):
             isinstance(w, int) and self.service.cfg.has_window(w) for w in windows
         ):
             raise DomainError("invalid", "窗口列表无效", "auth.windows lists existing windows")
+        kiosk = auth.get("kiosk")
+        if kiosk is not None and not (isinstance(kiosk, str) and 0 < len(kiosk) <= 64):
+            raise DomainError("invalid", "自助终端名称无效", "auth.kiosk is a kiosk token's name")
+        try:
+            self.printers.attach(request.sid, who.name, kiosk, auth.get("printer"))
+        except ValueError as err:
+            raise DomainError("invalid", "打印机配置无效", str(err)) from None
         self.windows[request.sid] = frozenset(windows)
+        if kiosk is not None:
+            self.kiosks[request.sid] = kiosk
         self.enter_room(request.sid, "agents")
         self.emit("snapshot", self.service.snapshot(), room=request.sid)
 
     def on_disconnect(self, reason: Any = None) -> None:
         who = self.clients.get(request.sid)
         self.windows.pop(request.sid, None)
+        self.kiosks.pop(request.sid, None)
+        self.printers.detach(request.sid)
         super().on_disconnect(reason)
         if who is not None and who.name not in {p.name for p in self.clients.values()}:
             self.desk.agent_gone(who)
@@ -252,6 +332,29 @@ class DeviceNamespace(RoleNamespace):
         except DomainError as err:
             return _error(err)
 
+    def on_print_result(self, data: Any = None) -> dict[str, Any]:
+        try:
+            self.principal()
+            return self.printers.result(request.sid, data)
+        except DomainError as err:
+            return _error(err)
+
+    def on_scan(self, data: Any = None) -> dict[str, Any]:
+        """A code read by the scanner at a kiosk: to that kiosk's page, which knows what it is
+        waiting for (a green pass, an appointment, a slip number)."""
+        try:
+            self.principal()
+            kiosk = self.kiosks.get(request.sid)
+            text = data.get("text") if isinstance(data, dict) else None
+            if kiosk is None:
+                raise DomainError("no_kiosk", "该代理未绑定自助终端", "this agent has no kiosk")
+            if not (isinstance(text, str) and 0 < len(text) <= 512 and text.isprintable()):
+                raise DomainError("invalid", "扫码内容无效", "text is 1-512 printable characters")
+            self.socketio.emit("scan", {"text": text}, namespace="/kiosk", to=f"kiosk:{kiosk}")
+            return {"ok": True}
+        except DomainError as err:
+            return _error(err)
+
 
 # Events about one window's keypad that only that window's screen, panel and agent need.
 WINDOW_ONLY = frozenset({"rating.requested", "ticket.rated", "rating.expired"})
@@ -259,12 +362,13 @@ WINDOW_ONLY = frozenset({"rating.requested", "ticket.rated", "rating.expired"})
 
 def register(socketio: SocketIO, service: HallService) -> Callable[[], None]:
     """Mount the namespaces; returns the sweep that drops sockets whose token stopped holding."""
+    printers = PrintDesk(socketio, service.cfg)
     namespaces = [
         DisplayNamespace("/display", service),
-        KioskNamespace("/kiosk", service),
-        CallerNamespace("/caller", service),
+        KioskNamespace("/kiosk", service, printers),
+        CallerNamespace("/caller", service, printers),
         MonitorNamespace("/monitor", service),
-        DeviceNamespace("/device", service, DeviceDesk(service)),
+        DeviceNamespace("/device", service, DeviceDesk(service), printers),
     ]
     for ns in namespaces:
         socketio.on_namespace(ns)
@@ -290,6 +394,12 @@ def register(socketio: SocketIO, service: HallService) -> Callable[[], None]:
             if record.type not in WINDOW_ONLY:
                 socketio.emit("event", public, namespace="/kiosk", to="kiosk")
             socketio.emit("event", public, namespace="/device", to="agents")
+        if records:
+            socketio.emit("status", service.kiosk_status(), namespace="/kiosk", to="kiosk")
+        for record in records:
+            event = record.event
+            if isinstance(event, TicketFinished) and event.outcome.slip:
+                printers.print_finished(event)
 
     def sessions_ended(hashes: list[str]) -> None:
         for ns in namespaces:

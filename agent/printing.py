@@ -1,0 +1,151 @@
+"""The printer role: print the hub's jobs (queue tickets, 承诺单) and watch the printer's state.
+
+One thread owns the printer: it takes jobs in order, checks the printer's real-time status
+before each (DLE EOT), prints, and answers the hub with the result, so a paper-out is reported
+to the kiosk screen at once instead of the job vanishing into a dead printer. Between jobs it
+asks the status every `status_interval_s`, so the office sees a printer fault before the next
+citizen does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from devices.errors import DeviceError
+from devices.printer import CommitmentSlip, PrinterDriver, PrinterError, Ticket, transport_for
+
+from .config import Printer
+
+log = logging.getLogger(__name__)
+
+# result(job id, ok, message, message_en); health(status, detail)
+ResultSink = Callable[[str, bool, str, str], None]
+HealthSink = Callable[[str, str], None]
+
+
+def ticket_from(doc: dict[str, Any]) -> Ticket:
+    return Ticket(
+        ticket_id=str(doc["ticket_id"]),
+        number=str(doc["number"]),
+        center_name=str(doc["center_name"]),
+        center_name_en=str(doc.get("center_name_en") or ""),
+        item=str(doc["item"]),
+        windows=[str(w) for w in doc.get("windows", [])],
+        ahead=int(doc.get("ahead", 0)),
+        issued_at=dt.datetime.fromisoformat(doc["issued_at"]),
+        materials=[str(m) for m in doc.get("materials", [])],
+    )
+
+
+def slip_from(doc: dict[str, Any]) -> CommitmentSlip:
+    promised = doc.get("promised_date")
+    return CommitmentSlip(
+        slip_no=str(doc["slip_no"]),
+        center_name=str(doc["center_name"]),
+        item=str(doc["item"]),
+        accepted_at=dt.datetime.fromisoformat(doc["accepted_at"]),
+        promised_date=dt.date.fromisoformat(promised) if promised else None,  # type: ignore[arg-type]
+        promised=[str(p) for p in doc.get("promised", [])],
+    )
+
+
+class PrintStation:
+    def __init__(self, cfg: Printer, on_result: ResultSink, on_health: HealthSink,
+                 driver: PrinterDriver | None = None) -> None:
+        self.cfg = cfg
+        self.driver = driver or PrinterDriver(
+            transport_for(cfg.target, cfg.baud), cfg.paper, require_status=cfg.require_status)
+        self._on_result, self._on_health = on_result, on_health
+        self._jobs: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._health: tuple[str, str] | None = None
+
+    def submit(self, job: Any) -> None:
+        """From the hub link's thread: queue a job; it is printed in order on the printer's."""
+        if not isinstance(job, dict) or not isinstance(job.get("job"), str):
+            log.warning("ignored a malformed print job: %r", job)
+            return
+        self._jobs.put(job)
+
+    def run(self, stop: threading.Event) -> None:
+        self._check()
+        while not stop.is_set():
+            try:
+                job = self._jobs.get(timeout=self.cfg.status_interval_s)
+            except queue.Empty:
+                self._check()
+                continue
+            if job is None:
+                break
+            self._print(job)
+
+    def stop(self) -> None:
+        self._jobs.put(None)
+        self.driver.close()
+
+    def _print(self, job: dict[str, Any]) -> None:
+        try:
+            kind = job.get("kind")
+            if kind == "ticket":
+                st = self.driver.print_ticket(ticket_from(job["ticket"]))
+            elif kind == "slip":
+                st = self.driver.print_slip(slip_from(job["slip"]))
+            else:
+                raise ValueError(f"unknown job kind {kind!r}")
+        except (KeyError, TypeError, ValueError) as err:
+            log.warning("print job %s is malformed: %s", job["job"], err)
+            self._on_result(job["job"], False, "打印内容有误", f"Malformed print job: {err}")
+            return
+        except PrinterError as err:
+            log.warning("print job %s failed: %s", job["job"], err)
+            self._set_health("error" if err.status is not None else "offline", str(err))
+            self._on_result(job["job"], False, str(err), _english(err))
+            return
+        except DeviceError as err:
+            log.warning("print job %s failed: %s", job["job"], err)
+            self._set_health("offline", str(err))
+            self._on_result(job["job"], False, f"打印机未连接：{err}",
+                            "The printer is not connected")
+            return
+        self._set_health("online", st.describe() if st is not None else "")
+        self._on_result(job["job"], True, "", "")
+
+    def _check(self) -> None:
+        try:
+            st = self.driver.status()
+        except DeviceError as err:
+            self._set_health("offline", str(err))
+            return
+        if st is None:
+            if self.cfg.require_status:
+                self._set_health("offline", "打印机无应答 (no answer to the status request)")
+            else:
+                self._set_health("online", "")
+        else:
+            self._set_health("online" if st.ready else "error", st.describe())
+
+    def _set_health(self, state: str, detail: str) -> None:
+        if self._health != (state, detail):
+            self._health = (state, detail)
+            log.info("printer %s: %s %s", self.cfg.target, state, detail)
+            self._on_health(state, detail)
+
+
+def _english(err: PrinterError) -> str:
+    st = err.status
+    if st is None:
+        return "The printer does not answer"
+    problems = []
+    if st.paper_out:
+        problems.append("out of paper")
+    if st.cover_open:
+        problems.append("cover open")
+    if not st.online and not problems:
+        problems.append("offline")
+    if st.error:
+        problems.append("printer error")
+    return "The printer cannot print: " + (", ".join(problems) or "not ready")

@@ -1,0 +1,64 @@
+"""The ticket kiosk's touchscreen as a page of the hub: `/kiosk/?token=<kiosk token>`.
+
+The page carries the hall's catalogue with every item's six disclosures (六公开) and materials
+(一次性告知) — public information — so browsing never waits on the network; everything live
+(waiting counts, tickets, slip lookups, complaints, scans, print results) goes over the `/kiosk`
+Socket.IO namespace with the kiosk's token, as a kiosk-mode Chromium is started.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, render_template
+
+from hub import views
+from hub.service import HallService
+
+pages = Blueprint(
+    "kiosk",
+    __name__,
+    url_prefix="/kiosk",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+
+def _catalogue(service: HallService) -> dict[str, Any]:
+    cfg = service.cfg
+    return {
+        "center": {"name": cfg.center.name, "name_en": cfg.center.name_en,
+                   "timezone": cfg.center.timezone,
+                   "complaint_phone": cfg.center.complaint_phone},
+        "departments": views.catalogue(cfg)["departments"],
+        "services": [views.service_view(cfg, s) for s in cfg.services],
+        "windows": [{"no": w.no, "name": w.name or f"{w.no}号窗口"} for w in cfg.windows],
+        "complaint_categories": [
+            {"code": c.code, "name": c.name, "name_en": c.name_en}
+            for c in cfg.kiosk.complaint_categories
+        ],
+        "idle_seconds": cfg.kiosk.idle_seconds,
+        "green_channel": cfg.green_channel.enabled,
+        "slip_prefix": cfg.queue.slip_prefix,
+    }
+
+
+@pages.get("/")
+def kiosk():
+    service: HallService = current_app.extensions["onestop"]
+    return render_template("kiosk/kiosk.html", catalogue=_catalogue(service),
+                           socket_path="/socket.io")
+
+
+@pages.after_request
+def _headers(resp):
+    # Only this hub's own scripts and sockets; the token in the URL is not sent on to others.
+    resp.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; "
+        "img-src 'self' data:; frame-ancestors 'none'",
+    )
+    resp.headers.setdefault("Referrer-Policy", "no-referrer")
+    resp.headers.setdefault("Cache-Control", "no-store")
+    return resp

@@ -1,0 +1,310 @@
+"""Kiosk tickets and 承诺单 through the real chain: kiosk socket → hub process → device agent
+process → ESC/POS bytes on a simulated printer's pty, decoded back (GBK text, QR, CODE128).
+
+Also the kiosk's other calls (idempotent issuing, slip lookup, complaints) and the scan relay.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+
+import pytest
+import requests
+import socketio
+
+from devices.printer.sim import SimPrinter, decode, raster_images, text_of
+from tests.hubproc import HubProcess
+
+pytestmark = pytest.mark.slow
+
+
+def eventually(check: Callable[[], object], timeout_s: float = 10.0, what: str = "") -> object:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or check}")
+        time.sleep(0.05)
+
+
+class Client:
+    """A Socket.IO client of one namespace that keeps what the hub pushes."""
+
+    def __init__(self, url: str, namespace: str, auth: dict) -> None:
+        self.namespace = namespace
+        self.sio = socketio.Client(reconnection=False)
+        self.got: list[tuple[str, dict]] = []
+        self.lock = threading.Lock()
+        for name in ("snapshot", "printed", "scan", "status", "event"):
+            self.sio.on(name, self._keep(name), namespace=namespace)
+        self.sio.connect(url, namespaces=[namespace], auth=auth, transports=["websocket"],
+                         wait_timeout=5)
+
+    def _keep(self, name: str):
+        def handler(data):
+            with self.lock:
+                self.got.append((name, data))
+        return handler
+
+    def call(self, event: str, data: dict | None = None) -> dict:
+        return self.sio.call(event, data or {}, namespace=self.namespace, timeout=10)
+
+    def pushed(self, name: str) -> list[dict]:
+        with self.lock:
+            return [d for n, d in self.got if n == name]
+
+    def close(self) -> None:
+        self.sio.disconnect()
+
+
+def start_agent(tmp_path, hub: HubProcess, printer: SimPrinter, *, kiosk: str = "test-kiosk",
+                windows: tuple[int, ...] = ()) -> subprocess.Popen:
+    config = tmp_path / "agent.toml"
+    config.write_text(f"""
+name = "kiosk-pi"
+hub = "{hub.url}"
+state_dir = "{tmp_path / 'agent'}"
+kiosk = "{kiosk}"
+
+[printer]
+target = "{printer.path}"
+paper = "80mm"
+windows = {list(windows)}
+status_interval_s = 1
+""", encoding="utf-8")
+    log = open(tmp_path / "agent.log", "ab")  # noqa: SIM115
+    return subprocess.Popen(
+        [sys.executable, "-m", "hub.cli", "--log-level", "info", "agent", "--config",
+         str(config)], stdout=log, stderr=subprocess.STDOUT,
+        env={**os.environ, "ONESTOP_AGENT_TOKEN": hub.tokens["agent"], "PYTHONUNBUFFERED": "1"})
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def devices(hub: HubProcess) -> dict[str, dict]:
+    if "office" not in hub.tokens:
+        hub.tokens["office"] = hub.login("super")
+    r = requests.get(f"{hub.url}/api/v1/devices", headers=hub.auth(hub.tokens["office"]),
+                     timeout=5)
+    return {d["device"]: d for d in r.json()["devices"]}
+
+
+@pytest.fixture
+def hall(tmp_path):
+    hub = HubProcess(tmp_path / "hub")
+    hub.provision()
+    hub.start()
+    printer = SimPrinter().start()
+    agent = start_agent(tmp_path, hub, printer)
+    eventually(lambda: devices(hub).get("printer@test-kiosk", {}).get("status") == "online",
+               what="the kiosk printer online")
+    kiosk = Client(hub.url, "/kiosk", {"token": hub.tokens["kiosk"]})
+    yield hub, printer, agent, kiosk
+    kiosk.close()
+    stop(agent)
+    printer.stop()
+    hub.stop()
+    print((tmp_path / "agent.log").read_text(errors="replace")[-3000:])
+
+
+def printed_jobs(printer: SimPrinter) -> list[bytes]:
+    """Each job the printer received (status requests removed), split at ESC @."""
+    from devices.printer.sim import strip_status_requests
+
+    data = strip_status_requests(printer.data())
+    return [b"\x1b@" + part for part in data.split(b"\x1b@") if part]
+
+
+def qr_payloads(job: bytes) -> list[str]:
+    from PIL import Image
+    from pyzbar import pyzbar
+
+    found = []
+    for w, h, rows in raster_images(job):
+        img = Image.eval(Image.frombytes("1", (w, h), rows).convert("L"), lambda v: 255 - v)
+        canvas = Image.new("L", (w + 40, h + 40), 255)
+        canvas.paste(img, (20, 20))
+        found += [f.data.decode() for f in pyzbar.decode(canvas)]
+    return found
+
+
+def test_ticket_printed_at_the_kiosk_decodes(hall):
+    _hub, printer, _agent, kiosk = hall
+    snap = kiosk.pushed("snapshot")[0]
+    assert snap["kiosk"] == {"name": "test-kiosk", "printer": True}
+    answer = kiosk.call("issue_ticket", {"service": "S1", "request_id": uuid.uuid4().hex,
+                                         "materials": True})
+    assert answer["ok"], answer
+    ticket = answer["result"]["ticket"]
+    assert answer["result"]["print"] == "queued"
+    assert ticket["number"] == "A001" and ticket["people_ahead"] == 0
+    assert ticket["estimated_wait_minutes"] == 0
+    done = eventually(lambda: kiosk.pushed("printed"), what="the print result")
+    assert done[0]["ticket_id"] == ticket["id"] and done[0]["ok"] is True
+    [job] = printed_jobs(printer)
+    text = text_of(job)
+    assert "A001" in text and "企业设立登记" in text.replace("\n", "")
+    assert "一次性告知" in text and "身份证明" in text
+    assert "?" not in text
+    assert qr_payloads(job) == [ticket["id"]]
+    sizes = [op.value[1] for op in decode(job) if op.kind == "cmd" and op.value[0] == "GS !"]
+    assert b"\x33" in sizes  # the number at 4x4 on 80 mm
+    assert job.endswith(b"\x1dVA\x00")  # fed and cut
+
+
+def test_one_request_id_gives_one_ticket(hall):
+    hub, _printer, _agent, kiosk = hall
+    rid = uuid.uuid4().hex
+    first = kiosk.call("issue_ticket", {"service": "S1", "request_id": rid})
+    again = kiosk.call("issue_ticket", {"service": "S1", "request_id": rid})
+    assert first["ok"] and again["ok"]
+    assert first["result"]["ticket"]["id"] == again["result"]["ticket"]["id"]
+    other = kiosk.call("issue_ticket", {"service": "S1", "request_id": uuid.uuid4().hex})
+    assert other["result"]["ticket"]["number"] == "A002"
+    queue = requests.get(f"{hub.url}/api/v1/queue", headers=hub.auth(hub.tokens["kiosk"]),
+                         timeout=5).json()
+    assert queue["waiting"]["S1"] == 2
+    # The same id survives a restart of the hub: still one ticket.
+    hub.kill()
+    hub.start()
+    kiosk2 = Client(hub.url, "/kiosk", {"token": hub.tokens["kiosk"]})
+    try:
+        after = kiosk2.call("issue_ticket", {"service": "S1", "request_id": rid})
+        assert after["result"]["ticket"]["id"] == first["result"]["ticket"]["id"]
+    finally:
+        kiosk2.close()
+
+
+def test_paper_out_is_reported_and_a_reprint_works(hall):
+    hub, printer, _agent, kiosk = hall
+    printer.faults.paper_out = True
+    answer = kiosk.call("issue_ticket", {"service": "S1", "request_id": "r1"})
+    assert answer["ok"] and answer["result"]["print"] == "queued"
+    ticket = answer["result"]["ticket"]
+    failed = eventually(lambda: kiosk.pushed("printed"), what="the print result")[0]
+    assert failed["ok"] is False and "纸" in failed["message"]
+    assert "paper" in failed["message_en"]
+    assert printed_jobs(printer) == []
+    state = eventually(lambda: devices(hub)["printer@test-kiosk"]["status"] == "error"
+                       and devices(hub)["printer@test-kiosk"], what="printer error reported")
+    assert "纸" in state["detail"]
+    # The ticket stands: it is waiting, and can be printed once paper is back.
+    printer.faults.paper_out = False
+    again = kiosk.call("reprint", {"ticket_id": ticket["id"]})
+    assert again == {"ok": True, "result": {"print": "queued"}}
+    eventually(lambda: len(kiosk.pushed("printed")) == 2 and kiosk.pushed("printed")[1]["ok"],
+               what="the reprint")
+    assert ticket["number"] in text_of(printed_jobs(printer)[0])
+    eventually(lambda: devices(hub)["printer@test-kiosk"]["status"] == "online",
+               what="printer online again")
+
+
+def test_without_a_printer_the_ticket_still_stands(hall):
+    hub, _printer, agent, kiosk = hall
+    stop(agent)
+    eventually(lambda: devices(hub)["printer@test-kiosk"]["status"] == "offline",
+               what="the printer's agent gone")
+    answer = kiosk.call("issue_ticket", {"service": "S1", "request_id": "r2"})
+    assert answer["ok"] and answer["result"]["print"] == "no_printer"
+    assert answer["result"]["ticket"]["number"] == "A001"
+
+
+def test_commitment_slip_prints_at_the_kiosk_printer_and_the_kiosk_finds_it(hall):
+    hub, printer, _agent, kiosk = hall
+    clerk = hub.login("clerk1", 1)
+    panel = Client(hub.url, "/caller", {"token": clerk})
+    try:
+        ticket = kiosk.call("issue_ticket", {"service": "S1", "request_id": "r3"})
+        eventually(lambda: kiosk.pushed("printed"), what="ticket printed")
+        assert panel.call("call-next")["ok"]
+        done = panel.call("finish", {"outcome": "commitment", "items": ["营业执照变更"]})
+        assert done["ok"], done
+        slip_no = hub.full_ticket(ticket["result"]["ticket"]["id"])["outcome"]["slip"]
+        note = eventually(lambda: panel.pushed("printed"), what="the slip's print result")[0]
+        assert note == {"slip": slip_no, "ok": True, "message": "已打印", "message_en": "Printed"}
+        job = printed_jobs(printer)[-1]
+        text = text_of(job)
+        assert "承诺单" in text and slip_no in text and "营业执照变更" in text
+        [(_kind, payload)] = [op.value for op in decode(job) if op.kind == "barcode"]
+        assert payload == b"{B" + slip_no.encode()
+        # Printed again from the panel.
+        assert panel.call("print_slip", {"slip": slip_no})["result"] == {"print": "queued"}
+        eventually(lambda: len(panel.pushed("printed")) == 2, what="the reprint")
+        assert len(printed_jobs(printer)) == 3
+        found = kiosk.call("lookup_slip", {"number": slip_no.lower()})
+        assert found["ok"], found
+        assert found["result"]["status"] == "accepted" and found["result"]["status_name"] == "受理"
+        assert found["result"]["items"] == ["营业执照变更"]
+        missing = kiosk.call("lookup_slip", {"number": "CN000"})
+        assert missing["ok"] is False and missing["error"]["code"] == "no_slip"
+    finally:
+        panel.close()
+
+
+def test_complaint_goes_to_the_office_not_the_screens(hall):
+    hub, _printer, _agent, kiosk = hall
+    office = Client(hub.url, "/monitor", {"token": hub.login("super")})
+    screen = Client(hub.url, "/display", {"token": hub.tokens["screen"], "room": "hall"})
+    try:
+        bad = kiosk.call("complain", {"category": "nope", "text": "x"})
+        assert bad["ok"] is False and bad["error"]["code"] == "invalid"
+        empty = kiosk.call("complain", {"category": "attitude", "text": "   "})
+        assert empty["ok"] is False
+        answer = kiosk.call("complain", {"category": "attitude", "text": "窗口人员态度生硬",
+                                         "window": 2, "staff_no": "JZ002",
+                                         "phone": "138-0000-0000"})
+        assert answer["ok"], answer
+        cid = answer["result"]["id"]
+        assert cid.startswith("TS") and cid.endswith("0001")
+        seen = eventually(lambda: [e for e in office.pushed("event")
+                                   if e["type"] == "complaint.filed"], what="the complaint")[0]
+        assert seen["data"]["complaint_id"] == cid and seen["data"]["phone"] == "138-0000-0000"
+        assert seen["data"]["window_about"] == 2
+        time.sleep(0.3)
+        assert not [e for e in screen.pushed("event") if e["type"] == "complaint.filed"]
+    finally:
+        office.close()
+        screen.close()
+
+
+def test_a_scan_goes_to_its_kiosk_page_only(hall):
+    hub, _printer, _agent, kiosk = hall
+    agent = Client(hub.url, "/device", {"token": hub.tokens["agent"], "windows": [],
+                                        "kiosk": "test-kiosk"})
+    stranger = Client(hub.url, "/device", {"token": hub.tokens["agent"], "windows": []})
+    try:
+        assert agent.call("scan", {"text": "CN202611250001"}) == {"ok": True}
+        got = eventually(lambda: kiosk.pushed("scan"), what="the scan")
+        assert got == [{"text": "CN202611250001"}]
+        refused = stranger.call("scan", {"text": "x"})
+        assert refused["ok"] is False and refused["error"]["code"] == "no_kiosk"
+        assert agent.call("scan", {"text": "a\x00b"})["ok"] is False
+        assert agent.call("scan", "garbage")["ok"] is False
+    finally:
+        agent.close()
+        stranger.close()
+
+
+def test_kiosk_status_follows_the_hall(hall):
+    hub, _printer, _agent, kiosk = hall
+    kiosk.call("issue_ticket", {"service": "S2", "request_id": "r9"})
+    status = eventually(lambda: [s for s in kiosk.pushed("status")
+                                 if s["waiting"].get("S2") == 1], what="status push")[-1]
+    assert status["open_windows"] == {}
+    hub.login("clerk1", 1)
+    eventually(lambda: [s for s in kiosk.pushed("status") if s["open_windows"]],
+               what="a window open")
