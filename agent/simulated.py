@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from devices import regmap as rm
+from devices.printer.sim import SimPrinter, strip_status_requests, text_of
 from devices.sim import SimBus, SimCallerKeypad, SimLed, SimRatingKeypad
 
 from .bridge import Agent
-from .config import AgentConfig, Bus, BusDevice
+from .config import AgentConfig, Bus, BusDevice, Printer
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,9 @@ BAUD = 115200
 
 
 class SimulatedHall:
-    def __init__(self, windows: list[int]) -> None:
+    def __init__(self, windows: list[int], kiosk: str = "") -> None:
+        self.kiosk = kiosk
+        self.printer = SimPrinter() if kiosk else None  # the kiosk's ticket printer
         self.buses: list[SimBus] = []
         self.at: dict[int, tuple[SimRatingKeypad, SimCallerKeypad, SimLed]] = {}
         for first in range(0, len(windows), WINDOWS_PER_BUS):
@@ -44,10 +47,30 @@ class SimulatedHall:
     def start(self) -> None:
         for bus in self.buses:
             bus.start()
+        if self.printer is not None:
+            self.printer.start()
 
     def stop(self) -> None:
         for bus in self.buses:
             bus.stop()
+        if self.printer is not None:
+            self.printer.stop()
+
+    def printed(self) -> dict[str, Any]:
+        """The kiosk printer's last job as text, and its fault switches."""
+        if self.printer is None:
+            return {"present": False}
+        jobs = [j for j in strip_status_requests(self.printer.data()).split(b"\x1b@") if j]
+        try:
+            last = text_of(b"\x1b@" + jobs[-1]) if jobs else ""
+        except ValueError as err:  # not our ESC/POS: show that rather than fail the panel
+            last = f"(undecodable job: {err})"
+        return {"present": True, "jobs": len(jobs), "last": last,
+                "paper_out": self.printer.faults.paper_out}
+
+    def set_paper_out(self, out: bool) -> None:
+        if self.printer is not None:
+            self.printer.faults.paper_out = out
 
     def agent_config(self, name: str, hub: str, token: str, state_dir: str) -> AgentConfig:
         buses = []
@@ -60,7 +83,11 @@ class SimulatedHall:
                                                      strict=True)]
             buses.append(Bus(port=bus.path, baud=BAUD, poll_interval_ms=100,
                              reply_timeout_ms=50, devices=devices))
-        return AgentConfig(name=name, hub=hub, token=token, state_dir=state_dir, buses=buses)
+        printer = None
+        if self.printer is not None:
+            printer = Printer(target=self.printer.path, paper="80mm", status_interval_s=5)
+        return AgentConfig(name=name, hub=hub, token=token, state_dir=state_dir, buses=buses,
+                           kiosk=self.kiosk, printer=printer)
 
     def state(self, answers: list[dict[str, Any]] = ()) -> list[dict[str, Any]]:
         """What each window's devices show, and the hub's answer to its last press."""
@@ -101,10 +128,20 @@ def serve_panel(hall: SimulatedHall, agent: Agent, host: str, port: int) -> Thre
                 self._send(HTTPStatus.OK, page, "text/html; charset=utf-8")
             elif self.path == "/state":
                 self._json(HTTPStatus.OK, hall.state(agent.link.answers))
+            elif self.path == "/printer":
+                self._json(HTTPStatus.OK, hall.printed())
             else:
                 self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
 
         def do_POST(self) -> None:
+            if self.path == "/printer":
+                body = self._body()
+                if body is None or not isinstance(body.get("paper_out"), bool):
+                    self._json(HTTPStatus.UNPROCESSABLE_ENTITY, {"error": "paper_out: bool"})
+                    return
+                hall.set_paper_out(body["paper_out"])
+                self._json(HTTPStatus.OK, hall.printed())
+                return
             if self.path != "/press":
                 self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
                 return
@@ -120,6 +157,13 @@ def serve_panel(hall: SimulatedHall, agent: Agent, host: str, port: int) -> Thre
                 return
             self._json(HTTPStatus.OK, {"ok": ok, "note": "" if ok else
                                        "the keypad ignored it: no rating window is open"})
+
+        def _body(self) -> dict | None:
+            try:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            except (ValueError, TypeError):
+                return None
+            return body if isinstance(body, dict) else None
 
         def _json(self, status: HTTPStatus, data: Any) -> None:
             self._send(status, json.dumps(data, ensure_ascii=False).encode(),
@@ -141,9 +185,10 @@ def serve_panel(hall: SimulatedHall, agent: Agent, host: str, port: int) -> Thre
 
 
 def run(windows: list[int], hub: str, token: str, state_dir: str, host: str,
-        port: int) -> None:
-    """Simulated devices + a real agent + the panel, until interrupted."""
-    hall = SimulatedHall(windows)
+        port: int, kiosk: str = "") -> None:
+    """Simulated devices + a real agent + the panel, until interrupted. With `kiosk`, also that
+    kiosk's ticket printer (the agent prints its tickets, and the slips of every window)."""
+    hall = SimulatedHall(windows, kiosk)
     hall.start()
     agent = Agent(hall.agent_config("demo-devices", hub, token, str(Path(state_dir))))
     agent.start()

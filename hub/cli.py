@@ -84,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--data", default=f"{DEFAULT_DATA}/sim", help="the agent's state directory")
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, default=8081, help="the panel's port")
+    sim.add_argument("--kiosk", default="",
+                     help="also simulate this kiosk's ticket printer (the kiosk token's name)")
     sim.set_defaults(func=cmd_sim_devices)
 
     check = sub.add_parser("check-config", help="validate a hall TOML file")
@@ -209,7 +211,7 @@ def cmd_sim_devices(args: argparse.Namespace) -> int:
     if not token:
         raise ValueError("set ONESTOP_AGENT_TOKEN to a device-agent token (onestop token add)")
     windows = [w.no for w in load_config(args.config).windows]
-    run(windows, args.hub, token, args.data, args.host, args.port)
+    run(windows, args.hub, token, args.data, args.host, args.port, args.kiosk)
     return 0
 
 
@@ -222,7 +224,8 @@ def start_simulated_devices(args: argparse.Namespace, token: str) -> None:
     child = subprocess.Popen(
         [sys.executable, "-m", "hub.cli", "--log-level", "warning", "sim-devices", "--config",
          args.config, "--hub", f"http://{args.host}:{args.port}", "--data",
-         f"{args.data}/sim", "--host", args.host, "--port", str(args.devices_port)],
+         f"{args.data}/sim", "--host", args.host, "--port", str(args.devices_port),
+         "--kiosk", "demo-kiosk"],
         env={**os.environ, "ONESTOP_AGENT_TOKEN": token},
     )
     atexit.register(child.terminate)

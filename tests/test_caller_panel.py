@@ -65,6 +65,7 @@ def test_clerk_panel_walkthrough(browser, tmp_path):  # noqa: F811, PLR0915 - on
         text_has(page, "#slip-result", "承诺单号")
         slip = page.input_value("#slip-number")
         assert slip and slip in page.inner_text("#slip-result")
+        text_has(page, "#slip-printed", "没有可用的打印机")  # no printer agent in this hall
         text_is(page, "#current-number", "—")
 
         page.select_option("#slip-status", "ready")

@@ -11,6 +11,7 @@ import time
 
 import pytest
 import requests
+import socketio
 
 from tests.hubproc import free_port
 
@@ -61,9 +62,31 @@ def test_the_demo_starts_the_whole_hall_and_its_devices(tmp_path):
                 break
             time.sleep(0.2)
         assert led["led"] == f"请{number}号", led
+        kiosk_ticket_prints(port, devices_port, kiosk, service)
     finally:
         os.killpg(demo.pid, signal.SIGINT)
         try:
             demo.wait(15)
         except subprocess.TimeoutExpired:
             os.killpg(demo.pid, signal.SIGKILL)
+
+
+def kiosk_ticket_prints(port: int, devices_port: int, kiosk: str, service: str) -> None:
+    """The kiosk's page takes a ticket over its socket; the simulated printer prints it."""
+    sio = socketio.Client(reconnection=False)
+    sio.connect(f"http://127.0.0.1:{port}", namespaces=["/kiosk"], auth={"token": kiosk},
+                transports=["websocket"], wait_timeout=5)
+    try:
+        got = sio.call("issue_ticket", {"service": service, "request_id": "demo-1"},
+                       namespace="/kiosk", timeout=5)
+    finally:
+        sio.disconnect()
+    assert got["ok"] and got["result"]["print"] == "queued", got
+    printed = got["result"]["ticket"]["number"]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        paper = requests.get(f"http://127.0.0.1:{devices_port}/printer", timeout=5).json()
+        if printed in paper["last"]:
+            break
+        time.sleep(0.2)
+    assert printed in paper["last"] and "您的号码" in paper["last"], paper

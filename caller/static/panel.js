@@ -151,6 +151,14 @@
         : "登录已失效，请重新登录 / Session ended: sign in again");
     });
     socket.on("snapshot", snapshot);
+    socket.on("printed", (d) => {
+      // A 承诺单 printed at this window's printer (or the kiosk's): the citizen must get it.
+      const box = $("slip-printed");
+      box.hidden = false;
+      box.textContent = d.ok
+        ? `承诺单 ${d.slip} 已打印 / Slip printed`
+        : `承诺单 ${d.slip} 未能打印：${d.message} / Not printed: ${d.message_en}`;
+    });
     socket.on("event", (ev) => {
       if (typeof ev.seq === "number" && ev.seq <= lastSeq) return;
       lastSeq = ev.seq;
@@ -312,6 +320,18 @@
     });
   }
 
+  $("btn-print-slip").addEventListener("click", () => {
+    const slip = $("slip-number").value.trim();
+    if (!slip) return error("请输入承诺单号 / Enter the slip number");
+    if (!socket) return;
+    socket.timeout(8000).emit("print_slip", { slip }, (err, ack) => {
+      if (err) error("服务器无应答 / The hub did not answer");
+      else if (!ack.ok) error(`补打失败 Refused: ${ack.error.message}`);
+      else info(ack.result.print === "queued" ? "已发送打印 / Sent to the printer"
+        : "没有可用的打印机 / No printer connected");
+    });
+  });
+
   async function finish() {
     const outcome = $("outcome").value;
     const args = { outcome };
@@ -335,7 +355,7 @@
   }
 
   const ACTIONS = {
-    F1: () => act("call-next").then((r) => r && ($("slip-result").hidden = true)),
+    F1: () => act("call-next").then((r) => r && ($("slip-result").hidden = $("slip-printed").hidden = true)),
     F2: () => act("recall"),
     F3: () => act("skip"),
     F4: finish,
