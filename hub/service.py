@@ -43,6 +43,7 @@ from hub.engine.model import (
     Clerk,
     DayRolled,
     Event,
+    JointPartDone,
     OutcomeKind,
     ReturnDecided,
     SlipStatus,
@@ -231,6 +232,8 @@ class HallService:
                         touched.setdefault(record.event.ticket, None)
                     if isinstance(record.event, TicketFinished) and record.event.outcome.slip:
                         self.store.save_slip(tx, record.event)
+                    elif isinstance(record.event, JointPartDone):
+                        self.store.save_part_done(tx, record.event)
                     elif isinstance(record.event, SlipStatusChanged):
                         self.store.save_slip_status(tx, record.event)
                 tickets = [self.state.tickets.get(t) or gone for t, gone in touched.items()]
@@ -565,12 +568,51 @@ class HallService:
         self.execute(who, decide, addr)
         return self.slip(who, number)
 
+    def part_done(self, who: Principal, number: str, department: str | None = None,
+                  addr: str = "") -> dict:
+        """A joint department's part of a 联办件 is done. A clerk acts for the department of the
+        window they are signed in at; the office names the department."""
+        self.require(who, Role.CLERK, *OFFICE_ROLES)
+        if who.role is Role.CLERK:
+            if who.window is None:
+                raise Forbidden("not_at_window", "请先在窗口登录", "sign in at a window first")
+            own = self.cfg.window(who.window).department
+            if department not in (None, own):
+                raise Forbidden("wrong_department", "只能办结本部门的部分",
+                                "a clerk completes their own department's part only")
+            department = own
+        if not department:
+            raise Invalid("invalid", "缺少部门", "department is required")
+
+        def decide(state: HallState, now: dt.datetime) -> list[Event]:
+            found = self.store.slip(number)
+            current = None
+            if found is not None:
+                current = (found["ticket_id"], found["status"], self.store.slip_parts(number))
+            return self.engine.part_done(state, now, number, current, department, who.name)
+
+        self.execute(who, decide, addr)
+        return self.slip(who, number)
+
+    def joint_cases(self, who: Principal, department: str | None = None) -> list[dict]:
+        """联办件 waiting for a department's part: the clerk's own department by default."""
+        self.require(who, Role.CLERK, *OFFICE_ROLES)
+        if department is None:
+            if who.window is None:
+                raise Invalid("invalid", "请指定部门", "give a department (or sign in at a window)")
+            department = self.cfg.window(who.window).department
+        if department not in {d.code for d in self.cfg.departments}:
+            raise NotFound("unknown_department", f"无此部门：{department}",
+                           f"no department {department!r}")
+        return [self.slip(who, n) for n in self.store.joint_pending(department)]
+
     def slip(self, who: Principal, number: str) -> dict:
         """A slip as the kiosk shows it: status, promised date, item. Nothing about the citizen."""
         found = self.store.slip(number)
         if found is None:
             raise NotFound("no_slip", f"无此承诺单：{number}", f"no slip {number!r}")
         status = SlipStatus(found["status"])
+        depts = {d.code for d in self.cfg.departments}
         svc = self.cfg.service(found["service"]) if self.cfg.has_service(found["service"]) else None
         zh, en = SLIP_STATUS_LABELS[status]
         return {
@@ -587,6 +629,12 @@ class HallService:
             "service_name": svc.name if svc else found["service"],
             "service_name_en": svc.name_en if svc else "",
             "items": list(found["outcome"].get("items", [])),
+            "departments": [
+                {"code": code, "name": self.cfg.department(code).name if code in depts else code,
+                 "name_en": self.cfg.department(code).name_en if code in depts else "",
+                 "done": done}
+                for code, done in self.store.slip_parts(number).items()
+            ],
             "updated_at": found["updated_at"],
         }
 

@@ -163,3 +163,70 @@ def test_clerk_panel_other_actions(browser, tmp_path):  # noqa: F811
         assert reported["rating"]["status"] == "pending"
     finally:
         hub.stop()
+
+
+def sign_in_page(browser, hub, username: str, window: int, clock: bool = False):  # noqa: F811
+    from tests.hubproc import PASSWORD
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    if clock:
+        page.clock.install()  # the page's own clock, moved on by the test
+    page.goto(f"{hub.url}/caller/")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.select_option("#window-select", str(window))
+    page.click("#signin-form button[type=submit]")
+    text_has(page, "#conn", "已连接")
+    return page
+
+
+def test_joint_case_goes_on_to_the_other_departments_panels(browser, tmp_path):  # noqa: F811
+    """联办件 finished at window 1 (市场监管) appears on the 公安 clerk's panel at window 3, who
+    completes their part; and the target-time warning comes on as the case runs long."""
+    from tests.hubproc import HubProcess
+
+    hub = HubProcess(tmp_path / "data")
+    hub.provision()
+    hub.start()
+    try:
+        assert hub.issue("S1").ok
+        lead = sign_in_page(browser, hub, "clerk1", 1, clock=True)
+        other = sign_in_page(browser, hub, "clerk3", 3)
+        text_has(other, "#joint-empty", "暂无")
+
+        lead.keyboard.press("F1")
+        text_is(lead, "#current-number", "A001")
+
+        lead.select_option("#outcome", "joint")
+        lead.select_option("#departments", ["SCJG", "GA"])
+        lead.keyboard.press("F4")
+        text_has(lead, "#slip-result", "承诺单号")
+        slip = lead.input_value("#slip-number")
+        text_has(lead, "#joint-list", slip)  # 市场监管's own part is waiting too
+
+        other.reload()  # or its 30-second round: the list is read when the panel connects
+        text_has(other, "#joint-list", slip)
+        text_has(other, "#joint-list", "市公安局…")
+        no_serious_axe_violations(other)
+        other.click(f"#joint-list button[data-slip='{slip}']")
+        text_has(other, "#joint-empty", "暂无")
+        shown = requests.get(f"{hub.url}/api/v1/slips/{slip}",
+                             headers=hub.auth(hub.tokens["kiosk"]), timeout=5).json()
+        assert shown["status"] == "in_progress"
+        assert [(d["code"], d["done"]) for d in shown["departments"]] == [
+            ("SCJG", False), ("GA", True)]
+
+        # 限时办结 at the window: the warning comes on as the next case runs long (the page's
+        # clock is moved on; the socket may reconnect after the jump, which changes nothing).
+        assert hub.issue("S1").ok
+        lead.keyboard.press("F1")
+        text_is(lead, "#current-number", "A002")
+        assert lead.locator("#target-warning").is_hidden()
+        target_min = 15  # S1 has the default target_minutes
+        lead.clock.fast_forward(int(target_min * 0.85 * 60_000))
+        text_has(lead, "#target-warning", "即将达到目标办理时长")
+        lead.clock.fast_forward(int(target_min * 0.2 * 60_000))
+        text_has(lead, "#target-warning", "已超过目标办理时长")
+        assert "over" in lead.get_attribute("#target-warning", "class")
+    finally:
+        hub.stop()

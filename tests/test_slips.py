@@ -107,6 +107,59 @@ def test_only_staff_set_a_slip_status(service):  # noqa: F811
     assert err.value.code == "forbidden"
 
 
+def joint_slip(service) -> str:  # noqa: F811
+    sign_in(service, 1)
+    service.issue_ticket(KIOSK, "S1")
+    act(service, 1, "call-next")
+    view = act(service, 1, "finish", outcome="joint", departments=["SCJG", "GA", "SLSD"])
+    return next(e for e in view["events"] if e["type"] == "ticket.finished")[
+        "data"]["outcome"]["slip"]
+
+
+def test_a_joint_case_goes_on_to_each_department_and_is_done_with_the_last(service, db_path):  # noqa: F811
+    slip = joint_slip(service)
+    parts = lambda: [(d["code"], d["done"]) for d in service.slip(KIOSK, slip)["departments"]]  # noqa: E731
+    assert parts() == [("SCJG", False), ("GA", False), ("SLSD", False)]
+    ga = sign_in(service, 3)  # window 3 is 公安 (GA)
+    assert [c["number"] for c in service.joint_cases(ga)] == [slip]
+    assert service.joint_cases(SUPER, "SLSD")[0]["number"] == slip
+    # A clerk completes their own department's part only.
+    with pytest.raises(DomainError) as err:
+        service.part_done(ga, slip, "SLSD")
+    assert err.value.code == "wrong_department"
+    shown = service.part_done(ga, slip)
+    assert shown["status"] == "in_progress"
+    assert parts() == [("SCJG", False), ("GA", True), ("SLSD", False)]
+    assert service.joint_cases(ga) == []
+    with pytest.raises(DomainError) as err:
+        service.part_done(ga, slip)
+    assert err.value.code == "part_already_done"
+    service.part_done(clerk_at(service, 1), slip)
+    assert service.slip(KIOSK, slip)["status"] == "in_progress"
+    done = service.part_done(SUPER, slip, "SLSD")  # the office may complete any department's
+    assert done["status"] == "done" and all(d["done"] for d in done["departments"])
+    events = [t for (t,) in rows(db_path, "SELECT type FROM events ORDER BY seq")]
+    assert events.count("slip.part_done") == 3 and events.count("slip.status_changed") == 2
+    again = reopen(service)
+    assert again.slip(KIOSK, slip)["departments"] == done["departments"]
+
+
+def test_only_joint_departments_have_a_part(service):  # noqa: F811
+    slip = finished_slip(service)  # a plain 承诺件: no parts at all
+    with pytest.raises(DomainError) as err:
+        service.part_done(SUPER, slip, "GA")
+    assert err.value.code == "not_joint_department"
+    with pytest.raises(DomainError) as err:
+        service.part_done(KIOSK, slip, "GA")
+    assert err.value.code == "forbidden"
+    with pytest.raises(NotFound):
+        service.part_done(SUPER, "CN404", "GA")
+
+
+def clerk_at(service, no: int) -> Principal:  # noqa: F811
+    return sign_in(service, no)
+
+
 # --- HTTP, against a real hub process ------------------------------------------------------
 
 
@@ -127,7 +180,8 @@ def test_slip_over_http(hub):
     assert shown["status"] == "accepted" and shown["status_name"] == "受理"
     assert shown["promised_date"] >= dt.date.today().isoformat()
     assert shown["service"] == "S1" and shown["service_name"]
-    assert not {"ticket_id", "clerk", "outcome", "reason", "departments"} & set(shown)
+    assert not {"ticket_id", "clerk", "outcome", "reason"} & set(shown)
+    assert shown["departments"] == []  # not a joint case
 
     url = f"{hub.url}/api/v1/slips/{slip}/status"
     assert requests.post(url, json={"status": "ready"}, headers=kiosk, timeout=5

@@ -137,7 +137,7 @@
       auth: { token: session.token }, transports: ["websocket"],
       reconnectionDelay: 500, reconnectionDelayMax: 3000, timeout: 5000,
     });
-    socket.on("connect", () => conn("已连接", "Online"));
+    socket.on("connect", () => { conn("已连接", "Online"); loadJoint(); });
     socket.on("disconnect", () => conn("离线 · 正在重新连接", "Offline · reconnecting"));
     socket.on("connect_error", (err) => {
       const msg = (err && err.data && err.data.message) || String(err && err.message);
@@ -332,6 +332,46 @@
     });
   });
 
+  // 联办件: cases accepted at another window that wait for this department's part.
+  let jointTimer = null;
+  async function loadJoint() {
+    clearTimeout(jointTimer);
+    if (!session) return;
+    jointTimer = setTimeout(loadJoint, 30000);
+    let cases;
+    try {
+      cases = (await api("GET", "/joint-cases")).cases;
+    } catch (e) {
+      return; // shown again on the next round
+    }
+    const list = $("joint-list");
+    list.textContent = "";
+    $("joint-empty").hidden = cases.length > 0;
+    for (const c of cases) {
+      const li = document.createElement("li");
+      const progress = c.departments.map((d) => `${d.name}${d.done ? "✓" : "…"}`).join(" ");
+      const text = document.createElement("span");
+      text.textContent = `${c.number} · ${c.service_name} · 承诺 ${c.promised_date || "—"} · ${progress}`;
+      const btn = document.createElement("button");
+      btn.type = "button";
+      btn.className = "joint-done";
+      btn.dataset.slip = c.number;
+      btn.textContent = "本部门办结 / Our part done";
+      btn.addEventListener("click", async () => {
+        btn.disabled = true;
+        try {
+          const s = await api("POST", `/slips/${encodeURIComponent(c.number)}/parts`, {});
+          info(`${s.number}：${s.status_name} / ${s.status_name_en}`);
+        } catch (e) {
+          error(`联办办结失败 Refused: ${e.message}`);
+        }
+        loadJoint();
+      });
+      li.append(text, " ", btn);
+      list.append(li);
+    }
+  }
+
   async function finish() {
     const outcome = $("outcome").value;
     const args = { outcome };
@@ -340,6 +380,7 @@
     if (outcome === "returned") args.reason = $("return-reason").value;
     const result = await act("finish", args);
     if (!result) return;
+    if (outcome === "joint") loadJoint();
     const done = (result.events || []).find((e) => e.type === "ticket.finished");
     const slip = done && done.data.outcome && done.data.outcome.slip;
     const box = $("slip-result");

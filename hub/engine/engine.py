@@ -25,6 +25,7 @@ from .model import (
     Event,
     GreenPassGranted,
     HallState,
+    JointPartDone,
     NoticeSet,
     Outcome,
     OutcomeKind,
@@ -618,6 +619,41 @@ class QueueEngine(RatingRules):
                 at=now, ticket_id=ticket_id, slip=slip, status=wanted, previous=previous, by=by
             )
         ]
+
+    def part_done(
+        self,
+        state: HallState,
+        now: dt.datetime,
+        slip: str,
+        current: tuple[str, str, dict[str, bool]] | None,
+        department: str,
+        by: str,
+    ) -> list[Event]:
+        """A joint department has done its part of a 联办件. When the last part is done the
+        case is done (已办结); the first part done moves an accepted case to 办理中.
+
+        As with `slip_status`, the caller reads the slip from the store in the transaction and
+        passes `current` = (ticket id, status, {department: done}), or None for no such slip.
+        """
+        if current is None:
+            raise NotFound("no_slip", f"无此承诺单：{slip}", f"no slip {slip!r}")
+        ticket_id, status, parts = current
+        if department not in parts:
+            raise DomainError("not_joint_department", "该部门不是此联办件的联办部门",
+                              f"department {department!r} has no part in {slip}")
+        if parts[department]:
+            raise DomainError("part_already_done", "本部门已办结", "this part is already done")
+        events: list[Event] = [
+            JointPartDone(at=now, ticket_id=ticket_id, slip=slip, department=department, by=by)
+        ]
+        previous = SlipStatus(status)
+        order = list(SlipStatus)
+        last = all(done for d, done in parts.items() if d != department)
+        wanted = SlipStatus.DONE if last else SlipStatus.IN_PROGRESS
+        if order.index(wanted) > order.index(previous):
+            events.append(SlipStatusChanged(at=now, ticket_id=ticket_id, slip=slip,
+                                            status=wanted, previous=previous, by=by))
+        return events
 
     def close_service(
         self, state: HallState, now: dt.datetime, service: str, reason: str

@@ -26,6 +26,7 @@ from .model import (
     GreenPass,
     GreenPassGranted,
     HallState,
+    JointPartDone,
     Notice,
     NoticeSet,
     Outcome,
@@ -393,3 +394,8 @@ def _(e: SlipStatusChanged, state: HallState) -> None:
 @_apply.register
 def _(e: ComplaintFiled, state: HallState) -> None:
     state.complaint_seq += 1
+
+
+@_apply.register
+def _(e: JointPartDone, state: HallState) -> None:
+    """Nothing in the state: a joint case's parts live in the store (see QueueEngine.part_done)."""

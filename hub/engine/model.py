@@ -451,6 +451,17 @@ class SlipStatusChanged(_TicketEvent, tag="slip.status_changed", kw_only=True):
     by: str
 
 
+class JointPartDone(_TicketEvent, tag="slip.part_done", kw_only=True):
+    """One department's part of a 联办件 is done (the case went on to it from the lead window).
+
+    Like slip statuses, parts live in the store (`slip_parts`), not in the day's state.
+    """
+
+    slip: str
+    department: str
+    by: str
+
+
 class ComplaintFiled(Event, tag="complaint.filed", kw_only=True):
     """A complaint or suggestion left at a kiosk (art. 27), kept and forwarded for follow-up.
 
@@ -497,6 +508,7 @@ AnyEvent = (
     | NoticeSet
     | SlipStatusChanged
     | ComplaintFiled
+    | JointPartDone
 )
 
 

@@ -19,6 +19,8 @@ from hub.engine.model import (
     AnyEvent,
     Event,
     HallState,
+    JointPartDone,
+    OutcomeKind,
     SlipStatusChanged,
     Ticket,
     TicketFinished,
@@ -212,6 +214,34 @@ class Store:
                 _encoder.encode(outcome).decode(),
             ),
         )
+        if outcome.kind is OutcomeKind.JOINT:
+            tx.executemany(
+                "INSERT INTO slip_parts (slip, department, position) VALUES (?, ?, ?)",
+                [(outcome.slip, d, i) for i, d in enumerate(outcome.departments)],
+            )
+
+    def save_part_done(self, tx: Tx, event: JointPartDone) -> None:
+        tx.execute(
+            "UPDATE slip_parts SET done_at = ?, done_by = ? WHERE slip = ? AND department = ?",
+            (utc_iso(event.at), event.by, event.slip, event.department),
+        )
+
+    def slip_parts(self, number: str) -> dict[str, bool]:
+        """A joint case's departments and whether each has done its part (empty: not joint)."""
+        rows = self.db.query(
+            "SELECT department, done_at FROM slip_parts WHERE slip = ? ORDER BY position",
+            (number,),
+        )
+        return {row["department"]: row["done_at"] is not None for row in rows}
+
+    def joint_pending(self, department: str, limit: int = 200) -> list[str]:
+        """Slip numbers of joint cases still waiting for `department`'s part, oldest first."""
+        rows = self.db.query(
+            "SELECT slip FROM slip_parts WHERE department = ? AND done_at IS NULL "
+            "ORDER BY slip LIMIT ?",
+            (department, limit),
+        )
+        return [row["slip"] for row in rows]
 
     def save_slip_status(self, tx: Tx, event: SlipStatusChanged) -> None:
         tx.execute(

@@ -140,6 +140,19 @@ def set_slip_status(number: str):
     return jsonify(service().set_slip_status(principal, number, status, client_addr()))
 
 
+@api.post("/slips/<number>/parts")
+def joint_part_done(number: str):
+    principal = who()
+    department = field(body(), "department", str, required=False)
+    return jsonify(service().part_done(principal, number, department, client_addr()))
+
+
+@api.get("/joint-cases")
+def joint_cases():
+    principal = who()
+    return jsonify({"cases": service().joint_cases(principal, request.args.get("department"))})
+
+
 @api.post("/notice")
 def set_notice():
     principal = who()

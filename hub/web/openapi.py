@@ -162,6 +162,18 @@ def openapi_document() -> dict[str, Any]:
                 _body({"type": "object", "required": ["status"], "properties": {
                     "status": {"type": "string", "enum": list(SLIP_STATUSES)}}}),
                 params=[_path_param("number")])},
+            "/api/v1/slips/{number}/parts": {"post": _op(
+                "联办件: the caller's department (a clerk: their window's) has done its part; the "
+                "last part done makes the slip done (clerk, supervisor)",
+                _responses(200, slip, 401, 403, 404, 409),
+                _body({"type": "object", "properties": {"department": {"type": "string"}}},
+                      False),
+                params=[_path_param("number")])},
+            "/api/v1/joint-cases": {"get": _op(
+                "联办件 waiting for a department's part (default: the clerk's department)",
+                _responses(200, _OBJ, 401, 403, 404),
+                params=[{"name": "department", "in": "query", "required": False,
+                         "schema": {"type": "string"}}])},
             "/api/v1/notice": {"post": _op(
                 "Set the screens' scrolling notice live; an empty text restores the hall file's "
                 "(supervisor)", _responses(200, _OBJ, 401, 403, 422), _body({
@@ -234,6 +246,7 @@ def openapi_document() -> dict[str, Any]:
                         "service_name": {"type": "string"},
                         "service_name_en": {"type": "string"},
                         "items": {"type": "array", "items": {"type": "string"}},
+                        "departments": {"type": "array", "items": {"type": "object"}},
                         "updated_at": {"type": "string"},
                     },
                 },
