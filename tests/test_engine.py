@@ -1107,3 +1107,44 @@ def test_complaints_are_numbered_checked_and_kept():
     h.do("rollover", at=NOW + dt.timedelta(days=1))
     assert h.one("file_complaint", "other", "好", at=NOW + dt.timedelta(days=1)).complaint_id \
         == "TS202611250001"
+
+
+def test_estimated_wait_follows_the_recent_pace_and_the_open_windows():
+    from hub.engine import queries
+
+    h = Hall()
+    tickets = [h.issue("id_card", channel=Channel.NORMAL) for _ in range(3)]
+    last = h.ticket(tickets[-1].ticket_id)
+    # Nobody served yet: the item's target time (15 min) per person ahead, one window assumed.
+    assert queries.estimated_wait_minutes(h.cfg, h.state, last) == 2 * 15
+    h.staff(3)
+    h.call(3)
+    h.now += dt.timedelta(minutes=6)
+    h.do("finish", 3)
+    h.call(3)
+    h.now += dt.timedelta(minutes=4)
+    h.do("finish", 3)
+    assert queries.minutes_per_case(h.cfg, h.state, "id_card") == 5
+    assert queries.estimated_wait_minutes(h.cfg, h.state, last) == 0  # nobody ahead now
+    waiting = [h.ticket(h.issue("permit").ticket_id) for _ in range(3)]
+    # Window 4 (permit) is away: window 3 covers it (AB post), so one window is open for it.
+    assert queries.open_windows(h.cfg, h.state) == {"id_card": 1, "permit": 1}
+    assert queries.estimated_wait_minutes(h.cfg, h.state, waiting[-1]) == 2 * 15
+    h.staff(4)
+    assert queries.open_windows(h.cfg, h.state)["permit"] == 1  # 3 no longer covers 4
+    h.do("pause", 4, "meeting")
+    assert queries.open_windows(h.cfg, h.state)["permit"] == 1  # paused: 3 covers it again
+    h.do("pause", 3, "meeting")
+    assert queries.open_windows(h.cfg, h.state) == {}
+
+
+def test_a_case_closed_in_seconds_still_counts_as_a_minute():
+    from hub.engine import queries
+
+    h = Hall()
+    h.staff(3)
+    h.issue("id_card")
+    h.call(3)
+    h.now += dt.timedelta(seconds=5)
+    h.do("finish", 3)
+    assert queries.minutes_per_case(h.cfg, h.state, "id_card") == 1.0

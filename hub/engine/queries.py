@@ -6,6 +6,7 @@ Pure functions of (config, state); the engine uses them to decide, the edge to s
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Iterable
 
 from hub.config import HallConfig
@@ -119,7 +120,9 @@ def minutes_per_case(cfg: HallConfig, state: HallState, service: str) -> float:
     )[-PACE_SAMPLE:]
     if not spans:
         return float(cfg.service(service).target_minutes)
-    return sum(m for _, m in spans) / len(spans)
+    # At least a minute: a few cases closed in seconds (a mistake, a no-op) must not promise
+    # the next citizen no wait at all.
+    return max(sum(m for _, m in spans) / len(spans), 1.0)
 
 
 def open_windows(cfg: HallConfig, state: HallState) -> dict[str, int]:
@@ -141,4 +144,4 @@ def estimated_wait_minutes(cfg: HallConfig, state: HallState, ticket: Ticket) ->
         return 0
     ahead = people_ahead(state, ticket)
     windows = max(open_windows(cfg, state).get(ticket.service, 0), 1)
-    return round(ahead * minutes_per_case(cfg, state, ticket.service) / windows)
+    return math.ceil(ahead * minutes_per_case(cfg, state, ticket.service) / windows)
