@@ -54,7 +54,10 @@ class RoleNamespace(Namespace):
             log.info(
                 "refused %s connection from %s: %s", self.namespace, request.remote_addr, err.code
             )
-            raise ConnectionRefusedError({"code": err.code, "message": err.message}) from None
+            # Two arguments: the client gets `message` and `data` (one would arrive as a string).
+            raise ConnectionRefusedError(
+                err.message, {"code": err.code, "message": err.message}
+            ) from None
         self.clients[request.sid] = who
         self.tokens[request.sid] = token  # type: ignore[assignment]
 
