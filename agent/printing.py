@@ -39,6 +39,8 @@ def ticket_from(doc: dict[str, Any]) -> Ticket:
         ahead=int(doc.get("ahead", 0)),
         issued_at=dt.datetime.fromisoformat(doc["issued_at"]),
         materials=[str(m) for m in doc.get("materials", [])],
+        item_en=str(doc.get("item_en") or ""),
+        windows_en=str(doc.get("windows_en") or ""),
     )
 
 
@@ -51,6 +53,7 @@ def slip_from(doc: dict[str, Any]) -> CommitmentSlip:
         accepted_at=dt.datetime.fromisoformat(doc["accepted_at"]),
         promised_date=dt.date.fromisoformat(promised) if promised else None,  # type: ignore[arg-type]
         promised=[str(p) for p in doc.get("promised", [])],
+        item_en=str(doc.get("item_en") or ""),
     )
 
 

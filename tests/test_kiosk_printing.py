@@ -79,6 +79,9 @@ target = "{printer.path}"
 paper = "80mm"
 windows = {list(windows)}
 status_interval_s = 1
+
+[scanner]
+device = "/dev/input/by-id/usb-onestop-test-no-such-scanner-event-kbd"
 """, encoding="utf-8")
     log = open(tmp_path / "agent.log", "ab")  # noqa: SIM115
     return subprocess.Popen(
@@ -159,6 +162,8 @@ def test_ticket_printed_at_the_kiosk_decodes(hall):
     text = text_of(job)
     assert "A001" in text and "企业设立登记" in text.replace("\n", "")
     assert "一次性告知" in text and "身份证明" in text
+    assert "Your number A001: Business registration" in text  # English second, small
+    assert "Go to Windows 1, 2; 0 ahead of you." in text
     assert "?" not in text
     assert qr_payloads(job) == [ticket["id"]]
     sizes = [op.value[1] for op in decode(job) if op.kind == "cmd" and op.value[0] == "GS !"]
@@ -297,6 +302,16 @@ def test_a_scan_goes_to_its_kiosk_page_only(hall):
     finally:
         agent.close()
         stranger.close()
+
+
+def test_an_unplugged_scanner_is_reported_and_the_agent_keeps_working(hall):
+    hub, _printer, _agent, kiosk = hall
+    scanner = eventually(lambda: devices(hub).get("scanner@test-kiosk"), what="scanner health")
+    assert scanner["status"] == "offline" and scanner["kind"] == "scanner"
+    assert scanner["window"] is None
+    answer = kiosk.call("issue_ticket", {"service": "S1", "request_id": "r-scan"})
+    assert answer["ok"]
+    eventually(lambda: kiosk.pushed("printed"), what="printing still works")
 
 
 def test_kiosk_status_follows_the_hall(hall):

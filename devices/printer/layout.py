@@ -35,6 +35,7 @@ LF = b"\n"
 ALIGN = {"left": ESC + b"a\x00", "center": ESC + b"a\x01", "right": ESC + b"a\x02"}
 BOLD_ON, BOLD_OFF = ESC + b"E\x01", ESC + b"E\x00"
 FONT_A, FONT_B = ESC + b"M\x00", ESC + b"M\x01"  # font B: 9x17, the small English line
+FONT_B_DOTS = 9  # font B's character width
 CUT_FULL = GS + b"VA\x00"  # GS V 65 0: feed to the cutter, full cut
 
 
@@ -173,6 +174,9 @@ class Ticket:
     center_name_en: str = ""
     materials: Sequence[str] = ()  # 一次性告知 checklist; empty: not printed
     hint: str = "请您留意叫号，过号请重新取号"
+    item_en: str = ""  # English, printed small under the Chinese (empty: no English block)
+    windows_en: str = ""  # "Windows 3, 5"
+    hint_en: str = "Please watch the call screen; if you miss your call, take a new ticket."
 
 
 @dataclass(frozen=True)
@@ -184,6 +188,8 @@ class CommitmentSlip:
     promised_date: date
     promised: Sequence[str] = field(default_factory=tuple)  # what is promised (承诺事项)
     query_hint: str = "凭本单号可在自助终端、窗口或拨打12345查询办理进度"
+    item_en: str = ""  # English, printed small under the Chinese (empty: no English block)
+    query_hint_en: str = "Track your case with this number at a kiosk, a window or on 12345."
 
 
 class _Writer:
@@ -204,6 +210,14 @@ class _Writer:
     def wrapped(self, text: str, **kw: object) -> None:
         for ln in wrap(text, self.paper.columns, **kw):  # type: ignore[arg-type]
             self.line(ln)
+
+    def english(self, *lines: str) -> None:
+        """Small font-B lines: English second, under the Chinese (GBK encodes ASCII as is)."""
+        self.raw(FONT_B)
+        for text in lines:
+            for ln in wrap(text, self.paper.dots // FONT_B_DOTS):
+                self.line(ln)
+        self.raw(FONT_A)
 
     def pair(self, label: str, value: str) -> None:
         """'label：value', value wrapped under itself."""
@@ -274,8 +288,13 @@ def write_ticket(printer: Escpos, t: Ticket, paper_: str | Paper) -> None:
     w.pair("办理窗口", "、".join(t.windows) if t.windows else "请留意叫号屏")
     w.pair("前面等候", f"{t.ahead}人")
     w.pair("取号时间", t.issued_at.strftime("%Y-%m-%d %H:%M:%S"))
+    if t.item_en:
+        w.english(f"Your number {t.number}: {t.item_en}",
+                  f"Go to {t.windows_en or 'the window called'}; {t.ahead} ahead of you.")
     w.raw(ALIGN["center"])
     w.wrapped(t.hint)
+    if t.item_en:
+        w.english(t.hint_en)
     w.qr(t.ticket_id)
     w.raw(ALIGN["center"])
     w.line(t.ticket_id)
@@ -320,6 +339,9 @@ def write_slip(printer: Escpos, s: CommitmentSlip, paper_: str | Paper) -> None:
             w.wrapped(item, indent=width(prefix), first_prefix=prefix)
     w.rule()
     w.wrapped(s.query_hint)
+    if s.item_en:
+        w.english(f"Commitment slip {s.slip_no}: {s.item_en}",
+                  f"Promised by {d.isoformat()}.", s.query_hint_en)
     w.end()
 
 

@@ -109,7 +109,9 @@ class PrintDesk:
             "center_name": self.cfg.center.name,
             "center_name_en": self.cfg.center.name_en,
             "item": svc.name,
+            "item_en": svc.name_en,
             "windows": [self._window_name(no) for no in ticket["windows"]],
+            "windows_en": _windows_en(ticket["windows"]),
             "ahead": ticket["people_ahead"],
             "issued_at": self._local(ticket["issued_at"]),
             "materials": list(svc.materials) if materials else [],
@@ -134,6 +136,7 @@ class PrintDesk:
             "slip_no": slip,
             "center_name": self.cfg.center.name,
             "item": self.cfg.service(service).name if self.cfg.has_service(service) else service,
+            "item_en": self.cfg.service(service).name_en if self.cfg.has_service(service) else "",
             "accepted_at": self._local(accepted_at),
             "promised_date": promised_date,
             "promised": list(items),
@@ -188,3 +191,9 @@ class PrintDesk:
         if isinstance(when, str):
             when = dt.datetime.fromisoformat(when)
         return when.astimezone(self.cfg.zone).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def _windows_en(nos: list[int]) -> str:
+    if not nos:
+        return ""
+    return ("Window " if len(nos) == 1 else "Windows ") + ", ".join(str(n) for n in nos)

@@ -231,3 +231,28 @@ def test_driver_to_plain_file(tmp_path) -> None:
     strict = PrinterDriver(FileTransport(str(path)), "80mm", status_timeout_s=0.05)
     with strict, pytest.raises(PrinterError, match="did not answer"):
         strict.print_ticket(TICKET)
+
+
+@pytest.mark.parametrize(("paper", "columns"), [("58mm", 42), ("80mm", 64)])
+def test_english_comes_second_in_the_small_font(paper: str, columns: int) -> None:
+    from dataclasses import replace
+
+    ticket = replace(TICKET, item_en="Business licence (registration of a new company)",
+                     windows_en="Windows 3, 5")
+    ops = decode(layout.ticket_bytes(ticket, paper))
+    text = "".join(str(op.value) for op in ops if op.kind == "text")
+    assert text.index("办理事项") < text.index("Your number A012") < text.index("请您留意叫号")
+    assert "Go to Windows 3, 5; 4 ahead of you." in text
+    assert "if you miss your call, take a new ticket." in text.replace("\n", " ")
+    # Every English line is printed in font B and fits its narrower glyphs.
+    font = "A"
+    for op in ops:
+        if op.kind == "cmd" and op.value[0] == "ESC M":
+            font = "B" if op.value[1] == b"\x01" else "A"
+        elif op.kind == "text" and ("Your number" in op.value or "Go to" in op.value):
+            assert font == "B"
+            assert all(len(ln) <= columns for ln in str(op.value).splitlines())
+    assert "Your number" not in text_of(layout.ticket_bytes(TICKET, paper))  # no item_en
+    slip = text_of(layout.slip_bytes(replace(SLIP, item_en="Food business licence"), paper))
+    assert "Commitment slip CN20261124-0007: Food business licence" in slip.replace("\n", " ")
+    assert "Promised by 2026-12-01." in slip
