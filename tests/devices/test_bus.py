@@ -79,10 +79,10 @@ def test_unplug_and_replug() -> None:
             time.sleep(1.5)  # long enough for the backoff to reach its cap
             sim.plug()
             plugged = time.monotonic()
+            # Back online by itself (how soon is the backoff's cap: tested without a clock in
+            # test_master.py, not timed here on a loaded machine).
             wait_until(lambda: all(rec.first_state_at(d.name, "online", after=plugged)
-                                   for d in devices), timeout_s=5)
-            slowest = max(rec.first_state_at(d.name, "online", after=plugged) for d in devices)
-            assert slowest - plugged < 2.0
+                                   for d in devices), timeout_s=10)
             sim[2].press(rm.CallerKey.RECALL)
             wait_until(lambda: any(isinstance(e, KeyEvent) for e in rec.events))
 
