@@ -58,6 +58,7 @@
   };
   let socket = null;
   let printTimer = null;
+  const earlyPrints = new Map(); // ticket id -> a `printed` that came before the ticket
   let ticketTimer = null;
 
   // --- clock and opening hours in the hall's time zone -------------------------------------------
@@ -528,6 +529,11 @@
     else bi($("ticket-wait"), `预计等候约 ${wait} 分钟`, `About ${wait} min`);
     show("ticket");
     printState(result.print === "queued" ? "printing" : "failed");
+    const early = earlyPrints.get(t.id);
+    if (early && result.print === "queued") {
+      earlyPrints.delete(t.id);
+      printState(early.ok ? "printed" : "failed");
+    }
     if (result.print === "no_printer") $("reprint").hidden = true; // nothing to print again on
     restartTicketTimer();
   }
@@ -937,7 +943,13 @@
     });
     socket.on("status", applyCounts);
     socket.on("printed", (p) => {
-      if (!p || !state.ticket || p.ticket_id !== state.ticket.id || state.screen !== "ticket") return;
+      if (!p || !p.ticket_id) return;
+      if (!state.ticket || p.ticket_id !== state.ticket.id || state.screen !== "ticket") {
+        // A quick printer can answer before the hub's answer to 取号 arrives: keep it for then.
+        earlyPrints.set(p.ticket_id, p);
+        if (earlyPrints.size > 5) earlyPrints.delete(earlyPrints.keys().next().value);
+        return;
+      }
       printState(p.ok ? "printed" : "failed");
     });
     socket.on("scan", (s) => scanned(s && typeof s.text === "string" ? s.text.trim() : ""));
