@@ -24,12 +24,13 @@ class Role(StrEnum):
     KIOSK = "kiosk"
     SCREEN = "screen"
     AGENT = "agent"  # device agent
+    METRICS = "metrics"  # a monitoring server scraping /metrics
     CLERK = "clerk"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
 
 
-DEVICE_ROLES = frozenset({Role.KIOSK, Role.SCREEN, Role.AGENT})
+DEVICE_ROLES = frozenset({Role.KIOSK, Role.SCREEN, Role.AGENT, Role.METRICS})
 STAFF_ROLES = frozenset({Role.CLERK, Role.SUPERVISOR, Role.ADMIN})
 # Supervisors and admins may do what the office does; admins also manage the hall.
 OFFICE_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
@@ -82,7 +83,7 @@ DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
 
 
 _TOKEN_PREFIX = {Role.KIOSK: "osk", Role.SCREEN: "osd", Role.AGENT: "osa", Role.CLERK: "osc",
-                 Role.SUPERVISOR: "osv", Role.ADMIN: "osm"}
+                 Role.SUPERVISOR: "osv", Role.ADMIN: "osm", Role.METRICS: "osp"}
 
 
 def new_token(role: Role) -> str:

@@ -93,7 +93,32 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_check_config)
 
     _add_account_commands(sub)
+    _add_audit_commands(sub)
+    _add_forward_commands(sub)
     return parser
+
+
+def _add_forward_commands(sub: argparse._SubParsersAction) -> None:
+    """`forward` (the feed to the supervision backend, its own process) and `events`."""
+    forward = sub.add_parser("forward", help="forward the hall's events to the supervision "
+                             "backend ([backend] in the hall file), until SIGTERM")
+    forward.add_argument("--config", required=True, help="hall TOML file")
+    _data_arg(forward)
+    forward.set_defaults(func=cmd_forward)
+    events = sub.add_parser("events", help="the events feed: dead letters").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    dead = events.add_parser("dead", help="list the events the backend refused")
+    dead.add_argument("--all", action="store_true", help="also those already replayed")
+    _data_arg(dead)
+    dead.set_defaults(func=cmd_events_dead)
+    replay = events.add_parser("replay", help="send dead letters to the backend again now")
+    which = replay.add_mutually_exclusive_group(required=True)
+    which.add_argument("--seq", type=int, action="append", help="this event (repeatable)")
+    which.add_argument("--all", action="store_true", help="every dead letter not replayed")
+    replay.add_argument("--config", required=True, help="hall TOML file")
+    _data_arg(replay)
+    replay.set_defaults(func=cmd_events_replay)
 
 
 def _add_account_commands(sub: argparse._SubParsersAction) -> None:
@@ -125,12 +150,13 @@ def _add_account_commands(sub: argparse._SubParsersAction) -> None:
         required=True, metavar="ACTION"
     )
     tadd = token.add_parser("add", help="create a device token and print it once")
-    tadd.add_argument("--role", required=True, choices=["kiosk", "screen", "agent"])
+    tadd.add_argument("--role", required=True, choices=["kiosk", "screen", "agent", "metrics"])
     tadd.add_argument("--name", required=True)
     _data_arg(tadd)
     tadd.set_defaults(func=cmd_token_add)
     trevoke = token.add_parser("revoke", help="revoke every token of a device")
-    trevoke.add_argument("--role", required=True, choices=["kiosk", "screen", "agent"])
+    trevoke.add_argument("--role", required=True,
+                         choices=["kiosk", "screen", "agent", "metrics"])
     trevoke.add_argument("--name", required=True)
     _data_arg(trevoke)
     trevoke.set_defaults(func=cmd_token_revoke)
@@ -139,6 +165,25 @@ def _add_account_commands(sub: argparse._SubParsersAction) -> None:
     migrate = db.add_parser("migrate", help="apply pending migrations")
     _data_arg(migrate)
     migrate.set_defaults(func=cmd_db_migrate)
+
+
+def _add_audit_commands(sub: argparse._SubParsersAction) -> None:
+    """`audit verify` and `audit show`: the staff audit log (issue 7, docs/audit.md)."""
+    audit = sub.add_parser("audit", help="the staff audit log").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    verify = audit.add_parser("verify", help="recompute the hash chain; exit 1 if broken")
+    verify.add_argument("--expect-head", default=None, metavar="HASH",
+                        help="a head hash noted earlier: it must still be in the chain")
+    _data_arg(verify)
+    verify.set_defaults(func=cmd_audit_verify)
+    show = audit.add_parser("show", help="print audit records, oldest first")
+    show.add_argument("--account", default=None)
+    show.add_argument("--since", default=None, metavar="YYYY-MM-DD",
+                      help="from this day's midnight, in this machine's time zone")
+    show.add_argument("--limit", type=int, default=100, help="the latest N records (100)")
+    _data_arg(show)
+    show.set_defaults(func=cmd_audit_show)
 
 
 def _data_arg(parser: argparse.ArgumentParser) -> None:
@@ -313,11 +358,110 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def _forwarder(args: argparse.Namespace):
+    """A Forwarder over the data directory, or None when the hall file has no backend url."""
+    from hub.config import load_config
+    from hub.forwarder import Forwarder
+    from hub.runtime import open_database
+
+    cfg = load_config(args.config)
+    if not cfg.backend.url:
+        return None
+    # NORMAL: the cursor's commit does not wait for fsync, so it never holds the write lock
+    # the hub needs for long; a cursor lost on power loss only re-sends (at least once).
+    return Forwarder(open_database(args.data, "NORMAL"), cfg.backend, cfg.event_source)
+
+
+def cmd_forward(args: argparse.Namespace) -> int:
+    import os
+    import signal
+
+    from hub.forwarder import single_instance
+
+    with single_instance(args.data):
+        forwarder = _forwarder(args)
+        if forwarder is None:
+            print(f"onestop: {args.config} has no [backend] url: nothing to forward",
+                  file=sys.stderr)
+            return 0
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: forwarder.stop.set())
+        # Below the hub on the CPU: on a 2-core Pi a backlog's encoding must not take a core
+        # a clerk's call-next is waiting for. The feed can be a second late; the hall cannot.
+        os.nice(10)
+        forwarder.run()
+    return 0
+
+
+def cmd_events_dead(args: argparse.Namespace) -> int:
+    from hub.runtime import open_database
+    from hub.store.forwarding import Outbox
+
+    letters = Outbox(open_database(args.data)).dead_letters(include_replayed=args.all)
+    for d in letters:
+        replayed = f" replayed {d['replayed_at']}" if d["replayed_at"] else ""
+        print(f"{d['seq']:>8} {d['type']:<24} {d['status_code']} {d['failed_at']} "
+              f"{d['event_id']}{replayed}\n         {d['response'][:200]!r}")
+    print(f"{len(letters)} dead letter(s)", file=sys.stderr)
+    return 0
+
+
+def cmd_events_replay(args: argparse.Namespace) -> int:
+    forwarder = _forwarder(args)
+    if forwarder is None:
+        raise ValueError(f"{args.config} has no [backend] url to replay to")
+    delivered, failed = forwarder.replay(None if args.all else args.seq)
+    print(f"replayed {delivered} event(s), {failed} still refused or undelivered")
+    return 1 if failed else 0
+
+
 def cmd_db_migrate(args: argparse.Namespace) -> int:
     from hub.runtime import open_database
 
     db = open_database(args.data)
     print(f"{db.path}: schema version {db.schema_version()}")
+    return 0
+
+
+def _existing_database(args: argparse.Namespace):
+    """The data directory's database; an audit command never creates an empty one."""
+    from hub.runtime import DB_FILE, open_database
+
+    if not (Path(args.data) / DB_FILE).exists():
+        raise ValueError(f"no database in {args.data}")
+    return open_database(args.data)
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from hub.store.audit import verify
+
+    result = verify(_existing_database(args), args.expect_head)
+    if result.ok:
+        print(f"audit chain intact: {result.checked} records, head {result.head}")
+        return 0
+    where = f"at seq {result.first_bad_seq}" if result.first_bad_seq is not None else "at the end"
+    print(f"audit chain BROKEN {where}: {result.problem} ({result.checked} records good "
+          f"before it, last good hash {result.head})")
+    return 1
+
+
+def cmd_audit_show(args: argparse.Namespace) -> int:
+    import json
+
+    from hub.store.audit import AuditLog
+
+    since = None
+    if args.since:
+        since = dt.datetime.combine(dt.date.fromisoformat(args.since), dt.time()).astimezone()
+    if args.limit < 1:
+        raise ValueError("--limit must be at least 1")
+    records = AuditLog(_existing_database(args)).records(args.account, since, args.limit)
+    for r in records:
+        window = "-" if r["window_no"] is None else str(r["window_no"])
+        print(f"{r['seq']:>7} {r['at']} {r['account']:<14} {r['role'] or '-':<10} "
+              f"w{window:<3} {r['addr'] or '-':<15} {r['action']:<16} {r['outcome']:<16} "
+              f"{json.dumps(r['detail'], ensure_ascii=False)} {r['event_seqs']}")
+    print(f"{len(records)} record(s)", file=sys.stderr)
     return 0
 
 

@@ -17,6 +17,7 @@ import tomllib
 from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
@@ -104,6 +105,23 @@ class GreenChannel(_Strict):
     description: str = ""
 
 
+class Supervision(_Strict):
+    """电子监察 (art. 11): conditions that raise an alert while they hold, cleared when they stop.
+    A threshold of 0 turns its rule off."""
+
+    wait_minutes: int = 30  # a ticket of an item has waited longer than this
+    serving_over_target: bool = True  # a case at a window past its item's target minutes
+    pause_minutes: int = 20  # a window paused longer than this in opening hours
+    unstaffed_minutes: int = 10  # in opening hours for this long, a window has no clerk and
+    #                              no AB backup serving it
+    device_offline_minutes: int = 2  # a device offline or in error this long
+    rating_sample: int = 10  # a window's last this many ratings today ...
+    unhappy_share: float = 0.3  # ... are 不满意/非常不满意 at least this share
+    no_show_sample: int = 20  # an item's last this many calls today ...
+    no_show_share: float = 0.4  # ... are no-shows at least this share
+    slip_overdue: bool = True  # a 承诺件 not done by its promised date (statutory time limit)
+
+
 class ComplaintCategory(_Strict):
     code: str
     name: str
@@ -126,6 +144,24 @@ class Kiosk(_Strict):
             ComplaintCategory(code="other", name="其他", name_en="Other"),
         ]
     )
+
+
+class Backend(_Strict):
+    """The city's supervision backend that `onestop forward` feeds (issue 7).
+
+    No secret is inline: the bearer token is read from `token_file` or the environment variable
+    ONESTOP_BACKEND_TOKEN, and a client key from a file, so this file can sit in the repository.
+    """
+
+    url: str = ""  # empty: forwarding off
+    source: str = ""  # CloudEvents source URI; empty: urn:onestop:<center name>
+    token_file: str = ""
+    client_cert: str = ""  # mTLS
+    client_key: str = ""
+    ca_file: str = ""  # the backend's CA, when not a public one
+    batch_size: int = 100
+    timeout_s: float = 10.0
+    max_backoff_s: float = 60.0
 
 
 class Department(_Strict):
@@ -178,6 +214,8 @@ class HallConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, dict=
     green_channel: GreenChannel = GreenChannel()
     rating: Rating = Rating()
     kiosk: Kiosk = Kiosk()
+    supervision: Supervision = Supervision()
+    backend: Backend = Backend()
     departments: list[Department]
     services: list[Service]
     windows: list[Window]
@@ -187,6 +225,12 @@ class HallConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, dict=
         self._services = {s.code: s for s in self.services}
         self._windows = {w.no: w for w in self.windows}
         self._departments = {d.code: d for d in self.departments}
+
+    @property
+    def event_source(self) -> str:
+        """The CloudEvents `source` of this hall's events: configured, or named after it
+        (percent-encoded: a URI is ASCII, the center's name is Chinese)."""
+        return self.backend.source or f"urn:onestop:{quote(self.center.name, safe='')}"
 
     @property
     def zone(self) -> ZoneInfo:
@@ -280,11 +324,20 @@ def _cross_check(cfg: HallConfig) -> Iterable[tuple[str, str]]:  # noqa: PLR0915
         yield "rating.timeout_s", "must be 5-600 seconds"
     if not cfg.rating.reasons or any(not r.strip() for r in cfg.rating.reasons):
         yield "rating.reasons", "list at least one non-empty reason"
+    sup = cfg.supervision
+    for name in ("wait_minutes", "pause_minutes", "unstaffed_minutes", "device_offline_minutes",
+                 "rating_sample", "no_show_sample"):
+        if not 0 <= getattr(sup, name) <= 1440:
+            yield f"supervision.{name}", "must be 0 (off) to 1440"
+    for name in ("unhappy_share", "no_show_share"):
+        if not 0 <= getattr(sup, name) <= 1:
+            yield f"supervision.{name}", "is a share: 0 (off) to 1"
     if not 15 <= cfg.kiosk.idle_seconds <= 600:
         yield "kiosk.idle_seconds", "must be 15-600 seconds"
     if not cfg.kiosk.complaint_categories:
         yield "kiosk.complaint_categories", "list at least one category"
     yield from _check_unique(cfg.kiosk.complaint_categories, "kiosk.complaint_categories", "code")
+    yield from _check_backend(cfg.backend)
     if not _PREFIX_RE.match(q.slip_prefix):
         yield "queue.slip_prefix", f"must be 1-2 uppercase letters, got {q.slip_prefix!r}"
     for name, hours in cfg.hours.items():
@@ -349,6 +402,22 @@ def _cross_check(cfg: HallConfig) -> Iterable[tuple[str, str]]:  # noqa: PLR0915
     for i, svc in enumerate(cfg.services):
         if svc.code not in served:
             yield f"services[{i}]", f"no window serves {svc.code!r}: its tickets would wait forever"
+
+
+def _check_backend(b: Backend) -> Iterable[tuple[str, str]]:
+    """The forwarding section: checked even when `url` is empty, so a typo shows at once."""
+    if b.url and not re.match(r"^https?://[^/\s]+", b.url):
+        yield "backend.url", f"must be an http:// or https:// address, got {b.url!r}"
+    if b.source and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$", b.source):
+        yield "backend.source", f"must be a URI such as urn:onestop:hall-1, got {b.source!r}"
+    if bool(b.client_cert) != bool(b.client_key):
+        yield "backend.client_key", "mTLS needs both client_cert and client_key"
+    if not 1 <= b.batch_size <= 1000:
+        yield "backend.batch_size", "must be 1-1000 events"
+    if not 0.5 <= b.timeout_s <= 300:
+        yield "backend.timeout_s", "must be 0.5-300 seconds"
+    if not 1 <= b.max_backoff_s <= 3600:
+        yield "backend.max_backoff_s", "must be 1-3600 seconds"
 
 
 def _check_unique(items: list, section: str, key: str) -> Iterable[tuple[str, str]]:

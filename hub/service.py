@@ -21,6 +21,7 @@ from hub.auth import (
     DEVICE_ROLES,
     DUMMY_HASH,
     OFFICE_ROLES,
+    STAFF_ROLES,
     Principal,
     RateLimiter,
     Role,
@@ -53,7 +54,9 @@ from hub.engine.model import (
     TicketStatus,
 )
 from hub.store.accounts import Accounts
+from hub.store.audit import AuditEntry, AuditLog
 from hub.store.database import Database
+from hub.store.forwarding import Outbox, forwarding_status
 from hub.store.store import SNAPSHOT_EVERY, Record, Store
 
 log = logging.getLogger(__name__)
@@ -141,6 +144,7 @@ class HallService:
         self.db = db
         self.store = Store(db)
         self.accounts = Accounts(db)
+        self.audit = AuditLog(db)
         self.clock = clock
         self.limiter = login_limiter or RateLimiter()
         self._lock = threading.RLock()
@@ -178,8 +182,13 @@ class HallService:
         decide: Callable[[HallState, dt.datetime], list[Event]],
         addr: str = "",
         inbox: Inbox | None = None,
+        action: str | None = None,
+        detail: dict[str, Any] | None = None,
     ) -> list[Record]:
         """Decide, commit and apply one change; publish its events after the commit.
+
+        A staff member's change is audited (`action`, `detail`; hub/store/audit.py) in its own
+        transaction; a refusal is audited too, in a transaction of its own.
 
         `inbox` records a device event's id (and the answer given) in the same transaction, so
         a re-sent keypad press is recognised and never counted twice (AlreadyHandled).
@@ -194,7 +203,12 @@ class HallService:
             try:
                 now = self.clock()
                 records += self._commit(self.engine.rollover, now, None, addr)
-                records += self._commit(decide, now, who, addr, inbox)
+                records += self._commit(decide, now, who, addr, inbox, action, detail)
+            except DomainError as err:
+                if who is not None and who.role in STAFF_ROLES:
+                    self._audit_alone(who.name, who.role, who.window, addr,
+                                      action or "refused", detail, err)
+                raise
             finally:  # a rollover committed before a refused command is published all the same
                 if records:
                     self._publish(records)
@@ -207,18 +221,28 @@ class HallService:
         who: Principal | None,
         addr: str,
         inbox: Inbox | None = None,
+        action: str | None = None,
+        detail: dict[str, Any] | None = None,
     ) -> list[Record]:
         """One transaction: catch up with what other hubs committed, decide on that state,
-        append the events with their projections, apply them. Nothing if nothing happened."""
+        append the events with their projections, apply them. Nothing if nothing happened.
+        A staff member's command also appends its audit record here, so the record and the
+        change commit together or not at all (even a command that changed nothing is audited)."""
         actor = who.actor if who else "system"
+        audited = who is not None and who.role in STAFF_ROLES
         try:
             with self.db.transaction() as tx:
                 for record in self.store.records_after_tx(tx, self.state.seq):
                     apply(self.state, record.event, record.seq)  # another hub's commits
                 events = decide(self.state, now)
-                if not events and inbox is None:
+                if not events and inbox is None and not audited:
                     return []
                 records = self.store.append(tx, events, self.state.day, actor, addr)
+                if audited and who is not None:
+                    self.audit.append(tx, AuditEntry(
+                        at=now, account=who.name, role=who.role.value, window_no=who.window,
+                        addr=addr, action=action or ",".join(r.type for r in records) or "none",
+                        detail=detail or {}, event_seqs=tuple(r.seq for r in records)))
                 if inbox is not None:
                     self.store.save_inbox(tx, inbox.id, actor, inbox.result(records), self.clock())
                 touched: dict[str, Ticket | None] = {}
@@ -259,9 +283,59 @@ class HallService:
             except Exception:  # a broken listener must not undo or block a committed change
                 log.exception("event listener %r failed", listener)
 
+    def _audit_alone(
+        self,
+        account: str,
+        role: Role | None,
+        window: int | None,
+        addr: str,
+        action: str,
+        detail: dict[str, Any] | None = None,
+        refused: DomainError | None = None,
+    ) -> None:
+        """Audit what commits no change of the hall (a refusal, an office sign-in, a failed
+        login) in a transaction of its own. Under the service lock, so the hub's appends stay
+        one chain. A failure to write is logged, not raised: the caller's answer stands."""
+        if refused is not None:
+            if getattr(refused, "audited", False):
+                return
+            refused.audited = True  # type: ignore[attr-defined]  # login's wrapper skips it
+        entry = AuditEntry(
+            at=self.clock(), account=account[:100], role=role.value if role else "",
+            window_no=window, addr=addr, action=action, detail=detail or {},
+            outcome=refused.code if refused is not None else "ok",
+        )
+        try:
+            with self._lock, self.db.transaction() as tx:
+                self.audit.append(tx, entry)
+        except Exception:
+            log.exception("could not write the audit record of %s by %s", action, account)
+
     def tick(self) -> list[Record]:
-        """Housekeeping: roll the day over at midnight, end ratings nobody gave in time."""
-        return self.execute(None, self.engine.expire_ratings)
+        """Housekeeping: roll the day over at midnight, end ratings nobody gave in time, and
+        check the supervision rules (alerts raised and cleared)."""
+        today = self.engine.local(self.clock()).date()
+        overdue = self.store.overdue_slips(today) if self.cfg.supervision.slip_overdue else []
+
+        def decide(state: HallState, now: dt.datetime) -> list[Event]:
+            return [*self.engine.expire_ratings(state, now),
+                    *self.engine.check_alerts(state, now, overdue)]
+
+        return self.execute(None, decide)
+
+    def forwarding_status(self) -> dict[str, Any] | None:
+        """How far the forwarder (`onestop forward`, its own process) has got, read from the
+        store: None when this hall has no backend configured."""
+        if not self.cfg.backend.url:
+            return None
+        return forwarding_status(self.db)
+
+    def alerts(self, who: Principal) -> list[dict]:
+        """The supervision alerts holding now (电子监察), oldest first."""
+        self.require(who, *OFFICE_ROLES)
+        with self._lock:
+            found = sorted(self.state.alerts.values(), key=lambda a: (a.since, a.key))
+            return [msgspec.to_builtins(a) for a in found]
 
     # --- authorization ------------------------------------------------------------------
 
@@ -302,6 +376,17 @@ class HallService:
     # --- sign-in ------------------------------------------------------------------------
 
     def login(self, username: str, password: str, window: int | None, addr: str = "") -> dict:
+        """Sign in; every attempt is audited, a failed one under the username tried."""
+        try:
+            result = self._login(username, password, window, addr)
+        except DomainError as err:
+            self._audit_alone(username, None, window, addr, "sign-in", {"window": window}, err)
+            raise
+        if result["role"] != Role.CLERK:  # a clerk's sign-in was audited with its event
+            self._audit_alone(username, Role(result["role"]), None, addr, "sign-in")
+        return result
+
+    def _login(self, username: str, password: str, window: int | None, addr: str) -> dict:
         for key in (f"user:{username}", f"addr:{addr}"):
             wait = self.limiter.retry_after(key)
             if wait > 0:
@@ -332,7 +417,8 @@ class HallService:
             # The window first: if the rules refuse the sign-in, the clerk's session elsewhere
             # must go on working.
             clerk = Clerk(username=username, name=user["name"], staff_no=user["staff_no"])
-            self.execute(who, lambda s, now: self.engine.sign_in(s, now, window, clerk), addr)
+            self.execute(who, lambda s, now: self.engine.sign_in(s, now, window, clerk), addr,
+                         action="sign-in", detail={"window": window})
         token, ended = self.accounts.open_session(user, window, self.clock(), SESSION_TTL)
         for listener in self._session_listeners:
             listener(ended)
@@ -347,10 +433,15 @@ class HallService:
         }
 
     def logout(self, who: Principal, addr: str = "") -> None:
+        at_window = False
         if who.role is Role.CLERK and who.window is not None:
             win = self.state.windows.get(who.window)
             if win and win.clerk and win.clerk.username == who.name:
-                self.execute(who, lambda s, now: self.engine.sign_out(s, now, who.window), addr)
+                at_window = True
+                self.execute(who, lambda s, now: self.engine.sign_out(s, now, who.window), addr,
+                             action="sign-out")
+        if not at_window and who.role in STAFF_ROLES:
+            self._audit_alone(who.name, who.role, who.window, addr, "sign-out")
         self.accounts.close_session(who.token_hash, self.clock())
         for listener in self._session_listeners:
             listener([who.token_hash])
@@ -470,7 +561,7 @@ class HallService:
                 self._at_window(who, no)  # under the lock: nobody signs in between
             return decider(state, now)
 
-        records = self.execute(who, decide, addr, inbox)
+        records = self.execute(who, decide, addr, inbox, action=action, detail=args)
         with self._lock:
             view = views.window_view(self.cfg, self.state, self.state.windows[no])
         view["events"] = [r.public() for r in records]
@@ -512,6 +603,8 @@ class HallService:
                 s, now, ticket_id, approve=approve, supervisor=who.name, note=note
             ),
             addr,
+            action="approve-return" if approve else "refuse-return",
+            detail={"ticket": ticket_id, "note": note},
         )
         decided = next(r for r in records if isinstance(r.event, ReturnDecided))
         return decided.public()
@@ -524,6 +617,8 @@ class HallService:
             who,
             lambda s, now: self.engine.grant_green_pass(s, now, code, project, who.name, service),
             addr,
+            action="grant-green-pass",
+            detail={"code": code, "project": project, "service": service},
         )
         return records[-1].public()
 
@@ -532,7 +627,9 @@ class HallService:
     ) -> dict:
         self.require(who, *OFFICE_ROLES)
         records = self.execute(
-            who, lambda s, now: self.engine.book_appointment(s, now, code, service, day), addr
+            who, lambda s, now: self.engine.book_appointment(s, now, code, service, day), addr,
+            action="book-appointment", detail={"code": code, "service": service,
+                                               "day": day.isoformat()},
         )
         return records[-1].public()
 
@@ -553,7 +650,8 @@ class HallService:
         """The scrolling line on every screen, set live by the office (empty: the hall file's)."""
         self.require(who, *OFFICE_ROLES)
         records = self.execute(
-            who, lambda s, now: self.engine.set_notice(s, now, text, text_en, who.name), addr)
+            who, lambda s, now: self.engine.set_notice(s, now, text, text_en, who.name), addr,
+            action="set-notice", detail={"text": text, "text_en": text_en})
         return records[-1].public()
 
     def set_slip_status(self, who: Principal, number: str, status: str, addr: str = "") -> dict:
@@ -565,7 +663,8 @@ class HallService:
             current = (found["ticket_id"], found["status"]) if found else None
             return self.engine.slip_status(state, now, number, current, status, who.name)
 
-        self.execute(who, decide, addr)
+        self.execute(who, decide, addr, action="set-slip-status",
+                     detail={"slip": number, "status": status})
         return self.slip(who, number)
 
     def part_done(self, who: Principal, number: str, department: str | None = None,
@@ -591,7 +690,8 @@ class HallService:
                 current = (found["ticket_id"], found["status"], self.store.slip_parts(number))
             return self.engine.part_done(state, now, number, current, department, who.name)
 
-        self.execute(who, decide, addr)
+        self.execute(who, decide, addr, action="part-done",
+                     detail={"slip": number, "department": department})
         return self.slip(who, number)
 
     def joint_cases(self, who: Principal, department: str | None = None) -> list[dict]:
@@ -643,6 +743,23 @@ class HallService:
         self.require(who, *OFFICE_ROLES)
         with self._lock:
             return [msgspec.to_builtins(d) for d in self.state.devices.values()]
+
+    def dead_letters(self, who: Principal) -> dict[str, Any]:
+        """Events the supervision backend refused (issue 7) and where the feed is, so the
+        office can follow up; reads only committed rows, outside the hall's lock."""
+        self.require(who, *OFFICE_ROLES)
+        return {"dead_letters": Outbox(self.db).dead_letters(),
+                "forwarding": forwarding_status(self.db)}
+
+    def audit_records(
+        self, who: Principal, account: str | None, since: dt.date | None, limit: int = 100
+    ) -> list[dict]:
+        """The latest audit records, oldest first (office only); `since` is a day of the hall."""
+        self.require(who, *OFFICE_ROLES)
+        start = None
+        if since is not None:
+            start = dt.datetime.combine(since, dt.time(), tzinfo=self.cfg.zone)
+        return self.audit.records(account, start, max(1, min(limit, 1000)))
 
     def pending_returns(self, who: Principal) -> list[dict]:
         self.require(who, *OFFICE_ROLES)

@@ -13,6 +13,7 @@ import datetime as dt
 from hub.config import CaseType, HallConfig
 
 from . import queries
+from .alerts import AlertRules
 from .errors import DomainError, Invalid, NotFound
 from .model import (
     AppointmentBooked,
@@ -70,7 +71,7 @@ def new_state(cfg: HallConfig, now: dt.datetime) -> HallState:
     )
 
 
-class QueueEngine(RatingRules):
+class QueueEngine(RatingRules, AlertRules):
     def __init__(self, cfg: HallConfig) -> None:
         self.cfg = cfg
 

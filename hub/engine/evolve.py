@@ -12,6 +12,9 @@ from functools import singledispatch
 
 from .model import (
     RECENT_CALLS,
+    Alert,
+    AlertCleared,
+    AlertRaised,
     Appointment,
     AppointmentBooked,
     CallRecord,
@@ -399,3 +402,14 @@ def _(e: ComplaintFiled, state: HallState) -> None:
 @_apply.register
 def _(e: JointPartDone, state: HallState) -> None:
     """Nothing in the state: a joint case's parts live in the store (see QueueEngine.part_done)."""
+
+
+@_apply.register
+def _(e: AlertRaised, state: HallState) -> None:
+    state.alerts[e.key] = Alert(key=e.key, kind=e.kind, since=e.at, message=e.message,
+                                message_en=e.message_en, window=e.window_at, service=e.service)
+
+
+@_apply.register
+def _(e: AlertCleared, state: HallState) -> None:
+    state.alerts.pop(e.key, None)

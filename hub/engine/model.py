@@ -225,6 +225,18 @@ class DeviceHealth(msgspec.Struct, kw_only=True):
     since: dt.datetime
 
 
+class Alert(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """An 电子监察 condition that holds now (raised, not yet cleared)."""
+
+    key: str  # one per condition and subject: "wait:S1", "pause:3", "device:bus1/led@3"
+    kind: str  # wait | serving | pause | unstaffed | device | unhappy | no_show | slip_overdue
+    since: dt.datetime
+    message: str
+    message_en: str = ""
+    window: int | None = None
+    service: str | None = None
+
+
 class Notice(msgspec.Struct, kw_only=True):
     text: str
     text_en: str = ""
@@ -252,6 +264,7 @@ class HallState(msgspec.Struct, kw_only=True):
     rating_seq: int = 0  # last rating request id handed out (16-bit, wraps)
     notice: Notice | None = None  # the scrolling line set by a supervisor; None: the config's
     devices: dict[str, DeviceHealth] = {}
+    alerts: dict[str, Alert] = {}
     recent_calls: list[CallRecord] = []
 
 
@@ -462,6 +475,25 @@ class JointPartDone(_TicketEvent, tag="slip.part_done", kw_only=True):
     by: str
 
 
+class AlertRaised(Event, tag="alert.raised", kw_only=True):
+    key: str
+    kind: str
+    message: str
+    message_en: str = ""
+    window_at: int | None = None
+    service: str | None = None
+
+    @property
+    def window(self) -> int | None:
+        return self.window_at
+
+
+class AlertCleared(Event, tag="alert.cleared", kw_only=True):
+    key: str
+    kind: str
+    raised_at: dt.datetime
+
+
 class ComplaintFiled(Event, tag="complaint.filed", kw_only=True):
     """A complaint or suggestion left at a kiosk (art. 27), kept and forwarded for follow-up.
 
@@ -508,6 +540,8 @@ AnyEvent = (
     | NoticeSet
     | SlipStatusChanged
     | ComplaintFiled
+    | AlertRaised
+    | AlertCleared
     | JointPartDone
 )
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import msgspec
 
+from hub.engine.alerts import OverdueSlip
 from hub.engine.model import (
     AnyEvent,
     Event,
@@ -233,6 +234,17 @@ class Store:
             (number,),
         )
         return {row["department"]: row["done_at"] is not None for row in rows}
+
+    def overdue_slips(self, today: dt.date) -> list[OverdueSlip]:
+        """承诺件 past their promised date and not yet done (accepted or in progress)."""
+        rows = self.db.query(
+            "SELECT number, service, promised_date FROM slips "
+            "WHERE status IN ('accepted', 'in_progress') AND promised_date < ? "
+            "ORDER BY promised_date, number LIMIT 1000",
+            (today.isoformat(),),
+        )
+        return [OverdueSlip(row["number"], row["service"],
+                            dt.date.fromisoformat(row["promised_date"])) for row in rows]
 
     def joint_pending(self, department: str, limit: int = 200) -> list[str]:
         """Slip numbers of joint cases still waiting for `department`'s part, oldest first."""

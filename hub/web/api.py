@@ -167,6 +167,29 @@ def devices():
     return jsonify({"devices": service().devices(who())})
 
 
+@api.get("/dead-letters")
+def dead_letters():
+    return jsonify(service().dead_letters(who()))
+
+
+@api.get("/audit")
+def audit():
+    principal = who()
+    since = request.args.get("since") or None
+    try:
+        day = dt.date.fromisoformat(since) if since else None
+        limit = int(request.args.get("limit") or 100)
+    except ValueError:
+        raise Invalid("invalid", "参数格式错误", "since is YYYY-MM-DD, limit an integer") from None
+    records = service().audit_records(principal, request.args.get("account") or None, day, limit)
+    return jsonify({"records": records})
+
+
+@api.get("/alerts")
+def alerts():
+    return jsonify({"alerts": service().alerts(who())})
+
+
 @api.get("/returns")
 def pending_returns():
     return jsonify({"returns": service().pending_returns(who())})

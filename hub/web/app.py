@@ -14,6 +14,7 @@ from kiosk.pages import pages as kiosk_pages
 
 from . import errors, sockets
 from .api import api
+from .metrics import metrics, registry_for
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,16 @@ def create_app(
         app, async_mode=async_mode, message_queue=message_queue, logger=False, engineio_logger=False
     )
     app.extensions["onestop_sweep"] = sockets.register(socketio, service)
+    app.extensions["onestop_metrics"] = registry_for(
+        service, lambda: _connected(socketio), service.forwarding_status)
+    app.register_blueprint(metrics)  # /metrics, Prometheus text format
     return app, socketio
+
+
+def _connected(socketio: SocketIO) -> dict[str, int]:
+    """Connected clients per namespace (each role's namespace keeps its authenticated sids)."""
+    handlers = socketio.server.namespace_handlers if socketio.server else {}
+    return {ns: len(getattr(h, "clients", {})) for ns, h in handlers.items()}
 
 
 def start_housekeeping(app: Flask, socketio: SocketIO, service: HallService) -> None:

@@ -182,6 +182,24 @@ def openapi_document() -> dict[str, Any]:
             "/api/v1/devices": {"get": _op(
                 "Devices reported by agents and their state (supervisor)",
                 _responses(200, _OBJ, 401, 403))},
+            "/api/v1/dead-letters": {"get": _op(
+                "Events the supervision backend refused (dead letters, see docs/events.md) and "
+                "the feed's status {cursor, last_seq, backlog, oldest_unsent_at, dead_letters} "
+                "(supervisor)",
+                _responses(200, _OBJ, 401, 403))},
+            "/api/v1/audit": {"get": _op(
+                "The staff audit log, latest `limit` records oldest first (supervisor; "
+                "docs/audit.md)", _responses(200, _OBJ, 401, 403, 422),
+                params=[{"name": "account", "in": "query", "required": False,
+                         "schema": {"type": "string"}},
+                        {"name": "since", "in": "query", "required": False,
+                         "schema": {"type": "string", "format": "date"}},
+                        {"name": "limit", "in": "query", "required": False,
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}])},
+            "/api/v1/alerts": {"get": _op(
+                "电子监察 alerts holding now: long waits, cases past their target, long pauses, "
+                "unstaffed windows, devices offline, unusual 差评 or no-show shares, 承诺件 "
+                "past their promised date (supervisor)", _responses(200, _OBJ, 401, 403))},
             "/api/v1/returns": {
                 "get": _op("退件 awaiting a supervisor", _responses(200, _OBJ, 401, 403))
             },

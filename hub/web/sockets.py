@@ -256,6 +256,7 @@ class MonitorNamespace(RoleNamespace):
         snap = self.service.snapshot()
         snap["returns"] = self.service.pending_returns(who)
         snap["devices"] = self.service.devices(who)
+        snap["alerts"] = self.service.alerts(who)
         self.emit("snapshot", snap, room=request.sid)
 
     def on_decide_return(self, data: Any = None) -> dict[str, Any]:

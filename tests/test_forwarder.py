@@ -1,0 +1,421 @@
+"""The feed to the supervision backend (issue 7): CloudEvents batches, at least once, in order.
+
+In process: a Forwarder over a store filled through HallService, against a real, unreliable
+HTTP receiver on loopback (tests/cereceiver.py). End to end: a real hub and a real
+`onestop forward`, both SIGKILLed mid-burst and restarted, until every committed event has
+arrived. The receiver parses every accepted event back with the CloudEvents SDK.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from hub.config import ConfigError, load_config, parse_config
+from hub.forwarder import Forwarder, make_session
+from hub.runtime import DB_FILE
+from hub.service import HallService
+from hub.store.database import Database
+from hub.store.forwarding import Outbox, forwarding_status
+from tests.cereceiver import Receiver
+from tests.hubproc import HALL_24H, HubProcess
+from tests.test_store import KIOSK, Clock, act, sign_in
+
+REJECTED_NUMBER = "A005"  # the receiver refuses this ticket's issue event: a dead letter
+
+
+def rejects_a005(event: dict[str, Any]) -> bool:
+    return event["type"] == "cn.gov.hall.ticket.issued" and event["data"].get("number") == (
+        REJECTED_NUMBER
+    )
+
+
+def backend_cfg(url: str, **extra: Any):
+    raw = load_config(HALL_24H)  # a valid hall; only its backend section changes
+    import msgspec
+
+    data = msgspec.to_builtins(raw)
+    data["backend"] = {"url": url, "timeout_s": 0.5, "max_backoff_s": 1, **extra}
+    return parse_config(data)
+
+
+def db_events(db_path: Path) -> list[tuple[int, str, str, str | None]]:
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT seq, id, type, ticket_id FROM events ORDER BY seq").fetchall()
+    finally:
+        conn.close()
+
+
+def check_delivery(
+    received: list[dict[str, Any]], committed: list[tuple], dead: set[str], upto: int | None = None
+) -> None:
+    """Every committed event up to seq `upto` arrived (but the dead letters), nothing the hall
+    did not commit did, first copies in seq order, and any repeat is an exact copy."""
+    by_id = {row[1]: row for row in committed}
+    upto = committed[-1][0] if upto is None else upto
+    first: dict[str, dict[str, Any]] = {}
+    order = []
+    for event in received:
+        assert event["id"] in by_id, f"an event the hall never committed: {event}"
+        seq, _, kind, ticket = by_id[event["id"]]
+        assert event["sequence"] == seq and event["type"] == "cn.gov.hall." + kind
+        assert event["subject"] == (f"tickets/{ticket}" if ticket else event["subject"])
+        if event["id"] in first:
+            assert event == first[event["id"]], "a repeat differs from the first copy"
+            continue
+        first[event["id"]] = event
+        order.append(seq)
+    assert order == sorted(order), "events arrived out of seq order"
+    missing = {row[1] for row in committed if row[0] <= upto} - set(first) - dead
+    assert not missing, f"{len(missing)} committed events never arrived"
+    assert not dead & set(first), "a dead letter was delivered before its replay"
+
+
+# --- in process -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def hall(tmp_path):
+    db = Database(tmp_path / DB_FILE)
+    db.migrate()
+    clock = Clock()
+    service = HallService(load_config(HALL_24H), db, clock=clock)
+    yield service, clock
+    db.close()
+
+
+def issued_id(service: HallService, number: str) -> str:
+    """The event id of the issue of ticket `number` (today's)."""
+    return next(r.id for r in service.store.records_after(0)
+                if r.type == "ticket.issued" and r.event.number == number)
+
+
+def fill(service: HallService, clock: Clock, tickets: int) -> None:
+    """Issue `tickets` tickets and serve most of them at two windows: every common event."""
+    sign_in(service, 1)
+    sign_in(service, 3)
+    for i in range(tickets):
+        clock.advance(seconds=20)
+        service.issue_ticket(KIOSK, ("S1", "S3")[i % 2])
+    for _ in range(tickets // 2 - 1):
+        for no in (1, 3):
+            clock.advance(seconds=30)
+            act(service, no, "call-next")
+            act(service, no, "finish", outcome="immediate")
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver().start()
+    yield r
+    r.close()
+
+
+def test_every_event_is_a_cloudevent_with_its_stable_id_seq_and_data(hall, receiver):
+    service, clock = hall
+    fill(service, clock, 10)
+    cfg = backend_cfg(receiver.url, source="urn:onestop:test-hall")
+    forwarder = Forwarder(service.db, cfg.backend, cfg.event_source)
+    forwarder.drain()
+    committed = service.store.records_after(0)
+    assert len(receiver.accepted) == len(committed) > 30
+    for record, event in zip(committed, receiver.accepted, strict=True):
+        public = record.public()
+        assert event["id"] == record.id and event["sequence"] == record.seq
+        assert event["source"] == "urn:onestop:test-hall"
+        assert event["type"] == f"cn.gov.hall.{record.type}"
+        assert event["time"] == record.at.astimezone(dt.UTC)
+        assert event["data"] == json.loads(json.dumps(public["data"]))  # tuples as arrays
+        if record.event.ticket:
+            assert event["subject"] == f"tickets/{record.event.ticket}"
+        elif record.event.window is not None:
+            assert event["subject"] == f"windows/{record.event.window}"
+    assert forwarding_status(service.db) == {
+        "cursor": committed[-1].seq, "last_seq": committed[-1].seq, "backlog": 0,
+        "oldest_unsent_at": None, "dead_letters": 0,
+    }
+    assert not receiver.invalid
+
+
+def test_flaky_backend_gets_everything_once_acknowledged_and_the_rejected_one_is_dead(
+    hall, receiver
+):
+    service, clock = hall
+    fill(service, clock, 40)
+    receiver.fail_rate, receiver.hang_rate, receiver.hang_s = 0.5, 0.1, 0.7
+    receiver.reject = rejects_a005
+    cfg = backend_cfg(receiver.url, batch_size=16)
+    forwarder = Forwarder(service.db, cfg.backend, cfg.event_source, backoff_base_s=0.01,
+                          rng=random.Random(3))
+    status = forwarding_status(service.db)
+    assert status["backlog"] == status["last_seq"] > 100 and status["oldest_unsent_at"]
+    forwarder.drain()
+    committed = db_events(service.db.path)
+    dead = Outbox(service.db).dead_letters()
+    a005 = next(r for r in committed if r[1] == issued_id(service, REJECTED_NUMBER))
+    assert [(d["seq"], d["event_id"], d["status_code"]) for d in dead] == [(a005[0], a005[1], 400)]
+    assert a005[1] in dead[0]["response"] and dead[0]["replayed_at"] is None
+    check_delivery(receiver.snapshot(), committed, {a005[1]})
+    assert receiver.statuses.get(500, 0) > 5 and receiver.statuses[400] >= 2
+    status = forwarding_status(service.db)
+    assert status["cursor"] == status["last_seq"] and status["dead_letters"] == 1
+
+    receiver.fail_rate = receiver.hang_rate = 0.0
+    assert forwarder.replay() == (0, 1)  # still refused: kept, not marked
+    receiver.reject = lambda _e: False
+    assert forwarder.replay() == (1, 0)
+    assert [e["sequence"] for e in receiver.accepted].count(a005[0]) == 1
+    assert Outbox(service.db).dead_letters()[0]["replayed_at"] is not None
+    assert forwarding_status(service.db)["dead_letters"] == 0
+    assert forwarder.replay() == (0, 0)
+
+
+def test_a_wrong_token_retries_and_never_dead_letters(hall, receiver, monkeypatch):
+    service, clock = hall
+    fill(service, clock, 4)
+    receiver.token = "right"
+    cfg = backend_cfg(receiver.url)
+    monkeypatch.setenv("ONESTOP_BACKEND_TOKEN", "wrong")
+    forwarder = Forwarder(service.db, cfg.backend, cfg.event_source, backoff_base_s=0.01)
+    worker = threading.Thread(target=forwarder.run)
+    worker.start()
+    try:
+        time.sleep(0.5)
+        assert receiver.statuses.get(401, 0) >= 2 and not receiver.accepted
+        assert Outbox(service.db).cursor() == 0
+        monkeypatch.setenv("ONESTOP_BACKEND_TOKEN", "right")  # the token is rotated
+        forwarder.session.headers.update(make_session(cfg.backend).headers)
+        deadline = time.monotonic() + 5
+        while Outbox(service.db).cursor() < service.store.last_seq():
+            assert time.monotonic() < deadline, "did not recover from 401"
+            time.sleep(0.05)
+    finally:
+        forwarder.stop.set()
+        worker.join(5)
+    assert not worker.is_alive()
+    assert Outbox(service.db).dead_letters() == []
+
+
+def test_stop_during_backoff_leaves_promptly_and_keeps_the_cursor(hall, receiver):
+    service, clock = hall
+    fill(service, clock, 4)
+    receiver.fail_rate = 1.0
+    cfg = backend_cfg(receiver.url, max_backoff_s=30)
+    forwarder = Forwarder(service.db, cfg.backend, cfg.event_source, backoff_base_s=5)
+    worker = threading.Thread(target=forwarder.run)
+    worker.start()
+    time.sleep(0.3)
+    started = time.monotonic()
+    forwarder.stop.set()
+    worker.join(5)
+    assert not worker.is_alive() and time.monotonic() - started < 1
+    assert Outbox(service.db).cursor() == 0 and not receiver.accepted
+
+
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [
+        ({"url": "ftp://x"}, "backend.url"),
+        ({"url": "http://x", "batch_size": 1001}, "backend.batch_size"),
+        ({"url": "http://x", "timeout_s": 0}, "backend.timeout_s"),
+        ({"url": "http://x", "max_backoff_s": 0}, "backend.max_backoff_s"),
+        ({"url": "http://x", "client_cert": "c.pem"}, "backend.client_key"),
+        ({"url": "http://x", "source": "no uri"}, "backend.source"),
+        ({"url": "http://x", "token": "inline"}, "backend"),
+    ],
+)
+def test_backend_section_is_checked(section, key):
+    import msgspec
+
+    data = msgspec.to_builtins(load_config(HALL_24H))
+    data["backend"] = section
+    with pytest.raises(ConfigError) as err:
+        parse_config(data)
+    assert err.value.key == key
+
+
+def test_every_event_type_is_documented():
+    import typing
+
+    from hub.engine.model import AnyEvent
+
+    doc = (Path(__file__).parents[1] / "docs" / "events.md").read_text(encoding="utf-8")
+    tags = [t.__struct_config__.tag for t in typing.get_args(AnyEvent)]
+    assert len(tags) > 20
+    assert [t for t in tags if f"`cn.gov.hall.{t}`" not in doc] == []
+
+
+def test_default_source_names_the_center():
+    cfg = load_config(HALL_24H)
+    assert cfg.backend.url == "" and cfg.event_source.startswith("urn:onestop:%E6%B5%8B")
+
+
+# --- end to end -------------------------------------------------------------------------
+
+
+def check_replay(hub: HubProcess, forward: ForwardProcess, receiver: Receiver, event_id: str):
+    """`onestop events dead` lists the letter; `onestop events replay --all` delivers it once
+    the backend takes it, and the hub's API then shows it replayed."""
+    listing = subprocess.run(
+        [sys.executable, "-m", "hub.cli", "events", "dead", "--data", str(forward.data_dir)],
+        capture_output=True, text=True, timeout=30, check=True,
+    )
+    assert event_id in listing.stdout
+    receiver.fail_rate = receiver.hang_rate = 0.0
+    receiver.reject = lambda _e: False
+    replay = subprocess.run(forward.command("events", "replay", "--all"),
+                            capture_output=True, text=True, timeout=30, check=False)
+    assert replay.returncode == 0, replay.stdout + replay.stderr
+    copies = [e for e in receiver.snapshot() if e["id"] == event_id]
+    assert len(copies) == 1 and copies[0]["data"]["number"] == REJECTED_NUMBER
+    after = requests.get(f"{hub.url}/api/v1/dead-letters",
+                         headers=hub.auth(hub.login("super")), timeout=5).json()
+    assert after["dead_letters"][0]["replayed_at"] and after["forwarding"]["dead_letters"] == 0
+
+
+class ForwardProcess:
+    """`onestop forward` as a hall runs it: its own process on the hub's data directory."""
+
+    def __init__(self, config: Path, data_dir: Path) -> None:
+        self.config, self.data_dir = config, data_dir
+        self.proc: subprocess.Popen | None = None
+        self.log_path = data_dir / "forward.log"
+
+    def command(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "hub.cli", *args, "--config", str(self.config),
+                "--data", str(self.data_dir)]
+
+    def start(self) -> None:
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                self.command("forward"), stdout=log, stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+
+    def kill(self) -> None:
+        assert self.proc is not None and self.proc.poll() is None, self.log_path.read_text()
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> int:
+        assert self.proc is not None
+        self.proc.terminate()
+        return self.proc.wait(15)
+
+
+def burst(hub: HubProcess, stop: threading.Event, rng: random.Random) -> None:
+    """Kiosk and clerk traffic that tolerates the hub vanishing under it."""
+
+    def kiosk() -> None:
+        while not stop.is_set():
+            try:
+                hub.issue(rng.choice(("S1", "S2", "S3")))
+            except requests.RequestException:
+                time.sleep(0.05)
+            time.sleep(0.02)
+
+    def clerk(no: int) -> None:
+        token = ""
+        while not stop.is_set():
+            try:
+                token = token or hub.login(f"clerk{no}", no)
+                r = hub.act(token, no, "call-next")
+                if r.ok:
+                    hub.act(token, no, "finish", outcome="immediate")
+                    hub.act(token, no, "request-rating")
+                elif r.status_code in (401, 403):
+                    token = ""
+                else:
+                    time.sleep(0.02)
+            except requests.RequestException:
+                time.sleep(0.05)
+
+    workers = [threading.Thread(target=kiosk) for _ in range(2)]
+    workers += [threading.Thread(target=clerk, args=(no,)) for no in (1, 2, 3)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+
+
+def kill_mid_burst(hub: HubProcess, forward: ForwardProcess) -> None:
+    """Traffic for ~10 s; SIGKILL the hub three times (and the forwarder once) under it."""
+    stop = threading.Event()
+    traffic = threading.Thread(target=burst, args=(hub, stop, random.Random(11)))
+    traffic.start()
+    try:
+        for round_no in range(3):
+            time.sleep(2.5)
+            hub.kill()
+            if round_no == 1:
+                forward.kill()
+                forward.start()
+            hub.start()
+        time.sleep(2)
+    finally:
+        stop.set()
+        traffic.join(30)
+
+
+@pytest.mark.slow
+def test_hub_and_forwarder_killed_mid_burst_lose_nothing(tmp_path):
+    receiver = Receiver(fail_rate=0.5, hang_rate=0.05, hang_s=0.8, reject=rejects_a005).start()
+    data = tmp_path / "data"
+    config = tmp_path / "hall.toml"
+    config.write_text(
+        HALL_24H.read_text(encoding="utf-8")
+        + f'\n[backend]\nurl = "{receiver.url}"\ntimeout_s = 0.5\nmax_backoff_s = 1\n',
+        encoding="utf-8",
+    )
+    hub = HubProcess(data, config=config)
+    hub.provision()
+    hub.start()
+    forward = ForwardProcess(config, data)
+    forward.start()
+    kill_mid_burst(hub, forward)
+    try:
+        last_seq = db_events(data / DB_FILE)[-1][0]  # the hub goes on (ratings expire) after it
+        assert last_seq > 1000, "too little traffic to mean anything"
+        deadline = time.monotonic() + 45
+        while True:
+            status = requests.get(  # the hub's own view of the feed, as a supervisor
+                f"{hub.url}/api/v1/dead-letters", headers=hub.auth(hub.login("super")), timeout=5
+            ).json()
+            if status["forwarding"]["cursor"] >= last_seq:
+                break
+            assert time.monotonic() < deadline, (status["forwarding"], forward.log_path.read_text())
+            time.sleep(0.2)
+        print(f"{last_seq} events, drained {time.monotonic() - deadline + 45:.1f} s after the "
+              f"burst; receiver answered {receiver.statuses}")
+        assert forward.stop() == 0  # SIGTERM: a clean stop
+        dead = status["dead_letters"]
+        assert len(dead) == 1 and dead[0]["status_code"] == 400, dead
+        cursor = Outbox(Database(data / DB_FILE)).cursor()
+        check_delivery(receiver.snapshot(), db_events(data / DB_FILE), {dead[0]["event_id"]},
+                       cursor)
+        assert not receiver.invalid
+        assert receiver.statuses[500] > 10 and receiver.statuses[400] >= 2
+        kiosk = requests.get(f"{hub.url}/api/v1/dead-letters",
+                             headers=hub.auth(hub.tokens["kiosk"]), timeout=5)
+        assert kiosk.status_code == 403
+
+        check_replay(hub, forward, receiver, dead[0]["event_id"])
+    finally:
+        hub.stop()
+        if forward.proc and forward.proc.poll() is None:
+            forward.proc.kill()
+        receiver.close()
