@@ -231,6 +231,7 @@ class Forwarder:
                 self._split(events, result)
                 return
             failures += 1
+            self.outbox.record_failure(f"HTTP {result.status}" if result.status else result.body)
             self._backoff(events, result, failures)
 
     def _split(self, events: list[OutboxEvent], result: Result) -> None:

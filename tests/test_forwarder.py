@@ -146,7 +146,7 @@ def test_every_event_is_a_cloudevent_with_its_stable_id_seq_and_data(hall, recei
             assert event["subject"] == f"windows/{record.event.window}"
     assert forwarding_status(service.db) == {
         "cursor": committed[-1].seq, "last_seq": committed[-1].seq, "backlog": 0,
-        "oldest_unsent_at": None, "dead_letters": 0,
+        "oldest_unsent_at": None, "dead_letters": 0, "failures": 0, "last_error": None,
     }
     assert not receiver.invalid
 

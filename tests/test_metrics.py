@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import pytest
 import requests
@@ -62,4 +63,41 @@ def test_metrics_follow_the_hall(tmp_path):
         assert scrape(hub, hub.login("super"))[("onestop_tickets_waiting", (("service", "S1"),))]
     finally:
         screen.disconnect()
+        hub.stop()
+
+
+def test_metrics_show_a_backend_that_is_down(tmp_path):
+    """The forwarder keeps retrying a backend that does not answer: the backlog, its age and
+    the failed attempts show on /metrics (a quiet feed and a dead one must not look alike)."""
+    from tests.hubproc import HALL_24H, free_port
+
+    config = tmp_path / "hall.toml"
+    config.write_text(HALL_24H.read_text(encoding="utf-8") + f"""
+[backend]
+url = "http://127.0.0.1:{free_port()}/events"
+timeout_s = 0.5
+max_backoff_s = 1
+""", encoding="utf-8")
+    hub = HubProcess(tmp_path / "hub", config=config)
+    hub.provision()
+    hub.start()
+    forward = subprocess.Popen([sys.executable, "-m", "hub.cli", "forward", "--config",
+                                str(config), "--data", str(hub.data_dir)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert hub.issue("S1").ok
+        office = hub.login("super")
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            m = scrape(hub, office)
+            if m.get(("onestop_forwarding_failures", ()), 0) >= 2:
+                break
+            time.sleep(0.2)
+        assert m[("onestop_forwarding_failures", ())] >= 2
+        assert m[("onestop_forwarding_backlog", ())] >= 1  # the ticket, never accepted
+        assert m[("onestop_forwarding_oldest_unsent_age_seconds", ())] > 0
+        assert m[("onestop_forwarding_dead_letters", ())] == 0
+    finally:
+        forward.terminate()
+        forward.wait(10)
         hub.stop()

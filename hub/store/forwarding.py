@@ -103,6 +103,12 @@ class Outbox:
                 (seq, utc_iso(now), seq),
             )
 
+    def record_failure(self, error: str) -> None:
+        """Count one failed delivery attempt (the batch is retried; nothing is lost)."""
+        with self.db.transaction() as tx:
+            tx.execute("UPDATE forward_cursor SET failures = failures + 1, last_error = ? "
+                       "WHERE id = 1", (error[:RESPONSE_EXCERPT_CHARS],))
+
     def dead_letters(self, include_replayed: bool = True) -> list[dict[str, Any]]:
         where = "" if include_replayed else " WHERE replayed_at IS NULL"
         rows = self.db.query(
@@ -129,7 +135,8 @@ class Outbox:
             )
 
     def status(self) -> dict[str, Any]:
-        """Where the feed is: {cursor, last_seq, backlog, oldest_unsent_at, dead_letters}."""
+        """Where the feed is: {cursor, last_seq, backlog, oldest_unsent_at, dead_letters,
+        failures (failed attempts ever), last_error}."""
         cursor = self.cursor()
         last = self.db.query_one("SELECT MAX(seq) FROM events")[0] or 0
         backlog = self.db.query_one("SELECT COUNT(*) FROM events WHERE seq > ?", (cursor,))[0]
@@ -139,7 +146,10 @@ class Outbox:
         dead = self.db.query_one(
             "SELECT COUNT(*) FROM dead_letters WHERE replayed_at IS NULL"
         )[0]
+        failed = self.db.query_one("SELECT failures, last_error FROM forward_cursor WHERE id = 1")
         return {
+            "failures": failed["failures"],
+            "last_error": failed["last_error"],
             "cursor": cursor,
             "last_seq": last,
             "backlog": backlog,
@@ -149,7 +159,8 @@ class Outbox:
 
 
 def forwarding_status(db: Database) -> dict[str, Any]:
-    """{cursor, last_seq, backlog, oldest_unsent_at, dead_letters}: for /metrics and the API.
+    """{cursor, last_seq, backlog, oldest_unsent_at, dead_letters, failures, last_error}: for
+    /metrics and the API.
 
     `dead_letters` counts the letters not replayed yet; `oldest_unsent_at` (UTC ISO 8601, None
     when nothing waits) tells how far behind the backend is.

@@ -133,16 +133,22 @@ class HallCollector(Collector):
         status = self.forwarding()
         if status is None:
             return
-        for key, help_text in (
-            ("backlog", "Committed events not yet accepted by the supervision backend"),
-            ("oldest_unsent_age_seconds", "Age of the oldest event not yet forwarded"),
-            ("dead_letters", "Events the backend rejected for good (onestop events dead)"),
-            ("failures", "Failed delivery attempts since the forwarder started"),
+        oldest = status.get("oldest_unsent_at")
+        age = 0.0
+        if oldest:
+            age = max((self.service.clock() - dt.datetime.fromisoformat(oldest)).total_seconds(),
+                      0.0)
+        for name, value, help_text in (
+            ("backlog", status["backlog"],
+             "Committed events not yet accepted by the supervision backend"),
+            ("oldest_unsent_age_seconds", age, "Age of the oldest event not yet forwarded"),
+            ("dead_letters", status["dead_letters"],
+             "Events the backend rejected for good (onestop events dead)"),
+            ("failures", status.get("failures", 0), "Failed delivery attempts (retried)"),
         ):
-            if key in status and status[key] is not None:
-                family = GaugeMetricFamily(f"onestop_forwarding_{key}", help_text)
-                family.add_metric([], float(status[key]))
-                yield family
+            family = GaugeMetricFamily(f"onestop_forwarding_{name}", help_text)
+            family.add_metric([], float(value))
+            yield family
 
 
 def _mean(name: str, help_text: str, values: dict[str, list[float]]) -> Metric:
