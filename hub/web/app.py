@@ -11,6 +11,7 @@ from caller.pages import pages as caller_pages
 from display.pages import pages as display_pages
 from hub.service import HallService
 from kiosk.pages import pages as kiosk_pages
+from office.pages import pages as office_pages
 
 from . import errors, sockets
 from .api import api
@@ -34,6 +35,7 @@ def create_app(
     app.register_blueprint(display_pages)  # the call screens: /display/hall, /display/window/<no>
     app.register_blueprint(caller_pages)  # the clerk's panel: /caller/
     app.register_blueprint(kiosk_pages)  # the ticket kiosk's touchscreen: /kiosk/
+    app.register_blueprint(office_pages)  # the office: /office/, /office/reports, /office/admin
 
     @app.get("/healthz")
     def healthz():
