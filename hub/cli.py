@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["full", "normal"],
         help="SQLite synchronous mode: full survives power loss (default)",
     )
+    hub.add_argument("--message-queue", default=None, metavar="URL",
+                     help="Socket.IO message queue shared by several hubs, e.g. "
+                     "redis://127.0.0.1:6379/0 (issue 9: scale-out; needs --db postgresql://)")
     hub.set_defaults(func=cmd_hub)
 
     demo = sub.add_parser("demo", help="run the whole hall on this machine with demo accounts")
@@ -92,10 +95,46 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file")
     check.set_defaults(func=cmd_check_config)
 
+    reload = sub.add_parser("reload", help="apply the changed hall file to the running hub "
+                            "(validated, checked against today's tickets, no restart)")
+    _data_arg(reload)
+    reload.add_argument("--config", default=None,
+                        help="the hub's hall file, to validate first (default: the one the "
+                        "hub runs on, as it reports)")
+    reload.add_argument("--timeout", type=float, default=5.0, help="seconds to wait (5)")
+    reload.set_defaults(func=cmd_reload)
+
     _add_account_commands(sub)
     _add_audit_commands(sub)
     _add_forward_commands(sub)
+    _add_deploy_commands(sub)
     return parser
+
+
+def _add_deploy_commands(sub: argparse._SubParsersAction) -> None:
+    """`install` (a Pi by role), `backup` and `restore` (issue 9, README "Deployment by role")."""
+    from hub.install import ROLES
+
+    inst = sub.add_parser("install", help="set up this machine for a role: user, /etc/onestop, "
+                          "systemd units, Debian packages")
+    inst.add_argument("--role", required=True, choices=ROLES)
+    inst.add_argument("--name", default="",
+                      help="the agent's name (onestop-agent@NAME; default: the role)")
+    inst.add_argument("--hub", default="http://hub.local:8080", help="the hub's address")
+    inst.add_argument("--root", default=None, metavar="DIR",
+                      help="write under DIR and only print the commands (useradd, apt-get, ...)")
+    inst.add_argument("--dry-run", action="store_true", help="write nothing, run nothing")
+    inst.set_defaults(func=cmd_install)
+    back = sub.add_parser("backup", help="a consistent copy of the database and photos "
+                          "(.tar.gz), safe while the hub runs")
+    _data_arg(back)
+    back.add_argument("--to", required=True, metavar="FILE", help="the .tar.gz to write")
+    back.set_defaults(func=cmd_backup)
+    rest = sub.add_parser("restore", help="put a backup in place (the hub must be stopped); "
+                          "the old database is kept as .bak")
+    rest.add_argument("--from", dest="source", required=True, metavar="FILE")
+    _data_arg(rest)
+    rest.set_defaults(func=cmd_restore)
 
 
 def _add_forward_commands(sub: argparse._SubParsersAction) -> None:
@@ -187,7 +226,13 @@ def _add_audit_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _data_arg(parser: argparse.ArgumentParser) -> None:
+    import os
+
     parser.add_argument("--data", default=DEFAULT_DATA, help="data directory (default ./var)")
+    parser.add_argument(
+        "--db", default=os.environ.get("ONESTOP_DB") or None, metavar="URL",
+        help="postgresql://user@host/db: the store on PostgreSQL, shared by several hubs "
+        "(default: SQLite in --data; env ONESTOP_DB)")
 
 
 def _now() -> dt.datetime:
@@ -209,7 +254,13 @@ def cmd_hub(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)  # fail fast, before the port is taken
     from hub.main import serve
 
-    serve(cfg, args.data, args.host, args.port, args.async_mode, args.sync.upper())
+    if args.message_queue and not args.db:
+        raise ValueError("--message-queue is for several hubs on one --db postgresql:// store")
+    from hub.reload import HallFile  # no Flask, no threads: fine before eventlet's patch
+
+    serve(cfg, args.data, args.host, args.port, args.async_mode, args.sync.upper(),
+          message_queue=args.message_queue, db_url=args.db,
+          hall_file=HallFile(Path(args.config).resolve(), Path(args.data)))
     return 0
 
 
@@ -220,11 +271,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from hub.main import patch
 
     patch("eventlet")
-    from hub.demo import around_the_clock, prepare_demo, print_welcome
+    from hub.demo import around_the_clock, demo_hall_file, prepare_demo, print_welcome
     from hub.main import serve
+    from hub.reload import HallFile
 
+    # The admin page writes the hall file: the demo's own copy, never the repository's.
+    args.config = str(demo_hall_file(args.config, args.data))
+    cfg = load_config(args.config)
+    hall_file = HallFile(Path(args.config).resolve(), Path(args.data))
     if not args.real_hours:
         cfg = around_the_clock(cfg)
+        hall_file.adjust = around_the_clock  # a reloaded file stays open around the clock
 
     from hub.main import ensure_free
 
@@ -236,7 +293,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         start_simulated_devices(args, accounts.tokens["agent:demo-agent"])
         print_welcome(cfg, accounts, args.host, args.port, args.devices_port, args.data)
 
-    serve(cfg, args.data, args.host, args.port, on_ready=ready)
+    serve(cfg, args.data, args.host, args.port, on_ready=ready, hall_file=hall_file)
     return 0
 
 
@@ -276,6 +333,67 @@ def start_simulated_devices(args: argparse.Namespace, token: str) -> None:
     atexit.register(child.terminate)
 
 
+def cmd_reload(args: argparse.Namespace) -> int:
+    """Validate the hall file here (exit 2), signal the hub (SIGHUP; exit 1 if none runs), and
+    wait for its answer: /healthz reporting the new file's hash (applied), or the reason in
+    DATA/reload-result.json (refused, exit 1). See hub/reload.py."""
+    import json
+    import os
+    import signal
+    import time
+    import urllib.request
+
+    from hub.config import load_config
+    from hub.reload import HUB_FILE, PID_FILE, RESULT_FILE, config_hash
+
+    data = Path(args.data)
+    try:
+        hub = json.loads((data / HUB_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        hub = {}
+    path = args.config or hub.get("config")
+    if not path:
+        raise ValueError(f"no hub has run on {data}: name the hall file with --config")
+    load_config(path)  # an invalid file goes nowhere near the hub (exit 2)
+    new_hash = config_hash(Path(path).read_bytes())
+    try:
+        pid = int((data / PID_FILE).read_text(encoding="ascii").split()[0])
+        os.kill(pid, 0)
+    except (OSError, ValueError, IndexError):
+        print(f"onestop: no hub runs on {data} (no live process in {data / PID_FILE})",
+              file=sys.stderr)
+        return 1
+    result_file = data / RESULT_FILE
+    before = result_file.stat().st_mtime_ns if result_file.exists() else 0
+    os.kill(pid, signal.SIGHUP)
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        if hub.get("url"):
+            try:
+                with urllib.request.urlopen(f"{hub['url']}/healthz", timeout=1) as r:
+                    if json.load(r).get("config") == new_hash:
+                        print(f"applied: {path} ({new_hash}) runs now")
+                        return 0
+            except (OSError, ValueError):
+                pass
+        if result_file.exists() and result_file.stat().st_mtime_ns != before:
+            try:
+                result = json.loads(result_file.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue  # being replaced: read it again
+            if result.get("hash") != new_hash:
+                continue
+            if not result.get("ok"):
+                print(f"refused: {result.get('error')}", file=sys.stderr)
+                return 1
+            print(f"applied: {result.get('text') or 'no change'} ({new_hash})")
+            return 0
+    print(f"onestop: the hub (pid {pid}) did not answer within {args.timeout:g} s: see its log",
+          file=sys.stderr)
+    return 1
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
     from hub.config import load_config
 
@@ -292,9 +410,9 @@ def _accounts(args: argparse.Namespace):
     from hub.runtime import DB_FILE, open_database
     from hub.store.accounts import Accounts
 
-    if not (Path(args.data) / DB_FILE).exists():
+    if not args.db and not (Path(args.data) / DB_FILE).exists():
         print(f"onestop: no database in {args.data}: creating a new one", file=sys.stderr)
-    return Accounts(open_database(args.data))
+    return Accounts(open_database(args.data, url=args.db))
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
@@ -319,7 +437,7 @@ def cmd_user_passwd(args: argparse.Namespace) -> int:
     from hub.runtime import open_database
     from hub.store.accounts import Accounts
 
-    Accounts(open_database(args.data)).set_password(
+    Accounts(open_database(args.data, url=args.db)).set_password(
         args.username, _read_password(f"New password for {args.username}: ")
     )
     print(f"password of {args.username} changed")
@@ -330,7 +448,7 @@ def cmd_user_list(args: argparse.Namespace) -> int:
     from hub.runtime import open_database
     from hub.store.accounts import Accounts
 
-    for u in Accounts(open_database(args.data)).users():
+    for u in Accounts(open_database(args.data, url=args.db)).users():
         state = "" if u["active"] else " (disabled)"
         print(f"{u['username']:<16} {u['role']:<10} {u['staff_no']:<8} {u['name']}{state}")
     return 0
@@ -353,7 +471,8 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
     from hub.runtime import open_database
     from hub.store.accounts import Accounts
 
-    count = Accounts(open_database(args.data)).revoke_tokens(Role(args.role), args.name, _now())
+    accounts = Accounts(open_database(args.data, url=args.db))
+    count = accounts.revoke_tokens(Role(args.role), args.name, _now())
     print(f"revoked {count} token(s) of {args.role} {args.name}")
     return 0
 
@@ -369,7 +488,7 @@ def _forwarder(args: argparse.Namespace):
         return None
     # NORMAL: the cursor's commit does not wait for fsync, so it never holds the write lock
     # the hub needs for long; a cursor lost on power loss only re-sends (at least once).
-    return Forwarder(open_database(args.data, "NORMAL"), cfg.backend, cfg.event_source)
+    return Forwarder(open_database(args.data, "NORMAL", url=args.db), cfg.backend, cfg.event_source)
 
 
 def cmd_forward(args: argparse.Namespace) -> int:
@@ -378,7 +497,12 @@ def cmd_forward(args: argparse.Namespace) -> int:
 
     from hub.forwarder import single_instance
 
-    with single_instance(args.data):
+    lock = single_instance(args.data)
+    if args.db:  # PostgreSQL: forwarders on several hosts; the advisory lock's holder delivers
+        from hub.store.postgres import session_lock
+
+        lock = session_lock(args.db)
+    with lock:
         forwarder = _forwarder(args)
         if forwarder is None:
             print(f"onestop: {args.config} has no [backend] url: nothing to forward",
@@ -397,7 +521,7 @@ def cmd_events_dead(args: argparse.Namespace) -> int:
     from hub.runtime import open_database
     from hub.store.forwarding import Outbox
 
-    letters = Outbox(open_database(args.data)).dead_letters(include_replayed=args.all)
+    letters = Outbox(open_database(args.data, url=args.db)).dead_letters(include_replayed=args.all)
     for d in letters:
         replayed = f" replayed {d['replayed_at']}" if d["replayed_at"] else ""
         print(f"{d['seq']:>8} {d['type']:<24} {d['status_code']} {d['failed_at']} "
@@ -418,8 +542,9 @@ def cmd_events_replay(args: argparse.Namespace) -> int:
 def cmd_db_migrate(args: argparse.Namespace) -> int:
     from hub.runtime import open_database
 
-    db = open_database(args.data)
-    print(f"{db.path}: schema version {db.schema_version()}")
+    db = open_database(args.data, url=args.db)
+    where = getattr(db, "safe_url", db.path)  # PostgreSQL: the URL without its password
+    print(f"{where}: schema version {db.schema_version()}")
     return 0
 
 
@@ -427,9 +552,9 @@ def _existing_database(args: argparse.Namespace):
     """The data directory's database; an audit command never creates an empty one."""
     from hub.runtime import DB_FILE, open_database
 
-    if not (Path(args.data) / DB_FILE).exists():
+    if not args.db and not (Path(args.data) / DB_FILE).exists():
         raise ValueError(f"no database in {args.data}")
-    return open_database(args.data)
+    return open_database(args.data, url=args.db)
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
@@ -462,6 +587,31 @@ def cmd_audit_show(args: argparse.Namespace) -> int:
               f"w{window:<3} {r['addr'] or '-':<15} {r['action']:<16} {r['outcome']:<16} "
               f"{json.dumps(r['detail'], ensure_ascii=False)} {r['event_seqs']}")
     print(f"{len(records)} record(s)", file=sys.stderr)
+    return 0
+
+
+def cmd_install(args: argparse.Namespace) -> int:
+    from hub.install import install
+
+    install(args.role, root=args.root, dry_run=args.dry_run, name=args.name, hub=args.hub)
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from hub.backup import backup
+
+    done = backup(args.data, args.to)
+    print(f"{args.to}: database ({done['db_bytes']} bytes, integrity ok) and "
+          f"{done['photos']} photo(s)")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from hub.backup import restore
+
+    for path in restore(args.source, args.data):
+        print(f"kept the old {path.name.split('.bak')[0]} as {path}")
+    print(f"restored {args.source} into {args.data}")
     return 0
 
 

@@ -164,6 +164,29 @@ class Backend(_Strict):
     max_backoff_s: float = 60.0
 
 
+class Assessment(_Strict):
+    """考核 (issue 8): how hub/reports.py scores a window or a clerk over a month or a year.
+
+    score = 100 × (served × served/most served in the ranking + satisfaction × 满意率
+    + within_target × share of cases within the item's target + on_time × share of 承诺件 done
+    by their promised date) / (sum of those four weights)
+    − 100 × no_show_penalty × share of calls that were no-shows
+    − complaint_penalty × complaints − pause_penalty_per_hour × hours paused
+    (pauses for a reason in `pause_exempt`, such as meetings, are not deducted).
+    A share with nothing to measure (no ratings, no 承诺件 due) counts as the hall's own; if
+    the hall has none either, its weight is left out of the sum.
+    """
+
+    served: float = 0.2
+    satisfaction: float = 0.4
+    within_target: float = 0.2
+    on_time: float = 0.2
+    no_show_penalty: float = 0.1
+    complaint_penalty: float = 2.0
+    pause_penalty_per_hour: float = 1.0
+    pause_exempt: list[str] = []  # pause reasons not deducted, e.g. ["会议", "培训"]
+
+
 class Department(_Strict):
     code: str
     name: str
@@ -216,6 +239,7 @@ class HallConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, dict=
     kiosk: Kiosk = Kiosk()
     supervision: Supervision = Supervision()
     backend: Backend = Backend()
+    assessment: Assessment = Assessment()
     departments: list[Department]
     services: list[Service]
     windows: list[Window]
@@ -338,6 +362,7 @@ def _cross_check(cfg: HallConfig) -> Iterable[tuple[str, str]]:  # noqa: PLR0915
         yield "kiosk.complaint_categories", "list at least one category"
     yield from _check_unique(cfg.kiosk.complaint_categories, "kiosk.complaint_categories", "code")
     yield from _check_backend(cfg.backend)
+    yield from _check_assessment(cfg.assessment, q.pause_reasons)
     if not _PREFIX_RE.match(q.slip_prefix):
         yield "queue.slip_prefix", f"must be 1-2 uppercase letters, got {q.slip_prefix!r}"
     for name, hours in cfg.hours.items():
@@ -418,6 +443,22 @@ def _check_backend(b: Backend) -> Iterable[tuple[str, str]]:
         yield "backend.timeout_s", "must be 0.5-300 seconds"
     if not 1 <= b.max_backoff_s <= 3600:
         yield "backend.max_backoff_s", "must be 1-3600 seconds"
+
+
+def _check_assessment(a: Assessment, pause_reasons: list[str]) -> Iterable[tuple[str, str]]:
+    """The 考核 formula: weights are magnitudes (penalties are subtracted), so a sign typo
+    cannot silently reward complaints; at least one positive figure must count."""
+    for name in ("served", "satisfaction", "within_target", "on_time", "no_show_penalty"):
+        if not 0 <= getattr(a, name) <= 10:
+            yield f"assessment.{name}", "must be a weight of 0 to 10"
+    for name in ("complaint_penalty", "pause_penalty_per_hour"):
+        if not 0 <= getattr(a, name) <= 100:
+            yield f"assessment.{name}", "must be 0 to 100 points"
+    if a.served + a.satisfaction + a.within_target + a.on_time <= 0:
+        yield "assessment", "at least one of served, satisfaction, within_target, on_time > 0"
+    for reason in a.pause_exempt:
+        if reason not in pause_reasons:
+            yield "assessment.pause_exempt", f"{reason!r} is not one of queue.pause_reasons"
 
 
 def _check_unique(items: list, section: str, key: str) -> Iterable[tuple[str, str]]:

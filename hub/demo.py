@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import shutil
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import msgspec
 
@@ -117,6 +119,7 @@ def print_welcome(cfg: HallConfig, demo: DemoAccounts, host: str, port: int,
         f"  Ticket kiosk:   {base}/kiosk/?token={demo.tokens['kiosk:demo-kiosk']}",
         f"  Clerk panel:    {base}/caller/   (sign in as a clerk below, at the clerk's window)",
         f"  退件 approvals: {base}/caller/returns   (sign in as the supervisor)",
+        f"  Hall file:      {base}/office/admin   (sign in as admin; edits {data_dir}/hall.toml)",
         "",
         f"  Staff password (all demo accounts, this run only): {demo.password}",
         f"    supervisor: {demo.supervisor}    admin: {demo.admin}",
@@ -139,3 +142,17 @@ def print_welcome(cfg: HallConfig, demo: DemoAccounts, host: str, port: int,
         "",
     ]
     print("\n".join(lines), flush=True)
+
+
+def demo_hall_file(source: str | Path, data_dir: str | Path) -> Path:
+    """The demo's own hall file, `DATA/hall.toml`: a copy of `--config` made on the first start,
+    so the admin page (and `onestop reload`) change the copy, never the repository's example.
+    A copy changed by an earlier run is kept; delete it to start again from `--config`."""
+    target = Path(data_dir) / "hall.toml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        shutil.copyfile(source, target)
+    elif target.read_bytes() != Path(source).read_bytes():
+        print(f"  Using {target} as changed by an earlier run (delete it to start from "
+              f"{source})", flush=True)
+    return target

@@ -38,6 +38,7 @@ import requests
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 
+from hub import sdnotify
 from hub.config import Backend
 from hub.store.database import Database
 from hub.store.forwarding import DeadLetter, Outbox, OutboxEvent
@@ -175,14 +176,17 @@ class Forwarder:
         self._committed = self.position
         self._committed_at = 0.0  # time.monotonic() of the last cursor write
         self.sent = 0  # events acknowledged, for benchmarks and logs
+        self.watchdog = sdnotify.Watchdog()  # WATCHDOG=1 under systemd (issue 9), else no-op
 
     # --- the loop -----------------------------------------------------------------------
 
     def run(self) -> None:
         """Forward until `stop` is set; an idle outbox is polled every `idle_poll_s`."""
         log.info("forwarding to %s from seq %d", self.backend.url, self.position)
+        sdnotify.ready(f"forwarding to {self.backend.url}")
         try:
             while not self.stop.is_set():
+                self.watchdog.beat()
                 try:
                     busy = self.step()
                 except Stopped:
@@ -219,6 +223,7 @@ class Forwarder:
         """Deliver `events` completely: acknowledged or dead-lettered, the cursor past them."""
         failures = 0
         while True:
+            self.watchdog.beat()  # a split batch can be many posts before the loop comes round
             result = self.post(events)
             if result.ok:
                 if failures:
@@ -257,8 +262,19 @@ class Forwarder:
         what = f"HTTP {result.status}" if result.status else result.body
         log.warning("seq %d-%d not delivered (%s), attempt %d: retrying in %.1f s",
                     events[0].seq, events[-1].seq, what, failures, delay)
-        if self.stop.wait(delay):
+        if self._wait(delay):
             raise Stopped
+
+    def _wait(self, seconds: float) -> bool:
+        """`stop.wait` in slices with a watchdog beat between them: a backend down for hours
+        means long backoffs, which systemd must not take for a hung forwarder."""
+        end = time.monotonic() + seconds
+        slice_s = min(1.0, self.watchdog.interval or 1.0)
+        while (left := end - time.monotonic()) > 0:
+            self.watchdog.beat()
+            if self.stop.wait(min(left, slice_s)):
+                return True
+        return self.stop.is_set()
 
     def post(self, events: list[OutboxEvent]) -> Result:
         """One POST of a batch; every network failure becomes a Result, never an exception."""

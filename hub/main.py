@@ -49,6 +49,33 @@ def ensure_free(host: str, port: int, option: str = "--port") -> None:
                       f"(or another Onestop) using it? Choose one with {option}") from err
 
 
+def start_sd_notify(host: str, port: int, async_mode: str) -> None:
+    """READY=1 to systemd once the port accepts connections, then WATCHDOG=1 pings (issue 9).
+
+    Under eventlet the pinger is a green thread: it runs only when the event loop comes round,
+    so a loop stuck in one greenlet stops the pings and systemd restarts the hub. A no-op
+    outside systemd (no NOTIFY_SOCKET).
+    """
+    import os
+
+    from hub import sdnotify
+
+    if not os.environ.get("NOTIFY_SOCKET"):
+        return
+    status = f"serving on {host}:{port}"
+    if async_mode == "eventlet":
+        import eventlet
+
+        eventlet.spawn(sdnotify.run_pinger, eventlet.sleep,
+                       lambda: sdnotify.listening(host, port), status=status)
+    else:
+        import threading
+
+        threading.Thread(target=sdnotify.run_pinger, name="sd-notify", daemon=True,
+                         args=(time.sleep, lambda: sdnotify.listening(host, port)),
+                         kwargs={"status": status}).start()
+
+
 def serve(
     config: Any,
     data_dir: str,
@@ -58,6 +85,8 @@ def serve(
     synchronous: str = "FULL",
     message_queue: str | None = None,
     on_ready: Callable[[Any], None] | None = None,
+    db_url: str | None = None,
+    hall_file: Any = None,  # hub.reload.HallFile: the --config file, reloaded on SIGHUP
 ) -> None:
     started = time.monotonic()
     patch(async_mode)
@@ -70,9 +99,13 @@ def serve(
         from eventlet import tpool  # a real OS thread: scrypt must not stall every greenlet
 
         offload = tpool.execute
-    service = open_hall(config, data_dir, synchronous, offload)
+    service = open_hall(config, data_dir, synchronous, offload, url=db_url)
     app, socketio = create_app(service, async_mode=async_mode, message_queue=message_queue)
     start_housekeeping(app, socketio, service)
+    if hall_file is not None:  # issue 8: DATA/hub.pid, SIGHUP reloads, the admin page's file
+        from hub.reload import start_watching
+
+        start_watching(app, socketio, service, hall_file, host, port)
     keep_heap_small()
     # Everything loaded so far lives as long as the process: keep the collector off it, so a
     # full collection late in a busy day is not a 40 ms pause in the middle of a call.
@@ -88,6 +121,7 @@ def serve(
         async_mode,
         service.state.seq,
     )
+    start_sd_notify(host, port, async_mode)
     kwargs: dict[str, Any] = {"host": host, "port": port}
     if async_mode == "eventlet":
         kwargs["log_output"] = False

@@ -14,8 +14,22 @@ log = logging.getLogger(__name__)
 DB_FILE = "onestop.db"
 
 
-def open_database(data_dir: str | Path, synchronous: str = "FULL") -> Database:
-    db = Database(Path(data_dir) / DB_FILE, synchronous=synchronous)
+def open_database(
+    data_dir: str | Path, synchronous: str = "FULL", url: str | None = None
+) -> Database:
+    """The hall's database, migrated: SQLite in `data_dir` by default; PostgreSQL when `url`
+    is a `postgresql://` URL (several hubs on one database, issue 9; hub/store/postgres.py)."""
+    if url:
+        from hub.store.postgres import (  # noqa: PLC0415 - psycopg: the optional extra `pg`
+            PgDatabase,
+            is_postgres_url,
+        )
+
+        if not is_postgres_url(url):
+            raise ValueError(f"--db: not a postgresql:// URL: {url.split('@')[-1]!r}")
+        db: Database = PgDatabase(url, synchronous, files=data_dir)  # type: ignore[assignment]
+    else:
+        db = Database(Path(data_dir) / DB_FILE, synchronous=synchronous)
     applied = db.migrate()
     if applied:
         log.info("database migrated: %s", ", ".join(applied))
@@ -27,7 +41,8 @@ def open_hall(
     data_dir: str | Path,
     synchronous: str = "FULL",
     offload: Offload | None = None,
+    url: str | None = None,
 ) -> HallService:
     cfg = config if isinstance(config, HallConfig) else load_config(config)
-    db = open_database(data_dir, synchronous)
+    db = open_database(data_dir, synchronous, url)
     return HallService(cfg, db, offload=offload) if offload else HallService(cfg, db)

@@ -42,6 +42,8 @@ from hub.engine.model import (
     SLIP_STATUS_LABELS,
     Channel,
     Clerk,
+    ClerkSignedOut,
+    ConfigReloaded,
     DayRolled,
     Event,
     JointPartDone,
@@ -53,6 +55,8 @@ from hub.engine.model import (
     TicketFinished,
     TicketStatus,
 )
+from hub.reload import blockers, describe
+from hub.reload import diff as config_diff
 from hub.store.accounts import Accounts
 from hub.store.audit import AuditEntry, AuditLog
 from hub.store.database import Database
@@ -104,6 +108,10 @@ class Unauthorized(DomainError):
     kind = "unauthorized"
 
 
+class ConfigRefused(DomainError):
+    """A hall file that would break today's tickets or clerks (hub/reload.py), or not written."""
+
+
 class TooManyAttempts(DomainError):
     kind = "rate_limited"
 
@@ -137,6 +145,9 @@ class HallService:
         offload: Offload = _inline,
     ) -> None:
         self.cfg = cfg
+        # The running hall file's hash (hub/reload.py): set by the hub's entry point from the
+        # file's bytes, reported on /healthz, changed by `reload`.
+        self.config_hash = ""
         # Runs slow CPU work (scrypt, ~50 ms a sign-in) off the event loop: the hub's entry
         # point passes eventlet's thread pool; plain calls are fine in threading mode and tests.
         self.offload = offload
@@ -150,6 +161,7 @@ class HallService:
         self._lock = threading.RLock()
         self._listeners: list[Listener] = []
         self._session_listeners: list[Callable[[list[str]], None]] = []
+        self._move_listeners: list[Callable[[str, int, int, list[str]], None]] = []
         self.state = self._load_state()
 
     # --- state and commits --------------------------------------------------------------
@@ -175,6 +187,28 @@ class HallService:
 
     def on_sessions_ended(self, listener: Callable[[list[str]], None]) -> None:
         self._session_listeners.append(listener)
+
+    def catch_up(self) -> None:
+        """Apply the events other hubs on the same PostgreSQL store committed (issue 9).
+
+        A change always catches up inside its transaction (`_commit`); reads that answer from
+        the in-memory state (screen snapshots, a ticket, the kiosk's tiles) call this first, so
+        a hub that was idle answers with what another hub did a moment ago. One indexed query,
+        nothing to apply most of the time; nothing at all on SQLite (one hub per file). The
+        events are only applied, never published: the hub that committed them has emitted them
+        to every hub's clients through the Socket.IO message queue (Redis), so a screen sees
+        each event once. Polling on read rather than LISTEN/NOTIFY: no extra connection or
+        green thread, and a read can never be answered from a state older than its request."""
+        if not self.db.shared:
+            return
+        with self._lock:
+            for record in self.store.records_after(self.state.seq, limit=10**9):
+                apply(self.state, record.event, record.seq)
+
+    def on_clerk_moved(self, listener: Callable[[str, int, int, list[str]], None]) -> None:
+        """`listener(username, from_window, to_window, session_hashes)` after a supervisor
+        moved a clerk: the clerk's panel sockets follow them to the new window's room."""
+        self._move_listeners.append(listener)
 
     def execute(
         self,
@@ -322,6 +356,79 @@ class HallService:
                     *self.engine.check_alerts(state, now, overdue)]
 
         return self.execute(None, decide)
+
+    def reload(
+        self,
+        who: Principal | None,
+        new_cfg: HallConfig,
+        source: str,
+        new_hash: str,
+        *,
+        by: str | None = None,
+        addr: str = "",
+        before_swap: Callable[[], None] | None = None,
+    ) -> dict[str, Any]:
+        """Swap in a changed hall file while the hall runs (art. 6, 动态管理; issue 8).
+
+        Under the lock and on the state the commit sees: refuse (ConfigRefused, nothing
+        changed) if tickets or clerks of today stand in the way (`hub.reload.blockers`), else
+        run `before_swap` (the admin page writes the file there, so the file is written only
+        when the change applies), swap the config wherever it is read, and commit
+        `config.reloaded`, which every page reloads on. Audited as `reload-config`.
+        """
+        if who is not None:
+            self.require(who, Role.ADMIN)
+        with self._lock:
+            old, old_hash = self.cfg, self.config_hash
+            summary = config_diff(old, new_cfg)
+            def write() -> None:
+                try:
+                    if before_swap is not None:
+                        before_swap()
+                except OSError as err:
+                    raise ConfigRefused("config_not_written", f"无法写入配置文件：{err}",
+                                        f"cannot write the hall file: {err}") from err
+
+            if new_hash == old_hash or not summary:
+                # The same hall (only comments or layout changed): nothing for pages to reload.
+                if new_hash != old_hash:
+                    write()
+                    if who is not None:  # the file changed: on record, though no event
+                        self._audit_alone(who.name, who.role, who.window, addr, "reload-config",
+                                          {"source": source, "hash": new_hash, "changes": {}})
+                self.config_hash = new_hash
+                return {"applied": False, "hash": new_hash, "summary": {}, "text": "no change"}
+
+            def decide(state: HallState, now: dt.datetime) -> list[Event]:
+                found = blockers(old, new_cfg, state)
+                if found:
+                    raise ConfigRefused(
+                        "config_refused", "；".join(zh for zh, _ in found),
+                        "; ".join(en for _, en in found))
+                write()
+                self._swap_config(new_cfg, new_hash)
+                return [ConfigReloaded(at=now, hash=new_hash, summary=summary,
+                                       by=by or (who.name if who else "system"), source=source)]
+
+            try:
+                self.execute(who, decide, addr, action="reload-config",
+                             detail={"source": source, "hash": new_hash, "changes": summary})
+            except BaseException:
+                if self.cfg is new_cfg:  # the commit failed after the swap: back to the old
+                    self._swap_config(old, old_hash)
+                raise
+        log.info("hall file reloaded (%s, by %s): %s", source, by or (who.name if who else "-"),
+                 describe(summary))
+        return {"applied": True, "hash": new_hash, "summary": summary, "text": describe(summary)}
+
+    def _swap_config(self, cfg: HallConfig, config_hash: str) -> None:
+        """Everything reads the config through the service (`service.cfg`) or the engine at
+        use time, so these two assignments are the whole swap. Windows new to the hall get
+        their (closed) state at once, as at start."""
+        self.cfg, self.config_hash = cfg, config_hash
+        self.engine.cfg = cfg
+        for w in cfg.windows:
+            self.state.windows.setdefault(w.no, new_state(cfg, self.clock()).windows[w.no])
 
     def forwarding_status(self) -> dict[str, Any] | None:
         """How far the forwarder (`onestop forward`, its own process) has got, read from the
@@ -511,6 +618,7 @@ class HallService:
 
     def kiosk_status(self) -> dict:
         """What a kiosk's tiles show: waiting counts, suspended items, windows open per item."""
+        self.catch_up()
         with self._lock:
             return {
                 "waiting": queries.waiting_counts(self.state),
@@ -520,6 +628,7 @@ class HallService:
 
     def ticket(self, who: Principal, ticket_id: str) -> dict:
         """One ticket; devices (kiosk, screen, agent) get it without what is the office's."""
+        self.catch_up()
         with self._lock:
             found = self.state.tickets.get(ticket_id)
             if found is not None:
@@ -654,6 +763,54 @@ class HallService:
             action="set-notice", detail={"text": text, "text_en": text_en})
         return records[-1].public()
 
+    def close_service(self, who: Principal, service: str, reason: str, addr: str = "") -> dict:
+        """Suspend an item (its system is down, its staff are away): kiosks refuse tickets for
+        it with `service_closed` and show the reason, until the office reopens it."""
+        self.require(who, *OFFICE_ROLES)
+        records = self.execute(
+            who, lambda s, now: self.engine.close_service(s, now, service, reason), addr,
+            action="close-service", detail={"service": service, "reason": reason})
+        return records[-1].public()
+
+    def reopen_service(self, who: Principal, service: str, addr: str = "") -> dict:
+        """Take tickets for a suspended item again."""
+        self.require(who, *OFFICE_ROLES)
+        records = self.execute(
+            who, lambda s, now: self.engine.reopen_service(s, now, service), addr,
+            action="reopen-service", detail={"service": service})
+        return records[-1].public()
+
+    def move_clerk(self, who: Principal, username: str, to_window: int, addr: str = "") -> dict:
+        """Move a signed-in clerk to a free window without signing them out of their panel.
+
+        The events and the session's new window are written under the one lock, and the
+        move listeners run under it too, so the clerk's token never acts for the old window
+        after the move and their panel joins the new window's room before its next event.
+        """
+        self.require(who, *OFFICE_ROLES)
+        with self._lock:
+            records = self.execute(
+                who, lambda s, now: self.engine.move_clerk(s, now, username, to_window), addr,
+                action="move-clerk", detail={"clerk": username, "window": to_window})
+            moved = self.accounts.move_sessions(username, to_window, self.clock())
+            from_window = next(
+                r.event.window_no for r in records
+                if isinstance(r.event, ClerkSignedOut) and r.event.reason == "moved"
+            )
+            for listener in self._move_listeners:
+                try:
+                    listener(username, from_window, to_window, moved)
+                except Exception:  # the move is committed: a broken listener must not undo it
+                    log.exception("clerk-moved listener %r failed", listener)
+        return {"username": username, "from_window": from_window, "window": to_window,
+                "events": [r.public() for r in records]}
+
+    def totals(self, who: Principal) -> dict:
+        """Today's counts for the office's monitor (issued, served, ratings, ...)."""
+        self.require(who, *OFFICE_ROLES)
+        with self._lock:
+            return views.totals(self.state)
+
     def set_slip_status(self, who: Principal, number: str, status: str, addr: str = "") -> dict:
         """A clerk (signed in anywhere) or the office moves a 承诺单 on; the kiosk shows it."""
         self.require(who, Role.CLERK, *OFFICE_ROLES)
@@ -775,9 +932,19 @@ class HallService:
     def services(self) -> list[dict]:
         return [views.service_view(self.cfg, s) for s in self.cfg.services]
 
-    def snapshot(self) -> dict:
+    def snapshot(self, usernames: bool = False) -> dict:
+        """The screens' snapshot; `usernames` adds each clerk's account name (the office's
+        monitor moves clerks by it), read under the same lock so both agree."""
+        self.catch_up()
         with self._lock:
-            return views.public_snapshot(self.cfg, self.state)
+            snap = views.public_snapshot(self.cfg, self.state)
+            if usernames:
+                for w in snap["windows"]:
+                    win = self.state.windows.get(w["no"])
+                    clerk = win.clerk if win is not None else None
+                    if w["clerk"] is not None and clerk is not None:
+                        w["clerk"]["username"] = clerk.username
+            return snap
 
     def records_since(self, seq: int) -> list[Record]:
         return self.store.records_after(seq)

@@ -117,6 +117,44 @@ def public_snapshot(cfg: HallConfig, state: HallState) -> dict[str, Any]:
     }
 
 
+# 好差评: 非常满意, 满意 and 基本满意 count as satisfied; 不满意 and 非常不满意 do not.
+SATISFIED_LEVELS = frozenset({1, 2, 3})
+
+
+def totals(state: HallState) -> dict[str, Any]:
+    """The hall's counts today, for the office's monitor. Read from the state, not summed from
+    events on the page, so a monitor that reconnects (or missed events) shows the truth."""
+    issued = served = serving = no_shows = 0
+    levels = dict.fromkeys(range(1, 6), 0)
+    for t in state.tickets.values():
+        if t.day != state.day:
+            continue  # a 退件 from an earlier day still awaiting a decision
+        issued += 1
+        serving += t.status is TicketStatus.CALLED
+        served += t.status in (TicketStatus.DONE, TicketStatus.RETURN_PENDING,
+                               TicketStatus.RETURN_REFUSED)
+        no_shows += sum(1 for v in t.visits if v.end == "no_show")
+        if t.rating is not None and t.rating.status is RatingStatus.RATED and t.rating.level:
+            levels[t.rating.level] = levels.get(t.rating.level, 0) + 1
+    rated = sum(levels.values())
+    satisfied = sum(n for level, n in levels.items() if level in SATISFIED_LEVELS)
+    waiting = queries.waiting_counts(state)
+    return {
+        "day": state.day.isoformat(),
+        "issued": issued,
+        "served": served,
+        "serving": serving,
+        "waiting": sum(waiting.values()),
+        "waiting_by_service": waiting,
+        "no_shows": no_shows,
+        "ratings": rated,
+        "rating_levels": {str(level): n for level, n in levels.items()},
+        "satisfied": satisfied,
+        "satisfaction": round(satisfied / rated, 4) if rated else None,
+        "complaints": state.complaint_seq,
+    }
+
+
 def ticket_view(cfg: HallConfig, state: HallState | None, ticket: Ticket) -> dict[str, Any]:
     svc = cfg.service(ticket.service) if cfg.has_service(ticket.service) else None
     view = msgspec.to_builtins(msgspec.structs.asdict(ticket))  # every field, defaults too
@@ -167,6 +205,8 @@ _PUBLIC_FIELDS: dict[str, tuple[str, ...]] = {
     "service.closed": ("service", "reason"),
     "service.reopened": ("service",),
     "notice.set": ("text", "text_en"),
+    # Every page reloads on it to read the new catalogue; what changed stays in the office.
+    "config.reloaded": ("hash",),
     # The keypad shows the clerk's badge while it waits; the window screen prompts to rate.
     "rating.requested": (
         "ticket_id",

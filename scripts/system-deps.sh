@@ -10,6 +10,8 @@ packages=(
   chromium fonts-noto-cjk                               # call screens: browser tests, Chinese glyphs
   libzbar0 zbar-tools                                   # decoding printed QR codes in tests
   espeak-ng libespeak-ng1 sox alsa-utils                # voice calling: synthesis, checks, playback
+  postgresql redis-server                               # scale-out tests: throwaway servers on loopback
+  systemd                                               # systemd-analyze verify: the units' tests
 )
 
 missing=()

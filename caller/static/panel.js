@@ -151,6 +151,16 @@
         : "登录已失效，请重新登录 / Session ended: sign in again");
     });
     socket.on("snapshot", snapshot);
+    socket.on("moved", (d) => {
+      // A supervisor moved this clerk: the same session acts for the new window (a snapshot
+      // of it follows), no new sign-in.
+      session.window = d.window;
+      sessionStorage.setItem(KEY, JSON.stringify(session));
+      const w = myWindow();
+      $("window-name").textContent = w ? w.name : `${session.window}号窗口`;
+      info(`已调至${$("window-name").textContent} / Moved to window ${d.window}`);
+      loadJoint();
+    });
     socket.on("printed", (d) => {
       // A 承诺单 printed at this window's printer (or the kiosk's): the citizen must get it.
       const box = $("slip-printed");
@@ -162,6 +172,9 @@
     socket.on("event", (ev) => {
       if (typeof ev.seq === "number" && ev.seq <= lastSeq) return;
       lastSeq = ev.seq;
+      // The hall file changed (art. 6): reload for the new catalogue (the session stays in
+      // sessionStorage), 0-3 s at random so the panels don't reach the hub all at once.
+      if (ev.type === "config.reloaded") setTimeout(() => location.reload(), Math.random() * 3000);
       event(ev);
     });
   }

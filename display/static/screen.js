@@ -133,6 +133,9 @@
       if (typeof ev.seq === "number" && ev.seq <= lastSeq) return; // already in the snapshot
       lastSeq = ev.seq;
       try {
+        // The hall file changed (art. 6): the page carries the catalogue, so load it again —
+        // after 0-3 s at random, so a hall of screens does not reach the hub all at once.
+        if (ev.type === "config.reloaded") setTimeout(() => location.reload(), Math.random() * 3000);
         if (ev.type === "notice.set") O.setNotice({ notice: ev.data.text, notice_en: ev.data.text_en });
         handlers.event(ev);
       } catch (e) {

@@ -289,6 +289,43 @@ class QueueEngine(RatingRules, AlertRules):
             )
         return self._leave(win, now, "signed_out")
 
+    def move_clerk(
+        self, state: HallState, now: dt.datetime, username: str, to_window: int
+    ) -> list[Event]:
+        """A supervisor moves a signed-in clerk to a free window (a queue building up there).
+
+        The move is the clerk's sign-out at the old window (reason "moved") and sign-in at the
+        new one, so replay, the screens and the time accounts see the two ordinary events. As
+        with signing in elsewhere, a called ticket must not be left without its clerk, and the
+        target must have nobody at it: a move never silently replaces another clerk.
+        """
+        old = next(
+            (w for w in state.windows.values() if w.clerk and w.clerk.username == username), None
+        )
+        if old is None or old.clerk is None:
+            raise DomainError(
+                "not_signed_in", "该工作人员未在窗口登录",
+                f"{username} is not signed in at a window",
+            )
+        target = self._window(state, to_window)
+        if to_window == old.no:
+            raise Invalid("invalid", "已在该窗口", f"{username} is already at window {to_window}")
+        if target.clerk is not None:
+            raise DomainError(
+                "window_taken",
+                f"{to_window}号窗口已有工作人员",
+                f"window {to_window} has a clerk signed in",
+            )
+        if old.current:
+            raise DomainError(
+                "ticket_in_service",
+                f"请先在{old.no}号窗口办结或转办当前号",
+                f"finish or transfer the ticket at window {old.no} first",
+            )
+        clerk = old.clerk
+        return [*self._leave(old, now, "moved"),
+                ClerkSignedIn(at=now, window_no=to_window, clerk=clerk)]
+
     def _leave(self, win: WindowState, now: dt.datetime, reason: str) -> list[Event]:
         assert win.clerk is not None
         events: list[Event] = []

@@ -22,6 +22,7 @@ from .model import (
     ClerkSignedIn,
     ClerkSignedOut,
     ComplaintFiled,
+    ConfigReloaded,
     DayRolled,
     DeviceHealth,
     DeviceStateChanged,
@@ -413,3 +414,9 @@ def _(e: AlertRaised, state: HallState) -> None:
 @_apply.register
 def _(e: AlertCleared, state: HallState) -> None:
     state.alerts.pop(e.key, None)
+
+
+@_apply.register
+def _(e: ConfigReloaded, state: HallState) -> None:
+    """Nothing in the state: the hall file is config, swapped by HallService.reload; the event
+    is the record (and the screens' cue) that it changed."""

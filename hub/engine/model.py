@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import IntEnum, StrEnum
+from typing import Any
 
 import msgspec
 
@@ -364,7 +365,7 @@ class ClerkSignedIn(_WindowEvent, tag="window.signed_in", kw_only=True):
 
 class ClerkSignedOut(_WindowEvent, tag="window.signed_out", kw_only=True):
     username: str
-    reason: str = "signed_out"  # signed_out | replaced | signed_in_elsewhere | day_end
+    reason: str = "signed_out"  # signed_out | replaced | signed_in_elsewhere | day_end | moved
 
 
 class WindowPaused(_WindowEvent, tag="window.paused", kw_only=True):
@@ -514,6 +515,20 @@ class ComplaintFiled(Event, tag="complaint.filed", kw_only=True):
         return self.window_about
 
 
+class ConfigReloaded(Event, tag="config.reloaded", kw_only=True):
+    """The hall file changed while the hall ran (art. 6, 动态管理; hub/reload.py).
+
+    `hash` identifies the new file; `summary` says what changed (departments, items, windows
+    added/removed/changed, other sections). The state keeps nothing of it: the config is not
+    state. Screens, kiosks and panels reload their page on it to pick up the new catalogue.
+    """
+
+    hash: str
+    summary: dict[str, Any] = {}
+    by: str
+    source: str = ""
+
+
 AnyEvent = (
     TicketIssued
     | TicketCalled
@@ -543,6 +558,7 @@ AnyEvent = (
     | AlertRaised
     | AlertCleared
     | JointPartDone
+    | ConfigReloaded
 )
 
 

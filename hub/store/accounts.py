@@ -203,6 +203,24 @@ class Accounts:
                 (utc_iso(now), hashed),
             )
 
+    def move_sessions(self, username: str, window: int, now: dt.datetime) -> list[str]:
+        """Bind the clerk's live session(s) to `window` (a supervisor moved them), so their
+        token acts at the new window without signing in again. Returns the hashes moved."""
+        with self.db.transaction() as tx:
+            hashes = [
+                r[0]
+                for r in tx.execute(
+                    "SELECT token_hash FROM sessions WHERE username = ? AND revoked_at IS NULL "
+                    "AND expires_at > ?",
+                    (username, utc_iso(now)),
+                ).fetchall()
+            ]
+            tx.execute(
+                "UPDATE sessions SET window_no = ? WHERE username = ? AND revoked_at IS NULL",
+                (window, username),
+            )
+        return hashes
+
     def principal(self, token: str, now: dt.datetime) -> Principal | None:
         """Whoever holds `token`, if it is live: a device, or a signed-in staff member."""
         hashed = token_hash(token)

@@ -2,7 +2,13 @@
 
 One connection per hub process, used under a lock: writes are serialised anyway (one hall, one
 queue), and a single connection keeps SQLite's WAL checkpointing simple. SQL elsewhere in the
-store is written to run unchanged on PostgreSQL, which a later deployment mode adds.
+store is written to run unchanged on PostgreSQL (hub/store/postgres.py: the same interface,
+selected by a `postgresql://` URL, for several hubs on one database; issue 9).
+
+One migration set for both engines. A line where they differ is written twice, as a comment
+naming its dialect: `-- sqlite: <line>` and `-- postgresql: <line>`; `split_statements` keeps
+the current dialect's lines (prefix removed) and drops every other comment line. Everything
+else in a migration is portable SQL, run as is by both.
 """
 
 from __future__ import annotations
@@ -22,6 +28,9 @@ SYNC_MODES = ("FULL", "NORMAL")
 
 
 class Database:
+    dialect = "sqlite"
+    shared = False  # one hub per SQLite file: no other process commits events
+
     def __init__(self, path: str | Path, synchronous: str = "FULL") -> None:
         if synchronous.upper() not in SYNC_MODES:
             raise ValueError(f"synchronous must be one of {SYNC_MODES}")
@@ -91,7 +100,7 @@ class Database:
             if version <= current:
                 continue
             with self.transaction() as tx:
-                for statement in split_statements(sql):
+                for statement in split_statements(sql, self.dialect):
                     tx.execute(statement)
                 tx.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at) "
@@ -125,6 +134,15 @@ def available_migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
-def split_statements(sql: str) -> list[str]:
-    lines = [line for line in sql.splitlines() if not line.lstrip().startswith("--")]
+def split_statements(sql: str, dialect: str = "sqlite") -> list[str]:
+    """The statements of a migration for `dialect`: `-- <dialect>: ` lines become SQL, every
+    other whole-line comment is dropped (so the other dialect's lines are too)."""
+    mark = f"-- {dialect}:"
+    lines = []
+    for line in sql.splitlines():
+        stripped = line.lstrip()
+        if stripped.startswith(mark):
+            lines.append(stripped[len(mark):])
+        elif not stripped.startswith("--"):
+            lines.append(line)
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]

@@ -75,14 +75,22 @@ class Store:
     def append(
         self, tx: Tx, events: Iterable[Event], day: dt.date, actor: str, addr: str = ""
     ) -> list[Record]:
+        """Append `events` after the last one. `seq` is the last seq + 1, read in this very
+        transaction: the write lock (SQLite's BEGIN IMMEDIATE, PostgreSQL's hall lock) makes it
+        gap-free and in commit order on both engines, even across hubs (hub/store/postgres.py)."""
         records = []
+        seq = None
         for event in events:
+            if seq is None:
+                seq = tx.execute("SELECT MAX(seq) FROM events").fetchone()[0] or 0
+            seq += 1
             record_id = str(uuid.uuid4())
             kind = event_type(event)
-            cur = tx.execute(
-                "INSERT INTO events (id, type, at, day, window_no, ticket_id, actor, addr, data) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            tx.execute(
+                "INSERT INTO events (seq, id, type, at, day, window_no, ticket_id, actor, addr, "
+                "data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
+                    seq,
                     record_id,
                     kind,
                     utc_iso(event.at),
@@ -96,7 +104,7 @@ class Store:
             )
             records.append(
                 Record(
-                    seq=cur.lastrowid,
+                    seq=seq,
                     id=record_id,
                     type=kind,
                     at=event.at,

@@ -12,6 +12,7 @@ from hub.engine import Invalid
 from hub.service import HallService
 
 from .openapi import openapi_document
+from .report_export import report_response
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -162,9 +163,45 @@ def set_notice():
         client_addr()))
 
 
+@api.get("/totals")
+def totals():
+    return jsonify(service().totals(who()))
+
+
+@api.post("/services/<code>/close")
+def close_service(code: str):
+    principal = who()
+    reason = field(body(), "reason", str)
+    return jsonify(service().close_service(principal, code, reason, client_addr()))
+
+
+@api.post("/services/<code>/reopen")
+def reopen_service(code: str):
+    principal = who()
+    body()  # an empty body, or a JSON object: nothing else
+    return jsonify(service().reopen_service(principal, code, client_addr()))
+
+
+@api.post("/clerks/<username>/move")
+def move_clerk(username: str):
+    principal = who()
+    window = field(body(), "window", int)
+    return jsonify(service().move_clerk(principal, username, window, client_addr()))
+
+
 @api.get("/devices")
 def devices():
     return jsonify({"devices": service().devices(who())})
+
+
+@api.get("/reports")
+def reports():
+    return report_response(service(), who(), "report", request.args)
+
+
+@api.get("/assessment")
+def assessment():
+    return report_response(service(), who(), "assessment", request.args)
 
 
 @api.get("/dead-letters")

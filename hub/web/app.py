@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from flask import Flask, jsonify
 from flask_socketio import SocketIO
@@ -14,12 +15,15 @@ from kiosk.pages import pages as kiosk_pages
 from office.pages import pages as office_pages
 
 from . import errors, sockets
+from .admin_api import admin_api
 from .api import api
 from .metrics import metrics, registry_for
 
 log = logging.getLogger(__name__)
 
-TICK_INTERVAL_S = 15.0
+# How often housekeeping runs (ratings, alerts, the day's end). ONESTOP_TICK_S shortens it for
+# tests that wait for an alert; a hall has no reason to change it.
+TICK_INTERVAL_S = float(os.environ.get("ONESTOP_TICK_S") or 15.0)
 
 
 def create_app(
@@ -32,6 +36,7 @@ def create_app(
     app.extensions["onestop"] = service
     errors.install(app)
     app.register_blueprint(api)
+    app.register_blueprint(admin_api)  # /api/v1/admin/config: the hall file (issue 8)
     app.register_blueprint(display_pages)  # the call screens: /display/hall, /display/window/<no>
     app.register_blueprint(caller_pages)  # the clerk's panel: /caller/
     app.register_blueprint(kiosk_pages)  # the ticket kiosk's touchscreen: /kiosk/
@@ -40,7 +45,8 @@ def create_app(
     @app.get("/healthz")
     def healthz():
         return jsonify(
-            {"status": "ok", "seq": service.state.seq, "day": service.state.day.isoformat()}
+            {"status": "ok", "seq": service.state.seq, "day": service.state.day.isoformat(),
+             "config": service.config_hash}  # the running hall file's hash (onestop reload)
         )
 
     socketio = SocketIO(

@@ -13,6 +13,7 @@ SLIP_STATUSES = tuple(s.value for s in SlipStatus)
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _OBJ = {"type": "object"}
+_TOML_BODY = {"type": "object", "required": ["toml"], "properties": {"toml": {"type": "string"}}}
 
 
 def _responses(ok: int, schema: dict, *errors: int) -> dict[str, Any]:
@@ -56,6 +57,16 @@ def _op(
     if params:
         op["parameters"] = params
     return op
+
+
+_REPORT_PARAMS = [
+    {"name": "from", "in": "query", "required": False,
+     "schema": {"type": "string", "format": "date"}, "description": "default: today"},
+    {"name": "to", "in": "query", "required": False,
+     "schema": {"type": "string", "format": "date"}, "description": "default: from"},
+    {"name": "format", "in": "query", "required": False,
+     "schema": {"type": "string", "enum": ["json", "csv", "xlsx"]}},
+]
 
 
 def _path_param(name: str, kind: str = "string", enum: list | None = None) -> dict[str, Any]:
@@ -179,9 +190,62 @@ def openapi_document() -> dict[str, Any]:
                 "(supervisor)", _responses(200, _OBJ, 401, 403, 422), _body({
                     "type": "object", "required": ["text"], "properties": {
                         "text": {"type": "string"}, "text_en": {"type": "string"}}}))},
+            # Issue 8 (art. 6, 动态管理): the hall file, changed while the hall runs.
+            "/api/v1/admin/config": {
+                "get": _op("The running hall file: text, hash, last SIGHUP reload (supervisor, "
+                           "admin)", _responses(200, _OBJ, 401, 403)),
+                "post": _op("Validate, check against today's tickets, write (keeping a .bak) "
+                            "and reload the hall file; 422 with problems, 409 if refused "
+                            "(admin)", _responses(200, _OBJ, 401, 403, 409, 422),
+                            _body(_TOML_BODY)),
+            },
+            "/api/v1/admin/config/check": {"post": _op(
+                "Problems (key, reason), the change and what blocks it, nothing applied "
+                "(supervisor, admin)", _responses(200, _OBJ, 401, 403, 422), _body(_TOML_BODY))},
+            "/api/v1/admin/config/edit": {"post": _op(
+                "The hall file's text with one common change made (an item's daily_quota and "
+                "hours, a window's services and backup) (admin)",
+                _responses(200, _OBJ, 401, 403, 422), _body({
+                    "type": "object", "required": ["edit"], "properties": {
+                        "edit": {"type": "object"}, "toml": {"type": "string"}}}))},
+            "/api/v1/totals": {"get": _op(
+                "Today's totals: issued, served, serving, waiting (and per item), no-shows, "
+                "ratings by level, satisfaction (非常满意/满意/基本满意 share), complaints "
+                "(supervisor)", _responses(200, _OBJ, 401, 403))},
+            "/api/v1/services/{code}/close": {"post": _op(
+                "Suspend an item: kiosks refuse its tickets with service_closed (supervisor)",
+                _responses(200, _OBJ, 401, 403, 404, 422), _body({
+                    "type": "object", "required": ["reason"],
+                    "properties": {"reason": {"type": "string"}}}),
+                params=[_path_param("code")])},
+            "/api/v1/services/{code}/reopen": {"post": _op(
+                "Take tickets for a suspended item again (supervisor)",
+                _responses(200, _OBJ, 401, 403, 409), params=[_path_param("code")])},
+            "/api/v1/clerks/{username}/move": {"post": _op(
+                "Move a signed-in clerk to a free window: signed_out (reason moved) and "
+                "signed_in events; their session and panel follow (supervisor)",
+                _responses(200, _OBJ, 401, 403, 404, 409, 422), _body({
+                    "type": "object", "required": ["window"],
+                    "properties": {"window": {"type": "integer"}}}),
+                params=[_path_param("username")])},
             "/api/v1/devices": {"get": _op(
                 "Devices reported by agents and their state (supervisor)",
                 _responses(200, _OBJ, 401, 403))},
+            "/api/v1/reports": {"get": _op(
+                "Statistics of a range of days per department, window, clerk or service item: "
+                "tickets, no-shows, transfers, wait and service time (mean, p90 in minutes), "
+                "time-limit compliance, 承诺件 on time, ratings and satisfaction, complaints, "
+                "pauses by reason; JSON, or a CSV / XLSX download (supervisor)",
+                _responses(200, _OBJ, 401, 403, 422), params=[
+                    *_REPORT_PARAMS, {"name": "by", "in": "query", "required": False, "schema": {
+                        "type": "string",
+                        "enum": ["department", "window", "clerk", "service"]}}])},
+            "/api/v1/assessment": {"get": _op(
+                "考核: the report's figures per window or clerk with the [assessment] score "
+                "and rank (supervisor)",
+                _responses(200, _OBJ, 401, 403, 422), params=[
+                    *_REPORT_PARAMS, {"name": "by", "in": "query", "required": False, "schema": {
+                        "type": "string", "enum": ["window", "clerk"]}}])},
             "/api/v1/dead-letters": {"get": _op(
                 "Events the supervision backend refused (dead letters, see docs/events.md) and "
                 "the feed's status {cursor, last_seq, backlog, oldest_unsent_at, dead_letters} "

@@ -17,6 +17,7 @@ import datetime as dt
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,10 +51,15 @@ class Job:
 
 
 class PrintDesk:
-    def __init__(self, socketio: SocketIO, cfg: HallConfig) -> None:
-        self.socketio, self.cfg = socketio, cfg
+    def __init__(self, socketio: SocketIO, cfg: Callable[[], HallConfig]) -> None:
+        self.socketio, self._cfg = socketio, cfg
         self.seats: dict[str, Seat] = {}  # agent sid -> its printer
         self.jobs: dict[str, Job] = {}
+
+    @property
+    def cfg(self) -> HallConfig:
+        """Read at use time, not kept: the hall file can be reloaded while the hub runs."""
+        return self._cfg()
 
     # --- printers come and go -----------------------------------------------------------
 

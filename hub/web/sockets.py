@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
 from flask import request
 from flask_socketio import ConnectionRefusedError, Namespace, SocketIO
 
@@ -220,6 +221,18 @@ class CallerNamespace(RoleNamespace):
         except DomainError as err:
             return _error(err)
 
+    def follow_move(self, hashes: set[str], from_window: int, to_window: int) -> None:
+        """A supervisor moved this clerk: their panel leaves the old window's room for the
+        new one, is told (`moved`) and gets a snapshot; it is not signed out."""
+        for sid, who in list(self.clients.items()):
+            if who.token_hash not in hashes:
+                continue
+            self.leave_room(sid, f"window:{from_window}")
+            self.enter_room(sid, f"window:{to_window}")
+            self.clients[sid] = msgspec.structs.replace(who, window=to_window)
+            self.emit("moved", {"from_window": from_window, "window": to_window}, room=sid)
+            self.emit("snapshot", self.service.snapshot(), room=sid)
+
     def window_action(self, action: str, data: Any = None) -> dict[str, Any]:
         try:
             who = self.principal()
@@ -253,10 +266,11 @@ class MonitorNamespace(RoleNamespace):
 
     def admit(self, who: Principal, auth: dict) -> None:
         self.enter_room(request.sid, "monitor")
-        snap = self.service.snapshot()
+        snap = self.service.snapshot(usernames=True)
         snap["returns"] = self.service.pending_returns(who)
         snap["devices"] = self.service.devices(who)
         snap["alerts"] = self.service.alerts(who)
+        snap["totals"] = self.service.totals(who)
         self.emit("snapshot", snap, room=request.sid)
 
     def on_decide_return(self, data: Any = None) -> dict[str, Any]:
@@ -366,7 +380,7 @@ WINDOW_ONLY = frozenset({"rating.requested", "ticket.rated", "rating.expired"})
 
 def register(socketio: SocketIO, service: HallService) -> Callable[[], None]:
     """Mount the namespaces; returns the sweep that drops sockets whose token stopped holding."""
-    printers = PrintDesk(socketio, service.cfg)
+    printers = PrintDesk(socketio, lambda: service.cfg)  # the live config, reloads included
     namespaces = [
         DisplayNamespace("/display", service),
         KioskNamespace("/kiosk", service, printers),
@@ -376,9 +390,11 @@ def register(socketio: SocketIO, service: HallService) -> Callable[[], None]:
     ]
     for ns in namespaces:
         socketio.on_namespace(ns)
-    window_rooms = [f"window:{w.no}" for w in service.cfg.windows]
+    monitor = next(ns for ns in namespaces if isinstance(ns, MonitorNamespace))
 
     def publish(records: list[Record]) -> None:
+        # The windows of the config now (a reload can add or remove them).
+        window_rooms = [f"window:{w.no}" for w in service.cfg.windows]
         for record in records:
             full = record.public()
             socketio.emit("event", full, namespace="/monitor", to="monitor")
@@ -400,6 +416,11 @@ def register(socketio: SocketIO, service: HallService) -> Callable[[], None]:
             socketio.emit("event", public, namespace="/device", to="agents")
         if records:
             socketio.emit("status", service.kiosk_status(), namespace="/kiosk", to="kiosk")
+            # The office's totals as they now stand: the monitor never sums events itself.
+            # A pass over today's tickets, so only while a monitor is watching.
+            if monitor.clients:
+                socketio.emit("totals", views.totals(service.state), namespace="/monitor",
+                              to="monitor")
         for record in records:
             event = record.event
             if isinstance(event, TicketFinished) and event.outcome.slip:
@@ -411,6 +432,9 @@ def register(socketio: SocketIO, service: HallService) -> Callable[[], None]:
 
     service.subscribe(publish)
     service.on_sessions_ended(sessions_ended)
+    caller = next(ns for ns in namespaces if isinstance(ns, CallerNamespace))
+    service.on_clerk_moved(lambda _user, old, new, hashes: caller.follow_move(set(hashes), old,
+                                                                             new))
 
     def sweep() -> None:
         for ns in namespaces:

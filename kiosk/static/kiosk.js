@@ -858,9 +858,14 @@
   };
   document.addEventListener("pointerdown", touched, { capture: true, passive: true });
   document.addEventListener("keydown", touched, { capture: true, passive: true });
+  let reloadAt = 0; // when a config.reloaded arrived (+0-3 s at random, not all kiosks at once)
   setInterval(() => {
     // Not while a ticket is on its way: its ack would show it to the next person.
     if (!state.issuing && Date.now() - state.lastTouch >= IDLE_MS) idleReset();
+    // The hall file changed: reload for the new items, but only at home with nobody touching
+    // it for a few seconds — never in the middle of a citizen's ticket.
+    if (reloadAt && Date.now() >= reloadAt && state.screen === "home" && !state.issuing
+        && Date.now() - state.lastTouch >= 5000) location.reload();
   }, 1000);
 
   // --- the connection ----------------------------------------------------------------------------------------
@@ -942,6 +947,9 @@
       applyCounts(snap);
     });
     socket.on("status", applyCounts);
+    socket.on("event", (ev) => {
+      if (ev && ev.type === "config.reloaded" && !reloadAt) reloadAt = Date.now() + Math.random() * 3000;
+    });
     socket.on("printed", (p) => {
       if (!p || !p.ticket_id) return;
       if (!state.ticket || p.ticket_id !== state.ticket.id || state.screen !== "ticket") {

@@ -1,10 +1,12 @@
--- Onestop store, version 1. Portable SQL: the same file runs on SQLite and PostgreSQL
--- (`seq` is an INTEGER PRIMARY KEY, i.e. the rowid, on SQLite; a later migration set adds
--- the PostgreSQL identity column).
+-- Onestop store, version 1. Portable SQL: the same file runs on SQLite and PostgreSQL, but for
+-- the `-- sqlite:` / `-- postgresql:` lines (hub/store/database.py). `events.seq` is assigned
+-- by the writer (last + 1) under the hall's write lock, so it is gap-free and in commit order on
+-- both: the rowid on SQLite, a BIGINT on PostgreSQL (no identity: see hub/store/postgres.py).
 
 -- The outbox and journal: every change of the hall, in commit order. Append-only.
 CREATE TABLE events (
-    seq INTEGER PRIMARY KEY,
+-- sqlite:    seq INTEGER PRIMARY KEY,
+-- postgresql:    seq BIGINT PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
     type TEXT NOT NULL,
     at TEXT NOT NULL,

@@ -1,0 +1,251 @@
+"""Scale-out (issue 9): two hubs on PostgreSQL + Redis versus one hub on SQLite, in one run.
+
+For each setup, on the same machine, one after the other:
+
+1. ticket throughput: a closed loop of N kiosk clients (keep-alive HTTP) issuing tickets for
+   D seconds, spread over the hubs of the setup (round robin per client);
+2. call → screen: S Socket.IO `/display` screens (spread over the hubs), while the clerks of
+   the benchmark hall's 4 windows call-next and finish in turn on alternating hubs; latency is
+   from sending the call-next request to each screen receiving its `ticket.called` (every
+   screen, every call), so for the pair it includes the Redis hop to the other hub's screens.
+
+PostgreSQL runs with fsync on (an acknowledged commit is on disk, like SQLite's `--sync full`),
+on loopback, in a throwaway cluster (tests/pgredis.py); Redis with nothing on disk. Everything
+(both hubs, PostgreSQL, Redis and this load generator) shares the machine's cores: on a 2-core
+box the pair competes with its own database for CPU, which a real deployment (hubs on their own
+hosts) would not.
+
+    .venv/bin/python benchmarks/scaleout.py [--clients 16] [--seconds 8] [--screens 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import aiohttp
+import socketio
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import (
+    HALL_BENCH,
+    OUT_DIR,
+    SERVICES,
+    BenchHub,
+    data_dir,
+    machine,
+    summarize_ms,
+)
+from hub.runtime import open_database
+from tests.hubproc import PASSWORD
+from tests.pgredis import Postgres, Redis, unavailable
+
+WINDOWS = (1, 2, 3, 4)
+
+
+class PgBenchHub(BenchHub):
+    """A benchmark hub on the PostgreSQL store (provisioned through the same URL)."""
+
+    db_url: str = ""
+
+    def provision(self, clerks: int = 4) -> None:
+        import datetime as dt
+
+        from hub.auth import Role
+        from hub.store.accounts import Accounts
+
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        db = open_database(self.data_dir, url=self.db_url)
+        accounts = Accounts(db)
+        now = dt.datetime.now(dt.UTC)
+        for i in range(1, clerks + 1):
+            accounts.add_user(f"clerk{i}", PASSWORD, Role.CLERK, f"职员{i}", f"JZ{i:03d}", now)
+        accounts.add_user("super", PASSWORD, Role.SUPERVISOR, "督查员", "JZ900", now)
+        for role in (Role.KIOSK, Role.SCREEN, Role.AGENT):
+            self.tokens[role.value] = accounts.add_token(role, f"test-{role.value}", now)
+        db.close()
+
+
+async def throughput(urls: list[str], kiosk: str, clients: int, seconds: float) -> dict:
+    """Closed loop: each client issues, waits for the answer, issues again."""
+    headers = {"Authorization": f"Bearer {kiosk}"}
+    ok = errors = 0
+    latencies: list[float] = []
+    services = itertools.cycle(SERVICES)
+    connector = aiohttp.TCPConnector(limit=clients * 2)
+    async with aiohttp.ClientSession(connector=connector,
+                                     timeout=aiohttp.ClientTimeout(total=30)) as session:
+        async def client(i: int, deadline: float, count: bool) -> None:
+            nonlocal ok, errors
+            url = urls[i % len(urls)]
+            while time.perf_counter() < deadline:
+                t0 = time.perf_counter()
+                async with session.post(f"{url}/api/v1/tickets", headers=headers,
+                                        json={"service": next(services)}) as r:
+                    await r.read()
+                    if not count:
+                        continue
+                    if r.status == 201:
+                        ok += 1
+                        latencies.append(time.perf_counter() - t0)
+                    else:
+                        errors += 1
+
+        warm = time.perf_counter() + 1.0
+        await asyncio.gather(*(client(i, warm, False) for i in range(clients)))
+        t0 = time.perf_counter()
+        await asyncio.gather(*(client(i, t0 + seconds, True) for i in range(clients)))
+        elapsed = time.perf_counter() - t0
+    return {"clients": clients, "tickets": ok, "errors": errors,
+            "tickets_per_s": round(ok / elapsed, 1), "issue": summarize_ms(latencies)}
+
+
+async def call_to_screen(urls: list[str], tokens: dict[str, str], clerks: dict[int, str],
+                         screens: int, calls_per_window: int, gap_s: float) -> dict:
+    """Screens spread over the hubs; clerks call on alternating hubs; latency per screen."""
+    sent: dict[int, float] = {}  # window -> when its pending call-next was sent
+    latencies: list[float] = []
+    duplicates = 0
+    clients: list[socketio.AsyncClient] = []
+
+    def on_event(seen: set[int]):
+        def handler(data: dict) -> None:
+            nonlocal duplicates
+            if data["seq"] in seen:
+                duplicates += 1
+            seen.add(data["seq"])
+            if data["type"] == "ticket.called":
+                window = data["data"].get("window_no", data["data"].get("window"))
+                if window in sent:
+                    latencies.append(time.perf_counter() - sent[window])
+        return handler
+
+    for i in range(screens):
+        client = socketio.AsyncClient(reconnection=False)
+        client.on("event", on_event(set()), namespace="/display")
+        await client.connect(urls[i % len(urls)], namespaces=["/display"],
+                             transports=["websocket"], auth={"token": tokens["screen"]},
+                             wait_timeout=10)
+        clients.append(client)
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+        kiosk = {"Authorization": f"Bearer {tokens['kiosk']}"}
+        for _ in range(calls_per_window * len(WINDOWS) + 10):  # enough waiting tickets
+            async with session.post(f"{urls[0]}/api/v1/tickets", headers=kiosk,
+                                    json={"service": "S01"}) as r:
+                await r.read()
+        await asyncio.sleep(0.5)
+
+        async def clerk(window: int) -> None:
+            headers = {"Authorization": f"Bearer {clerks[window]}"}
+            for n in range(calls_per_window):
+                url = urls[(window + n) % len(urls)]
+                sent[window] = time.perf_counter()
+                async with session.post(f"{url}/api/v1/windows/{window}/call-next",
+                                        headers=headers, json={}) as r:
+                    await r.read()
+                await asyncio.sleep(gap_s)
+                async with session.post(f"{url}/api/v1/windows/{window}/finish",
+                                        headers=headers, json={"outcome": "immediate"}) as r:
+                    await r.read()
+                await asyncio.sleep(gap_s / 2)
+
+        await asyncio.gather(*(clerk(w) for w in WINDOWS))
+        await asyncio.sleep(1.0)
+    for client in clients:
+        await client.disconnect()
+    expected = screens * calls_per_window * len(WINDOWS)
+    return {"screens": screens, "calls": calls_per_window * len(WINDOWS),
+            "deliveries": len(latencies), "expected": expected, "duplicates": duplicates,
+            "call_to_screen": summarize_ms(latencies)}
+
+
+def login_all(url: str) -> dict[int, str]:
+    import requests
+
+    out = {}
+    for w in WINDOWS:
+        r = requests.post(f"{url}/api/v1/login", timeout=10,
+                          json={"username": f"clerk{w}", "password": PASSWORD, "window": w})
+        r.raise_for_status()
+        out[w] = r.json()["token"]
+    return out
+
+
+def measure(urls: list[str], tokens: dict[str, str], args: argparse.Namespace) -> dict:
+    clerks = login_all(urls[0])
+    result = asyncio.run(throughput(urls, tokens["kiosk"], args.clients, args.seconds))
+    result.update(asyncio.run(call_to_screen(urls, tokens, clerks, args.screens,
+                                             args.calls, args.gap)))
+    return result
+
+
+def run(args: argparse.Namespace) -> dict:
+    results: dict = {"machine": machine(), "args": vars(args)}
+    with data_dir(prefix="scaleout-sqlite-") as data:
+        hub = BenchHub(data, config=HALL_BENCH)
+        hub.provision()
+        try:
+            hub.start()
+            results["sqlite_one_hub"] = measure([hub.url], hub.tokens, args)
+        finally:
+            hub.stop()
+    print(json.dumps(results["sqlite_one_hub"], indent=1), flush=True)
+    pg, redis = Postgres(fsync=True), Redis()
+    try:
+        pg.start()
+        redis.start()
+        url = pg.create_database(f"bench_{uuid.uuid4().hex[:8]}")
+        with data_dir(prefix="scaleout-pg-") as data:
+            extra = ["--db", url, "--message-queue", redis.url]
+            a = PgBenchHub(data / "a", config=HALL_BENCH, extra_args=extra)
+            a.db_url = url
+            a.provision()
+            b = PgBenchHub(data / "b", config=HALL_BENCH, extra_args=extra, tokens=a.tokens)
+            b.data_dir.mkdir(parents=True, exist_ok=True)
+            try:
+                a.start()
+                b.start()
+                results["postgresql_pair"] = measure([a.url, b.url], a.tokens, args)
+            finally:
+                a.stop()
+                b.stop()
+    finally:
+        pg.stop()
+        redis.stop()
+    print(json.dumps(results["postgresql_pair"], indent=1), flush=True)
+    one, two = results["sqlite_one_hub"], results["postgresql_pair"]
+    results["throughput_ratio_pair_over_one"] = round(two["tickets_per_s"] / one["tickets_per_s"],
+                                                      2)
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=16, help="closed-loop kiosk clients")
+    parser.add_argument("--seconds", type=float, default=8.0, help="throughput phase length")
+    parser.add_argument("--screens", type=int, default=50)
+    parser.add_argument("--calls", type=int, default=25, help="call-nexts per window")
+    parser.add_argument("--gap", type=float, default=0.1, help="seconds between a call, its "
+                        "finish and the next call")
+    args = parser.parse_args()
+    why = unavailable()
+    if why:
+        print(f"scaleout benchmark: {why}", file=sys.stderr)
+        return 2
+    results = run(args)
+    OUT_DIR.mkdir(exist_ok=True)
+    out = OUT_DIR / f"scaleout-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.write_text(json.dumps(results, indent=1, ensure_ascii=False))
+    print(f"throughput pair / one: {results['throughput_ratio_pair_over_one']}  ({out})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

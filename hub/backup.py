@@ -1,0 +1,179 @@
+"""`onestop backup` and `onestop restore`: the hall's data directory as one .tar.gz (issue 9).
+
+The archive holds `onestop.db` — a copy made with SQLite's online backup API, so it is one
+consistent snapshot even while the hub commits tickets (WAL: the copy is a read transaction
+and never blocks the hub's writer), checked with `PRAGMA integrity_check` before it is
+archived — and `photos/`, the work-badge photos the database names. Nothing else in the data
+directory is needed to restart a hall (locks, pid files and the WAL are per run).
+
+Restore refuses while anything runs on the data directory (a hub or forwarder holding the
+database open, or a live `hub.pid`): replacing a database under a running hub would lose
+what it commits next. The database and photos it replaces are kept beside it as `.bak`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import sqlite3
+import tarfile
+import tempfile
+from pathlib import Path
+
+DB_FILE = "onestop.db"  # hub.runtime.DB_FILE; not imported, to keep this light
+PHOTOS = "photos"
+PID_FILE = "hub.pid"
+
+
+class BackupError(OSError):
+    """A backup or restore that must not go on; the message says why."""
+
+
+def integrity_check(path: Path) -> None:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+    finally:
+        conn.close()
+    if rows != ["ok"]:
+        raise BackupError(f"{path}: integrity check failed: {'; '.join(rows[:5])}")
+
+
+def snapshot(db_path: Path, target: Path) -> None:
+    """Copy the live database to `target` in one step of the online backup API."""
+    if not db_path.is_file():
+        raise BackupError(f"no database at {db_path}")
+    source = sqlite3.connect(db_path, timeout=30)
+    dest = sqlite3.connect(target)
+    try:
+        source.execute("PRAGMA busy_timeout=30000")
+        # pages=-1: all pages in one read transaction, so the copy is one commit's state.
+        source.backup(dest, pages=-1)
+        # A self-contained file: no WAL to carry along, whatever the source's mode.
+        dest.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        dest.close()
+        source.close()
+    integrity_check(target)
+
+
+def backup(data_dir: str | Path, to: str | Path) -> dict[str, int]:
+    """Write the archive `to` (atomically: a partial archive never has the final name)."""
+    data = Path(data_dir)
+    to = Path(to)
+    to.parent.mkdir(parents=True, exist_ok=True)
+    photos = sorted(p for p in (data / PHOTOS).rglob("*") if p.is_file()) \
+        if (data / PHOTOS).is_dir() else []
+    with tempfile.TemporaryDirectory(dir=to.parent, prefix=".onestop-backup-") as tmp:
+        copy = Path(tmp) / DB_FILE
+        snapshot(data / DB_FILE, copy)
+        partial = Path(tmp) / "archive.tar.gz"
+        with tarfile.open(partial, "w:gz") as tar:
+            tar.add(copy, arcname=DB_FILE)
+            for photo in photos:
+                tar.add(photo, arcname=str(photo.relative_to(data)))
+        os.chmod(partial, 0o600)  # staff and token hashes: for root's eyes
+        partial.replace(to)
+    return {"db_bytes": copy_size(to), "photos": len(photos)}
+
+
+def copy_size(archive: Path) -> int:
+    with tarfile.open(archive) as tar:
+        return tar.getmember(DB_FILE).size
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
+
+
+def users_of(db_path: Path) -> list[int]:
+    """Processes that hold the database (or its WAL) open, from /proc: a hub or forwarder."""
+    names = {str(db_path.resolve()), f"{db_path.resolve()}-wal"}
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        with contextlib.suppress(OSError):
+            for fd in (proc / "fd").iterdir():
+                with contextlib.suppress(OSError):
+                    if os.readlink(fd) in names:
+                        found.append(int(proc.name))
+                        break
+    return found
+
+
+def ensure_stopped(data: Path) -> None:
+    """Refuse while a hub runs on `data`: by its pid file when there is one, and in any case
+    by who holds the database open (a hub without a pid file, a forwarder, a stray shell)."""
+    pid_file = data / PID_FILE
+    pid = 0
+    if pid_file.is_file():
+        with contextlib.suppress(ValueError, OSError, IndexError):  # unreadable: as if absent
+            pid = int(pid_file.read_text().split()[0])
+        if pid > 0 and _pid_alive(pid):
+            raise BackupError(f"a hub (pid {pid}, {pid_file}) is running on {data}: "
+                              "stop it first (systemctl stop onestop-hub onestop-forward)")
+    holders = users_of(data / DB_FILE)
+    if holders:
+        raise BackupError(f"process(es) {', '.join(map(str, holders))} have {data / DB_FILE} "
+                          "open: stop the hub and forwarder first "
+                          "(systemctl stop onestop-hub onestop-forward)")
+
+
+def _set_aside(path: Path, stamp: str) -> Path | None:
+    """Move `path` to `path.bak` (or a dated .bak if that is taken); None if absent."""
+    if not path.exists():
+        return None
+    bak = path.with_name(path.name + ".bak")
+    if bak.exists():
+        bak = path.with_name(f"{path.name}.{stamp}.bak")
+    path.replace(bak)
+    return bak
+
+
+def restore(archive: str | Path, data_dir: str | Path) -> list[Path]:
+    """Put the archive's database and photos in place; returns what was set aside."""
+    data = Path(data_dir)
+    data.mkdir(parents=True, exist_ok=True)
+    ensure_stopped(data)
+    owner = data.stat()
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    with tempfile.TemporaryDirectory(dir=data, prefix=".onestop-restore-") as tmp:
+        staging = Path(tmp)
+        with tarfile.open(archive) as tar:
+            members = [m for m in tar.getmembers()
+                       if m.name == DB_FILE or m.name.startswith(f"{PHOTOS}/")]
+            if DB_FILE not in {m.name for m in members}:
+                raise BackupError(f"{archive}: no {DB_FILE} in it: not an onestop backup")
+            tar.extractall(staging, members=members, filter="data")
+        integrity_check(staging / DB_FILE)
+        set_aside = []
+        # The old WAL belongs to the old database: it goes with it (as .bak-wal, where SQLite
+        # looks for it if the .bak is ever opened).
+        bak_name = f"{DB_FILE}.bak"
+        if (data / bak_name).exists():
+            bak_name = f"{DB_FILE}.{stamp}.bak"
+        for suffix in ("", "-wal", "-shm"):
+            old = data / f"{DB_FILE}{suffix}"
+            if old.exists():
+                old.replace(data / f"{bak_name}{suffix}")
+                set_aside.append(data / f"{bak_name}{suffix}")
+        # The photos are the backup's too, even none: the restored database names only those.
+        if (bak := _set_aside(data / PHOTOS, stamp)) is not None:
+            set_aside.append(bak)
+        if (staging / PHOTOS).is_dir():
+            (staging / PHOTOS).replace(data / PHOTOS)
+        (staging / DB_FILE).replace(data / DB_FILE)
+    if os.geteuid() == 0:  # restored by root for a hub that runs as `onestop`
+        for path in [data / DB_FILE, *(data / PHOTOS).rglob("*"), data / PHOTOS]:
+            with contextlib.suppress(FileNotFoundError):
+                os.chown(path, owner.st_uid, owner.st_gid)
+    return set_aside
+

@@ -1,0 +1,272 @@
+"""`onestop install --role hub|kiosk|screen|window|audio`: set up one Pi of the hall (issue 9).
+
+One command per machine, so that every Pi of a hall is set up the same way: the `onestop`
+system user in the groups its devices need, `/etc/onestop/` with a commented example config
+for the role (never overwriting an operator's edits), `/var/lib/onestop`, the systemd units
+from `systemd/`, and the Debian packages the role needs. It then prints what only a person
+can do: create the tokens on the hub, fill them in, and enable the services.
+
+`--root DIR` writes everything under DIR and only prints the commands it would run (useradd,
+apt-get, systemctl): that is how the tests run it, and how an image can be prepared.
+`--dry-run` writes nothing and runs nothing. Without either it must run as root.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shlex
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+UNITS_DIR = REPO_ROOT / "systemd"
+EXAMPLE_HALL = REPO_ROOT / "config" / "hall.example.toml"
+
+ROLES = ("hub", "kiosk", "screen", "window", "audio")
+USER = "onestop"
+# dialout: serial adapters (RS-485, byte keypads); input: the evdev scanner; lp: USB printers;
+# audio: ALSA for the voice. One user for every role keeps a Pi re-purposable.
+GROUPS = ("dialout", "input", "lp", "audio")
+ETC = Path("/etc/onestop")
+DATA = Path("/var/lib/onestop")
+UNIT_DIR = Path("/etc/systemd/system")
+
+# What each role needs from Raspberry Pi OS (Debian 12) beyond the base image.
+PACKAGES: dict[str, tuple[str, ...]] = {
+    "hub": ("python3-venv", "sqlite3"),
+    "window": ("python3-venv",),
+    "audio": ("python3-venv", "espeak-ng", "libespeak-ng1", "alsa-utils"),
+    "kiosk": ("python3-venv", "chromium", "cage", "fonts-noto-cjk"),
+    "screen": ("python3-venv", "chromium", "cage", "fonts-noto-cjk"),
+}
+UNITS: dict[str, tuple[str, ...]] = {
+    "hub": ("onestop-hub.service", "onestop-forward.service"),
+    "window": ("onestop-agent@.service",),
+    "audio": ("onestop-agent@.service",),
+    "kiosk": ("onestop-agent@.service", "onestop-browser@.service"),
+    "screen": ("onestop-browser@.service",),
+}
+
+
+@dataclass
+class Plan:
+    """What an install does: files to write and commands to run, decided before any is done,
+    so `--dry-run` and `--root` show exactly what a real install would do."""
+
+    files: list[tuple[Path, str, int]] = field(default_factory=list)  # path, text, mode
+    dirs: list[tuple[Path, int]] = field(default_factory=list)
+    commands: list[list[str]] = field(default_factory=list)
+    next_steps: list[str] = field(default_factory=list)
+
+
+def _hub_url(hub: str) -> str:
+    return hub.rstrip("/")
+
+
+def agent_toml(role: str, name: str, hub: str) -> str:
+    """An agent config for the role: the role's sections active with placeholders to edit,
+    the others commented, so `onestop agent` starts at once and reports devices offline
+    until the placeholders are real."""
+    head = f'''# Onestop device agent "{name}" ({role}). Edit, then:
+#   systemctl enable --now onestop-agent@{name}.service
+# The token is ONESTOP_AGENT_TOKEN in /etc/onestop/agent-{name}.env (0600), not here.
+name = "{name}"
+hub = "{_hub_url(hub)}"
+state_dir = "/var/lib/onestop/agent-{name}"   # the durable outbox of key and rating presses
+'''
+    bus = '''
+# RS-485 (Modbus RTU) keypads and LED screens. Find the adapter: ls -l /dev/serial/by-id/
+{c}[[buses]]
+{c}port = "/dev/serial/by-id/usb-FTDI_FT232R_USB_UART_REPLACE-if00-port0"
+{c}baud = 115200
+{c}poll_interval_ms = 100
+{c}reply_timeout_ms = 50
+{c}devices = [
+{c}  {{ kind = "rating", address = 1, window = 3 }},
+{c}  {{ kind = "caller", address = 2, window = 3 }},
+{c}  {{ kind = "led",    address = 3, window = 3 }},
+{c}]
+
+# A one-byte-per-key USB keypad:
+# [[keypads]]
+# port = "/dev/serial/by-id/usb-1a86_USB_Serial-if00-port0"
+# window = 4
+# kind = "rating"
+# keymap = {{ "1" = "1", "2" = "2", "3" = "3", "4" = "4", "5" = "5" }}
+'''
+    kiosk = '''
+# The kiosk: the kiosk token's name its touchscreen uses, its printer and scanner.
+{c}kiosk = "kiosk-1F-1"
+
+# A window's own slip printer: [printer] with windows = [3] and no `kiosk`.
+{c}[printer]
+{c}target = "/dev/usb/lp0"   # or /dev/serial/by-id/..., or socket://10.0.0.50:9100
+{c}paper = "80mm"            # or "58mm"
+{c}windows = []              # also print the 承诺单 finished at these windows
+
+# Find the scanner: ls -l /dev/input/by-id/ (the one ending in -event-kbd)
+{c}[scanner]
+{c}device = "/dev/input/by-id/usb-REPLACE-event-kbd"
+'''
+    voice = '''
+# Voice calling. Find the sound card: aplay -l (a USB card is usually card 1).
+{c}[voice]
+{c}zones = ["1F"]        # or windows = [1, 2, 3]; neither: every window
+{c}english = true
+{c}chime = true
+{c}repeat = 2
+{c}player = "aplay"
+{c}device = ""          # "" = ALSA default; "plughw:1,0" for a USB sound card
+'''
+    on = {"window": "bus", "kiosk": "kiosk", "audio": "voice"}[role]
+    # `kiosk = ...` is a top-level key: it must come before any [table].
+    order = ["kiosk", "bus", "voice"]
+    parts = {"bus": bus, "kiosk": kiosk, "voice": voice}
+    body = "".join(parts[p].format(c="" if p == on else "# ") for p in order)
+    return head + body
+
+
+def browser_env(role: str, hub: str) -> str:
+    """The page the kiosk or screen Pi shows, with its device token: a secret, hence 0600."""
+    if role == "kiosk":
+        url, what = f"{_hub_url(hub)}/kiosk/?token=REPLACE_WITH_KIOSK_TOKEN", "kiosk"
+    else:
+        url = f"{_hub_url(hub)}/display/hall?token=REPLACE_WITH_SCREEN_TOKEN&zone=1F"
+        what = "screen"
+    return (f"# The page onestop-browser@{role}.service shows. The token: on the hub,\n"
+            f"#   onestop token add --role {what} --name NAME --data /var/lib/onestop\n"
+            + ("# A window screen: /display/window/3?token=...\n" if role == "screen" else "")
+            + f'ONESTOP_URL="{url}"\n')
+
+
+def plan(role: str, name: str = "", hub: str = "http://hub.local:8080") -> Plan:
+    """Everything `onestop install` does for a role, as data."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
+    name = name or role
+    p = Plan()
+    p.commands.append(["apt-get", "update"])
+    p.commands.append(["apt-get", "install", "-y", "--no-install-recommends",
+                       *PACKAGES[role]])
+    p.commands.append(["useradd", "--system", "--user-group", "--home-dir", str(DATA),
+                       "--no-create-home", "--shell", "/usr/sbin/nologin",
+                       "--groups", ",".join(GROUPS), USER])
+    p.dirs += [(ETC, 0o755), (DATA, 0o750), (UNIT_DIR, 0o755)]
+    p.commands.append(["chown", f"{USER}:{USER}", str(DATA)])
+    for unit in UNITS[role]:
+        p.files.append((UNIT_DIR / unit, (UNITS_DIR / unit).read_text(encoding="utf-8"),
+                        0o644))
+    p.commands.append(["systemctl", "daemon-reload"])
+    steps = p.next_steps
+    if role == "hub":
+        p.files.append((ETC / "hall.toml", EXAMPLE_HALL.read_text(encoding="utf-8"), 0o644))
+        p.files.append((ETC / "forward.env",
+                        "# The supervision backend's bearer token ([backend] in hall.toml)\n"
+                        "# ONESTOP_BACKEND_TOKEN=\n", 0o600))
+        data = f"--data {DATA}"
+        steps += [
+            f"edit {ETC}/hall.toml, then: sudo -u {USER} onestop check-config {ETC}/hall.toml",
+            f"sudo -u {USER} /opt/onestop/venv/bin/onestop db migrate {data}",
+            f"sudo -u {USER} /opt/onestop/venv/bin/onestop user add USERNAME --role admin "
+            f"--name NAME {data}",
+            "a token per device, printed once (put each in that Pi's /etc/onestop/*.env):",
+            f"  onestop token add --role agent --name window3 {data}",
+            f"  onestop token add --role kiosk --name kiosk-1F-1 {data}",
+            f"  onestop token add --role screen --name hall-1F {data}",
+            "systemctl enable --now onestop-hub.service onestop-forward.service",
+            f"backups: onestop backup --data {DATA} --to /root/onestop-$(date +%F).tar.gz",
+        ]
+    if role in ("window", "audio", "kiosk"):
+        p.files.append((ETC / f"agent-{name}.toml", agent_toml(role, name, hub), 0o644))
+        p.files.append((ETC / f"agent-{name}.env",
+                        "# onestop token add --role agent --name "
+                        f"{name} (on the hub)\nONESTOP_AGENT_TOKEN=\n", 0o600))
+        steps += [
+            f"on the hub: onestop token add --role agent --name {name} --data {DATA}",
+            f"  and put it in {ETC}/agent-{name}.env (ONESTOP_AGENT_TOKEN=...)",
+            f"edit {ETC}/agent-{name}.toml (devices: ls -l /dev/serial/by-id/ "
+            "/dev/input/by-id/ /dev/usb/; aplay -l)",
+            f"systemctl enable --now onestop-agent@{name}.service",
+        ]
+    if role in ("kiosk", "screen"):
+        p.files.append((ETC / f"browser-{role}.env", browser_env(role, hub), 0o600))
+        steps += [
+            f"on the hub: onestop token add --role {role} --name NAME; put the token in "
+            f"{ETC}/browser-{role}.env",
+            "systemctl set-default graphical.target   (and disable a desktop's display "
+            "manager, e.g. systemctl disable lightdm)",
+            f"systemctl enable --now onestop-browser@{role}.service",
+        ]
+    steps.append("logs: journalctl -u 'onestop-*' -f")
+    return p
+
+
+Runner = Callable[[list[str]], None]
+
+
+def _run(cmd: list[str]) -> None:
+    subprocess.run(cmd, check=True)
+
+
+def user_exists(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
+
+
+def install(role: str, root: str | Path | None = None, dry_run: bool = False, name: str = "",
+            hub: str = "http://hub.local:8080", out: TextIO | None = None,
+            run: Runner = _run) -> Plan:
+    """Carry out `plan(role)`. With `root`, files go under it and commands are only printed;
+    with `dry_run`, nothing is written or run. An existing config or env file is kept."""
+    p = plan(role, name, hub)
+    real = root is None and not dry_run
+    if real and os.geteuid() != 0:
+        raise PermissionError("onestop install must run as root (or use --root DIR / --dry-run)")
+    base = Path(root) if root is not None else Path("/")
+
+    def at(path: Path) -> Path:
+        return base / path.relative_to("/")
+
+    def say(text: str) -> None:
+        print(text, file=out or sys.stdout)  # looked up now: the caller may have replaced it
+
+    for d, mode in p.dirs:
+        say(f"mkdir -m {mode:o} -p {at(d)}")
+        if not dry_run:
+            at(d).mkdir(parents=True, exist_ok=True)
+            at(d).chmod(mode)
+    for path, text, mode in p.files:
+        target = at(path)
+        keep = target.exists() and path.parent == ETC
+        if keep:
+            say(f"kept {target} (exists)")
+            continue
+        say(f"write {target} ({mode:o})")
+        if dry_run:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Created with its final mode: a token file is never readable by others, not even
+        # for a moment.
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        target.chmod(mode)
+    for planned in p.commands:
+        cmd = planned
+        if cmd[0] == "useradd" and real and user_exists(USER):
+            cmd = ["usermod", "--append", "--groups", ",".join(GROUPS), USER]
+        say(("" if real else "would run: ") + shlex.join(cmd))
+        if real:
+            run(cmd)
+    say("\nNext steps:")
+    for step in p.next_steps:
+        say(f"  {step}")
+    return p
