@@ -171,6 +171,12 @@ def test_the_hall_rolled_over(day):
     assert day.hall.state.day == NEXT
 
 
+def test_the_day_end_sums_the_closed_day_up(day):
+    """Housekeeping sums the day just closed at midnight, so no report has to."""
+    assert [tuple(r) for r in day.db.query("SELECT day, tickets FROM report_days")] == [
+        (DAY.isoformat(), 6)]
+
+
 def test_totals_of_the_day(day):
     t = day.report("service")["total"]
     assert day.report("service")["live_days"] == []  # the 24th is closed: summed up
