@@ -62,10 +62,15 @@ def hall_config(**assessment):
 class Day:
     """The hall after the day in the module docstring (rolled over to the 25th)."""
 
-    def __init__(self, data_dir, cfg=None, users: bool = True) -> None:
+    def __init__(self, data_dir, cfg=None, users: bool = True, db_url: str | None = None) -> None:
         self.cfg = cfg or hall_config(pause_exempt=["会议"])
-        self.db = Database(data_dir / DB_FILE)
-        self.db.migrate()
+        if db_url:
+            from hub.runtime import open_database
+
+            self.db = open_database(data_dir, url=db_url)
+        else:
+            self.db = Database(data_dir / DB_FILE)
+            self.db.migrate()
         accounts = Accounts(self.db)
         for no in (1, 2, 3) if users else ():
             accounts.add_user(f"clerk{no}", PASSWORD, Role.CLERK, f"职员{no}", f"JZ{no:03d}",
@@ -175,6 +180,29 @@ def test_the_day_end_sums_the_closed_day_up(day):
     """Housekeeping sums the day just closed at midnight, so no report has to."""
     assert [tuple(r) for r in day.db.query("SELECT day, tickets FROM report_days")] == [
         (DAY.isoformat(), 6)]
+
+
+@pytest.mark.slow
+def test_the_same_figures_on_postgresql(day, tmp_path):
+    """The report SQL is portable: the same day played on PostgreSQL gives the same report."""
+    from tests.pgredis import Postgres, unavailable
+
+    if why := unavailable():
+        pytest.skip(why)
+    pg = Postgres().start()
+    try:
+        on_pg = Day(tmp_path / "pg", db_url=pg.url)
+        try:
+            for by in reports.GROUPINGS:
+                ours, theirs = day.report(by), on_pg.report(by)
+                for found in (ours, theirs):
+                    found.pop("generated_at", None)
+                assert theirs == ours, by
+            assert on_pg.db.query("SELECT COUNT(*) FROM report_days")[0][0] == 1
+        finally:
+            on_pg.close()
+    finally:
+        pg.stop()
 
 
 def test_totals_of_the_day(day):
