@@ -51,6 +51,7 @@ from hub.engine.model import (
     WindowPaused,
     WindowResumed,
 )
+from hub.runtime import open_database
 from hub.store.accounts import Accounts
 from hub.store.database import Database
 from hub.store.store import Store
@@ -159,10 +160,18 @@ class Generator:
         return tickets, commitments
 
 
-def build(data: Path, tickets_per_day: int, days: int) -> dict[str, float]:
-    cfg = load_config(HALL)
+def open_db(data: Path, url: str | None) -> Database:
+    """SQLite in `data`, or PostgreSQL at `url` (the same store code, issue 9)."""
+    if url:
+        return open_database(data, synchronous="NORMAL", url=url)
     db = Database(data / "onestop.db", synchronous="NORMAL")
     db.migrate()
+    return db
+
+
+def build(data: Path, tickets_per_day: int, days: int, url: str | None = None) -> dict[str, float]:
+    cfg = load_config(HALL)
+    db = open_db(data, url)
     store = Store(db)
     gen = Generator(cfg)
     accounts = Accounts(db)
@@ -230,10 +239,9 @@ def timed(fn, repeats: int) -> dict[str, float]:
     return {"median_s": round(statistics.median(times), 3), "max_s": round(max(times), 3)}
 
 
-def measure(data: Path, days: int, repeats: int) -> dict:
+def measure(data: Path, days: int, repeats: int, url: str | None = None) -> dict:
     cfg = load_config(HALL)
-    db = Database(data / "onestop.db", synchronous="NORMAL")
-    db.migrate()
+    db = open_db(data, url)
     all_days = working_days(cfg, days)
     first, last = all_days[0], all_days[-1]
     year = (first, last)
@@ -275,18 +283,33 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=250)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="build in (or reuse) this directory")
+    parser.add_argument("--postgres", action="store_true",
+                        help="on a throwaway PostgreSQL (tests/pgredis.py) instead of SQLite")
     args = parser.parse_args()
     data = args.keep or Path(tempfile.mkdtemp(prefix="reports-"))
     data.mkdir(parents=True, exist_ok=True)
     built = {}
-    if not (data / "onestop.db").exists():
-        built = build(data, args.tickets_per_day, args.days)
-        print("built", built, flush=True)
-    results = {"machine": machine(), "built": built, "size_mb": round(
-        sum(f.stat().st_size for f in data.iterdir()) / 2**20),
-        **measure(data, args.days, args.repeats)}
+    if args.postgres:
+        from tests.pgredis import Postgres
+
+        pg = Postgres().start()
+        try:
+            built = build(data, args.tickets_per_day, args.days, pg.url)
+            print("built", built, flush=True)
+            results = {"machine": machine(), "store": "postgresql", "built": built,
+                       **measure(data, args.days, args.repeats, pg.url)}
+        finally:
+            pg.stop()
+    else:
+        if not (data / "onestop.db").exists():
+            built = build(data, args.tickets_per_day, args.days)
+            print("built", built, flush=True)
+        results = {"machine": machine(), "store": "sqlite", "built": built, "size_mb": round(
+            sum(f.stat().st_size for f in data.iterdir()) / 2**20),
+            **measure(data, args.days, args.repeats)}
     OUT.parent.mkdir(exist_ok=True)
-    OUT.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    out = OUT.with_name(OUT.stem + "-postgresql.json") if args.postgres else OUT
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False))
     print(json.dumps(results, indent=2, ensure_ascii=False))
 
 
