@@ -260,7 +260,9 @@ class Agent:
         if device is None:
             return
         device.health, device.detail = state, detail
-        log.info("%s: %s %s", device.name, device.health, detail)
+        log.info("%s: %s %s", device.name, device.health, detail, extra={"onestop": {
+            "event": "device.health", "device": device.name, "window": device.window,
+            "health": state, "agent": self.cfg.name}})
         self._health_due.set()
 
     # --- kiosk: print results and scans -------------------------------------------------

@@ -21,10 +21,11 @@ EXAMPLE_CONFIG = REPO_ROOT / "config" / "hall.example.toml"
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=getattr(logging, args.log_level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from hub.journal import configure_logging
+
+    # Under systemd: the journal's native protocol, with fields (issue 9); else stderr lines.
+    command = args.func.__name__.removeprefix("cmd_").replace("_", "-")
+    configure_logging(getattr(logging, args.log_level.upper()), f"onestop-{command}")
     try:
         return args.func(args) or 0
     except KeyboardInterrupt:

@@ -52,7 +52,10 @@ class DeviceDesk:
             return {**done.answer, "duplicate": True}
         except DomainError as err:
             error = {"code": err.code, "message": err.message}
-            log.info("device event %s from %s refused: %s", event_id, agent.name, err.code)
+            log.info("device event %s from %s refused: %s", event_id, agent.name, err.code,
+                     extra={"onestop": {"event": "device_event.refused", "agent": agent.name,
+                                        "window": window, "device": data.get("device"),
+                                        "error": err.code, "event_id": event_id}})
             try:
                 self.service.execute(agent, lambda s, now: [], addr, Inbox(event_id, error))
             except AlreadyHandled as done:

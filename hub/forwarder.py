@@ -243,7 +243,10 @@ class Forwarder:
         if len(events) == 1:
             event = events[0]
             log.error("backend refused event seq %d (%s, id %s) with %d: dead letter; %s",
-                      event.seq, event.type, event.id, result.status, result.body[:200])
+                      event.seq, event.type, event.id, result.status, result.body[:200],
+                      extra={"onestop": {"event": "forward.dead_letter", "seq": event.seq,
+                                         "type": event.type, "event_id": event.id,
+                                         "status": result.status}})
             dead = DeadLetter(seq=event.seq, event_id=event.id, type=event.type,
                               status_code=result.status, response=result.body)
             self.outbox.advance(event.seq, self.clock(), dead)  # with the letter, at once
@@ -261,7 +264,11 @@ class Forwarder:
             delay = min(self.backend.max_backoff_s, result.retry_after_s)
         what = f"HTTP {result.status}" if result.status else result.body
         log.warning("seq %d-%d not delivered (%s), attempt %d: retrying in %.1f s",
-                    events[0].seq, events[-1].seq, what, failures, delay)
+                    events[0].seq, events[-1].seq, what, failures, delay,
+                    extra={"onestop": {"event": "forward.retry", "seq": events[0].seq,
+                                       "seq_last": events[-1].seq, "attempt": failures,
+                                       "status": result.status or None,
+                                       "delay_s": f"{delay:.1f}"}})
         if self._wait(delay):
             raise Stopped
 
