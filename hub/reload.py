@@ -342,7 +342,7 @@ def reload_from_file(service: HallService, hall_file: HallFile) -> dict[str, Any
         result["hash"] = config_hash(text)
         cfg = hall_file.parse(text)
         done = service.reload(RELOAD_PRINCIPAL, cfg, "sighup", result["hash"],
-                              by="onestop reload")
+                              by="onestop reload", text=text)
         result.update(ok=True, applied=done["applied"], summary=done["summary"],
                       text=done["text"])
         log.info("reload of %s: %s", hall_file.path, done["text"])
@@ -406,9 +406,13 @@ def start_watching(app: Any, socketio: Any, service: HallService, hall_file: Hal
                    host: str = "127.0.0.1", port: int = 8080) -> None:
     """What the hub's entry point does for issue 8: note the running file's hash, tell the app
     where the file is (the admin page writes it), write DATA/hub.pid and DATA/hub.json (where
-    `onestop reload` finds the hub, its file and its /healthz), reload on SIGHUP."""
+    `onestop reload` finds the hub, its file and its /healthz), reload on SIGHUP.
+
+    The file is also recorded in the store as the hall's current config, or, on a shared
+    store already running another one, that one runs instead (`HallService.adopt_hall_file`):
+    several hubs must decide with one set of rules."""
     if hall_file.path is not None:
-        service.config_hash = config_hash(hall_file.path.read_bytes())
+        service.adopt_hall_file(hall_file.path.read_bytes().decode("utf-8"), hall_file.parse)
     app.config["ONESTOP_CONFIG_PATH"] = str(hall_file.path) if hall_file.path else None
     app.extensions["onestop_hall_file"] = hall_file
     if hall_file.data_dir is not None:

@@ -27,7 +27,7 @@ from hub.auth import (
     Role,
     verify_password,
 )
-from hub.config import HallConfig
+from hub.config import ConfigError, HallConfig
 from hub.engine import (
     DomainError,
     HallState,
@@ -55,12 +55,14 @@ from hub.engine.model import (
     TicketFinished,
     TicketStatus,
 )
-from hub.reload import blockers, describe
+from hub.reload import blockers, describe, parse_text
+from hub.reload import config_hash as hash_text
 from hub.reload import diff as config_diff
 from hub.store.accounts import Accounts
 from hub.store.audit import AuditEntry, AuditLog
-from hub.store.database import Database
+from hub.store.database import Database, Tx
 from hub.store.forwarding import Outbox, forwarding_status
+from hub.store.hall_config import HallConfigs
 from hub.store.store import SNAPSHOT_EVERY, Record, Store
 
 log = logging.getLogger(__name__)
@@ -156,6 +158,15 @@ class HallService:
         self.store = Store(db)
         self.accounts = Accounts(db)
         self.audit = AuditLog(db)
+        # The hall file's text in the store (migration 0009): how a reload reaches other hubs.
+        self.configs = HallConfigs(db)
+        # How this hub reads a hall file's text: the entry point sets its HallFile's `parse`
+        # (the demo's stays open around the clock), so a text another hub stored is checked
+        # and adjusted exactly as this hub's own file would be.
+        self.parse: Callable[[str], HallConfig] = parse_text
+        # (hash, text, source) of the reload being committed: `_commit` stores the text with
+        # its config.reloaded event, in the same transaction.
+        self._reload_text: tuple[str, str, str] | None = None
         self.clock = clock
         self.limiter = login_limiter or RateLimiter()
         self._lock = threading.RLock()
@@ -198,12 +209,85 @@ class HallService:
         events are only applied, never published: the hub that committed them has emitted them
         to every hub's clients through the Socket.IO message queue (Redis), so a screen sees
         each event once. Polling on read rather than LISTEN/NOTIFY: no extra connection or
-        green thread, and a read can never be answered from a state older than its request."""
+        green thread, and a read can never be answered from a state older than its request.
+        Another hub's `config.reloaded` also swaps in the hall file it stored (see
+        `_follow_stored_config`), so this hub answers with the hall's current rules."""
         if not self.db.shared:
             return
         with self._lock:
+            reloaded = False
             for record in self.store.records_after(self.state.seq, limit=10**9):
                 apply(self.state, record.event, record.seq)
+                reloaded = reloaded or isinstance(record.event, ConfigReloaded)
+            if reloaded:
+                self._follow_stored_config()
+
+    def _follow_stored_config(self, tx: Tx | None = None) -> None:
+        """Run on the hall file the store says the hall runs on (its newest `hall_config`),
+        after applying another hub's `config.reloaded`: each hub has its own copy of the file,
+        and a reload made on one hub must change the rules of all of them, or two hubs decide
+        with different rules. Called before anything is decided on the caught-up state.
+
+        Nothing to do when the hash is the one this hub runs (the hub that made the reload
+        swapped already, and never catches up on its own events). Only swapped here, never
+        published: the hub that committed the event emitted it to every hub's screens through
+        Redis, once. A text this hub cannot load (another version of Onestop?) is logged and
+        the hub runs on unchanged rather than stop the hall."""
+        stored = self.configs.current(tx)
+        if stored is None:
+            log.warning("the hall file was reloaded by another hub, but the store holds no "
+                        "text of it: this hub runs on its own (hash %s)", self.config_hash)
+            return
+        if stored.hash == self.config_hash:
+            return
+        try:
+            cfg = self.parse(stored.toml)
+        except ConfigError as err:
+            log.error("the hall file another hub reloaded (hash %s) does not load here, this "
+                      "hub runs on hash %s: %s", stored.hash, self.config_hash, err)
+            return
+        summary = config_diff(self.cfg, cfg)
+        self._swap_config(cfg, stored.hash)
+        log.info("hall file reloaded by another hub (%s, hash %s): %s", stored.source,
+                 stored.hash, describe(summary))
+
+    def adopt_hall_file(
+        self, text: str, parse: Callable[[str], HallConfig] | None = None
+    ) -> None:
+        """At start (hub.reload.start_watching): make the store and this hub agree on the hall
+        file, so the store's `hall_config` always says what the hall runs on.
+
+        A store with no config yet records this hub's file. On a shared store (PostgreSQL,
+        several hubs) whose current config differs from this hub's file, the store wins, with
+        a warning: the other hubs run it, and the hall must run one config (a hub whose copy
+        of the file is stale, or was edited while it was stopped; apply an edit through
+        `onestop reload` or the admin page, which check it against the live hall). On SQLite
+        (one hub per store) the file wins as it always did, and is recorded as the current
+        one: editing the file and restarting the hub is how a single hall changes it."""
+        if parse is not None:
+            self.parse = parse
+        file_hash = hash_text(text)
+        with self._lock:
+            with self.db.transaction() as tx:
+                stored = self.configs.current(tx)
+                if stored is None or (stored.hash != file_hash and not self.db.shared):
+                    last = tx.execute("SELECT MAX(seq) FROM events").fetchone()[0] or 0
+                    self.configs.save(tx, last, file_hash, text, "start", self.clock())
+            self.config_hash = file_hash
+            if stored is None or stored.hash == file_hash or not self.db.shared:
+                return
+            try:
+                cfg = self.parse(stored.toml)
+            except ConfigError as err:
+                raise ConfigError(
+                    f"hall_config in the store (hash {stored.hash})", "",
+                    f"the hall's current config does not load on this hub: {err.reason}",
+                ) from err
+            log.warning(
+                "this hub's hall file (hash %s) differs from the one the hall runs on (hash %s, "
+                "%s at %s): running the store's. Apply a change with `onestop reload` or the "
+                "admin page.", file_hash, stored.hash, stored.source, stored.at)
+            self._swap_config(cfg, stored.hash)
 
     def on_clerk_moved(self, listener: Callable[[str, int, int, list[str]], None]) -> None:
         """`listener(username, from_window, to_window, session_hashes)` after a supervisor
@@ -266,8 +350,12 @@ class HallService:
         audited = who is not None and who.role in STAFF_ROLES
         try:
             with self.db.transaction() as tx:
+                reloaded = False
                 for record in self.store.records_after_tx(tx, self.state.seq):
                     apply(self.state, record.event, record.seq)  # another hub's commits
+                    reloaded = reloaded or isinstance(record.event, ConfigReloaded)
+                if reloaded:  # another hub changed the hall file: decide with the new one
+                    self._follow_stored_config(tx)
                 events = decide(self.state, now)
                 if not events and inbox is None and not audited:
                     return []
@@ -294,6 +382,11 @@ class HallService:
                         self.store.save_part_done(tx, record.event)
                     elif isinstance(record.event, SlipStatusChanged):
                         self.store.save_slip_status(tx, record.event)
+                    elif (isinstance(record.event, ConfigReloaded) and self._reload_text
+                          and self._reload_text[0] == record.event.hash):
+                        # The text with its event: another hub that applies the event finds it.
+                        new_hash, text, source = self._reload_text
+                        self.configs.save(tx, record.seq, new_hash, text, source, now)
                 tickets = [self.state.tickets.get(t) or gone for t, gone in touched.items()]
                 self.store.save_tickets(tx, [t for t in tickets if t is not None])
                 crossed = (
@@ -307,6 +400,11 @@ class HallService:
         except Exception:
             log.exception("commit failed; reloading the state from the store")
             self.state = self._load_state()
+            if self.db.shared:  # the replay may hold another hub's reload not yet followed
+                try:
+                    self._follow_stored_config()
+                except Exception:
+                    log.exception("could not read the hall's current config from the store")
             raise
         return records
 
@@ -382,6 +480,7 @@ class HallService:
         by: str | None = None,
         addr: str = "",
         before_swap: Callable[[], None] | None = None,
+        text: str | None = None,
     ) -> dict[str, Any]:
         """Swap in a changed hall file while the hall runs (art. 6, 动态管理; issue 8).
 
@@ -390,10 +489,15 @@ class HallService:
         run `before_swap` (the admin page writes the file there, so the file is written only
         when the change applies), swap the config wherever it is read, and commit
         `config.reloaded`, which every page reloads on. Audited as `reload-config`.
+
+        `text` (the file's text) is stored with the event, in its transaction (`hall_config`):
+        other hubs on the same store swap it in when they apply the event. Without it they
+        cannot follow (only tests leave it out).
         """
         if who is not None:
             self.require(who, Role.ADMIN)
         with self._lock:
+            self.catch_up()  # compare with the hall's config, were it changed on another hub
             old, old_hash = self.cfg, self.config_hash
             summary = config_diff(old, new_cfg)
             def write() -> None:
@@ -411,10 +515,18 @@ class HallService:
                     if who is not None:  # the file changed: on record, though no event
                         self._audit_alone(who.name, who.role, who.window, addr, "reload-config",
                                           {"source": source, "hash": new_hash, "changes": {}})
+                    if text is not None:  # the store says what the hall runs on, to the byte
+                        with self.db.transaction() as tx:
+                            self.configs.save(tx, self.state.seq, new_hash, text, source,
+                                              self.clock())
                 self.config_hash = new_hash
                 return {"applied": False, "hash": new_hash, "summary": {}, "text": "no change"}
 
             def decide(state: HallState, now: dt.datetime) -> list[Event]:
+                if self.cfg is not old:  # another hub reloaded since `catch_up` above
+                    raise ConfigRefused(
+                        "config_changed", "配置刚被其他服务器修改，请重新检查后再提交",
+                        "the hall file was just changed on another hub: check again")
                 found = blockers(old, new_cfg, state)
                 if found:
                     raise ConfigRefused(
@@ -425,6 +537,7 @@ class HallService:
                 return [ConfigReloaded(at=now, hash=new_hash, summary=summary,
                                        by=by or (who.name if who else "system"), source=source)]
 
+            self._reload_text = (new_hash, text, source) if text is not None else None
             try:
                 self.execute(who, decide, addr, action="reload-config",
                              detail={"source": source, "hash": new_hash, "changes": summary})
@@ -432,6 +545,8 @@ class HallService:
                 if self.cfg is new_cfg:  # the commit failed after the swap: back to the old
                     self._swap_config(old, old_hash)
                 raise
+            finally:
+                self._reload_text = None
         log.info("hall file reloaded (%s, by %s): %s", source, by or (who.name if who else "-"),
                  describe(summary))
         return {"applied": True, "hash": new_hash, "summary": summary, "text": describe(summary)}

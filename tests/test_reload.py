@@ -25,6 +25,7 @@ from hub.config import HallConfig, load_config
 from hub.engine import DomainError
 from hub.reload import config_hash, diff, parse_text, quick_edit
 from hub.service import HallService
+from hub.store.database import Database
 from tests.hubproc import HALL_24H, PASSWORD, HubProcess
 from tests.test_store import KIOSK, act, clock, db, db_path, sign_in  # noqa: F401 - fixtures
 
@@ -153,6 +154,65 @@ def test_a_time_zone_change_needs_a_restart(hall):
     cfg, new_hash = changed(TEXT.replace('timezone = "Asia/Shanghai"', 'timezone = "Asia/Urumqi"'))
     with pytest.raises(DomainError, match="restart"):
         hall.reload(ADMIN, cfg, "admin", new_hash)
+
+
+def second_hub(db_path, clock, text: str = TEXT) -> HallService:  # noqa: F811
+    """Another HallService on the same database file, started on its own copy of `text`: on
+    SQLite as on PostgreSQL, `_commit` catches up with the other's events in its transaction."""
+    other = HallService(parse_text(text), Database(db_path), clock=clock)
+    other.config_hash = config_hash(text)
+    return other
+
+
+def test_the_text_is_stored_with_its_event_and_another_hub_decides_with_it(
+    hall, db_path, clock  # noqa: F811
+):
+    other = second_hub(db_path, clock)
+    text = quick_edit(TEXT, hall.cfg, {"service": "S1", "daily_quota": 1})
+    cfg, new_hash = changed(text)
+    hall.reload(ADMIN, cfg, "admin", new_hash, text=text)
+    stored = hall.configs.current()
+    assert stored is not None and (stored.hash, stored.toml, stored.source) == (
+        new_hash, text, "admin")
+    assert hall.store.records_after(stored.seq - 1, limit=1)[0].type == "config.reloaded"
+    # The other hub still runs its file until it applies the event, then decides with the new
+    # quota at once: its first ticket is the one ticket of the day, the next one is refused.
+    assert other.cfg.service("S1").daily_quota == 999
+    other.issue_ticket(KIOSK, "S1")
+    assert other.config_hash == new_hash and other.engine.cfg is other.cfg
+    assert other.cfg.service("S1").daily_quota == 1
+    with pytest.raises(DomainError) as err:
+        other.issue_ticket(KIOSK, "S1")
+    assert err.value.code == "quota_exhausted"
+    # The hub that reloaded does not swap a second time (it never catches up on its own event).
+    with pytest.raises(DomainError, match="quota"):
+        hall.issue_ticket(KIOSK, "S1")
+    assert hall.cfg is cfg
+    other.db.close()
+
+
+def test_a_hub_starting_records_its_file_or_runs_the_store_s(hall, db_path, clock):  # noqa: F811
+    assert hall.configs.current() is None
+    hall.adopt_hall_file(TEXT)
+    first = hall.configs.current()
+    assert first is not None and first.hash == config_hash(TEXT) and first.source == "start"
+    hall.adopt_hall_file(TEXT)  # the same file again: nothing new recorded
+    assert hall.configs.current() == first
+    edited = quick_edit(TEXT, hall.cfg, {"service": "S2", "daily_quota": 7})
+    # One hub per SQLite file: a file edited while the hub was stopped runs, and is recorded.
+    alone = second_hub(db_path, clock, edited)
+    alone.adopt_hall_file(edited)
+    assert alone.cfg.service("S2").daily_quota == 7
+    assert hall.configs.current().hash == config_hash(edited)
+    # Several hubs on one store (shared): a hub starting on a stale copy runs the store's.
+    shared = second_hub(db_path, clock)
+    shared.db.shared = True  # what a PgDatabase says
+    shared.adopt_hall_file(TEXT)
+    assert shared.config_hash == config_hash(edited)
+    assert shared.cfg.service("S2").daily_quota == 7 and shared.engine.cfg is shared.cfg
+    assert hall.configs.current().hash == config_hash(edited)
+    for other in (alone, shared):
+        other.db.close()
 
 
 def test_diff_and_quick_edits_keep_the_rest_of_the_file():

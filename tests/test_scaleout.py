@@ -568,3 +568,49 @@ def test_shipped_nginx_config_is_valid(tmp_path):
     checked = subprocess.run([nginx, "-t", "-c", str(main), "-p", str(tmp_path)], check=False,
                              capture_output=True, text=True, timeout=30)
     assert checked.returncode == 0, checked.stderr
+
+
+# --- (e) a reload on one hub changes the rules of every hub -------------------------------
+
+
+def test_a_reload_on_hub_a_is_enforced_by_hub_b(servers, tmp_path):
+    """Each hub on its own copy of the hall file: an admin lowers an item's quota through hub
+    A's admin API; hub B, applying A's config.reloaded, runs the text A stored with it (its
+    own file untouched), refuses the next ticket, and reports the new hash. A screen on B hears
+    the reload once (from A, through Redis; B only swaps)."""
+    from hub.config import load_config
+    from hub.reload import config_hash, quick_edit
+
+    a, b, url = make_pair(servers, tmp_path, "reload")
+    for hub in (a, b):
+        hub.config = tmp_path / f"{hub.data_dir.name}.toml"
+        shutil.copyfile(HALL_24H, hub.config)
+    db = open_database(a.data_dir, url=url)
+    Accounts(db).add_user("admin", PASSWORD, Role.ADMIN, "管理员", "JZ999", dt.datetime.now(dt.UTC))
+    db.close()
+    a.start()
+    b.start()
+    screen_b = None
+    try:
+        original = HALL_24H.read_text(encoding="utf-8")
+        assert requests.get(f"{b.url}/healthz", timeout=5).json()["config"] == config_hash(
+            original)
+        screen_b = Screen(b.url, "/display", b.tokens["screen"])
+        assert a.issue("S1").status_code == 201
+        text = quick_edit(original, load_config(HALL_24H), {"service": "S1", "daily_quota": 1})
+        r = requests.post(f"{a.url}/api/v1/admin/config", json={"toml": text}, timeout=10,
+                          headers=a.auth(a.login("admin")))
+        assert r.ok and r.json()["applied"], r.text
+        refused = b.issue("S1")
+        assert refused.status_code >= 400, refused.text
+        assert refused.json()["error"]["code"] == "quota_exhausted", refused.text
+        assert requests.get(f"{b.url}/healthz", timeout=5).json()["config"] == config_hash(text)
+        assert b.config.read_text(encoding="utf-8") == original  # B ran the store's text
+        screen_b.wait_for(lambda e: e["type"] == "config.reloaded")
+        time.sleep(1.0)  # a second push would have arrived by now
+        assert [e["type"] for _, e in screen_b.events].count("config.reloaded") == 1
+    finally:
+        if screen_b is not None:
+            screen_b.close()
+        for hub in (a, b):
+            hub.stop()

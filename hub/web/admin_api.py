@@ -42,6 +42,19 @@ def hall_file() -> HallFile:
     return found if found is not None else HallFile(None)
 
 
+def running_text(hf: HallFile) -> str:
+    """The text of the hall file the hall runs on: this hub's file, or, when another hub on the
+    same store reloaded a newer one (hub/store/hall_config.py), that one, so an admin edits
+    what runs rather than this hub's stale copy and undoes the other change."""
+    text = hf.read_text()
+    svc = service()
+    if svc.config_hash and config_hash(text) != svc.config_hash:
+        stored = svc.configs.current()
+        if stored is not None and stored.hash == svc.config_hash:
+            return stored.toml
+    return text
+
+
 def _invalid(err: ConfigError):
     payload = {"error": {"code": "invalid_config", "message": str(err)},
                "problems": [problem(err)]}
@@ -67,7 +80,7 @@ def get_config():
         except (OSError, ValueError):
             last = None
     try:
-        text = hf.read_text()
+        text = running_text(hf)
     except ConfigError as err:
         text = f"# {err}\n"
     cfg = service().cfg
@@ -111,7 +124,7 @@ def edit_config():
     data = body()
     edit = field(data, "edit", dict)
     text = data.get("toml")
-    text = text if isinstance(text, str) and text.strip() else hall_file().read_text()
+    text = text if isinstance(text, str) and text.strip() else running_text(hall_file())
     try:
         new_text = quick_edit(text, svc.cfg, edit)
     except KeyError as err:
@@ -146,5 +159,5 @@ def apply_config():
         result["backup"] = str(backup) if backup else None
 
     done = svc.reload(principal, cfg, "admin", config_hash(text), addr=client_addr(),
-                      before_swap=write)
+                      before_swap=write, text=text)
     return jsonify({**done, **result})
