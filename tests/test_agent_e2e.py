@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 
 import pytest
 import requests
@@ -19,19 +18,9 @@ import requests
 from devices import regmap as rm
 from devices.sim import SimBus, SimCallerKeypad, SimLed, SimRatingKeypad
 from tests.hubproc import HubProcess
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.slow
-
-
-def eventually(check: Callable[[], object], timeout_s: float = 10.0, what: str = "") -> object:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or check}")
-        time.sleep(0.05)
 
 
 @pytest.fixture

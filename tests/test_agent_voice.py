@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.hubproc import HALL_24H, HubProcess
-from tests.test_agent_e2e import eventually
+from tests.waiting import eventually
 
 pytestmark = [
     pytest.mark.slow,

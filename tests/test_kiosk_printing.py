@@ -12,7 +12,6 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
 
 import pytest
 import requests
@@ -20,19 +19,9 @@ import socketio
 
 from devices.printer.sim import SimPrinter, decode, raster_images, text_of
 from tests.hubproc import HubProcess
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.slow
-
-
-def eventually(check: Callable[[], object], timeout_s: float = 10.0, what: str = "") -> object:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or check}")
-        time.sleep(0.05)
 
 
 class Client:
