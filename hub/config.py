@@ -26,6 +26,7 @@ SCHEMA_VERSION = 1
 _PREFIX_RE = re.compile(r"^[A-Z]{1,2}$")
 _CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _HHMM_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_VOICE_RE = re.compile(r"^([a-z0-9_+-]{1,20}/)?[a-z0-9_+-]{1,40}$|^$")
 
 
 class ConfigError(ValueError):
@@ -132,6 +133,9 @@ class Kiosk(_Strict):
     """The ticket kiosks' touchscreen."""
 
     idle_seconds: int = 60  # untouched this long: back home, nothing personal left on screen
+    # Elderly mode speaks each screen's prompt: WAVs rendered with espeak-ng at hub start.
+    voice_prompts: bool = True
+    prompt_voice: str = ""  # espeak-ng voice id for the Mandarin prompts; "" as the announcer
     # What a complaint or suggestion is about (art. 27), in the order the kiosk shows them.
     complaint_categories: list[ComplaintCategory] = msgspec.field(
         default_factory=lambda: [
@@ -361,6 +365,8 @@ def _cross_check(cfg: HallConfig) -> Iterable[tuple[str, str]]:  # noqa: PLR0915
     if not cfg.kiosk.complaint_categories:
         yield "kiosk.complaint_categories", "list at least one category"
     yield from _check_unique(cfg.kiosk.complaint_categories, "kiosk.complaint_categories", "code")
+    if not _VOICE_RE.match(cfg.kiosk.prompt_voice):
+        yield "kiosk.prompt_voice", "an espeak-ng voice id such as sit/cmn, or \"\" (automatic)"
     yield from _check_backend(cfg.backend)
     yield from _check_assessment(cfg.assessment, q.pause_reasons)
     if not _PREFIX_RE.match(q.slip_prefix):

@@ -12,6 +12,7 @@ import logging
 import time
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger("hub")
@@ -102,6 +103,11 @@ def serve(
     service = open_hall(config, data_dir, synchronous, offload, url=db_url)
     app, socketio = create_app(service, async_mode=async_mode, message_queue=message_queue)
     start_housekeeping(app, socketio, service)
+    # Issue 6: elderly mode's spoken prompts, rendered by a child process (start-up never waits).
+    from kiosk.prompts import start_rendering
+
+    start_rendering(app, socketio, Path(data_dir) / "prompts",
+                    enabled=service.cfg.kiosk.voice_prompts, voice=service.cfg.kiosk.prompt_voice)
     if hall_file is not None:  # issue 8: DATA/hub.pid, SIGHUP reloads, the admin page's file
         from hub.reload import start_watching
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, abort, current_app, render_template, send_file
 
 from hub import views
 from hub.service import HallService
+from kiosk import prompts
 
 pages = Blueprint(
     "kiosk",
@@ -41,6 +42,8 @@ def _catalogue(service: HallService) -> dict[str, Any]:
         "idle_seconds": cfg.kiosk.idle_seconds,
         "green_channel": cfg.green_channel.enabled,
         "slip_prefix": cfg.queue.slip_prefix,
+        # Elderly mode's spoken prompts (issue 6): the page asks for none when they are off.
+        "voice_prompts": cfg.kiosk.voice_prompts,
     }
 
 
@@ -51,13 +54,27 @@ def kiosk():
                            socket_path="/socket.io")
 
 
+@pages.get("/prompts/<key>.<lang>.wav")
+def prompt(key: str, lang: str):
+    """A spoken prompt (elderly mode). No token: fixed public sentences, nothing personal, and
+    an `<audio>` element cannot send one. Only names from the allowlist are ever opened; 404
+    until the hub has rendered the file (or when espeak-ng is missing or prompts are off)."""
+    name = prompts.file_name(key, lang)
+    directory = current_app.extensions.get(prompts.EXTENSION_KEY)
+    if name is None or directory is None or not (directory / name).is_file():
+        abort(404)
+    resp = send_file(directory / name, mimetype="audio/wav", max_age=3600)
+    resp.headers["Cache-Control"] = "max-age=3600"  # fixed sentences: no need to ask each time
+    return resp
+
+
 @pages.after_request
 def _headers(resp):
     # Only this hub's own scripts and sockets; the token in the URL is not sent on to others.
     resp.headers.setdefault(
         "Content-Security-Policy",
         "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; "
-        "img-src 'self' data:; frame-ancestors 'none'",
+        "img-src 'self' data:; media-src 'self'; frame-ancestors 'none'",
     )
     resp.headers.setdefault("Referrer-Policy", "no-referrer")
     resp.headers.setdefault("Cache-Control", "no-store")

@@ -488,6 +488,18 @@ ERROR_CASES: list[tuple[str, Mutator, str, str]] = [
         "windows[3].backup",
         "back this one up",
     ),
+    (
+        "prompt-voice-not-a-voice-id",
+        lambda r: r.setdefault("kiosk", {}).update(prompt_voice="../../etc/passwd"),
+        "kiosk.prompt_voice",
+        "espeak-ng voice id",
+    ),
+    (
+        "voice-prompts-as-string",
+        lambda r: r.setdefault("kiosk", {}).update(voice_prompts="yes"),
+        "kiosk.voice_prompts",
+        "str",
+    ),
 ]
 
 

@@ -248,3 +248,29 @@ class Synthesizer:
         return Rendered(
             path, " / ".join(s.text for s in segs), frames / fmt.framerate, time.perf_counter() - t0
         )
+
+
+def render_text(
+    text: str, voice: str, path: str | os.PathLike, *, rate: int = 150, tail_s: float = 0.2
+) -> float:
+    """One sentence in one voice to a WAV file; returns its duration in seconds.
+
+    For fixed prompts (the kiosk's elderly-mode prompts) rather than calls: no chime, no repeat.
+    Written aside and renamed, so a web server reading the file never sends half of it.
+    """
+    if not MIN_RATE <= int(rate) <= MAX_RATE:
+        raise ValueError(f"rate must be {MIN_RATE}..{MAX_RATE} words per minute")
+    path = Path(path)
+    with tempfile.TemporaryDirectory(prefix="onestop-voice-") as tmp:
+        part = Path(tmp) / "seg.wav"
+        _synth_segment(Segment(voice, text), int(rate), part)
+        fmt, frames = _read_wav(part)
+    data = frames + silence(fmt, tail_s)
+    tmp_out = path.with_name(path.name + ".part")
+    with wave.open(str(tmp_out), "wb") as w:
+        w.setnchannels(fmt.channels)
+        w.setsampwidth(fmt.sampwidth)
+        w.setframerate(fmt.framerate)
+        w.writeframes(data)
+    tmp_out.replace(path)
+    return len(data) // (fmt.channels * fmt.sampwidth) / fmt.framerate

@@ -125,9 +125,50 @@
     }
   }
   function setElderly(on) {
+    const was = state.elderly;
     state.elderly = !!on;
     document.body.classList.toggle("elderly", state.elderly);
     $("toggle-elderly").setAttribute("aria-pressed", String(state.elderly));
+    for (const b of document.querySelectorAll(".replay")) b.hidden = !(state.elderly && VOICE);
+    if (state.elderly && !was) playPrompt(screenPrompt());
+    else if (!state.elderly) stopPrompt();
+  }
+
+  // --- spoken prompts in elderly mode (issue 6) ----------------------------------------------------
+  // Files the hub rendered with espeak-ng (no speech voices in a kiosk's Chromium, no cloud TTS
+  // in a closed network). One <audio> element: a new prompt stops the one playing; Mandarin,
+  // then English when English is on. A file not rendered yet (404) or a refused play() is silence.
+  const VOICE = C.voice_prompts !== false;
+  const SCREEN_PROMPTS = { home: "home", item: "item", ticket: "ticket", "code-screen": "code",
+    "slip-screen": "slip", "complaint-screen": "complaint" };
+  const audio = $("prompt-audio");
+  let promptQueue = [];
+  let promptGen = 0; // bumped by every stop: a late `ended` of an old prompt starts nothing
+  function stopPrompt() {
+    promptGen += 1;
+    promptQueue = [];
+    audio.pause();
+  }
+  function playNext(gen) {
+    if (gen !== promptGen || !promptQueue.length) return;
+    audio.src = promptQueue.shift();
+    const p = audio.play();
+    if (p && p.catch) p.catch(() => {}); // not rendered, or autoplay refused: stay quiet
+  }
+  audio.addEventListener("ended", () => playNext(promptGen));
+  audio.addEventListener("error", () => playNext(promptGen));
+  function screenPrompt() {
+    if (state.screen === "ticket" && state.print === "failed") return "print_failed";
+    return SCREEN_PROMPTS[state.screen] || null;
+  }
+  function playPrompt(key) {
+    stopPrompt();
+    if (!state.elderly || !VOICE || !key) return;
+    promptQueue = ["zh", ...(state.english ? ["en"] : [])].map((l) => `/kiosk/prompts/${key}.${l}.wav`);
+    playNext(promptGen);
+  }
+  for (const b of document.querySelectorAll(".replay")) {
+    b.addEventListener("click", () => playPrompt(screenPrompt()));
   }
   $("toggle-lang").addEventListener("click", () => setEnglish(!state.english));
   $("toggle-elderly").addEventListener("click", () => setElderly(!state.elderly));
@@ -148,6 +189,8 @@
     const main = $("main");
     if (main.scrollTo) main.scrollTo(0, 0);
     updateTakeButtons();
+    // The ticket screen speaks once its print state is known (showTicket → printState).
+    if (name !== "ticket") playPrompt(SCREEN_PROMPTS[name]);
   }
 
   function goHome() {
@@ -528,6 +571,8 @@
     if (wait === 0) bi($("ticket-wait"), "即将为您叫号", "You will be called shortly");
     else bi($("ticket-wait"), `预计等候约 ${wait} 分钟`, `About ${wait} min`);
     show("ticket");
+    state.print = null;
+    if (result.print === "queued") playPrompt("ticket"); // a failure says print_failed instead
     printState(result.print === "queued" ? "printing" : "failed");
     const early = earlyPrints.get(t.id);
     if (early && result.print === "queued") {
@@ -555,6 +600,7 @@
       bi(box, "号票未能打印，请凭屏幕上的号码到服务台",
         "The ticket could not be printed — please show this screen at the front desk");
     }
+    if (state.screen === "ticket" && kind === "failed") playPrompt("print_failed");
   }
 
   function restartTicketTimer() {
@@ -831,6 +877,7 @@
 
   // --- idle: back home with nothing personal left ----------------------------------------------------------
   function idleReset() {
+    stopPrompt();
     clearTimeout(printTimer);
     clearTimeout(ticketTimer);
     state.choosing = null;

@@ -1,0 +1,184 @@
+"""The kiosk's spoken prompts in elderly mode (issue 6): a fixed set of short sentences rendered to
+WAV files with espeak-ng, once, when the hub starts.
+
+Why files made here: a kiosk's headless Chromium has no speech voices and a closed network has
+no cloud TTS, so the page plays ordinary audio files (`GET /kiosk/prompts/<key>.<lang>.wav`),
+made the same way as the hall's call announcements (devices/voice: pyttsx3 + espeak-ng, the
+Mandarin voice `choose_voice` picks, read from pinyin when that voice needs it).
+
+`DATA/prompts/<key>.<lang>.wav`, with `manifest.json` holding a hash of each file's text, voice
+and rate: a restart re-renders only what changed (a new voice, an edited sentence), so a hub
+start costs nothing once the files exist. Rendering runs in a child process of the hub
+(`python -m kiosk.prompts DIR`): espeak-ng is C code that would otherwise hold the event loop,
+and it stays out of the hub's memory.
+
+The sentences carry nothing personal, so the files are public like the page's own script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+RATE = 135  # words per minute: a little slower than the announcer's 150, for older listeners
+LANGS = ("zh", "en")
+MANIFEST = "manifest.json"
+EXTENSION_KEY = "onestop_prompts"  # app.extensions[...]: the directory the route serves
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """One prompt: the hanzi (what the page means), its pinyin with tone numbers (what the
+    `sit/cmn-latn-pinyin` voice needs — espeak-ng 1.51's hanzi voice reads tones in English)
+    and the English sentence."""
+
+    hanzi: str
+    pinyin: str
+    english: str
+
+
+PROMPTS: dict[str, Prompt] = {
+    "home": Prompt("请选择您要办理的事项",
+                   "qing3 xuan3 ze2 nin2 yao4 ban4 li3 de5 shi4 xiang4.",
+                   "Please choose the item you need."),
+    "item": Prompt("请确认所需材料，然后点击取号",
+                   "qing3 que4 ren4 suo3 xu1 cai2 liao4, ran2 hou4 dian3 ji1 qu3 hao4.",
+                   "Please check the materials you need, then tap Take a ticket."),
+    "ticket": Prompt("这是您的号码，请取走号票，留意叫号",
+                     "zhe4 shi4 nin2 de5 hao4 ma3, qing3 qu3 zou3 hao4 piao4, liu2 yi4 jiao4 hao4.",
+                     "This is your number. Please take your ticket, and listen for your call."),
+    "print_failed": Prompt("号票未能打印，请到服务台",
+                           "hao4 piao4 wei4 neng2 da3 yin4, qing3 dao4 fu2 wu4 tai2.",
+                           "The ticket could not be printed. Please go to the front desk."),
+    "code": Prompt("请扫描或输入号码",
+                   "qing3 sao3 miao2 huo4 shu1 ru4 hao4 ma3.",
+                   "Please scan or type the code."),
+    "slip": Prompt("请扫描或输入承诺单号",
+                   "qing3 sao3 miao2 huo4 shu1 ru4 cheng2 nuo4 dan1 hao4.",
+                   "Please scan or type the slip number."),
+    "complaint": Prompt("请选择投诉类别并填写内容",
+                        "qing3 xuan3 ze2 tou2 su4 lei4 bie2 bing4 tian2 xie3 nei4 rong2.",
+                        "Please choose a category, and write what happened."),
+}  # fmt: skip
+
+
+def file_name(key: str, lang: str) -> str | None:
+    """`<key>.<lang>.wav` for a known prompt, else None: the route's allowlist (a name never
+    comes from the request, so no path can be smuggled in)."""
+    return f"{key}.{lang}.wav" if key in PROMPTS and lang in LANGS else None
+
+
+@dataclass(frozen=True, slots=True)
+class RenderResult:
+    """What a rendering did, for the caller to log (see the module docstring)."""
+
+    directory: Path
+    voice: str
+    rendered: list[str]
+    kept: list[str]
+
+
+def _digest(voice: str, text: str) -> str:
+    return hashlib.sha256(f"{voice}\n{RATE}\n{text}".encode()).hexdigest()[:16]
+
+
+def _load_manifest(directory: Path) -> dict[str, str]:
+    try:
+        data = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # none yet, or damaged: render everything again
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def render_prompts(directory: str | os.PathLike, voice: str = "") -> RenderResult:
+    """Render every prompt in both languages into `directory`, skipping files already rendered
+    from the same text, voice and rate. `voice` "" picks the Mandarin voice as the announcer
+    does. Raises (ImportError, OSError, RuntimeError, ValueError) when espeak-ng cannot."""
+    from devices.voice import synth  # noqa: PLC0415 (loads libespeak-ng: only when rendering)
+    from devices.voice.text import ENGLISH_VOICE, form_for_voice  # noqa: PLC0415
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    voices = synth.available_voices()
+    zh_voice = voice or synth.choose_voice(voices)
+    for v in (zh_voice, ENGLISH_VOICE):
+        if v not in voices:
+            raise ValueError(f"espeak-ng voice {v!r} not installed")
+    pinyin = form_for_voice(zh_voice) == "pinyin"
+    manifest = _load_manifest(directory)
+    rendered: list[str] = []
+    kept: list[str] = []
+    for key, prompt in PROMPTS.items():
+        for lang, v, text in (("zh", zh_voice, prompt.pinyin if pinyin else prompt.hanzi),
+                              ("en", ENGLISH_VOICE, prompt.english)):
+            name = f"{key}.{lang}.wav"
+            digest = _digest(v, text)
+            if manifest.get(name) == digest and (directory / name).is_file():
+                kept.append(name)
+                continue
+            synth.render_text(text, v, directory / name, rate=RATE)
+            manifest[name] = digest
+            rendered.append(name)
+    if rendered:  # written aside and renamed: a reader never sees half a manifest
+        part = directory / f".{MANIFEST}.part"
+        part.write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
+        part.replace(directory / MANIFEST)
+    return RenderResult(directory, zh_voice, rendered, kept)
+
+
+def start_rendering(app: Any, socketio: Any, directory: str | os.PathLike, *, enabled: bool,
+                    voice: str) -> None:
+    """Serve prompts from `directory` and render them in a child process; start-up never waits.
+
+    A child process rather than a thread: espeak-ng (C, loaded through pyttsx3) then never
+    holds the hub's event loop nor stays in the hub's memory. A background task of the
+    Socket.IO server (a green thread under eventlet) reaps the child and logs how it went.
+    Disabled (`[kiosk] voice_prompts = false`): nothing is rendered or served.
+    """
+    if not enabled:
+        app.extensions[EXTENSION_KEY] = None
+        return
+    directory = Path(directory)
+    app.extensions[EXTENSION_KEY] = directory
+    child = subprocess.Popen([sys.executable, "-m", "kiosk.prompts", str(directory),
+                              "--voice", voice], stdin=subprocess.DEVNULL)
+
+    def reap() -> None:
+        while child.poll() is None:
+            socketio.sleep(0.5)
+        if child.returncode:
+            log.warning("kiosk voice prompts not rendered (exit %d): elderly mode will be "
+                        "silent", child.returncode)
+
+    socketio.start_background_task(reap)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m kiosk.prompts DIR [--voice V]`: render (or keep) every prompt into DIR."""
+    parser = argparse.ArgumentParser(description="render the kiosk's voice prompts")
+    parser.add_argument("directory")
+    parser.add_argument("--voice", default="", help="espeak-ng Mandarin voice ('' chooses)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        result = render_prompts(args.directory, args.voice)
+    except Exception as err:  # no espeak-ng, no voice: the kiosk just stays quiet
+        log.warning("kiosk voice prompts not rendered (%s: %s)", type(err).__name__, err)
+        return 1
+    log.info("kiosk voice prompts in %s (voice %s): %d rendered, %d kept", result.directory,
+             result.voice, len(result.rendered), len(result.kept))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
