@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["full", "normal"],
         help="SQLite synchronous mode: full survives power loss (default)",
     )
+    hub.add_argument("--proxy-hops", type=int, default=0, metavar="N",
+                     help="behind N reverse proxies (nginx: 1): trust their X-Forwarded-For, so "
+                          "sign-in limits and the audit log see the client, not the proxy")
     hub.add_argument("--message-queue", default=None, metavar="URL",
                      help="Socket.IO message queue shared by several hubs, e.g. "
                      "redis://127.0.0.1:6379/0 (issue 9: scale-out; needs --db postgresql://)")
@@ -261,7 +264,8 @@ def cmd_hub(args: argparse.Namespace) -> int:
 
     serve(cfg, args.data, args.host, args.port, args.async_mode, args.sync.upper(),
           message_queue=args.message_queue, db_url=args.db,
-          hall_file=HallFile(Path(args.config).resolve(), Path(args.data)))
+          hall_file=HallFile(Path(args.config).resolve(), Path(args.data)),
+          proxy_hops=args.proxy_hops)
     return 0
 
 

@@ -88,6 +88,7 @@ def serve(
     on_ready: Callable[[Any], None] | None = None,
     db_url: str | None = None,
     hall_file: Any = None,  # hub.reload.HallFile: the --config file, reloaded on SIGHUP
+    proxy_hops: int = 0,
 ) -> None:
     started = time.monotonic()
     patch(async_mode)
@@ -101,7 +102,8 @@ def serve(
 
         offload = tpool.execute
     service = open_hall(config, data_dir, synchronous, offload, url=db_url)
-    app, socketio = create_app(service, async_mode=async_mode, message_queue=message_queue)
+    app, socketio = create_app(service, async_mode=async_mode, message_queue=message_queue,
+                             proxy_hops=proxy_hops)
     start_housekeeping(app, socketio, service)
     # Issue 6: elderly mode's spoken prompts, rendered by a child process (start-up never waits).
     from kiosk.prompts import start_rendering

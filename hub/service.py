@@ -717,11 +717,13 @@ class HallService:
                 who, lambda s, now: self.engine.issue_ticket(s, now, service, chan, reference),
                 addr, inbox,
             )
-            ticket_id = records[-1].event.ticket
+            ticket_id, repeated = records[-1].event.ticket, False
         except AlreadyHandled as seen:
             first = seen.answer["seqs"][0]
             ticket_id = self.store.records_after(first - 1, limit=1)[0].event.ticket
+            repeated = True
         view = self.ticket(who, ticket_id)  # type: ignore[arg-type]
+        view["repeated"] = repeated
         with self._lock:
             found = self.state.tickets.get(ticket_id)  # type: ignore[arg-type]
             view["estimated_wait_minutes"] = (
@@ -984,17 +986,25 @@ class HallService:
     def joint_cases(self, who: Principal, department: str | None = None) -> list[dict]:
         """联办件 waiting for a department's part: the clerk's own department by default."""
         self.require(who, Role.CLERK, *OFFICE_ROLES)
-        if department is None:
+        if who.role is Role.CLERK:  # a clerk sees their own department's cases only
             if who.window is None:
-                raise Invalid("invalid", "请指定部门", "give a department (or sign in at a window)")
-            department = self.cfg.window(who.window).department
+                raise Forbidden("not_at_window", "请先在窗口登录", "sign in at a window first")
+            own = self.cfg.window(who.window).department
+            if department not in (None, own):
+                raise Forbidden("wrong_department", "只能查看本部门的联办件",
+                                "a clerk sees their own department's joint cases")
+            department = own
+        if department is None:
+            raise Invalid("invalid", "请指定部门", "give a department")
         if department not in {d.code for d in self.cfg.departments}:
             raise NotFound("unknown_department", f"无此部门：{department}",
                            f"no department {department!r}")
         return [self.slip(who, n) for n in self.store.joint_pending(department)]
 
     def slip(self, who: Principal, number: str) -> dict:
-        """A slip as the kiosk shows it: status, promised date, item. Nothing about the citizen."""
+        """A slip as the kiosk shows it: status, promised date, item. Nothing about the citizen.
+        Kiosks (the citizen's lookup), clerks and the office; not screens or agents."""
+        self.require(who, Role.KIOSK, Role.CLERK, *OFFICE_ROLES)
         found = self.store.slip(number)
         if found is None:
             raise NotFound("no_slip", f"无此承诺单：{number}", f"no slip {number!r}")

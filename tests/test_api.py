@@ -300,3 +300,34 @@ def test_badge_photos_need_a_token(hub):
     assert r.status_code == 401
     r = requests.get(f"{hub.url}/display/badge/JZ001?token={hub.tokens['screen']}", timeout=5)
     assert r.status_code == 404  # provisioned without a photo
+
+
+def test_behind_a_proxy_one_clients_wrong_passwords_lock_only_that_client(tmp_path):
+    """`--proxy-hops 1` (nginx): the sign-in limit and the audit log see the client's address
+    from X-Forwarded-For. Without it, every client would share the proxy's address and five
+    typos anywhere would lock the whole hall out."""
+    from tests.hubproc import HubProcess
+
+    hub = HubProcess(tmp_path / "data", extra_args=["--proxy-hops", "1"])
+    hub.provision()
+    hub.start()
+    try:
+        for _ in range(5):
+            r = requests.post(f"{hub.url}/api/v1/login", timeout=5,
+                              headers={"X-Forwarded-For": "10.0.0.66"},
+                              json={"username": "nobody", "password": "guess"})
+            assert r.status_code == 401
+        r = requests.post(f"{hub.url}/api/v1/login", timeout=5,
+                          headers={"X-Forwarded-For": "10.0.0.66"},
+                          json={"username": "clerk2", "password": PASSWORD, "window": 2})
+        assert r.status_code == 429  # that client is slowed down ...
+        r = requests.post(f"{hub.url}/api/v1/login", timeout=5,
+                          headers={"X-Forwarded-For": "10.0.0.7"},
+                          json={"username": "clerk1", "password": PASSWORD, "window": 1})
+        assert r.status_code == 200, r.text  # ... the clerk at another PC is not
+        office = hub.login("super")
+        audit = requests.get(f"{hub.url}/api/v1/audit", headers=hub.auth(office),
+                             params={"account": "clerk1"}, timeout=5).json()
+        assert any(rec["addr"] == "10.0.0.7" for rec in audit["records"]), audit
+    finally:
+        hub.stop()

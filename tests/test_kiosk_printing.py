@@ -161,12 +161,16 @@ def test_ticket_printed_at_the_kiosk_decodes(hall):
 
 
 def test_one_request_id_gives_one_ticket(hall):
-    hub, _printer, _agent, kiosk = hall
+    hub, printer, _agent, kiosk = hall
     rid = uuid.uuid4().hex
     first = kiosk.call("issue_ticket", {"service": "S1", "request_id": rid})
     again = kiosk.call("issue_ticket", {"service": "S1", "request_id": rid})
     assert first["ok"] and again["ok"]
     assert first["result"]["ticket"]["id"] == again["result"]["ticket"]["id"]
+    assert (first["result"]["print"], again["result"]["print"]) == ("queued", "repeated")
+    eventually(lambda: kiosk.pushed("printed"), what="the print result")
+    time.sleep(0.5)
+    assert len(printed_jobs(printer)) == 1  # printed once, not once per re-send
     other = kiosk.call("issue_ticket", {"service": "S1", "request_id": uuid.uuid4().hex})
     assert other["result"]["ticket"]["number"] == "A002"
     queue = requests.get(f"{hub.url}/api/v1/queue", headers=hub.auth(hub.tokens["kiosk"]),

@@ -430,6 +430,14 @@ def test_api_roles(day, client):
             assert client.get(path, headers=bearer(token)).status_code == 403
 
 
+def test_api_refuses_dates_outside_the_calendar(day, client):
+    token = day.hall.login("super", PASSWORD, None)["token"]
+    for query in ("from=9999-12-31", "to=0001-01-01", "from=1999-12-31&to=2000-01-01"):
+        for path in ("/api/v1/reports", "/api/v1/assessment"):
+            r = client.get(f"{path}?{query}", headers=bearer(token))
+            assert r.status_code == 422, (path, query, r.status_code)
+
+
 def test_api_json_csv_xlsx(day, client):
     token = day.hall.login("super", PASSWORD, None)["token"]
     q = "from=2026-11-24&to=2026-11-24"

@@ -123,6 +123,9 @@ def test_a_joint_case_goes_on_to_each_department_and_is_done_with_the_last(servi
     ga = sign_in(service, 3)  # window 3 is 公安 (GA)
     assert [c["number"] for c in service.joint_cases(ga)] == [slip]
     assert service.joint_cases(SUPER, "SLSD")[0]["number"] == slip
+    with pytest.raises(DomainError) as err:  # a clerk lists their own department's only
+        service.joint_cases(ga, "SLSD")
+    assert err.value.code == "wrong_department"
     # A clerk completes their own department's part only.
     with pytest.raises(DomainError) as err:
         service.part_done(ga, slip, "SLSD")
@@ -182,6 +185,10 @@ def test_slip_over_http(hub):
     assert shown["service"] == "S1" and shown["service_name"]
     assert not {"ticket_id", "clerk", "outcome", "reason"} & set(shown)
     assert shown["departments"] == []  # not a joint case
+    for role in ("screen", "agent"):  # the kiosk looks slips up; screens and agents do not
+        r = requests.get(f"{hub.url}/api/v1/slips/{slip}", headers=hub.auth(hub.tokens[role]),
+                         timeout=5)
+        assert r.status_code == 403, role
 
     url = f"{hub.url}/api/v1/slips/{slip}/status"
     assert requests.post(url, json={"status": "ready"}, headers=kiosk, timeout=5

@@ -72,6 +72,7 @@ def test_each_namespace_admits_only_its_roles(hub):
     assert refused(hub, "/display", t["kiosk"])
     assert not refused(hub, "/display", t["screen"])
     assert refused(hub, "/display", t["screen"], room="window:99")
+    assert refused(hub, "/display", t["screen"], room="window:" + "9" * 5000)
     assert not refused(hub, "/display", t["screen"], room="window:2")
     assert refused(hub, "/kiosk", t["screen"])
     assert not refused(hub, "/kiosk", t["kiosk"])

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
@@ -158,6 +159,14 @@ def apply_config():
         backup = hf.write(text, dt.datetime.now(dt.UTC).astimezone(svc.cfg.zone))
         result["backup"] = str(backup) if backup else None
 
-    done = svc.reload(principal, cfg, "admin", config_hash(text), addr=client_addr(),
-                      before_swap=write, text=text)
+    try:
+        done = svc.reload(principal, cfg, "admin", config_hash(text), addr=client_addr(),
+                          before_swap=write, text=text)
+    except Exception:
+        # Written inside the transaction, but the change did not commit: put the old file
+        # back, or a restart would apply a change the live-hall check never passed.
+        if result.get("backup"):
+            old = Path(result["backup"]).read_text(encoding="utf-8")
+            hf.write(old, dt.datetime.now(dt.UTC).astimezone(svc.cfg.zone))
+        raise
     return jsonify({**done, **result})

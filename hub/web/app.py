@@ -7,6 +7,7 @@ import os
 
 from flask import Flask, jsonify
 from flask_socketio import SocketIO
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from caller.pages import pages as caller_pages
 from display.pages import pages as display_pages
@@ -27,7 +28,8 @@ TICK_INTERVAL_S = float(os.environ.get("ONESTOP_TICK_S") or 15.0)
 
 
 def create_app(
-    service: HallService, async_mode: str | None = None, message_queue: str | None = None
+    service: HallService, async_mode: str | None = None, message_queue: str | None = None,
+    proxy_hops: int = 0,
 ) -> tuple[Flask, SocketIO]:
     app = Flask(__name__)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese stays readable
@@ -52,6 +54,11 @@ def create_app(
     socketio = SocketIO(
         app, async_mode=async_mode, message_queue=message_queue, logger=False, engineio_logger=False
     )
+    if proxy_hops:
+        # Behind nginx every client would be 127.0.0.1: one client's wrong passwords would
+        # lock the whole hall out of signing in, and the audit log would name the proxy.
+        # Outermost, so the Socket.IO middleware sees the fixed address too.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxy_hops)  # type: ignore[method-assign]
     app.extensions["onestop_sweep"] = sockets.register(socketio, service)
     app.extensions["onestop_metrics"] = registry_for(
         service, lambda: _connected(socketio), service.forwarding_status)

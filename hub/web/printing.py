@@ -102,8 +102,7 @@ class PrintDesk:
 
     # --- jobs -----------------------------------------------------------------------------
 
-    def print_ticket(self, kiosk: str, ticket: dict[str, Any], materials: bool,
-                     reply_sid: str) -> str:
+    def print_ticket(self, kiosk: str, ticket: dict[str, Any], materials: bool) -> str:
         """Send a ticket to the kiosk's printer: "queued", or "no_printer"."""
         sid = self._kiosk_printer(kiosk)
         if sid is None:
@@ -122,7 +121,9 @@ class PrintDesk:
             "issued_at": self._local(ticket["issued_at"]),
             "materials": list(svc.materials) if materials else [],
         }
-        self._send(sid, "ticket", doc, "/kiosk", reply_sid, {"ticket_id": ticket["id"]})
+        # To the kiosk's room, not the asking socket: a page that reconnected meanwhile (a new
+        # sid) still learns whether its ticket printed.
+        self._send(sid, "ticket", doc, "/kiosk", f"kiosk:{kiosk}", {"ticket_id": ticket["id"]})
         return "queued"
 
     def print_slip(self, window: int, slip: str, service: str, accepted_at: dt.datetime | str,

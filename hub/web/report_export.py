@@ -21,9 +21,12 @@ def _day(args: Mapping[str, str], key: str, default: dt.date) -> dt.date:
     if not raw:
         return default
     try:
-        return dt.date.fromisoformat(raw)
+        day = dt.date.fromisoformat(raw)
     except ValueError:
         raise Invalid("invalid", f"{key} 应为 YYYY-MM-DD", f"{key} must be YYYY-MM-DD") from None
+    if not 2000 <= day.year <= 2100:  # and the range arithmetic never leaves the calendar
+        raise Invalid("invalid", f"{key} 超出范围", f"{key} must be in 2000-2100")
+    return day
 
 
 def report_response(svc: HallService, who: Principal, kind: str,

@@ -110,7 +110,8 @@ class DisplayNamespace(RoleNamespace):
         room = auth.get("room", "hall")
         if room != "hall":
             no = room.removeprefix("window:") if isinstance(room, str) else ""
-            if not (no.isascii() and no.isdigit() and self.service.cfg.has_window(int(no))):
+            if not (no.isascii() and no.isdigit() and len(no) <= 6
+                    and self.service.cfg.has_window(int(no))):
                 raise DomainError(
                     "invalid_room", "无此屏幕房间", f"no room {room!r}: use hall or window:<no>"
                 )
@@ -156,9 +157,11 @@ class KioskNamespace(RoleNamespace):
                 request.remote_addr or "",
                 data.get("request_id"),
             )
-            printed = self.printers.print_ticket(
-                who.name, ticket, data.get("materials") is True, request.sid
-            )
+            if ticket.pop("repeated", False):
+                # The same request again (a lost answer, an impatient re-send): the ticket was
+                # printed the first time; its result reaches the kiosk's room as it comes.
+                return _ok({"ticket": ticket, "print": "repeated"})
+            printed = self.printers.print_ticket(who.name, ticket, data.get("materials") is True)
             return _ok({"ticket": ticket, "print": printed})
         except DomainError as err:
             return _error(err)
@@ -171,8 +174,7 @@ class KioskNamespace(RoleNamespace):
             ticket = self.service.ticket(who, str(data.get("ticket_id") or ""))
             if ticket["status"] != "waiting":
                 raise DomainError("not_waiting", "该号已叫过或已失效", "the ticket is not waiting")
-            return _ok({"print": self.printers.print_ticket(who.name, ticket, False,
-                                                            request.sid)})
+            return _ok({"print": self.printers.print_ticket(who.name, ticket, False)})
         except DomainError as err:
             return _error(err)
 

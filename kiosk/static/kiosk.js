@@ -573,9 +573,10 @@
     show("ticket");
     state.print = null;
     if (result.print === "queued") playPrompt("ticket"); // a failure says print_failed instead
-    printState(result.print === "queued" ? "printing" : "failed");
+    const sent = result.print === "queued" || result.print === "repeated";
+    printState(sent ? "printing" : "failed");
     const early = earlyPrints.get(t.id);
-    if (early && result.print === "queued") {
+    if (early && sent) {
       earlyPrints.delete(t.id);
       printState(early.ok ? "printed" : "failed");
     }
