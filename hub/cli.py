@@ -110,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_account_commands(sub)
     _add_audit_commands(sub)
+    _add_report_commands(sub)
     _add_forward_commands(sub)
     _add_deploy_commands(sub)
     return parser
@@ -227,6 +228,20 @@ def _add_audit_commands(sub: argparse._SubParsersAction) -> None:
     show.add_argument("--limit", type=int, default=100, help="the latest N records (100)")
     _data_arg(show)
     show.set_defaults(func=cmd_audit_show)
+
+
+def _add_report_commands(sub: argparse._SubParsersAction) -> None:
+    """`reports settle`: sum up closed days for the office's reports ahead of time."""
+    reports_ = sub.add_parser("reports", help="the office's reports").add_subparsers(
+        required=True, metavar="ACTION")
+    settle = reports_.add_parser(
+        "settle", help="sum every closed day up to yesterday into the report tables (after an "
+        "upgrade with history: the hub then never pays for it in a request)")
+    settle.add_argument("--config", default=str(EXAMPLE_CONFIG), help="hall TOML file")
+    settle.add_argument("--since", default=None, metavar="YYYY-MM-DD",
+                        help="the first day (default: the first day with tickets)")
+    _data_arg(settle)
+    settle.set_defaults(func=cmd_reports_settle)
 
 
 def _data_arg(parser: argparse.ArgumentParser) -> None:
@@ -592,6 +607,31 @@ def cmd_audit_show(args: argparse.Namespace) -> int:
               f"w{window:<3} {r['addr'] or '-':<15} {r['action']:<16} {r['outcome']:<16} "
               f"{json.dumps(r['detail'], ensure_ascii=False)} {r['event_seqs']}")
     print(f"{len(records)} record(s)", file=sys.stderr)
+    return 0
+
+
+def cmd_reports_settle(args: argparse.Namespace) -> int:
+    import time
+
+    from hub import reports
+    from hub.config import load_config
+
+    cfg = load_config(args.config)
+    db = _existing_database(args)
+    now = dt.datetime.now(dt.UTC)
+    today = now.astimezone(cfg.zone).date()
+    if args.since:
+        first = dt.date.fromisoformat(args.since)
+    else:
+        row = db.query_one("SELECT MIN(day) FROM tickets")
+        if row is None or row[0] is None:
+            print("no tickets yet: nothing to sum up", file=sys.stderr)
+            return 0
+        first = dt.date.fromisoformat(row[0])
+    started = time.monotonic()
+    live = reports.settle(db, cfg, first, today - dt.timedelta(days=1), today, now)
+    print(f"summed up {first} to {today - dt.timedelta(days=1)} in "
+          f"{time.monotonic() - started:.1f} s; days still open: {len(live)}")
     return 0
 
 

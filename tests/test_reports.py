@@ -552,3 +552,24 @@ def test_reports_page_in_chromium(tmp_path):
                 browser.close()
     finally:
         hub.stop()
+
+
+def test_onestop_reports_settle_sums_up_history_ahead_of_time(day, tmp_path):
+    """After an upgrade with history, `onestop reports settle` pays for the summing up once,
+    outside the hub (the CLI on the same data directory)."""
+    import subprocess
+    import sys
+
+    with day.db.transaction() as tx:
+        for table in ("report_counts", "report_hist", "report_days"):
+            tx.execute(f"DELETE FROM {table}")
+    config = tmp_path / "hall.toml"
+    exempt = '\n[assessment]\npause_exempt = ["会议"]\n'  # as hall_config(pause_exempt=…)
+    config.write_text(HALL_24H.read_text(encoding="utf-8") + exempt, encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "hub.cli", "reports", "settle", "--config",
+                           str(config), "--data", str(tmp_path)],
+                          check=False, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert f"summed up {DAY}" in done.stdout
+    assert [tuple(r) for r in day.db.query("SELECT day, tickets FROM report_days")] == [
+        (DAY.isoformat(), 6)]
