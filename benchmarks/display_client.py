@@ -18,7 +18,9 @@ Two client kinds:
 Protocol with the parent, one line each on stdout: `ready <n>` once every client is connected and
 has its snapshot, then (after the parent writes `stop` on stdin) one JSON line with, per client,
 the deliveries it saw: [type, seq, receive_time - at] (seconds; `at` is the event's time stamp,
-same machine clock), and the CPU time this process used while measuring.
+same machine clock), and the CPU time this process used while measuring. With `--times` each
+delivery is [type, seq, receive_time, window] instead (time.time(); window of a ticket.called, else
+null), for a parent that times from its own send (benchmarks/scaleout.py).
 """
 
 from __future__ import annotations
@@ -47,11 +49,22 @@ class Sink:
 
     def __init__(self) -> None:
         self.got: list[tuple[str, int, float, str]] = []
+        self.windows: list[int | None] = []  # window of each delivery (None but for calls)
         self.snapshot = asyncio.Event()
 
     def latencies(self) -> list[tuple[str, int, float]]:
         parse = dt.datetime.fromisoformat
         return [(kind, seq, round(t - parse(at).timestamp(), 6)) for kind, seq, t, at in self.got]
+
+    def times(self) -> list[tuple[str, int, float, int | None]]:
+        return [(kind, seq, t, w) for (kind, seq, t, _), w in zip(self.got, self.windows,
+                                                                   strict=True)]
+
+    def add(self, payload: dict, t: float) -> None:
+        self.got.append((payload["type"], payload["seq"], t, payload["at"]))
+        data = payload.get("data") or {}
+        self.windows.append(data.get("window_no", data.get("window"))
+                            if payload["type"] == "ticket.called" else None)
 
 
 async def socketio_client(url: str, token: str, sink: Sink) -> socketio.AsyncClient:
@@ -63,7 +76,7 @@ async def socketio_client(url: str, token: str, sink: Sink) -> socketio.AsyncCli
 
     @sio.on("event", namespace="/display")
     async def on_event(data):
-        sink.got.append((data["type"], data["seq"], time.time(), data["at"]))
+        sink.add(data, time.time())
 
     await sio.connect(url, namespaces=["/display"], auth={"token": token, "room": "hall"},
                       transports=["websocket"], wait_timeout=30)
@@ -93,7 +106,7 @@ async def raw_client(session: aiohttp.ClientSession, url: str, token: str, sink:
             elif data.startswith(prefix):
                 name, payload = json.loads(data[len(prefix):])[:2]
                 if name == "event":
-                    sink.got.append((payload["type"], payload["seq"], t, payload["at"]))
+                    sink.add(payload, t)
                 elif name == "snapshot":
                     sink.snapshot.set()
             elif data.startswith("44/display"):
@@ -131,7 +144,8 @@ async def main(args: argparse.Namespace) -> None:
         stop.set()
         if line.strip() != "stop":
             print(f"unexpected command {line!r}", file=sys.stderr)
-        result = {"cpu_s": round(cpu, 3), "clients": [s.latencies() for s in sinks]}
+        result = {"cpu_s": round(cpu, 3),
+                  "clients": [s.times() if args.times else s.latencies() for s in sinks]}
         print(json.dumps(result, separators=(",", ":")), flush=True)
         for sio in clients:
             await sio.disconnect()
@@ -146,4 +160,6 @@ if __name__ == "__main__":
     parser.add_argument("--token", required=True)
     parser.add_argument("--count", type=int, default=50)
     parser.add_argument("--kind", choices=["socketio", "raw"], default="socketio")
+    parser.add_argument("--times", action="store_true",
+                        help="report receive times and windows, not latencies from `at`")
     asyncio.run(main(parser.parse_args()))

@@ -4,7 +4,8 @@ For each setup, on the same machine, one after the other:
 
 1. ticket throughput: a closed loop of N kiosk clients (keep-alive HTTP) issuing tickets for
    D seconds, spread over the hubs of the setup (round robin per client);
-2. call → screen: S Socket.IO `/display` screens (spread over the hubs), while the clerks of
+2. call → screen: S Socket.IO `/display` screens (spread over the hubs, in P display_client.py
+   worker processes in all, as benchmarks/displays.py does), while the clerks of
    the benchmark hall's 4 windows call-next and finish in turn on alternating hubs; latency is
    from sending the call-next request to each screen receiving its `ticket.called` (every
    screen, every call), so for the pair it includes the Redis hop to the other hub's screens.
@@ -15,7 +16,7 @@ on loopback, in a throwaway cluster (tests/pgredis.py); Redis with nothing on di
 box the pair competes with its own database for CPU, which a real deployment (hubs on their own
 hosts) would not.
 
-    .venv/bin/python benchmarks/scaleout.py [--clients 16] [--seconds 8] [--screens 50]
+    .venv/bin/python benchmarks/scaleout.py [--clients 16] [--seconds 8] [--screens 50] [--procs 4]
 """
 
 from __future__ import annotations
@@ -24,17 +25,18 @@ import argparse
 import asyncio
 import itertools
 import json
+import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
 
 import aiohttp
-import socketio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import (
+    BENCH_DIR,
     HALL_BENCH,
     OUT_DIR,
     SERVICES,
@@ -48,6 +50,7 @@ from tests.hubproc import PASSWORD
 from tests.pgredis import Postgres, Redis, unavailable
 
 WINDOWS = (1, 2, 3, 4)
+CLIENT = BENCH_DIR / "display_client.py"
 
 
 class PgBenchHub(BenchHub):
@@ -107,46 +110,63 @@ async def throughput(urls: list[str], kiosk: str, clients: int, seconds: float) 
             "tickets_per_s": round(ok / elapsed, 1), "issue": summarize_ms(latencies)}
 
 
-async def call_to_screen(urls: list[str], tokens: dict[str, str], clerks: dict[int, str],
-                         screens: int, calls_per_window: int, gap_s: float) -> dict:
-    """Screens spread over the hubs; clerks call on alternating hubs; latency per screen."""
-    sent: dict[int, float] = {}  # window -> when its pending call-next was sent
-    latencies: list[float] = []
-    duplicates = 0
-    clients: list[socketio.AsyncClient] = []
+def share(total: int, parts: int) -> list[int]:
+    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
 
-    def on_event(seen: set[int]):
-        def handler(data: dict) -> None:
-            nonlocal duplicates
-            if data["seq"] in seen:
-                duplicates += 1
-            seen.add(data["seq"])
-            if data["type"] == "ticket.called":
-                window = data["data"].get("window_no", data["data"].get("window"))
-                if window in sent:
-                    latencies.append(time.perf_counter() - sent[window])
-        return handler
 
-    for i in range(screens):
-        client = socketio.AsyncClient(reconnection=False)
-        client.on("event", on_event(set()), namespace="/display")
-        await client.connect(urls[i % len(urls)], namespaces=["/display"],
-                             transports=["websocket"], auth={"token": tokens["screen"]},
-                             wait_timeout=10)
-        clients.append(client)
+def start_screens(urls: list[str], token: str, screens: int,
+                  procs: int) -> list[subprocess.Popen]:
+    """The screens, spread evenly over the hubs, in `procs` display_client.py worker processes
+    in all (the same number for one hub and for the pair; one asyncio loop parsing every
+    screen's frames adds its own latency)."""
+    plan = []  # (url, count)
+    for url, n, p in zip(urls, share(screens, len(urls)), share(procs, len(urls)), strict=True):
+        procs = max(1, min(p, n))
+        plan += [(url, n // procs + (1 if i < n % procs else 0)) for i in range(procs)]
+    workers = [subprocess.Popen(
+        [sys.executable, str(CLIENT), "--url", url, "--token", token, "--count", str(n),
+         "--kind", "socketio", "--times"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for url, n in plan]
+    for w, (_, n) in zip(workers, plan, strict=True):
+        line = w.stdout.readline()  # type: ignore[union-attr]
+        if line.strip() != f"ready {n}":
+            stop_screens(workers)
+            raise RuntimeError(f"display client worker did not get ready: {line!r}")
+    return workers
+
+
+def stop_screens(workers: list[subprocess.Popen]) -> list[dict]:
+    for w in workers:
+        if w.poll() is None:
+            try:
+                w.stdin.write("stop\n")  # type: ignore[union-attr]
+                w.stdin.flush()  # type: ignore[union-attr]
+            except BrokenPipeError:
+                pass
+    results = []
+    for w in workers:
+        try:
+            out, _ = w.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            w.kill()
+            out, _ = w.communicate(timeout=10)
+        line = next((x for x in reversed(out.splitlines()) if x.startswith("{")), None)
+        if line:
+            results.append(json.loads(line))
+    return results
+
+
+async def clerks_call(urls: list[str], tokens: dict[str, str], clerks: dict[int, str],
+                      calls_per_window: int, gap_s: float) -> dict[int, list[float]]:
+    """The 4 windows call-next and finish in turn, on alternating hubs; returns, per window,
+    when (time.time(), the screens' clock) each call-next was sent."""
+    sent: dict[int, list[float]] = {w: [] for w in WINDOWS}
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
-        kiosk = {"Authorization": f"Bearer {tokens['kiosk']}"}
-        for _ in range(calls_per_window * len(WINDOWS) + 10):  # enough waiting tickets
-            async with session.post(f"{urls[0]}/api/v1/tickets", headers=kiosk,
-                                    json={"service": "S01"}) as r:
-                await r.read()
-        await asyncio.sleep(0.5)
-
         async def clerk(window: int) -> None:
             headers = {"Authorization": f"Bearer {clerks[window]}"}
             for n in range(calls_per_window):
                 url = urls[(window + n) % len(urls)]
-                sent[window] = time.perf_counter()
+                sent[window].append(time.time())
                 async with session.post(f"{url}/api/v1/windows/{window}/call-next",
                                         headers=headers, json={}) as r:
                     await r.read()
@@ -157,12 +177,45 @@ async def call_to_screen(urls: list[str], tokens: dict[str, str], clerks: dict[i
                 await asyncio.sleep(gap_s / 2)
 
         await asyncio.gather(*(clerk(w) for w in WINDOWS))
-        await asyncio.sleep(1.0)
-    for client in clients:
-        await client.disconnect()
-    expected = screens * calls_per_window * len(WINDOWS)
-    return {"screens": screens, "calls": calls_per_window * len(WINDOWS),
-            "deliveries": len(latencies), "expected": expected, "duplicates": duplicates,
+    return sent
+
+
+def call_to_screen(urls: list[str], tokens: dict[str, str], clerks: dict[int, str],
+                   args: argparse.Namespace) -> dict:
+    """Screens spread over the hubs (in client processes); clerks call on alternating hubs;
+    latency per screen and call, from the call-next request being sent."""
+    import requests
+
+    calls = args.calls * len(WINDOWS)
+    with requests.Session() as s:
+        s.headers["Authorization"] = f"Bearer {tokens['kiosk']}"
+        for _ in range(calls + 10):  # enough waiting tickets
+            s.post(f"{urls[0]}/api/v1/tickets", json={"service": "S01"},
+                   timeout=10).raise_for_status()
+    workers = start_screens(urls, tokens["screen"], args.screens, args.procs)
+    try:
+        time.sleep(1.0)  # let the connections settle
+        sent = asyncio.run(clerks_call(urls, tokens, clerks, args.calls, args.gap))
+        time.sleep(1.0)  # the last pushes are on their way
+    finally:
+        results = stop_screens(workers)
+    latencies: list[float] = []
+    duplicates = 0
+    for res in results:
+        for deliveries in res["clients"]:
+            seen: set[int] = set()
+            for kind, seq, t, window in deliveries:
+                if seq in seen:
+                    duplicates += 1
+                seen.add(seq)
+                if kind != "ticket.called" or window not in sent:
+                    continue
+                at = [x for x in sent[window] if x <= t]  # the call this one answers
+                if at:
+                    latencies.append(t - at[-1])
+    return {"screens": args.screens, "screen_procs": len(results), "calls": calls,
+            "deliveries": len(latencies), "expected": args.screens * calls,
+            "duplicates": duplicates, "screens_cpu_s": round(sum(r["cpu_s"] for r in results), 2),
             "call_to_screen": summarize_ms(latencies)}
 
 
@@ -181,8 +234,7 @@ def login_all(url: str) -> dict[int, str]:
 def measure(urls: list[str], tokens: dict[str, str], args: argparse.Namespace) -> dict:
     clerks = login_all(urls[0])
     result = asyncio.run(throughput(urls, tokens["kiosk"], args.clients, args.seconds))
-    result.update(asyncio.run(call_to_screen(urls, tokens, clerks, args.screens,
-                                             args.calls, args.gap)))
+    result.update(call_to_screen(urls, tokens, clerks, args))
     return result
 
 
@@ -232,6 +284,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=8.0, help="throughput phase length")
     parser.add_argument("--screens", type=int, default=50)
     parser.add_argument("--calls", type=int, default=25, help="call-nexts per window")
+    parser.add_argument("--procs", type=int, default=4,
+                        help="screen client processes (display_client.py), over all hubs")
     parser.add_argument("--gap", type=float, default=0.1, help="seconds between a call, its "
                         "finish and the next call")
     args = parser.parse_args()
