@@ -40,7 +40,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import msgspec
-import xlsxwriter
 
 from hub.config import HallConfig
 from hub.store.database import Database
@@ -685,6 +684,8 @@ def to_csv(found: dict[str, Any]) -> str:
 
 def to_xlsx(found: dict[str, Any], title: str) -> bytes:
     """One sheet, header frozen, shares as percentages: what the office files each month."""
+    import xlsxwriter  # noqa: PLC0415 (only for an export: stays out of the hub's memory)
+
     names, header, rows = table(found)
     buf = io.BytesIO()
     book = xlsxwriter.Workbook(buf, {"in_memory": True})

@@ -15,10 +15,9 @@ from hub.service import HallService
 from kiosk.pages import pages as kiosk_pages
 from office.pages import pages as office_pages
 
-from . import errors, sockets
+from . import errors, metrics, sockets
 from .admin_api import admin_api
 from .api import api
-from .metrics import metrics, registry_for
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +59,7 @@ def create_app(
         # Outermost, so the Socket.IO middleware sees the fixed address too.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxy_hops)  # type: ignore[method-assign]
     app.extensions["onestop_sweep"] = sockets.register(socketio, service)
-    app.extensions["onestop_metrics"] = registry_for(
-        service, lambda: _connected(socketio), service.forwarding_status)
-    app.register_blueprint(metrics)  # /metrics, Prometheus text format
+    metrics.install(app, lambda: _connected(socketio), service.forwarding_status)  # /metrics
     return app, socketio
 
 
