@@ -408,9 +408,9 @@ def test_failover_kill_one_hub_mid_burst(pair):  # noqa: PLR0915 - one scenario,
             except (socketio.exceptions.SocketIOError, TimeoutError):
                 time.sleep(0.05)
                 continue
-            if got.get("ok"):
+            if got.get("ok"):  # a re-sent press is answered {"ok", "seqs", "duplicate"}
                 with ledger.lock:
-                    ledger.ratings[ticket_id] = got["result"]["level"]
+                    ledger.ratings[ticket_id] = press["level"]
             elif got.get("error", {}).get("code") != "no_rating_open":
                 with ledger.lock:
                     ledger.unexpected.append(f"rating {got}")
