@@ -71,20 +71,8 @@
     if (message) error(message);
   }
 
-  async function api(method, path, body) {
-    const headers = { "Content-Type": "application/json" };
-    if (session) headers.Authorization = `Bearer ${session.token}`;
-    const r = await fetch(`/api/v1${path}`, {
-      method, headers, body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const data = r.status === 204 ? {} : await r.json().catch(() => ({}));
-    if (!r.ok) {
-      const msg = (data.error && data.error.message) || `HTTP ${r.status}`;
-      if (r.status === 401 && path !== "/login") showSignin(`登录已失效，请重新登录 / ${msg}`);
-      throw new Error(msg);
-    }
-    return data;
-  }
+  const api = (method, path, body) => OnestopStaff.api(method, path, body,
+    session && session.token, (msg) => showSignin(`登录已失效，请重新登录 / ${msg}`));
 
   $("signin-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();

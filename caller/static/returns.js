@@ -14,16 +14,7 @@
     $("error").textContent = text || "";
   }
 
-  async function api(method, path, body) {
-    const r = await fetch(`/api/v1${path}`, {
-      method,
-      headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const data = r.status === 204 ? {} : await r.json();
-    if (!r.ok) throw new Error((data.error && data.error.message) || r.statusText);
-    return data;
-  }
+  const api = (method, path, body) => OnestopStaff.api(method, path, body, token);
 
   function cell(row, text) {
     const td = row.insertCell();

@@ -21,21 +21,8 @@
     $("info").textContent = text || "";
   }
 
-  async function api(method, path, body) {
-    const headers = { "Content-Type": "application/json" };
-    if (session) headers.Authorization = `Bearer ${session.token}`;
-    const r = await fetch(`/api/v1${path}`, {
-      method, headers, body: body ? JSON.stringify(body) : undefined,
-    });
-    const data = r.status === 204 ? {} : await r.json();
-    if (r.status === 401) signOut("登录已失效，请重新登录 / Session ended: sign in again");
-    if (!r.ok) {
-      const err = new Error((data.error && data.error.message) || r.statusText);
-      err.data = data;
-      throw err;
-    }
-    return data;
-  }
+  const api = (method, path, body) => OnestopStaff.api(method, path, body,
+    session && session.token, () => signOut("登录已失效，请重新登录 / Session ended: sign in again"));
 
   // --- what the hub answered ------------------------------------------------------------------
   function describe(summary) {

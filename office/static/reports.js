@@ -35,16 +35,8 @@
     $("error").textContent = text || "";
   }
 
-  async function api(path) {
-    const r = await fetch(`/api/v1${path}`, { headers: { Authorization: `Bearer ${token}` } });
-    if (r.status === 401) {
-      signOut("登录已失效，请重新登录 / please sign in again");
-      throw new Error("unauthorized");
-    }
-    const data = await r.json();
-    if (!r.ok) throw new Error((data.error && data.error.message) || r.statusText);
-    return data;
-  }
+  const api = (path) => OnestopStaff.api("GET", path, undefined, token,
+    () => signOut("登录已失效，请重新登录 / please sign in again"));
 
   // --- the range -------------------------------------------------------------------------
 

@@ -1,0 +1,27 @@
+/* The staff pages' one way to call the hub's API (clerk panel, 退件 approvals, and the office's
+ * monitor, reports and hall-file pages): the session's bearer token, JSON in and out, a hub
+ * refusal thrown as an Error carrying the hub's bilingual message (`err.status`, `err.data`),
+ * and an ended session (401) reported to the page so it can return to its sign-in form. */
+"use strict";
+
+window.OnestopStaff = {
+  /** fetch /api/v1`path`; `token` may be null (sign-in); `onUnauthorized(message)` on a 401. */
+  async api(method, path, body, token, onUnauthorized) {
+    const headers = {};
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (token) headers.Authorization = `Bearer ${token}`;
+    const r = await fetch(`/api/v1${path}`, {
+      method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const data = r.status === 204 ? {} : await r.json().catch(() => ({}));
+    if (!r.ok) {
+      const msg = (data.error && data.error.message) || `HTTP ${r.status}`;
+      if (r.status === 401 && path !== "/login" && onUnauthorized) onUnauthorized(msg);
+      const err = new Error(msg);
+      err.status = r.status;
+      err.data = data;
+      throw err;
+    }
+    return data;
+  },
+};
