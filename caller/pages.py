@@ -16,6 +16,7 @@ from flask import Blueprint, current_app, render_template
 from hub import views
 from hub.engine.model import OUTCOME_LABELS, SLIP_STATUS_LABELS
 from hub.service import HallService
+from hub.web.page_headers import secure_pages
 
 pages = Blueprint(
     "caller",
@@ -75,14 +76,4 @@ def returns():
     return render_template("caller/returns.html", catalogue=_catalogue(service))
 
 
-@pages.after_request
-def _headers(resp):
-    # Only this hub's own scripts and sockets; nothing from outside, no framing.
-    resp.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; "
-        "img-src 'self' data:; frame-ancestors 'none'",
-    )
-    resp.headers.setdefault("Referrer-Policy", "no-referrer")
-    resp.headers.setdefault("Cache-Control", "no-store")
-    return resp
+secure_pages(pages)

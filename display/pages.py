@@ -14,6 +14,7 @@ from flask import Blueprint, abort, current_app, render_template, request, send_
 
 from hub import views
 from hub.service import HallService
+from hub.web.page_headers import secure_pages
 
 pages = Blueprint(
     "display",
@@ -71,13 +72,4 @@ def badge_photo(staff_no: str):
     return send_file(found, max_age=300)
 
 
-@pages.after_request
-def _headers(resp):
-    # Only this hub's own scripts and sockets; the token in the URL is not sent on to others.
-    resp.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; "
-        "img-src 'self' data:",
-    )
-    resp.headers.setdefault("Referrer-Policy", "no-referrer")
-    return resp
+secure_pages(pages, framed=True, cache=True)

@@ -14,6 +14,7 @@ from flask import Blueprint, abort, current_app, render_template, send_file
 
 from hub import views
 from hub.service import HallService
+from hub.web.page_headers import secure_pages
 from kiosk import prompts
 
 pages = Blueprint(
@@ -68,14 +69,4 @@ def prompt(key: str, lang: str):
     return resp
 
 
-@pages.after_request
-def _headers(resp):
-    # Only this hub's own scripts and sockets; the token in the URL is not sent on to others.
-    resp.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; "
-        "img-src 'self' data:; media-src 'self'; frame-ancestors 'none'",
-    )
-    resp.headers.setdefault("Referrer-Policy", "no-referrer")
-    resp.headers.setdefault("Cache-Control", "no-store")
-    return resp
+secure_pages(pages, media=True)

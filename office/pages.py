@@ -14,6 +14,7 @@ from flask import Blueprint, current_app, render_template
 
 from caller.pages import _catalogue
 from hub.service import HallService
+from hub.web.page_headers import secure_pages
 
 pages = Blueprint(
     "office",
@@ -48,14 +49,4 @@ def admin():
     return render_template("office/admin.html", catalogue=catalogue())
 
 
-@pages.after_request
-def _headers(resp):
-    # Only this hub's own scripts and sockets; nothing from outside, no framing.
-    resp.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; "
-        "img-src 'self' data:; frame-ancestors 'none'",
-    )
-    resp.headers.setdefault("Referrer-Policy", "no-referrer")
-    resp.headers.setdefault("Cache-Control", "no-store")
-    return resp
+secure_pages(pages)
