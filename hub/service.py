@@ -960,17 +960,7 @@ class HallService:
                   addr: str = "") -> dict:
         """A joint department's part of a 联办件 is done. A clerk acts for the department of the
         window they are signed in at; the office names the department."""
-        self.require(who, Role.CLERK, *OFFICE_ROLES)
-        if who.role is Role.CLERK:
-            if who.window is None:
-                raise Forbidden("not_at_window", "请先在窗口登录", "sign in at a window first")
-            own = self.cfg.window(who.window).department
-            if department not in (None, own):
-                raise Forbidden("wrong_department", "只能办结本部门的部分",
-                                "a clerk completes their own department's part only")
-            department = own
-        if not department:
-            raise Invalid("invalid", "缺少部门", "department is required")
+        department = self._joint_department(who, department)
 
         def decide(state: HallState, now: dt.datetime) -> list[Event]:
             found = self.store.slip(number)
@@ -983,22 +973,28 @@ class HallService:
                      detail={"slip": number, "department": department})
         return self.slip(who, number)
 
-    def joint_cases(self, who: Principal, department: str | None = None) -> list[dict]:
-        """联办件 waiting for a department's part: the clerk's own department by default."""
+    def _joint_department(self, who: Principal, department: str | None) -> str:
+        """Whose part of a 联办件 `who` acts on: a clerk, their window's department only; the
+        office, the department it names."""
         self.require(who, Role.CLERK, *OFFICE_ROLES)
-        if who.role is Role.CLERK:  # a clerk sees their own department's cases only
+        if who.role is Role.CLERK:
             if who.window is None:
                 raise Forbidden("not_at_window", "请先在窗口登录", "sign in at a window first")
             own = self.cfg.window(who.window).department
             if department not in (None, own):
-                raise Forbidden("wrong_department", "只能查看本部门的联办件",
-                                "a clerk sees their own department's joint cases")
-            department = own
-        if department is None:
+                raise Forbidden("wrong_department", "只能处理本部门的联办件",
+                                "a clerk acts on their own department's part only")
+            return own
+        if not department:
             raise Invalid("invalid", "请指定部门", "give a department")
         if department not in {d.code for d in self.cfg.departments}:
             raise NotFound("unknown_department", f"无此部门：{department}",
                            f"no department {department!r}")
+        return department
+
+    def joint_cases(self, who: Principal, department: str | None = None) -> list[dict]:
+        """联办件 waiting for a department's part: the clerk's own department by default."""
+        department = self._joint_department(who, department)
         return [self.slip(who, n) for n in self.store.joint_pending(department)]
 
     def slip(self, who: Principal, number: str) -> dict:
