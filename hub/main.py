@@ -114,6 +114,15 @@ def serve(
         from hub.reload import start_watching
 
         start_watching(app, socketio, service, hall_file, host, port)
+    if hall_file is not None and hall_file.path is not None:
+        # Closed days not summed up yet for the reports (the hub was down over a midnight, or
+        # upgraded with history): summed beside the hub, so no office request pays for them.
+        from hub.web.app import run_beside
+
+        run_beside(socketio, ["-m", "hub.cli", "--log-level", "warning", "reports", "settle",
+                              "--config", str(hall_file.path), "--data", str(data_dir),
+                              *(["--db", db_url] if db_url else [])],
+                   "summing up closed days for the reports")
     keep_heap_small()
     # Everything loaded so far lives as long as the process: keep the collector off it, so a
     # full collection late in a busy day is not a 40 ms pause in the middle of a call.

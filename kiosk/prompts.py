@@ -22,7 +22,6 @@ import hashlib
 import json
 import logging
 import os
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,26 +140,18 @@ def start_rendering(app: Any, socketio: Any, directory: str | os.PathLike, *, en
     """Serve prompts from `directory` and render them in a child process; start-up never waits.
 
     A child process rather than a thread: espeak-ng (C, loaded through pyttsx3) then never
-    holds the hub's event loop nor stays in the hub's memory. A background task of the
-    Socket.IO server (a green thread under eventlet) reaps the child and logs how it went.
+    holds the hub's event loop nor stays in the hub's memory (hub.web.app.run_beside).
     Disabled (`[kiosk] voice_prompts = false`): nothing is rendered or served.
     """
     if not enabled:
         app.extensions[EXTENSION_KEY] = None
         return
+    from hub.web.app import run_beside  # noqa: PLC0415 (kiosk/ is a page package of the hub)
+
     directory = Path(directory)
     app.extensions[EXTENSION_KEY] = directory
-    child = subprocess.Popen([sys.executable, "-m", "kiosk.prompts", str(directory),
-                              "--voice", voice], stdin=subprocess.DEVNULL)
-
-    def reap() -> None:
-        while child.poll() is None:
-            socketio.sleep(0.5)
-        if child.returncode:
-            log.warning("kiosk voice prompts not rendered (exit %d): elderly mode will be "
-                        "silent", child.returncode)
-
-    socketio.start_background_task(reap)
+    run_beside(socketio, ["-m", "kiosk.prompts", str(directory), "--voice", voice],
+               "rendering the kiosk's voice prompts (elderly mode stays silent)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -573,3 +573,28 @@ def test_onestop_reports_settle_sums_up_history_ahead_of_time(day, tmp_path):
     assert f"summed up {DAY}" in done.stdout
     assert [tuple(r) for r in day.db.query("SELECT day, tickets FROM report_days")] == [
         (DAY.isoformat(), 6)]
+
+
+@pytest.mark.slow
+def test_a_starting_hub_sums_up_closed_days_beside_itself(day, tmp_path):
+    """A hub that was down over midnight (or upgraded with history) sums the missing days up in
+    a child process at start: the office's first report does not pay for them on the hub."""
+    import time
+
+    from tests.hubproc import HubProcess
+
+    with day.db.transaction() as tx:
+        for table in ("report_counts", "report_hist", "report_days"):
+            tx.execute(f"DELETE FROM {table}")
+    hub = HubProcess(tmp_path)  # the played day's data directory
+    hub.start()
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            rows = [tuple(r) for r in day.db.query("SELECT day, tickets FROM report_days")]
+            if rows:
+                break
+            time.sleep(0.2)
+        assert rows == [(DAY.isoformat(), 6)]
+    finally:
+        hub.stop()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 
 from flask import Flask, jsonify
 from flask_socketio import SocketIO
@@ -84,3 +86,18 @@ def start_housekeeping(app: Flask, socketio: SocketIO, service: HallService) -> 
                 log.exception("housekeeping tick failed")
 
     socketio.start_background_task(loop)
+
+
+def run_beside(socketio: SocketIO, argv: list[str], what: str) -> None:
+    """Run `python argv…` as a child process, reaped by a background task of the Socket.IO
+    server (a green thread under eventlet): work that is C code or long SQL runs beside the
+    hub, never on its event loop, and start-up never waits for it."""
+    child = subprocess.Popen([sys.executable, *argv], stdin=subprocess.DEVNULL)
+
+    def reap() -> None:
+        while child.poll() is None:
+            socketio.sleep(0.5)
+        if child.returncode:
+            log.warning("%s failed (exit %d)", what, child.returncode)
+
+    socketio.start_background_task(reap)
