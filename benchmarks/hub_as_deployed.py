@@ -4,8 +4,8 @@ The benchmarks' load generators need aiohttp (the `test` extra). python-engineio
 which Flask-SocketIO imports, also imports aiohttp whenever it is installed, which would add
 ~8 MB and ~80 modules to the hub under test that a production install (no test extra) never
 loads. Likewise redis (the `pg` extra, for scale-out only): python-socketio imports it whenever
-it is installed, ~12 MB a single SQLite hub never needs. This launcher hides both from the hub
-process only; everything else is `onestop hub`.
+it is installed, ~12 MB a single SQLite hub never needs (kept for a hub given --message-queue).
+This launcher hides both from the hub process only; everything else is `onestop hub`.
 It also puts this checkout first on sys.path, so a scratch copy of the repository benchmarks
 its own hub/.
 """
@@ -15,8 +15,9 @@ import sys
 from pathlib import Path
 
 sys.modules["aiohttp"] = None  # type: ignore[assignment]  # import aiohttp -> ImportError
-sys.modules["redis"] = None  # type: ignore[assignment]
-sys.modules["valkey"] = None  # type: ignore[assignment]
+if "--message-queue" not in sys.argv:  # a hub of a pair does need redis
+    sys.modules["redis"] = None  # type: ignore[assignment]
+    sys.modules["valkey"] = None  # type: ignore[assignment]
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.argv[0] = "onestop"
 runpy.run_module("hub.cli", run_name="__main__", alter_sys=True)

@@ -50,6 +50,22 @@ def ensure_free(host: str, port: int, option: str = "--port") -> None:
                       f"(or another Onestop) using it? Choose one with {option}") from err
 
 
+def check_message_queue(url: str) -> None:
+    """Fail at start, and say why, if the hubs' message queue cannot be used. python-socketio
+    only logs a failed publish: a hub without redis, or with Redis down, would serve its own
+    screens and silently never show them another hub's calls (or show another hub's never)."""
+    try:
+        import redis
+    except ImportError as err:
+        raise OSError("--message-queue needs the redis package: install Onestop with its "
+                           "`pg` extra (pip install 'onestop[pg]')") from err
+    try:
+        with redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5) as client:
+            client.ping()
+    except (redis.RedisError, ValueError) as err:
+        raise OSError(f"cannot reach the message queue at {url}: {err}") from err
+
+
 def start_sd_notify(host: str, port: int, async_mode: str) -> None:
     """READY=1 to systemd once the port accepts connections, then WATCHDOG=1 pings (issue 9).
 
@@ -96,6 +112,8 @@ def serve(
     from hub.web.app import create_app, start_housekeeping
 
     ensure_free(host, port)
+    if message_queue:
+        check_message_queue(message_queue)
     offload = None
     if async_mode == "eventlet":
         from eventlet import tpool  # a real OS thread: scrypt must not stall every greenlet

@@ -614,3 +614,20 @@ def test_a_reload_on_hub_a_is_enforced_by_hub_b(servers, tmp_path):
             screen_b.close()
         for hub in (a, b):
             hub.stop()
+
+
+def test_a_hub_refuses_to_start_without_its_message_queue(servers, tmp_path):
+    """A hub whose Redis cannot be reached would serve its own screens and silently never show
+    them another hub's calls (python-socketio only logs a failed publish): it must not start."""
+    pg, _ = servers
+    url = pg.create_database(f"noqueue_{uuid.uuid4().hex[:8]}")
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        dead = f"redis://127.0.0.1:{s.getsockname()[1]}/0"
+    run = subprocess.run(
+        [sys.executable, "-m", "hub.cli", "hub", "--config", str(HALL_24H), "--data",
+         str(tmp_path), "--port", "0", "--db", url, "--message-queue", dead],
+        capture_output=True, text=True, timeout=60, check=False)
+    assert run.returncode == 2, run.stderr[-2000:]
+    assert "cannot reach the message queue" in run.stderr
+    assert "Traceback" not in run.stderr
