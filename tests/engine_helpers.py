@@ -27,8 +27,8 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from hub.config import HallConfig, parse_config
-from hub.engine import Clerk, Event, HallState, QueueEngine, apply, new_state
-from hub.engine.model import AnyEvent
+from hub.engine import Clerk, Event, HallState, QueueEngine, apply, new_state, queries
+from hub.engine.model import AnyEvent, Ticket
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=TZ)  # a Tuesday, mid-morning
@@ -182,3 +182,13 @@ class Hall:
 
     def by_number(self, number: str):
         return next(t for t in self.state.tickets.values() if t.number == number)
+
+
+def all_candidates(cfg: HallConfig, state: HallState, no: int) -> list[Ticket]:
+    """Every waiting ticket window `no` may call, best first, by sorting them all: the rule of
+    hub.engine.queries.heads written the slow, obvious way (the tests' oracle)."""
+    services, targets = queries.scope(cfg, state, no)
+    order = {code: i for i, code in enumerate(services)}
+    found = list(queries.waiting(state, [*services, *(f"@{t}" for t in sorted(targets))]))
+    found.sort(key=lambda t: (t.target_window is None, order.get(t.service, len(order)), t.rank))
+    return found

@@ -41,6 +41,7 @@ from tests.engine_helpers import (
     REQUEUE_BEHIND,
     TZ,
     Hall,
+    all_candidates,
     clerk,
     encode,
     hall_config,
@@ -88,8 +89,12 @@ class HallMachine(RuleBasedStateMachine):
         before = encode(self.state)
         normal_waiting = None
         if method in ("call_next", "call_number"):
-            found = queries.candidates(CFG, self.state, args[0])
+            found = all_candidates(CFG, self.state, args[0])
             normal_waiting = any(not t.priority for t in found)
+            # call-next reads the queues' heads; they are the full sort's first ones
+            assert queries.heads(CFG, self.state, args[0]) == (
+                next((t for t in found if t.priority), None),
+                next((t for t in found if not t.priority), None))
         try:
             events = self.h.do(method, *args, **kw)
         except DomainError as err:
@@ -517,7 +522,7 @@ def test_fairness_at_one_window(ratio, ops):
         elif op == "relief":  # another clerk takes over the window: the people waiting stay
             h.do("sign_in", 1, CLERKS[i % 2])
         else:
-            found = queries.candidates(h.cfg, h.state, 1)
+            found = all_candidates(h.cfg, h.state, 1)
             if not found:
                 continue
             normal = next((t for t in found if not t.priority), None)

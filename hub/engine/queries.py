@@ -44,17 +44,43 @@ def waiting(state: HallState, keys: Iterable[str] | None = None) -> Iterable[Tic
             yield state.tickets[ticket_id]
 
 
-def candidates(cfg: HallConfig, state: HallState, no: int) -> list[Ticket]:
-    """Waiting tickets window `no` may call, best first, before the fairness rule.
+def heads(cfg: HallConfig, state: HallState, no: int) -> tuple[Ticket | None, Ticket | None]:
+    """The first priority and the first normal ticket window `no` may call, before the
+    fairness rule.
 
     Order: tickets transferred to this window (or one it covers) first, then by the window's
-    service order, then by queue rank.
+    service order, then by queue rank. Read off the heads of the sorted queues (a service's
+    queue holds its priority tickets first, each part by rank), not by sorting every waiting
+    ticket: call-next stays flat however many wait.
     """
     services, targets = scope(cfg, state, no)
     order = {code: i for i, code in enumerate(services)}
-    found = list(waiting(state, [*services, *(f"@{t}" for t in sorted(targets))]))
-    found.sort(key=lambda t: (t.target_window is None, order.get(t.service, len(order)), t.rank))
-    return found
+    tickets = state.tickets
+    best: dict[bool, Ticket | None] = {True: None, False: None}  # by `priority`
+
+    def place(t: Ticket) -> tuple[int, tuple[int, int]]:
+        return order.get(t.service, len(order)), t.rank
+
+    for target in sorted(targets):  # transfers: short queues of any service, look at each
+        for ticket_id in state.queues.get(f"@{target}", ()):
+            t = tickets[ticket_id]
+            current = best[t.priority]
+            if current is None or place(t) < place(current):
+                best[t.priority] = t
+    for code in services:
+        if best[True] is not None and best[False] is not None:
+            break
+        queue = state.queues.get(code)
+        if not queue:
+            continue
+        if best[True] is None and tickets[queue[0]].priority:
+            best[True] = tickets[queue[0]]
+        if best[False] is None:
+            first_normal = bisect.bisect_left(queue, True,
+                                              key=lambda i: not tickets[i].priority)
+            if first_normal < len(queue):
+                best[False] = tickets[queue[first_normal]]
+    return best[True], best[False]
 
 
 def pick_next(cfg: HallConfig, state: HallState, no: int) -> tuple[Ticket | None, bool]:
@@ -63,9 +89,7 @@ def pick_next(cfg: HallConfig, state: HallState, no: int) -> tuple[Ticket | None
     Priority tickets go first, but after `fairness_ratio` priority calls in a row a waiting
     normal ticket gets its turn, so the normal queue is never starved.
     """
-    found = candidates(cfg, state, no)
-    priority = next((t for t in found if t.priority), None)
-    normal = next((t for t in found if not t.priority), None)
+    priority, normal = heads(cfg, state, no)
     if priority is None:
         return normal, False
     if normal is not None and window_state(state, no).priority_streak >= cfg.queue.fairness_ratio:
