@@ -114,8 +114,8 @@ def share(total: int, parts: int) -> list[int]:
     return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
 
 
-def start_screens(urls: list[str], token: str, screens: int,
-                  procs: int) -> list[subprocess.Popen]:
+def start_screens(urls: list[str], token: str, screens: int, procs: int,
+                  kind: str) -> list[subprocess.Popen]:
     """The screens, spread evenly over the hubs, in `procs` display_client.py worker processes
     in all (the same number for one hub and for the pair; one asyncio loop parsing every
     screen's frames adds its own latency)."""
@@ -125,7 +125,7 @@ def start_screens(urls: list[str], token: str, screens: int,
         plan += [(url, n // procs + (1 if i < n % procs else 0)) for i in range(procs)]
     workers = [subprocess.Popen(
         [sys.executable, str(CLIENT), "--url", url, "--token", token, "--count", str(n),
-         "--kind", "socketio", "--times"],
+         "--kind", kind, "--times"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for url, n in plan]
     for w, (_, n) in zip(workers, plan, strict=True):
         line = w.stdout.readline()  # type: ignore[union-attr]
@@ -192,7 +192,7 @@ def call_to_screen(urls: list[str], tokens: dict[str, str], clerks: dict[int, st
         for _ in range(calls + 10):  # enough waiting tickets
             s.post(f"{urls[0]}/api/v1/tickets", json={"service": "S01"},
                    timeout=10).raise_for_status()
-    workers = start_screens(urls, tokens["screen"], args.screens, args.procs)
+    workers = start_screens(urls, tokens["screen"], args.screens, args.procs, args.kind)
     try:
         time.sleep(1.0)  # let the connections settle
         sent = asyncio.run(clerks_call(urls, tokens, clerks, args.calls, args.gap))
@@ -213,7 +213,8 @@ def call_to_screen(urls: list[str], tokens: dict[str, str], clerks: dict[int, st
                 at = [x for x in sent[window] if x <= t]  # the call this one answers
                 if at:
                     latencies.append(t - at[-1])
-    return {"screens": args.screens, "screen_procs": len(results), "calls": calls,
+    return {"screens": args.screens, "screen_kind": args.kind, "screen_procs": len(results),
+            "calls": calls,
             "deliveries": len(latencies), "expected": args.screens * calls,
             "duplicates": duplicates, "screens_cpu_s": round(sum(r["cpu_s"] for r in results), 2),
             "call_to_screen": summarize_ms(latencies)}
@@ -286,6 +287,9 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=25, help="call-nexts per window")
     parser.add_argument("--procs", type=int, default=4,
                         help="screen client processes (display_client.py), over all hubs")
+    parser.add_argument("--kind", choices=["socketio", "raw"], default="socketio",
+                        help="screen clients: python-socketio's AsyncClient, or the protocol "
+                        "spoken directly (closer to a browser's cost per message)")
     parser.add_argument("--gap", type=float, default=0.1, help="seconds between a call, its "
                         "finish and the next call")
     args = parser.parse_args()

@@ -20,6 +20,7 @@ from office.pages import pages as office_pages
 from . import errors, metrics, sockets
 from .admin_api import admin_api
 from .api import api
+from .message_queue import BatchingRedisManager
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +53,10 @@ def create_app(
              "config": service.config_hash}  # the running hall file's hash (onestop reload)
         )
 
-    socketio = SocketIO(
-        app, async_mode=async_mode, message_queue=message_queue, logger=False, engineio_logger=False
-    )
+    queue = {}
+    if message_queue:  # several hubs: one Redis message per commit (message_queue.py)
+        queue = {"client_manager": BatchingRedisManager(message_queue)}
+    socketio = SocketIO(app, async_mode=async_mode, logger=False, engineio_logger=False, **queue)
     if proxy_hops:
         # Behind nginx every client would be 127.0.0.1: one client's wrong passwords would
         # lock the whole hall out of signing in, and the audit log would name the proxy.

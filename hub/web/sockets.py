@@ -23,6 +23,7 @@ from hub.engine import DomainError
 from hub.engine.model import TicketFinished
 from hub.service import WINDOW_ACTIONS, HallService
 from hub.store.store import Record
+from hub.web import message_queue
 from hub.web.printing import PrintDesk
 
 log = logging.getLogger(__name__)
@@ -395,6 +396,14 @@ def register(socketio: SocketIO, service: HallService) -> Callable[[], None]:
     monitor = next(ns for ns in namespaces if isinstance(ns, MonitorNamespace))
 
     def publish(records: list[Record]) -> None:
+        with message_queue.batch(socketio):  # to the other hubs in one message
+            push(records)
+        for record in records:
+            event = record.event
+            if isinstance(event, TicketFinished) and event.outcome.slip:
+                printers.print_finished(event)
+
+    def push(records: list[Record]) -> None:
         # The windows of the config now (a reload can add or remove them).
         window_rooms = [f"window:{w.no}" for w in service.cfg.windows]
         for record in records:
@@ -419,14 +428,11 @@ def register(socketio: SocketIO, service: HallService) -> Callable[[], None]:
         if records:
             socketio.emit("status", service.kiosk_status(), namespace="/kiosk", to="kiosk")
             # The office's totals as they now stand: the monitor never sums events itself.
-            # A pass over today's tickets, so only while a monitor is watching.
-            if monitor.clients:
+            # A pass over today's tickets, so only while a monitor is watching (on any hub:
+            # this one cannot see another hub's sockets).
+            if monitor.clients or service.db.shared:
                 socketio.emit("totals", views.totals(service.state), namespace="/monitor",
                               to="monitor")
-        for record in records:
-            event = record.event
-            if isinstance(event, TicketFinished) and event.outcome.slip:
-                printers.print_finished(event)
 
     def sessions_ended(hashes: list[str]) -> None:
         for ns in namespaces:
