@@ -320,7 +320,8 @@ class HallService:
             records: list[Record] = []
             try:
                 now = self.clock()
-                records += self._commit(self.engine.rollover, now, None, addr)
+                if self.engine.local(now).date() > self.state.day:  # else nothing to roll
+                    records += self._commit(self.engine.rollover, now, None, addr)
                 records += self._commit(decide, now, who, addr, inbox, action, detail)
             except DomainError as err:
                 if who is not None and who.role in STAFF_ROLES:

@@ -155,6 +155,30 @@ def test_migrations_have_no_question_mark_inside_a_string_literal():
                 assert not literal_question_marks(statement), (name, statement)
 
 
+def test_a_failing_statement_rolls_the_whole_transaction_back(servers, tmp_path):
+    """Transactions run in pipeline mode (statements are not waited for one by one): a failing
+    statement whose answer was never read still fails the transaction, at COMMIT at the latest,
+    and nothing of it is kept; the connection then serves the next one."""
+    import psycopg
+
+    pg, _ = servers
+    db = open_database(tmp_path, url=pg.create_database(f"tx_{uuid.uuid4().hex[:8]}"))
+    insert = ("INSERT INTO events (seq, id, type, at, day, actor, addr, data) "
+              "VALUES (?, ?, 'test', '2026-01-01T00:00:00+00:00', '2026-01-01', 'test', '', '{}')")
+    try:
+        with db.transaction() as tx:
+            tx.execute(insert, (1, "first"))
+        with pytest.raises(psycopg.errors.UniqueViolation), db.transaction() as tx:
+            tx.execute(insert, (2, "kept only if the transaction were not rolled back"))
+            tx.execute(insert, (1, "a second seq 1"))  # never read: fails at COMMIT
+        assert [tuple(r) for r in db.query("SELECT seq, id FROM events")] == [(1, "first")]
+        with db.transaction() as tx:
+            tx.execute(insert, (2, "second"))
+        assert [r[0] for r in db.query("SELECT seq FROM events ORDER BY seq")] == [1, 2]
+    finally:
+        db.close()
+
+
 # --- (a) call-next from both hubs at once -----------------------------------------------
 
 
