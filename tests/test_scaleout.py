@@ -316,6 +316,25 @@ def test_screen_on_hub_b_sees_a_call_on_hub_a_exactly_once(pair):
         screen_b.close()
 
 
+def test_office_monitor_on_hub_b_gets_the_totals_of_tickets_issued_on_hub_a(pair):
+    """Hub A has no monitor of its own, yet pushes the totals: hub B's office is watching."""
+    a, b, _ = pair
+    totals: list[dict] = []
+    office = socketio.Client(reconnection=False)
+    office.on("totals", totals.append, namespace="/monitor")
+    office.connect(b.url, namespaces=["/monitor"], transports=["websocket"],
+                   auth={"token": b.login("super")}, wait_timeout=5)
+    try:
+        for _ in range(3):
+            assert a.issue("S1").status_code == 201
+        deadline = time.monotonic() + 5
+        while not (totals and totals[-1]["issued"] == 3) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert totals and totals[-1]["issued"] == 3, totals[-1:]
+    finally:
+        office.disconnect()
+
+
 # --- (c) failover -----------------------------------------------------------------------
 
 
