@@ -749,11 +749,16 @@ class HallService:
         )
         return {"id": records[-1].event.complaint_id}  # type: ignore[attr-defined]
 
-    def kiosk_status(self) -> dict:
-        """What a kiosk's tiles show: waiting counts, suspended items, windows open per item."""
-        self.catch_up()
+    def kiosk_status(self, catch_up: bool = True) -> dict:
+        """What a kiosk's tiles show: waiting counts, suspended items, windows open per item.
+
+        `catch_up=False` right after this hub's own commit (its state is then the store's):
+        spares a PostgreSQL round trip per commit."""
+        if catch_up:
+            self.catch_up()
         with self._lock:
             return {
+                "seq": self.state.seq,  # hubs of a pair push in any order: the newest wins
                 "waiting": queries.waiting_counts(self.state),
                 "closed_services": dict(self.state.closed_services),
                 "open_windows": queries.open_windows(self.cfg, self.state),

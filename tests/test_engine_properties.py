@@ -434,7 +434,7 @@ class HallMachine(RuleBasedStateMachine):
         assert set(counts) <= set(TicketStatus)
         assert sum(counts.values()) == len(tickets)
         waiting = [t for t in tickets.values() if t.status is TicketStatus.WAITING]
-        assert sum(queries.waiting_counts(self.state).values()) == len(waiting)
+        assert queries.waiting_counts(self.state) == Counter(t.service for t in waiting)
 
     @invariant()
     def numbers_and_ranks_unique(self):

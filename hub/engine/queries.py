@@ -98,9 +98,19 @@ def pick_next(cfg: HallConfig, state: HallState, no: int) -> tuple[Ticket | None
 
 
 def waiting_counts(state: HallState) -> dict[str, int]:
+    """Waiting tickets per service. A service's own queue is all of one service: its length
+    counts it (pushed to the kiosks after every commit, so no walk over every waiting ticket);
+    only tickets sent to a window ("@<window>", a few) are looked at one by one."""
     counts: dict[str, int] = {}
-    for t in waiting(state):
-        counts[t.service] = counts.get(t.service, 0) + 1
+    for key, queue in state.queues.items():
+        if not queue:
+            continue
+        if key.startswith("@"):
+            for ticket_id in queue:
+                service = state.tickets[ticket_id].service
+                counts[service] = counts.get(service, 0) + 1
+        else:
+            counts[key] = counts.get(key, 0) + len(queue)
     return counts
 
 

@@ -428,7 +428,7 @@ class Publisher:
                 emit("event", public, namespace="/kiosk", to="kiosk")
             emit("event", public, namespace="/device", to="agents")
         if records:
-            emit("status", service.kiosk_status(), namespace="/kiosk", to="kiosk")
+            emit("status", service.kiosk_status(catch_up=False), namespace="/kiosk", to="kiosk")
             self.totals_due.set()
 
     def _push_totals(self) -> None:

@@ -37,6 +37,7 @@
   };
 
   const state = {
+    countsSeq: null, // seq of the waiting counts shown (see applyCounts)
     screen: "home",
     connected: false,
     refused: null, // {code, message} while the hub refuses this kiosk's token
@@ -928,6 +929,11 @@
 
   function applyCounts(d) {
     if (!d) return;
+    // Two hubs may push their status in either order: never go back to an older one.
+    if (typeof d.seq === "number") {
+      if (state.countsSeq != null && d.seq < state.countsSeq) return;
+      state.countsSeq = d.seq;
+    }
     if (d.waiting) state.waiting = { ...d.waiting };
     if (d.closed_services) state.closed = { ...d.closed_services };
     if (d.open_windows) state.openWindows = { ...d.open_windows };
@@ -992,6 +998,7 @@
         setNotice(snap.center);
       }
       if (snap.kiosk) state.kiosk = { ...snap.kiosk };
+      state.countsSeq = null;  // a (re)connection's snapshot is the truth, whatever came before
       applyCounts(snap);
     });
     socket.on("status", applyCounts);
