@@ -316,6 +316,54 @@ def test_screen_on_hub_b_sees_a_call_on_hub_a_exactly_once(pair):
         screen_b.close()
 
 
+def test_one_redis_message_per_commit_and_none_for_a_snapshot(servers, pair):
+    """hub/web/message_queue.py: a call-next's dozen emits reach the other hubs as one Redis
+    message, in order; a screen's snapshot (to that one client) is not published at all."""
+    import json
+
+    import redis as redis_lib
+
+    _, redis = servers
+    a, _, _ = pair
+    ticket = a.issue("S1").json()
+    clerk = a.login("clerk1", 1)
+    time.sleep(1.0)  # the office's totals of that ticket are pushed by now (every 0.5 s)
+    listener = redis_lib.Redis.from_url(redis.url).pubsub(ignore_subscribe_messages=True)
+    listener.subscribe("flask-socketio")
+
+    def published(seconds: float) -> list[dict]:
+        """What the hubs published meanwhile, but the office's totals (pushed on their own)."""
+        found, end = [], time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            m = listener.get_message(timeout=left)
+            if m is not None and json.loads(m["data"]).get("event") != "totals":
+                found.append(json.loads(m["data"]))
+        return found
+
+    try:
+        assert published(0.5) == []
+        screen = Screen(a.url, "/display", a.tokens["screen"])
+        try:
+            assert screen.snapshots
+            assert published(0.5) == [], "a snapshot went through Redis"
+            r = a.act(clerk, 1, "call-next")
+            assert r.ok, r.text
+            got = published(1.0)
+        finally:
+            screen.close()
+    finally:
+        listener.close()
+    assert len(got) == 1, got  # one message for the whole commit
+    batch = got[0]
+    assert batch["method"] == "onestop_batch"
+    emits = [(m["namespace"], m["event"]) for m in batch["messages"]]
+    assert emits[-1] == ("/kiosk", "status")  # the kiosks' tiles after the events
+    assert len(emits) > 5
+    called = [m["data"][0] for m in batch["messages"]
+              if m["namespace"] == "/display" and m["data"][0].get("type") == "ticket.called"]
+    assert len(called) == 1 and called[0]["data"]["ticket_id"] == ticket["id"]
+
+
 def test_office_monitor_on_hub_b_gets_the_totals_of_tickets_issued_on_hub_a(pair):
     """Hub A has no monitor of its own, yet pushes the totals: hub B's office is watching."""
     a, b, _ = pair

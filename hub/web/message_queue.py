@@ -7,8 +7,11 @@ under the service lock, so a burst of call-nexts queued behind a dozen Redis rou
 `batch()` collects one commit's emits into a single PUBLISH; the other hubs unpack it and handle
 each emit exactly as python-socketio would have handled it alone, in the same order.
 
+An emit to one client of this hub (its sid: a snapshot at connection) is not published at all:
+no other hub holds that client.
+
 Only the documented hooks of a pub/sub manager are overridden: `_publish` (send one message)
-and `_listen` (yield the received ones). Emits outside a batch are published as before.
+and `_listen` (yield the received ones). Other emits outside a batch are published as before.
 """
 
 from __future__ import annotations
@@ -51,10 +54,17 @@ class BatchingRedisManager(socketio.RedisManager):
                                   "messages": messages})
 
     def _publish(self, data: dict[str, Any]) -> Any:
-        messages = getattr(self._pending, "messages", None)
-        if messages is not None and data.get("method") == "emit":
-            messages.append(data)  # already handled for this hub's own clients
-            return None
+        if data.get("method") == "emit":  # already handled for this hub's own clients
+            room, namespace = data.get("room"), data.get("namespace") or "/"
+            if isinstance(room, str) and (self.is_connected(room, namespace)
+                                          or self.is_pre_connected(room, namespace)):
+                # To one client of this very hub (a snapshot, an answer): no other hub has it.
+                # After a failover hundreds of screens reconnect at once, each with a snapshot.
+                return None
+            messages = getattr(self._pending, "messages", None)
+            if messages is not None:
+                messages.append(data)
+                return None
         return super()._publish(data)
 
     def _listen(self) -> Iterator[Any]:
