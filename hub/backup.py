@@ -9,6 +9,14 @@ directory is needed to restart a hall (locks, pid files and the WAL are per run)
 Restore refuses while anything runs on the data directory (a hub or forwarder holding the
 database open, or a live `hub.pid`): replacing a database under a running hub would lose
 what it commits next. The database and photos it replaces are kept beside it as `.bak`.
+
+On PostgreSQL (`--db`, several hubs on one store) the archive holds `onestop.pgdump` instead,
+written by `pg_dump` (custom format): one snapshot of the whole database, taken without
+blocking the hubs, and checked by reading its table of contents back with `pg_restore --list`.
+Restore refuses while any other session uses the database (the hubs, a forwarder), keeps what
+it replaces as a dump in the data directory (`onestop.pgdump.<time>.bak`), and loads the backup
+with `pg_restore --clean --single-transaction`: all of it, or (on any error) nothing.
+The password never goes on a command line (`ps` shows those): it is passed in PGPASSWORD.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ import tempfile
 from pathlib import Path
 
 DB_FILE = "onestop.db"  # hub.runtime.DB_FILE; not imported, to keep this light
+PG_DUMP = "onestop.pgdump"  # a PostgreSQL hall's database, in pg_dump's custom format
 PHOTOS = "photos"
 PID_FILE = "hub.pid"
 
@@ -58,29 +67,32 @@ def snapshot(db_path: Path, target: Path) -> None:
     integrity_check(target)
 
 
-def backup(data_dir: str | Path, to: str | Path) -> dict[str, int]:
-    """Write the archive `to` (atomically: a partial archive never has the final name)."""
+def backup(data_dir: str | Path, to: str | Path, db_url: str | None = None) -> dict[str, int]:
+    """Write the archive `to` (atomically: a partial archive never has the final name): the
+    SQLite database of `data_dir`, or the PostgreSQL database `db_url`, and the photos."""
     data = Path(data_dir)
     to = Path(to)
     to.parent.mkdir(parents=True, exist_ok=True)
     photos = sorted(p for p in (data / PHOTOS).rglob("*") if p.is_file()) \
         if (data / PHOTOS).is_dir() else []
     with tempfile.TemporaryDirectory(dir=to.parent, prefix=".onestop-backup-") as tmp:
-        copy = Path(tmp) / DB_FILE
-        snapshot(data / DB_FILE, copy)
+        if db_url:
+            from hub import pg_backup  # noqa: PLC0415 - psycopg: the optional extra `pg`
+
+            copy = Path(tmp) / PG_DUMP
+            pg_backup.dump(db_url, copy)
+        else:
+            copy = Path(tmp) / DB_FILE
+            snapshot(data / DB_FILE, copy)
         partial = Path(tmp) / "archive.tar.gz"
         with tarfile.open(partial, "w:gz") as tar:
-            tar.add(copy, arcname=DB_FILE)
+            tar.add(copy, arcname=copy.name)
             for photo in photos:
                 tar.add(photo, arcname=str(photo.relative_to(data)))
         os.chmod(partial, 0o600)  # staff and token hashes: for root's eyes
         partial.replace(to)
-    return {"db_bytes": copy_size(to), "photos": len(photos)}
-
-
-def copy_size(archive: Path) -> int:
-    with tarfile.open(archive) as tar:
-        return tar.getmember(DB_FILE).size
+        size = copy.stat().st_size
+    return {"db_bytes": size, "photos": len(photos)}
 
 
 def _pid_alive(pid: int) -> bool:
@@ -138,23 +150,37 @@ def _set_aside(path: Path, stamp: str) -> Path | None:
     return bak
 
 
-def restore(archive: str | Path, data_dir: str | Path) -> list[Path]:
+def restore(archive: str | Path, data_dir: str | Path, db_url: str | None = None) -> list[Path]:
     """Put the archive's database and photos in place; returns what was set aside."""
     data = Path(data_dir)
     data.mkdir(parents=True, exist_ok=True)
     ensure_stopped(data)
     owner = data.stat()
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    want, other = (PG_DUMP, DB_FILE) if db_url else (DB_FILE, PG_DUMP)
     with tempfile.TemporaryDirectory(dir=data, prefix=".onestop-restore-") as tmp:
         staging = Path(tmp)
         with tarfile.open(archive) as tar:
             members = [m for m in tar.getmembers()
-                       if m.name == DB_FILE or m.name.startswith(f"{PHOTOS}/")]
-            if DB_FILE not in {m.name for m in members}:
-                raise BackupError(f"{archive}: no {DB_FILE} in it: not an onestop backup")
+                       if m.name == want or m.name.startswith(f"{PHOTOS}/")]
+            if want not in {m.name for m in members}:
+                if other in tar.getnames():
+                    raise BackupError(
+                        f"{archive} is the backup of a hall on "
+                        f"{'SQLite' if other == DB_FILE else 'PostgreSQL'}: restore it "
+                        f"{'without' if other == DB_FILE else 'with'} --db")
+                raise BackupError(f"{archive}: no {want} in it: not an onestop backup")
             tar.extractall(staging, members=members, filter="data")
-        integrity_check(staging / DB_FILE)
         set_aside = []
+        if db_url:
+            from hub import pg_backup  # noqa: PLC0415 - psycopg: the optional extra `pg`
+
+            if (kept := pg_backup.restore(staging / PG_DUMP, data, db_url, stamp)) is not None:
+                set_aside.append(kept)
+            _put_photos(staging, data, stamp, set_aside)
+            _chown_like(data, owner, [*set_aside])
+            return set_aside
+        integrity_check(staging / DB_FILE)
         # The old WAL belongs to the old database: it goes with it (as .bak-wal, where SQLite
         # looks for it if the .bak is ever opened).
         bak_name = f"{DB_FILE}.bak"
@@ -165,15 +191,25 @@ def restore(archive: str | Path, data_dir: str | Path) -> list[Path]:
             if old.exists():
                 old.replace(data / f"{bak_name}{suffix}")
                 set_aside.append(data / f"{bak_name}{suffix}")
-        # The photos are the backup's too, even none: the restored database names only those.
-        if (bak := _set_aside(data / PHOTOS, stamp)) is not None:
-            set_aside.append(bak)
-        if (staging / PHOTOS).is_dir():
-            (staging / PHOTOS).replace(data / PHOTOS)
+        _put_photos(staging, data, stamp, set_aside)
         (staging / DB_FILE).replace(data / DB_FILE)
-    if os.geteuid() == 0:  # restored by root for a hub that runs as `onestop`
-        for path in [data / DB_FILE, *(data / PHOTOS).rglob("*"), data / PHOTOS]:
-            with contextlib.suppress(FileNotFoundError):
-                os.chown(path, owner.st_uid, owner.st_gid)
+    _chown_like(data, owner, [data / DB_FILE])
     return set_aside
+
+
+def _put_photos(staging: Path, data: Path, stamp: str, set_aside: list[Path]) -> None:
+    """The photos are the backup's too, even none: the restored database names only those."""
+    if (bak := _set_aside(data / PHOTOS, stamp)) is not None:
+        set_aside.append(bak)
+    if (staging / PHOTOS).is_dir():
+        (staging / PHOTOS).replace(data / PHOTOS)
+
+
+def _chown_like(data: Path, owner: os.stat_result, paths: list[Path]) -> None:
+    """Restored by root for a hub that runs as `onestop`: the files go to the data dir's owner."""
+    if os.geteuid() != 0:
+        return
+    for path in [*paths, *(data / PHOTOS).rglob("*"), data / PHOTOS]:
+        with contextlib.suppress(FileNotFoundError):
+            os.chown(path, owner.st_uid, owner.st_gid)
 

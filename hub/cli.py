@@ -130,13 +130,14 @@ def _add_deploy_commands(sub: argparse._SubParsersAction) -> None:
                       help="write under DIR and only print the commands (useradd, apt-get, ...)")
     inst.add_argument("--dry-run", action="store_true", help="write nothing, run nothing")
     inst.set_defaults(func=cmd_install)
-    back = sub.add_parser("backup", help="a consistent copy of the database and photos "
-                          "(.tar.gz), safe while the hub runs")
+    back = sub.add_parser("backup", help="a consistent copy of the database (SQLite, or "
+                          "PostgreSQL with --db: pg_dump) and photos (.tar.gz), safe while the "
+                          "hubs run")
     _data_arg(back)
     back.add_argument("--to", required=True, metavar="FILE", help="the .tar.gz to write")
     back.set_defaults(func=cmd_backup)
-    rest = sub.add_parser("restore", help="put a backup in place (the hub must be stopped); "
-                          "the old database is kept as .bak")
+    rest = sub.add_parser("restore", help="put a backup in place (the hubs must be stopped); "
+                          "the old database is kept as .bak (with --db: a dump of it)")
     rest.add_argument("--from", dest="source", required=True, metavar="FILE")
     _data_arg(rest)
     rest.set_defaults(func=cmd_restore)
@@ -645,7 +646,7 @@ def cmd_install(args: argparse.Namespace) -> int:
 def cmd_backup(args: argparse.Namespace) -> int:
     from hub.backup import backup
 
-    done = backup(args.data, args.to)
+    done = backup(args.data, args.to, args.db)
     print(f"{args.to}: database ({done['db_bytes']} bytes, integrity ok) and "
           f"{done['photos']} photo(s)")
     return 0
@@ -654,8 +655,10 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from hub.backup import restore
 
-    for path in restore(args.source, args.data):
-        print(f"kept the old {path.name.split('.bak')[0]} as {path}")
+    for path in restore(args.source, args.data, args.db):
+        what = "database (a pg_dump of it)" if args.db and path.is_file() and \
+            path.name.startswith("onestop.pgdump") else path.name.split(".bak")[0]
+        print(f"kept the old {what} as {path}")
     print(f"restored {args.source} into {args.data}")
     return 0
 

@@ -40,6 +40,7 @@ class HubProcess:
     proc: subprocess.Popen | None = None
     log_path: Path | None = None
     extra_args: list[str] = field(default_factory=list)
+    db_url: str = ""  # postgresql://…: the store on PostgreSQL (`--db`), else SQLite in data_dir
 
     @property
     def url(self) -> str:
@@ -47,7 +48,8 @@ class HubProcess:
 
     def provision(self, clerks: int = 4) -> None:
         """Staff accounts clerk1..clerkN, a supervisor, and one token per device role."""
-        db = open_database(self.data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        db = open_database(self.data_dir, url=self.db_url or None)
         accounts = Accounts(db)
         now = dt.datetime.now(dt.UTC)
         for i in range(1, clerks + 1):
@@ -67,7 +69,7 @@ class HubProcess:
         self.proc = subprocess.Popen(
             self.command("--log-level", "warning", "hub", "--config", str(self.config),
                          "--data", str(self.data_dir), "--port", str(self.port),
-                         *self.extra_args),
+                         *(["--db", self.db_url] if self.db_url else []), *self.extra_args),
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},

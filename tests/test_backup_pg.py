@@ -1,0 +1,141 @@
+"""`onestop backup --db` and `onestop restore --db` (issue 9): a PostgreSQL hall backed up with
+pg_dump while a real hub takes tickets, restored into a new database and over the old one (the
+hub stopped), and a hub started on it that has every ticket the backup saw."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tarfile
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.hubproc import HubProcess
+from tests.pgredis import Postgres, unavailable
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+
+WHY_NOT = unavailable()
+
+
+@pytest.fixture(scope="module")
+def pg():
+    if WHY_NOT:
+        pytest.skip(WHY_NOT)
+    server = Postgres()
+    try:
+        server.start()
+    except (OSError, subprocess.SubprocessError) as err:
+        server.stop()
+        pytest.skip(f"cannot start PostgreSQL here: {err}")
+    yield server
+    server.stop()
+
+
+def onestop(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hub.cli", *args], capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def tickets(url: str) -> set[str]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return {r[0] for r in conn.execute("SELECT id FROM tickets")}
+
+
+def event_seqs(url: str) -> list[int]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return [r[0] for r in conn.execute("SELECT seq FROM events ORDER BY seq")]
+
+
+def test_backup_while_taking_tickets_then_restore_and_run(pg, tmp_path: Path) -> None:  # noqa: PLR0915 - one scenario, in order
+    url = pg.create_database(f"hall_{uuid.uuid4().hex[:8]}")
+    hub = HubProcess(tmp_path / "data", db_url=url)
+    hub.provision()
+    (hub.data_dir / "photos").mkdir()
+    (hub.data_dir / "photos" / "clerk1.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really")
+    hub.start()
+    issued: list[str] = []
+    stop = threading.Event()
+
+    def take_tickets() -> None:
+        while not stop.is_set():
+            r = hub.issue()
+            assert r.status_code == 201, r.text
+            issued.append(r.json()["id"])
+
+    taker = threading.Thread(target=take_tickets)
+    archive = tmp_path / "backups" / "hall.tar.gz"
+    try:
+        taker.start()
+        while len(issued) < 20:
+            threading.Event().wait(0.01)
+        before = set(issued)
+        made = onestop("backup", "--data", str(hub.data_dir), "--db", url, "--to", str(archive))
+        assert made.returncode == 0, made.stderr
+        assert "integrity ok" in made.stdout and "1 photo" in made.stdout
+        stop.set()
+        taker.join(10)
+        # Over the live hall: refused, and nothing changed.
+        live = onestop("restore", "--from", str(archive), "--data", str(tmp_path / "x"),
+                       "--db", url)
+        assert live.returncode == 2 and "in use by onestop" in live.stderr, live.stderr
+    finally:
+        stop.set()
+        hub.stop()
+    assert len(issued) > len(before)  # tickets were taken during and after the backup
+    assert len(tickets(url)) == len(issued)
+    with tarfile.open(archive) as tar:
+        assert sorted(tar.getnames()) == ["onestop.pgdump", "photos/clerk1.jpg"]
+    assert archive.stat().st_mode & 0o077 == 0
+
+    # Into a new, empty database: nothing to keep aside.
+    fresh = pg.create_database(f"restored_{uuid.uuid4().hex[:8]}")
+    put = onestop("restore", "--from", str(archive), "--data", str(tmp_path / "new"),
+                  "--db", fresh)
+    assert put.returncode == 0, put.stderr
+    saved = tickets(fresh)
+    assert before <= saved <= set(issued)  # one consistent moment between the two
+    seqs = event_seqs(fresh)
+    assert seqs == list(range(1, len(seqs) + 1))  # the outbox whole, no gap
+    assert (tmp_path / "new" / "photos" / "clerk1.jpg").read_bytes().startswith(b"\xff\xd8")
+
+    # Over the old database, the hub stopped: what it had is kept as a dump, then replaced.
+    over = onestop("restore", "--from", str(archive), "--data", str(hub.data_dir), "--db", url)
+    assert over.returncode == 0, over.stderr
+    kept = [p for p in hub.data_dir.iterdir() if p.name.startswith("onestop.pgdump.")]
+    assert len(kept) == 1 and kept[0].stat().st_mode & 0o077 == 0, kept
+    assert tickets(url) == saved  # the tickets taken after the backup are gone
+    assert (hub.data_dir / "photos.bak").is_dir()
+
+    again = HubProcess(hub.data_dir, port=hub.port, db_url=url, tokens=hub.tokens)
+    again.start()
+    try:
+        for ticket in sorted(before):
+            assert again.full_ticket(ticket)["id"] == ticket
+        assert again.issue().status_code == 201
+    finally:
+        again.stop()
+
+
+def test_a_backup_restores_only_into_its_kind_of_store(pg, tmp_path: Path) -> None:
+    url = pg.create_database(f"kind_{uuid.uuid4().hex[:8]}")
+    HubProcess(tmp_path / "pg", db_url=url).provision(clerks=1)
+    HubProcess(tmp_path / "lite").provision(clerks=1)
+    of_pg, of_sqlite = tmp_path / "pg.tar.gz", tmp_path / "lite.tar.gz"
+    assert onestop("backup", "--data", str(tmp_path / "pg"), "--db", url,
+                   "--to", str(of_pg)).returncode == 0
+    assert onestop("backup", "--data", str(tmp_path / "lite"), "--to",
+                   str(of_sqlite)).returncode == 0
+    wrong = onestop("restore", "--from", str(of_pg), "--data", str(tmp_path / "a"))
+    assert wrong.returncode == 2 and "PostgreSQL: restore it with --db" in wrong.stderr
+    wrong = onestop("restore", "--from", str(of_sqlite), "--data", str(tmp_path / "b"),
+                    "--db", url)
+    assert wrong.returncode == 2 and "SQLite: restore it without --db" in wrong.stderr
+    assert not (tmp_path / "a" / "onestop.db").exists()
