@@ -12,6 +12,10 @@ no other hub holds that client.
 
 Only the documented hooks of a pub/sub manager are overridden: `_publish` (send one message)
 and `_listen` (yield the received ones). Other emits outside a batch are published as before.
+
+`Peers` also carries the few things only the hub holding a socket can do (a clerk's sessions
+ended by a sign-in elsewhere, a clerk moved to another window): each hub does them for its own
+sockets, and tells the others on the same channel.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import socketio
@@ -27,6 +31,7 @@ import socketio
 log = logging.getLogger(__name__)
 
 BATCH = "onestop_batch"  # a method python-socketio's listener does not know, so never handles
+CONTROL = "onestop_peers"  # likewise: a message for the other hubs' Peers
 
 
 class BatchingRedisManager(socketio.RedisManager):
@@ -37,6 +42,26 @@ class BatchingRedisManager(socketio.RedisManager):
         # Per thread, and per green thread under eventlet (threading.local is patched): another
         # greenlet's emits while a commit's batch waits on Redis are not swept into it.
         self._pending = threading.local()
+        self._handlers: dict[str, Callable[[Any], None]] = {}
+
+    def on_control(self, kind: str, handler: Callable[[Any], None]) -> None:
+        self._handlers[kind] = handler
+
+    def send_control(self, kind: str, payload: Any) -> None:
+        super()._publish({"method": CONTROL, "host_id": self.host_id, "kind": kind,
+                          "payload": payload})
+
+    def _control(self, data: dict[str, Any]) -> None:
+        if data.get("host_id") == self.host_id:
+            return  # this hub did it already
+        handler = self._handlers.get(str(data.get("kind")))
+        if handler is None:
+            log.warning("ignored a message for peers of unknown kind %.40r", data.get("kind"))
+            return
+        try:
+            handler(data.get("payload"))
+        except Exception:  # a bad message must not stop this hub's listening
+            log.exception("a message from another hub (%s) failed", data.get("kind"))
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
@@ -78,6 +103,8 @@ class BatchingRedisManager(socketio.RedisManager):
                 messages = data.get("messages")
                 if isinstance(messages, list):
                     yield from (m for m in messages if isinstance(m, dict))
+            elif isinstance(data, dict) and data.get("method") == CONTROL:
+                self._control(data)
             else:
                 yield data
 
@@ -88,3 +115,20 @@ def batch(sio: Any) -> contextlib.AbstractContextManager[None]:
     if isinstance(manager, BatchingRedisManager):
         return manager.batch()
     return contextlib.nullcontext()
+
+
+class Peers:
+    """The other hubs on the same message queue (none without one): `tell` them to do
+    something for their own sockets, `on` what they tell this one."""
+
+    def __init__(self, sio: Any) -> None:
+        manager = getattr(getattr(sio, "server", None), "manager", None)
+        self._manager = manager if isinstance(manager, BatchingRedisManager) else None
+
+    def on(self, kind: str, handler: Callable[[Any], None]) -> None:
+        if self._manager is not None:
+            self._manager.on_control(kind, handler)
+
+    def tell(self, kind: str, payload: Any) -> None:
+        if self._manager is not None:
+            self._manager.send_control(kind, payload)

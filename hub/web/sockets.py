@@ -466,14 +466,34 @@ def register(socketio: SocketIO, service: HallService) -> Callable[[], None]:
     monitor = next(ns for ns in namespaces if isinstance(ns, MonitorNamespace))
     service.subscribe(Publisher(socketio, service, printers, monitor).publish)
 
-    def sessions_ended(hashes: list[str]) -> None:
-        for ns in namespaces:
-            ns.end_sessions(set(hashes))
-
-    service.on_sessions_ended(sessions_ended)
+    # A clerk's sessions ended (signed in elsewhere) or moved to another window: the hub that
+    # holds their sockets acts on them, and that may be another hub of a pair.
+    peers = message_queue.Peers(socketio)
     caller = next(ns for ns in namespaces if isinstance(ns, CallerNamespace))
-    service.on_clerk_moved(lambda _user, old, new, hashes: caller.follow_move(set(hashes), old,
-                                                                             new))
+
+    def end_sessions(hashes: Any) -> None:
+        if isinstance(hashes, list) and all(isinstance(h, str) for h in hashes):
+            for ns in namespaces:
+                ns.end_sessions(set(hashes))
+
+    def follow_move(moved: Any) -> None:
+        if isinstance(moved, dict) and isinstance(moved.get("sessions"), list):
+            caller.follow_move({str(h) for h in moved["sessions"]}, int(moved["from"]),
+                               int(moved["to"]))
+
+    def sessions_ended(hashes: list[str]) -> None:
+        end_sessions(list(hashes))
+        peers.tell("sessions_ended", list(hashes))
+
+    def clerk_moved(_user: str, old: int, new: int, hashes: list[str]) -> None:
+        moved = {"sessions": list(hashes), "from": old, "to": new}
+        follow_move(moved)
+        peers.tell("clerk_moved", moved)
+
+    peers.on("sessions_ended", end_sessions)
+    peers.on("clerk_moved", follow_move)
+    service.on_sessions_ended(sessions_ended)
+    service.on_clerk_moved(clerk_moved)
 
     def sweep() -> None:
         for ns in namespaces:
