@@ -11,13 +11,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from enum import StrEnum
 
 import msgspec
+
+log = logging.getLogger(__name__)
 
 
 class Role(StrEnum):
@@ -96,12 +100,23 @@ def token_hash(token: str) -> str:
 
 
 class RateLimiter:
-    """At most `limit` failures per key within `window_s`; then refuse until the oldest expires."""
+    """At most `limit` failures per key within `window_s`; then refuse until the oldest expires.
+
+    `listeners` hear each failure and success recorded here (`local`), so the hubs of a pair
+    can count them together: a hub records another's with `local=False`."""
 
     def __init__(self, limit: int = 5, window_s: float = 300.0) -> None:
         self.limit, self.window_s = limit, window_s
         self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
+        self.listeners: list[Callable[[str, str], None]] = []  # (kind "fail"|"succeed", key)
+
+    def _tell(self, kind: str, key: str) -> None:
+        for listener in self.listeners:
+            try:
+                listener(kind, key)
+            except Exception:  # the sign-in's answer does not depend on the other hubs
+                log.exception("sign-in limit listener failed")
 
     def retry_after(self, key: str, now: float | None = None) -> float:
         """Seconds until `key` may try again; 0 if it may now."""
@@ -116,13 +131,17 @@ class RateLimiter:
                 return 0.0
             return found[0] + self.window_s - now
 
-    def fail(self, key: str, now: float | None = None) -> None:
+    def fail(self, key: str, now: float | None = None, *, local: bool = True) -> None:
         now = time.monotonic() if now is None else now
         with self._lock:
             self._failures.setdefault(key, deque()).append(now)
             if len(self._failures) > 10_000:  # bound memory under a spray of usernames
                 self._failures.pop(next(iter(self._failures)))
+        if local:
+            self._tell("fail", key)
 
-    def succeed(self, key: str) -> None:
+    def succeed(self, key: str, *, local: bool = True) -> None:
         with self._lock:
             self._failures.pop(key, None)
+        if local:
+            self._tell("succeed", key)

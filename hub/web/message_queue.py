@@ -122,8 +122,14 @@ class Peers:
     something for their own sockets, `on` what they tell this one."""
 
     def __init__(self, sio: Any) -> None:
-        manager = getattr(getattr(sio, "server", None), "manager", None)
+        server = getattr(sio, "server", None)
+        manager = getattr(server, "manager", None)
         self._manager = manager if isinstance(manager, BatchingRedisManager) else None
+        if self._manager is not None and server is not None and not server.manager_initialized:
+            # python-socketio starts listening to Redis at this hub's first connection; a hub
+            # nobody has connected to yet must still hear what the other hubs tell it.
+            server.manager_initialized = True
+            self._manager.initialize()
 
     def on(self, kind: str, handler: Callable[[Any], None]) -> None:
         if self._manager is not None:

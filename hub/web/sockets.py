@@ -490,8 +490,20 @@ def register(socketio: SocketIO, service: HallService) -> Callable[[], None]:
         follow_move(moved)
         peers.tell("clerk_moved", moved)
 
+    def count_sign_in(said: Any) -> None:
+        """Another hub's failed (or successful) sign-in counts here too: five wrong passwords
+        are five, whichever hubs nginx sent them to."""
+        if isinstance(said, dict) and isinstance(key := said.get("key"), str):
+            if said.get("kind") == "fail":
+                service.limiter.fail(key, local=False)
+            elif said.get("kind") == "succeed":
+                service.limiter.succeed(key, local=False)
+
     peers.on("sessions_ended", end_sessions)
     peers.on("clerk_moved", follow_move)
+    peers.on("sign_in", count_sign_in)
+    service.limiter.listeners.append(
+        lambda kind, key: peers.tell("sign_in", {"kind": kind, "key": key}))
     service.on_sessions_ended(sessions_ended)
     service.on_clerk_moved(clerk_moved)
 
