@@ -131,6 +131,16 @@ class Peers:
             server.manager_initialized = True
             self._manager.initialize()
 
+    @property
+    def shared(self) -> bool:
+        """Whether there are other hubs to tell (a message queue)."""
+        return self._manager is not None
+
+    @property
+    def host_id(self) -> str:
+        """This hub among its peers ("" without a message queue)."""
+        return self._manager.host_id if self._manager is not None else ""
+
     def on(self, kind: str, handler: Callable[[Any], None]) -> None:
         if self._manager is not None:
             self._manager.on_control(kind, handler)

@@ -9,6 +9,13 @@ kiosk (`printed` with the ticket id) or the window's clerk panel (`printed` with
 
 Jobs are not queued at the hub: a ticket printed minutes late is worse than a clear "ask the
 front desk" now, and both documents can be printed again on request.
+
+Several hubs (issue 9): an agent's printer is attached to the hub its agent is connected to,
+and a window's clerk PC may be on another. Each hub tells the others its printers (on every
+change, and every SEATS_EVERY_S so a restarted hub learns them), and a job for a printer of
+another hub goes to that hub, which sends it to its agent; the answer reaches the page through
+the message queue like any push. Another hub's printers are forgotten SEATS_TTL_S after its
+last word (a hub that died), by then its agents are on a living hub and announced from there.
 """
 
 from __future__ import annotations
@@ -25,10 +32,14 @@ from flask_socketio import SocketIO
 
 from hub.config import HallConfig
 from hub.engine.model import TicketFinished
+from hub.web.message_queue import Peers
 
 log = logging.getLogger(__name__)
 
 JOB_TTL_S = 60.0  # a job without an answer by then is forgotten (the page gave up long before)
+SEATS_EVERY_S = 10.0  # each hub tells the others its printers this often, and on every change
+SEATS_TTL_S = 35.0  # another hub's printers are forgotten this long after its last word
+REPLY_TO = frozenset({"/kiosk", "/caller"})  # where a job's answer may go
 
 
 @dataclass(frozen=True)
@@ -38,6 +49,14 @@ class Seat:
     agent: str
     kiosk: str | None
     windows: frozenset[int]
+
+
+@dataclass(frozen=True)
+class Target:
+    """A printer to send a job to: an agent's sid on this hub (host "") or on another."""
+
+    sid: str
+    host: str = ""
 
 
 @dataclass
@@ -51,10 +70,18 @@ class Job:
 
 
 class PrintDesk:
-    def __init__(self, socketio: SocketIO, cfg: Callable[[], HallConfig]) -> None:
+    def __init__(self, socketio: SocketIO, cfg: Callable[[], HallConfig],
+                 peers: Peers | None = None) -> None:
         self.socketio, self._cfg = socketio, cfg
         self.seats: dict[str, Seat] = {}  # agent sid -> its printer
         self.jobs: dict[str, Job] = {}
+        self.peers = peers or Peers(None)
+        # Other hubs' printers: host -> (when heard, agent sid -> its printer)
+        self.remote: dict[str, tuple[float, dict[str, Seat]]] = {}
+        if self.peers.shared:
+            self.peers.on("printers", self._heard_seats)
+            self.peers.on("print", self._heard_job)
+            socketio.start_background_task(self._announce_every)
 
     @property
     def cfg(self) -> HallConfig:
@@ -79,10 +106,12 @@ class PrintDesk:
         self.seats[sid] = Seat(agent, kiosk, frozenset(windows))
         log.info("printer of agent %s attached (kiosk %s, windows %s)", agent, kiosk,
                  sorted(windows))
+        self._announce()
 
     def detach(self, sid: str) -> None:
         if self.seats.pop(sid, None) is None:
             return
+        self._announce()
         for job in [j for j in self.jobs.values() if j.printer_sid == sid]:
             self._answer(job, ok=False, message="打印机已离线",
                          message_en="The printer went offline")
@@ -91,14 +120,90 @@ class PrintDesk:
         return self._kiosk_printer(kiosk) is not None
 
     def _kiosk_printer(self, kiosk: str) -> str | None:
+        """A kiosk's own printer: on the agent beside it, connected to the same hub as the
+        kiosk's page (one address for both, so ip_hash keeps them together)."""
         return next((sid for sid, s in self.seats.items() if s.kiosk == kiosk), None)
 
-    def _slip_printer(self, window: int) -> str | None:
-        at_window = [sid for sid, s in self.seats.items() if window in s.windows]
-        if at_window:
-            return at_window[0]
+    def _slip_printer(self, window: int) -> Target | None:
+        """The window's printer (this hub's, else another's), else a kiosk's (likewise)."""
+        here = [Target(sid) for sid, s in self.seats.items() if window in s.windows]
+        there = sorted((t for t, s in self._remote_seats() if window in s.windows),
+                       key=lambda t: (t.host, t.sid))
+        if here or there:
+            return (here or there)[0]
         kiosks = sorted((s.kiosk, sid) for sid, s in self.seats.items() if s.kiosk)
-        return kiosks[0][1] if kiosks else None
+        if kiosks:
+            return Target(kiosks[0][1])
+        far = sorted(((s.kiosk, t.host, t.sid), t) for t, s in self._remote_seats() if s.kiosk)
+        return far[0][1] if far else None
+
+    # --- the other hubs' printers ---------------------------------------------------------
+
+    def _announce(self, ask: bool = False) -> None:
+        if not self.peers.shared:
+            return
+        self.peers.tell("printers", {
+            "host": self.peers.host_id, "ask": ask,
+            "seats": {sid: {"agent": s.agent, "kiosk": s.kiosk, "windows": sorted(s.windows)}
+                      for sid, s in self.seats.items()}})
+
+    def _announce_every(self) -> None:
+        self._announce(ask=True)  # and the others answer with theirs: known at once
+        while True:
+            self.socketio.sleep(SEATS_EVERY_S)
+            try:
+                self._announce()
+            except Exception:
+                log.exception("could not tell the other hubs this hub's printers")
+
+    def _heard_seats(self, said: Any) -> None:
+        if not isinstance(said, dict) or not isinstance(host := said.get("host"), str):
+            return
+        seats = said.get("seats")
+        if not isinstance(seats, dict):
+            return
+        heard: dict[str, Seat] = {}
+        for sid, seat in seats.items():
+            if not isinstance(seat, dict) or not isinstance(seat.get("windows"), list):
+                continue
+            kiosk = seat.get("kiosk")
+            heard[str(sid)] = Seat(str(seat.get("agent", "")),
+                                   kiosk if isinstance(kiosk, str) else None,
+                                   frozenset(w for w in seat["windows"] if isinstance(w, int)))
+        self.remote[host] = (time.monotonic(), heard)
+        if said.get("ask"):
+            self._announce()
+
+    def _remote_seats(self) -> list[tuple[Target, Seat]]:
+        """Other hubs' printers heard lately; an agent heard on two hubs (it moved after a hub
+        died) counts on the one heard last."""
+        now = time.monotonic()
+        newest: dict[tuple[str, str | None, frozenset[int]], tuple[float, Target, Seat]] = {}
+        for host, (heard_at, seats) in list(self.remote.items()):
+            if now - heard_at > SEATS_TTL_S:
+                del self.remote[host]
+                continue
+            for sid, seat in seats.items():
+                key = (seat.agent, seat.kiosk, seat.windows)
+                if key not in newest or newest[key][0] < heard_at:
+                    newest[key] = (heard_at, Target(sid, host), seat)
+        return [(target, seat) for _, target, seat in newest.values()]
+
+    def _heard_job(self, said: Any) -> None:
+        """Another hub's job for a printer of this one."""
+        if not (isinstance(said, dict) and said.get("host") == self.peers.host_id
+                and said.get("namespace") in REPLY_TO and isinstance(said.get("to"), str)
+                and isinstance(said.get("about"), dict) and said.get("kind") == "slip"
+                and isinstance(said.get("doc"), dict)):
+            return
+        sid = str(said.get("sid"))
+        if sid not in self.seats:  # its agent left meanwhile
+            self.socketio.emit("printed", {**said["about"], "ok": False,
+                                           "message": "打印机已离线",
+                                           "message_en": "The printer went offline"},
+                               namespace=said["namespace"], to=said["to"])
+            return
+        self._send(sid, said["kind"], said["doc"], said["namespace"], said["to"], said["about"])
 
     # --- jobs -----------------------------------------------------------------------------
 
@@ -129,9 +234,9 @@ class PrintDesk:
     def print_slip(self, window: int, slip: str, service: str, accepted_at: dt.datetime | str,
                    promised_date: str | None, items: list[str]) -> str:
         """Print a 承诺单 for the clerk at `window`: "queued", or "no_printer"."""
-        sid = self._slip_printer(window)
+        target = self._slip_printer(window)
         room = f"window:{window}"
-        if sid is None:
+        if target is None:
             self.socketio.emit(
                 "printed",
                 {"slip": slip, "ok": False, "message": "没有可用的打印机",
@@ -148,7 +253,12 @@ class PrintDesk:
             "promised_date": promised_date,
             "promised": list(items),
         }
-        self._send(sid, "slip", doc, "/caller", room, {"slip": slip})
+        if target.host:
+            self.peers.tell("print", {"host": target.host, "sid": target.sid, "kind": "slip",
+                                      "doc": doc, "namespace": "/caller", "to": room,
+                                      "about": {"slip": slip}})
+        else:
+            self._send(target.sid, "slip", doc, "/caller", room, {"slip": slip})
         return "queued"
 
     def print_finished(self, event: TicketFinished) -> str:

@@ -453,7 +453,8 @@ class Publisher:
 
 def register(socketio: SocketIO, service: HallService) -> Callable[[], None]:
     """Mount the namespaces; returns the sweep that drops sockets whose token stopped holding."""
-    printers = PrintDesk(socketio, lambda: service.cfg)  # the live config, reloads included
+    peers = message_queue.Peers(socketio)  # the other hubs of a pair (none on SQLite)
+    printers = PrintDesk(socketio, lambda: service.cfg, peers)  # the live config, reloads too
     namespaces = [
         DisplayNamespace("/display", service),
         KioskNamespace("/kiosk", service, printers),
@@ -468,7 +469,6 @@ def register(socketio: SocketIO, service: HallService) -> Callable[[], None]:
 
     # A clerk's sessions ended (signed in elsewhere) or moved to another window: the hub that
     # holds their sockets acts on them, and that may be another hub of a pair.
-    peers = message_queue.Peers(socketio)
     caller = next(ns for ns in namespaces if isinstance(ns, CallerNamespace))
 
     def end_sessions(hashes: Any) -> None:
