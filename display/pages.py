@@ -8,6 +8,7 @@ URL (`?token=...`), as a kiosk-mode Chromium is started.
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request, send_file
@@ -69,7 +70,8 @@ def badge_photo(staff_no: str):
     found = service.accounts.photo_of(staff_no)
     if found is None:
         abort(404)
-    return send_file(found, max_age=300)
+    data, mimetype = found
+    return send_file(io.BytesIO(data), mimetype=mimetype, max_age=300)
 
 
 secure_pages(pages, framed=True, cache=True)

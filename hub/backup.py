@@ -3,7 +3,8 @@
 The archive holds `onestop.db` — a copy made with SQLite's online backup API, so it is one
 consistent snapshot even while the hub commits tickets (WAL: the copy is a read transaction
 and never blocks the hub's writer), checked with `PRAGMA integrity_check` before it is
-archived — and `photos/`, the work-badge photos the database names. Nothing else in the data
+archived — and `photos/` if there is one (work-badge photos of versions before migration 0010;
+they are in the database since). Nothing else in the data
 directory is needed to restart a hall (locks, pid files and the WAL are per run).
 
 Restore refuses while anything runs on the data directory (a hub or forwarder holding the

@@ -33,6 +33,11 @@ def open_database(
     applied = db.migrate()
     if applied:
         log.info("database migrated: %s", ", ".join(applied))
+    from hub.store.accounts import Accounts  # noqa: PLC0415 - after the tables exist
+
+    if adopted := Accounts(db).adopt_photo_files(Path(data_dir) / "photos"):
+        log.info("moved %d badge photo(s) from %s into the store", adopted,
+                 Path(data_dir) / "photos")
     return db
 
 

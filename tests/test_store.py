@@ -525,3 +525,35 @@ def test_reopening_on_a_later_day_replays_from_the_day_of_the_log(service, clock
         (day1.isoformat(),),
     )
     assert waiting == [(0,)]
+
+
+def test_badge_photos_are_in_the_store_and_old_photo_files_move_in(tmp_path):
+    """Since migration 0010 a photo lives in the database (every hub of a pair has it); a
+    photo kept as a file by an older version is moved in when the store is opened."""
+    from hub.runtime import open_database
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    db = open_database(tmp_path)
+    accounts = Accounts(db)
+    now = dt.datetime.now(dt.UTC)
+    accounts.add_user("li", PASSWORD, Role.CLERK, "李", "JZ001", now)
+    accounts.add_user("wang", PASSWORD, Role.CLERK, "王", "JZ002", now)
+    (tmp_path / "li.png").write_bytes(png)
+    accounts.set_photo("li", tmp_path / "li.png")
+    assert accounts.photo_of("JZ001") == (png, "image/png")
+    assert not (tmp_path / "photos").exists()  # no file written
+    # An older version's photo: named in users.photo, kept in <data>/photos.
+    jpeg = b"\xff\xd8\xff\xe0" + b"\x01" * 32
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "wang.jpg").write_bytes(jpeg)
+    with db.transaction() as tx:
+        tx.execute("UPDATE users SET photo = 'wang.jpg' WHERE username = 'wang'")
+    assert accounts.photo_of("JZ002") is None
+    db.close()
+    db = open_database(tmp_path)
+    try:
+        assert Accounts(db).photo_of("JZ002") == (jpeg, "image/jpeg")
+        assert Accounts(db).photo_of("JZ001") == (png, "image/png")
+        assert Accounts(db).adopt_photo_files(tmp_path / "photos") == 0  # once only
+    finally:
+        db.close()

@@ -68,7 +68,8 @@ class Accounts:
     # --- the badge photo (art. 17: the work badge shows name, staff number and photo) ----
 
     def set_photo(self, username: str, source: str | Path) -> None:
-        """Keep a copy of a JPEG or PNG in the data directory; the window screen shows it."""
+        """Keep a JPEG or PNG in the store (every hub of a pair shows it); the window screen
+        shows it on the clerk's badge."""
         data = Path(source).read_bytes()
         kind = next((ext for magic, ext in _PHOTO_MAGIC.items() if data.startswith(magic)), None)
         if kind is None:
@@ -77,26 +78,45 @@ class Accounts:
             raise AccountError(f"{source}: larger than {MAX_PHOTO_BYTES // 1024} KB")
         if self.user(username) is None:
             raise AccountError(f"no user {username!r}")
-        name = f"{username}.{kind}"
-        target = self.photo_dir / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(".part")
-        partial.write_bytes(data)
-        partial.replace(target)
         with self.db.transaction() as tx:
-            tx.execute("UPDATE users SET photo = ? WHERE username = ?", (name, username))
+            self._save_photo(tx, username, kind, data)
 
-    @property
-    def photo_dir(self) -> Path:
-        return self.db.path.parent / "photos"
+    @staticmethod
+    def _save_photo(tx: Any, username: str, kind: str, data: bytes) -> None:
+        tx.execute(
+            "INSERT INTO photos (username, kind, data) VALUES (?, ?, ?) ON CONFLICT (username) "
+            "DO UPDATE SET kind = excluded.kind, data = excluded.data", (username, kind, data))
+        tx.execute("UPDATE users SET photo = ? WHERE username = ?",
+                   (f"{username}.{kind}", username))
 
-    def photo_of(self, staff_no: str) -> Path | None:
-        """The badge photo of the active staff member with this number, if there is one."""
+    def adopt_photo_files(self, photo_dir: Path) -> int:
+        """Move badge photos kept as files (before migration 0010) into the store: the users
+        whose photo is named but not stored, from `photo_dir`. The files are left in place."""
+        rows = self.db.query(
+            "SELECT u.username, u.photo FROM users u LEFT JOIN photos p "
+            "ON p.username = u.username WHERE u.photo IS NOT NULL AND u.photo <> '' "
+            "AND p.username IS NULL")
+        adopted = 0
+        for row in rows:
+            path = photo_dir / row["photo"]
+            kind = path.suffix.lstrip(".")
+            if kind not in _PHOTO_MAGIC.values() or not path.is_file():
+                continue
+            with self.db.transaction() as tx:
+                self._save_photo(tx, row["username"], kind, path.read_bytes())
+            adopted += 1
+        return adopted
+
+    def photo_of(self, staff_no: str) -> tuple[bytes, str] | None:
+        """The badge photo of the active staff member with this number, with its MIME type."""
         user = self.by_staff_no(staff_no)
         if user is None or not user["photo"]:
             return None
-        path = self.photo_dir / user["photo"]
-        return path if path.is_file() else None
+        row = self.db.query_one("SELECT kind, data FROM photos WHERE username = ?",
+                                (user["username"],))
+        if row is None:
+            return None
+        return bytes(row["data"]), "image/png" if row["kind"] == "png" else "image/jpeg"
 
     def by_staff_no(self, staff_no: str) -> dict[str, Any] | None:
         row = self.db.query_one(
