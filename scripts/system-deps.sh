@@ -11,6 +11,7 @@ packages=(
   libzbar0 zbar-tools                                   # decoding printed QR codes in tests
   espeak-ng libespeak-ng1 sox alsa-utils                # voice calling: synthesis, checks, playback
   postgresql redis-server                               # scale-out tests: throwaway servers on loopback
+  nginx                                                 # scale-out tests: the shipped nginx config, run
   systemd                                               # systemd-analyze verify: the units' tests
 )
 

@@ -329,5 +329,22 @@ def test_behind_a_proxy_one_clients_wrong_passwords_lock_only_that_client(tmp_pa
         audit = requests.get(f"{hub.url}/api/v1/audit", headers=hub.auth(office),
                              params={"account": "clerk1"}, timeout=5).json()
         assert any(rec["addr"] == "10.0.0.7" for rec in audit["records"]), audit
+        # nginx with TLS: the page's origin is https://; told the scheme by X-Forwarded-Proto
+        # (deploy/nginx/onestop.conf sends it), the hub accepts its WebSocket: Engine.IO
+        # accepts only the hub's own origin.
+        import socketio
+
+        for proto, accepted in (("https", True), ("http", False)):
+            screen = socketio.Client(reconnection=False, websocket_extra_options={
+                "origin": f"https://127.0.0.1:{hub.port}"})
+            try:
+                screen.connect(hub.url, namespaces=["/display"], transports=["websocket"],
+                               headers={"X-Forwarded-Proto": proto},
+                               auth={"token": hub.tokens["screen"]}, wait_timeout=5)
+                assert accepted, f"an https page accepted as {proto}"
+            except socketio.exceptions.ConnectionError:
+                assert not accepted, f"an https page behind {proto} refused"
+            finally:
+                screen.disconnect()
     finally:
         hub.stop()

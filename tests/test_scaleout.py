@@ -3,17 +3,18 @@ Redis as Flask-SocketIO's message queue, against real servers started on loopbac
 
 - call-next from both hubs at the same instant never hands out the same ticket;
 - a screen connected to hub B sees a call made on hub A, exactly once;
-- kill -9 one hub mid-burst: the other goes on, screens and agents reconnect to it within 3 s,
-  and no acknowledged ticket, rating or event is lost (no gap, no duplicate in the outbox);
+- kill -9 one hub mid-burst behind a real nginx running the shipped deploy/nginx/onestop.conf:
+  the other goes on, screens and agents reconnect to it through nginx within 3 s, and no
+  acknowledged ticket, rating or event is lost (no gap, no duplicate in the outbox);
 - migrations apply on PostgreSQL, `onestop db migrate --db` is idempotent;
 - of two `onestop forward` processes only one delivers; the other takes over when it dies.
 
-Skipped, with the reason, only when PostgreSQL or Redis cannot be started here.
+Skipped, with the reason, only when PostgreSQL or Redis cannot be started here (and the nginx
+tests when nginx is not installed).
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import random
@@ -38,7 +39,7 @@ from hub.runtime import open_database
 from hub.store.accounts import Accounts
 from hub.store.database import available_migrations, split_statements
 from tests.cereceiver import Receiver
-from tests.hubproc import HALL_24H, PASSWORD, HubProcess
+from tests.hubproc import HALL_24H, PASSWORD, HubProcess, free_port
 from tests.pgredis import Postgres, Redis, unavailable
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -386,59 +387,102 @@ def test_office_monitor_on_hub_b_gets_the_totals_of_tickets_issued_on_hub_a(pair
 # --- (c) failover -----------------------------------------------------------------------
 
 
-class FailoverProxy:
-    """A TCP front standing in for nginx (deploy/nginx/onestop.conf): each new connection goes
-    to the first hub that accepts it, so when hub A dies its clients reconnect to hub B."""
+NGINX_SHIPPED = Path(__file__).parents[1] / "deploy" / "nginx" / "onestop.conf"
 
-    def __init__(self, ports: list[int]) -> None:
-        self.ports = ports
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.port = self.server.getsockname()[1]
-        self.closed = False
-        threading.Thread(target=self._accept, daemon=True).start()
+
+def nginx_binary() -> str:
+    """The nginx executable, or skip the test: nothing else here needs nginx."""
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists()
+                                      else None)
+    if nginx is None:
+        pytest.skip("nginx is not installed (apt-get install nginx: scripts/system-deps.sh)")
+    return nginx
+
+
+def write_nginx_conf(tmp_path: Path, site: str) -> Path:
+    """A main nginx.conf in tmp_path (pid, logs, temp files all in there) that includes `site`,
+    an `http {}`-level snippet like the shipped onestop.conf; returns its path."""
+    (tmp_path / "onestop.conf").write_text(site)
+    # Run as root, nginx's workers would switch to nobody, who cannot enter tmp_path.
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    main = tmp_path / "nginx.conf"
+    main.write_text(f"{user}pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\n"
+                    f"worker_processes 1;\n"
+                    f"events {{}}\nhttp {{\n  access_log off;\n"
+                    f"  client_body_temp_path {tmp_path}/body;\n"
+                    f"  proxy_temp_path {tmp_path}/proxy;\n"
+                    f"  fastcgi_temp_path {tmp_path}/fastcgi;\n"
+                    f"  uwsgi_temp_path {tmp_path}/uwsgi;\n"
+                    f"  scgi_temp_path {tmp_path}/scgi;\n"
+                    f"  include {tmp_path}/onestop.conf;\n}}\n")
+    return main
+
+
+class Nginx:
+    """A real nginx, in the foreground as a child process, running the shipped
+    deploy/nginx/onestop.conf with only what a test must change: it listens on a free loopback
+    port, its two upstream servers are the two hubs (their max_fails/fail_timeout kept), and
+    `location /` names the hub that answered in an X-Onestop-Upstream header."""
+
+    def __init__(self, tmp_path: Path, hub_ports: list[int]) -> None:
+        nginx = nginx_binary()
+        self.dir = tmp_path / "nginx"
+        self.dir.mkdir()
+        self.port = free_port()
+        site = NGINX_SHIPPED.read_text()
+        site = self._replace(site, "listen 80;", f"listen 127.0.0.1:{self.port};")
+        for shipped, port in zip((8080, 8082), hub_ports, strict=True):
+            site = self._replace(site, f"server 127.0.0.1:{shipped} ",
+                                 f"server 127.0.0.1:{port} ")
+        location = "    location / {\n"
+        site = self._replace(site, location, location
+                             + "        add_header X-Onestop-Upstream $upstream_addr always;\n")
+        main = write_nginx_conf(self.dir, site)
+        self.proc = subprocess.Popen(
+            [nginx, "-c", str(main), "-p", str(self.dir), "-e", str(self.dir / "error.log"),
+             "-g", "daemon off;"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"nginx exited {self.proc.returncode}: {self.log()}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise TimeoutError(f"nginx did not listen: {self.log()}") from None
+                time.sleep(0.05)
+
+    @staticmethod
+    def _replace(text: str, old: str, new: str) -> str:
+        assert text.count(old) == 1, f"the shipped config no longer has one {old!r}"
+        return text.replace(old, new)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def _accept(self) -> None:
-        while not self.closed:
+    def upstream_port(self) -> int:
+        """The hub that nginx sends this (loopback) client to: its address hash decides.
+        $upstream_addr lists every hub nginx tried, comma-separated: the last one answered."""
+        r = requests.get(f"{self.url}/healthz", timeout=5)
+        assert r.ok, r.text
+        return int(r.headers["X-Onestop-Upstream"].rsplit(":", 1)[1])
+
+    def log(self) -> str:
+        path = self.dir / "error.log"
+        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()  # fast shutdown: open websockets are not waited for
             try:
-                client, _ = self.server.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
-
-    def _serve(self, client: socket.socket) -> None:
-        for port in self.ports:
-            try:
-                upstream = socket.create_connection(("127.0.0.1", port), timeout=0.5)
-                break
-            except OSError:
-                continue
-        else:
-            client.close()
-            return
-        upstream.settimeout(None)
-        for src, dst in ((client, upstream), (upstream, client)):
-            threading.Thread(target=self._pipe, args=(src, dst), daemon=True).start()
-
-    @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
-                s.close()
-
-    def close(self) -> None:
-        self.closed = True
-        self.server.close()
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
 
 
 @dataclass
@@ -451,23 +495,46 @@ class Ledger:
     unexpected: list[str] = field(default_factory=list)
 
 
+# nginx's answer when the hub it sent a request to died with it (502) or did not answer (504):
+# the request may have committed there, so it is sent again (kiosks with their request_id).
+FRONT_FAILED = {502, 504}
+
+
 def with_failover(urls: list[str], ledger: Ledger, send) -> requests.Response | None:
-    """`send(url)` on the first hub, on the other one if the first does not answer."""
+    """`send(url)` on the first hub, on the other one if the first does not answer; through
+    nginx (`urls` is just nginx), again to nginx, which sends it to a hub still alive."""
     for attempt in range(6):
         try:
-            return send(urls[attempt % len(urls)])
+            r = send(urls[attempt % len(urls)])
         except requests.RequestException:
-            with ledger.lock:
-                ledger.retries += 1
-            time.sleep(0.05)
+            r = None
+        if r is not None and r.status_code not in FRONT_FAILED:
+            return r
+        with ledger.lock:
+            ledger.retries += 1
+        time.sleep(0.05)
+    if r is not None:  # nginx still failing after six tries: it did not fail over
+        with ledger.lock:
+            ledger.unexpected.append(f"nginx {r.status_code} six times")
     return None
 
 
-def test_failover_kill_one_hub_mid_burst(pair):  # noqa: PLR0915 - one scenario, in order
+def test_failover_kill_one_hub_mid_burst(pair, tmp_path):  # noqa: PLR0915 - one scenario
     a, b, url = pair
-    front = FailoverProxy([a.port, b.port])  # prefers A while it lives
-    screen = Screen(front.url, "/display", a.tokens["screen"], reconnect=True)
-    agent = Screen(front.url, "/device", a.tokens["agent"], reconnect=True, windows=[1, 2, 3])
+    front = Nginx(tmp_path, [a.port, b.port])  # the shipped config, for real
+    screen = agent = None
+    try:
+        # One client address, one hub: the hub nginx sends loopback to ("first") is killed.
+        first, second = (a, b) if front.upstream_port() == a.port else (b, a)
+        screen = Screen(front.url, "/display", a.tokens["screen"], reconnect=True)
+        agent = Screen(front.url, "/device", a.tokens["agent"], reconnect=True,
+                       windows=[1, 2, 3])
+    except BaseException:
+        for client in (screen, agent):
+            if client is not None:
+                client.close()
+        front.stop()
+        raise
     ledger = Ledger()
     stop = threading.Event()
     clerks = {w: a.login(f"clerk{w}", w) for w in (1, 2, 3)}
@@ -475,7 +542,8 @@ def test_failover_kill_one_hub_mid_burst(pair):  # noqa: PLR0915 - one scenario,
 
     def kiosk(i: int) -> None:
         rng = random.Random(i)
-        urls = [a.url, b.url] if i % 2 == 0 else [b.url, a.url]
+        # Two kiosks through nginx, two straight to the hubs (one preferring each).
+        urls = [[front.url], [front.url], [first.url, second.url], [second.url, first.url]][i]
         while not stop.is_set():
             body = {"service": rng.choice(("S1", "S2", "S3")), "request_id": uuid.uuid4().hex}
             r = with_failover(urls, ledger, lambda u, body=body: requests.post(
@@ -508,7 +576,10 @@ def test_failover_kill_one_hub_mid_burst(pair):  # noqa: PLR0915 - one scenario,
             return
 
     def clerk(window: int) -> None:
-        urls = [a.url, b.url] if window % 2 else [b.url, a.url]
+        # Window 1 through nginx, windows 2 and 3 straight to the hubs. A call-next or finish
+        # that committed on the first hub as it died is answered 502 by nginx and sent again:
+        # the answer then is ticket_in_service or no_current, handled below.
+        urls = {1: [front.url], 2: [first.url, second.url], 3: [second.url, first.url]}[window]
         headers = {"Authorization": f"Bearer {clerks[window]}"}
         current = False
         while not stop.is_set():
@@ -548,24 +619,30 @@ def test_failover_kill_one_hub_mid_burst(pair):  # noqa: PLR0915 - one scenario,
         time.sleep(2.0)
         snapshots_before, agent_before = len(screen.snapshots), len(agent.snapshots)
         killed_at = time.monotonic()
-        a.kill()
+        first.kill()
         time.sleep(3.5)
         stop.set()
         for t in threads:
             t.join(30)
-        # Screens and agents reconnected (through the front, to B) within 3 s of the kill.
+        # Screens and agents reconnected (through nginx, to the second hub) within 3 s.
         for client, before in ((screen, snapshots_before), (agent, agent_before)):
             again = [at for at, _ in client.snapshots[before:]]
             assert again, f"{client.namespace} did not reconnect"
-            assert again[0] - killed_at <= 3.0, f"{client.namespace}: {again[0] - killed_at:.2f} s"
-        # The surviving hub went on serving: it issued and called after the kill.
-        r = b.issue("S1")
-        assert r.status_code == 201
+            took = again[0] - killed_at
+            print(f"{client.namespace} reconnected through nginx {took:.2f} s after the kill")
+            assert took <= 3.0, f"{client.namespace}: {took:.2f} s"
+        print(f"nginx routed to hub {'ab'[first is b]}, killed; {ledger.retries} retries")
+        # The surviving hub went on serving, straight and through nginx.
+        assert second.issue("S1").status_code == 201
+        assert front.upstream_port() == second.port
+        r = requests.post(f"{front.url}/api/v1/tickets", json={"service": "S1"},
+                          headers=auth_k, timeout=REQUEST_TIMEOUT_S)
+        assert r.status_code == 201, r.text
     finally:
         stop.set()
         screen.close()
         agent.close()
-        front.close()
+        front.stop()
     assert not ledger.unexpected, ledger.unexpected[:5]
     log = check_outbox(url)
     by_seq = {r[0]: r[1] for r in log}
@@ -643,20 +720,11 @@ def wait_delivered(receiver: Receiver, url: str, count: int, timeout_s: float = 
 
 def test_shipped_nginx_config_is_valid(tmp_path):
     """deploy/nginx/onestop.conf passes `nginx -t` (when nginx is installed on this machine)."""
-    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists()
-                                      else None)
-    if nginx is None:
-        pytest.skip("nginx is not installed (apt-get install nginx-light to check the config)")
-    shipped = Path(__file__).parents[1] / "deploy" / "nginx" / "onestop.conf"
-    conf = shipped.read_text().replace("listen 80;", "listen 127.0.0.1:8;")
-    (tmp_path / "onestop.conf").write_text(conf)
-    main = tmp_path / "nginx.conf"
-    main.write_text(f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\n"
-                    f"events {{}}\nhttp {{\n  access_log off;\n"
-                    f"  client_body_temp_path {tmp_path}/body;\n"
-                    f"  proxy_temp_path {tmp_path}/proxy;\n"
-                    f"  include {tmp_path}/onestop.conf;\n}}\n")
-    checked = subprocess.run([nginx, "-t", "-c", str(main), "-p", str(tmp_path)], check=False,
+    nginx = nginx_binary()
+    main = write_nginx_conf(tmp_path, NGINX_SHIPPED.read_text().replace(
+        "listen 80;", "listen 127.0.0.1:8;"))
+    checked = subprocess.run([nginx, "-t", "-c", str(main), "-p", str(tmp_path),
+                              "-e", str(tmp_path / "error.log")], check=False,
                              capture_output=True, text=True, timeout=30)
     assert checked.returncode == 0, checked.stderr
 
@@ -722,3 +790,118 @@ def test_a_hub_refuses_to_start_without_its_message_queue(servers, tmp_path):
     assert run.returncode == 2, run.stderr[-2000:]
     assert "cannot reach the message queue" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+# --- (f) what only the hub holding a socket can do, done on whichever hub holds it ---------
+
+
+def test_a_move_and_a_sign_out_on_hub_a_reach_the_clerks_panel_on_hub_b(pair):
+    a, b, _ = pair
+    token = b.login("clerk1", 1)
+    panel = socketio.Client(reconnection=False)
+    got: list[tuple[str, Any]] = []
+    for name in ("moved", "snapshot", "signed_out"):
+        panel.on(name, lambda d, name=name: got.append((name, d)), namespace="/caller")
+    panel.connect(b.url, namespaces=["/caller"], transports=["websocket"],
+                  auth={"token": token}, wait_timeout=5)
+    try:
+        boss = {"Authorization": f"Bearer {a.login('super')}"}
+        r = requests.post(f"{a.url}/api/v1/clerks/clerk1/move", json={"window": 3},
+                          headers=boss, timeout=5)
+        assert r.ok, r.text
+
+        def arrived(name: str) -> list[Any]:
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                found = [d for n, d in got if n == name]
+                if found:
+                    return found
+                time.sleep(0.02)
+            raise AssertionError(f"no {name} on the panel: {[n for n, _ in got]}")
+
+        assert arrived("moved")[0] == {"from_window": 1, "window": 3}
+        time.sleep(0.2)  # the snapshot follows the move
+        after_move = [d for n, d in got if n == "snapshot"][-1]
+        at_3 = next(w for w in after_move["windows"] if w["no"] == 3)
+        assert at_3["clerk"] is not None  # hub B's snapshot already has the move
+        # Signed out on hub A: hub B tells its panel and drops the socket.
+        r = requests.post(f"{a.url}/api/v1/logout", headers={"Authorization": f"Bearer {token}"},
+                          timeout=5)
+        assert r.ok, r.text
+        assert arrived("signed_out")[0] == {"reason": "session_ended"}
+        deadline = time.monotonic() + 5
+        while panel.connected and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not panel.connected
+    finally:
+        panel.disconnect()
+
+
+def test_wrong_passwords_on_hub_a_count_on_hub_b(pair):
+    """The sign-in limit (5 failures in 5 minutes) is the pair's, not each hub's."""
+    a, b, _ = pair
+    for _ in range(5):
+        r = requests.post(f"{a.url}/api/v1/login", timeout=5,
+                          json={"username": "clerk2", "password": "wrong", "window": 2})
+        assert r.status_code == 401
+    deadline = time.monotonic() + 5
+    while True:  # the other hub hears of them in a moment
+        r = requests.post(f"{b.url}/api/v1/login", timeout=5,
+                          json={"username": "clerk2", "password": PASSWORD, "window": 2})
+        if r.status_code == 429 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert r.status_code == 429, r.text
+
+
+def test_a_slip_finished_on_hub_a_prints_at_the_window_printer_of_an_agent_on_hub_b(
+        pair, tmp_path):
+    """The window's slip printer's agent is connected to hub B, the clerk to hub A: the job goes
+    to hub B, which prints it (real agent, simulated ESC/POS printer), and the clerk's panel on
+    hub A hears that it printed."""
+    from devices.printer.sim import SimPrinter, text_of
+    from tests.test_kiosk_printing import Client, printed_jobs, start_agent, stop
+    from tests.waiting import eventually
+
+    a, b, _ = pair
+    printer = SimPrinter().start()
+    agent = start_agent(tmp_path, b, printer, windows=(1,))
+    panel = None
+    try:
+        eventually(lambda: any(d["device"].startswith("printer@") and d["status"] == "online"
+                               for d in requests.get(f"{a.url}/api/v1/devices", timeout=5,
+                                                     headers=a.auth(a.login("super")))
+                               .json()["devices"]),
+                   what="the printer online", timeout_s=15)
+        panel = Client(a.url, "/caller", {"token": a.login("clerk1", 1)})
+        ticket = a.issue("S1").json()
+        assert panel.call("call-next")["ok"]
+        done = panel.call("finish", {"outcome": "commitment", "items": ["营业执照变更"]})
+        assert done["ok"], done
+        slip_no = a.full_ticket(ticket["id"])["outcome"]["slip"]
+        note = eventually(lambda: panel.pushed("printed"), what="the slip's print result",
+                          timeout_s=10)[0]
+        assert note == {"slip": slip_no, "ok": True, "message": "已打印", "message_en": "Printed"}
+        text = text_of(printed_jobs(printer)[-1])
+        assert "承诺单" in text and slip_no in text
+    finally:
+        if panel is not None:
+            panel.close()
+        stop(agent)
+        printer.stop()
+
+
+def test_a_badge_photo_is_shown_by_every_hub(pair, tmp_path):
+    """Photos live in the store (PostgreSQL here): set once, every hub's window screen has it."""
+    a, b, url = pair
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
+    (tmp_path / "clerk1.png").write_bytes(png)
+    db = open_database(tmp_path / "elsewhere", url=url)  # `onestop user photo` on any host
+    try:
+        Accounts(db).set_photo("clerk1", tmp_path / "clerk1.png")
+    finally:
+        db.close()
+    for hub in (a, b):
+        r = requests.get(f"{hub.url}/display/badge/JZ001?token={a.tokens['screen']}", timeout=5)
+        assert r.status_code == 200 and r.content == png
+        assert r.headers["Content-Type"] == "image/png"
