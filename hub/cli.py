@@ -10,6 +10,7 @@ import argparse
 import datetime as dt
 import getpass
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -58,12 +59,16 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["full", "normal"],
         help="SQLite synchronous mode: full survives power loss (default)",
     )
-    hub.add_argument("--proxy-hops", type=int, default=0, metavar="N",
+    hub.add_argument("--proxy-hops", type=int, metavar="N",
+                     default=int(os.environ.get("ONESTOP_PROXY_HOPS") or 0),
                      help="behind N reverse proxies (nginx: 1): trust their X-Forwarded-For, so "
-                          "sign-in limits and the audit log see the client, not the proxy")
-    hub.add_argument("--message-queue", default=None, metavar="URL",
+                          "sign-in limits and the audit log see the client, not the proxy "
+                          "(env ONESTOP_PROXY_HOPS)")
+    hub.add_argument("--message-queue", metavar="URL",
+                     default=os.environ.get("ONESTOP_MESSAGE_QUEUE") or None,
                      help="Socket.IO message queue shared by several hubs, e.g. "
-                     "redis://127.0.0.1:6379/0 (issue 9: scale-out; needs --db postgresql://)")
+                     "redis://127.0.0.1:6379/0 (issue 9: scale-out; needs --db postgresql://; "
+                     "env ONESTOP_MESSAGE_QUEUE)")
     hub.set_defaults(func=cmd_hub)
 
     demo = sub.add_parser("demo", help="run the whole hall on this machine with demo accounts")
@@ -246,8 +251,6 @@ def _add_report_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _data_arg(parser: argparse.ArgumentParser) -> None:
-    import os
-
     parser.add_argument("--data", default=DEFAULT_DATA, help="data directory (default ./var)")
     parser.add_argument(
         "--db", default=os.environ.get("ONESTOP_DB") or None, metavar="URL",

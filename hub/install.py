@@ -27,6 +27,15 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 UNITS_DIR = REPO_ROOT / "systemd"
 EXAMPLE_HALL = REPO_ROOT / "config" / "hall.example.toml"
 
+# /etc/onestop/hub.env: one hub on SQLite needs nothing here; a pair (README "Scale-out") does.
+HUB_ENV = """\
+# Several hubs on one PostgreSQL store and Redis, behind nginx (README "Scale-out"). The URL
+# holds the database password: this file is for root and the hub only (mode 0600).
+# ONESTOP_DB=postgresql://onestop:PASSWORD@db-host/onestop
+# ONESTOP_MESSAGE_QUEUE=redis://redis-host:6379/0
+# ONESTOP_PROXY_HOPS=1
+"""
+
 ROLES = ("hub", "kiosk", "screen", "window", "audio")
 USER = "onestop"
 # dialout: serial adapters (RS-485, byte keypads); input: the evdev scanner; lp: USB printers;
@@ -167,7 +176,10 @@ def plan(role: str, name: str = "", hub: str = "http://hub.local:8080") -> Plan:
         p.files.append((ETC / "hall.toml", EXAMPLE_HALL.read_text(encoding="utf-8"), 0o644))
         p.files.append((ETC / "forward.env",
                         "# The supervision backend's bearer token ([backend] in hall.toml)\n"
-                        "# ONESTOP_BACKEND_TOKEN=\n", 0o600))
+                        "# ONESTOP_BACKEND_TOKEN=\n"
+                        "# With several hubs: the same PostgreSQL store as the hubs\n"
+                        "# ONESTOP_DB=postgresql://onestop:PASSWORD@db-host/onestop\n", 0o600))
+        p.files.append((ETC / "hub.env", HUB_ENV, 0o600))
         data = f"--data {DATA}"
         steps += [
             f"edit {ETC}/hall.toml, then: sudo -u {USER} onestop check-config {ETC}/hall.toml",

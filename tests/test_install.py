@@ -33,7 +33,7 @@ def _files(root: Path) -> set[str]:
 
 
 EXPECTED = {
-    "hub": {"etc/onestop/hall.toml", "etc/onestop/forward.env",
+    "hub": {"etc/onestop/hall.toml", "etc/onestop/forward.env", "etc/onestop/hub.env",
             "etc/systemd/system/onestop-hub.service",
             "etc/systemd/system/onestop-forward.service"},
     "window": {"etc/onestop/agent-window.toml", "etc/onestop/agent-window.env",
@@ -133,3 +133,24 @@ def test_the_cli_command(tmp_path: Path, capsys) -> None:
     assert main(["install", "--role", "screen", "--root", str(tmp_path)]) == 0
     assert _files(tmp_path) == EXPECTED["screen"]
     assert "would run: systemctl daemon-reload" in capsys.readouterr().out
+
+
+def test_a_pair_of_hubs_is_set_up_in_hub_env(monkeypatch) -> None:
+    """The hub unit runs `onestop hub` with fixed arguments: a pair's store, message queue and
+    proxy come from /etc/onestop/hub.env (ONESTOP_DB, ONESTOP_MESSAGE_QUEUE,
+    ONESTOP_PROXY_HOPS), which `install --role hub` writes, commented out."""
+    from hub.cli import build_parser
+    from hub.install import HUB_ENV
+
+    for name in ("ONESTOP_DB", "ONESTOP_MESSAGE_QUEUE", "ONESTOP_PROXY_HOPS"):
+        assert f"# {name}=" in HUB_ENV
+    monkeypatch.setenv("ONESTOP_DB", "postgresql://onestop@db-host/onestop")
+    monkeypatch.setenv("ONESTOP_MESSAGE_QUEUE", "redis://redis-host:6379/0")
+    monkeypatch.setenv("ONESTOP_PROXY_HOPS", "1")
+    args = build_parser().parse_args(["hub", "--config", "hall.toml"])
+    assert (args.db, args.message_queue, args.proxy_hops) == (
+        "postgresql://onestop@db-host/onestop", "redis://redis-host:6379/0", 1)
+    monkeypatch.delenv("ONESTOP_MESSAGE_QUEUE")
+    monkeypatch.delenv("ONESTOP_PROXY_HOPS")
+    args = build_parser().parse_args(["hub", "--config", "hall.toml"])
+    assert (args.message_queue, args.proxy_hops) == (None, 0)
