@@ -192,3 +192,14 @@ def all_candidates(cfg: HallConfig, state: HallState, no: int) -> list[Ticket]:
     found = list(queries.waiting(state, [*services, *(f"@{t}" for t in sorted(targets))]))
     found.sort(key=lambda t: (t.target_window is None, order.get(t.service, len(order)), t.rank))
     return found
+
+
+def finished_cases(state: HallState, service: str) -> list[tuple[dt.datetime, float]]:
+    """(ended at, minutes) of every case of `service` finished today, by a pass over every
+    ticket's visits, oldest first: what HallState.pace keeps the last of (the tests' oracle)."""
+    return sorted(
+        (v.ended_at, (v.ended_at - v.called_at).total_seconds() / 60)
+        for t in state.tickets.values()
+        for v in t.visits
+        if v.service == service and v.end == "finished" and v.ended_at is not None
+    )

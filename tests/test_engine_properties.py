@@ -20,6 +20,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from hub.engine import Channel, DomainError, HallState, OutcomeKind, TicketStatus, apply, queries
 from hub.engine.model import (
+    PACE_SAMPLE,
     AnyEvent,
     DayRolled,
     Event,
@@ -44,6 +45,7 @@ from tests.engine_helpers import (
     all_candidates,
     clerk,
     encode,
+    finished_cases,
     hall_config,
     replay,
 )
@@ -424,6 +426,17 @@ class HallMachine(RuleBasedStateMachine):
                 assert t.window is None
             if t.status in TERMINAL:
                 assert t.finished_at is not None
+
+    @invariant()
+    def pace_is_the_days_last_finished_cases(self):
+        for code in SERVICES:
+            spans, kept = finished_cases(self.state, code), self.state.pace.get(code, [])
+            assert len(kept) == min(len(spans), PACE_SAMPLE), code
+            if kept:  # the last ones; cases that ended at the same instant may go either way
+                cut = spans[-len(kept)][0]
+                newer = Counter(m for at, m in spans if at > cut)
+                assert newer <= Counter(kept) <= newer + Counter(m for at, m in spans
+                                                                 if at == cut), code
 
     @invariant()
     def nothing_lost(self):

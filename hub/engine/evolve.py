@@ -11,6 +11,7 @@ import bisect
 from functools import singledispatch
 
 from .model import (
+    PACE_SAMPLE,
     RECENT_CALLS,
     Alert,
     AlertCleared,
@@ -214,7 +215,12 @@ def _(e: TicketTransferred, state: HallState) -> None:
 @_apply.register
 def _(e: TicketFinished, state: HallState) -> None:
     ticket = state.tickets[e.ticket_id]
+    visit = ticket.visits[-1] if ticket.visits and ticket.visits[-1].ended_at is None else None
     _end_visit(ticket, e, "finished")
+    if visit is not None:
+        pace = state.pace.setdefault(visit.service, [])
+        pace.append((e.at - visit.called_at).total_seconds() / 60)
+        del pace[:-PACE_SAMPLE]
     _release(state, ticket)
     ticket.status = TicketStatus.DONE
     ticket.finished_at = e.at
@@ -287,6 +293,7 @@ def _(e: DayRolled, state: HallState) -> None:
         k: t for k, t in state.tickets.items() if t.status is TicketStatus.RETURN_PENDING
     }
     state.queues = {}
+    state.pace = {}
     state.day = e.day
     state.counters = {}
     state.issued = {}

@@ -267,6 +267,12 @@ class HallState(msgspec.Struct, kw_only=True):
     devices: dict[str, DeviceHealth] = {}
     alerts: dict[str, Alert] = {}
     recent_calls: list[CallRecord] = []
+    # Per service, the minutes its last PACE_SAMPLE cases finished today took at a window, in
+    # the order they finished: the kiosk's estimated wait, without a pass over the day.
+    pace: dict[str, list[float]] = {}
+
+
+PACE_SAMPLE = 20  # the last this many finished cases of an item set its pace
 
 
 # --- events -------------------------------------------------------------------------------

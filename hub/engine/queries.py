@@ -140,23 +140,15 @@ def find_by_number(state: HallState, number: str) -> Ticket | None:
     )
 
 
-PACE_SAMPLE = 20  # the last this many finished cases of an item set its pace
-
-
 def minutes_per_case(cfg: HallConfig, state: HallState, service: str) -> float:
-    """How long a case of `service` has taken at a window lately (today's last finished ones);
-    the item's target time until there are any."""
-    spans = sorted(
-        (v.ended_at, (v.ended_at - v.called_at).total_seconds() / 60)
-        for t in state.tickets.values()
-        for v in t.visits
-        if v.service == service and v.end == "finished" and v.ended_at is not None
-    )[-PACE_SAMPLE:]
+    """How long a case of `service` has taken at a window lately (today's last PACE_SAMPLE
+    finished ones, kept by `apply`); the item's target time until there are any."""
+    spans = state.pace.get(service)
     if not spans:
         return float(cfg.service(service).target_minutes)
     # At least a minute: a few cases closed in seconds (a mistake, a no-op) must not promise
     # the next citizen no wait at all.
-    return max(sum(m for _, m in spans) / len(spans), 1.0)
+    return max(sum(spans) / len(spans), 1.0)
 
 
 def open_windows(cfg: HallConfig, state: HallState) -> dict[str, int]:
