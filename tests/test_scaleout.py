@@ -180,6 +180,28 @@ def test_a_failing_statement_rolls_the_whole_transaction_back(servers, tmp_path)
         db.close()
 
 
+def test_account_changes_on_postgresql_count_what_they_changed(servers, tmp_path):
+    """In pipeline mode a cursor's rowcount is -1: a password change for nobody must still be
+    refused, and a revocation must say how many tokens it revoked (`onestop token revoke`)."""
+    from hub.store.accounts import AccountError
+
+    pg, _ = servers
+    db = open_database(tmp_path, url=pg.create_database(f"acc_{uuid.uuid4().hex[:8]}"))
+    try:
+        accounts = Accounts(db)
+        now = dt.datetime.now(dt.UTC)
+        accounts.add_user("li", PASSWORD, Role.CLERK, "李", "JZ001", now)
+        accounts.set_password("li", "another-password-1")
+        with pytest.raises(AccountError, match="no user"):
+            accounts.set_password("nobody", "another-password-1")
+        for _ in range(2):
+            accounts.add_token(Role.SCREEN, "hall-1F", now)
+        assert accounts.revoke_tokens(Role.SCREEN, "hall-1F", now) == 2
+        assert accounts.revoke_tokens(Role.SCREEN, "hall-1F", now) == 0
+    finally:
+        db.close()
+
+
 # --- (a) call-next from both hubs at once -----------------------------------------------
 
 

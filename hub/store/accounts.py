@@ -128,11 +128,13 @@ class Accounts:
         if len(password) < 8:
             raise AccountError("a password needs at least 8 characters")
         with self.db.transaction() as tx:
-            cur = tx.execute(
-                "UPDATE users SET password_hash = ? WHERE username = ?",
+            # RETURNING, not rowcount: PostgreSQL's pipeline mode (hub/store/postgres.py)
+            # knows no row count until the results are read.
+            changed = tx.execute(
+                "UPDATE users SET password_hash = ? WHERE username = ? RETURNING username",
                 (hash_password(password), username),
-            )
-            if cur.rowcount == 0:
+            ).fetchall()
+            if not changed:
                 raise AccountError(f"no user {username!r}")
 
     def user(self, username: str) -> dict[str, Any] | None:
@@ -172,12 +174,11 @@ class Accounts:
 
     def revoke_tokens(self, role: Role, name: str, now: dt.datetime) -> int:
         with self.db.transaction() as tx:
-            cur = tx.execute(
+            return len(tx.execute(
                 "UPDATE tokens SET revoked_at = ? WHERE role = ? AND name = ? "
-                "AND revoked_at IS NULL",
+                "AND revoked_at IS NULL RETURNING token_hash",
                 (utc_iso(now), role.value, name),
-            )
-            return cur.rowcount
+            ).fetchall())
 
     # --- sessions -----------------------------------------------------------------------
 

@@ -165,7 +165,8 @@ class PgDatabase:
         """BEGIN; take the hall's write lock; … COMMIT, or ROLLBACK on any exception.
 
         In pipeline mode: statements go out without waiting for their answers, and only a read
-        (a fetch) or the COMMIT waits. A call-next is then 4 round trips instead of 10, each of
+        (a fetch) or the COMMIT waits; so a cursor's rowcount is unknown (-1): count rows with
+        RETURNING. A call-next is then 4 round trips instead of 10, each of
         which, under eventlet, stalls the whole hub (psycopg waits in C). An error of a statement
         not read is raised at the next read or at COMMIT, inside this block: it rolls back.
         """
