@@ -139,3 +139,39 @@ def test_a_backup_restores_only_into_its_kind_of_store(pg, tmp_path: Path) -> No
                     "--db", url)
     assert wrong.returncode == 2 and "SQLite: restore it without --db" in wrong.stderr
     assert not (tmp_path / "a" / "onestop.db").exists()
+
+
+def test_an_older_backup_restores_over_a_newer_schema(pg, tmp_path: Path) -> None:
+    """A backup from before a migration, restored over a database migrated since: nothing of
+    the newer schema may stay behind (the next start migrates again, from the backup's
+    version), and a failed restore changes nothing."""
+    import psycopg
+
+    url = pg.create_database(f"older_{uuid.uuid4().hex[:8]}")
+    hub = HubProcess(tmp_path / "data", db_url=url)
+    hub.provision(clerks=1)
+    archive = tmp_path / "before.tar.gz"
+    assert onestop("backup", "--data", str(hub.data_dir), "--db", url,
+                   "--to", str(archive)).returncode == 0
+    with psycopg.connect(url, autocommit=True) as conn:  # what a later migration might add
+        conn.execute("CREATE TABLE from_a_later_version (id INTEGER PRIMARY KEY)")
+        conn.execute("INSERT INTO schema_migrations VALUES (999, 'later', 'now')")
+    # A broken archive first: refused by pg_restore, and the database is as it was.
+    broken = tmp_path / "broken.tar.gz"
+    with tarfile.open(broken, "w:gz") as tar:
+        (tmp_path / "onestop.pgdump").write_bytes(b"PGDMP not really a dump")
+        tar.add(tmp_path / "onestop.pgdump", arcname="onestop.pgdump")
+    failed = onestop("restore", "--from", str(broken), "--data", str(hub.data_dir), "--db", url)
+    assert failed.returncode == 2 and "nothing changed" in failed.stderr, failed.stderr
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT to_regclass('from_a_later_version')").fetchone()[0]
+    put = onestop("restore", "--from", str(archive), "--data", str(hub.data_dir), "--db", url)
+    assert put.returncode == 0, put.stderr
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT to_regclass('from_a_later_version')").fetchone()[0] is None
+        assert conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0] < 999
+    hub.start()  # migrates and serves
+    try:
+        assert hub.issue().status_code == 201
+    finally:
+        hub.stop()
