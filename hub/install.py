@@ -32,7 +32,8 @@ HUB_ENV = """\
 # Several hubs on one PostgreSQL store and Redis, behind nginx (README "Scale-out"). The URL
 # holds the database password: this file is for root and the hub only (mode 0600).
 # ONESTOP_DB=postgresql://onestop:PASSWORD@db-host/onestop
-# ONESTOP_MESSAGE_QUEUE=redis://redis-host:6379/0
+# Redis on the hubs' private network, with a password (README "Scale-out"):
+# ONESTOP_MESSAGE_QUEUE=redis://:PASSWORD@redis-host:6379/0
 # ONESTOP_PROXY_HOPS=1
 """
 

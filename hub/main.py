@@ -54,16 +54,22 @@ def check_message_queue(url: str) -> None:
     """Fail at start, and say why, if the hubs' message queue cannot be used. python-socketio
     only logs a failed publish: a hub without redis, or with Redis down, would serve its own
     screens and silently never show them another hub's calls (or show another hub's never)."""
+    from urllib.parse import urlsplit
+
+    from hub.store.postgres import redact  # a pair runs on PostgreSQL: psycopg is there
+
     try:
         import redis
     except ImportError as err:
         raise OSError("--message-queue needs the redis package: install Onestop with its "
-                           "`pg` extra (pip install 'onestop[pg]')") from err
+                      "`pg` extra (pip install 'onestop[pg]')") from err
+    if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+        return  # Sentinel or valkey: python-socketio connects its own way; not checked here
     try:
         with redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5) as client:
             client.ping()
     except (redis.RedisError, ValueError) as err:
-        raise OSError(f"cannot reach the message queue at {url}: {err}") from err
+        raise OSError(f"cannot reach the message queue at {redact(url)}: {err}") from err
 
 
 def start_sd_notify(host: str, port: int, async_mode: str) -> None:

@@ -38,7 +38,11 @@ class BatchingRedisManager(socketio.RedisManager):
     """A RedisManager whose emits inside `batch()` leave as one Redis message."""
 
     def __init__(self, url: str, channel: str = "flask-socketio") -> None:
-        super().__init__(url, channel=channel)
+        # A Redis host that stops answering must not hold a commit (publishing runs under the
+        # service lock) for the OS's connect timeout; a dead listening connection is found by
+        # a PING when it has been quiet for 30 s.
+        super().__init__(url, channel=channel, redis_options={
+            "socket_connect_timeout": 3, "health_check_interval": 30})
         # Per thread, and per green thread under eventlet (threading.local is patched): another
         # greenlet's emits while a commit's batch waits on Redis are not swept into it.
         self._pending = threading.local()
