@@ -911,6 +911,14 @@ def test_a_slip_finished_on_hub_a_prints_at_the_window_printer_of_an_agent_on_hu
         assert note == {"slip": slip_no, "ok": True, "message": "已打印", "message_en": "Printed"}
         text = text_of(printed_jobs(printer)[-1])
         assert "承诺单" in text and slip_no in text
+        # Hub B dies with the printer's agent on it: a reprint handed to it is never answered,
+        # and the clerk hears that it did not print (rather than waiting for ever).
+        b.kill()
+        assert panel.call("print_slip", {"slip": slip_no})["result"] == {"print": "queued"}
+        late = eventually(lambda: panel.pushed("printed")[1:], what="the unanswered job",
+                          timeout_s=20)[0]
+        assert late["slip"] == slip_no and late["ok"] is False, late
+        assert late["message_en"] == "The printer did not answer"
     finally:
         if panel is not None:
             panel.close()

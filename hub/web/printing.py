@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 JOB_TTL_S = 60.0  # a job without an answer by then is forgotten (the page gave up long before)
 SEATS_EVERY_S = 10.0  # each hub tells the others its printers this often, and on every change
 SEATS_TTL_S = 35.0  # another hub's printers are forgotten this long after its last word
+REMOTE_JOB_S = 10.0  # a job handed to another hub without an answer by then did not print
 REPLY_TO = frozenset({"/kiosk", "/caller"})  # where a job's answer may go
 
 
@@ -67,6 +69,7 @@ class Job:
     to: str
     about: dict[str, Any]  # {"ticket_id": ...} or {"slip": ...}
     sent: float = field(default_factory=time.monotonic)
+    origin: str = ""  # the hub that handed this job to this one (its host id), if another
 
 
 class PrintDesk:
@@ -78,9 +81,14 @@ class PrintDesk:
         self.peers = peers or Peers(None)
         # Other hubs' printers: host -> (when heard, agent sid -> its printer)
         self.remote: dict[str, tuple[float, dict[str, Seat]]] = {}
+        self.handed: set[str] = set()  # jobs handed to another hub, not answered yet
+        # Sockets' handlers, the Redis listener and the announcer touch these at once under
+        # `--async-mode threading` (under eventlet they cannot interleave).
+        self._lock = threading.RLock()
         if self.peers.shared:
             self.peers.on("printers", self._heard_seats)
             self.peers.on("print", self._heard_job)
+            self.peers.on("print_done", self._heard_done)
             socketio.start_background_task(self._announce_every)
 
     @property
@@ -103,49 +111,55 @@ class PrintDesk:
             raise ValueError("auth.printer is {windows: [existing window numbers]}")
         if kiosk is None and not windows:
             raise ValueError("a printer prints for the agent's kiosk, or for windows")
-        self.seats[sid] = Seat(agent, kiosk, frozenset(windows))
+        with self._lock:
+            self.seats[sid] = Seat(agent, kiosk, frozenset(windows))
         log.info("printer of agent %s attached (kiosk %s, windows %s)", agent, kiosk,
                  sorted(windows))
         self._announce()
 
     def detach(self, sid: str) -> None:
-        if self.seats.pop(sid, None) is None:
-            return
+        with self._lock:
+            if self.seats.pop(sid, None) is None:
+                return
+            orphans = [j for j in self.jobs.values() if j.printer_sid == sid]
         self._announce()
-        for job in [j for j in self.jobs.values() if j.printer_sid == sid]:
+        for job in orphans:
             self._answer(job, ok=False, message="打印机已离线",
                          message_en="The printer went offline")
 
     def has_kiosk_printer(self, kiosk: str) -> bool:
         return self._kiosk_printer(kiosk) is not None
 
-    def _kiosk_printer(self, kiosk: str) -> str | None:
-        """A kiosk's own printer: on the agent beside it, connected to the same hub as the
-        kiosk's page (one address for both, so ip_hash keeps them together)."""
-        return next((sid for sid, s in self.seats.items() if s.kiosk == kiosk), None)
+    def _all_seats(self) -> list[tuple[Target, Seat]]:
+        """Every printer of the hall: this hub's first, then the others' heard lately."""
+        with self._lock:
+            here = [(Target(sid), seat) for sid, seat in self.seats.items()]
+        there = sorted(self._remote_seats(), key=lambda ts: (ts[0].host, ts[0].sid))
+        return here + there
+
+    def _kiosk_printer(self, kiosk: str) -> Target | None:
+        """The printer of the agent beside the kiosk: usually on the kiosk page's hub (one
+        address for both), but after a failover the two may reconnect to different hubs."""
+        return next((t for t, s in self._all_seats() if s.kiosk == kiosk), None)
 
     def _slip_printer(self, window: int) -> Target | None:
         """The window's printer (this hub's, else another's), else a kiosk's (likewise)."""
-        here = [Target(sid) for sid, s in self.seats.items() if window in s.windows]
-        there = sorted((t for t, s in self._remote_seats() if window in s.windows),
-                       key=lambda t: (t.host, t.sid))
-        if here or there:
-            return (here or there)[0]
-        kiosks = sorted((s.kiosk, sid) for sid, s in self.seats.items() if s.kiosk)
-        if kiosks:
-            return Target(kiosks[0][1])
-        far = sorted(((s.kiosk, t.host, t.sid), t) for t, s in self._remote_seats() if s.kiosk)
-        return far[0][1] if far else None
+        seats = self._all_seats()
+        at_window = [t for t, s in seats if window in s.windows]
+        if at_window:
+            return at_window[0]
+        kiosks = [(s.kiosk, t.host != "", t.host, t.sid, t) for t, s in seats if s.kiosk]
+        return min(kiosks)[-1] if kiosks else None
 
     # --- the other hubs' printers ---------------------------------------------------------
 
     def _announce(self, ask: bool = False) -> None:
         if not self.peers.shared:
             return
-        self.peers.tell("printers", {
-            "host": self.peers.host_id, "ask": ask,
-            "seats": {sid: {"agent": s.agent, "kiosk": s.kiosk, "windows": sorted(s.windows)}
-                      for sid, s in self.seats.items()}})
+        with self._lock:
+            seats = {sid: {"agent": s.agent, "kiosk": s.kiosk, "windows": sorted(s.windows)}
+                     for sid, s in self.seats.items()}
+        self.peers.tell("printers", {"host": self.peers.host_id, "ask": ask, "seats": seats})
 
     def _announce_every(self) -> None:
         self._announce(ask=True)  # and the others answer with theirs: known at once
@@ -170,7 +184,8 @@ class PrintDesk:
             heard[str(sid)] = Seat(str(seat.get("agent", "")),
                                    kiosk if isinstance(kiosk, str) else None,
                                    frozenset(w for w in seat["windows"] if isinstance(w, int)))
-        self.remote[host] = (time.monotonic(), heard)
+        with self._lock:
+            self.remote[host] = (time.monotonic(), heard)
         if said.get("ask"):
             self._announce()
 
@@ -179,9 +194,12 @@ class PrintDesk:
         died) counts on the one heard last."""
         now = time.monotonic()
         newest: dict[tuple[str, str | None, frozenset[int]], tuple[float, Target, Seat]] = {}
-        for host, (heard_at, seats) in list(self.remote.items()):
+        with self._lock:
+            heard = list(self.remote.items())
+        for host, (heard_at, seats) in heard:
             if now - heard_at > SEATS_TTL_S:
-                del self.remote[host]
+                with self._lock:
+                    self.remote.pop(host, None)
                 continue
             for sid, seat in seats.items():
                 key = (seat.agent, seat.kiosk, seat.windows)
@@ -189,28 +207,59 @@ class PrintDesk:
                     newest[key] = (heard_at, Target(sid, host), seat)
         return [(target, seat) for _, target, seat in newest.values()]
 
+    def _hand_over(self, target: Target, kind: str, doc: dict[str, Any], namespace: str,
+                   to: str, about: dict[str, Any]) -> None:
+        """A job for another hub's printer: that hub sends it to its agent and answers the page.
+        If it never does (it died, Redis dropped the message), the page hears so here."""
+        job_id = uuid.uuid4().hex
+        with self._lock:
+            self.handed.add(job_id)
+        self.peers.tell("print", {"host": target.host, "sid": target.sid, "job": job_id,
+                                  "from": self.peers.host_id, "kind": kind, "doc": doc,
+                                  "namespace": namespace, "to": to, "about": about})
+
+        def unanswered() -> None:
+            self.socketio.sleep(REMOTE_JOB_S)
+            with self._lock:
+                if job_id not in self.handed:
+                    return
+                self.handed.discard(job_id)
+            self.socketio.emit("printed", {**about, "ok": False, "message": "打印机无响应",
+                                           "message_en": "The printer did not answer"},
+                               namespace=namespace, to=to)
+
+        self.socketio.start_background_task(unanswered)
+
     def _heard_job(self, said: Any) -> None:
         """Another hub's job for a printer of this one."""
         if not (isinstance(said, dict) and said.get("host") == self.peers.host_id
                 and said.get("namespace") in REPLY_TO and isinstance(said.get("to"), str)
-                and isinstance(said.get("about"), dict) and said.get("kind") == "slip"
-                and isinstance(said.get("doc"), dict)):
+                and isinstance(said.get("about"), dict)
+                and said.get("kind") in ("ticket", "slip") and isinstance(said.get("doc"), dict)
+                and isinstance(said.get("job"), str) and isinstance(said.get("from"), str)):
             return
-        sid = str(said.get("sid"))
-        if sid not in self.seats:  # its agent left meanwhile
-            self.socketio.emit("printed", {**said["about"], "ok": False,
-                                           "message": "打印机已离线",
-                                           "message_en": "The printer went offline"},
-                               namespace=said["namespace"], to=said["to"])
+        job = Job(said["job"], str(said.get("sid")), said["namespace"], said["to"],
+                  said["about"], origin=said["from"])
+        with self._lock:
+            present = job.printer_sid in self.seats
+        if not present:  # its agent left meanwhile
+            self._answer(job, ok=False, message="打印机已离线",
+                         message_en="The printer went offline")
             return
-        self._send(sid, said["kind"], said["doc"], said["namespace"], said["to"], said["about"])
+        self._send(job, said["kind"], said["doc"])
+
+    def _heard_done(self, said: Any) -> None:
+        """Another hub answered a job this one handed it."""
+        if isinstance(said, dict) and said.get("host") == self.peers.host_id:
+            with self._lock:
+                self.handed.discard(str(said.get("job")))
 
     # --- jobs -----------------------------------------------------------------------------
 
     def print_ticket(self, kiosk: str, ticket: dict[str, Any], materials: bool) -> str:
         """Send a ticket to the kiosk's printer: "queued", or "no_printer"."""
-        sid = self._kiosk_printer(kiosk)
-        if sid is None:
+        target = self._kiosk_printer(kiosk)
+        if target is None:
             return "no_printer"
         svc = self.cfg.service(ticket["service"])
         doc = {
@@ -228,7 +277,8 @@ class PrintDesk:
         }
         # To the kiosk's room, not the asking socket: a page that reconnected meanwhile (a new
         # sid) still learns whether its ticket printed.
-        self._send(sid, "ticket", doc, "/kiosk", f"kiosk:{kiosk}", {"ticket_id": ticket["id"]})
+        self._route(target, "ticket", doc, "/kiosk", f"kiosk:{kiosk}",
+                    {"ticket_id": ticket["id"]})
         return "queued"
 
     def print_slip(self, window: int, slip: str, service: str, accepted_at: dt.datetime | str,
@@ -253,12 +303,7 @@ class PrintDesk:
             "promised_date": promised_date,
             "promised": list(items),
         }
-        if target.host:
-            self.peers.tell("print", {"host": target.host, "sid": target.sid, "kind": "slip",
-                                      "doc": doc, "namespace": "/caller", "to": room,
-                                      "about": {"slip": slip}})
-        else:
-            self._send(target.sid, "slip", doc, "/caller", room, {"slip": slip})
+        self._route(target, "slip", doc, "/caller", room, {"slip": slip})
         return "queued"
 
     def print_finished(self, event: TicketFinished) -> str:
@@ -272,23 +317,34 @@ class PrintDesk:
         """An agent's answer to a job; passed on to the page that asked."""
         if not isinstance(data, dict) or not isinstance(data.get("job"), str):
             return {"ok": False, "error": {"code": "invalid", "message": "打印结果格式错误"}}
-        job = self.jobs.get(data["job"])
+        with self._lock:
+            job = self.jobs.get(data["job"])
         if job is None or job.printer_sid != sid:
             return {"ok": False, "error": {"code": "unknown_job", "message": "无此打印任务"}}
         self._answer(job, ok=data.get("ok") is True, message=str(data.get("message") or ""),
                      message_en=str(data.get("message_en") or ""))
         return {"ok": True}
 
-    def _send(self, sid: str, kind: str, doc: dict[str, Any], namespace: str, to: str,
-              about: dict[str, Any]) -> None:
-        self._forget_old()
-        job = Job(uuid.uuid4().hex, sid, namespace, to, about)
-        self.jobs[job.job_id] = job
+    def _route(self, target: Target, kind: str, doc: dict[str, Any], namespace: str, to: str,
+               about: dict[str, Any]) -> None:
+        if target.host:
+            self._hand_over(target, kind, doc, namespace, to, about)
+        else:
+            self._send(Job(uuid.uuid4().hex, target.sid, namespace, to, about), kind, doc)
+
+    def _send(self, job: Job, kind: str, doc: dict[str, Any]) -> None:
+        """To this hub's agent; its `print_result` answers the page (`_answer`)."""
+        with self._lock:
+            self._forget_old()
+            self.jobs[job.job_id] = job
         self.socketio.emit("print", {"job": job.job_id, "kind": kind, kind: doc},
-                           namespace="/device", to=sid)
+                           namespace="/device", to=job.printer_sid)
 
     def _answer(self, job: Job, *, ok: bool, message: str, message_en: str) -> None:
-        self.jobs.pop(job.job_id, None)
+        with self._lock:
+            self.jobs.pop(job.job_id, None)
+        if job.origin:  # the hub that handed it over stops waiting
+            self.peers.tell("print_done", {"host": job.origin, "job": job.job_id})
         if ok:
             message = message or "已打印"
             message_en = message_en or "Printed"
