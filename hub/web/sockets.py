@@ -395,16 +395,45 @@ class Publisher:
         self.monitor = monitor
         self.totals_due = threading.Event()
         socketio.start_background_task(self._push_totals)
+        # Several hubs: every hub's clients get the events in seq order (message_queue.py).
+        manager = socketio.server.manager if socketio.server else None
+        self.queue = manager if isinstance(manager, message_queue.BatchingRedisManager) else None
+        self.sequencer = None
+        if self.queue is not None:
+            self.sequencer = message_queue.Sequencer(
+                service.state.seq + 1, self._fill, socketio.sleep,
+                socketio.start_background_task)
+            self.queue.on_batch = self._received
 
     def publish(self, records: list[Record]) -> None:
-        with message_queue.batch(self.socketio):  # to the other hubs in one message
+        if self.queue is None or self.sequencer is None:
             self._push(records)
+        else:
+            queue = self.queue
+            messages = queue.collect(lambda: self._push(records))
+            first, last = records[0].seq, records[-1].seq
+            queue.publish_batch(first, last, messages)  # to the other hubs, in one message
+            self.sequencer.submit(first, last, lambda: queue.deliver(messages))
         for record in records:
             event = record.event
             if isinstance(event, TicketFinished) and event.outcome.slip:
                 self.printers.print_finished(event)
 
-    def _push(self, records: list[Record]) -> None:
+    def _received(self, first: int, last: int, messages: list[dict[str, Any]]) -> None:
+        """Another hub's commit, for this hub's clients (in seq order, like its own)."""
+        if self.queue is not None and self.sequencer is not None:
+            queue = self.queue
+            self.sequencer.submit(first, last, lambda: queue.deliver(messages))
+
+    def _fill(self, first: int, last: int) -> None:
+        """Events `first`..`last` that no hub published (it died in between), from the store:
+        this hub's clients get them as their hub would have pushed them."""
+        if self.queue is None:
+            return
+        records = [r for r in self.service.store.records_after(first - 1) if r.seq <= last]
+        self.queue.deliver(self.queue.collect(lambda: self._push(records, status=False)))
+
+    def _push(self, records: list[Record], status: bool = True) -> None:
         emit, service = self.socketio.emit, self.service
         # The windows of the config now (a reload can add or remove them).
         window_rooms = [f"window:{w.no}" for w in service.cfg.windows]
@@ -427,7 +456,7 @@ class Publisher:
             if record.type not in WINDOW_ONLY:
                 emit("event", public, namespace="/kiosk", to="kiosk")
             emit("event", public, namespace="/device", to="agents")
-        if records:
+        if records and status:
             emit("status", service.kiosk_status(catch_up=False), namespace="/kiosk", to="kiosk")
             self.totals_due.set()
 
