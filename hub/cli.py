@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="SQLite synchronous mode: full survives power loss (default)",
     )
     hub.add_argument("--proxy-hops", type=int, metavar="N",
-                     default=int(os.environ.get("ONESTOP_PROXY_HOPS") or 0),
+                     default=os.environ.get("ONESTOP_PROXY_HOPS") or "0",  # argparse checks it
                      help="behind N reverse proxies (nginx: 1): trust their X-Forwarded-For, so "
                           "sign-in limits and the audit log see the client, not the proxy "
                           "(env ONESTOP_PROXY_HOPS)")
@@ -650,7 +650,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
     from hub.backup import backup
 
     done = backup(args.data, args.to, args.db)
-    print(f"{args.to}: database ({done['db_bytes']} bytes, integrity ok) and "
+    checked = "read back by pg_restore" if args.db else "integrity ok"
+    print(f"{args.to}: database ({done['db_bytes']} bytes, {checked}) and "
           f"{done['photos']} photo(s)")
     return 0
 

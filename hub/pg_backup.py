@@ -95,6 +95,10 @@ def restore(dump_file: Path, data: Path, db_url: str, stamp: str) -> Path | None
     kept = None
     if _has_tables(db_url):
         kept = data / f"{PG_DUMP}.{stamp}.bak"
+        n = 1
+        while kept.exists():  # restored twice within a second (a first try that failed)
+            n += 1
+            kept = data / f"{PG_DUMP}.{stamp}-{n}.bak"
         dump(db_url, kept)
     script = subprocess.Popen(  # the dump as SQL, into psql as it comes
         [_pg_program("pg_restore"), "--no-owner", "--no-privileges", "--file", "-",

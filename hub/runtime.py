@@ -36,7 +36,7 @@ def open_database(
     from hub.store.accounts import Accounts  # noqa: PLC0415 - after the tables exist
 
     if adopted := Accounts(db).adopt_photo_files(Path(data_dir) / "photos"):
-        log.info("moved %d badge photo(s) from %s into the store", adopted,
+        log.info("copied %d badge photo(s) from %s into the store", adopted,
                  Path(data_dir) / "photos")
     return db
 

@@ -140,6 +140,7 @@ def totals(state: HallState) -> dict[str, Any]:
     satisfied = sum(n for level, n in levels.items() if level in SATISFIED_LEVELS)
     waiting = queries.waiting_counts(state)
     return {
+        "seq": state.seq,  # two hubs push in either order: the office keeps the newest
         "day": state.day.isoformat(),
         "issued": issued,
         "served": served,

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,3 +143,39 @@ class HubProcess:
             headers=self.auth(token),
             timeout=5,
         )
+
+
+class TicketTaker:
+    """A thread taking tickets at `hub` (a kiosk, as fast as the hub answers) until stopped;
+    `issued` holds the ids acknowledged so far. Used as a context manager."""
+
+    def __init__(self, hub: HubProcess) -> None:
+        self.hub = hub
+        self.issued: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._take, daemon=True)
+
+    def _take(self) -> None:
+        while not self._stop.is_set():
+            r = self.hub.issue()
+            assert r.status_code == 201, r.text
+            self.issued.append(r.json()["id"])
+
+    def __enter__(self) -> TicketTaker:
+        self._thread.start()
+        return self
+
+    def wait_for(self, count: int, timeout_s: float = 30.0) -> set[str]:
+        """Once `count` tickets are acknowledged: the ids so far."""
+        deadline = time.monotonic() + timeout_s
+        while len(self.issued) < count:
+            assert time.monotonic() < deadline, f"only {len(self.issued)} tickets taken"
+            time.sleep(0.01)
+        return set(self.issued)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import sqlite3
 import tarfile
-import threading
 from pathlib import Path
 
 import pytest
 
 from hub.backup import BackupError, backup, restore
-from tests.hubproc import HubProcess
+from tests.hubproc import HubProcess, TicketTaker
 
 pytestmark = pytest.mark.slow
 
@@ -31,33 +30,17 @@ def test_backup_while_taking_tickets_then_restore_and_run(tmp_path: Path) -> Non
     photos.mkdir()
     (photos / "clerk1.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
     hub.start()
-    issued: list[str] = []
-    stop = threading.Event()
-
-    def take_tickets() -> None:
-        while not stop.is_set():
-            r = hub.issue()
-            assert r.status_code == 201, r.text
-            issued.append(r.json()["id"])
-
-    taker = threading.Thread(target=take_tickets)
     try:
-        for _ in range(5):
-            issued.append(hub.issue().json()["id"])
-        taker.start()
-        while len(issued) < 20:
-            threading.Event().wait(0.01)
-        before = set(issued)
-        archive = tmp_path / "backups" / "hall.tar.gz"
-        backup(hub.data_dir, archive)  # while the taker keeps committing
-        stop.set()
-        taker.join(10)
+        with TicketTaker(hub) as taker:
+            before = taker.wait_for(20)
+            archive = tmp_path / "backups" / "hall.tar.gz"
+            backup(hub.data_dir, archive)  # while the taker keeps committing
+        issued = taker.issued
         # The live hub refuses a restore onto its data directory (by hub.pid, or as the
         # process holding the database open).
         with pytest.raises(BackupError, match=r"is running|open"):
             restore(archive, hub.data_dir)
     finally:
-        stop.set()
         hub.stop()
     assert len(issued) > len(before)  # tickets were taken during and after the backup
 

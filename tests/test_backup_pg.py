@@ -7,13 +7,12 @@ from __future__ import annotations
 import subprocess
 import sys
 import tarfile
-import threading
 import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.hubproc import HubProcess
+from tests.hubproc import HubProcess, TicketTaker
 from tests.pgredis import Postgres, unavailable
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -54,40 +53,27 @@ def event_seqs(url: str) -> list[int]:
         return [r[0] for r in conn.execute("SELECT seq FROM events ORDER BY seq")]
 
 
-def test_backup_while_taking_tickets_then_restore_and_run(pg, tmp_path: Path) -> None:  # noqa: PLR0915 - one scenario, in order
+def test_backup_while_taking_tickets_then_restore_and_run(pg, tmp_path: Path) -> None:
     url = pg.create_database(f"hall_{uuid.uuid4().hex[:8]}")
     hub = HubProcess(tmp_path / "data", db_url=url)
     hub.provision()
     (hub.data_dir / "photos").mkdir()
     (hub.data_dir / "photos" / "clerk1.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really")
     hub.start()
-    issued: list[str] = []
-    stop = threading.Event()
-
-    def take_tickets() -> None:
-        while not stop.is_set():
-            r = hub.issue()
-            assert r.status_code == 201, r.text
-            issued.append(r.json()["id"])
-
-    taker = threading.Thread(target=take_tickets)
     archive = tmp_path / "backups" / "hall.tar.gz"
     try:
-        taker.start()
-        while len(issued) < 20:
-            threading.Event().wait(0.01)
-        before = set(issued)
-        made = onestop("backup", "--data", str(hub.data_dir), "--db", url, "--to", str(archive))
+        with TicketTaker(hub) as taker:
+            before = taker.wait_for(20)
+            made = onestop("backup", "--data", str(hub.data_dir), "--db", url,
+                           "--to", str(archive))
+        issued = taker.issued
         assert made.returncode == 0, made.stderr
-        assert "integrity ok" in made.stdout and "1 photo" in made.stdout
-        stop.set()
-        taker.join(10)
+        assert "read back by pg_restore" in made.stdout and "1 photo" in made.stdout
         # Over the live hall: refused, and nothing changed.
         live = onestop("restore", "--from", str(archive), "--data", str(tmp_path / "x"),
                        "--db", url)
         assert live.returncode == 2 and "in use by onestop" in live.stderr, live.stderr
     finally:
-        stop.set()
         hub.stop()
     assert len(issued) > len(before)  # tickets were taken during and after the backup
     assert len(tickets(url)) == len(issued)

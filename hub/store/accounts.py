@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from hub.auth import (
 
 from .database import Database
 from .store import utc_iso
+
+log = logging.getLogger(__name__)
 
 
 class AccountError(ValueError):
@@ -99,11 +102,18 @@ class Accounts:
         adopted = 0
         for row in rows:
             path = photo_dir / row["photo"]
-            kind = path.suffix.lstrip(".")
-            if kind not in _PHOTO_MAGIC.values() or not path.is_file():
+            try:
+                data = path.read_bytes() if path.stat().st_size <= MAX_PHOTO_BYTES else b""
+            except OSError:
+                continue
+            kind = next((ext for magic, ext in _PHOTO_MAGIC.items() if data.startswith(magic)),
+                        None)
+            if kind is None:  # too big, or not a JPEG or PNG: as set_photo would refuse it
+                log.warning("badge photo %s not copied into the store: not a JPEG or PNG of "
+                            "at most %d KB", path, MAX_PHOTO_BYTES // 1024)
                 continue
             with self.db.transaction() as tx:
-                self._save_photo(tx, row["username"], kind, path.read_bytes())
+                self._save_photo(tx, row["username"], kind, data)
             adopted += 1
         return adopted
 

@@ -120,9 +120,9 @@ class PgDatabase:
 
     `synchronous`: FULL keeps PostgreSQL's `synchronous_commit = on` (an acknowledged commit is
     on disk); NORMAL sets it `off` for this connection (a crash of the server may lose the last
-    commits but never corrupts), the same promise as SQLite's NORMAL. `files` is the data
-    directory: the store's files (badge photos) live there as in SQLite mode, so hubs sharing a
-    database must share that directory too (or photos are per hub).
+    commits but never corrupts), the same promise as SQLite's NORMAL. `files` is the hub's
+    data directory (its pid file, prompts); nothing of the hall's is kept there on PostgreSQL
+    (badge photos are in the database since migration 0010).
     """
 
     dialect = "postgresql"
@@ -134,7 +134,7 @@ class PgDatabase:
         self.url = url
         self.safe_url = redact(url)
         self.synchronous = synchronous.upper()
-        self.path = Path(files) / "postgresql"  # notional: photos go to its parent, as SQLite's
+        self.path = Path(files) / "postgresql"  # notional: where a SQLite file would be
         self._lock = threading.RLock()
         self._depth = 0
         self._conn = self._connect()

@@ -974,6 +974,7 @@
       timeout: 5000,
     });
     socket.on("connect", () => {
+      state.countsSeq = null; // a new connection (maybe another hub, maybe restored): start over
       state.refused = null;
       $("offline").hidden = true;
       setConnected(true);
@@ -998,7 +999,6 @@
         setNotice(snap.center);
       }
       if (snap.kiosk) state.kiosk = { ...snap.kiosk };
-      state.countsSeq = null;  // a (re)connection's snapshot is the truth, whatever came before
       applyCounts(snap);
     });
     socket.on("status", applyCounts);

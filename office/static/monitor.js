@@ -164,7 +164,13 @@
     socket.on("signed_out", (d) => signOut(d && d.reason === "session_ended"
       ? "已在别处登录 / signed in elsewhere" : "登录已失效，请重新登录 / please sign in again"));
     socket.on("snapshot", snapshot);
-    socket.on("totals", (t) => { st.totals = t; st.waiting = { ...t.waiting_by_service }; render(); });
+    socket.on("totals", (t) => {
+      // Each hub of a pair pushes its own: never step back to an older one.
+      if (st.totals && typeof t.seq === "number" && t.seq < st.totals.seq) return;
+      st.totals = t;
+      st.waiting = { ...t.waiting_by_service };
+      render();
+    });
     socket.on("event", (ev) => {
       if (typeof ev.seq === "number" && ev.seq <= lastSeq) return;
       if (typeof ev.seq === "number") lastSeq = ev.seq;
