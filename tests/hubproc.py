@@ -179,3 +179,14 @@ class TicketTaker:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def serves_restored(hub: HubProcess, tickets: set[str]) -> None:
+    """Start `hub` on restored data: it has every one of `tickets`, and takes new ones."""
+    hub.start()
+    try:
+        for ticket in sorted(tickets):
+            assert hub.full_ticket(ticket)["id"] == ticket
+        assert hub.issue().status_code == 201
+    finally:
+        hub.stop()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hubproc import HubProcess, TicketTaker
+from tests.hubproc import HubProcess, TicketTaker, serves_restored
 from tests.pgredis import Postgres, unavailable
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -100,14 +100,8 @@ def test_backup_while_taking_tickets_then_restore_and_run(pg, tmp_path: Path) ->
     assert tickets(url) == saved  # the tickets taken after the backup are gone
     assert (hub.data_dir / "photos.bak").is_dir()
 
-    again = HubProcess(hub.data_dir, port=hub.port, db_url=url, tokens=hub.tokens)
-    again.start()
-    try:
-        for ticket in sorted(before):
-            assert again.full_ticket(ticket)["id"] == ticket
-        assert again.issue().status_code == 201
-    finally:
-        again.stop()
+    serves_restored(HubProcess(hub.data_dir, port=hub.port, db_url=url, tokens=hub.tokens),
+                    before)
 
 
 def test_a_backup_restores_only_into_its_kind_of_store(pg, tmp_path: Path) -> None:

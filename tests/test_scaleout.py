@@ -202,6 +202,18 @@ def test_account_changes_on_postgresql_count_what_they_changed(servers, tmp_path
         db.close()
 
 
+def run_for(threads: list[threading.Thread], stop: threading.Event, seconds: float) -> None:
+    """Start `threads`, let them run `seconds`, then `stop` them and wait for each."""
+    for t in threads:
+        t.start()
+    try:
+        time.sleep(seconds)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(30)
+
+
 # --- (a) call-next from both hubs at once -----------------------------------------------
 
 
@@ -243,12 +255,7 @@ def test_two_hubs_never_call_the_same_ticket(pair):
 
     threads = [threading.Thread(target=kiosk, args=(i,)) for i in range(6)]
     threads += [threading.Thread(target=clerk, args=(w, i)) for w in (1, 2, 3) for i in range(4)]
-    for t in threads:
-        t.start()
-    time.sleep(5)
-    stop.set()
-    for t in threads:
-        t.join(30)
+    run_for(threads, stop, 5)
     assert not errors, errors[:5]
     assert len(issued) > 50 and len(called) > 20, (len(issued), len(called))
     tickets = [t for _, t in called]
@@ -1011,14 +1018,8 @@ def test_every_screen_gets_the_events_in_commit_order(pair):
             if hub.act(clerks[window], window, "call-next").ok:
                 hub.act(clerks[window], window, "finish", outcome="immediate")
 
-    threads = [threading.Thread(target=clerk, args=(w,)) for w in (1, 2, 3)]
     try:
-        for t in threads:
-            t.start()
-        time.sleep(4)
-        stop.set()
-        for t in threads:
-            t.join(10)
+        run_for([threading.Thread(target=clerk, args=(w,)) for w in (1, 2, 3)], stop, 4)
         time.sleep(1.0)  # the last pushes arrive
     finally:
         for screen in screens:
