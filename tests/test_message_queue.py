@@ -7,15 +7,18 @@ from __future__ import annotations
 from hub.web.message_queue import Sequencer
 
 
-def sequencer(next_seq: int = 1):
+def sequencer(next_seq: int = 1, store: list[int] | None = None):
+    """A Sequencer whose store's last seq is store[0] (0: empty)."""
     delivered: list[int] = []
     filled: list[tuple[int, int]] = []
+    store = store if store is not None else [0]
 
     def fill(first: int, last: int) -> None:
         filled.append((first, last))
         delivered.extend(range(first, last + 1))
 
-    seq = Sequencer(next_seq, fill, sleep=lambda _s: None, spawn=lambda _f: None)
+    seq = Sequencer(next_seq, fill, latest=lambda: store[0], sleep=lambda _s: None,
+                    spawn=lambda _f: None)
     return seq, delivered, filled
 
 
@@ -49,3 +52,20 @@ def test_a_gap_no_hub_fills_is_filled_from_the_store_after_a_while(monkeypatch):
     assert filled == [(1, 3)] and delivered == [1, 2, 3, 4]
     seq.submit(2, 3, batch(delivered, 2, 3))  # the late batch itself: dropped
     assert delivered == [1, 2, 3, 4] and seq.next_seq == 5
+
+
+def test_events_the_store_has_and_no_batch_brought_are_delivered_from_the_store(monkeypatch):
+    """Redis down, or this hub's listening broken: the other hubs' events still reach its
+    clients, from the store, once they have been there GAP_S without a batch."""
+    store = [3]
+    seq, delivered, filled = sequencer(store=store)
+    seq.catch_up_with_store()
+    assert delivered == []  # just committed, maybe on their way
+    seq.submit(1, 3, batch(delivered, 1, 3))  # and so they were
+    seq.catch_up_with_store()
+    assert filled == [] and delivered == [1, 2, 3]
+    store[0] = 5
+    seq.catch_up_with_store()
+    monkeypatch.setattr(Sequencer, "GAP_S", 0.0)
+    seq.catch_up_with_store()
+    assert filled == [(4, 5)] and delivered == [1, 2, 3, 4, 5] and seq.next_seq == 6

@@ -1029,3 +1029,38 @@ def test_every_screen_gets_the_events_in_commit_order(pair):
     for screen in screens:
         assert screen.seqs == sorted(screen.seqs), "events out of commit order on a screen"
         assert screen.called == called  # every call, once, in order
+
+
+def test_with_redis_down_a_screen_still_gets_the_other_hubs_calls(servers, tmp_path):
+    """The message queue is gone (Redis stopped): hub B's screen still shows the call made on
+    hub A, a moment late, from the store (message_queue.Sequencer.catch_up_with_store)."""
+    pg, _ = servers
+    own_redis = Redis().start()
+    url = pg.create_database(f"noredis_{uuid.uuid4().hex[:8]}")
+    args = ["--db", url, "--message-queue", own_redis.url]
+    a = PgHub(tmp_path / "a", db_url=url, extra_args=args)
+    a.provision()
+    b = PgHub(tmp_path / "b", db_url=url, extra_args=args, tokens=a.tokens)
+    b.data_dir.mkdir(parents=True, exist_ok=True)
+    screen = None
+    try:
+        a.start()
+        b.start()
+        screen = RawScreen(b.url, a.tokens["screen"])
+        assert a.issue("S1").status_code == 201
+        own_redis.stop()
+        clerk = a.login("clerk1", 1)
+        r = a.act(clerk, 1, "call-next")
+        assert r.ok, r.text
+        seq = next(e["seq"] for e in r.json()["events"] if e["type"] == "ticket.called")
+        deadline = time.monotonic() + 10
+        while seq not in screen.called and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert seq in screen.called, (seq, screen.seqs)
+        assert screen.seqs == sorted(screen.seqs)
+    finally:
+        if screen is not None:
+            screen.close()
+        a.stop()
+        b.stop()
+        own_redis.stop()

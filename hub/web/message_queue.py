@@ -163,17 +163,22 @@ class Sequencer:
 
     `submit(first, last, deliver)` a batch; it runs when every seq before `first` has run. A
     gap still open after GAP_S is filled by `fill(first, last)`: the missing events, read from
-    the store and delivered here (a hub died after its commit, before its publish).
+    the store and delivered here (a hub died after its commit, before its publish). So are
+    events the store has and no batch brought for GAP_S (`latest()`: the store's last seq,
+    asked every STORE_EVERY_S): Redis down or this hub's listening broken, its clients still
+    get the other hubs' events, a moment late.
     """
 
     GAP_S = 0.5
+    STORE_EVERY_S = 1.0
 
     def __init__(self, next_seq: int, fill: Callable[[int, int], None],
-                 sleep: Callable[[float], None], spawn: Callable[[Callable[[], None]], Any]
-                 ) -> None:
+                 latest: Callable[[], int], sleep: Callable[[float], None],
+                 spawn: Callable[[Callable[[], None]], Any]) -> None:
         self.next_seq = next_seq
-        self._fill, self._sleep = fill, sleep
+        self._fill, self._latest, self._sleep = fill, latest, sleep
         self._waiting: dict[int, tuple[int, Callable[[], None], float]] = {}
+        self._behind: tuple[int, float] | None = None  # (next_seq, since) the store was ahead
         self._lock = threading.RLock()
         spawn(self._watch_gaps)
 
@@ -193,12 +198,35 @@ class Sequencer:
             del self._waiting[first]
 
     def _watch_gaps(self) -> None:
+        asked = time.monotonic()
         while True:
             self._sleep(self.GAP_S / 5)
             try:
                 self.fill_old_gap()
+                if time.monotonic() - asked >= self.STORE_EVERY_S:
+                    asked = time.monotonic()
+                    self.catch_up_with_store()
             except Exception:
                 log.exception("could not fill a gap in the events")
+
+    def catch_up_with_store(self) -> None:
+        """Deliver from the store what it has had for GAP_S and no batch brought."""
+        latest = self._latest()
+        with self._lock:
+            if latest < self.next_seq or self._waiting:  # up to date, or fill_old_gap's
+                self._behind = None
+                return
+            now = time.monotonic()
+            if self._behind is None or self._behind[0] != self.next_seq:
+                self._behind = (self.next_seq, now)  # maybe on their way: look again later
+                return
+            if now - self._behind[1] < self.GAP_S:
+                return
+            log.warning("events %d-%d came from no other hub (is Redis reachable?): "
+                        "delivering them from the store", self.next_seq, latest)
+            self._fill(self.next_seq, latest)
+            self.next_seq = latest + 1
+            self._behind = None
 
     def fill_old_gap(self) -> None:
         """If the batch waiting longest has waited GAP_S for the ones before it, fill them in."""

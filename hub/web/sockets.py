@@ -8,6 +8,7 @@ missed events heals itself.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -401,7 +402,7 @@ class Publisher:
         self.sequencer = None
         if self.queue is not None:
             self.sequencer = message_queue.Sequencer(
-                service.state.seq + 1, self._fill, socketio.sleep,
+                service.state.seq + 1, self._fill, service.store.last_seq, socketio.sleep,
                 socketio.start_background_task)
             self.queue.on_batch = self._received
 
@@ -430,8 +431,14 @@ class Publisher:
         this hub's clients get them as their hub would have pushed them."""
         if self.queue is None:
             return
-        records = [r for r in self.service.store.records_after(first - 1) if r.seq <= last]
-        self.queue.deliver(self.queue.collect(lambda: self._push(records, status=False)))
+        after = first - 1
+        while after < last:
+            records = [r for r in self.service.store.records_after(after) if r.seq <= last]
+            if not records:
+                return
+            push = functools.partial(self._push, records, status=False)
+            self.queue.deliver(self.queue.collect(push))
+            after = records[-1].seq
 
     def _push(self, records: list[Record], status: bool = True) -> None:
         emit, service = self.socketio.emit, self.service
