@@ -45,35 +45,11 @@ from benchmarks.common import (
     machine,
     summarize_ms,
 )
-from hub.runtime import open_database
 from tests.hubproc import PASSWORD
 from tests.pgredis import Postgres, Redis, unavailable
 
 WINDOWS = (1, 2, 3, 4)
 CLIENT = BENCH_DIR / "display_client.py"
-
-
-class PgBenchHub(BenchHub):
-    """A benchmark hub on the PostgreSQL store (provisioned through the same URL)."""
-
-    db_url: str = ""
-
-    def provision(self, clerks: int = 4) -> None:
-        import datetime as dt
-
-        from hub.auth import Role
-        from hub.store.accounts import Accounts
-
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        db = open_database(self.data_dir, url=self.db_url)
-        accounts = Accounts(db)
-        now = dt.datetime.now(dt.UTC)
-        for i in range(1, clerks + 1):
-            accounts.add_user(f"clerk{i}", PASSWORD, Role.CLERK, f"职员{i}", f"JZ{i:03d}", now)
-        accounts.add_user("super", PASSWORD, Role.SUPERVISOR, "督查员", "JZ900", now)
-        for role in (Role.KIOSK, Role.SCREEN, Role.AGENT):
-            self.tokens[role.value] = accounts.add_token(role, f"test-{role.value}", now)
-        db.close()
 
 
 async def throughput(urls: list[str], kiosk: str, clients: int, seconds: float) -> dict:
@@ -272,11 +248,11 @@ def pair(args: argparse.Namespace) -> dict:
         redis.start()
         url = pg.create_database(f"bench_{uuid.uuid4().hex[:8]}")
         with data_dir(prefix="scaleout-pg-") as data:
-            extra = ["--db", url, "--message-queue", redis.url]
-            a = PgBenchHub(data / "a", config=HALL_BENCH, extra_args=extra)
-            a.db_url = url
+            extra = ["--message-queue", redis.url]
+            a = BenchHub(data / "a", config=HALL_BENCH, extra_args=extra, db_url=url)
             a.provision()
-            b = PgBenchHub(data / "b", config=HALL_BENCH, extra_args=extra, tokens=a.tokens)
+            b = BenchHub(data / "b", config=HALL_BENCH, extra_args=extra, tokens=a.tokens,
+                         db_url=url)
             b.data_dir.mkdir(parents=True, exist_ok=True)
             try:
                 a.start()

@@ -66,32 +66,13 @@ def servers():
     redis.stop()
 
 
-@dataclass
-class PgHub(HubProcess):
-    """`onestop hub --db postgresql://… --message-queue redis://…` on its own port."""
-
-    db_url: str = ""
-
-    def provision(self, clerks: int = 4) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        db = open_database(self.data_dir, url=self.db_url)
-        accounts = Accounts(db)
-        now = dt.datetime.now(dt.UTC)
-        for i in range(1, clerks + 1):
-            accounts.add_user(f"clerk{i}", PASSWORD, Role.CLERK, f"职员{i}", f"JZ{i:03d}", now)
-        accounts.add_user("super", PASSWORD, Role.SUPERVISOR, "督查员", "JZ900", now)
-        for role in (Role.KIOSK, Role.SCREEN, Role.AGENT):
-            self.tokens[role.value] = accounts.add_token(role, f"test-{role.value}", now)
-        db.close()
-
-
-def make_pair(servers, tmp_path: Path, name: str) -> tuple[PgHub, PgHub, str]:
+def make_pair(servers, tmp_path: Path, name: str) -> tuple[HubProcess, HubProcess, str]:
     pg, redis = servers
     url = pg.create_database(f"{name}_{uuid.uuid4().hex[:8]}")
-    args = ["--db", url, "--message-queue", redis.url]
-    a = PgHub(tmp_path / "a", db_url=url, extra_args=args)
+    args = ["--message-queue", redis.url]
+    a = HubProcess(tmp_path / "a", db_url=url, extra_args=args)
     a.provision()
-    b = PgHub(tmp_path / "b", db_url=url, extra_args=args, tokens=a.tokens)
+    b = HubProcess(tmp_path / "b", db_url=url, extra_args=args, tokens=a.tokens)
     b.data_dir.mkdir(parents=True, exist_ok=True)
     return a, b, url
 
@@ -698,7 +679,7 @@ def test_two_forwarders_only_one_delivers_and_the_other_takes_over(servers, tmp_
     hall.write_text(HALL_24H.read_text(encoding="utf-8") + (
         f'\n[backend]\nurl = "{receiver.url}"\ntimeout_s = 1\nmax_backoff_s = 1\n'),
         encoding="utf-8")
-    hub = PgHub(tmp_path / "hub", config=hall, db_url=url, extra_args=["--db", url])
+    hub = HubProcess(tmp_path / "hub", config=hall, db_url=url)
     hub.provision()
     hub.start()
     forwarders: list[subprocess.Popen] = []
@@ -1037,10 +1018,10 @@ def test_with_redis_down_a_screen_still_gets_the_other_hubs_calls(servers, tmp_p
     pg, _ = servers
     own_redis = Redis().start()
     url = pg.create_database(f"noredis_{uuid.uuid4().hex[:8]}")
-    args = ["--db", url, "--message-queue", own_redis.url]
-    a = PgHub(tmp_path / "a", db_url=url, extra_args=args)
+    args = ["--message-queue", own_redis.url]
+    a = HubProcess(tmp_path / "a", db_url=url, extra_args=args)
     a.provision()
-    b = PgHub(tmp_path / "b", db_url=url, extra_args=args, tokens=a.tokens)
+    b = HubProcess(tmp_path / "b", db_url=url, extra_args=args, tokens=a.tokens)
     b.data_dir.mkdir(parents=True, exist_ok=True)
     screen = None
     try:

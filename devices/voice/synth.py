@@ -236,17 +236,9 @@ class Synthesizer:
         out = [chime(fmt) + silence(fmt, 0.25)] if self.chime else []
         out.append(silence(fmt, self.gap_s).join([body] * self.repeat))
         out.append(silence(fmt, 0.2))
-        data = b"".join(out)
-        tmp_out = path.with_name(path.name + ".part")
-        with wave.open(str(tmp_out), "wb") as w:
-            w.setnchannels(fmt.channels)
-            w.setsampwidth(fmt.sampwidth)
-            w.setframerate(fmt.framerate)
-            w.writeframes(data)
-        tmp_out.replace(path)
-        frames = len(data) // (fmt.channels * fmt.sampwidth)
+        seconds = _write_wav(path, fmt, b"".join(out))
         return Rendered(
-            path, " / ".join(s.text for s in segs), frames / fmt.framerate, time.perf_counter() - t0
+            path, " / ".join(s.text for s in segs), seconds, time.perf_counter() - t0
         )
 
 
@@ -265,7 +257,12 @@ def render_text(
         part = Path(tmp) / "seg.wav"
         _synth_segment(Segment(voice, text), int(rate), part)
         fmt, frames = _read_wav(part)
-    data = frames + silence(fmt, tail_s)
+    return _write_wav(path, fmt, frames + silence(fmt, tail_s))
+
+
+def _write_wav(path: Path, fmt: WavFormat, data: bytes) -> float:
+    """`data` as a WAV file at `path`, written aside and renamed (a reader never gets half of
+    it); its duration in seconds."""
     tmp_out = path.with_name(path.name + ".part")
     with wave.open(str(tmp_out), "wb") as w:
         w.setnchannels(fmt.channels)

@@ -93,23 +93,7 @@ class Database:
         return row[0] or 0
 
     def migrate(self) -> list[str]:
-        """Apply every migration newer than the database, each in its own transaction."""
-        current = self.schema_version()
-        applied = []
-        for version, name, sql in available_migrations():
-            if version <= current:
-                continue
-            with self.transaction() as tx:
-                for statement in split_statements(sql, self.dialect):
-                    tx.execute(statement)
-                tx.execute(
-                    "INSERT INTO schema_migrations (version, name, applied_at) "
-                    "VALUES (?, ?, CURRENT_TIMESTAMP)",
-                    (version, name),
-                )
-            log.info("applied migration %04d %s", version, name)
-            applied.append(name)
-        return applied
+        return apply_migrations(self)
 
 
 class Tx:
@@ -146,3 +130,27 @@ def split_statements(sql: str, dialect: str = "sqlite") -> list[str]:
         elif not stripped.startswith("--"):
             lines.append(line)
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+def apply_migrations(db: Any) -> list[str]:
+    """Apply every migration newer than the database `db` (SQLite's Database or PostgreSQL's
+    PgDatabase), each in its own write transaction. The version is read again inside each one,
+    under the write lock: two hubs starting at once on one PostgreSQL store apply each migration
+    exactly once, the second only waits."""
+    db.schema_version()  # creates schema_migrations (IF NOT EXISTS: safe to race)
+    applied = []
+    for version, name, sql in available_migrations():
+        with db.transaction() as tx:
+            current = tx.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0]
+            if version <= (current or 0):
+                continue
+            for statement in split_statements(sql, db.dialect):
+                tx.execute(statement)
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) "
+                "VALUES (?, ?, CURRENT_TIMESTAMP)",
+                (version, name),
+            )
+        log.info("applied migration %04d %s", version, name)
+        applied.append(name)
+    return applied

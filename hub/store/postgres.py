@@ -44,7 +44,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
-from .database import available_migrations, split_statements
+from .database import apply_migrations
 
 log = logging.getLogger(__name__)
 
@@ -206,28 +206,7 @@ class PgDatabase:
         return row[0] or 0
 
     def migrate(self) -> list[str]:
-        """Apply every migration newer than the database, each in its own transaction.
-
-        Two hubs may start at once: the version is read again under the hall's lock, so each
-        migration is applied exactly once and the second hub only waits.
-        """
-        self.schema_version()  # creates schema_migrations (IF NOT EXISTS: safe to race)
-        applied = []
-        for version, name, sql in available_migrations():
-            with self.transaction() as tx:
-                current = tx.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0]
-                if version <= (current or 0):
-                    continue
-                for statement in split_statements(sql, self.dialect):
-                    tx.execute(statement)
-                tx.execute(
-                    "INSERT INTO schema_migrations (version, name, applied_at) "
-                    "VALUES (?, ?, CURRENT_TIMESTAMP)",
-                    (version, name),
-                )
-            log.info("applied migration %04d %s", version, name)
-            applied.append(name)
-        return applied
+        return apply_migrations(self)
 
 
 @contextmanager
