@@ -168,6 +168,12 @@ def test_the_office_watches_and_steers_the_hall_live(browser, tmp_path, monkeypa
         # The panel also asks for the clerk's badge photo, and this clerk has none (404).
         assert not [e for e in panel.errors
                     if "ERR_CONNECTION_REFUSED" not in e and "404" not in e], panel.errors
+        # The office's pages share one sign-in: from the monitor to the reports and the hall
+        # file in the same tab, without signing in again.
+        for path, shown in (("/office/reports", "#reports"), ("/office/admin", "#admin")):
+            page.goto(f"{hub.url}{path}")
+            page.wait_for_selector(f"{shown}:not([hidden])", timeout=TIMEOUT_MS)
+            assert page.is_hidden("#signin")
     finally:
         for client in (agent, caller):
             if client is not None:

@@ -6,7 +6,7 @@
   const KEY = "onestop.returns.session";
   const catalogue = JSON.parse(document.getElementById("catalogue").textContent);
   const $ = (id) => document.getElementById(id);
-  let token = sessionStorage.getItem(KEY) || "";
+  let token = (OnestopStaff.loadSession(KEY) || { token: "" }).token;
   let socket = null;
 
   function error(text) {
@@ -105,8 +105,7 @@
       const data = await r.json();
       if (!r.ok) throw new Error(data.error.message);
       if (data.role === "clerk") throw new Error("退件审批需督查员账号 / a supervisor account is needed");
-      token = data.token;
-      sessionStorage.setItem(KEY, token);
+      token = OnestopStaff.saveSession(KEY, data).token;
       error("");
       connect();
     } catch (err) {

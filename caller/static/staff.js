@@ -24,4 +24,22 @@ window.OnestopStaff = {
     }
     return data;
   },
+
+  /** The signed-in staff member a page keeps in sessionStorage under `key`, one shape for
+   * every page ({token, username, name, role}: the office's pages share their key), or null. */
+  loadSession(key) {
+    try {
+      const s = JSON.parse(sessionStorage.getItem(key) || "null");
+      return s && typeof s.token === "string" ? s : null;
+    } catch (e) {
+      return null; // an older page's plain token, or garbage: sign in again
+    }
+  },
+
+  /** Keep POST /login's answer under `key`; returns what is kept. */
+  saveSession(key, r) {
+    const s = { token: r.token, username: r.username, name: r.name, role: r.role };
+    sessionStorage.setItem(key, JSON.stringify(s));
+    return s;
+  },
 };

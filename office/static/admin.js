@@ -201,8 +201,7 @@
       });
       if (r.role === "clerk") throw new Error("需管理员或督查员账号 / an admin or supervisor account is needed");
       $("password").value = "";
-      session = { token: r.token, username: r.username, name: r.name, role: r.role };
-      sessionStorage.setItem(KEY, JSON.stringify(session));
+      session = OnestopStaff.saveSession(KEY, r);
       await start();
     } catch (err) {
       error(`登录失败 Sign-in failed: ${err.message}`);
@@ -241,10 +240,6 @@
     }
   }
 
-  try {
-    session = JSON.parse(sessionStorage.getItem(KEY) || "null");
-  } catch (e) {
-    session = null;
-  }
-  if (session && session.token) start();
+  session = OnestopStaff.loadSession(KEY);
+  if (session) start();
 })();

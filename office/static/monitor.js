@@ -99,8 +99,7 @@
       });
       if (r.role === "clerk") throw new Error("实时监控需督查员账号 / a supervisor account is needed");
       $("password").value = "";
-      session = { token: r.token, username: r.username, name: r.name, role: r.role };
-      sessionStorage.setItem(KEY, JSON.stringify(session));
+      session = OnestopStaff.saveSession(KEY, r);
       connect();
     } catch (err) {
       error(`登录失败 Sign-in failed: ${err.message}`);
@@ -568,10 +567,6 @@
 
   setInterval(tick, 1000); // the clock and the "served for" timers only: state comes by push
 
-  try {
-    session = JSON.parse(sessionStorage.getItem(KEY) || "null");
-  } catch (e) {
-    session = null;
-  }
-  if (session && session.token) connect();
+  session = OnestopStaff.loadSession(KEY);
+  if (session) connect();
 })();

@@ -8,7 +8,7 @@
   const SVG = "http://www.w3.org/2000/svg";
   const catalogue = JSON.parse(document.getElementById("catalogue").textContent);
   const $ = (id) => document.getElementById(id);
-  let token = sessionStorage.getItem(KEY) || "";
+  let token = (OnestopStaff.loadSession(KEY) || { token: "" }).token;
 
   const COLUMNS = [
     ["name", "名称", "Name"],
@@ -326,8 +326,7 @@
       const data = await r.json();
       if (!r.ok) throw new Error(data.error.message);
       if (data.role === "clerk") throw new Error("统计与考核需督查员账号 / a supervisor account is needed");
-      token = data.token;
-      sessionStorage.setItem(KEY, token);
+      token = OnestopStaff.saveSession(KEY, data).token;
       error("");
       show();
     } catch (err) {
