@@ -22,9 +22,10 @@ no other hub holds that client.
 Only the documented hooks of a pub/sub manager are overridden: `_publish` (send one message)
 and `_listen` (yield the received ones). Other emits outside a batch are published as before.
 
-`Peers` also carries the few things only the hub holding a socket can do (a clerk's sessions
-ended by a sign-in elsewhere, a clerk moved to another window): each hub does them for its own
-sockets, and tells the others on the same channel.
+`Peers` also carries what one hub knows and the others need: a clerk's sessions ended by a
+sign-in elsewhere and a clerk moved to another window (the hub holding the panel's socket acts),
+failed sign-ins (one limit for the pair), and each hub's printers and the print jobs handed to
+them (hub/web/printing.py).
 """
 
 from __future__ import annotations
