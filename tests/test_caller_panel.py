@@ -36,6 +36,9 @@ def test_clerk_panel_walkthrough(browser, tmp_path):  # noqa: F811, PLR0915 - on
         page = open_page(browser, f"{hub.url}/caller/", 1280, 800)
         page.fill("#username", "clerk1")
         page.fill("#password", PASSWORD)
+        # Window names may repeat: the list says each window's number first.
+        labels = page.eval_on_selector_all("#window-select option", "os => os.map(o => o.text)")
+        assert labels and all(t.startswith(f"{n}号窗口") for n, t in enumerate(labels, 1)), labels
         page.select_option("#window-select", "1")
         page.click("#signin-form button[type=submit]")
         page.wait_for_selector("#panel:not([hidden])", timeout=TIMEOUT_MS)

@@ -36,7 +36,7 @@
   }
 
   // --- static selects from the catalogue ----------------------------------------------------
-  for (const w of C.windows) $("window-select").append(option(w.no, `${w.name}`));
+  for (const w of C.windows) $("window-select").append(option(w.no, OnestopStaff.windowLabel(w)));
   for (const r of C.pause_reasons) $("pause-reason").append(option(r, r));
   for (const o of C.outcomes) $("outcome").append(option(o.code, `${o.name} ${o.name_en}`));
   for (const d of C.departments) $("departments").append(option(d.code, d.name));
@@ -46,7 +46,7 @@
     $("transfer-service").append(option(code, `${s.name}`));
   }
   $("transfer-window").append(option("", "—"));
-  for (const w of C.windows) $("transfer-window").append(option(w.no, w.name));
+  for (const w of C.windows) $("transfer-window").append(option(w.no, OnestopStaff.windowLabel(w)));
 
   function showOutcomeFields() {
     const v = $("outcome").value;
@@ -112,7 +112,7 @@
     const w = myWindow();
     $("staff-name").textContent = session.name;
     $("staff-no").textContent = session.staff_no;
-    $("window-name").textContent = w ? w.name : `${session.window}号窗口`;
+    $("window-name").textContent = w ? OnestopStaff.windowLabel(w) : `${session.window}号窗口`;
     const photo = $("photo");
     photo.hidden = true;
     photo.onload = () => { photo.hidden = false; };
@@ -145,7 +145,7 @@
       session.window = d.window;
       sessionStorage.setItem(KEY, JSON.stringify(session));
       const w = myWindow();
-      $("window-name").textContent = w ? w.name : `${session.window}号窗口`;
+      $("window-name").textContent = w ? OnestopStaff.windowLabel(w) : `${session.window}号窗口`;
       info(`已调至${$("window-name").textContent} / Moved to window ${d.window}`);
       loadJoint();
     });

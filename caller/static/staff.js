@@ -25,6 +25,12 @@ window.OnestopStaff = {
     return data;
   },
 
+  /** A window as staff pick it: its number first (names repeat: two windows may both be
+   * 不动产登记), then its name when it has one. */
+  windowLabel(w) {
+    return w.name ? `${w.no}号窗口 · ${w.name}` : `${w.no}号窗口`;
+  },
+
   /** The signed-in staff member a page keeps in sessionStorage under `key`, one shape for
    * every page ({token, username, name, role}: the office's pages share their key), or null. */
   loadSession(key) {

@@ -73,10 +73,10 @@
     if (item) $("item-code").value = item;
     $("item-hours").replaceChildren(...running.hours.map((h) => option(h, h)));
     const win = $("window-no").value;
-    $("window-no").replaceChildren(...running.windows.map((w) => option(w.no, w.name)));
+    $("window-no").replaceChildren(...running.windows.map((w) => option(w.no, OnestopStaff.windowLabel(w))));
     if (win) $("window-no").value = win;
     $("window-backup").replaceChildren(option("", "无 None"),
-      ...running.windows.map((w) => option(w.no, w.name)));
+      ...running.windows.map((w) => option(w.no, OnestopStaff.windowLabel(w))));
     itemChosen();
     windowChosen();
   }

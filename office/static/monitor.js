@@ -311,7 +311,7 @@
       const li = el("li", `window status-${w.status}`);
       li.dataset.no = String(w.no);
       const head = el("div", "window-head");
-      head.append(el("h3", "window-name", w.name), el("span", "dept", deptName(w.department)));
+      head.append(el("h3", "window-name", OnestopStaff.windowLabel(w)), el("span", "dept", deptName(w.department)));
       const [zh, en] = STATUS[w.status] || [w.status, ""];
       const badge = bilingual("p", `badge badge-${w.status}`, zh, en);
       if (w.status === "paused" && w.pause_reason) badge.append(`（${w.pause_reason}）`);
@@ -332,7 +332,7 @@
       waiting.append(bilingual("span", "", "", "waiting"));
       const dots = el("span", "devices");
       dots.setAttribute("role", "group");
-      dots.setAttribute("aria-label", `${w.name} 设备 Devices`);
+      dots.setAttribute("aria-label", `${OnestopStaff.windowLabel(w)} 设备 Devices`);
       for (const dev of st.devices.values()) {
         if (dev.window !== w.no) continue;
         const dot = el("span", `dot dot-${dev.status}`);
@@ -523,8 +523,8 @@
     const pick = $("move-clerk").value;
     const to = $("move-window").value;
     $("move-clerk").replaceChildren(...clerks.map((w) => option(
-      w.clerk.username, `${w.clerk.name}（${w.clerk.staff_no}）· ${w.name}`)));
-    $("move-window").replaceChildren(...free.map((w) => option(w.no, `${w.name} ${deptName(w.department)}`)));
+      w.clerk.username, `${w.clerk.name}（${w.clerk.staff_no}）· ${OnestopStaff.windowLabel(w)}`)));
+    $("move-window").replaceChildren(...free.map((w) => option(w.no, `${OnestopStaff.windowLabel(w)} ${deptName(w.department)}`)));
     if ([...$("move-clerk").options].some((o) => o.value === pick)) $("move-clerk").value = pick;
     if ([...$("move-window").options].some((o) => o.value === to)) $("move-window").value = to;
   }
