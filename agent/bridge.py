@@ -9,7 +9,6 @@ renders and plays them (agent/voice.py).
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import threading
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from devices.master import Health, ModbusMaster
 from devices.regmap import CallerKey, RatingLevel
 from devices.scanner import ScannerReader
 from devices.transport import SerialTransport
+from hub.clock import Clock, reading_at, system_clock
 
 from .config import AgentConfig, key_byte
 from .hub_link import HubLink
@@ -59,8 +59,10 @@ class Device:
 
 
 class Agent:
-    def __init__(self, cfg: AgentConfig) -> None:
+    def __init__(self, cfg: AgentConfig, clock: Clock = system_clock) -> None:
         self.cfg = cfg
+        # The hub's time, as the hall's Pis keep it (NTP); a set clock in tests (hub.clock).
+        self.clock = clock
         self.outbox = Outbox(Path(cfg.state_dir) / "outbox.db")
         self.board = WindowBoard(cfg.windows())
         self.devices: dict[str, Device] = {}
@@ -184,7 +186,7 @@ class Agent:
             kind, message = item
             if self.voice is not None:
                 self._announce(kind, message)
-            now = dt.datetime.now(dt.UTC)
+            now = self.clock()
             try:
                 if kind == "snapshot":
                     self._shown.clear()  # a new connection: show everything again
@@ -240,7 +242,7 @@ class Agent:
         device = self.devices.get(event.device)
         if device is None:
             return
-        at = dt.datetime.fromtimestamp(event.at, dt.UTC).isoformat()
+        at = reading_at(self.clock, event.at).isoformat()
         if isinstance(event, KeyEvent):
             self.outbox.put({"kind": "key", "window": device.window, "key": event.key.hub_key,
                              "device": device.name, "at": at})

@@ -111,6 +111,7 @@ def serve(
     db_url: str | None = None,
     hall_file: Any = None,  # hub.reload.HallFile: the --config file, reloaded on SIGHUP
     proxy_hops: int = 0,
+    clock: Callable[[], Any] | None = None,  # hub.clock: the system's, or a set one (tests)
 ) -> None:
     started = time.monotonic()
     patch(async_mode)
@@ -125,7 +126,7 @@ def serve(
         from eventlet import tpool  # a real OS thread: scrypt must not stall every greenlet
 
         offload = tpool.execute
-    service = open_hall(config, data_dir, synchronous, offload, url=db_url)
+    service = open_hall(config, data_dir, synchronous, offload, url=db_url, clock=clock)
     app, socketio = create_app(service, async_mode=async_mode, message_queue=message_queue,
                              proxy_hops=proxy_hops)
     start_housekeeping(app, socketio, service)
@@ -141,9 +142,12 @@ def serve(
     if hall_file is not None and hall_file.path is not None:
         # Closed days not summed up yet for the reports (the hub was down over a midnight, or
         # upgraded with history): summed beside the hub, so no office request pays for them.
+        from hub.clock import child_spec
         from hub.web.app import run_beside
 
-        run_beside(socketio, ["-m", "hub.cli", "--log-level", "warning", "reports", "settle",
+        same_clock = ["--clock", spec] if (spec := child_spec(service.clock)) else []
+        run_beside(socketio, ["-m", "hub.cli", "--log-level", "warning", *same_clock,
+                              "reports", "settle",
                               "--config", str(hall_file.path), "--data", str(data_dir),
                               *(["--db", db_url] if db_url else [])],
                    "summing up closed days for the reports")

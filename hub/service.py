@@ -27,6 +27,7 @@ from hub.auth import (
     Role,
     verify_password,
 )
+from hub.clock import Clock, system_clock
 from hub.config import ConfigError, HallConfig
 from hub.engine import (
     DomainError,
@@ -126,10 +127,6 @@ class TooManyAttempts(DomainError):
         )
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 Offload = Callable[..., Any]
 
 
@@ -142,7 +139,7 @@ class HallService:
         self,
         cfg: HallConfig,
         db: Database,
-        clock: Callable[[], dt.datetime] = utcnow,
+        clock: Clock = system_clock,
         login_limiter: RateLimiter | None = None,
         offload: Offload = _inline,
     ) -> None:

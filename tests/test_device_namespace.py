@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 import pytest
 import requests
 
+from tests.hubproc import SUITE_CLOCK
 from tests.test_sockets import Listener
 
 pytestmark = pytest.mark.slow
@@ -18,7 +18,7 @@ def event(kind: str, window: int, **fields) -> dict:
         "id": str(uuid.uuid4()),
         "kind": kind,
         "window": window,
-        "at": dt.datetime.now(dt.UTC).isoformat(),
+        "at": SUITE_CLOCK().isoformat(),
         **fields,
     }
 

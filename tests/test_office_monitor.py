@@ -6,7 +6,6 @@ within a second of its condition, and the page is watched for it live.
 
 from __future__ import annotations
 
-import datetime as dt
 import queue
 
 import pytest
@@ -15,7 +14,7 @@ import requests
 from hub.auth import Role
 from hub.runtime import open_database
 from hub.store.accounts import Accounts
-from tests.hubproc import PASSWORD, HubProcess
+from tests.hubproc import PASSWORD, SUITE_CLOCK, HubProcess
 from tests.test_display_pages import (  # noqa: F401 - the module's browser fixture
     TIMEOUT_MS,
     browser,
@@ -46,7 +45,7 @@ def test_the_office_watches_and_steers_the_hall_live(browser, tmp_path, monkeypa
     # page's session (one place at a time).
     db = open_database(hub.data_dir)
     Accounts(db).add_user("boss2", PASSWORD, Role.SUPERVISOR, "副主任", "JZ901",
-                          dt.datetime.now(dt.UTC))
+                          SUITE_CLOCK())
     db.close()
     hub.start()
     hub.tokens["office"] = hub.login("boss2")
