@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
 
         args.clock = parse_clock(args.clock)
         if args.clock is not system_clock:
-            logging.getLogger("onestop").warning("running on a set clock: %r", args.clock)
+            logging.getLogger("onestop").debug("running on a set clock: %r", args.clock)
         return args.func(args) or 0
     except KeyboardInterrupt:
         return 130

@@ -115,6 +115,7 @@ def serve(
 ) -> None:
     started = time.monotonic()
     patch(async_mode)
+    from hub.clock import child_spec
     from hub.runtime import open_hall
     from hub.web.app import create_app, start_housekeeping
 
@@ -142,7 +143,6 @@ def serve(
     if hall_file is not None and hall_file.path is not None:
         # Closed days not summed up yet for the reports (the hub was down over a midnight, or
         # upgraded with history): summed beside the hub, so no office request pays for them.
-        from hub.clock import child_spec
         from hub.web.app import run_beside
 
         same_clock = ["--clock", spec] if (spec := child_spec(service.clock)) else []
@@ -159,12 +159,13 @@ def serve(
     if on_ready:
         on_ready(service)
     log.info(
-        "hub ready on http://%s:%d in %.2f s (%s, event %d)",
+        "hub ready on http://%s:%d in %.2f s (%s, event %d%s)",
         host,
         port,
         time.monotonic() - started,
         async_mode,
         service.state.seq,
+        f", set clock {service.clock()}" if clock is not None and child_spec(clock) else "",
     )
     start_sd_notify(host, port, async_mode)
     kwargs: dict[str, Any] = {"host": host, "port": port}

@@ -7,7 +7,6 @@ import pytest
 from hub.clock import ENV
 from tests.hubproc import SUITE_CLOCK, HubProcess
 
-
 # The tests of days and dates (opening days, rollover, promised dates, reports, restarts):
 # `make test` runs them a second time with the whole system clock faked to a day far from
 # today at 23:59 in the hall's zone (libfaketime), so a path that reads the real date instead

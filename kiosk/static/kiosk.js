@@ -82,11 +82,20 @@
   }
   const WEEKDAY = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6, Sun: 7 };
 
+  // The hub's time: the kiosk Pi has no battery clock and may boot before it can sync; opening
+  // hours and the clock shown follow the hub (the snapshot's `now`), not the Pi's clock.
+  let skew = 0;
+  const hubDate = () => new Date(Date.now() + skew);
+  function followHubClock(snap) {
+    const hub = Date.parse(String(snap.now).replace(/(\.\d{3})\d+/, "$1"));
+    if (!Number.isNaN(hub)) skew = hub - Date.now();
+  }
+
   let nowCache = { at: 0, value: null };
   function hallNow() {
     if (nowCache.value && Date.now() - nowCache.at < 1000) return nowCache.value;
     const p = {};
-    for (const part of partsFmt.formatToParts(new Date())) p[part.type] = part.value;
+    for (const part of partsFmt.formatToParts(hubDate())) p[part.type] = part.value;
     const hh = p.hour === "24" ? "00" : p.hour;
     nowCache = { at: Date.now(), value: { weekday: WEEKDAY[p.weekday] || 0, hm: `${hh}:${p.minute}` } };
     return nowCache.value;
@@ -102,7 +111,7 @@
   }
 
   function tickClock() {
-    const now = new Date();
+    const now = hubDate();
     const t = timeFmt.format(now);
     if ($("time").textContent !== t) {
       $("time").textContent = t;
@@ -994,6 +1003,8 @@
     });
     socket.on("snapshot", (snap) => {
       if (!snap) return;
+      followHubClock(snap);
+      nowCache = { at: 0, value: null };
       if (snap.center) {
         state.center = { ...state.center, ...snap.center };
         setNotice(snap.center);

@@ -181,6 +181,7 @@
   // --- the state: a snapshot, then events -----------------------------------------------------
   function snapshot(snap) {
     lastSeq = snap.seq;
+    OnestopStaff.followHubClock(snap);
     st.windows = new Map(snap.windows.map((w) => [w.no, {
       no: w.no, name: w.name, department: w.department.code, services: w.services,
       status: w.status, pause_reason: w.pause_reason, clerk: w.clerk,
@@ -352,10 +353,10 @@
   }
 
   function tick() {
-    $("clock").textContent = HHMMSS.format(new Date());
+    $("clock").textContent = HHMMSS.format(new Date(OnestopStaff.hubNow()));
     for (const span of document.querySelectorAll(".serving-for")) {
       const since = at(span.dataset.since);
-      span.textContent = Number.isNaN(since) ? "" : `已办理 ${mmss(Date.now() - since)}`;
+      span.textContent = Number.isNaN(since) ? "" : `已办理 ${mmss(OnestopStaff.hubNow() - since)}`;
     }
   }
 
