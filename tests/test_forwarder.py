@@ -151,6 +151,25 @@ def test_every_event_is_a_cloudevent_with_its_stable_id_seq_and_data(hall, recei
     assert not receiver.invalid
 
 
+def test_an_alert_is_raised_and_cleared_under_the_same_subject(hall, receiver):
+    """A window alert's clearing reaches the backend about the same window as its raising."""
+    service, clock = hall
+    sign_in(service, 1)
+    service.issue_ticket(KIOSK, "S1")
+    act(service, 1, "call-next")
+    clock.advance(minutes=16)  # past the item's target time at the window
+    service.tick()
+    act(service, 1, "finish", outcome="immediate")
+    service.tick()
+    cfg = backend_cfg(receiver.url)
+    Forwarder(service.db, cfg.backend, cfg.event_source).drain()
+    alerts = [e for e in receiver.accepted if e["type"].startswith("cn.gov.hall.alert.")]
+    serving = [(e["type"], e["subject"], e["data"].get("window_at"), e["data"].get("service"))
+               for e in alerts if e["data"]["key"] == "serving:1"]
+    assert serving == [("cn.gov.hall.alert.raised", "windows/1", 1, "S1"),
+                       ("cn.gov.hall.alert.cleared", "windows/1", 1, "S1")]
+
+
 def test_flaky_backend_gets_everything_once_acknowledged_and_the_rejected_one_is_dead(
     hall, receiver
 ):

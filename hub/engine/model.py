@@ -499,6 +499,14 @@ class AlertCleared(Event, tag="alert.cleared", kw_only=True):
     key: str
     kind: str
     raised_at: dt.datetime
+    # The raising's subject again, so the backend files both under one window (or item);
+    # absent in clearings committed before they carried it.
+    window_at: int | None = None
+    service: str | None = None
+
+    @property
+    def window(self) -> int | None:
+        return self.window_at
 
 
 class ComplaintFiled(Event, tag="complaint.filed", kw_only=True):
