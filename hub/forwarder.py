@@ -8,9 +8,11 @@ block the writer) and keeps its cursor in the same database.
 
 Delivery rules, in order of the outbox's `seq`:
 
-- the cursor moves (its own short transaction, at most once a second) only after a 2xx for the
-  events before it, so a crash anywhere re-sends, never skips: the backend may see an exact
-  repeat (same `id`);
+- the cursor moves (its own short transaction) only after a 2xx for the events before it, at
+  most once a second while the backend acknowledges, and at once when it stops (before the
+  first retry of a batch): a crash anywhere re-sends, never skips, and re-sends at most the last
+  second's acknowledged events and the batch in flight, however long an outage lasts; the
+  backend may see an exact repeat (same `id`);
 - connection errors, timeouts, 5xx, 408 and 429 retry the same batch with exponential backoff
   and full jitter, forever;
 - another 4xx splits the batch in halves until the refused event(s) stand alone; an event
@@ -49,9 +51,11 @@ BATCH_CONTENT_TYPE = "application/cloudevents-batch+json"
 TYPE_PREFIX = "cn.gov.hall."
 TOKEN_ENV = "ONESTOP_BACKEND_TOKEN"
 IDLE_POLL_S = 0.25  # a new event reaches the backend within this, when it is up
-# The cursor's row is written at most this often (and on stop): each write takes SQLite's one
-# write lock for a moment, which the hub's next commit would wait for. Lagging it only means a
-# crash re-sends up to this much (at least once allows that), never that anything is skipped.
+# The cursor's row is written at most this often while batches are acknowledged (and at once
+# when one is not, and on stop): each write takes SQLite's one write lock for a moment, which
+# the hub's next commit would wait for (the forwarder runs niced, so a write it is preempted in
+# holds the hub up longer). Lagging it only means a crash re-sends up to this much (at least
+# once allows that), never that anything is skipped.
 CURSOR_COMMIT_EVERY_S = 1.0
 BACKOFF_BASE_S = 0.2  # first retry within 0.2 s, then 0.4, 0.8 … up to max_backoff_s
 RETRY_STATUSES = frozenset({401, 403, 404, 405, 407, 408, 429})  # 4xx that are not the event's
@@ -236,6 +240,11 @@ class Forwarder:
                 self._split(events, result)
                 return
             failures += 1
+            if failures == 1:
+                # The backend may stay down for hours: what it acknowledged before must not wait
+                # for its return to be committed, or a crash in the outage would send it again
+                # and the office would count it as unsent all along.
+                self.commit()
             self.outbox.record_failure(f"HTTP {result.status}" if result.status else result.body)
             self._backoff(events, result, failures)
 

@@ -390,6 +390,65 @@ def kill_mid_burst(hub: HubProcess, forward: ForwardProcess) -> None:
         traffic.join(30)
 
 
+def forward_config(tmp_path: Path, url: str, **backend: Any) -> Path:
+    """The 24-hour test hall with a [backend] section pointing at `url`."""
+    config = tmp_path / "hall.toml"
+    lines = [f'url = "{url}"', "timeout_s = 0.5", "max_backoff_s = 1",
+             *(f"{key} = {value}" for key, value in backend.items())]
+    config.write_text(HALL_24H.read_text(encoding="utf-8") + "\n[backend]\n"
+                      + "\n".join(lines) + "\n", encoding="utf-8")
+    return config
+
+
+def wait_for(what: str, predicate, log: Path, timeout_s: float = 20) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        assert time.monotonic() < deadline, f"{what}; forwarder log:\n{log.read_text()}"
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
+def test_a_forwarder_killed_in_an_outage_resends_nothing_the_backend_acknowledged(tmp_path):
+    """The backend acknowledges two batches and goes down; the forwarder, retrying the third,
+    is SIGKILLed. The office sees only the unacknowledged events as unsent, and the restarted
+    forwarder sends each event exactly once: the acknowledged ones are not sent again."""
+    data = tmp_path / "data"
+    data.mkdir()
+    db = Database(data / DB_FILE)
+    db.migrate()
+    clock = Clock()
+    fill(HallService(load_config(HALL_24H), db, clock=clock), clock, 6)
+    committed = db_events(data / DB_FILE)
+    db.close()
+    assert len(committed) > 15
+    receiver = Receiver(accept_limit=2).start()
+    forward = ForwardProcess(forward_config(tmp_path, receiver.url, batch_size=5), data)
+    status = Database(data / DB_FILE)
+    try:
+        forward.start()
+        wait_for("the backend never went down", lambda: receiver.statuses.get(500, 0) >= 2,
+                 forward.log_path)
+        assert len(receiver.accepted) == 10
+        office = forwarding_status(status)  # what GET /api/v1/dead-letters shows
+        assert (office["cursor"], office["backlog"]) == (committed[9][0], len(committed) - 10)
+        assert office["oldest_unsent_at"] == status.query_one(
+            "SELECT at FROM events WHERE seq = ?", (committed[10][0],))["at"]
+        forward.kill()
+
+        receiver.accept_limit = None  # the backend is back
+        forward.start()
+        wait_for("the restarted forwarder did not drain",
+                 lambda: Outbox(status).cursor() == committed[-1][0], forward.log_path)
+        assert forward.stop() == 0
+        received = [e["id"] for e in receiver.snapshot()]
+        assert received == [row[1] for row in committed], "an acknowledged event was re-sent"
+    finally:
+        if forward.proc and forward.proc.poll() is None:
+            forward.proc.kill()
+        status.close()
+        receiver.close()
+
+
 @pytest.mark.slow
 def test_hub_and_forwarder_killed_mid_burst_lose_nothing(tmp_path):
     receiver = Receiver(fail_rate=0.5, hang_rate=0.05, hang_s=0.8, reject=rejects_a005).start()
