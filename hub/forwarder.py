@@ -245,7 +245,8 @@ class Forwarder:
                 # for its return to be committed, or a crash in the outage would send it again
                 # and the office would count it as unsent all along.
                 self.commit()
-            self.outbox.record_failure(f"HTTP {result.status}" if result.status else result.body)
+            self.outbox.record_failure(f"HTTP {result.status}" if result.status else result.body,
+                                       self.clock())
             self._backoff(events, result, failures)
 
     def _split(self, events: list[OutboxEvent], result: Result) -> None:

@@ -147,6 +147,7 @@ def test_every_event_is_a_cloudevent_with_its_stable_id_seq_and_data(hall, recei
     assert forwarding_status(service.db) == {
         "cursor": committed[-1].seq, "last_seq": committed[-1].seq, "backlog": 0,
         "oldest_unsent_at": None, "dead_letters": 0, "failures": 0, "last_error": None,
+        "last_error_at": None,
     }
     assert not receiver.invalid
 
@@ -227,6 +228,41 @@ def test_a_wrong_token_retries_and_never_dead_letters(hall, receiver, monkeypatc
         worker.join(5)
     assert not worker.is_alive()
     assert Outbox(service.db).dead_letters() == []
+
+
+def test_last_error_is_stamped_with_its_time_and_cleared_once_the_backend_is_back(
+    hall, receiver
+):
+    """While the backend fails, the status names the error and when it happened; once it
+    acknowledges again, the error is gone (the count of failed attempts stays)."""
+    service, clock = hall
+    fill(service, clock, 4)
+    receiver.fail_rate = 1.0
+    cfg = backend_cfg(receiver.url, batch_size=10)
+    failed_at = dt.datetime(2026, 11, 24, 3, 15, 30, tzinfo=dt.UTC)
+    forwarder = Forwarder(service.db, cfg.backend, cfg.event_source, backoff_base_s=0.01,
+                          clock=lambda: failed_at)
+    worker = threading.Thread(target=forwarder.run)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 5
+        while forwarding_status(service.db)["failures"] < 2:
+            assert time.monotonic() < deadline, "no failure recorded"
+            time.sleep(0.02)
+        failing = forwarding_status(service.db)
+        assert failing["last_error"] == "HTTP 500" and failing["cursor"] == 0
+        assert failing["last_error_at"] == "2026-11-24T03:15:30.000000+00:00"
+
+        receiver.fail_rate = 0.0  # full recovery
+        while forwarding_status(service.db)["backlog"]:
+            assert time.monotonic() < deadline + 5, "did not recover"
+            time.sleep(0.02)
+    finally:
+        forwarder.stop.set()
+        worker.join(5)
+    recovered = forwarding_status(service.db)
+    assert recovered["last_error"] is None and recovered["last_error_at"] is None
+    assert recovered["failures"] >= failing["failures"]
 
 
 def test_stop_during_backoff_leaves_promptly_and_keeps_the_cursor(hall, receiver):
