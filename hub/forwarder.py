@@ -42,6 +42,7 @@ from cloudevents.core.v1.event import CloudEvent
 
 from hub import sdnotify
 from hub.config import Backend
+from hub.engine.model import AnyEvent, public_fields
 from hub.store.database import Database
 from hub.store.forwarding import DeadLetter, Outbox, OutboxEvent
 
@@ -63,6 +64,7 @@ REPLAY_ATTEMPTS = 3
 LOCK_FILE = "forward.lock"
 
 _format = JSONFormat()
+_event_decoder = msgspec.json.Decoder(AnyEvent)
 _data_decoder = msgspec.json.Decoder(dict[str, Any])
 
 
@@ -90,11 +92,25 @@ class Result(msgspec.Struct, frozen=True):
 # --- the envelope -------------------------------------------------------------------------
 
 
-def to_cloudevent(event: OutboxEvent, source: str) -> CloudEvent:
-    """One outbox row as a CloudEvent; the envelope carries `type` and `at`, so data drops them."""
-    data = _data_decoder.decode(event.data)
-    data.pop("type", None)
+def event_data(event: OutboxEvent, zone: dt.tzinfo) -> dict[str, Any]:
+    """The event's own fields for `data`, its times in the hall's `zone` (docs/events.md); the
+    envelope carries `type` and `at`, so data drops them."""
+    try:
+        data = public_fields(_event_decoder.decode(event.data), zone)
+    except msgspec.ValidationError as err:
+        # A row this version cannot type (written by a newer hub?) still goes out, as stored:
+        # a feed that stopped at it would hold up every event after it.
+        log.warning("event seq %d (%s) forwarded as stored, times not converted: %s",
+                    event.seq, event.type, err)
+        data = _data_decoder.decode(event.data)
+        data.pop("type", None)
     data.pop("at", None)
+    return data
+
+
+def to_cloudevent(event: OutboxEvent, source: str, zone: dt.tzinfo) -> CloudEvent:
+    """One outbox row as a CloudEvent."""
+    data = event_data(event, zone)
     attributes: dict[str, Any] = {
         "specversion": "1.0",
         "id": event.id,
@@ -112,13 +128,13 @@ def to_cloudevent(event: OutboxEvent, source: str) -> CloudEvent:
     return CloudEvent(attributes, data)
 
 
-def encode_batch(events: list[OutboxEvent], source: str) -> bytes:
+def encode_batch(events: list[OutboxEvent], source: str, zone: dt.tzinfo) -> bytes:
     """A JSON array of structured-mode CloudEvents (JSON Event Format §4, batch).
 
     The SDK (cloudevents 2.x) has no batch writer, so each event is written by the SDK's
     JSONFormat and the array is joined here.
     """
-    return b"[" + b",".join(_format.write(to_cloudevent(e, source)) for e in events) + b"]"
+    return b"[" + b",".join(_format.write(to_cloudevent(e, source, zone)) for e in events) + b"]"
 
 
 # --- HTTP -------------------------------------------------------------------------------
@@ -161,6 +177,7 @@ class Forwarder:
         db: Database,
         backend: Backend,
         source: str,
+        zone: dt.tzinfo,
         session: requests.Session | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         rng: random.Random | None = None,
@@ -170,6 +187,7 @@ class Forwarder:
         self.outbox = Outbox(db)
         self.backend = backend
         self.source = source
+        self.zone = zone  # the hall's: times inside `data` are written with its offset
         self.session = session or make_session(backend)
         self.clock = clock
         self.rng = rng or random.Random()
@@ -295,7 +313,7 @@ class Forwarder:
 
     def post(self, events: list[OutboxEvent]) -> Result:
         """One POST of a batch; every network failure becomes a Result, never an exception."""
-        body = encode_batch(events, self.source)
+        body = encode_batch(events, self.source, self.zone)
         try:
             response = self.session.post(self.backend.url, data=body,
                                          timeout=self.backend.timeout_s)

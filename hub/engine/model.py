@@ -578,3 +578,26 @@ AnyEvent = (
 
 def event_type(event: Event) -> str:
     return type(event).__struct_config__.tag  # type: ignore[return-value]
+
+
+def public_fields(event: Event, zone: dt.tzinfo | None = None) -> dict[str, Any]:
+    """An event's own fields (with `at`, without its tag) as JSON values, for clients and the
+    supervision backend. With `zone`, every time in them is written with that zone's offset
+    (the hall's, for the backend: docs/events.md) instead of the UTC the hub keeps; the instant
+    is the same."""
+    if zone is None:
+        data = msgspec.to_builtins(event)
+    else:  # datetimes kept as objects by to_builtins, then written in `zone`
+        data = _json_times(msgspec.to_builtins(event, builtin_types=(dt.datetime,)), zone)
+    data.pop("type", None)
+    return data
+
+
+def _json_times(value: Any, zone: dt.tzinfo) -> Any:
+    if isinstance(value, dt.datetime):
+        return msgspec.to_builtins(value.astimezone(zone))
+    if isinstance(value, dict):
+        return {k: _json_times(v, zone) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_times(v, zone) for v in value]
+    return value
