@@ -221,6 +221,19 @@ def test_times_in_the_data_carry_the_halls_offset(hall, receiver):
     assert checked >= 4
 
 
+def test_the_queues_internal_sort_key_is_neither_forwarded_nor_pushed(hall, receiver):
+    """`rank` orders a queue inside the engine (a number handed out at issue, not a place in
+    the queue): the backend and the office's monitor get the ticket events without it."""
+    service, clock = hall
+    forward_a_morning(service, clock, receiver.url)
+    kinds = {e["type"].removeprefix("cn.gov.hall.") for e in receiver.accepted}
+    assert {"ticket.issued", "ticket.no_show"} <= kinds
+    assert [e for e in receiver.accepted if "rank" in e["data"]] == []
+    records = service.store.records_after(0)
+    assert any(r.type == "ticket.issued" and r.event.rank for r in records)  # still stored
+    assert [r.public() for r in records if "rank" in r.public()["data"]] == []
+
+
 def test_an_event_this_version_cannot_type_is_forwarded_as_stored(caplog):
     """A row of a type this forwarder does not know (a newer hub wrote it) must not stop the
     feed: it goes out as stored, only its times are left as they are."""
