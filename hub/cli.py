@@ -525,8 +525,8 @@ def _forwarder(args: argparse.Namespace):
         return None
     # NORMAL: the cursor's commit does not wait for fsync, so it never holds the write lock
     # the hub needs for long; a cursor lost on power loss only re-sends (at least once).
-    return Forwarder(open_database(args.data, "NORMAL", url=args.db), cfg.backend, cfg.event_source,
-                     clock=args.clock)
+    return Forwarder(open_database(args.data, "NORMAL", url=args.db), cfg.backend,
+                     cfg.event_source, cfg.zone, clock=args.clock)
 
 
 def cmd_forward(args: argparse.Namespace) -> int:

@@ -248,8 +248,8 @@ def openapi_document() -> dict[str, Any]:
                         "type": "string", "enum": ["window", "clerk"]}}])},
             "/api/v1/dead-letters": {"get": _op(
                 "Events the supervision backend refused (dead letters, see docs/events.md) and "
-                "the feed's status {cursor, last_seq, backlog, oldest_unsent_at, dead_letters} "
-                "(supervisor)",
+                "the feed's status {cursor, last_seq, backlog, oldest_unsent_at, dead_letters, "
+                "failures, last_error, last_error_at} (supervisor)",
                 _responses(200, _OBJ, 401, 403))},
             "/api/v1/audit": {"get": _op(
                 "The staff audit log, latest `limit` records oldest first (supervisor; "
