@@ -256,3 +256,29 @@ def test_english_comes_second_in_the_small_font(paper: str, columns: int) -> Non
     slip = text_of(layout.slip_bytes(replace(SLIP, item_en="Food business licence"), paper))
     assert "Commitment slip CN20261124-0007: Food business licence" in slip.replace("\n", " ")
     assert "Promised by 2026-12-01." in slip
+
+
+# --- python-escpos's temp directory -------------------------------------------------------
+
+@pytest.mark.parametrize("pickle_dir", [False, True])
+def test_importing_the_printer_leaves_nothing_in_tmp(tmp_path, pickle_dir: bool) -> None:
+    """python-escpos 3.1 makes a /tmp/tmpXXXX with its capabilities pickle at import, even
+    with ESCPOS_CAPABILITIES_PICKLE_DIR set; a printing process must not leave it behind."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    env.pop("ESCPOS_CAPABILITIES_PICKLE_DIR", None)
+    if pickle_dir:
+        env["ESCPOS_CAPABILITIES_PICKLE_DIR"] = str(tmp_path / "cache")
+        (tmp_path / "cache").mkdir()
+    code = ("import devices.printer as p, escpos.printer\n"
+            "from tests.devices.test_printer import TICKET\n"
+            "assert p.ticket_bytes(TICKET, '58mm').startswith(b'\\x1b@')\n")
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60,
+                   cwd=Path(__file__).resolve().parents[2])
+    assert sorted(p.name for p in scratch.rglob("*")) == []
