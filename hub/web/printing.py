@@ -261,20 +261,7 @@ class PrintDesk:
         target = self._kiosk_printer(kiosk)
         if target is None:
             return "no_printer"
-        svc = self.cfg.service(ticket["service"])
-        doc = {
-            "ticket_id": ticket["id"],
-            "number": ticket["number"],
-            "center_name": self.cfg.center.name,
-            "center_name_en": self.cfg.center.name_en,
-            "item": svc.name,
-            "item_en": svc.name_en,
-            "windows": [self._window_name(no) for no in ticket["windows"]],
-            "windows_en": _windows_en(ticket["windows"]),
-            "ahead": ticket["people_ahead"],
-            "issued_at": self._local(ticket["issued_at"]),
-            "materials": list(svc.materials) if materials else [],
-        }
+        doc = ticket_doc(self.cfg, ticket, materials)
         # To the kiosk's room, not the asking socket: a page that reconnected meanwhile (a new
         # sid) still learns whether its ticket printed.
         self._route(target, "ticket", doc, "/kiosk", f"kiosk:{kiosk}",
@@ -357,13 +344,39 @@ class PrintDesk:
         for job_id in [j for j, job in self.jobs.items() if now - job.sent > JOB_TTL_S]:
             del self.jobs[job_id]
 
-    def _window_name(self, no: int) -> str:
-        return self.cfg.window(no).name or f"{no}号窗口"
-
     def _local(self, when: dt.datetime | str) -> str:
-        if isinstance(when, str):
-            when = dt.datetime.fromisoformat(when)
-        return when.astimezone(self.cfg.zone).replace(tzinfo=None).isoformat(timespec="seconds")
+        return _local(self.cfg, when)
+
+
+def ticket_doc(cfg: HallConfig, ticket: dict[str, Any], materials: bool) -> dict[str, Any]:
+    """What the agent prints for a ticket (the hub's ticket view): agent/printing.py reads it."""
+    svc = cfg.service(ticket["service"])
+    return {
+        "ticket_id": ticket["id"],
+        "number": ticket["number"],
+        "center_name": cfg.center.name,
+        "center_name_en": cfg.center.name_en,
+        "item": svc.name,
+        "item_en": svc.name_en,
+        "windows": [window_label(cfg, no) for no in ticket["windows"]],
+        "windows_en": _windows_en(ticket["windows"]),
+        "ahead": ticket["people_ahead"],
+        "issued_at": _local(cfg, ticket["issued_at"]),
+        "materials": list(svc.materials) if materials else [],
+    }
+
+
+def window_label(cfg: HallConfig, no: int) -> str:
+    """A window by its number first, as the staff pages show it: two windows may share a name
+    (不动产登记), and the call screens and the voice say the number."""
+    name = cfg.window(no).name
+    return f"{no}号窗口·{name}" if name else f"{no}号窗口"
+
+
+def _local(cfg: HallConfig, when: dt.datetime | str) -> str:
+    if isinstance(when, str):
+        when = dt.datetime.fromisoformat(when)
+    return when.astimezone(cfg.zone).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
 def _windows_en(nos: list[int]) -> str:
