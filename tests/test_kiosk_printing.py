@@ -54,8 +54,11 @@ class Client:
         self.sio.disconnect()
 
 
-def start_agent(tmp_path, hub: HubProcess, printer: SimPrinter, *, kiosk: str = "test-kiosk",
-                windows: tuple[int, ...] = ()) -> subprocess.Popen:
+def start_agent(tmp_path, hub: HubProcess, printer: SimPrinter | None, *,
+                kiosk: str = "test-kiosk", windows: tuple[int, ...] = (),
+                target: str = "") -> subprocess.Popen:
+    """An agent printing on `printer` (its pty), or on `target` (a file, socket://...)."""
+    target = target or printer.path  # type: ignore[union-attr]
     config = tmp_path / "agent.toml"
     config.write_text(f"""
 name = "kiosk-pi"
@@ -64,7 +67,7 @@ state_dir = "{tmp_path / 'agent'}"
 kiosk = "{kiosk}"
 
 [printer]
-target = "{printer.path}"
+target = "{target}"
 paper = "80mm"
 windows = {list(windows)}
 status_interval_s = 1
@@ -316,3 +319,32 @@ def test_kiosk_status_follows_the_hall(hall):
     hub.login("clerk1", 1)
     eventually(lambda: [s for s in kiosk.pushed("status") if s["open_windows"]],
                what="a window open")
+
+
+def test_a_plain_file_target_prints_without_a_status_answer(tmp_path):
+    """A file target (a spool, a capture) that does not exist yet: created, never asked its
+    status (it cannot answer), and every ticket printed into it."""
+    hub = HubProcess(tmp_path / "hub")
+    hub.provision()
+    hub.start()
+    spool = tmp_path / "spool" / "kiosk.prn"
+    spool.parent.mkdir()
+    agent = start_agent(tmp_path, hub, None, target=str(spool))
+    kiosk = None
+    try:
+        eventually(lambda: devices(hub).get("printer@test-kiosk", {}).get("status") == "online",
+                   what="the file printer online")
+        kiosk = Client(hub.url, "/kiosk", {"token": hub.tokens["kiosk"]})
+        answer = kiosk.call("issue_ticket", {"service": "S1", "request_id": "f1"})
+        assert answer["ok"] and answer["result"]["print"] == "queued"
+        done = eventually(lambda: kiosk.pushed("printed"), what="the print result")
+        assert done[0]["ok"] is True, done
+        job = spool.read_bytes()
+        assert job.startswith(b"\x1b@\x1c&") and b"\x10\x04" not in job  # no status requests
+        assert answer["result"]["ticket"]["number"] in text_of(job)
+        assert qr_payloads(job) == [answer["result"]["ticket"]["id"]]
+    finally:
+        if kiosk is not None:
+            kiosk.close()
+        stop(agent)
+        hub.stop()

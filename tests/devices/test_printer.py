@@ -228,9 +228,54 @@ def test_driver_to_plain_file(tmp_path) -> None:
         driver.print_ticket(TICKET)
     data = SimPrinter.read_file(str(path))
     assert data.endswith(layout.ticket_bytes(TICKET, "80mm"))
-    strict = PrinterDriver(FileTransport(str(path)), "80mm", status_timeout_s=0.05)
-    with strict, pytest.raises(PrinterError, match="did not answer"):
+    strict = PrinterDriver(FileTransport(str(path)), "80mm", status_timeout_s=0.05,
+                           require_status=True)
+    with strict, pytest.raises(PrinterError, match="plain file"):
         strict.print_ticket(TICKET)
+
+
+def test_a_file_target_prints_by_default_even_before_it_exists(tmp_path) -> None:
+    """A plain file (a spool, a capture) cannot answer DLE EOT: it is neither asked (the
+    request would land in the file) nor required to answer, and it is created if missing."""
+    path = tmp_path / "spool" / "tickets.prn"
+    path.parent.mkdir()
+    for _ in range(2):
+        with PrinterDriver.open(str(path), "58mm") as driver:
+            assert isinstance(driver.transport, FileTransport)
+            assert driver.print_ticket(TICKET) is None
+    assert path.read_bytes() == layout.ticket_bytes(TICKET, "58mm") * 2  # appended, nothing else
+
+
+def test_which_targets_are_serial_ports(tmp_path) -> None:
+    from devices.printer.driver import is_serial_target, transport_for
+
+    with SimPrinter() as sim:  # a pty behind a symlink, as /dev/serial/by-id/... is
+        assert is_serial_target(sim.path)
+    for serial in ("socket://10.0.0.50:9100", "/dev/serial/by-id/usb-absent-if00-port0",
+                   "/dev/ttyUSB7", "/dev/ttyS0", "/dev/rfcomm0"):
+        assert is_serial_target(serial), serial
+        assert isinstance(transport_for(serial), SerialTransport)
+    for file in ("/dev/usb/lp0", "/dev/lp0", str(tmp_path / "absent.prn"), "tickets.prn"):
+        assert not is_serial_target(file), file
+        assert isinstance(transport_for(file), FileTransport)
+
+
+def test_a_missing_device_node_is_not_created(tmp_path) -> None:
+    """An unplugged usblp printer: its node is gone, and must not come back as a plain file
+    that swallows every ticket."""
+    import os
+
+    from devices.printer.driver import transport_for
+
+    node = f"/dev/shm/onestop-test-lp-{os.getpid()}"  # under /dev, and writable in a test
+    try:
+        for driver in (PrinterDriver(FileTransport(node)), PrinterDriver(transport_for(node))):
+            with pytest.raises(DeviceError, match="open failed"):
+                driver.print_ticket(TICKET)
+            assert not os.path.exists(node)
+    finally:
+        if os.path.exists(node):
+            os.unlink(node)
 
 
 @pytest.mark.parametrize(("paper", "columns"), [("58mm", 42), ("80mm", 64)])
