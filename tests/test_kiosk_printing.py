@@ -17,7 +17,7 @@ import pytest
 import requests
 import socketio
 
-from devices.printer.sim import SimPrinter, decode, raster_images, text_of
+from devices.printer.sim import NetSimPrinter, SimPrinter, decode, raster_images, text_of
 from tests.hubproc import HubProcess
 from tests.waiting import eventually
 
@@ -56,7 +56,7 @@ class Client:
 
 def start_agent(tmp_path, hub: HubProcess, printer: SimPrinter | None, *,
                 kiosk: str = "test-kiosk", windows: tuple[int, ...] = (),
-                target: str = "") -> subprocess.Popen:
+                target: str = "", status_interval_s: int = 1) -> subprocess.Popen:
     """An agent printing on `printer` (its pty), or on `target` (a file, socket://...)."""
     target = target or printer.path  # type: ignore[union-attr]
     config = tmp_path / "agent.toml"
@@ -70,7 +70,7 @@ kiosk = "{kiosk}"
 target = "{target}"
 paper = "80mm"
 windows = {list(windows)}
-status_interval_s = 1
+status_interval_s = {status_interval_s}
 
 [scanner]
 device = "/dev/input/by-id/usb-onestop-test-no-such-scanner-event-kbd"
@@ -347,4 +347,36 @@ def test_a_plain_file_target_prints_without_a_status_answer(tmp_path):
         if kiosk is not None:
             kiosk.close()
         stop(agent)
+        hub.stop()
+
+
+def test_a_network_printer_that_dropped_its_connection_prints_the_next_ticket(tmp_path):
+    """socket://: the printer closed its connection (switched off and on) between two tickets.
+    The next ticket prints at once, not after the next status poll (here: 10 minutes away)."""
+    hub = HubProcess(tmp_path / "hub")
+    hub.provision()
+    hub.start()
+    net = NetSimPrinter().start()
+    agent = start_agent(tmp_path, hub, None, target=net.url, status_interval_s=600)
+    kiosk = None
+    try:
+        eventually(lambda: devices(hub).get("printer@test-kiosk", {}).get("status") == "online",
+                   what="the network printer online")
+        kiosk = Client(hub.url, "/kiosk", {"token": hub.tokens["kiosk"]})
+        first = kiosk.call("issue_ticket", {"service": "S1", "request_id": "n1"})
+        assert eventually(lambda: kiosk.pushed("printed"), what="the first ticket")[0]["ok"]
+        net.drop()
+        eventually(lambda: net.connected() == 0, what="the connection dropped")
+        second = kiosk.call("issue_ticket", {"service": "S1", "request_id": "n2"})
+        done = eventually(lambda: kiosk.pushed("printed")[1:], what="the second ticket")
+        assert done[0]["ok"] is True, done
+        texts = [text_of(b"\x1b@" + j) for j in net.data().split(b"\x1b@") if j]
+        numbers = [t["result"]["ticket"]["number"] for t in (first, second)]
+        assert [n for n in numbers for t in texts if n in t] == numbers  # each once
+        assert devices(hub)["printer@test-kiosk"]["status"] == "online"
+    finally:
+        if kiosk is not None:
+            kiosk.close()
+        stop(agent)
+        net.stop()
         hub.stop()

@@ -13,6 +13,7 @@ Which one a target is: see `transport_for`.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import select
 import stat
@@ -21,6 +22,8 @@ import time
 from devices.errors import DeviceError, DeviceGone, DeviceTimeout
 from devices.printer import layout, status
 from devices.transport import SerialTransport
+
+log = logging.getLogger(__name__)
 
 
 class PrinterError(DeviceError):
@@ -216,7 +219,17 @@ class PrinterDriver:
         return st
 
     def send(self, job: bytes) -> status.PrinterStatus | None:
-        st = self.check_ready()
+        try:
+            st = self.check_ready()
+        except DeviceGone as err:
+            # A network printer closes its connection when it is switched off and on or after
+            # an idle timeout; a USB one re-enumerates. Found at the status request, before a
+            # byte of the job was sent: one fresh connection at once, and the job cannot be
+            # printed twice. (A write that fails below is not retried: part of it may be on
+            # paper already; the page offers to print again.)
+            log.info("%s: %s; reconnecting once", self.transport.name, err)
+            self.transport.close()
+            st = self.check_ready()
         try:
             self.transport.write(job)
         except DeviceError as err:

@@ -278,6 +278,47 @@ def test_a_missing_device_node_is_not_created(tmp_path) -> None:
             os.unlink(node)
 
 
+def test_network_printer_that_dropped_its_connection_prints_the_next_ticket() -> None:
+    """A network printer closes its connection (switched off and on, an idle timeout): the
+    next job finds out at the status request, before any of it is sent, reconnects at once
+    and prints it, once."""
+    from devices.printer.driver import transport_for
+    from devices.printer.sim import NetSimPrinter
+
+    with NetSimPrinter() as net:
+        driver = PrinterDriver(transport_for(net.url), "58mm", status_timeout_s=0.5)
+        try:
+            assert driver.require_status  # a network printer answers DLE EOT
+            driver.print_ticket(TICKET)
+            job = layout.ticket_bytes(TICKET, "58mm")
+            wait_until(lambda: net.data() == job)
+            net.drop()
+            wait_until(lambda: net.connected() == 0)
+            st = driver.print_ticket(TICKET)  # no PrinterError, no DeviceError
+            assert st is not None and st.ready
+            wait_until(lambda: len(net.data()) >= 2 * len(job))
+            assert net.data() == job * 2  # the second ticket once, nothing repeated
+            assert net.accepted == 2
+        finally:
+            driver.close()
+
+
+def test_a_network_printer_that_is_gone_fails_the_job_after_one_reconnect() -> None:
+    from devices.printer.driver import transport_for
+    from devices.printer.sim import NetSimPrinter
+
+    net = NetSimPrinter().start()
+    driver = PrinterDriver(transport_for(net.url), "80mm", status_timeout_s=0.3)
+    try:
+        driver.print_slip(SLIP)
+        net.stop()  # switched off: the connection ends and nobody listens any more
+        with pytest.raises(DeviceError):
+            driver.print_slip(SLIP)
+        assert net.accepted == 1
+    finally:
+        driver.close()
+
+
 @pytest.mark.parametrize(("paper", "columns"), [("58mm", 42), ("80mm", 64)])
 def test_english_comes_second_in_the_small_font(paper: str, columns: int) -> None:
     from dataclasses import replace
