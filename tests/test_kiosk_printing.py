@@ -193,7 +193,7 @@ def test_one_request_id_gives_one_ticket(hall):
 def test_paper_out_is_reported_and_a_reprint_works(hall):
     hub, printer, _agent, kiosk = hall
     printer.faults.paper_out = True
-    answer = kiosk.call("issue_ticket", {"service": "S1", "request_id": "r1"})
+    answer = kiosk.call("issue_ticket", {"service": "S1", "request_id": "r1", "materials": True})
     assert answer["ok"] and answer["result"]["print"] == "queued"
     ticket = answer["result"]["ticket"]
     failed = eventually(lambda: kiosk.pushed("printed"), what="the print result")[0]
@@ -209,9 +209,28 @@ def test_paper_out_is_reported_and_a_reprint_works(hall):
     assert again == {"ok": True, "result": {"print": "queued"}}
     eventually(lambda: len(kiosk.pushed("printed")) == 2 and kiosk.pushed("printed")[1]["ok"],
                what="the reprint")
-    assert ticket["number"] in text_of(printed_jobs(printer)[0])
+    reprinted = text_of(printed_jobs(printer)[0])
+    assert ticket["number"] in reprinted
+    # what the first print had: the 一次性告知 materials list, though the reprint did not say
+    assert "一次性告知" in reprinted and "身份证明" in reprinted
     eventually(lambda: devices(hub)["printer@test-kiosk"]["status"] == "online",
                what="printer online again")
+
+
+def test_a_reprint_prints_what_the_first_print_printed(hall):
+    _hub, printer, _agent, kiosk = hall
+    with_list = kiosk.call("issue_ticket", {"service": "S1", "request_id": "m1",
+                                            "materials": True})["result"]["ticket"]
+    without = kiosk.call("issue_ticket", {"service": "S1", "request_id": "m2"})["result"]["ticket"]
+    eventually(lambda: len(kiosk.pushed("printed")) == 2, what="two tickets printed")
+    for ticket, asked in ((with_list, {}), (without, {}), (with_list, {"materials": True}),
+                          (without, {"materials": False})):
+        assert kiosk.call("reprint", {"ticket_id": ticket["id"], **asked})["ok"]
+    eventually(lambda: len(kiosk.pushed("printed")) == 6, what="four reprints")
+    jobs = [text_of(job) for job in printed_jobs(printer)]
+    assert [ticket["number"] in text for text, ticket in zip(
+        jobs, [with_list, without] * 3, strict=True)] == [True] * 6
+    assert ["一次性告知" in text for text in jobs] == [True, False] * 3
 
 
 def test_without_a_printer_the_ticket_still_stands(hall):

@@ -42,6 +42,7 @@ SEATS_EVERY_S = 10.0  # each hub tells the others its printers this often, and o
 SEATS_TTL_S = 35.0  # another hub's printers are forgotten this long after its last word
 REMOTE_JOB_S = 10.0  # a job handed to another hub without an answer by then did not print
 REPLY_TO = frozenset({"/kiosk", "/caller"})  # where a job's answer may go
+MATERIALS_KEPT = 5000  # tickets whose first print's materials choice a reprint repeats
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,9 @@ class PrintDesk:
         # Other hubs' printers: host -> (when heard, agent sid -> its printer)
         self.remote: dict[str, tuple[float, dict[str, Seat]]] = {}
         self.handed: set[str] = set()  # jobs handed to another hub, not answered yet
+        # ticket id -> whether its first print had the materials list (一次性告知): a reprint
+        # prints the same, also for a client that does not say (the newest MATERIALS_KEPT)
+        self.materials: dict[str, bool] = {}
         # Sockets' handlers, the Redis listener and the announcer touch these at once under
         # `--async-mode threading` (under eventlet they cannot interleave).
         self._lock = threading.RLock()
@@ -258,6 +262,10 @@ class PrintDesk:
 
     def print_ticket(self, kiosk: str, ticket: dict[str, Any], materials: bool) -> str:
         """Send a ticket to the kiosk's printer: "queued", or "no_printer"."""
+        with self._lock:
+            self.materials.setdefault(ticket["id"], materials)
+            while len(self.materials) > MATERIALS_KEPT:
+                del self.materials[next(iter(self.materials))]
         target = self._kiosk_printer(kiosk)
         if target is None:
             return "no_printer"
@@ -267,6 +275,14 @@ class PrintDesk:
         self._route(target, "ticket", doc, "/kiosk", f"kiosk:{kiosk}",
                     {"ticket_id": ticket["id"]})
         return "queued"
+
+    def reprint_ticket(self, kiosk: str, ticket: dict[str, Any], materials: Any) -> str:
+        """Print a ticket again as it was first printed: with the materials list if the first
+        print had it (`materials`, a bool, from the page that asked; else as remembered)."""
+        if not isinstance(materials, bool):
+            with self._lock:
+                materials = self.materials.get(ticket["id"], False)
+        return self.print_ticket(kiosk, ticket, materials)
 
     def print_slip(self, window: int, slip: str, service: str, accepted_at: dt.datetime | str,
                    promised_date: str | None, items: list[str]) -> str:

@@ -177,7 +177,8 @@ class KioskNamespace(RoleNamespace):
             ticket = self.service.ticket(who, str(data.get("ticket_id") or ""))
             if ticket["status"] != "waiting":
                 raise DomainError("not_waiting", "该号已叫过或已失效", "the ticket is not waiting")
-            return _ok({"print": self.printers.print_ticket(who.name, ticket, False)})
+            return _ok({"print": self.printers.reprint_ticket(who.name, ticket,
+                                                              data.get("materials"))})
         except DomainError as err:
             return _error(err)
 
