@@ -399,3 +399,34 @@ def test_a_network_printer_that_dropped_its_connection_prints_the_next_ticket(tm
         stop(agent)
         net.stop()
         hub.stop()
+
+
+def test_a_ticket_issued_over_http_prints_when_the_kiosk_asks(hall):
+    """A third-party kiosk on the HTTP API: `"print": true` prints at the printer of the agent
+    beside it, as the kiosk socket does; without it nothing prints."""
+    hub, printer, _agent, kiosk = hall
+    url, as_kiosk = f"{hub.url}/api/v1/tickets", hub.auth(hub.tokens["kiosk"])
+    silent = requests.post(url, json={"service": "S1"}, headers=as_kiosk, timeout=5)
+    assert silent.status_code == 201 and "print" not in silent.json()
+    asked = requests.post(url, json={"service": "S1", "print": True, "materials": True},
+                          headers=as_kiosk, timeout=5)
+    assert asked.status_code == 201, asked.text
+    ticket = asked.json()
+    assert ticket["number"] == "A002" and ticket["print"] == "queued"
+    done = eventually(lambda: kiosk.pushed("printed"), what="the print result")
+    assert done == [{"ticket_id": ticket["id"], "ok": True, "message": "已打印",
+                     "message_en": "Printed"}]
+    [job] = printed_jobs(printer)
+    text = text_of(job)
+    assert "A002" in text and "一次性告知" in text and qr_payloads(job) == [ticket["id"]]
+    # Only a kiosk has a printer beside it; a refused request issues nothing.
+    office = hub.auth(hub.login("super"))
+    refused = requests.post(url, json={"service": "S1", "print": True}, headers=office, timeout=5)
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "invalid"
+    wrong = requests.post(url, json={"service": "S1", "print": "yes"}, headers=as_kiosk,
+                          timeout=5)
+    assert wrong.status_code == 422
+    queue = requests.get(f"{hub.url}/api/v1/queue", headers=as_kiosk, timeout=5).json()
+    assert queue["waiting"]["S1"] == 2
+    doc = requests.get(f"{hub.url}/api/v1/openapi.json", timeout=5).json()
+    assert "print" in doc["components"]["schemas"]["TicketRequest"]["properties"]

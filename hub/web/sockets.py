@@ -488,10 +488,14 @@ class Publisher:
                 log.exception("could not push the office's totals")
 
 
-def register(socketio: SocketIO, service: HallService) -> Callable[[], None]:
-    """Mount the namespaces; returns the sweep that drops sockets whose token stopped holding."""
+def register(socketio: SocketIO, service: HallService,
+             extensions: dict[str, Any] | None = None) -> Callable[[], None]:
+    """Mount the namespaces; returns the sweep that drops sockets whose token stopped holding.
+    The print desk goes into `extensions` (the app's) as "onestop_printers" for the HTTP API."""
     peers = message_queue.Peers(socketio)  # the other hubs of a pair (none on SQLite)
     printers = PrintDesk(socketio, lambda: service.cfg, peers)  # the live config, reloads too
+    if extensions is not None:
+        extensions["onestop_printers"] = printers
     namespaces = [
         DisplayNamespace("/display", service),
         KioskNamespace("/kiosk", service, printers),
