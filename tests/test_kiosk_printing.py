@@ -19,6 +19,7 @@ import socketio
 
 from devices.printer.sim import NetSimPrinter, SimPrinter, decode, raster_images, text_of
 from tests.hubproc import HubProcess
+from tests.test_sockets import Listener
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.slow
@@ -57,24 +58,26 @@ class Client:
 def start_agent(tmp_path, hub: HubProcess, printer: SimPrinter | None, *,
                 kiosk: str = "test-kiosk", windows: tuple[int, ...] = (),
                 target: str = "", status_interval_s: int = 1) -> subprocess.Popen:
-    """An agent printing on `printer` (its pty), or on `target` (a file, socket://...)."""
+    """An agent printing on `printer` (its pty), or on `target` (a file, socket://...); with
+    `kiosk = ""` a window's slip printer only (no kiosk, no scanner)."""
     target = target or printer.path  # type: ignore[union-attr]
     config = tmp_path / "agent.toml"
+    scanner = """
+[scanner]
+device = "/dev/input/by-id/usb-onestop-test-no-such-scanner-event-kbd"
+""" if kiosk else ""
     config.write_text(f"""
 name = "kiosk-pi"
 hub = "{hub.url}"
 state_dir = "{tmp_path / 'agent'}"
-kiosk = "{kiosk}"
+{f'kiosk = "{kiosk}"' if kiosk else ""}
 
 [printer]
 target = "{target}"
 paper = "80mm"
 windows = {list(windows)}
 status_interval_s = {status_interval_s}
-
-[scanner]
-device = "/dev/input/by-id/usb-onestop-test-no-such-scanner-event-kbd"
-""", encoding="utf-8")
+{scanner}""", encoding="utf-8")
     log = open(tmp_path / "agent.log", "ab")  # noqa: SIM115
     return subprocess.Popen(
         [sys.executable, "-m", "hub.cli", "--log-level", "info", "agent", "--config",
@@ -430,3 +433,35 @@ def test_a_ticket_issued_over_http_prints_when_the_kiosk_asks(hall):
     assert queue["waiting"]["S1"] == 2
     doc = requests.get(f"{hub.url}/api/v1/openapi.json", timeout=5).json()
     assert "print" in doc["components"]["schemas"]["TicketRequest"]["properties"]
+
+
+def test_a_window_slip_printer_is_reported_at_its_windows(tmp_path):
+    """A printer for the 承诺单 of windows 1 and 2: its health names those windows, so the
+    office can show it on their cards; a fault there is a fault at window 1's card too."""
+    hub = HubProcess(tmp_path / "hub")
+    hub.provision()
+    hub.start()
+    hub.tokens["office"] = hub.login("super")  # one session: devices() reads with it too
+    monitor = Listener(hub, "/monitor", hub.tokens["office"])
+    printer = SimPrinter().start()
+    printer.faults.paper_out = True
+    agent = start_agent(tmp_path, hub, printer, kiosk="", windows=(1, 2))
+    try:
+        state = eventually(lambda: devices(hub).get("printer@kiosk-pi", {}).get("status")
+                           == "error" and devices(hub)["printer@kiosk-pi"],
+                           what="the slip printer's paper out")
+        assert (state["kind"], state["window"], state["windows"]) == ("printer", 1, [1, 2])
+        changed = monitor.next_event("device.state_changed")  # what the backend gets too
+        assert changed["data"]["window_at"] == 1 and changed["data"]["windows_at"] == [1, 2]
+        printer.faults.paper_out = False
+        eventually(lambda: devices(hub)["printer@kiosk-pi"]["status"] == "online",
+                   what="the slip printer online again")
+        stop(agent)
+        gone = eventually(lambda: devices(hub)["printer@kiosk-pi"]["status"] == "offline"
+                          and devices(hub)["printer@kiosk-pi"], what="its agent gone")
+        assert gone["windows"] == [1, 2]
+    finally:
+        monitor.client.disconnect()
+        stop(agent)
+        printer.stop()
+        hub.stop()

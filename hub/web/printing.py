@@ -131,6 +131,12 @@ class PrintDesk:
             self._answer(job, ok=False, message="打印机已离线",
                          message_en="The printer went offline")
 
+    def windows_of(self, sid: str) -> frozenset[int]:
+        """The windows whose 承诺单 the printer of this hub's agent `sid` prints."""
+        with self._lock:
+            seat = self.seats.get(sid)
+        return seat.windows if seat is not None else frozenset()
+
     def has_kiosk_printer(self, kiosk: str) -> bool:
         return self._kiosk_printer(kiosk) is not None
 

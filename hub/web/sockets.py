@@ -351,8 +351,10 @@ class DeviceNamespace(RoleNamespace):
     def on_health(self, data: Any = None) -> dict[str, Any]:
         try:
             devices = data.get("devices") if isinstance(data, dict) else None
+            # its devices' windows, and those its printer prints the 承诺单 of
+            windows = self.windows[request.sid] | self.printers.windows_of(request.sid)
             return self.desk.report_health(self.principal(), devices, request.remote_addr or "",
-                                           self.windows[request.sid])
+                                           windows)
         except DomainError as err:
             return _error(err)
 
