@@ -119,26 +119,26 @@ class FileTransport:
         return self._fd
 
 
-# Device names that are serial ports: terminals, USB-serial adapters, Bluetooth RFCOMM.
-_SERIAL_NAMES = ("tty", "rfcomm")
+# Printer device nodes under /dev: usblp (/dev/usb/lp0, /dev/usblp0) and parallel (/dev/lp0).
+_PRINTER_NODES = ("lp", "usblp")
 
 
 def _under_dev(path: str) -> bool:
-    return os.path.realpath(path).startswith("/dev/") or path.startswith("/dev/")
+    return path.startswith("/dev/") or os.path.realpath(path).startswith("/dev/")
 
 
 def is_serial_target(target: str) -> bool:
-    """A pyserial URL (socket://host:9100), anything under /dev/serial/ (present or not: an
-    unplugged adapter comes back), or a path resolving to a terminal (/dev/ttyUSB0, a pty's
-    /dev/pts/N, /dev/rfcomm0). Everything else is written as a file: a printer node such as
-    /dev/usb/lp0 or /dev/lp0, or a plain file, which need not exist yet."""
-    if "://" in target or target.startswith("/dev/serial/"):
+    """Everything but a printer device node and a plain file is a serial port: a pyserial URL
+    (socket://host:9100, a network printer) and any other path under /dev, present or not
+    (/dev/serial/by-id/..., /dev/ttyUSB0, /dev/rfcomm0, a pty; an unplugged adapter comes
+    back). Written as a file: /dev/usb/*, /dev/lp*, /dev/usblp*, and any path outside /dev
+    (a plain file, which need not exist yet)."""
+    if "://" in target:
         return True
-    real = os.path.realpath(target)
-    name = os.path.basename(real)
-    return real.startswith("/dev/pts/") or (
-        _under_dev(target) and not real.startswith("/dev/usb/")
-        and name.startswith(_SERIAL_NAMES))
+    if not _under_dev(target):
+        return False
+    real = os.path.realpath(target) if os.path.exists(target) else target
+    return not (real.startswith("/dev/usb/") or os.path.basename(real).startswith(_PRINTER_NODES))
 
 
 def transport_for(target: str, baud: int = 9600) -> SerialTransport | FileTransport:

@@ -252,10 +252,11 @@ def test_which_targets_are_serial_ports(tmp_path) -> None:
     with SimPrinter() as sim:  # a pty behind a symlink, as /dev/serial/by-id/... is
         assert is_serial_target(sim.path)
     for serial in ("socket://10.0.0.50:9100", "/dev/serial/by-id/usb-absent-if00-port0",
-                   "/dev/ttyUSB7", "/dev/ttyS0", "/dev/rfcomm0"):
+                   "/dev/ttyUSB7", "/dev/ttyS0", "/dev/rfcomm0", "/dev/receipt-printer"):
         assert is_serial_target(serial), serial
         assert isinstance(transport_for(serial), SerialTransport)
-    for file in ("/dev/usb/lp0", "/dev/lp0", str(tmp_path / "absent.prn"), "tickets.prn"):
+    for file in ("/dev/usb/lp0", "/dev/lp0", "/dev/usblp1", str(tmp_path / "absent.prn"),
+                 "tickets.prn"):
         assert not is_serial_target(file), file
         assert isinstance(transport_for(file), FileTransport)
 
