@@ -63,10 +63,10 @@ class FileTransport:
             flags |= os.O_CREAT
         try:
             fd = os.open(self.path, flags, 0o644)
-            self._device = stat.S_ISCHR(os.fstat(fd).st_mode)
         except OSError as err:
             raise DeviceGone(f"{self.path}: open failed: {err}") from err
         self._fd = fd
+        self._device = stat.S_ISCHR(os.fstat(fd).st_mode)
         with contextlib.suppress(OSError):  # a plain file: append, never read old jobs
             os.lseek(fd, 0, os.SEEK_END)
 
