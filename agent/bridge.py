@@ -49,6 +49,7 @@ class Device:
     bus: Bus | None = None  # None for a byte keypad: no bus thread, call it directly
     health: str = "unknown"
     detail: str = ""
+    windows: tuple[int, ...] = ()  # a slip printer's windows (`window` is the first)
 
     def run(self, fn_name: str, *args: Any) -> None:
         fn = getattr(self.driver, fn_name)
@@ -92,7 +93,10 @@ class Agent:
         if self.cfg.printer is None:
             return None
         name = f"printer@{self.cfg.kiosk or self.cfg.name}"
-        self.devices[name] = Device(name, "printer", 0, None)
+        # At the windows whose 承诺单 it prints, so the office shows it on their cards.
+        windows = tuple(self.cfg.printer.windows)
+        self.devices[name] = Device(name, "printer", windows[0] if windows else 0, None,
+                                    windows=windows)
         return PrintStation(self.cfg.printer, self._print_result,
                             lambda state, detail: self._set_health(name, state, detail))
 
@@ -294,7 +298,7 @@ class Agent:
             self._health_due.clear()
             self.link.report_health([
                 {"id": d.name, "kind": d.kind, "window": d.window or None, "status": d.health,
-                 "detail": d.detail}
+                 "detail": d.detail, **({"windows": list(d.windows)} if d.windows else {})}
                 for d in self.devices.values() if d.health != "unknown"
             ])
 

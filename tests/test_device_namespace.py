@@ -141,3 +141,26 @@ def test_device_health_reaches_the_office_and_an_agent_gone_is_offline(hub):
         assert (gone["data"]["status"], gone["data"]["detail"]) == ("offline", "agent disconnected")
     finally:
         monitor.close()
+
+
+def test_a_slip_printer_reports_health_at_the_windows_it_prints_for(hub):
+    """An agent with no keypad at windows 2 and 3, only their 承诺单 printer: it may report the
+    printer there (and nowhere else), and the office sees both windows."""
+    agent = Listener(hub, "/device", hub.tokens["agent"], windows=[],
+                     printer={"windows": [2, 3]})
+    try:
+        agent.snapshot()
+        printer = {"id": "printer@slips", "kind": "printer", "window": 2, "windows": [2, 3],
+                   "status": "online"}
+        assert agent.call("health", {"devices": [printer]})["ok"]
+        seen = {d["device"]: d for d in requests.get(
+            f"{hub.url}/api/v1/devices", headers=hub.auth(hub.login("super")),
+            timeout=5).json()["devices"]}
+        assert (seen["printer@slips"]["window"], seen["printer@slips"]["windows"]) == (2, [2, 3])
+        for wrong, code in (({"windows": [2, 4]}, "wrong_window"), ({"window": 4}, "wrong_window"),
+                            ({"windows": [True]}, "invalid"), ({"windows": [2, 2]}, "invalid"),
+                            ({"windows": "2"}, "invalid")):
+            answer = agent.call("health", {"devices": [{**printer, **wrong}]})
+            assert answer["ok"] is False and answer["error"]["code"] == code, (wrong, answer)
+    finally:
+        agent.close()

@@ -90,6 +90,17 @@ def test_the_office_watches_and_steers_the_hall_live(browser, tmp_path, monkeypa
              "detail": "无响应"}]})
         assert ack["ok"], ack
         page.wait_for_selector(f"{W1} .dot-offline", timeout=TIMEOUT_MS)
+        # A slip printer for windows 1 and 2 (no keypad there): on both windows' cards.
+        slips = Listener(hub, "/device", hub.tokens["agent"], windows=[],
+                         printer={"windows": [1, 2]})
+        ack = slips.call("health", {"devices": [
+            {"id": "printer@slips-1F", "kind": "printer", "window": 1, "windows": [1, 2],
+             "status": "error", "detail": "缺纸 (paper out)"}]})
+        assert ack["ok"], ack
+        for card in (W1, W2):
+            page.wait_for_selector(f'{card} .dot-error[title*="printer@slips-1F"]',
+                                   timeout=TIMEOUT_MS)
+        slips.close()
 
         # An alert fires live: window 3 (and 4, its backup) staffed, then left again.
         clerk3 = hub.login("clerk3", 3)

@@ -220,6 +220,7 @@ class DeviceHealth(msgspec.Struct, kw_only=True):
     device: str  # agent-unique id, e.g. "bus1/rating@3"
     kind: str
     window: int | None = None
+    windows: list[int] = []  # every window it serves, if several (a slip printer): window first
     agent: str
     status: str  # online | offline | error
     detail: str = ""
@@ -438,6 +439,7 @@ class DeviceStateChanged(Event, tag="device.state_changed", kw_only=True):
     device: str
     kind: str
     window_at: int | None = None
+    windows_at: list[int] = []  # a device serving several windows (a slip printer): all of them
     agent: str
     status: str
     detail: str = ""

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
-from hub.auth import Principal
+from hub.auth import Principal, Role
 from hub.engine import Invalid
 from hub.service import HallService
 
@@ -83,6 +83,12 @@ def queue():
 def issue_ticket():
     principal = who()
     data = body()
+    # `print`: at the printer of the agent beside this kiosk, as the kiosk socket's issue_ticket
+    wants_print = field(data, "print", bool, required=False) is True
+    materials = field(data, "materials", bool, required=False) is True
+    if wants_print and principal.role is not Role.KIOSK:
+        raise Invalid("invalid", "只有自助终端可打印号票",
+                      "print needs a kiosk token: the printer beside that kiosk prints")
     ticket = service().issue_ticket(
         principal,
         field(data, "service", str, required=data.get("channel") != "appointment") or "",
@@ -90,6 +96,9 @@ def issue_ticket():
         field(data, "code", str, required=False),
         client_addr(),
     )
+    if wants_print:
+        printers = current_app.extensions["onestop_printers"]
+        ticket["print"] = printers.print_ticket(principal.name, ticket, materials)
     return jsonify(ticket), 201
 
 

@@ -355,6 +355,16 @@ def openapi_document() -> dict[str, Any]:
                             "type": "string",
                             "description": "green-channel or appointment code",
                         },
+                        "print": {
+                            "type": "boolean",
+                            "description": "kiosk token: print it at the printer of the agent "
+                            "beside this kiosk; the outcome is pushed as `printed` to the "
+                            "kiosk's /kiosk sockets",
+                        },
+                        "materials": {
+                            "type": "boolean",
+                            "description": "with print: add the 一次性告知 materials list",
+                        },
                     },
                 },
                 "Ticket": {
@@ -368,6 +378,12 @@ def openapi_document() -> dict[str, Any]:
                         "channel": {"type": "string"},
                         "people_ahead": {"type": "integer"},
                         "windows": {"type": "array", "items": {"type": "integer"}},
+                        "print": {
+                            "type": "string",
+                            "enum": ["queued", "no_printer"],
+                            "description": "only when print was asked: sent to the printer, "
+                            "or no printer is connected for this kiosk",
+                        },
                     },
                 },
                 "Login": {

@@ -54,6 +54,7 @@
     codeMode: null, // "green" | "appointment" on the code screen
     choosing: null, // {channel, code} after choose_service: pick the item on the home tiles
     ticket: null, // the ticket on the ticket screen
+    ticketMaterials: false, // whether its print carried the materials list (a reprint does too)
     print: null, // "printing" | "printed" | "failed"
     lastTouch: Date.now(),
   };
@@ -537,7 +538,7 @@
         }
         finish();
         if (ack && ack.ok) {
-          showTicket(ack.result || {});
+          showTicket(ack.result || {}, req.materials);
         } else {
           const e = (ack && ack.error) || {};
           if (e.code === "choose_service" && req.channel !== "normal") {
@@ -562,9 +563,10 @@
   // --- the ticket screen ---------------------------------------------------------------------------
   const CHANNELS = { green: ["绿色通道", "Green channel"], appointment: ["预约", "Appointment"] };
 
-  function showTicket(result) {
+  function showTicket(result, materials) {
     const t = result.ticket || {};
     state.ticket = t;
+    state.ticketMaterials = materials === true;
     $("ticket-number").textContent = t.number || "—";
     const ch = CHANNELS[t.channel];
     $("ticket-channel").hidden = !ch;
@@ -626,7 +628,8 @@
     if (!t || !socket || !state.connected || $("reprint").disabled) return;
     $("reprint").disabled = true;
     bi($("print-status"), "正在重新打印…", "Printing again…");
-    socket.timeout(ACK_MS).emit("reprint", { ticket_id: t.id }, (err, ack) => {
+    const again = { ticket_id: t.id, materials: state.ticketMaterials }; // what the first print had
+    socket.timeout(ACK_MS).emit("reprint", again, (err, ack) => {
       $("reprint").disabled = false;
       if (!state.ticket || state.ticket.id !== t.id) return;
       if (!err && ack && ack.ok && ack.result && ack.result.print === "queued") printState("printing");

@@ -24,7 +24,7 @@
     notice: "",
     noticeEn: "",
     alerts: new Map(), // key -> {key, kind, since, message, message_en, window, fresh}
-    devices: new Map(), // id -> {device, kind, window, agent, status, detail, since}
+    devices: new Map(), // id -> {device, kind, window, windows, agent, status, detail, since}
     returns: new Map(), // ticket id -> {id, number, service, window, clerk, reason}
     totals: null,
   };
@@ -262,8 +262,8 @@
         break;
       case "device.state_changed":
         st.devices.set(d.device, {
-          device: d.device, kind: d.kind, window: d.window_at, agent: d.agent,
-          status: d.status, detail: d.detail || "", since: ev.at,
+          device: d.device, kind: d.kind, window: d.window_at, windows: d.windows_at || [],
+          agent: d.agent, status: d.status, detail: d.detail || "", since: ev.at,
         });
         break;
       case "alert.raised":
@@ -335,7 +335,8 @@
       dots.setAttribute("role", "group");
       dots.setAttribute("aria-label", `${OnestopStaff.windowLabel(w)} 设备 Devices`);
       for (const dev of st.devices.values()) {
-        if (dev.window !== w.no) continue;
+        // a slip printer serves every window in `windows` (its `window` is the first)
+        if (dev.window !== w.no && !(dev.windows || []).includes(w.no)) continue;
         const dot = el("span", `dot dot-${dev.status}`);
         const label = `${dev.kind} ${dev.device}: ${DEVICE_STATUS[dev.status] || dev.status}`;
         dot.title = dev.detail ? `${label} (${dev.detail})` : label;
