@@ -167,6 +167,9 @@ def start_rendering(app: Any, socketio: Any, directory: str | os.PathLike, *, en
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m kiosk.prompts DIR [--voice V]`: render (or keep) every prompt into DIR."""
+    from hub.children import follow_parent  # noqa: PLC0415
+
+    follow_parent()  # started by a hub (run_beside): end with it
     parser = argparse.ArgumentParser(description="render the kiosk's voice prompts")
     parser.add_argument("directory")
     parser.add_argument("--voice", default="", help="espeak-ng Mandarin voice ('' chooses)")
