@@ -24,6 +24,8 @@ from hub.engine.model import (
     AnyEvent,
     DayRolled,
     Event,
+    RatingExpired,
+    RatingRequested,
     RatingStatus,
     ReturnDecided,
     ReturnRequested,
@@ -79,6 +81,9 @@ class HallMachine(RuleBasedStateMachine):
         self.expected: dict[str, TicketStatus] = {}
         self.ended: set[str] = set()  # tickets that reached an end state (one at most)
         self.rated: set[str] = set()  # tickets with a rating (one at most)
+        # requests (ticket, request id) that ended: 未评价 or rated is final for its request; only
+        # a new request (the clerk asks again) can bring a rating after 未评价
+        self.settled: set[tuple[str, int]] = set()
         self.runs: dict[int, int] = dict.fromkeys(WINDOWS, 0)  # priority calls in a row
 
     # --- plumbing -------------------------------------------------------------------------
@@ -117,6 +122,11 @@ class HallMachine(RuleBasedStateMachine):
         if isinstance(e, TicketRated):
             assert e.ticket_id not in self.rated, f"{e.ticket_id} rated twice"
             self.rated.add(e.ticket_id)
+        if isinstance(e, (TicketRated, RatingExpired, RatingRequested)):
+            request = (e.ticket_id, e.request_id)
+            assert request not in self.settled, f"{request} after it ended (未评价 or rated)"
+            if not isinstance(e, RatingRequested):
+                self.settled.add(request)
         if isinstance(e, TicketIssued):
             key = (self.state.day, e.number)
             assert key not in self.numbers, f"number {e.number} issued twice on {key[0]}"
@@ -279,6 +289,25 @@ class HallMachine(RuleBasedStateMachine):
     @rule(no=windows)
     def ask_again(self, no):
         self.attempt("request_rating", no)
+
+    @rule(no=windows, online=st.booleans())
+    def keypad_reported(self, no, online):
+        self.attempt("report_device", f"bus1/rating@{no}", "rating", no, "agent-1",
+                     "online" if online else "offline")
+
+    @rule(no=windows, why=st.sampled_from(["timeout", "replaced", "device restarted"]),
+          back=st.integers(0, 2), data=st.data())
+    def keypad_reports_an_end(self, no, why, back, data):
+        """The keypad's agent: a request's window closed without a press (or a late press)."""
+        asked = sorted((t.rating.requested_at, t.rating.request_id)
+                       for t in self.state.tickets.values() if t.rating and t.rating.window == no)
+        if not asked:
+            return
+        request_id = asked[max(0, len(asked) - 1 - back)][1]
+        if data.draw(st.booleans()):
+            self.attempt("rating_ended", no, request_id, why)
+        else:
+            self.attempt("close_late_press", no, request_id)
 
     @rule()
     def ratings_time_out(self):

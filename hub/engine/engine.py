@@ -49,7 +49,7 @@ from .model import (
     WindowState,
     queue_key,
 )
-from .ratings import RatingRules
+from .ratings import RatingRules, expired_event, rating_open
 
 _CASE_OUTCOME = {
     CaseType.IMMEDIATE: OutcomeKind.IMMEDIATE,
@@ -95,9 +95,11 @@ class QueueEngine(RatingRules, AlertRules):
         midnight = dt.datetime.combine(
             state.day + dt.timedelta(days=1), dt.time(), tzinfo=self.cfg.zone
         )
-        events: list[Event] = []
+        # Every rating still open ends with its day, also one a keypad never reported.
+        events: list[Event] = [
+            expired_event(now, t) for t in state.tickets.values() if rating_open(t)
+        ]
         for win in state.windows.values():
-            events += self._expire_rating(state, now, win)
             if win.pause:
                 paused_s = max(0.0, (midnight - win.pause.since).total_seconds())
                 events.append(

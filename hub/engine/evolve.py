@@ -334,18 +334,24 @@ def _(e: ServiceReopened, state: HallState) -> None:
 @_apply.register
 def _(e: RatingRequested, state: HallState) -> None:
     ticket = state.tickets[e.ticket_id]
+    old = ticket.rating
+    # The same request asked again (the clerk's key, a keypad that lost it): one request, open
+    # since it was first asked; the request counter has moved on meanwhile and stays.
+    again = (old is not None and old.request_id == e.request_id and old.window == e.window_no
+             and old.status is RatingStatus.PENDING)
     ticket.rating = Rating(
         request_id=e.request_id,
         window=e.window_no,
         clerk=e.clerk,
-        requested_at=e.at,
+        requested_at=old.requested_at if again and old else e.at,
         deadline=e.deadline,
     )
     for win in state.windows.values():  # served again elsewhere: this request supersedes
         if win.rating_ticket == ticket.id:
             win.rating_ticket = None
     _win(state, e.window_no).rating_ticket = ticket.id
-    state.rating_seq = e.request_id
+    if not again:
+        state.rating_seq = e.request_id
 
 
 def _close_rating(state: HallState, window: int, ticket_id: str) -> None:

@@ -27,7 +27,20 @@ if TYPE_CHECKING:
     from hub.config import HallConfig
 
 
+# A keypad that lost its window (it restarted) is asked again only if at least this much of the
+# window is left: less is no time to read the clerk's badge and press.
+REOPEN_MIN_S = 3.0
+
+
 class RatingRules:
+    """Who ends a rating: a window's rating keypad reports every request's outcome through its
+    agent, in the order the keypad saw them (a press, or the window closing without one), so
+    the hub never calls a keypad's rating "not rated" while a press made in time may still be
+    on its way (a 不满意 waiting for its reason key, an agent buffering while the hub was away).
+    Where no rating keypad is known, nothing can press: the hub ends the rating itself at its
+    deadline (`next_rating_deadline`). Either way a rating ends once, and what ends it is final.
+    """
+
     cfg: HallConfig
 
     def _window(self, state: HallState, no: int) -> WindowState:  # provided by QueueEngine
@@ -36,14 +49,25 @@ class RatingRules:
     def _staffed(self, state: HallState, no: int, allow_paused: bool = False) -> WindowState:
         raise NotImplementedError
 
+    @staticmethod
+    def keypad_windows(state: HallState) -> set[int]:
+        """Windows with a rating keypad an agent reported (whatever its health now)."""
+        return {d.window for d in state.devices.values()
+                if d.kind == "rating" and d.window is not None}
+
     def _ask_rating(
-        self, state: HallState, now: dt.datetime, win: WindowState, ticket: Ticket
+        self, state: HallState, now: dt.datetime, win: WindowState, ticket: Ticket,
+        deadline: dt.datetime | None = None,
     ) -> list[Event]:
-        """Open the window's keypad for a rating of `ticket`, ending any rating still open there."""
+        """Open the window's keypad for a rating of `ticket`. A rating of this ticket still open
+        here keeps its request id (a press for it counts); a new deadline unless given."""
         assert win.clerk is not None
-        events = self._expire_rating(state, now, win, unless=ticket.id)
-        request_id = state.rating_seq % 65535 + 1
-        deadline = now + dt.timedelta(seconds=self.cfg.rating.timeout_s)
+        events: list[Event] = []
+        if win.no not in self.keypad_windows(state):  # no keypad: nothing can still come
+            events = self._expire_rating(state, now, win, unless=ticket.id)
+        open_here = rating_open(ticket) and ticket.rating.window == win.no  # type: ignore[union-attr]
+        request_id = (ticket.rating.request_id if open_here  # type: ignore[union-attr]
+                      else state.rating_seq % 65535 + 1)
         return [
             *events,
             RatingRequested(
@@ -53,7 +77,7 @@ class RatingRules:
                 window_no=win.no,
                 clerk=win.clerk.username,
                 request_id=request_id,
-                deadline=deadline,
+                deadline=deadline or now + dt.timedelta(seconds=self.cfg.rating.timeout_s),
                 clerk_name=win.clerk.name,
                 staff_no=win.clerk.staff_no,
             ),
@@ -63,20 +87,9 @@ class RatingRules:
         self, state: HallState, now: dt.datetime, win: WindowState, unless: str | None = None
     ) -> list[Event]:
         ticket = state.tickets.get(win.rating_ticket or "")
-        if ticket is None or ticket.id == unless or ticket.rating is None:
+        if ticket is None or ticket.id == unless or not rating_open(ticket):
             return []
-        if ticket.rating.status is not RatingStatus.PENDING:
-            return []
-        return [
-            RatingExpired(
-                at=now,
-                ticket_id=ticket.id,
-                number=ticket.number,
-                window_no=win.no,
-                clerk=ticket.rating.clerk,
-                request_id=ticket.rating.request_id,
-            )
-        ]
+        return [expired_event(now, ticket)]
 
     def request_rating(self, state: HallState, now: dt.datetime, no: int) -> list[Event]:
         """The clerk's "request rating" key: ask again about the ticket last served here."""
@@ -97,13 +110,27 @@ class RatingRules:
         return self._ask_rating(state, now, win, ticket)
 
     def expire_ratings(self, state: HallState, now: dt.datetime) -> list[Event]:
-        """Ratings whose time ran out without a press become "not rated"."""
+        """Ratings past their deadline at windows without a rating keypad become "not rated"
+        (a keypad's agent reports its own: `rating_ended`)."""
+        keypads = self.keypad_windows(state)
         events: list[Event] = []
         for win in state.windows.values():
             ticket = state.tickets.get(win.rating_ticket or "")
-            if ticket and ticket.rating and now > ticket.rating.deadline:
+            if win.no not in keypads and ticket and ticket.rating and now > ticket.rating.deadline:
                 events += self._expire_rating(state, now, win)
         return events
+
+    def next_rating_deadline(self, state: HallState) -> dt.datetime | None:
+        """The earliest deadline of a rating the hub ends itself (`expire_ratings`), if any:
+        the hub sleeps until then instead of looking every few seconds."""
+        keypads = self.keypad_windows(state)
+        deadlines = [
+            t.rating.deadline  # type: ignore[union-attr]
+            for win in state.windows.values()
+            if win.no not in keypads
+            and (t := state.tickets.get(win.rating_ticket or "")) is not None and rating_open(t)
+        ]
+        return min(deadlines, default=None)
 
     def rate(
         self,
@@ -116,48 +143,99 @@ class RatingRules:
         pressed_at: dt.datetime | None = None,
         source: str = "keypad",
     ) -> list[Event]:
-        """A citizen's press, accepted only inside the window a request opened; once per ticket.
-
-        A press that happened in time but reached the hub late (the agent buffered it while the
-        hub restarted) still counts, even if the rating was meanwhile stored as "not rated".
+        """A citizen's press, accepted if made inside the window its request opened; once per
+        ticket. When it reaches the hub does not matter (a 不满意 waits for its reason key, the
+        agent buffers while the hub restarts): the rating stays open until its keypad says how
+        it ended. A rating already ended is final.
         """
         self._window(state, no)
         if isinstance(level, bool) or level not in range(1, 6):
             raise Invalid("invalid", "评价等级应为1-5", "a rating level is 1 (非常满意) to 5")
-        pressed = min(pressed_at or now, now)
-        ticket = next(
-            (
-                t
-                for t in state.tickets.values()
-                if t.rating and t.rating.window == no and t.rating.request_id == request_id
-            ),
-            None,
-        )
-        if ticket is None or ticket.rating is None:
-            raise DomainError(
-                "no_rating_open", "当前没有待评价的办件", "no rating was asked for at this window"
-            )
-        if ticket.rating.status is RatingStatus.RATED:
+        ticket = self._asked(state, no, request_id)
+        rating = ticket.rating
+        assert rating is not None
+        if rating.status is RatingStatus.RATED:
             raise DomainError(
                 "already_rated",
                 f"{ticket.number}号已评价",
                 f"{ticket.number} has been rated already",
             )
-        if pressed > ticket.rating.deadline or pressed < ticket.rating.requested_at:
+        # A keypad takes a press for a request only after it was opened: an earlier time is the
+        # agent's clock being a little behind the hub's, not an early press.
+        pressed = max(min(pressed_at or now, now), rating.requested_at)
+        if rating.status is RatingStatus.NOT_RATED or pressed > rating.deadline:
             raise DomainError("rating_closed", "评价时间已过", "the time to rate has passed")
         return [
+            *self._settle_earlier(state, now, no, ticket),
             TicketRated(
                 at=now,
                 ticket_id=ticket.id,
                 number=ticket.number,
                 window_no=no,
-                clerk=ticket.rating.clerk,
+                clerk=rating.clerk,
                 request_id=request_id,
                 level=level,
                 reason=(reason or "").strip() or None if level >= 4 else None,
                 pressed_at=pressed,
                 source=source,
-            )
+            ),
+        ]
+
+    def close_late_press(
+        self, state: HallState, now: dt.datetime, no: int, request_id: int
+    ) -> list[Event]:
+        """A press refused as too late still ends its request: the keypad took it, so its window
+        there is closed, and nothing in time can follow."""
+        try:
+            ticket = self._asked(state, no, request_id)
+        except DomainError:
+            return []
+        if not rating_open(ticket) or ticket.rating.deadline >= now:  # type: ignore[union-attr]
+            return []
+        return [*self._settle_earlier(state, now, no, ticket), expired_event(now, ticket)]
+
+    def rating_ended(
+        self, state: HallState, now: dt.datetime, no: int, request_id: int, why: str
+    ) -> list[Event]:
+        """A keypad's agent reports that a request's window closed without a press (`why`:
+        timeout, replaced, cancelled, device restarted). Its events come in the keypad's order,
+        so no press for it can follow: it is "not rated". A keypad that lost the window in a
+        restart is asked again instead, for the same deadline, while enough of it is left."""
+        self._window(state, no)
+        ticket = self._asked(state, no, request_id)
+        if not rating_open(ticket):
+            return []
+        rating = ticket.rating
+        assert rating is not None
+        win = state.windows[no]
+        if (why == "device restarted" and win.rating_ticket == ticket.id
+                and win.clerk is not None and win.clerk.username == rating.clerk
+                and (rating.deadline - now).total_seconds() >= REOPEN_MIN_S):
+            return self._ask_rating(state, now, win, ticket, deadline=rating.deadline)
+        return [*self._settle_earlier(state, now, no, ticket), expired_event(now, ticket)]
+
+    def _asked(self, state: HallState, no: int, request_id: int) -> Ticket:
+        """The ticket whose rating request `request_id` was opened at window `no`."""
+        for ticket in state.tickets.values():
+            rating = ticket.rating
+            if rating and rating.window == no and rating.request_id == request_id:
+                return ticket
+        raise DomainError(
+            "no_rating_open", "当前没有待评价的办件", "no rating was asked for at this window"
+        )
+
+    @staticmethod
+    def _settle_earlier(
+        state: HallState, now: dt.datetime, no: int, ticket: Ticket
+    ) -> list[Event]:
+        """Ratings asked at this keypad before `ticket`'s and still open end now: the keypad
+        showed `ticket`'s request after theirs, and whatever it took for them came first."""
+        asked_at = ticket.rating.requested_at  # type: ignore[union-attr]
+        return [
+            expired_event(now, t)
+            for t in state.tickets.values()
+            if t.id != ticket.id and rating_open(t) and t.rating.window == no  # type: ignore[union-attr]
+            and t.rating.requested_at < asked_at  # type: ignore[union-attr]
         ]
 
     def add_rating_reason(
@@ -220,3 +298,20 @@ class RatingRules:
             )
         ]
 
+
+
+def rating_open(ticket: Ticket) -> bool:
+    return ticket.rating is not None and ticket.rating.status is RatingStatus.PENDING
+
+
+def expired_event(now: dt.datetime, ticket: Ticket) -> RatingExpired:
+    rating = ticket.rating
+    assert rating is not None
+    return RatingExpired(
+        at=now,
+        ticket_id=ticket.id,
+        number=ticket.number,
+        window_no=rating.window,
+        clerk=rating.clerk,
+        request_id=rating.request_id,
+    )
