@@ -45,8 +45,10 @@ class DeviceDesk:
                 result = self._key(agent, windows, window, data, addr, Inbox(event_id))
             elif data.get("kind") == "rating":
                 result = self._rating(agent, windows, window, data, addr, Inbox(event_id))
+            elif data.get("kind") == "rating_ended":
+                result = self._rating_ended(agent, windows, window, data, addr, Inbox(event_id))
             else:
-                raise Invalid("invalid", "未知设备事件", "kind must be key or rating")
+                raise Invalid("invalid", "未知设备事件", "kind must be key, rating or rating_ended")
         except AlreadyHandled as done:
             # A repeat (the agent re-sent after a lost answer): the same verdict, nothing redone.
             return {**done.answer, "duplicate": True}
@@ -57,7 +59,8 @@ class DeviceDesk:
                                         "window": window, "device": data.get("device"),
                                         "error": err.code, "event_id": event_id}})
             try:
-                self.service.execute(agent, lambda s, now: [], addr, Inbox(event_id, error))
+                self.service.execute(agent, self._after_refusal(err, window, data), addr,
+                                     Inbox(event_id, error))
             except AlreadyHandled as done:
                 return {**done.answer, "duplicate": True}
             return {"ok": False, "error": error}
@@ -121,12 +124,55 @@ class DeviceDesk:
             "result": {"ticket_id": rated["data"]["ticket_id"], "level": rated["data"]["level"]},
         }
 
+    def _after_refusal(self, err: DomainError, window: int, data: dict) -> Any:
+        """What a refusal still changes: a press too late for its request ends that request
+        (the keypad closed its window when it took the press); anything else, nothing."""
+        request_id = data.get("request_id")
+        if err.code != "rating_closed" or data.get("kind") != "rating" or \
+                isinstance(request_id, bool) or not isinstance(request_id, int):
+            return lambda s, now: []
+        engine = self.service.engine
+        return lambda s, now: engine.close_late_press(s, now, window, request_id)
+
+    def _rating_ended(
+        self,
+        agent: Principal,
+        windows: frozenset[int],
+        window: int,
+        data: dict,
+        addr: str,
+        inbox: Inbox,
+    ) -> dict[str, Any]:
+        """The keypad closed a request's window without a press (`why`): 未评价, or asked again."""
+        if window not in windows:
+            raise DomainError(
+                "wrong_window",
+                f"该设备不属于{window}号窗口",
+                f"this agent has no device at window {window}",
+            )
+        request_id, why = data.get("request_id"), data.get("why")
+        if isinstance(request_id, bool) or not isinstance(request_id, int):
+            raise Invalid("invalid", "评价数据格式错误", "request_id is an integer")
+        if not isinstance(why, str) or not 0 < len(why) <= 32:
+            raise Invalid("invalid", "缺少结束原因", "why is a short text (timeout, replaced, …)")
+        engine = self.service.engine
+        records = self.service.execute(
+            agent, lambda s, now: engine.rating_ended(s, now, window, request_id, why), addr,
+            inbox,
+        )
+        return {"ok": True, "result": {"events": [r.type for r in records]}}
+
     def _reason(self, code: Any) -> str | None:
+        """The hall's reason for a reason key. A key the hall does not list (a keypad with more
+        reason keys than the hall file has reasons) costs the reason, never the rating: it is
+        stored without one (unknown), and one can be added later (rating-reason)."""
         if code in (None, 0):
             return None
         reasons = self.service.cfg.rating.reasons
         if isinstance(code, bool) or not isinstance(code, int) or not 1 <= code <= len(reasons):
-            raise Invalid("invalid", "原因代码无效", f"reason is a code 1-{len(reasons)}")
+            log.warning("rating reason key %r unknown (the hall lists %d reasons): rating stored "
+                        "without a reason", code, len(reasons))
+            return None
         return reasons[code - 1]
 
     def report_health(self, agent: Principal, devices: Any, addr: str = "",

@@ -457,6 +457,16 @@ class HallService:
                 self._sum_up_yesterday(record.event.day)
         return records
 
+    def next_rating_deadline(self) -> dt.datetime | None:
+        """When the next rating the hub ends itself runs out (hub/web/app.py sleeps until then)."""
+        with self._lock:
+            return self.engine.next_rating_deadline(self.state)
+
+    def expire_ratings(self) -> list[Record]:
+        """End the ratings whose deadline passed at windows without a keypad (on time: the
+        edge calls this at the deadline, not at the next housekeeping tick)."""
+        return self.execute(None, self.engine.expire_ratings)
+
     def _sum_up_yesterday(self, today: dt.date) -> None:
         """At day end, sum the day just closed into the report tables (a fraction of a second),
         so the office's first report of it does not pay for it. A failure only costs speed:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import queue
 import uuid
 
 import pytest
 import requests
 
-from tests.hubproc import SUITE_CLOCK
+from tests.hubproc import HALL_24H, SUITE_CLOCK, HubProcess
 from tests.test_sockets import Listener
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -164,3 +167,88 @@ def test_a_slip_printer_reports_health_at_the_windows_it_prints_for(hub):
             assert answer["ok"] is False and answer["error"]["code"] == code, (wrong, answer)
     finally:
         agent.close()
+
+
+def served_at(hub, agent, window: int) -> tuple[dict, dict]:
+    """A ticket served and finished at `window`: (the ticket, its rating.requested)."""
+    served = hub.issue("S1" if window == 1 else "S2").json()
+    clerk = hub.login(f"clerk{window}", window)
+    hub.act(clerk, window, "call-next")
+    hub.act(clerk, window, "finish")
+    return served, agent.next_event("rating.requested")
+
+
+def test_a_reason_key_the_hall_does_not_list_costs_the_reason_not_the_rating(hub):
+    agent = Listener(hub, "/device", hub.tokens["agent"], windows=[1])
+    try:
+        agent.snapshot()
+        served, asked = served_at(hub, agent, 1)
+        press = event("rating", 1, request_id=asked["data"]["request_id"], level=4, reason=7)
+        assert agent.call("device_event", press)["ok"] is True  # the hall lists 6 reasons
+        rating = ticket(hub, served["id"])["rating"]
+        assert (rating["status"], rating["level"], rating.get("reason")) == ("rated", 4, None)
+    finally:
+        agent.close()
+
+
+def test_a_keypads_agent_ends_its_ratings_and_what_ended_is_final(hub):
+    agent = Listener(hub, "/device", hub.tokens["agent"], windows=[1])
+    try:
+        agent.snapshot()
+        keypad = {"id": "bus1/rating@1", "kind": "rating", "window": 1, "status": "online"}
+        assert agent.call("health", {"devices": [keypad]})["ok"]
+        served, asked = served_at(hub, agent, 1)
+        request_id = asked["data"]["request_id"]
+        lost = agent.call("device_event", event("rating_ended", 1, request_id=request_id,
+                                                why="device restarted"))
+        assert lost == {"ok": True, "result": {"events": ["rating.requested"]}}
+        again = agent.next_event("rating.requested")["data"]
+        assert (again["request_id"], again["deadline"]) == (request_id, asked["data"]["deadline"])
+        ended = agent.call("device_event", event("rating_ended", 1, request_id=request_id,
+                                                 why="timeout"))
+        assert ended["result"]["events"] == ["rating.expired"]
+        assert agent.next_event("rating.expired")["data"]["request_id"] == request_id
+        late = agent.call("device_event", event("rating", 1, request_id=request_id, level=5))
+        assert late["ok"] is False and late["error"]["code"] == "rating_closed"
+        assert ticket(hub, served["id"])["rating"]["status"] == "not_rated"
+    finally:
+        agent.close()
+
+
+@pytest.fixture
+def short_rating_hub(tmp_path, monkeypatch):
+    """A hub whose rating window is 5 s, and whose housekeeping tick never comes in a test."""
+    monkeypatch.setenv("ONESTOP_TICK_S", "600")
+    hall = tmp_path / "hall.toml"
+    hall.write_text(HALL_24H.read_text(encoding="utf-8") + "\n[rating]\ntimeout_s = 5\n",
+                    encoding="utf-8")
+    proc = HubProcess(tmp_path / "data", config=hall)
+    proc.provision()
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+def test_without_a_keypad_a_rating_expires_at_its_deadline_not_at_the_tick(short_rating_hub):
+    hub = short_rating_hub
+    agent = Listener(hub, "/device", hub.tokens["agent"], windows=[1])
+    try:
+        agent.snapshot()
+        served, asked = served_at(hub, agent, 1)
+        expired = eventually(lambda: _pushed(agent, "rating.expired"), timeout_s=20,
+                             what="rating.expired without the housekeeping tick")
+        assert expired["data"]["ticket_id"] == served["id"]
+        at = dt.datetime.fromisoformat(expired["at"])
+        assert at > dt.datetime.fromisoformat(asked["data"]["deadline"])
+    finally:
+        agent.close()
+
+
+def _pushed(listener: Listener, type_: str) -> dict | None:
+    try:
+        while True:
+            event = listener.events.get(timeout=0.1)
+            if event["type"] == type_:
+                return event
+    except queue.Empty:
+        return None

@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 # How often housekeeping runs (ratings, alerts, the day's end). ONESTOP_TICK_S shortens it for
 # tests that wait for an alert; a hall has no reason to change it.
 TICK_INTERVAL_S = float(os.environ.get("ONESTOP_TICK_S") or 15.0)
+# The rating timer looks for a new next deadline at least this often, and sleeps exactly until
+# one that is nearer; it wakes this much after it, so the deadline has passed (`now > deadline`).
+RATING_LOOK_S = 1.0
+RATING_LATE_S = 0.01
 
 
 def create_app(
@@ -88,6 +92,30 @@ def start_housekeeping(app: Flask, socketio: SocketIO, service: HallService) -> 
                 log.exception("housekeeping tick failed")
 
     socketio.start_background_task(loop)
+    socketio.start_background_task(_rating_timer, socketio, service)
+
+
+def _rating_timer(socketio: SocketIO, service: HallService) -> None:
+    """End each rating the hub ends itself (no keypad at its window) at its deadline, not at
+    the next tick: sleep until the next deadline (never more than RATING_LOOK_S, to notice a
+    new, nearer one), on the server's own sleep so the event loop never blocks."""
+    while True:
+        try:
+            due = service.next_rating_deadline()
+            if due is not None and due < service.clock():
+                service.expire_ratings()
+                if service.next_rating_deadline() == due:  # not ended: never spin on it
+                    log.warning("rating due at %s did not end", due)
+                    due = None
+                else:
+                    due = service.next_rating_deadline()
+        except Exception:
+            log.exception("rating timer failed")
+            due = None
+        wait = RATING_LOOK_S
+        if due is not None:
+            wait = min(wait, max(0.0, (due - service.clock()).total_seconds()) + RATING_LATE_S)
+        socketio.sleep(wait)
 
 
 def run_beside(socketio: SocketIO, argv: list[str], what: str) -> None:
