@@ -27,7 +27,7 @@ from devices.master import Health, ModbusMaster
 
 log = logging.getLogger(__name__)
 
-POLL_INTERVAL_S = 0.2
+POLL_INTERVAL_S = 0.1  # as the agent's poll_interval_ms = 100 (docs/devices.md §2)
 OFFLINE_POLL_INTERVAL_S = 1.0
 
 T = TypeVar("T")

@@ -2,8 +2,10 @@
 
 Plain frozen dataclasses so the agent can queue them across threads and serialise them as it
 likes. `device` is the driver's name (configured by the agent, e.g. "bus1/rating@3"); `at` is
-the wall-clock time (epoch seconds) at which the master saw the event, not when the key went
-down: the keypad has no clock, and a poll cycle is at most about a second.
+the wall-clock time (epoch seconds) at which the master saw the event: the keypad has no clock,
+and a poll cycle is at most about a second. A RatingPress is dated closer to the press than
+that where the master can tell (devices/keypad.py: a 4 or 5 waiting for its reason is seen at
+once; no press is dated after its window's end).
 """
 
 from __future__ import annotations
@@ -45,7 +47,9 @@ class RatingPress:
 @dataclass(frozen=True, slots=True)
 class RatingExpired:
     """A rating window the master opened closed without a press: `why` is "timeout" (the
-    keypad's TIMEOUT_S ran out) or "device restarted" (it lost the window)."""
+    keypad's TIMEOUT_S ran out, or the master ended it at its end), "replaced" (the master
+    opened the next request), "cancelled" (the master closed it) or "device restarted" (the
+    keypad lost it). It comes after any press the keypad took before, never before one."""
 
     device: str
     address: int

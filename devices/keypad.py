@@ -9,9 +9,13 @@ and, when the poll shows KEY_SEQ moved, reads the ring once and takes every even
 from __future__ import annotations
 
 import logging
+import math
+import time
+from collections.abc import Callable
 
 from devices import regmap as rm
 from devices.driver import BusDevice
+from devices.errors import DeviceError
 from devices.events import Event, KeyEvent, RatingExpired, RatingPress
 from devices.master import ModbusMaster
 
@@ -116,40 +120,119 @@ class CallerKeypad(_Keypad):
 
 class RatingKeypad(_Keypad):
     """The citizen's evaluation keypad (好差评). The master opens a rating window for one
-    request id; the device latches the level (and, after 4 or 5, a reason) with that id."""
+    request id; the device latches the level (and, after 4 or 5, a reason) with that id.
+
+    Every request it opened gets exactly one outcome, in the keypad's own order: a RatingPress,
+    or a RatingExpired when its window closed without one (timeout, replaced by the next
+    request, cancelled, lost in a device restart). A press is dated when the keypad took it,
+    as well as the master can tell without a clock on the device: a 4 or 5 waiting for its
+    reason key shows AWAIT_REASON at the next poll, so it is dated then, not when its reason
+    (or the reason timeout) latched it; and a press for a request is never dated after the
+    end of that request's window, because the keypad takes presses only while it is open.
+    """
 
     kind = rm.DeviceKind.RATING
+    # A keypad still open this long after the end of the window it was given is told to close
+    # (COMMAND 2): one that keeps its window open past TIMEOUT_S must not hold a rating open.
+    overdue_s: float = 1.0
 
-    def __init__(self, master: ModbusMaster, address: int, *, name: str | None = None) -> None:
+    def __init__(self, master: ModbusMaster, address: int, *, name: str | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         super().__init__(master, address, name=name)
-        self.open_request: int | None = None
+        self.clock = clock  # wall clock, epoch seconds: press times go to the hub
+        self.open_request: int | None = None  # the request the keypad should be asking for
+        self._reason_timeout_s = 0
+        self._ends: dict[int, float] = {}  # request id -> when its window closes, at the latest
+        self._level_at: dict[int, float] = {}  # request id -> first poll that saw AWAIT_REASON
+        self._closing: dict[int, str] = {}  # closed by a command: settled after the next ring read
+        self._cancel_due: dict[int, str] = {}  # to close with COMMAND 2 (a write that failed)
+        self._open_due: list[int] | None = None  # an open (COMMAND 1 block) whose write failed
+        self._replay = False  # first contact: the ring may hold presses nobody delivered
         self._lost_in_restart = False
 
+    # --- commands -----------------------------------------------------------------------
+
     def request_rating(self, request_id: int, timeout_s: int = rm.DEFAULT_TIMEOUT_S,
-                       clerk_text: str = "", reason_timeout_s: int = 0) -> None:
-        """Open a rating window (one function-16 write of the whole block, COMMAND=1). The
-        clerk text (e.g. "李明 工号JZ1001") is cut to 32 GB2312 bytes."""
-        if not 1 <= request_id <= 0xFFFF:
-            raise ValueError(f"request id {request_id} out of range 1-65535")
-        timeout_s = max(1, min(int(timeout_s), rm.MAX_TIMEOUT_S))
-        text = rm.encode_text(clerk_text, rm.CLERK_TEXT_BYTES)
-        block = [rm.CMD_OPEN, request_id, timeout_s, max(0, min(reason_timeout_s, 600)),
-                 len(text), *rm.text_to_registers(text, rm.CLERK_TEXT_BYTES // 2)]
+                       clerk_text: str = "", reason_timeout_s: int | None = None) -> None:
+        """Open a rating window (one function-16 write of the whole block, COMMAND=1) for
+        `timeout_s` seconds (1-600). The keypad waits `reason_timeout_s` for a reason key after
+        a 4 or 5 (default: as long as the window). The clerk text (e.g. "李明 工号JZ1001") is cut
+        to 32 GB2312 bytes. A window still open for another request closes (the keypad latches
+        a level waiting for its reason first). If the write fails it is tried again at the next
+        polls while the window has time left; the DeviceError is raised all the same."""
+        block = open_block(request_id, timeout_s, clerk_text, reason_timeout_s)
         with self.lock:
-            self.master.write_registers(self.address, rm.HR_COMMAND, block)
-            self.open_request = request_id
+            self._open_due = block
+            self._ends[request_id] = self.clock() + block[2]
+            self._write_open(block[2])
+
+    def close_request(self, request_id: int, ends_at: float, why: str = "timeout") -> None:
+        """End a request whose window must be over by now (`ends_at`, epoch seconds), e.g. one
+        the hub still waits for after this agent restarted: close whatever the keypad shows
+        (COMMAND 2, which latches a level waiting for its reason) and report its outcome."""
+        with self.lock:
+            self._ends[request_id] = min(self._ends.get(request_id, ends_at), ends_at)
+            if self._open_due is not None and self._open_due[1] == request_id:
+                self._open_due = None
+            if self.open_request not in (None, request_id):
+                self._cancel_due[self.open_request] = "replaced"
+            self.open_request = None
+            self._cancel_due[request_id] = why
+            self._write_cancel()
 
     def cancel(self) -> None:
         """Close the window without a rating (a level waiting for its reason is still kept)."""
-        with self.lock:
-            self.master.write_register(self.address, rm.HR_COMMAND, rm.CMD_CANCEL)
-            self.open_request = None
+        self._command(rm.CMD_CANCEL)
 
     def thanks(self) -> None:
         """Show the thank-you screen (and close any window)."""
+        self._command(rm.CMD_THANKS)
+
+    def _command(self, command: int) -> None:
         with self.lock:
-            self.master.write_register(self.address, rm.HR_COMMAND, rm.CMD_THANKS)
+            self._open_due = None
+            self.master.write_register(self.address, rm.HR_COMMAND, command)
+            if self.open_request is not None:
+                self._closing[self.open_request] = "cancelled"
             self.open_request = None
+
+    def _write_open(self, left_s: int | None = None) -> None:
+        """Write the open that is due, for the time its window has left (a retry: less)."""
+        block = self._open_due
+        if block is None:
+            return
+        request_id = block[1]
+        if left_s is None:
+            left_s = int(self._ends[request_id] - self.clock())
+        if left_s < 1:  # no time left to ask: whatever the keypad shows of it ends
+            self._open_due = None
+            if self.open_request not in (None, request_id):
+                self._cancel_due[self.open_request] = "replaced"
+            self.open_request = None
+            self._cancel_due[request_id] = "timeout"
+            self._write_cancel()
+            return
+        block = [*block[:2], min(block[2], left_s), *block[3:]]
+        self.master.write_registers(self.address, rm.HR_COMMAND, block)
+        self._open_due = None
+        if self.open_request not in (None, request_id):
+            self._closing[self.open_request] = "replaced"
+        self._closing.pop(request_id, None)
+        self._cancel_due.pop(request_id, None)
+        self.open_request = request_id
+        self._reason_timeout_s = block[3]
+        self._level_at.pop(request_id, None)
+        for old in list(self._ends)[:-MAX_REMEMBERED]:  # requests long settled
+            self._ends.pop(old, None)
+
+    def _write_cancel(self) -> None:
+        if not self._cancel_due:
+            return
+        self.master.write_register(self.address, rm.HR_COMMAND, rm.CMD_CANCEL)
+        self._closing.update(self._cancel_due)
+        self._cancel_due.clear()
+
+    # --- polling ------------------------------------------------------------------------
 
     def _decode(self, seq: int, key: int, arg: int, ref: int) -> Event | None:
         try:
@@ -158,25 +241,96 @@ class RatingKeypad(_Keypad):
             log.warning("%s: unknown rating key %d ignored", self.name, key)
             return None
         reason = arg if arg <= rm.MAX_REASON else 0
-        return RatingPress(self.name, self.address, seq, ref, level, reason)
+        at = min(self._level_at.pop(ref, self.clock()), self._ends.get(ref, math.inf))
+        return RatingPress(self.name, self.address, seq, ref, level, reason, at=at)
 
     def _after_boot(self, first: bool, change: int) -> list[Event]:
         events = super()._after_boot(first, change)
+        if first:
+            # Unlike a caller key, a rating press is never stale: one made while this agent
+            # was away is delivered (the hub refuses one it has already, or one for no request).
+            self.last_seq = (change - min(change, rm.RING_SLOTS)) % rm.SEQ_MOD
+            self._replay = True
         # The window was opened before the restart unless the device shows it open now (the
         # master may have opened it after the restart, before this poll noticed).
         active = self.identity.active_request if self.identity else 0
         self._lost_in_restart = not first and self.open_request not in (None, active)
         return events
 
-    def _on_change(self, status: int, change: int) -> list[Event]:
-        events = super()._on_change(status, change)
-        lost, self._lost_in_restart = self._lost_in_restart, False
-        if self.open_request is None:
-            return events
-        if any(isinstance(e, RatingPress) and e.request_id == self.open_request for e in events):
-            self.open_request = None
-        elif lost or not status & (rm.ST_WINDOW_OPEN | rm.ST_AWAIT_REASON):
-            why = "device restarted" if lost else "timeout"
-            events.append(RatingExpired(self.name, self.address, self.open_request, why))
-            self.open_request = None
+    def _take(self, seq: int, delta: int) -> list[Event]:
+        if not self._replay:
+            return super()._take(seq, delta)
+        # A replay at first contact: slots never written are simply not there, not lost.
+        ring = self.master.read_input_registers(self.address, rm.IR_RING, rm.RING_COUNT)
+        events: list[Event] = []
+        for back in range(delta - 1, -1, -1):
+            want = (seq - back) % rm.SEQ_MOD
+            ev_seq, ev_key, ev_ref = ring[rm.ring_slot(want) * rm.SLOT_REGS:][:rm.SLOT_REGS]
+            if ev_seq == want and ev_key:
+                event = self._decode(want, ev_key >> 8, ev_key & 0xFF, ev_ref)
+                events += [event] if event is not None else []
+        self.last_seq, self._replay = seq, False
         return events
+
+    def _on_change(self, status: int, change: int) -> list[Event]:
+        if self.open_request is not None and status & rm.ST_AWAIT_REASON:
+            self._level_at.setdefault(self.open_request, self.clock())
+        events = super()._on_change(status, change)
+        self._replay = False
+        events += self._settle(status, events)
+        # Writes left over (failed before, or an overdue window): after the events are taken,
+        # and judged by the next poll, which reads the keypad after them.
+        try:
+            self._write_open()
+            self._write_cancel()
+        except DeviceError as err:
+            log.info("%s: rating command not written yet: %s", self.name, err)
+        return events
+
+    def _settle(self, status: int, events: list[Event]) -> list[Event]:
+        """The outcomes this poll decided, after its ring read: requests closed by a command
+        that got no press, and the open request if it ended."""
+        pressed = {e.request_id for e in events if isinstance(e, RatingPress)}
+        ended = [(rid, why) for rid, why in self._closing.items() if rid not in pressed]
+        self._closing.clear()
+        lost, self._lost_in_restart = self._lost_in_restart, False
+        request = self.open_request
+        if request is not None:
+            if request in pressed:
+                self.open_request = None
+            elif lost or not status & (rm.ST_WINDOW_OPEN | rm.ST_AWAIT_REASON):
+                ended.append((request, "device restarted" if lost else "timeout"))
+                self.open_request = None
+            elif self.clock() > self._overdue_at(request):
+                log.warning("%s: window %d still open after its time: cancelled", self.name,
+                            request)
+                self._cancel_due[request] = "timeout"  # its outcome comes with the next poll
+                self.open_request = None
+        for rid, _why in ended:
+            self._level_at.pop(rid, None)
+        return [RatingExpired(self.name, self.address, rid, why, at=self.clock())
+                for rid, why in ended]
+
+    def _overdue_at(self, request: int) -> float:
+        end = self._ends.get(request, math.inf)
+        if request in self._level_at:  # a level waits for its reason: the keypad's own time
+            end = max(end, self._level_at[request] + self._reason_timeout_s)
+        return end + self.overdue_s
+
+
+MAX_REMEMBERED = 16  # windows whose end is kept, to date a late press of one
+
+
+def open_block(request_id: int, timeout_s: int, clerk_text: str = "",
+               reason_timeout_s: int | None = None) -> list[int]:
+    """The 21 registers 0x0100-0x0114 that open a rating window (docs/devices.md §4):
+    COMMAND 1, REQUEST_ID, TIMEOUT_S (1-600, never 0), REASON_TIMEOUT_S (1-600; by default the
+    same as TIMEOUT_S), CLERK_TEXT_LEN and CLERK_TEXT."""
+    if not 1 <= request_id <= 0xFFFF:
+        raise ValueError(f"request id {request_id} out of range 1-65535")
+    timeout_s = max(1, min(int(timeout_s), rm.MAX_TIMEOUT_S))
+    reason_s = timeout_s if reason_timeout_s is None else reason_timeout_s
+    reason_s = max(1, min(int(reason_s), rm.MAX_TIMEOUT_S))
+    text = rm.encode_text(clerk_text, rm.CLERK_TEXT_BYTES)
+    return [rm.CMD_OPEN, request_id, timeout_s, reason_s, len(text),
+            *rm.text_to_registers(text, rm.CLERK_TEXT_BYTES // 2)]

@@ -168,7 +168,9 @@ class SimCallerKeypad(_SimKeypad):
         return range(rm.HR_NUMBER, rm.HR_CALLER_END) if self.caps & rm.CAP_DISPLAY else range(0)
 
     def validate(self, regs: dict[int, int], written: range) -> None:
-        if regs.get(rm.HR_CALLER_FLAGS, 0) > rm.CALLER_FLAG_PAUSED:
+        number = [regs[rm.HR_NUMBER + i] for i in range(rm.NUMBER_BYTES // 2)]
+        if regs[rm.HR_CALLER_FLAGS] > rm.CALLER_FLAG_PAUSED or \
+                any(b > 0x7F for b in rm.registers_to_bytes(number)):  # NUMBER is ASCII
             raise SlaveError(modbus.EXC_ILLEGAL_VALUE)
 
     def press(self, key: int | rm.CallerKey, arg: int = 0) -> int:
@@ -224,21 +226,21 @@ class SimRatingKeypad(_SimKeypad):
     # --- master side ----------------------------------------------------------------------------
 
     def validate(self, regs: dict[int, int], written: range) -> None:
-        if rm.HR_COMMAND not in written:
-            return
-        cmd = regs[rm.HR_COMMAND]
-        if cmd > rm.CMD_THANKS:
+        """docs/devices.md §4: every value in its range, whatever else the write holds; and a
+        write of COMMAND = 1 (alone or in a block) needs a REQUEST_ID ≠ 0 once it is stored."""
+        if (regs[rm.HR_COMMAND] > rm.CMD_THANKS
+                or regs[rm.HR_TIMEOUT_S] > rm.MAX_TIMEOUT_S
+                or regs[rm.HR_REASON_TIMEOUT_S] > rm.MAX_TIMEOUT_S
+                or regs[rm.HR_CLERK_TEXT_LEN] > rm.CLERK_TEXT_BYTES):
             raise SlaveError(modbus.EXC_ILLEGAL_VALUE)
-        if cmd == rm.CMD_OPEN and (regs[rm.HR_REQUEST_ID] == 0
-                                   or regs[rm.HR_TIMEOUT_S] > rm.MAX_TIMEOUT_S
-                                   or regs[rm.HR_REASON_TIMEOUT_S] > rm.MAX_TIMEOUT_S
-                                   or regs[rm.HR_CLERK_TEXT_LEN] > rm.CLERK_TEXT_BYTES):
+        if rm.HR_COMMAND in written and regs[rm.HR_COMMAND] == rm.CMD_OPEN \
+                and regs[rm.HR_REQUEST_ID] == 0:
             raise SlaveError(modbus.EXC_ILLEGAL_VALUE)
 
     def apply(self, written: range) -> None:
-        if rm.HR_COMMAND not in written:
-            return
         cmd, now = self.holding[rm.HR_COMMAND], self.clock()
+        if rm.HR_COMMAND not in written or cmd == rm.CMD_NONE:
+            return  # COMMAND 0 is stored and does nothing
         self._latch_pending()  # a citizen's 4/5 is never dropped by the master's next command
         self.window = 0
         if cmd == rm.CMD_OPEN:
@@ -336,6 +338,7 @@ class SimRatingKeypad(_SimKeypad):
 
 class SimLed(SimDevice):
     kind = rm.DeviceKind.LED
+    caps = rm.CAP_DISPLAY  # the window screen is a display
 
     def _holding_addresses(self) -> range:
         return range(rm.HR_BRIGHTNESS, rm.HR_LED_END)

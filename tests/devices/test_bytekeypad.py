@@ -8,7 +8,7 @@ import time
 
 from devices import regmap as rm
 from devices.bytekeypad import CALLER_KEYMAP, RATING_KEYMAP, ByteKeypad
-from devices.events import KeyEvent, RatingPress
+from devices.events import KeyEvent, RatingExpired, RatingPress
 from devices.sim import SimByteKeypad
 from devices.transport import SerialTransport
 from tests.devices.helpers import Recorder, wait_until
@@ -92,3 +92,21 @@ def test_run_survives_unplug_and_replug() -> None:
             stop.set()
             thread.join(timeout=5)
         assert not thread.is_alive()
+
+
+def test_every_window_gets_one_outcome_the_press_or_its_end() -> None:
+    now = [100.0]
+    keys = ByteKeypad(SerialTransport("loop://"), RATING_KEYMAP, name="keys",
+                      clock=lambda: now[0])
+    keys.request_rating(1, timeout_s=30)
+    keys.request_rating(2, timeout_s=30)  # the next request replaces the first
+    (press,) = keys.decode(b"4")
+    assert press.request_id == 2
+    keys.request_rating(3, timeout_s=30)
+    now[0] += 31
+    keys.request_rating(4, timeout_s=30)
+    keys.cancel()
+    keys.close_request(5)  # the hub still waited for it when the agent started
+    assert [(e.request_id, e.why) for e in keys.ended()] == [
+        (1, "replaced"), (3, "timeout"), (4, "cancelled"), (5, "timeout")]
+    assert all(isinstance(e, RatingExpired) for e in keys.ended()) and keys.ended() == []

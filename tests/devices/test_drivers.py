@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from devices import regmap as rm
-from devices.errors import ModbusException
+from devices.errors import DeviceError, ModbusException
 from devices.events import KeyEvent, RatingExpired, RatingPress
 from devices.keypad import CallerKeypad, RatingKeypad
 from devices.led import MAX_RESENDS, LedDisplay
@@ -93,10 +93,13 @@ def test_cancel_and_thanks() -> None:
         keypad.poll()
         keypad.request_rating(12)
         keypad.cancel()
-        assert sim[1].window == 0 and keypad.poll() == []
+        assert sim[1].window == 0
+        assert [(e.request_id, e.why) for e in keypad.poll()] == [(12, "cancelled")]
         keypad.request_rating(13)
         keypad.thanks()
-        assert sim[1].screen == "谢谢评价" and keypad.poll() == []
+        assert sim[1].screen == "谢谢评价"
+        assert [(e.request_id, e.why) for e in keypad.poll()] == [(13, "cancelled")]
+        assert keypad.poll() == []
 
 
 def test_cancel_keeps_a_level_waiting_for_reason() -> None:
@@ -276,7 +279,8 @@ def test_window_opened_after_an_unnoticed_restart_is_not_reported_lost() -> None
         keypad.request_rating(20)
         sim[1].reboot()  # window 20 lost...
         keypad.request_rating(21)  # ...but the master opens 21 before its next poll
-        assert keypad.poll() == []
+        (ended,) = keypad.poll()  # 20 ends (replaced), 21 stays open
+        assert (ended.request_id, ended.why) == (20, "replaced")
         sim[1].press_rating(3)
         (press,) = keypad.poll()
         assert (press.request_id, press.level) == (21, 3)
@@ -317,3 +321,116 @@ def test_lost_window_is_reported_even_if_the_first_poll_after_restart_fails() ->
         events = keypad.poll()
         assert [type(e) for e in events] == [RatingPress, RatingExpired]
         assert events[1].request_id == 30 and events[1].why == "device restarted"
+
+
+# --- every rating request gets one outcome, and a press its real time --------------------------
+
+
+def _keypad(master, clock: FakeClock) -> RatingKeypad:
+    keypad = RatingKeypad(master, 1, clock=clock)
+    keypad.poll()
+    return keypad
+
+
+def test_an_unhappy_press_is_dated_when_pressed_not_when_its_reason_wait_ends() -> None:
+    """30 s window; 不满意 at +20 s and no reason key: the keypad latches it when its reason
+    wait runs out, after the window's end; the press still carries +20 s."""
+    clock = FakeClock()
+    with rig(SimRatingKeypad(1, clock=clock)) as (sim, master):
+        keypad = _keypad(master, clock)
+        keypad.request_rating(40, 30)
+        assert master.read_holding_registers(1, rm.HR_TIMEOUT_S, 2) == (30, 30)  # never 0
+        clock.now += 20
+        sim[1].press_level(4)
+        clock.now += 0.1  # the next poll
+        assert keypad.poll() == []
+        pressed_at = clock.now
+        clock.now += 30  # the reason wait (REASON_TIMEOUT_S) ends, well after the window
+        (press,) = keypad.poll()
+        assert (press.request_id, press.level, press.reason) == (40, 4, 0)
+        assert press.at == pressed_at
+        assert keypad.poll() == []
+
+
+def test_a_press_is_never_dated_after_its_windows_end() -> None:
+    clock = FakeClock()
+    with rig(SimRatingKeypad(1, clock=clock)) as (sim, master):
+        keypad = _keypad(master, clock)
+        keypad.request_rating(41, 30)
+        end = clock.now + 30
+        clock.now += 29.9
+        assert sim[1].press_rating(2)  # in time, on the keypad's clock
+        clock.now += 0.5  # seen by a poll after the window's end
+        (press,) = keypad.poll()
+        assert press.at == end
+
+
+def test_the_next_request_latches_a_waiting_level_for_the_previous_one() -> None:
+    clock = FakeClock()
+    with rig(SimRatingKeypad(1, clock=clock)) as (sim, master):
+        keypad = _keypad(master, clock)
+        keypad.request_rating(42, 30)
+        sim[1].press_level(5)
+        keypad.poll()
+        pressed_at = clock.now
+        clock.now += 3
+        keypad.request_rating(43, 30)  # the clerk finished the next ticket meanwhile
+        (press,) = keypad.poll()  # a press for 42, so no "ended" for it
+        assert (press.request_id, press.level, press.at) == (42, 5, pressed_at)
+        assert sim[1].window == 43 and keypad.open_request == 43
+        keypad.request_rating(44, 30)  # replaced without a press: 43 ended
+        assert [(e.request_id, e.why) for e in keypad.poll()] == [(43, "replaced")]
+
+
+def test_a_keypad_that_keeps_its_window_past_its_time_is_told_to_close() -> None:
+    clock = FakeClock()
+    with rig(SimRatingKeypad(1, clock=clock)) as (sim, master):
+        keypad = _keypad(master, clock)
+        keypad.request_rating(45, 30)
+        sim[1].window_deadline = float("inf")  # a keypad that ignores TIMEOUT_S
+        clock.now += 30.5
+        assert keypad.poll() == []
+        clock.now += 1
+        assert keypad.poll() == []  # COMMAND 2 sent; the outcome comes with the next poll
+        assert sim[1].window == 0
+        assert [(e.request_id, e.why) for e in keypad.poll()] == [(45, "timeout")]
+
+
+def test_presses_made_while_the_agent_was_away_are_delivered_at_first_contact() -> None:
+    clock = FakeClock()
+    with rig(SimRatingKeypad(1, clock=clock)) as (sim, master):
+        RatingKeypad(master, 1).request_rating(46, 30)  # the agent before its restart
+        assert sim[1].press_rating(1)
+        keypad = RatingKeypad(master, 1, clock=clock)  # the agent after it
+        (press,) = keypad.poll()
+        assert (press.request_id, press.level) == (46, 1)
+
+
+def test_a_request_the_hub_still_waits_for_after_an_agent_restart_is_closed_and_reported() -> None:
+    clock = FakeClock()
+    with rig(SimRatingKeypad(1, clock=clock)) as (sim, master):
+        RatingKeypad(master, 1).request_rating(47, 30)  # before the agent restarted
+        clock.now += 25
+        sim[1].press_level(4)  # waiting for its reason while the agent restarts
+        clock.now += 10
+        keypad = _keypad(master, clock)
+        keypad.close_request(47, ends_at=clock.now - 5)  # the hub's deadline has passed
+        (press,) = keypad.poll()  # COMMAND 2 latched the level: in time, at the latest at its end
+        assert (press.request_id, press.level, press.at) == (47, 4, clock.now - 5)
+        keypad.close_request(48, ends_at=clock.now - 1)  # nothing for this one
+        assert [(e.request_id, e.why) for e in keypad.poll()] == [(48, "timeout")]
+
+
+def test_an_open_that_did_not_get_through_is_retried_while_time_is_left() -> None:
+    clock = FakeClock()
+    with rig(SimRatingKeypad(1, clock=clock), reply_timeout_s=0.03) as (sim, master):
+        keypad = _keypad(master, clock)
+        sim[1].faults.set(no_reply=True)
+        with pytest.raises(DeviceError):
+            keypad.request_rating(49, 30)
+        sim[1].reboot()  # so the write did not get through either
+        sim[1].faults.clear()
+        clock.now += 10
+        keypad.poll()
+        assert sim[1].window == 49
+        assert master.read_holding_registers(1, rm.HR_TIMEOUT_S, 1) == (20,)

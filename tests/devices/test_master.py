@@ -26,7 +26,7 @@ def _three() -> tuple[SimRatingKeypad, SimCallerKeypad, SimLed]:
 def test_identity_block_of_every_kind() -> None:
     with rig(*_three()) as (sim, master):
         for address, kind, caps in ((1, 1, rm.CAP_DISPLAY | rm.CAP_REASON_KEYS),
-                                    (2, 2, rm.CAP_DISPLAY), (3, 3, 0)):
+                                    (2, 2, rm.CAP_DISPLAY), (3, 3, rm.CAP_DISPLAY)):
             regs = master.read_input_registers(address, 0, rm.IDENTITY_COUNT)
             assert regs[rm.IR_STATUS] == rm.ST_READY | caps
             assert regs[rm.IR_BOOT_ID] == sim[address].boot_id != 0
@@ -51,6 +51,8 @@ def _legal(address: int, reg: int, salt: int) -> int:
     """A value the device must accept in this register (limits from docs/devices.md)."""
     if (address == 2 and reg == rm.HR_CALLER_FLAGS) or (address == 3 and reg == rm.HR_EFFECT):
         return salt % 2
+    if address == 2 and reg < rm.HR_WAITING:  # NUMBER: two ASCII characters
+        return 0x4130 + (reg + salt) % 10
     if (address == 3 and reg in (rm.HR_BRIGHTNESS, rm.HR_TEXT_LEN)) or \
             (address == 1 and reg in (rm.HR_TIMEOUT_S, rm.HR_REASON_TIMEOUT_S,
                                      rm.HR_CLERK_TEXT_LEN)):
@@ -84,6 +86,11 @@ def test_every_holding_register_reads_back() -> None:
     (lambda m: m.write_registers(3, rm.HR_EFFECT, [0, 65]), 3),  # TEXT_LEN > 64
     (lambda m: m.write_register(1, rm.HR_COMMAND, rm.CMD_OPEN), 3),  # REQUEST_ID is 0
     (lambda m: m.write_register(1, rm.HR_COMMAND, 9), 3),
+    # a value out of its range is refused with or without COMMAND in the same write
+    (lambda m: m.write_register(1, rm.HR_TIMEOUT_S, 601), 3),
+    (lambda m: m.write_registers(1, rm.HR_REASON_TIMEOUT_S, [601, 0]), 3),
+    (lambda m: m.write_register(1, rm.HR_CLERK_TEXT_LEN, 33), 3),
+    (lambda m: m.write_register(2, rm.HR_NUMBER, 0x41B0), 3),  # NUMBER is ASCII only
 ])
 def test_exception_responses(call, code) -> None:
     with rig(*_three()) as (_sim, master):
@@ -268,3 +275,21 @@ def test_read_count_zero_is_illegal_value() -> None:
         transport = master.transport
         transport.write(mb.with_crc(b"\x03\x04\x00\x00\x00\x00"))
         assert transport.read_exact(5, time.monotonic() + 1) == mb.encode_exception(3, 4, 3)
+
+
+def test_command_0_is_stored_and_does_nothing() -> None:
+    with rig(SimRatingKeypad(1)) as (sim, master):
+        master.write_registers(1, rm.HR_COMMAND, [rm.CMD_OPEN, 5, 30, 30, 0])
+        sim[1].press_level(4)
+        master.write_register(1, rm.HR_COMMAND, rm.CMD_NONE)
+        assert sim[1].window == 5 and sim[1].pending == 4 and sim[1].seq == 0
+        assert master.read_holding_registers(1, rm.HR_COMMAND, 1) == (rm.CMD_NONE,)
+
+
+def test_command_1_written_alone_opens_with_the_stored_parameters() -> None:
+    with rig(SimRatingKeypad(1)) as (sim, master):
+        master.write_registers(1, rm.HR_REQUEST_ID, [77, 20, 10])  # no COMMAND: stored only
+        assert sim[1].window == 0
+        master.write_register(1, rm.HR_COMMAND, rm.CMD_OPEN)
+        assert sim[1].window == 77
+        assert master.read_input_registers(1, rm.IR_ACTIVE_REQUEST, 1) == (77,)
