@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -226,11 +227,14 @@ class Agent:
                 if isinstance(device.driver, CallerKeypad):
                     device.run("show", command.number, command.waiting)
             elif command.kind == "rating_request":
-                if isinstance(device.driver, ByteKeypad):
-                    device.run("request_rating", command.request_id, command.timeout_s)
+                if isinstance(device.driver, ByteKeypad):  # the agent's own window: to the ms
+                    left_s = max(0.0, command.ends_at - time.time())
+                    device.run("request_rating", command.request_id, left_s)
                 else:
                     device.run("request_rating", command.request_id, command.timeout_s,
-                               command.text)
+                               command.text, None, command.ends_at)
+            elif command.kind == "rating_close":
+                device.run("close_request", command.request_id, command.ends_at)
             elif command.kind == "rating_thanks" and not isinstance(device.driver, ByteKeypad):
                 device.run("thanks")
             elif command.kind in ("rating_cancel", "rating_thanks"):
@@ -255,8 +259,13 @@ class Agent:
                              "request_id": event.request_id, "level": int(event.level),
                              "reason": event.reason, "device": device.name, "at": at})
         elif isinstance(event, RatingExpired):
+            # The hub ends a keypad's rating only on this word, which comes after any press the
+            # keypad took for it: 未评价 is never said while a press is still on its way.
             log.info("%s: rating %d ended without a press (%s)", device.name, event.request_id,
                      event.why)
+            self.outbox.put({"kind": "rating_ended", "window": device.window,
+                             "request_id": event.request_id, "why": event.why,
+                             "device": device.name, "at": at})
 
     def _health(self, change: HealthChange) -> None:
         self._set_health(change.device, _HEALTH.get(change.state, "offline"), change.detail)
@@ -304,7 +313,7 @@ class Agent:
 
 
 _TARGET = {"led": "led", "caller_display": "caller", "rating_request": "rating",
-           "rating_cancel": "rating", "rating_thanks": "rating"}
+           "rating_close": "rating", "rating_cancel": "rating", "rating_thanks": "rating"}
 
 
 def _key(keys: type, name: str) -> Any:

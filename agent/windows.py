@@ -15,13 +15,15 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Command:
-    kind: str  # led | caller_display | rating_request | rating_cancel | rating_thanks
+    # led | caller_display | rating_request | rating_close | rating_cancel | rating_thanks
+    kind: str
     window: int
     text: str = ""
     number: str = ""
     waiting: int = 0
     request_id: int = 0
-    timeout_s: int = 0
+    timeout_s: int = 0  # rating_request: whole seconds left until the hub's deadline (≥ 1)
+    ends_at: float = 0.0  # rating_request, rating_close: the hub's deadline, epoch seconds
 
 
 @dataclass
@@ -81,7 +83,10 @@ class WindowBoard:
             return []  # the keypad is already asking (it keeps its window across our restart)
         win.rating = {**pending, "clerk_name": clerk.get("name", ""),
                       "staff_no": clerk.get("staff_no", "")}
-        return [self._rating_request(win, now)]
+        command = self._rating_request(win, now)
+        if command.kind == "rating_close":
+            win.rating = None
+        return [command]
 
     def apply(self, event: dict[str, Any], now: dt.datetime) -> list[Command]:
         if event.get("seq", 0) <= self.seq:
@@ -126,7 +131,10 @@ class WindowBoard:
             win.status = "open"
         elif kind == "rating.requested":
             win.rating = data
-            return [self._rating_request(win, now)]
+            command = self._rating_request(win, now)
+            if command.kind == "rating_close":
+                win.rating = None
+            return [command]
         elif kind in ("ticket.rated", "rating.expired"):
             if win.rating and win.rating["request_id"] == data["request_id"]:
                 win.rating = None
@@ -137,12 +145,19 @@ class WindowBoard:
         return commands + self._show_all()
 
     def _rating_request(self, win: Window, now: dt.datetime) -> Command:
+        """Open the keypad for the whole seconds left until the hub's deadline, rounded down
+        (it closes no later than the hub expects); with less than a second left, or none (a
+        request the hub still waits for when this agent (re)connects), close it instead: the
+        keypad reports what it took, or that nothing came."""
         data = win.rating or {}
         deadline = dt.datetime.fromisoformat(data["deadline"])
-        timeout_s = max(1, round((deadline - now).total_seconds()))
+        left_s = int((deadline - now).total_seconds())
+        if left_s < 1:
+            return Command("rating_close", win.no, request_id=data["request_id"],
+                           ends_at=deadline.timestamp())
         text = f"{data['clerk_name']} 工号{data['staff_no']}" if data.get("clerk_name") else ""
         return Command("rating_request", win.no, text=text, request_id=data["request_id"],
-                       timeout_s=timeout_s)
+                       timeout_s=left_s, ends_at=deadline.timestamp())
 
     def _show_all(self) -> list[Command]:
         commands: list[Command] = []

@@ -144,6 +144,7 @@ class RatingKeypad(_Keypad):
         self._reason_timeout_s = 0
         self._ends: dict[int, float] = {}  # request id -> when its window closes, at the latest
         self._level_at: dict[int, float] = {}  # request id -> first poll that saw AWAIT_REASON
+        self._deadlines: dict[int, float] = {}  # request id -> the hub's deadline, if given
         self._closing: dict[int, str] = {}  # closed by a command: settled after the next ring read
         self._cancel_due: dict[int, str] = {}  # to close with COMMAND 2 (a write that failed)
         self._open_due: list[int] | None = None  # an open (COMMAND 1 block) whose write failed
@@ -153,17 +154,23 @@ class RatingKeypad(_Keypad):
     # --- commands -----------------------------------------------------------------------
 
     def request_rating(self, request_id: int, timeout_s: int = rm.DEFAULT_TIMEOUT_S,
-                       clerk_text: str = "", reason_timeout_s: int | None = None) -> None:
+                       clerk_text: str = "", reason_timeout_s: int | None = None,
+                       deadline: float | None = None) -> None:
         """Open a rating window (one function-16 write of the whole block, COMMAND=1) for
         `timeout_s` seconds (1-600). The keypad waits `reason_timeout_s` for a reason key after
         a 4 or 5 (default: as long as the window). The clerk text (e.g. "李明 工号JZ1001") is cut
         to 32 GB2312 bytes. A window still open for another request closes (the keypad latches
         a level waiting for its reason first). If the write fails it is tried again at the next
-        polls while the window has time left; the DeviceError is raised all the same."""
+        polls while the window has time left; the DeviceError is raised all the same.
+
+        `deadline` (epoch seconds) is the hub's: a window that times out on the keypad before
+        it (TIMEOUT_S is whole seconds) is reported ended only once it has passed."""
         block = open_block(request_id, timeout_s, clerk_text, reason_timeout_s)
         with self.lock:
             self._open_due = block
             self._ends[request_id] = self.clock() + block[2]
+            if deadline is not None:
+                self._deadlines[request_id] = deadline
             self._write_open(block[2])
 
     def close_request(self, request_id: int, ends_at: float, why: str = "timeout") -> None:
@@ -298,9 +305,14 @@ class RatingKeypad(_Keypad):
         if request is not None:
             if request in pressed:
                 self.open_request = None
-            elif lost or not status & (rm.ST_WINDOW_OPEN | rm.ST_AWAIT_REASON):
-                ended.append((request, "device restarted" if lost else "timeout"))
+                self._deadlines.pop(request, None)
+            elif lost:
+                ended.append((request, "device restarted"))
                 self.open_request = None
+            elif not status & (rm.ST_WINDOW_OPEN | rm.ST_AWAIT_REASON):
+                if self.clock() >= self._deadlines.get(request, 0.0):  # else: at the deadline
+                    ended.append((request, "timeout"))
+                    self.open_request = None
             elif self.clock() > self._overdue_at(request):
                 log.warning("%s: window %d still open after its time: cancelled", self.name,
                             request)
@@ -308,6 +320,7 @@ class RatingKeypad(_Keypad):
                 self.open_request = None
         for rid, _why in ended:
             self._level_at.pop(rid, None)
+            self._deadlines.pop(rid, None)
         return [RatingExpired(self.name, self.address, rid, why, at=self.clock())
                 for rid, why in ended]
 

@@ -7,10 +7,13 @@ import threading
 
 import pytest
 
-from agent.config import load_agent_config
+from agent.bridge import Agent
+from agent.config import AgentConfig, Bus, BusDevice, load_agent_config
 from agent.ordering import SeqOrderer
 from agent.outbox import Outbox
 from agent.windows import Command, WindowBoard
+from devices.events import RatingExpired, RatingPress
+from devices.regmap import RatingLevel
 from hub.config import ConfigError
 
 NOW = dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.UTC)
@@ -55,12 +58,12 @@ def test_events_update_number_and_waiting_and_old_ones_are_ignored():
 def test_rating_request_lights_the_keypad_with_the_badge_and_closes_on_the_answer():
     board = WindowBoard([3])
     board.load(snapshot(), NOW)
-    deadline = (NOW + dt.timedelta(seconds=30)).isoformat()
+    deadline = NOW + dt.timedelta(seconds=30)
     commands = board.apply(ev(11, "rating.requested", window_no=3, request_id=7,
-                              deadline=deadline, clerk_name="李明", staff_no="JZ1001",
+                              deadline=deadline.isoformat(), clerk_name="李明", staff_no="JZ1001",
                               number="A001", ticket_id="t"), NOW)
     assert commands == [Command("rating_request", 3, text="李明 工号JZ1001", request_id=7,
-                                timeout_s=30)]
+                                timeout_s=30, ends_at=deadline.timestamp())]
     assert board.open_rating(3) == 7
     assert board.apply(ev(12, "ticket.rated", window_no=3, request_id=6), NOW) == []
     assert board.apply(ev(13, "ticket.rated", window_no=3, request_id=7), NOW) == [
@@ -124,12 +127,13 @@ def test_agent_config_is_strict(tmp_path):
 
 def test_a_reconnect_asks_the_keypad_for_the_rating_the_hub_still_waits_for():
     board = WindowBoard([3])
-    deadline = (NOW + dt.timedelta(seconds=20)).isoformat()
-    pending = {"ticket_id": "t", "number": "A001", "request_id": 9, "deadline": deadline}
+    deadline = NOW + dt.timedelta(seconds=20)
+    pending = {"ticket_id": "t", "number": "A001", "request_id": 9,
+               "deadline": deadline.isoformat()}
     snap = snapshot(rating=pending, clerk={"name": "李明", "staff_no": "JZ1001"})
     commands = board.load(snap, NOW)
     assert Command("rating_request", 3, text="李明 工号JZ1001", request_id=9,
-                   timeout_s=20) in commands
+                   timeout_s=20, ends_at=deadline.timestamp()) in commands
     assert not [c for c in board.load(snap, NOW) if c.kind.startswith("rating")], \
         "already asking: nothing to redo"
     commands = board.load(snapshot(seq=11), NOW)  # the hub no longer waits: stop asking
@@ -157,3 +161,43 @@ def test_the_agents_key_names_are_the_hubs():
     from hub.device_desk import KEYS
 
     assert CALLER_KEYS == KEYS
+
+
+def test_the_keypad_closes_no_later_than_the_hub_expects():
+    board = WindowBoard([3])
+    board.load(snapshot(), NOW)
+    deadline = (NOW + dt.timedelta(seconds=29.6)).isoformat()
+    (command,) = board.apply(ev(11, "rating.requested", window_no=3, request_id=7,
+                                deadline=deadline, ticket_id="t"), NOW)
+    assert (command.kind, command.timeout_s) == ("rating_request", 29)  # rounded down, never 0
+
+
+def test_a_request_whose_deadline_passed_while_away_is_closed_not_opened_for_a_second():
+    """Asking for 1 s after the deadline would take a press the hub must refuse; closing it
+    makes the keypad report what it took in time, or that nothing came."""
+    board = WindowBoard([3])
+    deadline = NOW - dt.timedelta(seconds=5)
+    pending = {"ticket_id": "t", "number": "A001", "request_id": 9,
+               "deadline": deadline.isoformat()}
+    commands = board.load(snapshot(rating=pending), NOW)
+    assert Command("rating_close", 3, request_id=9, ends_at=deadline.timestamp()) in commands
+    assert board.open_rating(3) is None
+
+
+def test_every_keypad_outcome_goes_to_the_hub_in_order(tmp_path):
+    cfg = AgentConfig(name="a", hub="http://127.0.0.1:9", token="t", state_dir=str(tmp_path),
+                      buses=[Bus(port="loop://",
+                                 devices=[BusDevice(kind="rating", address=1, window=3)])])
+    agent = Agent(cfg)
+    try:
+        name = "bus1/rating@1"
+        agent._device_event(RatingPress(name, 1, 1, 7, RatingLevel.UNSATISFIED, 0, at=1e9))
+        agent._device_event(RatingExpired(name, 1, 8, "replaced", at=1e9 + 1))
+        first = agent.outbox.peek()
+        assert (first["kind"], first["request_id"], first["level"]) == ("rating", 7, 4)
+        agent.outbox.remove(first["id"])
+        ended = agent.outbox.peek()
+        assert {k: ended[k] for k in ("kind", "window", "request_id", "why")} == {
+            "kind": "rating_ended", "window": 3, "request_id": 8, "why": "replaced"}
+    finally:
+        agent.outbox.close()

@@ -434,3 +434,16 @@ def test_an_open_that_did_not_get_through_is_retried_while_time_is_left() -> Non
         keypad.poll()
         assert sim[1].window == 49
         assert master.read_holding_registers(1, rm.HR_TIMEOUT_S, 1) == (20,)
+
+
+def test_a_window_that_closes_before_the_hubs_deadline_is_reported_at_the_deadline() -> None:
+    """TIMEOUT_S is whole seconds, rounded down: the keypad closes up to a second early, and
+    the hub hears of it only at its deadline (no 未评价 before the deadline it announced)."""
+    clock = FakeClock()
+    with rig(SimRatingKeypad(1, clock=clock)) as (sim, master):
+        keypad = _keypad(master, clock)
+        keypad.request_rating(50, 29, deadline=clock.now + 29.7)
+        clock.now += 29.2
+        assert keypad.poll() == [] and sim[1].window == 0  # closed on the keypad
+        clock.now += 0.5
+        assert [(e.request_id, e.why) for e in keypad.poll()] == [(50, "timeout")]
