@@ -1,4 +1,6 @@
-"""What device agents tell the hub: caller-keypad keys, rating presses and device health.
+"""What device agents tell the hub: caller-keypad keys, rating presses, rating windows that
+closed without a press (a keypad's rating ends on its word: hub/engine/ratings.py), and
+device health.
 
 Agents buffer device events while the hub is unreachable and send them again afterwards, each
 with a stable id. The hub acts on every event exactly once: the id and the verdict are committed
