@@ -228,13 +228,12 @@ class Agent:
                     device.run("show", command.number, command.waiting)
             elif command.kind == "rating_request":
                 if isinstance(device.driver, ByteKeypad):  # the agent's own window: to the ms
-                    left_s = max(0.0, command.ends_at - time.time())
-                    device.run("request_rating", command.request_id, left_s)
-                else:
+                    device.run("request_rating", command.request_id, max(0.0, command.left_s))
+                else:  # the drivers date presses and deadlines by the system's clock
                     device.run("request_rating", command.request_id, command.timeout_s,
-                               command.text, None, command.ends_at)
+                               command.text, None, time.time() + command.left_s)
             elif command.kind == "rating_close":
-                device.run("close_request", command.request_id, command.ends_at)
+                device.run("close_request", command.request_id, time.time() + command.left_s)
             elif command.kind == "rating_thanks" and not isinstance(device.driver, ByteKeypad):
                 device.run("thanks")
             elif command.kind in ("rating_cancel", "rating_thanks"):

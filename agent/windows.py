@@ -23,7 +23,9 @@ class Command:
     waiting: int = 0
     request_id: int = 0
     timeout_s: int = 0  # rating_request: whole seconds left until the hub's deadline (≥ 1)
-    ends_at: float = 0.0  # rating_request, rating_close: the hub's deadline, epoch seconds
+    # rating_request, rating_close: seconds left until the hub's deadline (negative: past), on
+    # the hub's timeline; the bridge turns them into a time on the system clock the drivers use
+    left_s: float = 0.0
 
 
 @dataclass
@@ -150,14 +152,12 @@ class WindowBoard:
         request the hub still waits for when this agent (re)connects), close it instead: the
         keypad reports what it took, or that nothing came."""
         data = win.rating or {}
-        deadline = dt.datetime.fromisoformat(data["deadline"])
-        left_s = int((deadline - now).total_seconds())
+        left_s = (dt.datetime.fromisoformat(data["deadline"]) - now).total_seconds()
         if left_s < 1:
-            return Command("rating_close", win.no, request_id=data["request_id"],
-                           ends_at=deadline.timestamp())
+            return Command("rating_close", win.no, request_id=data["request_id"], left_s=left_s)
         text = f"{data['clerk_name']} 工号{data['staff_no']}" if data.get("clerk_name") else ""
         return Command("rating_request", win.no, text=text, request_id=data["request_id"],
-                       timeout_s=left_s, ends_at=deadline.timestamp())
+                       timeout_s=int(left_s), left_s=left_s)
 
     def _show_all(self) -> list[Command]:
         commands: list[Command] = []

@@ -17,7 +17,7 @@ import pytest
 
 from devices import regmap as rm
 from devices.sim import SimBus, SimCallerKeypad, SimLed, SimRatingKeypad
-from tests.hubproc import HALL_24H, HubProcess
+from tests.hubproc import HALL_24H, SUITE_CLOCK, HubProcess
 from tests.test_sockets import Listener
 from tests.waiting import eventually
 
@@ -153,12 +153,12 @@ def test_an_unhappy_press_in_time_without_a_reason_counts(hall):
     served = hall.serve()
     assert hall.rating.holding[rm.HR_REASON_TIMEOUT_S] != 0  # a real value, not "15 s"
     asked_at = dt.datetime.fromisoformat(hall.wait_for("rating.requested", served["id"])["at"])
-    eventually(lambda: dt.datetime.now(dt.UTC) > asked_at + dt.timedelta(seconds=3),
+    eventually(lambda: SUITE_CLOCK() > asked_at + dt.timedelta(seconds=3),
                what="3 s of the 5 s window gone (20 s of 30)")
     assert hall.rating.press_level(rm.RatingLevel.UNSATISFIED)
-    pressed = dt.datetime.now(dt.UTC)
+    pressed = SUITE_CLOCK()
     hall.clock.stop()  # the citizen reads the reasons and walks off: no reason key
-    eventually(lambda: dt.datetime.now(dt.UTC) > deadline_of(served) + dt.timedelta(seconds=1),
+    eventually(lambda: SUITE_CLOCK() > deadline_of(served) + dt.timedelta(seconds=1),
                what="the hub's deadline has passed")
     assert hall.rating_of(served["id"]).get("status") == "pending"  # a press may still come
     hall.clock.go_on(rm.MAX_TIMEOUT_S)  # the keypad's reason wait runs out: it latches

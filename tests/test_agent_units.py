@@ -63,7 +63,7 @@ def test_rating_request_lights_the_keypad_with_the_badge_and_closes_on_the_answe
                               deadline=deadline.isoformat(), clerk_name="李明", staff_no="JZ1001",
                               number="A001", ticket_id="t"), NOW)
     assert commands == [Command("rating_request", 3, text="李明 工号JZ1001", request_id=7,
-                                timeout_s=30, ends_at=deadline.timestamp())]
+                                timeout_s=30, left_s=30.0)]
     assert board.open_rating(3) == 7
     assert board.apply(ev(12, "ticket.rated", window_no=3, request_id=6), NOW) == []
     assert board.apply(ev(13, "ticket.rated", window_no=3, request_id=7), NOW) == [
@@ -133,7 +133,7 @@ def test_a_reconnect_asks_the_keypad_for_the_rating_the_hub_still_waits_for():
     snap = snapshot(rating=pending, clerk={"name": "李明", "staff_no": "JZ1001"})
     commands = board.load(snap, NOW)
     assert Command("rating_request", 3, text="李明 工号JZ1001", request_id=9,
-                   timeout_s=20, ends_at=deadline.timestamp()) in commands
+                   timeout_s=20, left_s=20.0) in commands
     assert not [c for c in board.load(snap, NOW) if c.kind.startswith("rating")], \
         "already asking: nothing to redo"
     commands = board.load(snapshot(seq=11), NOW)  # the hub no longer waits: stop asking
@@ -180,7 +180,7 @@ def test_a_request_whose_deadline_passed_while_away_is_closed_not_opened_for_a_s
     pending = {"ticket_id": "t", "number": "A001", "request_id": 9,
                "deadline": deadline.isoformat()}
     commands = board.load(snapshot(rating=pending), NOW)
-    assert Command("rating_close", 3, request_id=9, ends_at=deadline.timestamp()) in commands
+    assert Command("rating_close", 3, request_id=9, left_s=-5.0) in commands
     assert board.open_rating(3) is None
 
 
