@@ -168,7 +168,7 @@ class RatingKeypad(_Keypad):
         block = open_block(request_id, timeout_s, clerk_text, reason_timeout_s)
         with self.lock:
             self._open_due = block
-            self._ends[request_id] = self.clock() + block[2]
+            self._remember_end(request_id, self.clock() + block[2])
             if deadline is not None:
                 self._deadlines[request_id] = deadline
             self._write_open(block[2])
@@ -178,7 +178,7 @@ class RatingKeypad(_Keypad):
         the hub still waits for after this agent restarted: close whatever the keypad shows
         (COMMAND 2, which latches a level waiting for its reason) and report its outcome."""
         with self.lock:
-            self._ends[request_id] = min(self._ends.get(request_id, ends_at), ends_at)
+            self._remember_end(request_id, min(self._ends.get(request_id, ends_at), ends_at))
             if self._open_due is not None and self._open_due[1] == request_id:
                 self._open_due = None
             if self.open_request not in (None, request_id):
@@ -210,7 +210,7 @@ class RatingKeypad(_Keypad):
             return
         request_id = block[1]
         if left_s is None:
-            left_s = int(self._ends[request_id] - self.clock())
+            left_s = int(self._ends.get(request_id, 0.0) - self.clock())
         if left_s < 1:  # no time left to ask: whatever the keypad shows of it ends
             self._open_due = None
             if self.open_request not in (None, request_id):
@@ -229,6 +229,11 @@ class RatingKeypad(_Keypad):
         self.open_request = request_id
         self._reason_timeout_s = block[3]
         self._level_at.pop(request_id, None)
+
+    def _remember_end(self, request_id: int, end: float) -> None:
+        """When a request's window ends at the latest; the newest few are kept."""
+        self._ends.pop(request_id, None)
+        self._ends[request_id] = end
         for old in list(self._ends)[:-MAX_REMEMBERED]:  # requests long settled
             self._ends.pop(old, None)
 
