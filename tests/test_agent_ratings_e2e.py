@@ -89,7 +89,7 @@ class Hall:
 
 
 @pytest.fixture
-def hall(tmp_path, monkeypatch):
+def hall(tmp_path, monkeypatch, request):
     monkeypatch.setenv("ONESTOP_TICK_S", "600")  # housekeeping never ends a rating here
     config = tmp_path / "hall.toml"
     rating = f"\n[rating]\ntimeout_s = {WINDOW_S}\n"
@@ -97,9 +97,11 @@ def hall(tmp_path, monkeypatch):
     hub = HubProcess(tmp_path / "hub", config=config)
     hub.provision()
     hub.start()
+    request.addfinalizer(hub.stop)  # also when the setup below fails
     clock = KeypadClock()
     sim = SimBus([SimRatingKeypad(1, clock=clock), SimCallerKeypad(2), SimLed(3)],
                  baud=115200).start()
+    request.addfinalizer(sim.stop)
     agent_toml = tmp_path / "agent.toml"
     agent_toml.write_text(f"""
 name = "window-1"
@@ -137,8 +139,6 @@ devices = [
         except subprocess.TimeoutExpired:
             agent.kill()
         log.close()
-        sim.stop()
-        hub.stop()
         print((tmp_path / "agent.log").read_text(errors="replace")[-3000:])
         print(hub.log()[-3000:])
 

@@ -216,7 +216,7 @@ def test_a_keypads_agent_ends_its_ratings_and_what_ended_is_final(hub):
 
 
 @pytest.fixture
-def short_rating_hub(tmp_path, monkeypatch):
+def short_rating_hub(tmp_path, monkeypatch, request):
     """A hub whose rating window is 5 s, and whose housekeeping tick never comes in a test."""
     monkeypatch.setenv("ONESTOP_TICK_S", "600")
     hall = tmp_path / "hall.toml"
@@ -225,8 +225,8 @@ def short_rating_hub(tmp_path, monkeypatch):
     proc = HubProcess(tmp_path / "data", config=hall)
     proc.provision()
     proc.start()
-    yield proc
-    proc.stop()
+    request.addfinalizer(proc.stop)
+    return proc
 
 
 def test_without_a_keypad_a_rating_expires_at_its_deadline_not_at_the_tick(short_rating_hub):
