@@ -95,9 +95,22 @@ def _path(*names: str, **enums: list[str]) -> list[dict[str, Any]]:
     return out
 
 
+# Answered by the HTTP server (eventlet) before the hub reads the request, on any route.
+_SERVER = {
+    "400": {"$ref": "#/components/responses/MalformedHttp"},
+    "414": {"$ref": "#/components/responses/UriTooLong"},
+}
+_SERVER_RESPONSES = {
+    "MalformedHttp": {"description": "Not valid HTTP (a header line over 8 KiB, a bad "
+                                     "Content-Length): answered by the HTTP server"},
+    "UriTooLong": {"description": "A request line over 8 KiB: answered by the HTTP server"},
+}
+
+
 def _op(summary: str, responses: dict, body: dict | None = None, auth: bool = True,
         params: list | None = None, tag: str = "api") -> dict[str, Any]:
-    op: dict[str, Any] = {"summary": summary, "tags": [tag], "responses": responses}
+    op: dict[str, Any] = {"summary": summary, "tags": [tag],
+                          "responses": {**responses, **_SERVER}}
     if body:
         op["requestBody"] = body
     if not auth:
@@ -138,6 +151,7 @@ def openapi_document() -> dict[str, Any]:
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {**_components(), **_RESPONSE_SCHEMAS},
+            "responses": _SERVER_RESPONSES,
         },
     }
 
@@ -304,7 +318,10 @@ def _pages() -> dict[str, Any]:
             "A clerk's badge photo (art. 17); the screen's token in `?token=`",
             _responses(_ok(media="image/jpeg", schema={"type": "string"},
                            more={"image/png": {"schema": {"type": "string"}}}), 401, 404),
-            auth=False, params=_path("staff_no"), tag="pages")},
+            auth=False, params=[*_path("staff_no"), {
+                "name": "token", "in": "query", "required": True, "schema": {"type": "string"},
+                "description": "the screen's token (an <img> sends no header)"}],
+            tag="pages")},
         "/caller/": _page("The clerk's panel"),
         "/caller/returns": _page("退件 decisions at a clerk's PC (a supervisor signs in)"),
         "/kiosk/": _page("The ticket kiosk's touchscreen"),
