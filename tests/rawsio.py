@@ -18,19 +18,25 @@ import websocket
 
 
 class RawSocket:
-    def __init__(self, url: str, namespace: str, auth: dict[str, Any] | None) -> None:
+    def __init__(self, url: str, namespace: str, auth: dict[str, Any] | str | None) -> None:
+        """Connect to `namespace` with `auth`: an object, or the JSON text of anything."""
         ws_url = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
         self.ws = websocket.create_connection(ws_url, timeout=5)
         self.namespace = namespace
         self.next_id = 1
         opened = self.ws.recv()
         assert opened.startswith("0"), opened
-        self.send_raw(f"0{namespace}," + json.dumps(auth))
+        self.send_raw(f"0{namespace}," + (auth if isinstance(auth, str) else json.dumps(auth)))
         self.connect_reply = self._wait(lambda p: p.startswith(("0", "4")) and self._ours(p))
 
     @property
     def connected(self) -> bool:
         return self.connect_reply.startswith("0")
+
+    @property
+    def refusal(self) -> Any:
+        """A refused connect's data: {"message", "data": {"code", "message"}}."""
+        return json.loads(self.connect_reply.split(",", 1)[1])
 
     def _ours(self, packet: str) -> bool:
         return packet[1:].startswith(f"{self.namespace},")
