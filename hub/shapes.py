@@ -55,7 +55,8 @@ def _in_calendar(day: dt.date | None, name: str) -> None:
 
 class Shape(Struct, kw_only=True, omit_defaults=True):
     """Every shape: keyword fields, unknown fields ignored (a newer page may send more), and
-    only the fields given come back out (`given`)."""
+    only the fields given come back out (`given`). An optional field takes null as not given,
+    as the API always has."""
 
     def given(self) -> dict[str, Any]:
         return msgspec.to_builtins(self)
@@ -70,7 +71,7 @@ class Empty(Shape):
 
 class TicketRequest(Shape):
     service: Code | None = None  # the item's code; an appointment's comes with its code
-    channel: Channel = Channel.NORMAL
+    channel: Channel | None = None  # normal
     code: Code | None = None  # a green-channel or appointment code
 
     def __post_init__(self) -> None:
@@ -115,7 +116,7 @@ class PartDone(Shape):
 
 class Notice(Shape):
     text: Annotated[str, Meta(max_length=MAX_NOTICE)]  # empty: the hall file's notice again
-    text_en: Annotated[str, Meta(max_length=MAX_NOTICE)] = ""
+    text_en: Annotated[str, Meta(max_length=MAX_NOTICE)] | None = None
 
 
 class CloseService(Shape):
@@ -127,7 +128,7 @@ class MoveClerk(Shape):
 
 
 class ReturnDecision(Shape):
-    note: Text = ""
+    note: Text | None = None
 
 
 class GreenPass(Shape):
@@ -229,7 +230,7 @@ class DeviceAuth(Auth):
 
 class IssueTicket(TicketRequest):
     request_id: Code | None = None  # the same id again gets the same ticket
-    materials: bool = False  # print the item's materials list too
+    materials: bool | None = None  # print the item's materials list too
 
 
 class LookupSlip(Shape):
@@ -245,13 +246,13 @@ class Complaint(Shape):
 
 
 class PrintSlip(Shape):
-    slip: Code = ""
+    slip: Code | None = None
 
 
 class DecideReturn(Shape):
-    ticket_id: Code = ""
-    approve: bool = False
-    note: Text = ""
+    ticket_id: Code | None = None
+    approve: bool | None = None
+    note: Text | None = None
 
 
 class DeviceReport(Shape):
@@ -259,7 +260,7 @@ class DeviceReport(Shape):
     kind: Annotated[str, Meta(min_length=1, max_length=MAX_CODE)]
     status: Annotated[str, Meta(min_length=1, max_length=MAX_CODE)]
     window: WindowNo | None = None
-    detail: Text = ""
+    detail: Text | None = None
 
 
 class Health(Shape):

@@ -75,7 +75,7 @@ def issue_ticket():
     principal = who()
     data = body(shapes.TicketRequest)
     ticket = service().issue_ticket(
-        principal, data.service or "", data.channel.value, data.code, client_addr()
+        principal, data.service or "", data.channel or "normal", data.code, client_addr()
     )
     return jsonify(ticket), 201
 
@@ -147,7 +147,7 @@ def joint_cases():
 def set_notice():
     principal = who()
     data = body(shapes.Notice)
-    return jsonify(service().set_notice(principal, data.text, data.text_en, client_addr()))
+    return jsonify(service().set_notice(principal, data.text, data.text_en or "", client_addr()))
 
 
 @api.get("/totals")
@@ -219,7 +219,7 @@ def decide_return(ticket_id: str, decision: str):
     principal = who()
     if decision not in ("approve", "refuse"):
         raise Invalid("invalid", "只能批准或驳回", "decision must be approve or refuse")
-    note = body(shapes.ReturnDecision).note
+    note = body(shapes.ReturnDecision).note or ""
     return jsonify(
         service().decide_return(principal, ticket_id, decision == "approve", note, client_addr())
     )

@@ -189,7 +189,7 @@ class KioskNamespace(RoleNamespace):
             ticket = self.service.issue_ticket(
                 who,
                 req.service or "",
-                req.channel.value,
+                req.channel or "normal",
                 req.code,
                 request.remote_addr or "",
                 req.request_id,
@@ -198,7 +198,7 @@ class KioskNamespace(RoleNamespace):
                 # The same request again (a lost answer, an impatient re-send): the ticket was
                 # printed the first time; its result reaches the kiosk's room as it comes.
                 return _ok({"ticket": ticket, "print": "repeated"})
-            printed = self.printers.print_ticket(who.name, ticket, req.materials)
+            printed = self.printers.print_ticket(who.name, ticket, req.materials is True)
             return _ok({"ticket": ticket, "print": printed})
         except DomainError as err:
             return _error(err)
@@ -249,7 +249,7 @@ class CallerNamespace(RoleNamespace):
     def on_print_slip(self, data: Any = None) -> dict[str, Any]:
         """Print a 承诺单 again at this window (or the kiosk's printer)."""
         try:
-            number = shapes.convert(data, shapes.PrintSlip).slip
+            number = shapes.convert(data, shapes.PrintSlip).slip or ""
             who = self.principal()
             slip = self.service.slip(who, number.strip().upper())
             return _ok({"print": self.printers.print_slip(
@@ -315,9 +315,9 @@ class MonitorNamespace(RoleNamespace):
             return _ok(
                 self.service.decide_return(
                     self.principal(),
-                    decision.ticket_id,
-                    decision.approve,
-                    decision.note,
+                    decision.ticket_id or "",
+                    decision.approve is True,
+                    decision.note or "",
                     request.remote_addr or "",
                 )
             )
