@@ -30,7 +30,7 @@ from hub.service import WINDOW_ACTIONS
 from hub.store.accounts import Accounts
 from hub.store.store import Store
 from hub.web.openapi import openapi_document
-from tests.hubproc import PASSWORD, HubProcess
+from tests.hubproc import PASSWORD, HubProcess, quiet_hall
 from tests.rawsio import RawSocket
 from tests.test_openapi import EXAMPLE_BODIES
 
@@ -66,7 +66,8 @@ class Hall:
 
 @pytest.fixture(scope="module")
 def hall(tmp_path_factory):
-    hub = HubProcess(tmp_path_factory.mktemp("hostile") / "data")
+    directory = tmp_path_factory.mktemp("hostile")
+    hub = HubProcess(directory / "data", config=quiet_hall(directory))
     hub.provision()
     accounts = Accounts(open_database(hub.data_dir))
     accounts.add_user("admin", PASSWORD, Role.ADMIN, "管理员", "JZ999", dt.datetime.now(dt.UTC))

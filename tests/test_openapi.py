@@ -22,7 +22,7 @@ from hub.runtime import open_database
 from hub.service import WINDOW_ACTIONS
 from hub.store.accounts import Accounts
 from hub.web.openapi import openapi_document
-from tests.hubproc import HALL_24H, PASSWORD, HubProcess
+from tests.hubproc import HALL_24H, PASSWORD, HubProcess, quiet_hall
 
 # Served, not in the document, and why. Anything else the app serves must be documented.
 EXCLUDED = {
@@ -148,7 +148,7 @@ def concrete_paths(path: str) -> list[str]:
 def office_hub(tmp_path):
     """A hub with every kind of caller: device tokens, a metrics token, clerks, a supervisor
     and an admin (whose config routes it may use)."""
-    hub = HubProcess(tmp_path / "data")
+    hub = HubProcess(tmp_path / "data", config=quiet_hall(tmp_path))
     hub.provision()
     accounts = Accounts(open_database(hub.data_dir))
     now = dt.datetime.now(dt.UTC)

@@ -267,12 +267,13 @@ def test_a_revoked_token_stops_acting_at_once(hub):
 NAMESPACES = ("/display", "/kiosk", "/caller", "/monitor", "/device")
 
 
-def test_a_client_cannot_send_the_servers_own_events(hub):
+def test_a_client_cannot_send_the_servers_own_events(quiet_hub):
     """`disconnect` and `connect` are the server's: a client's event named so is refused with
     no effect. Before, `disconnect` made the hub forget a socket that stayed connected: after
     the supervisor signed out, it kept getting every office event and no sweep found it."""
     import requests
 
+    hub = quiet_hub
     boss = hub.login("super")
     monitor = Listener(hub, "/monitor", boss)
     try:
@@ -288,7 +289,8 @@ def test_a_client_cannot_send_the_servers_own_events(hub):
     assert "Traceback" not in hub.log()
 
 
-def test_an_event_with_more_than_one_argument_gets_an_error_ack(hub):
+def test_an_event_with_more_than_one_argument_gets_an_error_ack(quiet_hub):
+    hub = quiet_hub
     kiosk = Listener(hub, "/kiosk", hub.tokens["kiosk"])
     caller = Listener(hub, "/caller", hub.login("clerk1", 1))
     try:
@@ -307,20 +309,22 @@ def test_an_event_with_more_than_one_argument_gets_an_error_ack(hub):
     assert "Traceback" not in hub.log()
 
 
-def test_a_token_that_is_not_valid_text_is_refused_cleanly(hub):
+def test_a_token_that_is_not_valid_text_is_refused_cleanly(quiet_hub):
     """A lone surrogate survives Socket.IO's JSON but no encoder: it used to crash the connect
     (a traceback in the log, no answer for the client)."""
+    hub = quiet_hub
     for namespace in NAMESPACES:
         assert refused(hub, namespace, "osa_\ud800")
         assert refused(hub, namespace, "x" * 100_000)
     assert "Traceback" not in hub.log()
 
 
-def test_malformed_packets_are_answered_and_leave_no_traceback(hub):
+def test_malformed_packets_are_answered_and_leave_no_traceback(quiet_hub):
     """What a well-behaved library never sends: a payload nested 5,000 deep, JSON that does
     not parse, an event with no name or a number for a name, text with a lone surrogate.
     Each gets an error ack, the connection carries on, nothing changes, nothing is logged as
     a crash."""
+    hub = quiet_hub
     from tests.rawsio import RawSocket
 
     kiosk = RawSocket(hub.url, "/kiosk", {"token": hub.tokens["kiosk"]})
