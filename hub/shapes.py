@@ -70,12 +70,12 @@ class Empty(Shape):
 
 
 class TicketRequest(Shape):
-    service: Code | None = None  # the item's code; an appointment's comes with its code
+    service: Code | None = None  # the item; a green pass or an appointment names its own
     channel: Channel | None = None  # normal
     code: Code | None = None  # a green-channel or appointment code
 
     def __post_init__(self) -> None:
-        if not self.service and self.channel is not Channel.APPOINTMENT:
+        if not self.service and self.channel in (None, Channel.NORMAL):
             raise ValueError("Object missing required field `service`")
 
 

@@ -342,3 +342,30 @@ def test_malformed_packets_are_answered_and_leave_no_traceback(quiet_hub):
         kiosk.close()
     assert hub.issue("S1").json()["number"] == "A001", "nothing was issued"
     assert "Traceback" not in hub.log()
+
+
+def test_a_green_pass_or_an_appointment_names_its_own_item(hub):
+    """The kiosk sends no item with a green-channel or appointment code: the code names it."""
+    import requests
+
+    office = hub.login("super")
+    for path, body in (("green-passes", {"code": "G-1", "project": "重点项目", "service": "S2"}),
+                       ("appointments", {"code": "YY1", "service": "S3",
+                                         "day": requests.get(f"{hub.url}/healthz",
+                                                             timeout=5).json()["day"]})):
+        r = requests.post(f"{hub.url}/api/v1/{path}", headers=hub.auth(office), json=body,
+                          timeout=5)
+        assert r.status_code == 201, r.text
+    kiosk = Listener(hub, "/kiosk", hub.tokens["kiosk"])
+    try:
+        kiosk.snapshot()
+        green = kiosk.call("issue_ticket", {"channel": "green", "code": "G-1"})
+        assert green["ok"] and green["result"]["ticket"]["service"] == "S2", green
+        booked = kiosk.call("issue_ticket", {"channel": "appointment", "code": "YY1"})
+        assert booked["ok"] and booked["result"]["ticket"]["service"] == "S3", booked
+        unknown = kiosk.call("issue_ticket", {"channel": "green", "code": "nope"})
+        assert unknown["ok"] is False and unknown["error"]["code"] != "invalid", unknown
+        missing = kiosk.call("issue_ticket", {"channel": "normal"})
+        assert missing["ok"] is False and missing["error"]["code"] == "invalid", missing
+    finally:
+        kiosk.close()
