@@ -9,7 +9,6 @@ renders and plays them (agent/voice.py).
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import threading
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from devices.master import Health, ModbusMaster
 from devices.regmap import CallerKey, RatingLevel
 from devices.scanner import ScannerReader
 from devices.transport import SerialTransport
+from hub.clock import Clock, reading_at, system_clock
 
 from .config import AgentConfig, key_byte
 from .hub_link import HubLink
@@ -49,6 +49,7 @@ class Device:
     bus: Bus | None = None  # None for a byte keypad: no bus thread, call it directly
     health: str = "unknown"
     detail: str = ""
+    windows: tuple[int, ...] = ()  # a slip printer's windows (`window` is the first)
 
     def run(self, fn_name: str, *args: Any) -> None:
         fn = getattr(self.driver, fn_name)
@@ -59,8 +60,10 @@ class Device:
 
 
 class Agent:
-    def __init__(self, cfg: AgentConfig) -> None:
+    def __init__(self, cfg: AgentConfig, clock: Clock = system_clock) -> None:
         self.cfg = cfg
+        # The hub's time, as the hall's Pis keep it (NTP); a set clock in tests (hub.clock).
+        self.clock = clock
         self.outbox = Outbox(Path(cfg.state_dir) / "outbox.db")
         self.board = WindowBoard(cfg.windows())
         self.devices: dict[str, Device] = {}
@@ -90,7 +93,10 @@ class Agent:
         if self.cfg.printer is None:
             return None
         name = f"printer@{self.cfg.kiosk or self.cfg.name}"
-        self.devices[name] = Device(name, "printer", 0, None)
+        # At the windows whose 承诺单 it prints, so the office shows it on their cards.
+        windows = tuple(self.cfg.printer.windows)
+        self.devices[name] = Device(name, "printer", windows[0] if windows else 0, None,
+                                    windows=windows)
         return PrintStation(self.cfg.printer, self._print_result,
                             lambda state, detail: self._set_health(name, state, detail))
 
@@ -184,7 +190,7 @@ class Agent:
             kind, message = item
             if self.voice is not None:
                 self._announce(kind, message)
-            now = dt.datetime.now(dt.UTC)
+            now = self.clock()
             try:
                 if kind == "snapshot":
                     self._shown.clear()  # a new connection: show everything again
@@ -240,7 +246,7 @@ class Agent:
         device = self.devices.get(event.device)
         if device is None:
             return
-        at = dt.datetime.fromtimestamp(event.at, dt.UTC).isoformat()
+        at = reading_at(self.clock, event.at).isoformat()
         if isinstance(event, KeyEvent):
             self.outbox.put({"kind": "key", "window": device.window, "key": event.key.hub_key,
                              "device": device.name, "at": at})
@@ -292,7 +298,7 @@ class Agent:
             self._health_due.clear()
             self.link.report_health([
                 {"id": d.name, "kind": d.kind, "window": d.window or None, "status": d.health,
-                 "detail": d.detail}
+                 "detail": d.detail, **({"windows": list(d.windows)} if d.windows else {})}
                 for d in self.devices.values() if d.health != "unknown"
             ])
 

@@ -66,7 +66,9 @@ class Printer(_Strict, kw_only=True):
     paper: Literal["58mm", "80mm"] = "80mm"
     baud: int = 9600  # serial printers only
     windows: list[int] = []  # print the commitment slips finished at these windows
-    require_status: bool = True  # False only for a one-way link that cannot answer DLE EOT
+    # A printer that does not answer the real-time status request (DLE EOT) fails the job.
+    # Unset: required on a serial port or network printer, not on /dev/usb/lp0 or a file.
+    require_status: bool | None = None
     status_interval_s: float = 15.0  # ask the printer's state this often between jobs
 
 

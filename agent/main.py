@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from hub import sdnotify
+from hub.clock import Clock, system_clock
 
 from .bridge import Agent
 from .config import load_agent_config
@@ -16,9 +17,9 @@ from .config import load_agent_config
 log = logging.getLogger("agent")
 
 
-def run(config_path: str | Path) -> int:
+def run(config_path: str | Path, clock: Clock = system_clock) -> int:
     cfg = load_agent_config(config_path)
-    agent = Agent(cfg)
+    agent = Agent(cfg, clock)
 
     def stop(signum: int, frame: object) -> None:
         log.info("agent %s stopping (signal %d)", cfg.name, signum)

@@ -124,7 +124,7 @@ class PrintStation:
             self._set_health("offline", str(err))
             return
         if st is None:
-            if self.cfg.require_status:
+            if self.driver.require_status:
                 self._set_health("offline", "打印机无应答 (no answer to the status request)")
             else:
                 self._set_health("online", "")

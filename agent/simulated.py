@@ -20,6 +20,7 @@ from typing import Any
 from devices import regmap as rm
 from devices.printer.sim import SimPrinter, strip_status_requests, text_of
 from devices.sim import SimBus, SimCallerKeypad, SimLed, SimRatingKeypad
+from hub.clock import Clock, system_clock
 
 from .bridge import Agent
 from .config import AgentConfig, Bus, BusDevice, Printer
@@ -185,12 +186,12 @@ def serve_panel(hall: SimulatedHall, agent: Agent, host: str, port: int) -> Thre
 
 
 def run(windows: list[int], hub: str, token: str, state_dir: str, host: str,
-        port: int, kiosk: str = "") -> None:
+        port: int, kiosk: str = "", clock: Clock = system_clock) -> None:
     """Simulated devices + a real agent + the panel, until interrupted. With `kiosk`, also that
     kiosk's ticket printer (the agent prints its tickets, and the slips of every window)."""
     hall = SimulatedHall(windows, kiosk)
     hall.start()
-    agent = Agent(hall.agent_config("demo-devices", hub, token, str(Path(state_dir))))
+    agent = Agent(hall.agent_config("demo-devices", hub, token, str(Path(state_dir))), clock)
     agent.start()
     server = serve_panel(hall, agent, host, port)
     log.info("simulated devices for %d windows; panel on http://%s:%d", len(windows), host,

@@ -62,9 +62,8 @@ def around_the_clock(cfg: HallConfig) -> HallConfig:
     )
 
 
-def prepare_demo(cfg: HallConfig, data_dir: str) -> DemoAccounts:
+def prepare_demo(cfg: HallConfig, data_dir: str, now: dt.datetime) -> DemoAccounts:
     accounts = Accounts(open_database(data_dir))
-    now = dt.datetime.now(dt.UTC)
     demo = DemoAccounts(password=f"demo-{secrets.token_urlsafe(6)}")
     staff = [
         (f"clerk{w.no:02d}", _NAMES[i % len(_NAMES)], Role.CLERK, w.no)

@@ -140,21 +140,26 @@ class DeviceDesk:
         if not isinstance(devices, list) or not all(isinstance(d, dict) for d in devices):
             raise Invalid("invalid", "设备状态格式错误", "devices is a list of objects")
         reports = [_device_report(d) for d in devices[:256]]
-        for _device, _kind, window, _status, _detail in reports:
-            if window is not None and window not in windows:
-                raise Forbidden("wrong_window", f"该设备不属于{window}号窗口",
-                                f"this agent has no device at window {window}")
+        served = [_device_windows(d) for d in devices[:256]]  # a slip printer's several
+        for (_device, _kind, window, _status, _detail), several in zip(reports, served,
+                                                                         strict=True):
+            for no in [*([] if window is None else [window]), *several]:
+                if no not in windows:
+                    raise Forbidden("wrong_window", f"该设备不属于{no}号窗口",
+                                    f"this agent has no device at window {no}")
         engine = self.service.engine
 
         def decide(state, now):
             events = []
-            for device, kind, window, status, detail in reports:
+            for (device, kind, window, status, detail), several in zip(reports, served,
+                                                                         strict=True):
                 known = state.devices.get(device)
                 if known is not None and known.agent != agent.name:
                     raise Forbidden("not_your_device", "该设备由其他代理上报",
                                     f"{device} is reported by agent {known.agent}")
+                at = several[0] if window is None and several else window
                 events += engine.report_device(
-                    state, now, device, kind, window, agent.name, status, detail
+                    state, now, device, kind, at, agent.name, status, detail, several
                 )
             return events
 
@@ -175,7 +180,8 @@ class DeviceDesk:
             events = []
             for d in mine:
                 events += engine.report_device(
-                    state, now, d.device, d.kind, d.window, d.agent, "offline", "agent disconnected"
+                    state, now, d.device, d.kind, d.window, d.agent, "offline",
+                    "agent disconnected", d.windows
                 )
             return events
 
@@ -192,6 +198,19 @@ def _device_report(d: dict) -> tuple[str, str, int | None, str, str]:
     if not isinstance(detail, str):
         raise Invalid("invalid", "detail 应为字符串", "detail is a string")
     return device, kind, window, status, detail  # type: ignore[return-value]
+
+
+def _device_windows(d: dict) -> list[int]:
+    """The optional `windows` of a device report: every window a device serves (a slip
+    printer may serve several), distinct integers."""
+    several = d.get("windows")
+    if several is None:
+        return []
+    if not (isinstance(several, list) and len(several) <= 64 and all(
+            isinstance(no, int) and not isinstance(no, bool) for no in several)
+            and len(set(several)) == len(several)):
+        raise Invalid("invalid", "窗口列表无效", "windows is a list of distinct window numbers")
+    return several
 
 
 def _parse_time(value: Any) -> dt.datetime | None:

@@ -8,9 +8,11 @@ block the writer) and keeps its cursor in the same database.
 
 Delivery rules, in order of the outbox's `seq`:
 
-- the cursor moves (its own short transaction, at most once a second) only after a 2xx for the
-  events before it, so a crash anywhere re-sends, never skips: the backend may see an exact
-  repeat (same `id`);
+- the cursor moves (its own short transaction) only after a 2xx for the events before it, at
+  most once a second while the backend acknowledges, and at once when it stops (before the
+  first retry of a batch): a crash anywhere re-sends, never skips, and re-sends at most the last
+  second's acknowledged events and the batch in flight, however long an outage lasts; the
+  backend may see an exact repeat (same `id`);
 - connection errors, timeouts, 5xx, 408 and 429 retry the same batch with exponential backoff
   and full jitter, forever;
 - another 4xx splits the batch in halves until the refused event(s) stand alone; an event
@@ -40,6 +42,7 @@ from cloudevents.core.v1.event import CloudEvent
 
 from hub import sdnotify
 from hub.config import Backend
+from hub.engine.model import AnyEvent, public_fields
 from hub.store.database import Database
 from hub.store.forwarding import DeadLetter, Outbox, OutboxEvent
 
@@ -49,9 +52,11 @@ BATCH_CONTENT_TYPE = "application/cloudevents-batch+json"
 TYPE_PREFIX = "cn.gov.hall."
 TOKEN_ENV = "ONESTOP_BACKEND_TOKEN"
 IDLE_POLL_S = 0.25  # a new event reaches the backend within this, when it is up
-# The cursor's row is written at most this often (and on stop): each write takes SQLite's one
-# write lock for a moment, which the hub's next commit would wait for. Lagging it only means a
-# crash re-sends up to this much (at least once allows that), never that anything is skipped.
+# The cursor's row is written at most this often while batches are acknowledged (and at once
+# when one is not, and on stop): each write takes SQLite's one write lock for a moment, which
+# the hub's next commit would wait for (the forwarder runs niced, so a write it is preempted in
+# holds the hub up longer). Lagging it only means a crash re-sends up to this much (at least
+# once allows that), never that anything is skipped.
 CURSOR_COMMIT_EVERY_S = 1.0
 BACKOFF_BASE_S = 0.2  # first retry within 0.2 s, then 0.4, 0.8 … up to max_backoff_s
 RETRY_STATUSES = frozenset({401, 403, 404, 405, 407, 408, 429})  # 4xx that are not the event's
@@ -59,6 +64,7 @@ REPLAY_ATTEMPTS = 3
 LOCK_FILE = "forward.lock"
 
 _format = JSONFormat()
+_event_decoder = msgspec.json.Decoder(AnyEvent)
 _data_decoder = msgspec.json.Decoder(dict[str, Any])
 
 
@@ -86,11 +92,25 @@ class Result(msgspec.Struct, frozen=True):
 # --- the envelope -------------------------------------------------------------------------
 
 
-def to_cloudevent(event: OutboxEvent, source: str) -> CloudEvent:
-    """One outbox row as a CloudEvent; the envelope carries `type` and `at`, so data drops them."""
-    data = _data_decoder.decode(event.data)
-    data.pop("type", None)
+def event_data(event: OutboxEvent, zone: dt.tzinfo) -> dict[str, Any]:
+    """The event's own fields for `data`, its times in the hall's `zone` (docs/events.md); the
+    envelope carries `type` and `at`, so data drops them."""
+    try:
+        data = public_fields(_event_decoder.decode(event.data), zone)
+    except msgspec.ValidationError as err:
+        # A row this version cannot type (written by a newer hub?) still goes out, as stored:
+        # a feed that stopped at it would hold up every event after it.
+        log.warning("event seq %d (%s) forwarded as stored, times not converted: %s",
+                    event.seq, event.type, err)
+        data = _data_decoder.decode(event.data)
+        data.pop("type", None)
     data.pop("at", None)
+    return data
+
+
+def to_cloudevent(event: OutboxEvent, source: str, zone: dt.tzinfo) -> CloudEvent:
+    """One outbox row as a CloudEvent."""
+    data = event_data(event, zone)
     attributes: dict[str, Any] = {
         "specversion": "1.0",
         "id": event.id,
@@ -108,13 +128,13 @@ def to_cloudevent(event: OutboxEvent, source: str) -> CloudEvent:
     return CloudEvent(attributes, data)
 
 
-def encode_batch(events: list[OutboxEvent], source: str) -> bytes:
+def encode_batch(events: list[OutboxEvent], source: str, zone: dt.tzinfo) -> bytes:
     """A JSON array of structured-mode CloudEvents (JSON Event Format §4, batch).
 
     The SDK (cloudevents 2.x) has no batch writer, so each event is written by the SDK's
     JSONFormat and the array is joined here.
     """
-    return b"[" + b",".join(_format.write(to_cloudevent(e, source)) for e in events) + b"]"
+    return b"[" + b",".join(_format.write(to_cloudevent(e, source, zone)) for e in events) + b"]"
 
 
 # --- HTTP -------------------------------------------------------------------------------
@@ -157,6 +177,7 @@ class Forwarder:
         db: Database,
         backend: Backend,
         source: str,
+        zone: dt.tzinfo,
         session: requests.Session | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         rng: random.Random | None = None,
@@ -166,6 +187,7 @@ class Forwarder:
         self.outbox = Outbox(db)
         self.backend = backend
         self.source = source
+        self.zone = zone  # the hall's: times inside `data` are written with its offset
         self.session = session or make_session(backend)
         self.clock = clock
         self.rng = rng or random.Random()
@@ -236,7 +258,13 @@ class Forwarder:
                 self._split(events, result)
                 return
             failures += 1
-            self.outbox.record_failure(f"HTTP {result.status}" if result.status else result.body)
+            if failures == 1:
+                # The backend may stay down for hours: what it acknowledged before must not wait
+                # for its return to be committed, or a crash in the outage would send it again
+                # and the office would count it as unsent all along.
+                self.commit()
+            self.outbox.record_failure(f"HTTP {result.status}" if result.status else result.body,
+                                       self.clock())
             self._backoff(events, result, failures)
 
     def _split(self, events: list[OutboxEvent], result: Result) -> None:
@@ -285,7 +313,7 @@ class Forwarder:
 
     def post(self, events: list[OutboxEvent]) -> Result:
         """One POST of a batch; every network failure becomes a Result, never an exception."""
-        body = encode_batch(events, self.source)
+        body = encode_batch(events, self.source, self.zone)
         try:
             response = self.session.post(self.backend.url, data=body,
                                          timeout=self.backend.timeout_s)

@@ -118,6 +118,8 @@ state_dir = "/var/lib/onestop/agent-{name}"   # the durable outbox of key and ra
 {c}target = "/dev/usb/lp0"   # or /dev/serial/by-id/..., or socket://10.0.0.50:9100
 {c}paper = "80mm"            # or "58mm"
 {c}windows = []              # also print the 承诺单 finished at these windows
+# require_status = true     # default: true on a serial port or network printer, false otherwise
+# status_interval_s = 15    # ask the printer's state this often between jobs (1-600)
 
 # Find the scanner: ls -l /dev/input/by-id/ (the one ending in -event-kbd)
 {c}[scanner]

@@ -111,9 +111,11 @@ def serve(
     db_url: str | None = None,
     hall_file: Any = None,  # hub.reload.HallFile: the --config file, reloaded on SIGHUP
     proxy_hops: int = 0,
+    clock: Callable[[], Any] | None = None,  # hub.clock: the system's, or a set one (tests)
 ) -> None:
     started = time.monotonic()
     patch(async_mode)
+    from hub.clock import child_spec
     from hub.runtime import open_hall
     from hub.web.app import create_app, start_housekeeping
 
@@ -125,7 +127,7 @@ def serve(
         from eventlet import tpool  # a real OS thread: scrypt must not stall every greenlet
 
         offload = tpool.execute
-    service = open_hall(config, data_dir, synchronous, offload, url=db_url)
+    service = open_hall(config, data_dir, synchronous, offload, url=db_url, clock=clock)
     app, socketio = create_app(service, async_mode=async_mode, message_queue=message_queue,
                              proxy_hops=proxy_hops)
     start_housekeeping(app, socketio, service)
@@ -143,7 +145,9 @@ def serve(
         # upgraded with history): summed beside the hub, so no office request pays for them.
         from hub.web.app import run_beside
 
-        run_beside(socketio, ["-m", "hub.cli", "--log-level", "warning", "reports", "settle",
+        same_clock = ["--clock", spec] if (spec := child_spec(service.clock)) else []
+        run_beside(socketio, ["-m", "hub.cli", "--log-level", "warning", *same_clock,
+                              "reports", "settle",
                               "--config", str(hall_file.path), "--data", str(data_dir),
                               *(["--db", db_url] if db_url else [])],
                    "summing up closed days for the reports")
@@ -155,12 +159,13 @@ def serve(
     if on_ready:
         on_ready(service)
     log.info(
-        "hub ready on http://%s:%d in %.2f s (%s, event %d)",
+        "hub ready on http://%s:%d in %.2f s (%s, event %d%s)",
         host,
         port,
         time.monotonic() - started,
         async_mode,
         service.state.seq,
+        f", set clock {service.clock()}" if clock is not None and child_spec(clock) else "",
     )
     start_sd_notify(host, port, async_mode)
     kwargs: dict[str, Any] = {"host": host, "port": port}

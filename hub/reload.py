@@ -335,7 +335,7 @@ RELOAD_PRINCIPAL = Principal(role=Role.ADMIN, name="reload", display_name="onest
 def reload_from_file(service: HallService, hall_file: HallFile) -> dict[str, Any]:
     """Re-read the hub's hall file and apply it; the outcome is logged and saved for
     `onestop reload`. An invalid or refused file changes nothing."""
-    started = dt.datetime.now(dt.UTC)
+    started = service.clock()
     result: dict[str, Any] = {"at": started.isoformat(), "hash": "", "ok": False}
     try:
         text = hall_file.read_text()

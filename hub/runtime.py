@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from hub.clock import Clock, system_clock
 from hub.config import HallConfig, load_config
 from hub.service import HallService, Offload
 from hub.store.database import Database
@@ -47,7 +48,9 @@ def open_hall(
     synchronous: str = "FULL",
     offload: Offload | None = None,
     url: str | None = None,
+    clock: Clock | None = None,
 ) -> HallService:
     cfg = config if isinstance(config, HallConfig) else load_config(config)
     db = open_database(data_dir, synchronous, url)
-    return HallService(cfg, db, offload=offload) if offload else HallService(cfg, db)
+    return HallService(cfg, db, clock=clock or system_clock,
+                       **({"offload": offload} if offload else {}))

@@ -27,6 +27,7 @@ from hub.auth import (
     Role,
     verify_password,
 )
+from hub.clock import Clock, system_clock
 from hub.config import ConfigError, HallConfig
 from hub.engine import (
     DomainError,
@@ -125,10 +126,6 @@ class TooManyAttempts(DomainError):
         )
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 Offload = Callable[..., Any]
 
 
@@ -141,7 +138,7 @@ class HallService:
         self,
         cfg: HallConfig,
         db: Database,
-        clock: Callable[[], dt.datetime] = utcnow,
+        clock: Clock = system_clock,
         login_limiter: RateLimiter | None = None,
         offload: Offload = _inline,
     ) -> None:
@@ -1103,6 +1100,7 @@ class HallService:
         self.catch_up()
         with self._lock:
             snap = views.public_snapshot(self.cfg, self.state)
+            snap["now"] = self.clock().isoformat()  # pages keep time by the hub's clock
             if usernames:
                 for w in snap["windows"]:
                     win = self.state.windows.get(w["no"])

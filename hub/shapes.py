@@ -73,6 +73,11 @@ class TicketRequest(Shape):
     service: Code | None = None  # the item; a green pass or an appointment names its own
     channel: Channel | None = None  # normal
     code: Code | None = None  # a green-channel or appointment code
+    print: Annotated[bool, Meta(description=(
+        "kiosk token: print it at the printer of the agent beside this kiosk; the outcome is "
+        "pushed as `printed` to the kiosk's /kiosk sockets"))] | None = None
+    materials: Annotated[bool, Meta(
+        description="with print: add the 一次性告知 materials list")] | None = None
 
     def __post_init__(self) -> None:
         if not self.service and self.channel in (None, Channel.NORMAL):
@@ -229,8 +234,9 @@ class DeviceAuth(Auth):
 
 
 class IssueTicket(TicketRequest):
+    """A kiosk's ticket over its socket: always printed (`print` is not read)."""
+
     request_id: Code | None = None  # the same id again gets the same ticket
-    materials: bool | None = None  # print the item's materials list too
 
 
 class LookupSlip(Shape):
@@ -260,6 +266,7 @@ class DeviceReport(Shape):
     kind: Annotated[str, Meta(min_length=1, max_length=MAX_CODE)]
     status: Annotated[str, Meta(min_length=1, max_length=MAX_CODE)]
     window: WindowNo | None = None
+    windows: Annotated[list[WindowNo], Meta(max_length=MAX_LIST)] | None = None  # a slip printer's
     detail: Text | None = None
 
 

@@ -13,6 +13,7 @@ packages=(
   postgresql redis-server                               # scale-out tests: throwaway servers on loopback
   nginx                                                 # scale-out tests: the shipped nginx config, run
   systemd                                               # systemd-analyze verify: the units' tests
+  faketime                                              # make test: the date tests on a faked date
 )
 
 missing=()

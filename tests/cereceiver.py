@@ -1,11 +1,12 @@
 """A real CloudEvents batch receiver on loopback, standing in for the city's supervision backend.
 
 It is deliberately unreliable (switches, like OctoPrint's virtual printer): it answers 500 to a
-share of the requests, hangs past the forwarder's timeout on others (and then still accepts the
-batch, as a real backend that was merely slow would, so the retry is an exact repeat), refuses
-any batch holding an event a predicate picks with a 400, and records every event it accepted,
-each one parsed back by the CloudEvents SDK. Used by tests/test_forwarder.py and
-benchmarks/forwarding.py.
+share of the requests (or to all of them once it has accepted `accept_limit` batches: a backend
+that goes down right after acknowledging), hangs past the forwarder's timeout on others (and
+then still accepts the batch, as a real backend that was merely slow would, so the retry is an
+exact repeat), refuses any batch holding an event a predicate picks with a 400, and records
+every event it accepted, each one parsed back by the CloudEvents SDK. Used by
+tests/test_forwarder.py and benchmarks/forwarding.py.
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ class Receiver:
     reject: Callable[[dict[str, Any]], bool] = lambda _event: False  # -> 400 for its batch
     token: str = ""  # expected bearer token ("" = none checked)
     seed: int = 7
+    accept_limit: int | None = None  # batches accepted before all get 500 (None: no limit)
     accepted: list[dict[str, Any]] = field(default_factory=list)  # every accepted copy
     requests: int = 0
+    batches: int = 0  # batches accepted
     statuses: dict[int, int] = field(default_factory=dict)
     invalid: list[str] = field(default_factory=list)  # what the SDK or the checks refused
 
@@ -70,7 +73,8 @@ class Receiver:
     def _decide(self) -> tuple[bool, bool]:
         with self.lock:
             self.requests += 1
-            return self.rng.random() < self.fail_rate, self.rng.random() < self.hang_rate
+            down = self.accept_limit is not None and self.batches >= self.accept_limit
+            return down or self.rng.random() < self.fail_rate, self.rng.random() < self.hang_rate
 
     def _handle(self, headers: Any, body: bytes) -> tuple[int, str]:
         fail, hang = self._decide()
@@ -93,6 +97,7 @@ class Receiver:
             return 400, f"rejected event(s) {', '.join(refused)}"
         with self.lock:
             self.accepted.extend(events)
+            self.batches += 1
         return 200, "ok"
 
     @staticmethod

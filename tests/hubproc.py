@@ -15,15 +15,30 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import requests
 
 from hub.auth import Role
+from hub.clock import SetClock
 from hub.runtime import open_database
 from hub.store.accounts import Accounts
 
 HALL_24H = Path(__file__).parent / "data" / "hall-24h.toml"
 PASSWORD = "correct-horse-9"
+
+# The one clock of every process the suite starts (hubs, agents, forwarders, CLI commands get it
+# as ONESTOP_CLOCK, set by conftest.py): a Wednesday morning in the hall's zone, running on from
+# when the suite started, so no test depends on the date or the hour it runs at, and processes
+# started one after another (a hub and its restart, a pair) share one timeline.
+SUITE_START = dt.datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+SUITE_CLOCK = SetClock(SUITE_START)
+
+
+def hall_today() -> dt.date:
+    """The day it is in the test hall (Asia/Shanghai) by the suite's clock."""
+    assert SUITE_START.tzinfo is not None
+    return SUITE_CLOCK().astimezone(SUITE_START.tzinfo).date()
 
 
 def quiet_hall(directory: Path) -> Path:
@@ -52,6 +67,7 @@ class HubProcess:
     log_path: Path | None = None
     extra_args: list[str] = field(default_factory=list)
     db_url: str = ""  # postgresql://…: the store on PostgreSQL (`--db`), else SQLite in data_dir
+    clock: str = ""  # `--clock SPEC` (hub/clock.py); else the suite's (ONESTOP_CLOCK)
 
     @property
     def url(self) -> str:
@@ -62,7 +78,7 @@ class HubProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         db = open_database(self.data_dir, url=self.db_url or None)
         accounts = Accounts(db)
-        now = dt.datetime.now(dt.UTC)
+        now = SUITE_CLOCK()
         for i in range(1, clerks + 1):
             accounts.add_user(f"clerk{i}", PASSWORD, Role.CLERK, f"职员{i}", f"JZ{i:03d}", now)
         accounts.add_user("super", PASSWORD, Role.SUPERVISOR, "督查员", "JZ900", now)
@@ -78,7 +94,8 @@ class HubProcess:
         self.log_path = self.data_dir / f"hub-{int(time.time() * 1000)}.log"
         log = open(self.log_path, "wb")  # noqa: SIM115 - lives as long as the process
         self.proc = subprocess.Popen(
-            self.command("--log-level", "warning", "hub", "--config", str(self.config),
+            self.command("--log-level", "warning", *(["--clock", self.clock] if self.clock else []),
+                         "hub", "--config", str(self.config),
                          "--data", str(self.data_dir), "--port", str(self.port),
                          *(["--db", self.db_url] if self.db_url else []), *self.extra_args),
             stdout=log,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 import pytest
 import requests
 
+from tests.hubproc import SUITE_CLOCK
 from tests.test_sockets import Listener
 
 pytestmark = pytest.mark.slow
@@ -18,7 +18,7 @@ def event(kind: str, window: int, **fields) -> dict:
         "id": str(uuid.uuid4()),
         "kind": kind,
         "window": window,
-        "at": dt.datetime.now(dt.UTC).isoformat(),
+        "at": SUITE_CLOCK().isoformat(),
         **fields,
     }
 
@@ -170,3 +170,26 @@ def test_an_agents_windows_are_numbers_never_true(hub):
     assert refused(hub, "/device", hub.tokens["agent"], windows=[1, False])
     assert refused(hub, "/device", hub.tokens["agent"], windows=[2**63])
     assert not refused(hub, "/device", hub.tokens["agent"], windows=[1])
+
+
+def test_a_slip_printer_reports_health_at_the_windows_it_prints_for(hub):
+    """An agent with no keypad at windows 2 and 3, only their 承诺单 printer: it may report the
+    printer there (and nowhere else), and the office sees both windows."""
+    agent = Listener(hub, "/device", hub.tokens["agent"], windows=[],
+                     printer={"windows": [2, 3]})
+    try:
+        agent.snapshot()
+        printer = {"id": "printer@slips", "kind": "printer", "window": 2, "windows": [2, 3],
+                   "status": "online"}
+        assert agent.call("health", {"devices": [printer]})["ok"]
+        seen = {d["device"]: d for d in requests.get(
+            f"{hub.url}/api/v1/devices", headers=hub.auth(hub.login("super")),
+            timeout=5).json()["devices"]}
+        assert (seen["printer@slips"]["window"], seen["printer@slips"]["windows"]) == (2, [2, 3])
+        for wrong, code in (({"windows": [2, 4]}, "wrong_window"), ({"window": 4}, "wrong_window"),
+                            ({"windows": [True]}, "invalid"), ({"windows": [2, 2]}, "invalid"),
+                            ({"windows": "2"}, "invalid")):
+            answer = agent.call("health", {"devices": [{**printer, **wrong}]})
+            assert answer["ok"] is False and answer["error"]["code"] == code, (wrong, answer)
+    finally:
+        agent.close()

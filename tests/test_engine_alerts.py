@@ -72,6 +72,23 @@ def test_a_long_pause_counts_in_opening_hours_only():
     assert check(h, NOW.replace(hour=13, minute=41))[1] == {"pause:1"}
 
 
+def test_an_alert_is_cleared_about_the_same_window_and_item_it_was_raised_about():
+    """The backend files a clearing under the raising's subject: both name the window (and the
+    item), not only the key."""
+    h = hall(pause_minutes=20)
+    h.staff(3)
+    h.issue("id_card")
+    h.call(3)
+    raised = h.do("check_alerts", at=NOW + 15 * MIN)
+    assert [(e.key, e.window_at, e.service) for e in raised] == [("serving:3", 3, "id_card")]
+    h.do("finish", 3, at=NOW + 16 * MIN)
+    cleared = h.do("check_alerts", at=NOW + 16 * MIN)
+    assert [(type(e), e.key, e.window_at, e.service, e.window) for e in cleared] == [
+        (AlertCleared, "serving:3", 3, "id_card", 3)
+    ]
+    assert encode(replay(h.cfg, h.start, h.events)) == encode(h.state)
+
+
 def test_a_window_without_clerk_or_ab_backup_in_opening_hours():
     h = Hall(hall_config(supervision={"unstaffed_minutes": 10}))
     opening = NOW.replace(hour=9, minute=5)

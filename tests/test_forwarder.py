@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import os
 import random
+import re
 import signal
 import sqlite3
 import subprocess
@@ -25,11 +26,12 @@ import pytest
 import requests
 
 from hub.config import ConfigError, load_config, parse_config
-from hub.forwarder import Forwarder, make_session
+from hub.engine.model import public_fields
+from hub.forwarder import Forwarder, make_session, to_cloudevent
 from hub.runtime import DB_FILE
 from hub.service import HallService
 from hub.store.database import Database
-from hub.store.forwarding import Outbox, forwarding_status
+from hub.store.forwarding import Outbox, OutboxEvent, forwarding_status
 from tests.cereceiver import Receiver
 from tests.hubproc import HALL_24H, HubProcess
 from tests.test_store import KIOSK, Clock, act, sign_in
@@ -129,17 +131,18 @@ def test_every_event_is_a_cloudevent_with_its_stable_id_seq_and_data(hall, recei
     service, clock = hall
     fill(service, clock, 10)
     cfg = backend_cfg(receiver.url, source="urn:onestop:test-hall")
-    forwarder = Forwarder(service.db, cfg.backend, cfg.event_source)
+    forwarder = Forwarder(service.db, cfg.backend, cfg.event_source, cfg.zone)
     forwarder.drain()
     committed = service.store.records_after(0)
     assert len(receiver.accepted) == len(committed) > 30
     for record, event in zip(committed, receiver.accepted, strict=True):
-        public = record.public()
+        data = public_fields(record.event, cfg.zone)  # times with the hall's offset
+        del data["at"]
         assert event["id"] == record.id and event["sequence"] == record.seq
         assert event["source"] == "urn:onestop:test-hall"
         assert event["type"] == f"cn.gov.hall.{record.type}"
         assert event["time"] == record.at.astimezone(dt.UTC)
-        assert event["data"] == json.loads(json.dumps(public["data"]))  # tuples as arrays
+        assert event["data"] == json.loads(json.dumps(data))  # tuples as arrays
         if record.event.ticket:
             assert event["subject"] == f"tickets/{record.event.ticket}"
         elif record.event.window is not None:
@@ -147,8 +150,100 @@ def test_every_event_is_a_cloudevent_with_its_stable_id_seq_and_data(hall, recei
     assert forwarding_status(service.db) == {
         "cursor": committed[-1].seq, "last_seq": committed[-1].seq, "backlog": 0,
         "oldest_unsent_at": None, "dead_letters": 0, "failures": 0, "last_error": None,
+        "last_error_at": None,
     }
     assert not receiver.invalid
+
+
+def test_an_alert_is_raised_and_cleared_under_the_same_subject(hall, receiver):
+    """A window alert's clearing reaches the backend about the same window as its raising."""
+    service, clock = hall
+    sign_in(service, 1)
+    service.issue_ticket(KIOSK, "S1")
+    act(service, 1, "call-next")
+    clock.advance(minutes=16)  # past the item's target time at the window
+    service.tick()
+    act(service, 1, "finish", outcome="immediate")
+    service.tick()
+    cfg = backend_cfg(receiver.url)
+    Forwarder(service.db, cfg.backend, cfg.event_source, cfg.zone).drain()
+    alerts = [e for e in receiver.accepted if e["type"].startswith("cn.gov.hall.alert.")]
+    serving = [(e["type"], e["subject"], e["data"].get("window_at"), e["data"].get("service"))
+               for e in alerts if e["data"]["key"] == "serving:1"]
+    assert serving == [("cn.gov.hall.alert.raised", "windows/1", 1, "S1"),
+                       ("cn.gov.hall.alert.cleared", "windows/1", 1, "S1")]
+
+
+ISO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d")
+
+
+def times_in(value: Any) -> list[str]:
+    """Every date-time string anywhere in a JSON value."""
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in times_in(v)]
+    if isinstance(value, list):
+        return [t for v in value for t in times_in(v)]
+    return [value] if isinstance(value, str) and ISO_TIME.match(value) else []
+
+
+def forward_a_morning(service: HallService, clock: Clock, url: str) -> None:
+    """Tickets served, rated and no-showed, an alert raised and cleared; all forwarded."""
+    fill(service, clock, 6)  # ratings asked (deadline)
+    act(service, 1, "call-next")
+    act(service, 1, "skip")  # a no-show, back in the queue
+    act(service, 1, "call-next")
+    clock.advance(minutes=16)
+    service.tick()  # serving over its target: raised ...
+    act(service, 1, "finish", outcome="immediate")
+    service.tick()  # ... and cleared (raised_at)
+    cfg = backend_cfg(url)
+    Forwarder(service.db, cfg.backend, cfg.event_source, cfg.zone).drain()
+
+
+def test_times_in_the_data_carry_the_halls_offset(hall, receiver):
+    """docs/events.md: times inside `data` are ISO 8601 with the hall's offset (Asia/Shanghai:
+    +08:00), the same instants the hall committed; the envelope's `time` stays UTC."""
+    service, clock = hall
+    forward_a_morning(service, clock, receiver.url)
+    by_id = {r.id: r for r in service.store.records_after(0)}
+    kinds = {e["type"].removeprefix("cn.gov.hall.") for e in receiver.accepted}
+    assert {"rating.requested", "alert.raised", "alert.cleared"} <= kinds
+    checked = 0
+    for event in receiver.accepted:
+        assert event["time"].utcoffset() == dt.timedelta(0)
+        assert all(t.endswith("+08:00") for t in times_in(event["data"])), event
+        record = by_id[event["id"]]
+        for name in ("deadline", "raised_at", "pressed_at"):
+            if name in event["data"]:
+                sent = dt.datetime.fromisoformat(event["data"][name])
+                assert sent == getattr(record.event, name)  # the same instant
+                checked += 1
+    assert checked >= 4
+
+
+def test_the_queues_internal_sort_key_is_neither_forwarded_nor_pushed(hall, receiver):
+    """`rank` orders a queue inside the engine (a number handed out at issue, not a place in
+    the queue): the backend and the office's monitor get the ticket events without it."""
+    service, clock = hall
+    forward_a_morning(service, clock, receiver.url)
+    kinds = {e["type"].removeprefix("cn.gov.hall.") for e in receiver.accepted}
+    assert {"ticket.issued", "ticket.no_show"} <= kinds
+    assert [e for e in receiver.accepted if "rank" in e["data"]] == []
+    records = service.store.records_after(0)
+    assert any(r.type == "ticket.issued" and r.event.rank for r in records)  # still stored
+    assert [r.public() for r in records if "rank" in r.public()["data"]] == []
+
+
+def test_an_event_this_version_cannot_type_is_forwarded_as_stored(caplog):
+    """A row of a type this forwarder does not know (a newer hub wrote it) must not stop the
+    feed: it goes out as stored, only its times are left as they are."""
+    row = OutboxEvent(seq=7, id="e7", type="queue.future", at="2026-11-24T02:00:00.000000+00:00",
+                      ticket_id=None, window_no=3, data=json.dumps(
+                          {"type": "queue.future", "at": "2026-11-24T02:00:00Z",
+                           "until": "2026-11-24T03:00:00Z", "n": 1}))
+    event = to_cloudevent(row, "urn:onestop:test", load_config(HALL_24H).zone)
+    assert event.get_data() == {"until": "2026-11-24T03:00:00Z", "n": 1}
+    assert event.get_subject() == "windows/3" and "seq 7" in caplog.text
 
 
 def test_flaky_backend_gets_everything_once_acknowledged_and_the_rejected_one_is_dead(
@@ -159,7 +254,7 @@ def test_flaky_backend_gets_everything_once_acknowledged_and_the_rejected_one_is
     receiver.fail_rate, receiver.hang_rate, receiver.hang_s = 0.5, 0.1, 0.7
     receiver.reject = rejects_a005
     cfg = backend_cfg(receiver.url, batch_size=16)
-    forwarder = Forwarder(service.db, cfg.backend, cfg.event_source, backoff_base_s=0.01,
+    forwarder = Forwarder(service.db, cfg.backend, cfg.event_source, cfg.zone, backoff_base_s=0.01,
                           rng=random.Random(3))
     status = forwarding_status(service.db)
     assert status["backlog"] == status["last_seq"] > 100 and status["oldest_unsent_at"]
@@ -190,7 +285,7 @@ def test_a_wrong_token_retries_and_never_dead_letters(hall, receiver, monkeypatc
     receiver.token = "right"
     cfg = backend_cfg(receiver.url)
     monkeypatch.setenv("ONESTOP_BACKEND_TOKEN", "wrong")
-    forwarder = Forwarder(service.db, cfg.backend, cfg.event_source, backoff_base_s=0.01)
+    forwarder = Forwarder(service.db, cfg.backend, cfg.event_source, cfg.zone, backoff_base_s=0.01)
     worker = threading.Thread(target=forwarder.run)
     worker.start()
     try:
@@ -210,12 +305,47 @@ def test_a_wrong_token_retries_and_never_dead_letters(hall, receiver, monkeypatc
     assert Outbox(service.db).dead_letters() == []
 
 
+def test_last_error_is_stamped_with_its_time_and_cleared_once_the_backend_is_back(
+    hall, receiver
+):
+    """While the backend fails, the status names the error and when it happened; once it
+    acknowledges again, the error is gone (the count of failed attempts stays)."""
+    service, clock = hall
+    fill(service, clock, 4)
+    receiver.fail_rate = 1.0
+    cfg = backend_cfg(receiver.url, batch_size=10)
+    failed_at = dt.datetime(2026, 11, 24, 3, 15, 30, tzinfo=dt.UTC)
+    forwarder = Forwarder(service.db, cfg.backend, cfg.event_source, cfg.zone, backoff_base_s=0.01,
+                          clock=lambda: failed_at)
+    worker = threading.Thread(target=forwarder.run)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 5
+        while forwarding_status(service.db)["failures"] < 2:
+            assert time.monotonic() < deadline, "no failure recorded"
+            time.sleep(0.02)
+        failing = forwarding_status(service.db)
+        assert failing["last_error"] == "HTTP 500" and failing["cursor"] == 0
+        assert failing["last_error_at"] == "2026-11-24T03:15:30.000000+00:00"
+
+        receiver.fail_rate = 0.0  # full recovery
+        while forwarding_status(service.db)["backlog"]:
+            assert time.monotonic() < deadline + 5, "did not recover"
+            time.sleep(0.02)
+    finally:
+        forwarder.stop.set()
+        worker.join(5)
+    recovered = forwarding_status(service.db)
+    assert recovered["last_error"] is None and recovered["last_error_at"] is None
+    assert recovered["failures"] >= failing["failures"]
+
+
 def test_stop_during_backoff_leaves_promptly_and_keeps_the_cursor(hall, receiver):
     service, clock = hall
     fill(service, clock, 4)
     receiver.fail_rate = 1.0
     cfg = backend_cfg(receiver.url, max_backoff_s=30)
-    forwarder = Forwarder(service.db, cfg.backend, cfg.event_source, backoff_base_s=5)
+    forwarder = Forwarder(service.db, cfg.backend, cfg.event_source, cfg.zone, backoff_base_s=5)
     worker = threading.Thread(target=forwarder.run)
     worker.start()
     time.sleep(0.3)
@@ -369,6 +499,65 @@ def kill_mid_burst(hub: HubProcess, forward: ForwardProcess) -> None:
     finally:
         stop.set()
         traffic.join(30)
+
+
+def forward_config(tmp_path: Path, url: str, **backend: Any) -> Path:
+    """The 24-hour test hall with a [backend] section pointing at `url`."""
+    config = tmp_path / "hall.toml"
+    lines = [f'url = "{url}"', "timeout_s = 0.5", "max_backoff_s = 1",
+             *(f"{key} = {value}" for key, value in backend.items())]
+    config.write_text(HALL_24H.read_text(encoding="utf-8") + "\n[backend]\n"
+                      + "\n".join(lines) + "\n", encoding="utf-8")
+    return config
+
+
+def wait_for(what: str, predicate, log: Path, timeout_s: float = 20) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        assert time.monotonic() < deadline, f"{what}; forwarder log:\n{log.read_text()}"
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
+def test_a_forwarder_killed_in_an_outage_resends_nothing_the_backend_acknowledged(tmp_path):
+    """The backend acknowledges two batches and goes down; the forwarder, retrying the third,
+    is SIGKILLed. The office sees only the unacknowledged events as unsent, and the restarted
+    forwarder sends each event exactly once: the acknowledged ones are not sent again."""
+    data = tmp_path / "data"
+    data.mkdir()
+    db = Database(data / DB_FILE)
+    db.migrate()
+    clock = Clock()
+    fill(HallService(load_config(HALL_24H), db, clock=clock), clock, 6)
+    committed = db_events(data / DB_FILE)
+    db.close()
+    assert len(committed) > 15
+    receiver = Receiver(accept_limit=2).start()
+    forward = ForwardProcess(forward_config(tmp_path, receiver.url, batch_size=5), data)
+    status = Database(data / DB_FILE)
+    try:
+        forward.start()
+        wait_for("the backend never went down", lambda: receiver.statuses.get(500, 0) >= 2,
+                 forward.log_path)
+        assert len(receiver.accepted) == 10
+        office = forwarding_status(status)  # what GET /api/v1/dead-letters shows
+        assert (office["cursor"], office["backlog"]) == (committed[9][0], len(committed) - 10)
+        assert office["oldest_unsent_at"] == status.query_one(
+            "SELECT at FROM events WHERE seq = ?", (committed[10][0],))["at"]
+        forward.kill()
+
+        receiver.accept_limit = None  # the backend is back
+        forward.start()
+        wait_for("the restarted forwarder did not drain",
+                 lambda: Outbox(status).cursor() == committed[-1][0], forward.log_path)
+        assert forward.stop() == 0
+        received = [e["id"] for e in receiver.snapshot()]
+        assert received == [row[1] for row in committed], "an acknowledged event was re-sent"
+    finally:
+        if forward.proc and forward.proc.poll() is None:
+            forward.proc.kill()
+        status.close()
+        receiver.close()
 
 
 @pytest.mark.slow

@@ -15,6 +15,7 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -244,10 +245,23 @@ def _run_cli(tmp_path: Path, sink: Journal, match: bool) -> str:
 
 
 def test_cli_logs_to_the_journal_under_systemd(tmp_path, sink):
-    stderr = _run_cli(tmp_path, sink, match=True)
-    entries = []
-    while not sink.empty():
-        entries.append(sink.receive())
+    entries: list[dict[str, str]] = []
+    done = threading.Event()
+
+    def read() -> None:
+        # As journald does, while the command runs: a datagram socket queues only
+        # net.unix.max_dgram_qlen (often 10) entries, and a migration is one entry each.
+        while not (done.is_set() and sink.empty()):
+            if not sink.empty():
+                entries.append(sink.receive())
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        stderr = _run_cli(tmp_path, sink, match=True)
+    finally:
+        done.set()
+        reader.join(30)
     assert entries, "no entry reached the journal socket"
     assert "applied migration" not in stderr  # the journal has them, not the plain stream
     first = entries[0]

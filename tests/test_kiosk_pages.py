@@ -152,6 +152,32 @@ def test_paper_out_says_ask_the_front_desk_and_prints_again(browser, hall):  # n
     assert page.inner_text("#ticket-number") in text_of(printed_jobs(printer)[-1])
 
 
+def test_a_reprint_after_a_hub_restart_still_has_the_materials_list(browser, hall):  # noqa: F811
+    """重新打印 prints what the first print had: the page says so, as the restarted hub no
+    longer remembers."""
+    hub, printer = hall
+    page = kiosk_page(browser, hub, PORTRAIT)
+    printer.faults.paper_out = True
+    page.click(".tile[data-service=S2]")
+    assert page.get_attribute("#print-materials", "aria-pressed") == "true"
+    page.click("#take")
+    page.wait_for_selector("#ticket:not([hidden])", timeout=TIMEOUT_MS)
+    text_has(page, "#print-status", "请凭屏幕上的号码到服务台")
+    hub.kill()
+    printer.faults.paper_out = False  # paper put in while the hub is away
+    hub.start()
+    eventually(lambda: page.evaluate("window.kiosk.state.connected"),
+               what="the page connected to the restarted hub")
+    eventually(lambda: devices(hub)["printer@test-kiosk"]["status"] == "online",
+               what="the agent's printer back on the restarted hub")
+    page.click("#reprint")
+    text_has(page, "#print-status", "已打印")
+    job = text_of(printed_jobs(printer)[-1])
+    assert page.inner_text("#ticket-number") in job
+    assert "一次性告知" in job and "变更申请书" in job
+    assert not [e for e in page.errors if "ERR_CONNECTION_REFUSED" not in e], page.errors
+
+
 def test_green_channel_appointment_slip_and_complaint(browser, hall):  # noqa: F811, PLR0915
     hub, _printer = hall
     day = requests.get(f"{hub.url}/healthz", timeout=5).json()["day"]

@@ -17,8 +17,9 @@ import pytest
 import requests
 import socketio
 
-from devices.printer.sim import SimPrinter, decode, raster_images, text_of
+from devices.printer.sim import NetSimPrinter, SimPrinter, decode, raster_images, text_of
 from tests.hubproc import HubProcess
+from tests.test_sockets import Listener
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.slow
@@ -54,24 +55,29 @@ class Client:
         self.sio.disconnect()
 
 
-def start_agent(tmp_path, hub: HubProcess, printer: SimPrinter, *, kiosk: str = "test-kiosk",
-                windows: tuple[int, ...] = ()) -> subprocess.Popen:
+def start_agent(tmp_path, hub: HubProcess, printer: SimPrinter | None, *,
+                kiosk: str = "test-kiosk", windows: tuple[int, ...] = (),
+                target: str = "", status_interval_s: int = 1) -> subprocess.Popen:
+    """An agent printing on `printer` (its pty), or on `target` (a file, socket://...); with
+    `kiosk = ""` a window's slip printer only (no kiosk, no scanner)."""
+    target = target or printer.path  # type: ignore[union-attr]
     config = tmp_path / "agent.toml"
+    scanner = """
+[scanner]
+device = "/dev/input/by-id/usb-onestop-test-no-such-scanner-event-kbd"
+""" if kiosk else ""
     config.write_text(f"""
 name = "kiosk-pi"
 hub = "{hub.url}"
 state_dir = "{tmp_path / 'agent'}"
-kiosk = "{kiosk}"
+{f'kiosk = "{kiosk}"' if kiosk else ""}
 
 [printer]
-target = "{printer.path}"
+target = "{target}"
 paper = "80mm"
 windows = {list(windows)}
-status_interval_s = 1
-
-[scanner]
-device = "/dev/input/by-id/usb-onestop-test-no-such-scanner-event-kbd"
-""", encoding="utf-8")
+status_interval_s = {status_interval_s}
+{scanner}""", encoding="utf-8")
     log = open(tmp_path / "agent.log", "ab")  # noqa: SIM115
     return subprocess.Popen(
         [sys.executable, "-m", "hub.cli", "--log-level", "info", "agent", "--config",
@@ -190,7 +196,7 @@ def test_one_request_id_gives_one_ticket(hall):
 def test_paper_out_is_reported_and_a_reprint_works(hall):
     hub, printer, _agent, kiosk = hall
     printer.faults.paper_out = True
-    answer = kiosk.call("issue_ticket", {"service": "S1", "request_id": "r1"})
+    answer = kiosk.call("issue_ticket", {"service": "S1", "request_id": "r1", "materials": True})
     assert answer["ok"] and answer["result"]["print"] == "queued"
     ticket = answer["result"]["ticket"]
     failed = eventually(lambda: kiosk.pushed("printed"), what="the print result")[0]
@@ -206,9 +212,28 @@ def test_paper_out_is_reported_and_a_reprint_works(hall):
     assert again == {"ok": True, "result": {"print": "queued"}}
     eventually(lambda: len(kiosk.pushed("printed")) == 2 and kiosk.pushed("printed")[1]["ok"],
                what="the reprint")
-    assert ticket["number"] in text_of(printed_jobs(printer)[0])
+    reprinted = text_of(printed_jobs(printer)[0])
+    assert ticket["number"] in reprinted
+    # what the first print had: the 一次性告知 materials list, though the reprint did not say
+    assert "一次性告知" in reprinted and "身份证明" in reprinted
     eventually(lambda: devices(hub)["printer@test-kiosk"]["status"] == "online",
                what="printer online again")
+
+
+def test_a_reprint_prints_what_the_first_print_printed(hall):
+    _hub, printer, _agent, kiosk = hall
+    with_list = kiosk.call("issue_ticket", {"service": "S1", "request_id": "m1",
+                                            "materials": True})["result"]["ticket"]
+    without = kiosk.call("issue_ticket", {"service": "S1", "request_id": "m2"})["result"]["ticket"]
+    eventually(lambda: len(kiosk.pushed("printed")) == 2, what="two tickets printed")
+    for ticket, asked in ((with_list, {}), (without, {}), (with_list, {"materials": True}),
+                          (without, {"materials": False})):
+        assert kiosk.call("reprint", {"ticket_id": ticket["id"], **asked})["ok"]
+    eventually(lambda: len(kiosk.pushed("printed")) == 6, what="four reprints")
+    jobs = [text_of(job) for job in printed_jobs(printer)]
+    assert [ticket["number"] in text for text, ticket in zip(
+        jobs, [with_list, without] * 3, strict=True)] == [True] * 6
+    assert ["一次性告知" in text for text in jobs] == [True, False] * 3
 
 
 def test_without_a_printer_the_ticket_still_stands(hall):
@@ -316,3 +341,127 @@ def test_kiosk_status_follows_the_hall(hall):
     hub.login("clerk1", 1)
     eventually(lambda: [s for s in kiosk.pushed("status") if s["open_windows"]],
                what="a window open")
+
+
+def test_a_plain_file_target_prints_without_a_status_answer(tmp_path):
+    """A file target (a spool, a capture) that does not exist yet: created, never asked its
+    status (it cannot answer), and every ticket printed into it."""
+    hub = HubProcess(tmp_path / "hub")
+    hub.provision()
+    hub.start()
+    spool = tmp_path / "spool" / "kiosk.prn"
+    spool.parent.mkdir()
+    agent = start_agent(tmp_path, hub, None, target=str(spool))
+    kiosk = None
+    try:
+        eventually(lambda: devices(hub).get("printer@test-kiosk", {}).get("status") == "online",
+                   what="the file printer online")
+        kiosk = Client(hub.url, "/kiosk", {"token": hub.tokens["kiosk"]})
+        answer = kiosk.call("issue_ticket", {"service": "S1", "request_id": "f1"})
+        assert answer["ok"] and answer["result"]["print"] == "queued"
+        done = eventually(lambda: kiosk.pushed("printed"), what="the print result")
+        assert done[0]["ok"] is True, done
+        job = spool.read_bytes()
+        assert job.startswith(b"\x1b@\x1c&") and b"\x10\x04" not in job  # no status requests
+        assert answer["result"]["ticket"]["number"] in text_of(job)
+        assert qr_payloads(job) == [answer["result"]["ticket"]["id"]]
+    finally:
+        if kiosk is not None:
+            kiosk.close()
+        stop(agent)
+        hub.stop()
+
+
+def test_a_network_printer_that_dropped_its_connection_prints_the_next_ticket(tmp_path):
+    """socket://: the printer closed its connection (switched off and on) between two tickets.
+    The next ticket prints at once, not after the next status poll (here: 10 minutes away)."""
+    hub = HubProcess(tmp_path / "hub")
+    hub.provision()
+    hub.start()
+    net = NetSimPrinter().start()
+    agent = start_agent(tmp_path, hub, None, target=net.url, status_interval_s=600)
+    kiosk = None
+    try:
+        eventually(lambda: devices(hub).get("printer@test-kiosk", {}).get("status") == "online",
+                   what="the network printer online")
+        kiosk = Client(hub.url, "/kiosk", {"token": hub.tokens["kiosk"]})
+        first = kiosk.call("issue_ticket", {"service": "S1", "request_id": "n1"})
+        assert eventually(lambda: kiosk.pushed("printed"), what="the first ticket")[0]["ok"]
+        net.drop()
+        eventually(lambda: net.connected() == 0, what="the connection dropped")
+        second = kiosk.call("issue_ticket", {"service": "S1", "request_id": "n2"})
+        done = eventually(lambda: kiosk.pushed("printed")[1:], what="the second ticket")
+        assert done[0]["ok"] is True, done
+        texts = [text_of(b"\x1b@" + j) for j in net.data().split(b"\x1b@") if j]
+        numbers = [t["result"]["ticket"]["number"] for t in (first, second)]
+        assert [n for n in numbers for t in texts if n in t] == numbers  # each once
+        assert devices(hub)["printer@test-kiosk"]["status"] == "online"
+    finally:
+        if kiosk is not None:
+            kiosk.close()
+        stop(agent)
+        net.stop()
+        hub.stop()
+
+
+def test_a_ticket_issued_over_http_prints_when_the_kiosk_asks(hall):
+    """A third-party kiosk on the HTTP API: `"print": true` prints at the printer of the agent
+    beside it, as the kiosk socket does; without it nothing prints."""
+    hub, printer, _agent, kiosk = hall
+    url, as_kiosk = f"{hub.url}/api/v1/tickets", hub.auth(hub.tokens["kiosk"])
+    silent = requests.post(url, json={"service": "S1"}, headers=as_kiosk, timeout=5)
+    assert silent.status_code == 201 and "print" not in silent.json()
+    asked = requests.post(url, json={"service": "S1", "print": True, "materials": True},
+                          headers=as_kiosk, timeout=5)
+    assert asked.status_code == 201, asked.text
+    ticket = asked.json()
+    assert ticket["number"] == "A002" and ticket["print"] == "queued"
+    done = eventually(lambda: kiosk.pushed("printed"), what="the print result")
+    assert done == [{"ticket_id": ticket["id"], "ok": True, "message": "已打印",
+                     "message_en": "Printed"}]
+    [job] = printed_jobs(printer)
+    text = text_of(job)
+    assert "A002" in text and "一次性告知" in text and qr_payloads(job) == [ticket["id"]]
+    # Only a kiosk has a printer beside it; a refused request issues nothing.
+    office = hub.auth(hub.login("super"))
+    refused = requests.post(url, json={"service": "S1", "print": True}, headers=office, timeout=5)
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "invalid"
+    wrong = requests.post(url, json={"service": "S1", "print": "yes"}, headers=as_kiosk,
+                          timeout=5)
+    assert wrong.status_code == 422
+    queue = requests.get(f"{hub.url}/api/v1/queue", headers=as_kiosk, timeout=5).json()
+    assert queue["waiting"]["S1"] == 2
+    doc = requests.get(f"{hub.url}/api/v1/openapi.json", timeout=5).json()
+    assert "print" in doc["components"]["schemas"]["TicketRequest"]["properties"]
+
+
+def test_a_window_slip_printer_is_reported_at_its_windows(tmp_path):
+    """A printer for the 承诺单 of windows 1 and 2: its health names those windows, so the
+    office can show it on their cards; a fault there is a fault at window 1's card too."""
+    hub = HubProcess(tmp_path / "hub")
+    hub.provision()
+    hub.start()
+    hub.tokens["office"] = hub.login("super")  # one session: devices() reads with it too
+    monitor = Listener(hub, "/monitor", hub.tokens["office"])
+    printer = SimPrinter().start()
+    printer.faults.paper_out = True
+    agent = start_agent(tmp_path, hub, printer, kiosk="", windows=(1, 2))
+    try:
+        state = eventually(lambda: devices(hub).get("printer@kiosk-pi", {}).get("status")
+                           == "error" and devices(hub)["printer@kiosk-pi"],
+                           what="the slip printer's paper out")
+        assert (state["kind"], state["window"], state["windows"]) == ("printer", 1, [1, 2])
+        changed = monitor.next_event("device.state_changed")  # what the backend gets too
+        assert changed["data"]["window_at"] == 1 and changed["data"]["windows_at"] == [1, 2]
+        printer.faults.paper_out = False
+        eventually(lambda: devices(hub)["printer@kiosk-pi"]["status"] == "online",
+                   what="the slip printer online again")
+        stop(agent)
+        gone = eventually(lambda: devices(hub)["printer@kiosk-pi"]["status"] == "offline"
+                          and devices(hub)["printer@kiosk-pi"], what="its agent gone")
+        assert gone["windows"] == [1, 2]
+    finally:
+        monitor.client.disconnect()
+        stop(agent)
+        printer.stop()
+        hub.stop()

@@ -6,7 +6,6 @@ within a second of its condition, and the page is watched for it live.
 
 from __future__ import annotations
 
-import datetime as dt
 import queue
 
 import pytest
@@ -15,7 +14,7 @@ import requests
 from hub.auth import Role
 from hub.runtime import open_database
 from hub.store.accounts import Accounts
-from tests.hubproc import PASSWORD, HubProcess
+from tests.hubproc import PASSWORD, SUITE_CLOCK, HubProcess
 from tests.test_display_pages import (  # noqa: F401 - the module's browser fixture
     TIMEOUT_MS,
     browser,
@@ -46,7 +45,7 @@ def test_the_office_watches_and_steers_the_hall_live(browser, tmp_path, monkeypa
     # page's session (one place at a time).
     db = open_database(hub.data_dir)
     Accounts(db).add_user("boss2", PASSWORD, Role.SUPERVISOR, "副主任", "JZ901",
-                          dt.datetime.now(dt.UTC))
+                          SUITE_CLOCK())
     db.close()
     hub.start()
     hub.tokens["office"] = hub.login("boss2")
@@ -91,6 +90,17 @@ def test_the_office_watches_and_steers_the_hall_live(browser, tmp_path, monkeypa
              "detail": "无响应"}]})
         assert ack["ok"], ack
         page.wait_for_selector(f"{W1} .dot-offline", timeout=TIMEOUT_MS)
+        # A slip printer for windows 1 and 2 (no keypad there): on both windows' cards.
+        slips = Listener(hub, "/device", hub.tokens["agent"], windows=[],
+                         printer={"windows": [1, 2]})
+        ack = slips.call("health", {"devices": [
+            {"id": "printer@slips-1F", "kind": "printer", "window": 1, "windows": [1, 2],
+             "status": "error", "detail": "缺纸 (paper out)"}]})
+        assert ack["ok"], ack
+        for card in (W1, W2):
+            page.wait_for_selector(f'{card} .dot-error[title*="printer@slips-1F"]',
+                                   timeout=TIMEOUT_MS)
+        slips.close()
 
         # An alert fires live: window 3 (and 4, its backup) staffed, then left again.
         clerk3 = hub.login("clerk3", 3)

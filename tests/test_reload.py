@@ -8,7 +8,6 @@ with nothing changed. Then a real hub: `onestop reload` after editing its file, 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import shutil
@@ -26,7 +25,7 @@ from hub.engine import DomainError
 from hub.reload import config_hash, diff, parse_text, quick_edit
 from hub.service import HallService
 from hub.store.database import Database
-from tests.hubproc import HALL_24H, PASSWORD, HubProcess
+from tests.hubproc import HALL_24H, PASSWORD, SUITE_CLOCK, HubProcess
 from tests.test_store import KIOSK, act, clock, db, db_path, sign_in  # noqa: F401 - fixtures
 
 ADMIN = Principal(role=Role.ADMIN, name="admin")
@@ -251,7 +250,7 @@ def own_hub(tmp_path):
 
     database = open_database(proc.data_dir)
     Accounts(database).add_user("admin", PASSWORD, Role.ADMIN, "管理员", "JZ999",
-                                dt.datetime.now(dt.UTC))
+                                SUITE_CLOCK())
     database.close()
     proc.start()
     yield proc

@@ -46,6 +46,9 @@ from tests.test_store import KIOSK, SUPER, Clock, act, sign_in
 ZONE = ZoneInfo("Asia/Shanghai")
 DAY = dt.date(2026, 11, 24)
 NEXT = dt.date(2026, 11, 25)
+# The clock of a hub or `onestop reports settle` started the morning after the played day: the
+# closed days to sum up are DAY alone, whatever the date the suite runs on.
+ON_THE_NEXT_MORNING = dt.datetime(2026, 11, 25, 9, 0, tzinfo=ZONE).isoformat()
 
 
 def local(h: int, m: int, day: int = 24) -> dt.datetime:
@@ -566,13 +569,32 @@ def test_onestop_reports_settle_sums_up_history_ahead_of_time(day, tmp_path):
     config = tmp_path / "hall.toml"
     exempt = '\n[assessment]\npause_exempt = ["会议"]\n'  # as hall_config(pause_exempt=…)
     config.write_text(HALL_24H.read_text(encoding="utf-8") + exempt, encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "hub.cli", "reports", "settle", "--config",
-                           str(config), "--data", str(tmp_path)],
+    done = subprocess.run([sys.executable, "-m", "hub.cli", "--clock", ON_THE_NEXT_MORNING,
+                           "reports", "settle", "--config", str(config), "--data", str(tmp_path)],
                           check=False, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert f"summed up {DAY}" in done.stdout
     assert [tuple(r) for r in day.db.query("SELECT day, tickets FROM report_days")] == [
         (DAY.isoformat(), 6)]
+
+
+def test_settle_on_the_first_day_says_there_is_nothing_to_sum_up(day, tmp_path):
+    """A hall whose only day is today has no closed day: nothing summed, and no range that
+    ends before it starts in the log."""
+    import subprocess
+    import sys
+
+    with day.db.transaction() as tx:
+        for table in ("report_counts", "report_hist", "report_days"):
+            tx.execute(f"DELETE FROM {table}")
+    same_day = dt.datetime(2026, 11, 24, 23, 0, tzinfo=ZONE).isoformat()
+    done = subprocess.run([sys.executable, "-m", "hub.cli", "--clock", same_day, "reports",
+                           "settle", "--config", str(HALL_24H), "--data", str(tmp_path)],
+                          check=False, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "summed up" not in done.stdout + done.stderr
+    assert f"no closed day to sum up (the first is {DAY}, today {DAY})" in done.stderr
+    assert day.db.query("SELECT day FROM report_days") == []
 
 
 @pytest.mark.slow
@@ -586,7 +608,7 @@ def test_a_starting_hub_sums_up_closed_days_beside_itself(day, tmp_path):
     with day.db.transaction() as tx:
         for table in ("report_counts", "report_hist", "report_days"):
             tx.execute(f"DELETE FROM {table}")
-    hub = HubProcess(tmp_path)  # the played day's data directory
+    hub = HubProcess(tmp_path, clock=ON_THE_NEXT_MORNING)  # the played day's data directory
     hub.start()
     try:
         deadline = time.monotonic() + 20

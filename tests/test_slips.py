@@ -3,8 +3,6 @@ event, survives restarts and day rollovers), and the HTTP calls a kiosk and a cl
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 import requests
 
@@ -12,6 +10,7 @@ from hub.auth import Principal, Role
 from hub.engine import DomainError, Invalid, NotFound, QueueEngine, new_state
 from hub.engine.model import SlipStatus, SlipStatusChanged
 from tests.engine_helpers import NOW, hall_config
+from tests.hubproc import hall_today
 from tests.test_store import (  # noqa: F401 - fixtures
     KIOSK,
     SUPER,
@@ -181,7 +180,7 @@ def test_slip_over_http(hub):
     assert r.status_code == 200, r.text
     shown = r.json()
     assert shown["status"] == "accepted" and shown["status_name"] == "受理"
-    assert shown["promised_date"] >= dt.date.today().isoformat()
+    assert shown["promised_date"] >= hall_today().isoformat()
     assert shown["service"] == "S1" and shown["service_name"]
     assert not {"ticket_id", "clerk", "outcome", "reason"} & set(shown)
     assert shown["departments"] == []  # not a joint case

@@ -245,18 +245,17 @@ def test_threading_mode_serves_the_same_namespaces(tmp_path):
 
 
 def test_a_revoked_token_stops_acting_at_once(hub):
-    import datetime as dt
-
     from hub.auth import Role
     from hub.runtime import open_database
     from hub.store.accounts import Accounts
+    from tests.hubproc import SUITE_CLOCK
 
     kiosk = Listener(hub, "/kiosk", hub.tokens["kiosk"])
     try:
         kiosk.snapshot()
         assert kiosk.call("issue_ticket", {"service": "S1"})["ok"]
         accounts = Accounts(open_database(hub.data_dir))
-        assert accounts.revoke_tokens(Role.KIOSK, "test-kiosk", dt.datetime.now(dt.UTC)) == 1
+        assert accounts.revoke_tokens(Role.KIOSK, "test-kiosk", SUITE_CLOCK()) == 1
         accounts.db.close()
         refused_now = kiosk.call("issue_ticket", {"service": "S1"})
         assert refused_now["ok"] is False and refused_now["error"]["code"] == "unauthorized"

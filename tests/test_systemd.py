@@ -281,7 +281,7 @@ def test_forwarder_keeps_pinging_through_a_long_backoff(tmp_path: Path, monkeypa
     db.migrate()
     HallService(load_config(HALL_24H), db, clock=Clock()).issue_ticket(KIOSK, "S1")
     cfg = backend_cfg(f"http://127.0.0.1:{free_port()}/events", max_backoff_s=30)
-    forwarder = Forwarder(db, cfg.backend, cfg.event_source, backoff_base_s=20,
+    forwarder = Forwarder(db, cfg.backend, cfg.event_source, cfg.zone, backoff_base_s=20,
                           rng=random.Random(1))
     forwarder.rng.uniform = lambda a, b: b  # the full 20 s wait
     with _listen(address) as sock:

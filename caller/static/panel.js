@@ -176,6 +176,7 @@
 
   function snapshot(snap) {
     lastSeq = snap.seq;
+    OnestopStaff.followHubClock(snap);
     st.waiting = { ...snap.waiting };
     const w = snap.windows.find((x) => x.no === session.window);
     if (w) applyWindow(w);
@@ -280,7 +281,7 @@
     }
     const called = at(t.called_at);
     $("waited").textContent = mmss(called - at(t.issued_at));
-    const served = Date.now() - called;
+    const served = OnestopStaff.hubNow() - called;
     $("served").textContent = mmss(served);
     const svc = C.services[cur.service];
     const target = svc ? svc.target_minutes * 60000 : 0;

@@ -5,6 +5,17 @@
 "use strict";
 
 window.OnestopStaff = {
+  /** The hub's time (ms): the browser's clock corrected by the last snapshot's `now`, so a
+   * running timer agrees with the hub's event times whatever the PC's clock says. */
+  skew: 0,
+  hubNow() {
+    return Date.now() + this.skew;
+  },
+  followHubClock(snap) {
+    const hub = Date.parse(String(snap && snap.now).replace(/(\.\d{3})\d+/, "$1"));
+    if (!Number.isNaN(hub)) this.skew = hub - Date.now();
+  },
+
   /** fetch /api/v1`path`; `token` may be null (sign-in); `onUnauthorized(message)` on a 401. */
   async api(method, path, body, token, onUnauthorized) {
     const headers = {};

@@ -3,6 +3,8 @@
     from devices.printer import PrinterDriver, Ticket, ticket_bytes
 """
 
+# First: python-escpos, imported below, would otherwise leave a directory in /tmp.
+from devices.printer import escpos_import  # noqa: F401  # isort: skip
 from devices.printer.driver import FileTransport, PrinterDriver, PrinterError, transport_for
 from devices.printer.layout import (
     PAPER_58,

@@ -10,15 +10,18 @@ with `_raw`. The printer object is still python-escpos (`Dummy` to build bytes; 
 A character GBK lacks (emoji, rare CJK extension B characters) is printed as SUBSTITUTE, "□"
 (U+25A1, GBK A1 F5), so a missing glyph is visible on paper instead of crashing the kiosk.
 
-Column widths follow the printer: font A is 12x24 dots, a GBK double-byte character is a
-24x24 glyph, so a line's width in columns is its GBK byte count (a CJK character counts 2):
-32 columns on 58 mm (384 dots), 48 on 80 mm (576 dots).
+Every line is wrapped here to the paper, never by the printer (which breaks wherever the line
+is full, in the middle of a word). Widths are counted in dots: font A's characters are 12 dots
+wide, font B's (the small English lines) 9, a GBK double-byte (Chinese) character 24 in either
+font, all times the GS ! width multiplier in force; 58 mm paper has 384 dots (32 font A
+columns, 42 font B), 80 mm 576 (48, 64). English breaks between words, Chinese between any
+two characters.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -35,7 +38,8 @@ LF = b"\n"
 ALIGN = {"left": ESC + b"a\x00", "center": ESC + b"a\x01", "right": ESC + b"a\x02"}
 BOLD_ON, BOLD_OFF = ESC + b"E\x01", ESC + b"E\x00"
 FONT_A, FONT_B = ESC + b"M\x00", ESC + b"M\x01"  # font B: 9x17, the small English line
-FONT_B_DOTS = 9  # font B's character width
+FONT_A_DOTS, FONT_B_DOTS = 12, 9  # a single-byte character's width
+WIDE_DOTS = 24  # a double-byte (Chinese) character's width, in font A and font B alike
 CUT_FULL = GS + b"VA\x00"  # GS V 65 0: feed to the cutter, full cut
 
 
@@ -105,30 +109,39 @@ def width(text: str) -> int:
     return len(encode(text))
 
 
+def dots(text: str, font_dots: int = FONT_A_DOTS, magnify: int = 1) -> int:
+    """Printed width in dots: `font_dots` per single-byte character, WIDE_DOTS per double-byte
+    one, times the GS ! width multiplier `magnify`."""
+    wide = width(text) - len(text)  # each double-byte character adds one byte
+    return ((len(text) - wide) * font_dots + wide * WIDE_DOTS) * magnify
+
+
 # A line should not start with closing punctuation (simple kinsoku).
 _NO_LINE_START = set("，。、；：？！）》」』】”’,.;:?!)%")
 
 
-def wrap(text: str, columns: int, indent: int = 0, first_prefix: str = "") -> list[str]:
-    """Wrap `text` to `columns` (CJK counted 2). `first_prefix` starts the first line, following
-    lines are indented by `indent` spaces (a hanging indent for numbered lists). ASCII words are
+def wrap(text: str, columns: int, indent: int = 0, first_prefix: str = "",
+         measure: Callable[[str], int] = width) -> list[str]:
+    """Wrap `text` to `columns` as `measure` counts them (font A columns by default, CJK
+    counted 2; the writer passes dots). `first_prefix` starts the first line, following lines
+    are indented by `indent` spaces (a hanging indent for numbered lists). ASCII words are
     kept whole when they fit on a line; CJK breaks between any two characters."""
     text = " ".join(text.split())
     lines: list[str] = []
     line = first_prefix
     pad = " " * indent
     for token in _tokens(text):
-        if width(line) + width(token) <= columns:
+        if measure(line) + measure(token) <= columns:
             line += token
             continue
         if token == " ":
             lines.append(line.rstrip())
             line = pad
             continue
-        if line.strip() and width(pad + token) <= columns:
+        if line.strip() and measure(pad + token) <= columns:
             # move a closing punctuation mark together with the character before it
             if token[0] in _NO_LINE_START and len(line.rstrip()) > len(pad) + 1 and \
-                    width(pad + line[-1] + token) <= columns:
+                    measure(pad + line[-1] + token) <= columns:
                 carried, line = line[-1] + token, line[:-1]
             else:
                 carried = token
@@ -136,7 +149,7 @@ def wrap(text: str, columns: int, indent: int = 0, first_prefix: str = "") -> li
             line = pad + carried
             continue
         for ch in token:  # a word longer than a line: hard break
-            if width(line) + width(ch) > columns:
+            if measure(line) + measure(ch) > columns:
                 lines.append(line.rstrip())
                 line = pad
             line += ch
@@ -193,43 +206,63 @@ class CommitmentSlip:
 
 
 class _Writer:
-    """Raw ESC/POS writer over a python-escpos printer; all text goes through `encode`."""
+    """Raw ESC/POS writer over a python-escpos printer; all text goes through `encode`, and
+    every line is wrapped to the paper in the font and size in force."""
 
     def __init__(self, printer: Escpos, paper: Paper) -> None:
         self.p, self.paper = printer, paper
+        self.font_dots, self.magnify = FONT_A_DOTS, 1
 
     def raw(self, data: bytes) -> None:
         self.p._raw(data)
 
+    def measure(self, text: str) -> int:
+        return dots(text, self.font_dots, self.magnify)
+
+    def small(self, on: bool) -> None:
+        """Font B (on) or font A."""
+        self.raw(FONT_B if on else FONT_A)
+        self.font_dots = FONT_B_DOTS if on else FONT_A_DOTS
+
+    def size(self, magnify: int) -> None:
+        """GS ! at `magnify` times width and height."""
+        self.raw(size(magnify, magnify))
+        self.magnify = magnify
+
     def line(self, text: str = "") -> None:
-        self.raw(encode(text) + LF)
+        """One line, wrapped if it does not fit (a line that fits is printed as it is)."""
+        if self.measure(text) <= self.paper.dots:
+            self.raw(encode(text) + LF)
+        else:
+            self.wrapped(text)
 
     def rule(self, ch: str = "-") -> None:
-        self.line(ch * (self.paper.columns // width(ch)))
+        self.line(ch * (self.paper.dots // self.measure(ch)))
 
     def wrapped(self, text: str, **kw: object) -> None:
-        for ln in wrap(text, self.paper.columns, **kw):  # type: ignore[arg-type]
-            self.line(ln)
+        for ln in wrap(text, self.paper.dots, measure=self.measure, **kw):  # type: ignore[arg-type]
+            self.raw(encode(ln) + LF)
 
     def english(self, *lines: str) -> None:
         """Small font-B lines: English second, under the Chinese (GBK encodes ASCII as is)."""
-        self.raw(FONT_B)
+        self.small(True)
         for text in lines:
-            for ln in wrap(text, self.paper.dots // FONT_B_DOTS):
-                self.line(ln)
-        self.raw(FONT_A)
+            self.wrapped(text)
+        self.small(False)
 
     def pair(self, label: str, value: str) -> None:
         """'label：value', value wrapped under itself."""
         prefix = f"{label}："
-        for ln in wrap(value, self.paper.columns, indent=width(prefix), first_prefix=prefix):
-            self.line(ln)
+        self.wrapped(value, indent=width(prefix), first_prefix=prefix)
 
     def start(self) -> None:
         self.raw(INIT + CHINESE_ON)
+        self.font_dots, self.magnify = FONT_A_DOTS, 1  # what ESC @ restores
 
     def end(self) -> None:
-        self.raw(ALIGN["left"] + SIZE_NORMAL + BOLD_OFF)
+        self.raw(ALIGN["left"])
+        self.size(1)
+        self.raw(BOLD_OFF)
         if self.paper.cutter:
             self.raw(feed(2) + CUT_FULL)
         else:  # no cutter: feed the ticket past the tear bar
@@ -272,17 +305,17 @@ def write_ticket(printer: Escpos, t: Ticket, paper_: str | Paper) -> None:
     w.wrapped(t.center_name)
     w.raw(BOLD_OFF)
     if t.center_name_en:
-        w.raw(FONT_B)
-        w.line(t.center_name_en)
-        w.raw(FONT_A)
+        w.english(t.center_name_en)
     w.rule()
     w.line("您的号码")
     n = pp.number_size
-    if width(t.number) * n > pp.columns:
-        n = max(1, pp.columns // max(1, width(t.number)))
-    w.raw(size(n, n) + BOLD_ON)
+    while n > 1 and dots(t.number, FONT_A_DOTS, n) > pp.dots:
+        n -= 1
+    w.size(n)
+    w.raw(BOLD_ON)
     w.line(t.number)
-    w.raw(SIZE_NORMAL + BOLD_OFF + ALIGN["left"])
+    w.size(1)
+    w.raw(BOLD_OFF + ALIGN["left"])
     w.line()
     w.pair("办理事项", t.item)
     w.pair("办理窗口", "、".join(t.windows) if t.windows else "请留意叫号屏")
@@ -319,9 +352,10 @@ def write_slip(printer: Escpos, s: CommitmentSlip, paper_: str | Paper) -> None:
     w.start()
     w.raw(ALIGN["center"] + BOLD_ON)
     w.wrapped(s.center_name)
-    w.raw(size(2, 2))
+    w.size(2)
     w.line("承诺单")
-    w.raw(SIZE_NORMAL + BOLD_OFF)
+    w.size(1)
+    w.raw(BOLD_OFF)
     w.rule()
     w.raw(code128(s.slip_no, module=2 if pp.dots < 576 else 3))
     w.line(f"单号：{s.slip_no}")

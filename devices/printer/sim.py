@@ -9,6 +9,8 @@ the sequence appears in the stream.
     with SimPrinter() as sim:
         driver = PrinterDriver(SerialTransport(sim.path), "58mm")
         sim.faults.paper_out = True
+
+NetSimPrinter is the same printer on a TCP port, for `socket://` (a network printer).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import select
+import socket
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -45,17 +48,59 @@ class PrinterFaults:
         return bytes((table[n],))
 
 
-class SimPrinter:
+class _Recorder:
+    """What every simulated printer does with the bytes it gets: keep them, and answer each
+    DLE EOT n with its fault switches' status byte."""
+
+    def __init__(self) -> None:
+        self.faults = PrinterFaults()
+        self.received = bytearray()
+        self.queries: list[int] = []  # n of every DLE EOT answered or ignored
+        self._lock = threading.Lock()
+        self._scanned = 0
+
+    def data(self) -> bytes:
+        """Everything received so far, minus the DLE EOT requests."""
+        with self._lock:
+            return strip_status_requests(bytes(self.received))
+
+    def clear(self) -> None:
+        with self._lock:
+            self.received.clear()
+            self.queries.clear()
+            self._scanned = 0
+
+    def _take(self, chunk: bytes) -> bytes:
+        """Record `chunk`; the status answers to send back."""
+        answers = bytearray()
+        with self._lock:
+            self.received += chunk
+            buf = self.received
+            i = max(0, self._scanned - 2)
+            while (i := buf.find(b"\x10\x04", i)) != -1 and i + 2 < len(buf):
+                n = buf[i + 2]
+                if n in status.ALL:
+                    self.queries.append(n)
+                    answers += self.faults.reply(n) or b""
+                i += 3
+            self._scanned = len(buf)
+        return bytes(answers)
+
+    @staticmethod
+    def read_file(path: str) -> bytes:
+        """A job written to a plain file (the driver on a one-way link)."""
+        with open(path, "rb") as f:
+            return f.read()
+
+
+class SimPrinter(_Recorder):
     def __init__(self, link: str | None = None) -> None:
+        super().__init__()
         self._tmpdir: str | None = None
         if link is None:
             self._tmpdir = tempfile.mkdtemp(prefix="onestop-simprinter-")
             link = os.path.join(self._tmpdir, "ttyPRN")
         self.port = PtyPort(link)
-        self.faults = PrinterFaults()
-        self.received = bytearray()
-        self.queries: list[int] = []  # n of every DLE EOT answered or ignored
-        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -86,20 +131,9 @@ class SimPrinter:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def data(self) -> bytes:
-        """Everything received so far, minus the DLE EOT requests."""
-        with self._lock:
-            return strip_status_requests(bytes(self.received))
-
-    def clear(self) -> None:
-        with self._lock:
-            self.received.clear()
-            self.queries.clear()
-
     def _run(self) -> None:
         fd = self.port.fd
         assert fd is not None
-        scanned = 0
         while not self._stop.is_set():
             ready, _, _ = select.select([fd], [], [], 0.02)
             if not ready:
@@ -111,25 +145,89 @@ class SimPrinter:
             except OSError:  # the driver closed its end (EIO on a pty): wait for it again
                 self._stop.wait(0.02)
                 continue
-            with self._lock:
-                self.received += chunk
-                buf = self.received
-                i = max(0, scanned - 2)
-                while (i := buf.find(b"\x10\x04", i)) != -1 and i + 2 < len(buf):
-                    n = buf[i + 2]
-                    if n in status.ALL:
-                        self.queries.append(n)
-                        answer = self.faults.reply(n)
-                        if answer is not None:
-                            os.write(fd, answer)
-                    i += 3
-                scanned = len(buf)
+            if answers := self._take(chunk):
+                os.write(fd, answers)
 
-    @staticmethod
-    def read_file(path: str) -> bytes:
-        """A job written to a plain file (the driver on a one-way link)."""
-        with open(path, "rb") as f:
-            return f.read()
+
+class NetSimPrinter(_Recorder):
+    """The simulated printer as a network printer: raw TCP on 127.0.0.1 (port 9100 on a real
+    one), driven as `socket://127.0.0.1:PORT`. `drop()` closes its connections the way a
+    printer does when it is switched off and on, or after an idle timeout."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._conns: list[socket.socket] = []
+        self.accepted = 0  # connections accepted so far
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"socket://127.0.0.1:{self.port}"
+
+    def start(self) -> NetSimPrinter:
+        self._thread = threading.Thread(target=self._run, name="sim-netprinter", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(2)
+            self._thread = None
+        self.drop()
+        self._listener.close()
+
+    def __enter__(self) -> NetSimPrinter:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def drop(self) -> None:
+        """Close every open connection (the client sees the end of the stream)."""
+        with self._lock:
+            conns, self._conns = self._conns, []
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+            conn.close()
+
+    def connected(self) -> int:
+        with self._lock:
+            return len(self._conns)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            with self._lock:
+                conns = list(self._conns)
+            try:
+                ready, _, _ = select.select([self._listener, *conns], [], [], 0.02)
+            except (OSError, ValueError):  # a connection dropped meanwhile (closed fd)
+                continue
+            for sock in ready:
+                if sock is self._listener:
+                    conn, _addr = self._listener.accept()
+                    with self._lock:
+                        self._conns.append(conn)
+                        self.accepted += 1
+                    continue
+                self._serve(sock)
+
+    def _serve(self, conn: socket.socket) -> None:
+        try:
+            chunk = conn.recv(4096)
+            if chunk and (answers := self._take(chunk)):
+                conn.sendall(answers)
+        except OSError:  # dropped meanwhile
+            chunk = b""
+        if not chunk:
+            with self._lock:
+                if conn in self._conns:
+                    self._conns.remove(conn)
+            conn.close()
 
 
 def strip_status_requests(data: bytes) -> bytes:

@@ -35,6 +35,15 @@
   // Event times are ISO strings with microseconds; Date.parse wants at most milliseconds.
   O.parseAt = (iso) => Date.parse(String(iso).replace(/(\.\d{3})\d+/, "$1"));
 
+  // The hub's time, as the snapshot gives it: a screen's Pi has no battery clock and may boot
+  // before it can sync, and times shown or counted down must agree with the hub's events.
+  O.skew = 0;
+  O.now = () => Date.now() + O.skew;
+  O.followHubClock = (snap) => {
+    const hub = O.parseAt(snap && snap.now);
+    if (!Number.isNaN(hub)) O.skew = hub - Date.now();
+  };
+
   O.serviceName = (code) => (O.catalogue.services[code] || { name: code }).name;
   O.department = (code) =>
     O.catalogue.departments.find((d) => d.code === code) || { code, name: code, name_en: "" };
@@ -66,7 +75,7 @@
   const timeFmt = fmt({ hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
   const dateFmt = fmt({ year: "numeric", month: "long", day: "numeric", weekday: "long" });
   function tick() {
-    const now = new Date();
+    const now = new Date(O.now());
     O.text("time", timeFmt.format(now));
     O.text("date", dateFmt.format(now));
     setTimeout(tick, 1000 - (Date.now() % 1000) + 5);
@@ -126,6 +135,7 @@
     });
     socket.on("snapshot", (snap) => {
       lastSeq = snap.seq;
+      O.followHubClock(snap);
       O.setNotice(snap.center);
       handlers.snapshot(snap);
     });

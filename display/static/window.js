@@ -68,7 +68,7 @@
     box.hidden = false;
     O.el("current-box").hidden = true;
     // If the end of the rating never arrives (a lost connection), stop asking at the deadline.
-    const left = d.deadline ? O.parseAt(d.deadline) - Date.now() : 60000;
+    const left = d.deadline ? O.parseAt(d.deadline) - O.now() : 60000;
     ratingTimer = setTimeout(hideRating, Math.max(1000, Math.min(left + 2000, 10 * 60000)));
   }
 

@@ -57,7 +57,8 @@ class AlertRules:
         for key, alert in sorted(state.alerts.items()):
             if key not in holding:
                 events.append(AlertCleared(at=now, key=key, kind=alert.kind,
-                                           raised_at=alert.since))
+                                           raised_at=alert.since, window_at=alert.window,
+                                           service=alert.service))
         for key, c in sorted(holding.items()):
             if key not in state.alerts:
                 events.append(AlertRaised(at=now, key=key, kind=c.kind, message=c.message,

@@ -385,6 +385,7 @@ def _(e: DeviceStateChanged, state: HallState) -> None:
         device=e.device,
         kind=e.kind,
         window=e.window_at,
+        windows=list(e.windows_at),
         agent=e.agent,
         status=e.status,
         detail=e.detail,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import IntEnum, StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 import msgspec
 
@@ -220,6 +220,7 @@ class DeviceHealth(msgspec.Struct, kw_only=True):
     device: str  # agent-unique id, e.g. "bus1/rating@3"
     kind: str
     window: int | None = None
+    windows: list[int] = []  # every window it serves, if several (a slip printer): window first
     agent: str
     status: str  # online | offline | error
     detail: str = ""
@@ -280,6 +281,9 @@ PACE_SAMPLE = 20  # the last this many finished cases of an item set its pace
 
 class Event(msgspec.Struct, kw_only=True, tag_field="type", omit_defaults=True):
     at: dt.datetime
+    # Fields the engine needs to rebuild its state that mean nothing outside it (a queue's sort
+    # key): stored in the outbox, left out of what clients and the backend get (public_fields).
+    internal: ClassVar[frozenset[str]] = frozenset()
 
     @property
     def window(self) -> int | None:
@@ -317,11 +321,13 @@ class _WindowEvent(Event, kw_only=True):
 
 
 class TicketIssued(_TicketEvent, tag="ticket.issued", kw_only=True):
+    internal: ClassVar[frozenset[str]] = frozenset({"rank"})
+
     number: str
     service: str
     channel: Channel
     priority: bool
-    rank: tuple[int, int]
+    rank: tuple[int, int]  # the queue's sort key (issue order), not a place in the queue
     reference: str | None = None
 
 
@@ -337,9 +343,11 @@ class TicketRecalled(_WindowTicketEvent, tag="ticket.recalled", kw_only=True):
 
 
 class TicketNoShow(_WindowTicketEvent, tag="ticket.no_show", kw_only=True):
+    internal: ClassVar[frozenset[str]] = frozenset({"rank"})
+
     service: str
     requeued: bool
-    rank: tuple[int, int] | None = None
+    rank: tuple[int, int] | None = None  # the sort key it is requeued with
 
 
 class TicketTransferred(_WindowTicketEvent, tag="ticket.transferred", kw_only=True):
@@ -431,6 +439,7 @@ class DeviceStateChanged(Event, tag="device.state_changed", kw_only=True):
     device: str
     kind: str
     window_at: int | None = None
+    windows_at: list[int] = []  # a device serving several windows (a slip printer): all of them
     agent: str
     status: str
     detail: str = ""
@@ -499,6 +508,14 @@ class AlertCleared(Event, tag="alert.cleared", kw_only=True):
     key: str
     kind: str
     raised_at: dt.datetime
+    # The raising's subject again, so the backend files both under one window (or item);
+    # absent in clearings committed before they carried it.
+    window_at: int | None = None
+    service: str | None = None
+
+    @property
+    def window(self) -> int | None:
+        return self.window_at
 
 
 class ComplaintFiled(Event, tag="complaint.filed", kw_only=True):
@@ -570,3 +587,28 @@ AnyEvent = (
 
 def event_type(event: Event) -> str:
     return type(event).__struct_config__.tag  # type: ignore[return-value]
+
+
+def public_fields(event: Event, zone: dt.tzinfo | None = None) -> dict[str, Any]:
+    """An event's own fields (with `at`, without its tag and its internal fields) as JSON
+    values, for clients and the supervision backend. With `zone`, every time in them is written
+    with that zone's offset (the hall's, for the backend: docs/events.md) instead of the UTC the
+    hub keeps; the instant is the same."""
+    if zone is None:
+        data = msgspec.to_builtins(event)
+    else:  # datetimes kept as objects by to_builtins, then written in `zone`
+        data = _json_times(msgspec.to_builtins(event, builtin_types=(dt.datetime,)), zone)
+    data.pop("type", None)
+    for name in event.internal:
+        data.pop(name, None)
+    return data
+
+
+def _json_times(value: Any, zone: dt.tzinfo) -> Any:
+    if isinstance(value, dt.datetime):
+        return msgspec.to_builtins(value.astimezone(zone))
+    if isinstance(value, dict):
+        return {k: _json_times(v, zone) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_times(v, zone) for v in value]
+    return value

@@ -196,11 +196,16 @@ class RatingRules:
         agent: str,
         status: str,
         detail: str = "",
+        windows: list[int] | None = None,
     ) -> list[Event]:
+        """A device's state as its agent reports it: an event when it changed. `windows`: all
+        the windows a device serves when it serves several (a slip printer), `window` first."""
+        windows = list(windows or [])
         if status not in ("online", "offline", "error"):
             raise Invalid("invalid", "设备状态无效", "status is online, offline or error")
         known = state.devices.get(device)
-        if known and (known.status, known.detail, known.window) == (status, detail, window):
+        if known and (known.status, known.detail, known.window, known.windows) == (
+                status, detail, window, windows):
             return []
         return [
             DeviceStateChanged(
@@ -208,6 +213,7 @@ class RatingRules:
                 device=device,
                 kind=kind,
                 window_at=window,
+                windows_at=windows,
                 agent=agent,
                 status=status,
                 detail=detail[:200],

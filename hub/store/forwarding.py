@@ -86,7 +86,10 @@ class Outbox:
         return found
 
     def advance(self, seq: int, now: dt.datetime, dead: DeadLetter | None = None) -> None:
-        """Move the cursor to `seq` (never back), with the dead letter that lets it pass."""
+        """Move the cursor to `seq` (never back), with the dead letter that lets it pass.
+
+        The backend answered for the events up to `seq`, so it is up: the last error is over.
+        """
         with self.db.transaction() as tx:
             if dead is not None:
                 tx.execute(
@@ -99,15 +102,17 @@ class Outbox:
                      dead.response[:RESPONSE_EXCERPT_CHARS], utc_iso(now)),
                 )
             tx.execute(
-                "UPDATE forward_cursor SET seq = ?, updated_at = ? WHERE id = 1 AND seq < ?",
+                "UPDATE forward_cursor SET seq = ?, updated_at = ?, last_error = NULL, "
+                "last_error_at = NULL WHERE id = 1 AND seq < ?",
                 (seq, utc_iso(now), seq),
             )
 
-    def record_failure(self, error: str) -> None:
+    def record_failure(self, error: str, now: dt.datetime) -> None:
         """Count one failed delivery attempt (the batch is retried; nothing is lost)."""
         with self.db.transaction() as tx:
-            tx.execute("UPDATE forward_cursor SET failures = failures + 1, last_error = ? "
-                       "WHERE id = 1", (error[:RESPONSE_EXCERPT_CHARS],))
+            tx.execute("UPDATE forward_cursor SET failures = failures + 1, last_error = ?, "
+                       "last_error_at = ? WHERE id = 1",
+                       (error[:RESPONSE_EXCERPT_CHARS], utc_iso(now)))
 
     def dead_letters(self, include_replayed: bool = True) -> list[dict[str, Any]]:
         where = "" if include_replayed else " WHERE replayed_at IS NULL"
@@ -136,7 +141,8 @@ class Outbox:
 
     def status(self) -> dict[str, Any]:
         """Where the feed is: {cursor, last_seq, backlog, oldest_unsent_at, dead_letters,
-        failures (failed attempts ever), last_error}."""
+        failures (failed attempts ever), last_error, last_error_at}; `last_error` and its time
+        are None once the backend has acknowledged something after it."""
         cursor = self.cursor()
         last = self.db.query_one("SELECT MAX(seq) FROM events")[0] or 0
         backlog = self.db.query_one("SELECT COUNT(*) FROM events WHERE seq > ?", (cursor,))[0]
@@ -146,10 +152,13 @@ class Outbox:
         dead = self.db.query_one(
             "SELECT COUNT(*) FROM dead_letters WHERE replayed_at IS NULL"
         )[0]
-        failed = self.db.query_one("SELECT failures, last_error FROM forward_cursor WHERE id = 1")
+        failed = self.db.query_one(
+            "SELECT failures, last_error, last_error_at FROM forward_cursor WHERE id = 1"
+        )
         return {
             "failures": failed["failures"],
             "last_error": failed["last_error"],
+            "last_error_at": failed["last_error_at"],
             "cursor": cursor,
             "last_seq": last,
             "backlog": backlog,
@@ -159,10 +168,12 @@ class Outbox:
 
 
 def forwarding_status(db: Database) -> dict[str, Any]:
-    """{cursor, last_seq, backlog, oldest_unsent_at, dead_letters, failures, last_error}: for
-    /metrics and the API.
+    """{cursor, last_seq, backlog, oldest_unsent_at, dead_letters, failures, last_error,
+    last_error_at}: for /metrics and the API.
 
     `dead_letters` counts the letters not replayed yet; `oldest_unsent_at` (UTC ISO 8601, None
-    when nothing waits) tells how far behind the backend is.
+    when nothing waits) tells how far behind the backend is; `last_error` is the failure of the
+    latest attempt while the backend keeps failing (None once it acknowledges again) and
+    `last_error_at` when it happened (UTC ISO 8601).
     """
     return Outbox(db).status()

@@ -26,6 +26,7 @@ from hub.engine.model import (
     Ticket,
     TicketFinished,
     event_type,
+    public_fields,
 )
 
 from .database import Database, Tx
@@ -50,9 +51,9 @@ class Record(msgspec.Struct, kw_only=True):
     event: AnyEvent
 
     def public(self) -> dict[str, Any]:
-        """The form pushed to clients and forwarded: envelope plus the event's own fields."""
-        data = msgspec.to_builtins(self.event)
-        data.pop("type", None)
+        """The form pushed to clients: envelope plus the event's own fields, times in UTC (the
+        forwarder writes the same fields, with the hall's offset: hub/forwarder.py)."""
+        data = public_fields(self.event)
         return {
             "seq": self.seq,
             "id": self.id,

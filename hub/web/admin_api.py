@@ -13,7 +13,6 @@ limit, so these routes allow up to 1 MiB.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -155,7 +154,7 @@ def apply_config():
     result: dict[str, Any] = {}
 
     def write() -> None:
-        backup = hf.write(text, dt.datetime.now(dt.UTC).astimezone(svc.cfg.zone))
+        backup = hf.write(text, svc.clock().astimezone(svc.cfg.zone))
         result["backup"] = str(backup) if backup else None
 
     try:
@@ -166,6 +165,6 @@ def apply_config():
         # back, or a restart would apply a change the live-hall check never passed.
         if result.get("backup"):
             old = Path(result["backup"]).read_text(encoding="utf-8")
-            hf.write(old, dt.datetime.now(dt.UTC).astimezone(svc.cfg.zone))
+            hf.write(old, svc.clock().astimezone(svc.cfg.zone))
         raise
     return jsonify({**done, **result})

@@ -7,7 +7,7 @@ from typing import TypeVar
 from flask import Blueprint, current_app, jsonify, request
 
 from hub import shapes
-from hub.auth import Principal
+from hub.auth import Principal, Role
 from hub.engine import Invalid
 from hub.service import HallService
 
@@ -74,9 +74,17 @@ def queue():
 def issue_ticket():
     principal = who()
     data = body(shapes.TicketRequest)
+    # `print`: at the printer of the agent beside this kiosk, as the kiosk socket's issue_ticket
+    wants_print, materials = data.print is True, data.materials is True
+    if wants_print and principal.role is not Role.KIOSK:
+        raise Invalid("invalid", "只有自助终端可打印号票",
+                      "print needs a kiosk token: the printer beside that kiosk prints")
     ticket = service().issue_ticket(
         principal, data.service or "", data.channel or "normal", data.code, client_addr()
     )
+    if wants_print:
+        printers = current_app.extensions["onestop_printers"]
+        ticket["print"] = printers.print_ticket(principal.name, ticket, materials)
     return jsonify(ticket), 201
 
 

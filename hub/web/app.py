@@ -63,7 +63,7 @@ def create_app(
         # lock the whole hall out of signing in, and the audit log would name the proxy.
         # Outermost, so the Socket.IO middleware sees the fixed address too.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxy_hops)  # type: ignore[method-assign]
-    app.extensions["onestop_sweep"] = sockets.register(socketio, service)
+    app.extensions["onestop_sweep"] = sockets.register(socketio, service, app.extensions)
     metrics.install(app, lambda: _connected(socketio), service.forwarding_status)  # /metrics
     return app, socketio
 

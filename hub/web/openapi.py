@@ -178,8 +178,8 @@ def _api_paths() -> dict[str, Any]:
         "/api/v1/queue": {"get": _op(
             "Snapshot of the hall: windows, waiting, recent calls", _responses(_ok(), 401))},
         "/api/v1/tickets": {"post": _op(
-            "Issue a ticket (kiosk, supervisor). It is not printed: a kiosk that prints takes "
-            "its tickets over Socket.IO (/kiosk issue_ticket)",
+            "Issue a ticket (kiosk, supervisor); with `print` (a kiosk token) it is printed at "
+            "the printer of the agent beside the kiosk, as /kiosk issue_ticket prints",
             _responses(_ok(201, ticket), *_WRITE, 404, 409), _body(shapes.TicketRequest))},
         "/api/v1/tickets/{ticket_id}": {"get": _op(
             "One ticket (devices get it without what is the office's)",
@@ -281,8 +281,8 @@ def _office_paths() -> dict[str, Any]:
             "past their promised date (supervisor)", _responses(_ok(), *_READ))},
         "/api/v1/dead-letters": {"get": _op(
             "Events the supervision backend refused (dead letters, see docs/events.md) and "
-            "the feed's status {cursor, last_seq, backlog, oldest_unsent_at, dead_letters} "
-            "(supervisor)", _responses(_ok(), *_READ))},
+            "the feed's status {cursor, last_seq, backlog, oldest_unsent_at, dead_letters, "
+            "failures, last_error, last_error_at} (supervisor)", _responses(_ok(), *_READ))},
         "/api/v1/audit": {"get": _op(
             "The staff audit log, latest `limit` records oldest first (supervisor; "
             "docs/audit.md)", _responses(_ok(), *_READ, 422),
@@ -377,6 +377,12 @@ _RESPONSE_SCHEMAS: dict[str, Any] = {
             "channel": {"type": "string"},
             "people_ahead": {"type": "integer"},
             "windows": {"type": "array", "items": {"type": "integer"}},
+            "print": {
+                "type": "string",
+                "enum": ["queued", "no_printer"],
+                "description": "only when print was asked: sent to the printer, "
+                "or no printer is connected for this kiosk",
+            },
         },
     },
     "Session": {

@@ -42,6 +42,7 @@ SEATS_EVERY_S = 10.0  # each hub tells the others its printers this often, and o
 SEATS_TTL_S = 35.0  # another hub's printers are forgotten this long after its last word
 REMOTE_JOB_S = 10.0  # a job handed to another hub without an answer by then did not print
 REPLY_TO = frozenset({"/kiosk", "/caller"})  # where a job's answer may go
+MATERIALS_KEPT = 5000  # tickets whose first print's materials choice a reprint repeats
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,9 @@ class PrintDesk:
         # Other hubs' printers: host -> (when heard, agent sid -> its printer)
         self.remote: dict[str, tuple[float, dict[str, Seat]]] = {}
         self.handed: set[str] = set()  # jobs handed to another hub, not answered yet
+        # ticket id -> whether its first print had the materials list (一次性告知): a reprint
+        # prints the same, also for a client that does not say (the newest MATERIALS_KEPT)
+        self.materials: dict[str, bool] = {}
         # Sockets' handlers, the Redis listener and the announcer touch these at once under
         # `--async-mode threading` (under eventlet they cannot interleave).
         self._lock = threading.RLock()
@@ -126,6 +130,12 @@ class PrintDesk:
         for job in orphans:
             self._answer(job, ok=False, message="打印机已离线",
                          message_en="The printer went offline")
+
+    def windows_of(self, sid: str) -> frozenset[int]:
+        """The windows whose 承诺单 the printer of this hub's agent `sid` prints."""
+        with self._lock:
+            seat = self.seats.get(sid)
+        return seat.windows if seat is not None else frozenset()
 
     def has_kiosk_printer(self, kiosk: str) -> bool:
         return self._kiosk_printer(kiosk) is not None
@@ -258,28 +268,27 @@ class PrintDesk:
 
     def print_ticket(self, kiosk: str, ticket: dict[str, Any], materials: bool) -> str:
         """Send a ticket to the kiosk's printer: "queued", or "no_printer"."""
+        with self._lock:
+            self.materials.setdefault(ticket["id"], materials)
+            while len(self.materials) > MATERIALS_KEPT:
+                del self.materials[next(iter(self.materials))]
         target = self._kiosk_printer(kiosk)
         if target is None:
             return "no_printer"
-        svc = self.cfg.service(ticket["service"])
-        doc = {
-            "ticket_id": ticket["id"],
-            "number": ticket["number"],
-            "center_name": self.cfg.center.name,
-            "center_name_en": self.cfg.center.name_en,
-            "item": svc.name,
-            "item_en": svc.name_en,
-            "windows": [self._window_name(no) for no in ticket["windows"]],
-            "windows_en": _windows_en(ticket["windows"]),
-            "ahead": ticket["people_ahead"],
-            "issued_at": self._local(ticket["issued_at"]),
-            "materials": list(svc.materials) if materials else [],
-        }
+        doc = ticket_doc(self.cfg, ticket, materials)
         # To the kiosk's room, not the asking socket: a page that reconnected meanwhile (a new
         # sid) still learns whether its ticket printed.
         self._route(target, "ticket", doc, "/kiosk", f"kiosk:{kiosk}",
                     {"ticket_id": ticket["id"]})
         return "queued"
+
+    def reprint_ticket(self, kiosk: str, ticket: dict[str, Any], materials: Any) -> str:
+        """Print a ticket again as it was first printed: with the materials list if the first
+        print had it (`materials`, a bool, from the page that asked; else as remembered)."""
+        if not isinstance(materials, bool):
+            with self._lock:
+                materials = self.materials.get(ticket["id"], False)
+        return self.print_ticket(kiosk, ticket, materials)
 
     def print_slip(self, window: int, slip: str, service: str, accepted_at: dt.datetime | str,
                    promised_date: str | None, items: list[str]) -> str:
@@ -357,13 +366,39 @@ class PrintDesk:
         for job_id in [j for j, job in self.jobs.items() if now - job.sent > JOB_TTL_S]:
             del self.jobs[job_id]
 
-    def _window_name(self, no: int) -> str:
-        return self.cfg.window(no).name or f"{no}号窗口"
-
     def _local(self, when: dt.datetime | str) -> str:
-        if isinstance(when, str):
-            when = dt.datetime.fromisoformat(when)
-        return when.astimezone(self.cfg.zone).replace(tzinfo=None).isoformat(timespec="seconds")
+        return _local(self.cfg, when)
+
+
+def ticket_doc(cfg: HallConfig, ticket: dict[str, Any], materials: bool) -> dict[str, Any]:
+    """What the agent prints for a ticket (the hub's ticket view): agent/printing.py reads it."""
+    svc = cfg.service(ticket["service"])
+    return {
+        "ticket_id": ticket["id"],
+        "number": ticket["number"],
+        "center_name": cfg.center.name,
+        "center_name_en": cfg.center.name_en,
+        "item": svc.name,
+        "item_en": svc.name_en,
+        "windows": [window_label(cfg, no) for no in ticket["windows"]],
+        "windows_en": _windows_en(ticket["windows"]),
+        "ahead": ticket["people_ahead"],
+        "issued_at": _local(cfg, ticket["issued_at"]),
+        "materials": list(svc.materials) if materials else [],
+    }
+
+
+def window_label(cfg: HallConfig, no: int) -> str:
+    """A window by its number first, as the staff pages show it: two windows may share a name
+    (不动产登记), and the call screens and the voice say the number."""
+    name = cfg.window(no).name
+    return f"{no}号窗口·{name}" if name else f"{no}号窗口"
+
+
+def _local(cfg: HallConfig, when: dt.datetime | str) -> str:
+    if isinstance(when, str):
+        when = dt.datetime.fromisoformat(when)
+    return when.astimezone(cfg.zone).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
 def _windows_en(nos: list[int]) -> str:

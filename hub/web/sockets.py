@@ -211,7 +211,8 @@ class KioskNamespace(RoleNamespace):
             ticket = self.service.ticket(who, str(data.get("ticket_id") or ""))
             if ticket["status"] != "waiting":
                 raise DomainError("not_waiting", "该号已叫过或已失效", "the ticket is not waiting")
-            return _ok({"print": self.printers.print_ticket(who.name, ticket, False)})
+            return _ok({"print": self.printers.reprint_ticket(who.name, ticket,
+                                                              data.get("materials"))})
         except DomainError as err:
             return _error(err)
 
@@ -378,8 +379,10 @@ class DeviceNamespace(RoleNamespace):
         try:
             health = shapes.convert(data, shapes.Health)
             devices = [d.given() for d in health.devices]
+            # its devices' windows, and those its printer prints the 承诺单 of
+            windows = self.windows[request.sid] | self.printers.windows_of(request.sid)
             return self.desk.report_health(self.principal(), devices, request.remote_addr or "",
-                                           self.windows[request.sid])
+                                           windows)
         except DomainError as err:
             return _error(err)
 
@@ -515,10 +518,14 @@ class Publisher:
                 log.exception("could not push the office's totals")
 
 
-def register(socketio: SocketIO, service: HallService) -> Callable[[], None]:
-    """Mount the namespaces; returns the sweep that drops sockets whose token stopped holding."""
+def register(socketio: SocketIO, service: HallService,
+             extensions: dict[str, Any] | None = None) -> Callable[[], None]:
+    """Mount the namespaces; returns the sweep that drops sockets whose token stopped holding.
+    The print desk goes into `extensions` (the app's) as "onestop_printers" for the HTTP API."""
     peers = message_queue.Peers(socketio)  # the other hubs of a pair (none on SQLite)
     printers = PrintDesk(socketio, lambda: service.cfg, peers)  # the live config, reloads too
+    if extensions is not None:
+        extensions["onestop_printers"] = printers
     namespaces = [
         DisplayNamespace("/display", service),
         KioskNamespace("/kiosk", service, printers),

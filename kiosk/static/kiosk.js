@@ -54,6 +54,7 @@
     codeMode: null, // "green" | "appointment" on the code screen
     choosing: null, // {channel, code} after choose_service: pick the item on the home tiles
     ticket: null, // the ticket on the ticket screen
+    ticketMaterials: false, // whether its print carried the materials list (a reprint does too)
     print: null, // "printing" | "printed" | "failed"
     lastTouch: Date.now(),
   };
@@ -82,11 +83,20 @@
   }
   const WEEKDAY = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6, Sun: 7 };
 
+  // The hub's time: the kiosk Pi has no battery clock and may boot before it can sync; opening
+  // hours and the clock shown follow the hub (the snapshot's `now`), not the Pi's clock.
+  let skew = 0;
+  const hubDate = () => new Date(Date.now() + skew);
+  function followHubClock(snap) {
+    const hub = Date.parse(String(snap.now).replace(/(\.\d{3})\d+/, "$1"));
+    if (!Number.isNaN(hub)) skew = hub - Date.now();
+  }
+
   let nowCache = { at: 0, value: null };
   function hallNow() {
     if (nowCache.value && Date.now() - nowCache.at < 1000) return nowCache.value;
     const p = {};
-    for (const part of partsFmt.formatToParts(new Date())) p[part.type] = part.value;
+    for (const part of partsFmt.formatToParts(hubDate())) p[part.type] = part.value;
     const hh = p.hour === "24" ? "00" : p.hour;
     nowCache = { at: Date.now(), value: { weekday: WEEKDAY[p.weekday] || 0, hm: `${hh}:${p.minute}` } };
     return nowCache.value;
@@ -102,7 +112,7 @@
   }
 
   function tickClock() {
-    const now = new Date();
+    const now = hubDate();
     const t = timeFmt.format(now);
     if ($("time").textContent !== t) {
       $("time").textContent = t;
@@ -528,7 +538,7 @@
         }
         finish();
         if (ack && ack.ok) {
-          showTicket(ack.result || {});
+          showTicket(ack.result || {}, req.materials);
         } else {
           const e = (ack && ack.error) || {};
           if (e.code === "choose_service" && req.channel !== "normal") {
@@ -553,9 +563,10 @@
   // --- the ticket screen ---------------------------------------------------------------------------
   const CHANNELS = { green: ["绿色通道", "Green channel"], appointment: ["预约", "Appointment"] };
 
-  function showTicket(result) {
+  function showTicket(result, materials) {
     const t = result.ticket || {};
     state.ticket = t;
+    state.ticketMaterials = materials === true;
     $("ticket-number").textContent = t.number || "—";
     const ch = CHANNELS[t.channel];
     $("ticket-channel").hidden = !ch;
@@ -617,7 +628,8 @@
     if (!t || !socket || !state.connected || $("reprint").disabled) return;
     $("reprint").disabled = true;
     bi($("print-status"), "正在重新打印…", "Printing again…");
-    socket.timeout(ACK_MS).emit("reprint", { ticket_id: t.id }, (err, ack) => {
+    const again = { ticket_id: t.id, materials: state.ticketMaterials }; // what the first print had
+    socket.timeout(ACK_MS).emit("reprint", again, (err, ack) => {
       $("reprint").disabled = false;
       if (!state.ticket || state.ticket.id !== t.id) return;
       if (!err && ack && ack.ok && ack.result && ack.result.print === "queued") printState("printing");
@@ -994,6 +1006,8 @@
     });
     socket.on("snapshot", (snap) => {
       if (!snap) return;
+      followHubClock(snap);
+      nowCache = { at: 0, value: null };
       if (snap.center) {
         state.center = { ...state.center, ...snap.center };
         setNotice(snap.center);

@@ -24,7 +24,7 @@
     notice: "",
     noticeEn: "",
     alerts: new Map(), // key -> {key, kind, since, message, message_en, window, fresh}
-    devices: new Map(), // id -> {device, kind, window, agent, status, detail, since}
+    devices: new Map(), // id -> {device, kind, window, windows, agent, status, detail, since}
     returns: new Map(), // ticket id -> {id, number, service, window, clerk, reason}
     totals: null,
   };
@@ -181,6 +181,7 @@
   // --- the state: a snapshot, then events -----------------------------------------------------
   function snapshot(snap) {
     lastSeq = snap.seq;
+    OnestopStaff.followHubClock(snap);
     st.windows = new Map(snap.windows.map((w) => [w.no, {
       no: w.no, name: w.name, department: w.department.code, services: w.services,
       status: w.status, pause_reason: w.pause_reason, clerk: w.clerk,
@@ -261,8 +262,8 @@
         break;
       case "device.state_changed":
         st.devices.set(d.device, {
-          device: d.device, kind: d.kind, window: d.window_at, agent: d.agent,
-          status: d.status, detail: d.detail || "", since: ev.at,
+          device: d.device, kind: d.kind, window: d.window_at, windows: d.windows_at || [],
+          agent: d.agent, status: d.status, detail: d.detail || "", since: ev.at,
         });
         break;
       case "alert.raised":
@@ -334,7 +335,8 @@
       dots.setAttribute("role", "group");
       dots.setAttribute("aria-label", `${OnestopStaff.windowLabel(w)} 设备 Devices`);
       for (const dev of st.devices.values()) {
-        if (dev.window !== w.no) continue;
+        // a slip printer serves every window in `windows` (its `window` is the first)
+        if (dev.window !== w.no && !(dev.windows || []).includes(w.no)) continue;
         const dot = el("span", `dot dot-${dev.status}`);
         const label = `${dev.kind} ${dev.device}: ${DEVICE_STATUS[dev.status] || dev.status}`;
         dot.title = dev.detail ? `${label} (${dev.detail})` : label;
@@ -352,10 +354,10 @@
   }
 
   function tick() {
-    $("clock").textContent = HHMMSS.format(new Date());
+    $("clock").textContent = HHMMSS.format(new Date(OnestopStaff.hubNow()));
     for (const span of document.querySelectorAll(".serving-for")) {
       const since = at(span.dataset.since);
-      span.textContent = Number.isNaN(since) ? "" : `已办理 ${mmss(Date.now() - since)}`;
+      span.textContent = Number.isNaN(since) ? "" : `已办理 ${mmss(OnestopStaff.hubNow() - since)}`;
     }
   }
 

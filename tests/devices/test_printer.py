@@ -228,9 +228,96 @@ def test_driver_to_plain_file(tmp_path) -> None:
         driver.print_ticket(TICKET)
     data = SimPrinter.read_file(str(path))
     assert data.endswith(layout.ticket_bytes(TICKET, "80mm"))
-    strict = PrinterDriver(FileTransport(str(path)), "80mm", status_timeout_s=0.05)
-    with strict, pytest.raises(PrinterError, match="did not answer"):
+    strict = PrinterDriver(FileTransport(str(path)), "80mm", status_timeout_s=0.05,
+                           require_status=True)
+    with strict, pytest.raises(PrinterError, match="plain file"):
         strict.print_ticket(TICKET)
+
+
+def test_a_file_target_prints_by_default_even_before_it_exists(tmp_path) -> None:
+    """A plain file (a spool, a capture) cannot answer DLE EOT: it is neither asked (the
+    request would land in the file) nor required to answer, and it is created if missing."""
+    path = tmp_path / "spool" / "tickets.prn"
+    path.parent.mkdir()
+    for _ in range(2):
+        with PrinterDriver.open(str(path), "58mm") as driver:
+            assert isinstance(driver.transport, FileTransport)
+            assert driver.print_ticket(TICKET) is None
+    assert path.read_bytes() == layout.ticket_bytes(TICKET, "58mm") * 2  # appended, nothing else
+
+
+def test_which_targets_are_serial_ports(tmp_path) -> None:
+    from devices.printer.driver import is_serial_target, transport_for
+
+    with SimPrinter() as sim:  # a pty behind a symlink, as /dev/serial/by-id/... is
+        assert is_serial_target(sim.path)
+    for serial in ("socket://10.0.0.50:9100", "/dev/serial/by-id/usb-absent-if00-port0",
+                   "/dev/ttyUSB7", "/dev/ttyS0", "/dev/rfcomm0", "/dev/receipt-printer"):
+        assert is_serial_target(serial), serial
+        assert isinstance(transport_for(serial), SerialTransport)
+    for file in ("/dev/usb/lp0", "/dev/lp0", "/dev/usblp1", str(tmp_path / "absent.prn"),
+                 "tickets.prn"):
+        assert not is_serial_target(file), file
+        assert isinstance(transport_for(file), FileTransport)
+
+
+def test_a_missing_device_node_is_not_created(tmp_path) -> None:
+    """An unplugged usblp printer: its node is gone, and must not come back as a plain file
+    that swallows every ticket."""
+    import os
+
+    from devices.printer.driver import transport_for
+
+    node = f"/dev/shm/onestop-test-lp-{os.getpid()}"  # under /dev, and writable in a test
+    try:
+        for driver in (PrinterDriver(FileTransport(node)), PrinterDriver(transport_for(node))):
+            with pytest.raises(DeviceError, match="open failed"):
+                driver.print_ticket(TICKET)
+            assert not os.path.exists(node)
+    finally:
+        if os.path.exists(node):
+            os.unlink(node)
+
+
+def test_network_printer_that_dropped_its_connection_prints_the_next_ticket() -> None:
+    """A network printer closes its connection (switched off and on, an idle timeout): the
+    next job finds out at the status request, before any of it is sent, reconnects at once
+    and prints it, once."""
+    from devices.printer.driver import transport_for
+    from devices.printer.sim import NetSimPrinter
+
+    with NetSimPrinter() as net:
+        driver = PrinterDriver(transport_for(net.url), "58mm", status_timeout_s=0.5)
+        try:
+            assert driver.require_status  # a network printer answers DLE EOT
+            driver.print_ticket(TICKET)
+            job = layout.ticket_bytes(TICKET, "58mm")
+            wait_until(lambda: net.data() == job)
+            net.drop()
+            wait_until(lambda: net.connected() == 0)
+            st = driver.print_ticket(TICKET)  # no PrinterError, no DeviceError
+            assert st is not None and st.ready
+            wait_until(lambda: len(net.data()) >= 2 * len(job))
+            assert net.data() == job * 2  # the second ticket once, nothing repeated
+            assert net.accepted == 2
+        finally:
+            driver.close()
+
+
+def test_a_network_printer_that_is_gone_fails_the_job_after_one_reconnect() -> None:
+    from devices.printer.driver import transport_for
+    from devices.printer.sim import NetSimPrinter
+
+    net = NetSimPrinter().start()
+    driver = PrinterDriver(transport_for(net.url), "80mm", status_timeout_s=0.3)
+    try:
+        driver.print_slip(SLIP)
+        net.stop()  # switched off: the connection ends and nobody listens any more
+        with pytest.raises(DeviceError):
+            driver.print_slip(SLIP)
+        assert net.accepted == 1
+    finally:
+        driver.close()
 
 
 @pytest.mark.parametrize(("paper", "columns"), [("58mm", 42), ("80mm", 64)])
@@ -256,3 +343,29 @@ def test_english_comes_second_in_the_small_font(paper: str, columns: int) -> Non
     slip = text_of(layout.slip_bytes(replace(SLIP, item_en="Food business licence"), paper))
     assert "Commitment slip CN20261124-0007: Food business licence" in slip.replace("\n", " ")
     assert "Promised by 2026-12-01." in slip
+
+
+# --- python-escpos's temp directory -------------------------------------------------------
+
+@pytest.mark.parametrize("pickle_dir", [False, True])
+def test_importing_the_printer_leaves_nothing_in_tmp(tmp_path, pickle_dir: bool) -> None:
+    """python-escpos 3.1 makes a /tmp/tmpXXXX with its capabilities pickle at import, even
+    with ESCPOS_CAPABILITIES_PICKLE_DIR set; a printing process must not leave it behind."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    env.pop("ESCPOS_CAPABILITIES_PICKLE_DIR", None)
+    if pickle_dir:
+        env["ESCPOS_CAPABILITIES_PICKLE_DIR"] = str(tmp_path / "cache")
+        (tmp_path / "cache").mkdir()
+    code = ("import devices.printer as p, escpos.printer\n"
+            "from tests.devices.test_printer import TICKET\n"
+            "assert p.ticket_bytes(TICKET, '58mm').startswith(b'\\x1b@')\n")
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60,
+                   cwd=Path(__file__).resolve().parents[2])
+    assert sorted(p.name for p in scratch.rglob("*")) == []
