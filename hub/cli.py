@@ -20,6 +20,9 @@ EXAMPLE_CONFIG = REPO_ROOT / "config" / "hall.example.toml"
 
 
 def main(argv: list[str] | None = None) -> int:
+    from hub.children import follow_parent
+
+    follow_parent()  # started by a demo or a hub: end with it
     parser = build_parser()
     args = parser.parse_args(argv)
     from hub.journal import configure_logging
@@ -314,6 +317,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         cfg = around_the_clock(cfg)
         hall_file.adjust = around_the_clock  # a reloaded file stays open around the clock
 
+    import signal
+
+    from hub.children import stop_on
     from hub.main import ensure_free
 
     args.devices_port = args.devices_port or args.port + 1
@@ -321,6 +327,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     accounts = prepare_demo(cfg, args.data, args.clock())
 
     def ready(service: object) -> None:
+        # Stopped (`kill`, a closed terminal, Ctrl-C): the devices end first, so their port
+        # is free once the demo is gone. SIGHUP stops the demo rather than reloading its file
+        # as a hub's does (its admin page reloads it).
+        stop_on((signal.SIGTERM, signal.SIGHUP, signal.SIGINT))
         start_simulated_devices(args, accounts.tokens["agent:demo-agent"])
         print_welcome(cfg, accounts, args.host, args.port, args.devices_port, args.data)
 
@@ -350,23 +360,21 @@ def cmd_sim_devices(args: argparse.Namespace) -> int:
 
 
 def start_simulated_devices(args: argparse.Namespace, token: str) -> None:
-    """The demo's window devices, in a process of their own (serial work stays off the hub)."""
-    import atexit
+    """The demo's window devices, in a process of their own (serial work stays off the hub),
+    which ends with the demo (hub.children)."""
     import os
-    import subprocess
 
+    from hub import children
     from hub.clock import child_spec
 
     clock = ["--clock", spec] if (spec := child_spec(args.clock)) else []
-    child = subprocess.Popen(
-        [sys.executable, "-m", "hub.cli", "--log-level", "warning", *clock, "sim-devices",
-         "--config",
+    children.start(
+        ["-m", "hub.cli", "--log-level", "warning", *clock, "sim-devices", "--config",
          args.config, "--hub", f"http://{args.host}:{args.port}", "--data",
          f"{args.data}/sim", "--host", args.host, "--port", str(args.devices_port),
          "--kiosk", "demo-kiosk"],
         env={**os.environ, "ONESTOP_AGENT_TOKEN": token},
     )
-    atexit.register(child.terminate)
 
 
 def cmd_reload(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ The sentences carry nothing personal, so the files are public like the page's ow
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import json
 import logging
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 RATE = 135  # words per minute: a little slower than the announcer's 150, for older listeners
 LANGS = ("zh", "en")
 MANIFEST = "manifest.json"
+LOCK = ".render.lock"
 EXTENSION_KEY = "onestop_prompts"  # app.extensions[...]: the directory the route serves
 
 
@@ -104,10 +106,19 @@ def render_prompts(directory: str | os.PathLike, voice: str = "") -> RenderResul
     from the same text, voice and rate. `voice` "" picks the Mandarin voice as the announcer
     does. Raises (ImportError, OSError, RuntimeError, ValueError) when espeak-ng cannot."""
     from devices.voice import synth  # noqa: PLC0415 (loads libespeak-ng: only when rendering)
-    from devices.voice.text import ENGLISH_VOICE, form_for_voice  # noqa: PLC0415
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    # One renderer per directory at a time: a hub restarted while its last renderer still runs
+    # (or two hubs on one data directory) waits for it, then keeps what it made.
+    with open(directory / LOCK, "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _render_locked(directory, voice, synth)
+
+
+def _render_locked(directory: Path, voice: str, synth: Any) -> RenderResult:
+    from devices.voice.text import ENGLISH_VOICE, form_for_voice  # noqa: PLC0415
+
     voices = synth.available_voices()
     zh_voice = voice or synth.choose_voice(voices)
     for v in (zh_voice, ENGLISH_VOICE):
@@ -156,6 +167,9 @@ def start_rendering(app: Any, socketio: Any, directory: str | os.PathLike, *, en
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m kiosk.prompts DIR [--voice V]`: render (or keep) every prompt into DIR."""
+    from hub.children import follow_parent  # noqa: PLC0415
+
+    follow_parent()  # started by a hub (run_beside): end with it
     parser = argparse.ArgumentParser(description="render the kiosk's voice prompts")
     parser.add_argument("directory")
     parser.add_argument("--voice", default="", help="espeak-ng Mandarin voice ('' chooses)")

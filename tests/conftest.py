@@ -6,6 +6,7 @@ import pytest
 
 from hub.clock import ENV
 from tests.hubproc import SUITE_CLOCK, HubProcess, quiet_hall
+from tests.leftovers import _ends_what_it_started, pytest_sessionfinish  # noqa: F401 (plugin)
 
 # The tests of days and dates (opening days, rollover, promised dates, reports, restarts):
 # `make test` runs them a second time with the whole system clock faked to a day far from

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import requests
 
 from hub.auth import Role
+from hub.children import PARENT_ENV
 from hub.clock import SetClock
 from hub.runtime import open_database
 from hub.store.accounts import Accounts
@@ -91,25 +92,41 @@ class HubProcess:
         return [sys.executable, "-m", "hub.cli", *args]
 
     def start(self, timeout_s: float = 20.0) -> HubProcess:
+        """Start the hub and wait until it answers; a hub that does not is killed, not left
+        running. Started from the main thread, the hub also ends when this process does, even
+        killed outright (hub.children: the kernel ties that to the starting thread, and the
+        scale-out tests start hubs from threads that end at once)."""
         self.log_path = self.data_dir / f"hub-{int(time.time() * 1000)}.log"
-        log = open(self.log_path, "wb")  # noqa: SIM115 - lives as long as the process
-        self.proc = subprocess.Popen(
-            self.command("--log-level", "warning", *(["--clock", self.clock] if self.clock else []),
-                         "hub", "--config", str(self.config),
-                         "--data", str(self.data_dir), "--port", str(self.port),
-                         *(["--db", self.db_url] if self.db_url else []), *self.extra_args),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        self.started()
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        if threading.current_thread() is threading.main_thread():
+            env[PARENT_ENV] = str(os.getpid())
+        with open(self.log_path, "wb") as log:  # the child has its own copy of the descriptor
+            self.proc = subprocess.Popen(
+                self.command("--log-level", "warning",
+                             *(["--clock", self.clock] if self.clock else []),
+                             "hub", "--config", str(self.config),
+                             "--data", str(self.data_dir), "--port", str(self.port),
+                             *(["--db", self.db_url] if self.db_url else []), *self.extra_args),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
+        try:
+            self.started()
+            self._wait_answering(timeout_s)
+        except BaseException:
+            self.kill()
+            raise
+        return self
+
+    def _wait_answering(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"hub exited {self.proc.returncode}: {self.log()}")
             try:
                 if requests.get(f"{self.url}/healthz", timeout=0.5).ok:
-                    return self
+                    return
             except requests.ConnectionError:
                 time.sleep(0.05)
         raise TimeoutError(f"hub did not start: {self.log()}")

@@ -77,6 +77,7 @@ class Postgres:
         subprocess.run([*_run_as(), *args], check=True, capture_output=True, timeout=60)
 
     def start(self) -> Postgres:
+        RUNNING.append(self)  # pg_ctl detaches the server: the session's last resort stops it
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres")
         data = self.root / "data"
@@ -107,6 +108,11 @@ class Postgres:
             self._pg(pg_bin("pg_ctl") or "pg_ctl", "-D", str(self.root / "data"), "-m",
                      "immediate", "-w", "stop")
         shutil.rmtree(self.root, ignore_errors=True)
+        with contextlib.suppress(ValueError):
+            RUNNING.remove(self)
+
+
+RUNNING: list[Postgres] = []  # started and not stopped yet (tests/leftovers.py)
 
 
 @dataclass
@@ -133,9 +139,14 @@ class Redis:
                     return self
             except OSError:
                 time.sleep(0.05)
+        self.stop()  # not answering: not left running either
         raise TimeoutError("redis-server did not start")
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
-            self.proc.wait(10)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)

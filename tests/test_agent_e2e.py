@@ -24,11 +24,13 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def hall(tmp_path):
+def hall(tmp_path, request):
     hub = HubProcess(tmp_path / "hub")
     hub.provision()
     hub.start()
+    request.addfinalizer(hub.stop)  # also when the setup below fails
     sim = SimBus([SimRatingKeypad(1), SimCallerKeypad(2), SimLed(3)], baud=115200).start()
+    request.addfinalizer(sim.stop)
     config = tmp_path / "agent.toml"
     config.write_text(f"""
 name = "window-1"
@@ -57,8 +59,6 @@ devices = [
         agent.wait(10)
     except subprocess.TimeoutExpired:
         agent.kill()
-    sim.stop()
-    hub.stop()
     print((tmp_path / "agent.log").read_text(errors="replace")[-3000:])
 
 

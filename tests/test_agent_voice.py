@@ -97,10 +97,11 @@ def rms(path: Path) -> float:
 
 
 @pytest.fixture
-def hall_audio(tmp_path):
+def hall_audio(tmp_path, request):
     hub = HubProcess(tmp_path / "hub", config=zoned_hall(tmp_path / "hall.toml"))
     hub.provision()
     hub.start()
+    request.addfinalizer(hub.stop)  # also when the setup below fails
     out = tmp_path / "announcements"
     log_path = tmp_path / "agent.log"
     config = agent_config(tmp_path, hub, f"""
@@ -111,10 +112,9 @@ player = "dir"
 dir = "{out}"
 """)
     agent = start_agent(config, hub.tokens["agent"], log_path)
+    request.addfinalizer(lambda: stop_agent(agent))
     eventually(lambda: connections(log_path) >= 1, timeout_s=20, what="agent connected")
     yield hub, out, log_path
-    stop_agent(agent)
-    hub.stop()
     print(log_path.read_text(errors="replace")[-3000:])
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -90,3 +92,94 @@ def kiosk_ticket_prints(port: int, devices_port: int, kiosk: str, service: str) 
             break
         time.sleep(0.2)
     assert printed in paper["last"] and "您的号码" in paper["last"], paper
+
+
+def start_demo(tmp_path, port: int, devices_port: int) -> subprocess.Popen:
+    """`onestop demo` on free ports, once its devices panel answers."""
+    log = tmp_path / "demo.log"
+    with open(log, "wb") as out:
+        demo = subprocess.Popen(
+            [sys.executable, "-m", "hub.cli", "demo", "--data", str(tmp_path / "demo"),
+             "--port", str(port), "--devices-port", str(devices_port)],
+            stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert demo.poll() is None, log.read_text()
+        try:
+            requests.get(f"http://127.0.0.1:{devices_port}/state", timeout=1)
+            return demo
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    raise TimeoutError(log.read_text())
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, ValueError):  # not a process, or gone meanwhile
+            continue
+        if entry.isdigit() and int(fields[1]) == pid:
+            found.append(int(entry))
+    return found
+
+
+def gone(pid: int) -> bool:
+    """Ended: no such process, or only its exit status left (a zombie nobody has reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except OSError:
+        return True
+
+
+def port_free(port: int) -> bool:
+    """Free to listen on, as the demo checks it (hub.main.ensure_free: SO_REUSEADDR)."""
+    try:
+        with socket.create_server(("127.0.0.1", port)):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_a_stopped_demo_ends_its_devices_and_frees_their_port(tmp_path, sig):
+    """`kill <pid>` (a service manager), a closed terminal, Ctrl-C sent to the demo alone: once
+    the demo has exited, its simulated devices have too, and both ports are free for the next
+    `make demo`. SIGTERM and SIGHUP used to leave the devices holding their port."""
+    port, devices_port = free_port(), free_port()
+    demo = start_demo(tmp_path, port, devices_port)
+    try:
+        devices = children_of(demo.pid)
+        assert devices, "the demo runs its devices as a child"
+        os.kill(demo.pid, sig)  # the demo only, not its process group
+        demo.wait(30)
+        assert [pid for pid in devices if not gone(pid)] == [], (tmp_path / "demo.log").read_text()
+        assert port_free(port) and port_free(devices_port)
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # its session: whatever is left of it
+            os.killpg(demo.pid, signal.SIGKILL)
+        demo.wait(15)
+
+
+def test_a_killed_demo_takes_its_devices_with_it(tmp_path):
+    """SIGKILL (the OOM killer, a crash) runs no handler: the devices follow their parent
+    anyway (the kernel sends them SIGTERM when it dies), and their port comes free."""
+    port, devices_port = free_port(), free_port()
+    demo = start_demo(tmp_path, port, devices_port)
+    try:
+        devices = children_of(demo.pid)
+        assert devices
+        demo.kill()
+        demo.wait(15)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not (all(gone(p) for p in devices)
+                                                   and port_free(devices_port)):
+            time.sleep(0.1)
+        assert all(gone(p) for p in devices) and port_free(devices_port)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(demo.pid, signal.SIGKILL)

@@ -316,3 +316,62 @@ def test_zone_and_unknown_window(browser, tmp_path):
         text_has(other, "#notice", "今日下午系统升级")
     finally:
         hub.stop()
+
+
+BOX = "(s) => { const r = document.querySelector(s).getBoundingClientRect();" \
+      " return {x: r.x, y: r.y, w: r.width, h: r.height}; }"
+# Each line of the banner whose box leaves the banner, or whose text (a range over it) is wider.
+BANNER_CLIPPED = (
+    "() => { const f = document.getElementById('flash').getBoundingClientRect();"
+    " return [...document.querySelectorAll('#flash > *')].filter((n) => {"
+    " const range = document.createRange(); range.selectNodeContents(n);"
+    " const r = range.getBoundingClientRect(), b = n.getBoundingClientRect();"
+    " return r.left < f.left || r.right > f.right || b.top < f.top || b.bottom > f.bottom;"
+    " }).map((n) => n.textContent); }"
+)
+LONGEST_CALL = (  # a two-letter prefix, the last number of a day, a three-digit window
+    "() => { const [zh, en] = document.querySelectorAll('#flash > *');"
+    " zh.textContent = '请 BD999 号 到 999号窗口';"
+    " en.textContent = 'Number BD999, please go to window 999'; }"
+)
+
+
+def overlap(a: dict, b: dict) -> bool:
+    return (a["x"] < b["x"] + b["w"] and b["x"] < a["x"] + a["w"]
+            and a["y"] < b["y"] + b["h"] and b["y"] < a["y"] + a["h"])
+
+
+def test_call_banner_covers_no_panel(browser, hub):
+    """The flashing banner of a call stands over the header, never over the panels: at
+    1920×1080 it covered the top of 最近叫号 (its heading and first rows). Its text is whole."""
+    token = hub.tokens["screen"]
+    pages = {size: open_page(browser, f"{hub.url}/display/hall?token={token}", *size)
+             for size in ((1920, 1080), (1080, 1920))}
+    try:
+        banner_stays_over_the_header(hub, pages)
+    finally:
+        for page in pages.values():
+            page.close()
+
+
+def banner_stays_over_the_header(hub, pages: dict) -> None:
+    for page in pages.values():
+        online(page)
+    clerk = hub.login("clerk1", 1)
+    assert hub.issue("S1").status_code == 201
+    number = call_next(hub, clerk)
+    for (width, height), page in pages.items():
+        page.wait_for_selector("#flash:not([hidden])", timeout=TIMEOUT_MS)
+        text_has(page, "#flash", f"请 {number} 号 到 1号窗口")
+        text_has(page, "#recent", number)
+        page.evaluate("document.fonts.ready")
+        shot(page, f"hall-call-banner-{width}x{height}.png")
+        flash = page.evaluate(BOX, "#flash")
+        assert flash["y"] >= 0 and flash["h"] > 0, flash
+        for panel in ("#recent-title", ".recent", "#recent li", ".now", ".waiting"):
+            box = page.evaluate(BOX, panel)
+            assert not overlap(flash, box), ((width, height), panel, flash, box)
+        assert not page.evaluate(BANNER_CLIPPED), (width, height)
+        page.evaluate(LONGEST_CALL)
+        assert not page.evaluate(BANNER_CLIPPED), (width, height, "longest call")
+        assert not page.errors, page.errors

@@ -39,20 +39,20 @@ PORTRAIT, LANDSCAPE = (1080, 1920), (1920, 1080)
 
 
 @pytest.fixture
-def hall(tmp_path):
+def hall(tmp_path, request):
     from tests.hubproc import HubProcess
 
     hub = HubProcess(tmp_path / "hub")
     hub.provision()
     hub.start()
+    request.addfinalizer(hub.stop)  # also when the setup below fails
     printer = SimPrinter().start()
+    request.addfinalizer(printer.stop)
     agent = start_agent(tmp_path, hub, printer)
+    request.addfinalizer(lambda: stop(agent))
     eventually(lambda: devices(hub).get("printer@test-kiosk", {}).get("status") == "online",
                what="the kiosk printer online")
     yield hub, printer
-    stop(agent)
-    printer.stop()
-    hub.stop()
 
 
 def kiosk_page(browser, hub, size: tuple[int, int], clock: bool = False):  # noqa: F811

@@ -8,6 +8,8 @@ from __future__ import annotations
 import ctypes.util
 import json
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -78,6 +80,40 @@ def test_another_voice_renders_the_mandarin_again(tmp_path):
     assert sorted(result.rendered) == sorted(f"{k}.zh.wav" for k in prompts.PROMPTS)
     with pytest.raises(ValueError, match="not installed"):
         prompts.render_prompts(tmp_path, voice="xx/nope")
+
+
+@needs_espeak
+@needs_sox
+def test_renderers_at_once_all_make_every_prompt_whole(tmp_path):
+    """What a hub's start does (`python -m kiosk.prompts DIR`), by several processes at once on
+    a busy machine: two into one directory (a hub restarted while its last renderer still
+    runs) and six into their own. None may log "not rendered", and every file in every
+    directory is the same real speech (same text and voice: the same length to the sample)."""
+    shared = tmp_path / "shared"
+    directories = [shared, shared, *(tmp_path / f"own{i}" for i in range(6))]
+    procs = [subprocess.Popen([sys.executable, "-m", "kiosk.prompts", str(d)],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              cwd=Path(__file__).parents[1])
+             for d in directories]
+    try:
+        outputs = [p.communicate(timeout=120)[0] for p in procs]
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+    for p, out in zip(procs, outputs, strict=True):
+        assert p.returncode == 0 and "not rendered" not in out and "Traceback" not in out, out
+    durations: dict[str, set[float]] = {}
+    for directory in set(directories):
+        for name in ALL_FILES:
+            path = directory / name
+            durations.setdefault(name, set()).add(soxi_duration(path))
+            assert rms_amplitude(path) > 0.01, f"{path} is silent"
+        assert not list(directory.glob("*.part")) and not list(directory.glob(".*.part"))
+        manifest = json.loads((directory / prompts.MANIFEST).read_text(encoding="utf-8"))
+        assert sorted(manifest) == ALL_FILES
+    for name, seen in durations.items():
+        assert len(seen) == 1 and 0.5 < min(seen) < 15, (name, seen)
 
 
 # --- the route ------------------------------------------------------------------------------

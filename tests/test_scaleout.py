@@ -765,10 +765,10 @@ def test_a_reload_on_hub_a_is_enforced_by_hub_b(servers, tmp_path):
     db = open_database(a.data_dir, url=url)
     Accounts(db).add_user("admin", PASSWORD, Role.ADMIN, "管理员", "JZ999", SUITE_CLOCK())
     db.close()
-    a.start()
-    b.start()
     screen_b = None
     try:
+        a.start()
+        b.start()
         original = HALL_24H.read_text(encoding="utf-8")
         assert requests.get(f"{b.url}/healthz", timeout=5).json()["config"] == config_hash(
             original)

@@ -12,7 +12,16 @@ pyttsx3 2.99 quirks handled here:
   changes). The rate goes into the text as an espeak embedded command (Ctrl-A "150S"), which
   applies to that text deterministically; `setProperty("rate")` is never used;
 - espeak-ng is initialised once per process and `pyttsx3.init` returns a shared engine, so all
-  rendering in the process goes through one lock.
+  rendering in the process goes through one lock;
+- `runAndWait` does not always wait. The driver initialises espeak-ng in retrieval mode, which is
+  asynchronous: `Synth` queues the text and espeak-ng's own thread calls back with the audio and
+  writes the file at the end. The driver's loop is ended by a queued `endLoop` which, on the
+  first `runAndWait` of a process (commands still queued), runs before the synthesis starts, so
+  that call returns at once. A short sentence usually wins the race (its file exists ~10 ms
+  later); a long one, or any sentence on a loaded machine, does not: "espeak-ng wrote no
+  audio", the late callback then writing into a deleted directory, and the next segment
+  started while espeak-ng is still busy. Every segment therefore waits until espeak-ng is
+  idle (`espeak_IsPlaying()` false: its callbacks have returned) before the lock is released.
 
 Never use `engine.say()`: it plays through `os.system("aplay …")`, which blocks an eventlet hub.
 """
@@ -39,6 +48,8 @@ from devices.voice.text import ENGLISH_VOICE, HANZI_VOICE, PINYIN_VOICE, Segment
 log = logging.getLogger(__name__)
 
 MIN_RATE, MAX_RATE = 80, 450  # espeak-ng's speed range (words per minute)
+SEGMENT_TIMEOUT_S = 30.0  # one segment's synthesis: a sentence takes ~15 ms; a hung engine fails
+IDLE_POLL_S = 0.002
 _LOCK = threading.Lock()  # espeak-ng is one global engine per process
 _engine = None
 
@@ -105,12 +116,26 @@ def choose_voice(voices: list[str] | None = None, version: str | None = None) ->
     raise RuntimeError("espeak-ng has no Mandarin voice (sit/cmn or sit/cmn-latn-pinyin)")
 
 
+def _wait_until_idle(timeout_s: float) -> None:
+    """Until espeak-ng's synthesis thread has finished (see the module docstring)."""
+    from pyttsx3.drivers import _espeak  # noqa: PLC0415 (loaded with the engine)
+
+    deadline = time.monotonic() + timeout_s
+    while _espeak.IsPlaying():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"espeak-ng still busy after {timeout_s:.0f} s")
+        time.sleep(IDLE_POLL_S)
+
+
 def _synth_segment(segment: Segment, rate: int, path: Path) -> None:
-    engine = _get_engine()
+    # The engine is made under the lock too: two threads making it at once would make two
+    # drivers, and the one dropped unsets espeak-ng's (process-wide) callback for good.
     with _LOCK, contextlib.redirect_stdout(io.StringIO()):
+        engine = _get_engine()
         engine.setProperty("voice", segment.voice)
         engine.save_to_file(f"\x01{rate}S {segment.text}", str(path))
         engine.runAndWait()
+        _wait_until_idle(SEGMENT_TIMEOUT_S)  # still redirected: the callback prints too
     if not path.exists() or path.stat().st_size <= 44:
         raise RuntimeError(f"espeak-ng wrote no audio for {segment.text!r}")
 
@@ -263,11 +288,19 @@ def render_text(
 def _write_wav(path: Path, fmt: WavFormat, data: bytes) -> float:
     """`data` as a WAV file at `path`, written aside and renamed (a reader never gets half of
     it); its duration in seconds."""
-    tmp_out = path.with_name(path.name + ".part")
-    with wave.open(str(tmp_out), "wb") as w:
-        w.setnchannels(fmt.channels)
-        w.setsampwidth(fmt.sampwidth)
-        w.setframerate(fmt.framerate)
-        w.writeframes(data)
-    tmp_out.replace(path)
+    # A name of its own beside the target: two writers of one file (two renderers of one
+    # directory) never write into or rename away each other's part.
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        os.fchmod(fd, 0o644)  # mkstemp's 0600 would hide the file from a player of another user
+        with os.fdopen(fd, "wb") as f, wave.open(f, "wb") as w:
+            w.setnchannels(fmt.channels)
+            w.setsampwidth(fmt.sampwidth)
+            w.setframerate(fmt.framerate)
+            w.writeframes(data)
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise
     return len(data) // (fmt.channels * fmt.sampwidth) / fmt.framerate

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
-import sys
 
 from flask import Flask, jsonify
 from flask_socketio import SocketIO
@@ -13,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from caller.pages import pages as caller_pages
 from display.pages import pages as display_pages
+from hub import children
 from hub.service import HallService
 from kiosk.pages import pages as kiosk_pages
 from office.pages import pages as office_pages
@@ -94,8 +94,9 @@ def start_housekeeping(app: Flask, socketio: SocketIO, service: HallService) -> 
 def run_beside(socketio: SocketIO, argv: list[str], what: str) -> None:
     """Run `python argv…` as a child process, reaped by a background task of the Socket.IO
     server (a green thread under eventlet): work that is C code or long SQL runs beside the
-    hub, never on its event loop, and start-up never waits for it."""
-    child = subprocess.Popen([sys.executable, *argv], stdin=subprocess.DEVNULL)
+    hub, never on its event loop, and start-up never waits for it. It ends with the hub
+    (hub.children), even a hub killed with SIGKILL."""
+    child = children.start(argv, stdin=subprocess.DEVNULL)
 
     def reap() -> None:
         while child.poll() is None:

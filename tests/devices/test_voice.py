@@ -8,6 +8,7 @@ import logging
 import re
 import shutil
 import subprocess
+import sys
 import threading
 import time
 import wave
@@ -194,6 +195,57 @@ def test_rate_is_applied_every_render(tmp_path):
     assert abs(slow2.duration_s - slow.duration_s) < 0.05  # not stuck at the last rate
     with pytest.raises(ValueError):
         Synthesizer(rate=20)
+
+
+FRESH_PROCESS_RENDERS = """
+import sys, threading
+from pathlib import Path
+from devices.voice import synth
+
+out = Path(sys.argv[1])
+texts = sys.argv[2:]
+errors = []
+
+def render(i):
+    try:
+        synth.render_text(texts[i], "gmw/en", out / f"{i}.wav")
+    except Exception as err:
+        errors.append(f"{i}: {type(err).__name__}: {err}")
+
+render(0)  # the process's first render on its own, then the rest from threads at once
+threads = [threading.Thread(target=render, args=(i,)) for i in range(1, len(texts))]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print("\\n".join(errors))
+sys.exit(1 if errors else 0)
+"""
+
+
+@needs_espeak
+@needs_sox
+def test_every_render_of_a_fresh_process_is_whole_and_its_own(tmp_path):
+    """pyttsx3's first runAndWait in a process returns before espeak-ng has synthesised (its
+    retrieval mode is asynchronous): a long sentence first lost its file ("espeak-ng wrote no
+    audio") and the late audio landed in whatever came next. Each file must hold its own text,
+    whole, whichever thread asked and whatever came before."""
+    long = " ".join(["Please take your ticket and wait until your number is called."] * 4)
+    short = "Window three."
+    texts = [long, short] * 4
+    done = subprocess.run(
+        [sys.executable, "-c", FRESH_PROCESS_RENDERS, str(tmp_path), *texts],
+        capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[2], check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr, done.stderr  # no late callback failing in espeak-ng
+    durations = [soxi_duration(tmp_path / f"{i}.wav") for i in range(len(texts))]
+    long_s, short_s = durations[0::2], durations[1::2]
+    assert min(long_s) > 8 and max(short_s) < 2.5, durations
+    assert max(long_s) - min(long_s) < 0.05 and max(short_s) - min(short_s) < 0.05, durations
+    for i in range(len(texts)):
+        assert rms_amplitude(tmp_path / f"{i}.wav") > 0.01, f"{i}.wav is silent"
+    assert not list(tmp_path.glob(".*.part"))
 
 
 @needs_espeak
