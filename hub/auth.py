@@ -99,6 +99,15 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+MAX_TOKEN_CHARS = 256  # ours are 48; a session token of any sane scheme fits
+
+
+def plausible_token(token: str) -> bool:
+    """Whether `token` could be one of ours at all: printable ASCII of a sane length. Anything
+    else (a lone surrogate no encoder takes, a megabyte) is refused before it is hashed."""
+    return 0 < len(token) <= MAX_TOKEN_CHARS and token.isascii() and token.isprintable()
+
+
 class RateLimiter:
     """At most `limit` failures per key within `window_s`; then refuse until the oldest expires.
 

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 
 SCHEMA_VERSION = 1
+MAX_WINDOW = 9999  # window numbers are 1-9999: what every request may name (hub/shapes.py)
 _PREFIX_RE = re.compile(r"^[A-Z]{1,2}$")
 _CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _HHMM_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -416,8 +417,8 @@ def _cross_check(cfg: HallConfig) -> Iterable[tuple[str, str]]:  # noqa: PLR0915
     served: set[str] = set()
     for i, win in enumerate(cfg.windows):
         at = f"windows[{i}]"
-        if win.no < 1:
-            yield f"{at}.no", "window numbers start at 1"
+        if not 1 <= win.no <= MAX_WINDOW:
+            yield f"{at}.no", f"window numbers start at 1 and go up to {MAX_WINDOW}"
         if win.department not in depts:
             yield f"{at}.department", f"no department {win.department!r}"
         if not win.services:

@@ -16,7 +16,7 @@ from typing import Any
 
 import msgspec
 
-from hub import reports, views
+from hub import reports, shapes, views
 from hub.auth import (
     DEVICE_ROLES,
     DUMMY_HASH,
@@ -48,7 +48,6 @@ from hub.engine.model import (
     DayRolled,
     Event,
     JointPartDone,
-    OutcomeKind,
     ReturnDecided,
     SlipStatus,
     SlipStatusChanged,
@@ -677,7 +676,20 @@ class HallService:
             "expires_in_s": int(SESSION_TTL.total_seconds()),
         }
 
+    def sign_in_refused(self, username: str, addr: str, err: DomainError) -> None:
+        """A sign-in refused before it was tried (its body has no valid shape, e.g. a window
+        number past any window): on record like every failed sign-in."""
+        self._audit_alone(username, None, None, addr, "sign-in", {}, err)
+
     def logout(self, who: Principal, addr: str = "") -> None:
+        """End a staff session. A device token is no session: it stays valid until revoked
+        (`onestop token revoke`), so signing it out is refused rather than answered with a
+        204 that would drop its sockets and leave the token working."""
+        if who.role in DEVICE_ROLES:
+            raise Forbidden(
+                "device_token", "设备令牌无法退出登录，请用 onestop token revoke 吊销",
+                "a device token has no session to end: revoke it with `onestop token revoke "
+                f"--role {who.role.value} --name NAME`")
         at_window = False
         if who.role is Role.CLERK and who.window is not None:
             win = self.state.windows.get(who.window)
@@ -739,18 +751,19 @@ class HallService:
             )
         return view
 
-    def file_complaint(self, who: Principal, data: dict[str, Any], addr: str = "") -> dict:
+    def file_complaint(self, who: Principal, data: shapes.Complaint | dict[str, Any],
+                       addr: str = "") -> dict:
         """A complaint or suggestion from a kiosk (art. 27); its number is the receipt."""
         self.require(who, Role.KIOSK, *OFFICE_ROLES)
-        window = data.get("window")
-        if window is not None and (isinstance(window, bool) or not isinstance(window, int)):
-            raise Invalid("invalid", "窗口号应为整数", "window is an integer")
+        if isinstance(data, dict):
+            data = shapes.convert(data, shapes.Complaint)
+        category = _given(data.category, "category", required=True) or ""
+        text = _given(data.text, "text", required=True) or ""
         records = self.execute(
             who,
             lambda s, now: self.engine.file_complaint(
-                s, now, _text(data, "category", required=True) or "",
-                _text(data, "text", required=True) or "", window=window,
-                staff_no=_text(data, "staff_no"), phone=_text(data, "phone"),
+                s, now, category, text, window=data.window,
+                staff_no=_given(data.staff_no, "staff_no"), phone=_given(data.phone, "phone"),
             ),
             addr,
         )
@@ -792,7 +805,7 @@ class HallService:
         who: Principal,
         no: int,
         action: str,
-        args: dict[str, Any],
+        args: shapes.WindowAction | dict[str, Any],
         addr: str = "",
         agent_windows: frozenset[int] = frozenset(),
         inbox: Inbox | None = None,
@@ -800,8 +813,11 @@ class HallService:
         """call-next, call, recall, … at window `no`: by its clerk, or by its caller keypad.
 
         A device agent acts only for the windows its devices serve, and the engine refuses any
-        window action while no clerk is signed in there.
+        window action while no clerk is signed in there. `args` comes decoded from the edge
+        (hub/shapes.py); the keypad's, built by the hub, is converted alike.
         """
+        if isinstance(args, dict):
+            args = shapes.convert(args, shapes.WindowAction)
         if who.role is Role.AGENT and no not in agent_windows:
             raise Forbidden(
                 "wrong_window",
@@ -815,28 +831,29 @@ class HallService:
                 self._at_window(who, no)  # under the lock: nobody signs in between
             return decider(state, now)
 
-        records = self.execute(who, decide, addr, inbox, action=action, detail=args)
+        records = self.execute(who, decide, addr, inbox, action=action, detail=args.given())
         with self._lock:
             view = views.window_view(self.cfg, self.state, self.state.windows[no])
         view["events"] = [r.public() for r in records]
         return view
 
-    def _window_decider(self, no: int, action: str, a: dict[str, Any]) -> Callable:
+    def _window_decider(self, no: int, action: str, a: shapes.WindowAction) -> Callable:
         e = self.engine
         deciders: dict[str, Callable[[HallState, dt.datetime], list[Event]]] = {
             "call-next": lambda s, now: e.call_next(s, now, no),
-            "call": lambda s, now: e.call_number(s, now, no, _text(a, "number", required=True)),
+            "call": lambda s, now: e.call_number(
+                s, now, no, _given(a.number, "number", required=True)),
             "recall": lambda s, now: e.recall(s, now, no),
             "skip": lambda s, now: e.skip(s, now, no),
             "transfer": lambda s, now: e.transfer(
                 s,
                 now,
                 no,
-                service=_text(a, "service"),
-                to_window=_int(a, "window"),
-                reason=_text(a, "reason") or "",
+                service=_given(a.service, "service"),
+                to_window=a.window,
+                reason=_given(a.reason, "reason") or "",
             ),
-            "pause": lambda s, now: e.pause(s, now, no, _text(a, "reason", required=True)),
+            "pause": lambda s, now: e.pause(s, now, no, _given(a.reason, "reason", required=True)),
             "resume": lambda s, now: e.resume(s, now, no),
             "finish": lambda s, now: e.finish(s, now, no, **_finish_args(a)),
             "request-rating": lambda s, now: e.request_rating(s, now, no),
@@ -1106,55 +1123,24 @@ class HallService:
         return self.store.records_after(seq)
 
 
-def _text(args: dict[str, Any], key: str, required: bool = False) -> str | None:
-    value = args.get(key)
-    if value is None or (isinstance(value, str) and not value.strip()):
+def _given(value: str | None, key: str, required: bool = False) -> str | None:
+    """A text argument (its type and length checked by hub/shapes.py); blank is not given."""
+    if value is None or not value.strip():
         if required:
             raise Invalid("invalid", f"缺少 {key}", f"{key!r} is required")
         return None
-    if not isinstance(value, str) or len(value) > 500:
-        raise Invalid(
-            "invalid", f"{key} 格式错误", f"{key!r} must be a string of at most 500 chars"
-        )
     return value
 
 
-def _int(args: dict[str, Any], key: str) -> int | None:
-    value = args.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise Invalid("invalid", f"{key} 应为整数", f"{key!r} must be an integer")
-    return value
-
-
-def _finish_args(a: dict[str, Any]) -> dict[str, Any]:
+def _finish_args(a: shapes.WindowAction) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    kind = _text(a, "outcome")
-    if kind is not None:
-        try:
-            out["kind"] = OutcomeKind(kind)
-        except ValueError:
-            raise Invalid(
-                "invalid",
-                "办结类型无效",
-                "outcome must be one of " + ", ".join(k.value for k in OutcomeKind),
-            ) from None
+    if a.outcome is not None:
+        out["kind"] = a.outcome
     for key in ("items", "departments"):
-        value = a.get(key)
-        if value is not None:
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise Invalid(
-                    "invalid", f"{key} 应为字符串列表", f"{key!r} must be a list of strings"
-                )
-            out[key] = value
-    for key in ("authority", "reason"):
-        out[key] = _text(a, key)
-    if a.get("reported_on") is not None:
-        try:
-            out["reported_on"] = dt.date.fromisoformat(str(a["reported_on"]))
-        except ValueError:
-            raise Invalid(
-                "invalid", "日期格式应为 YYYY-MM-DD", "reported_on must be YYYY-MM-DD"
-            ) from None
+        if getattr(a, key) is not None:
+            out[key] = getattr(a, key)
+    out["authority"] = _given(a.authority, "authority")
+    out["reason"] = _given(a.reason, "reason")
+    if a.reported_on is not None:
+        out["reported_on"] = a.reported_on
     return out

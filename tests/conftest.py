@@ -5,7 +5,7 @@ import os
 import pytest
 
 from hub.clock import ENV
-from tests.hubproc import SUITE_CLOCK, HubProcess
+from tests.hubproc import SUITE_CLOCK, HubProcess, quiet_hall
 from tests.leftovers import _ends_what_it_started, pytest_sessionfinish  # noqa: F401 (plugin)
 
 # The tests of days and dates (opening days, rollover, promised dates, reports, restarts):
@@ -35,6 +35,17 @@ def pytest_collection_modifyitems(config, items):
 def hub(tmp_path):
     """A running hub (its own process) on the 24-hour test hall, with accounts and tokens."""
     proc = HubProcess(tmp_path / "data")
+    proc.provision()
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def quiet_hub(tmp_path):
+    """`hub` without the kiosk's voice prompts (tests/hubproc.py quiet_hall): for tests that
+    read its log for tracebacks."""
+    proc = HubProcess(tmp_path / "data", config=quiet_hall(tmp_path))
     proc.provision()
     proc.start()
     yield proc

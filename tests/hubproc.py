@@ -42,6 +42,16 @@ def hall_today() -> dt.date:
     return SUITE_CLOCK().astimezone(SUITE_START.tzinfo).date()
 
 
+def quiet_hall(directory: Path) -> Path:
+    """The test hall without the kiosk's voice prompts, written in `directory`: their renderer
+    is a child process that writes to the hub's log, and a test that reads the log for the
+    hub's own tracebacks must read only the hub's."""
+    path = directory / "hall-quiet.toml"
+    path.write_text(HALL_24H.read_text(encoding="utf-8") + "\n[kiosk]\nvoice_prompts = false\n",
+                    encoding="utf-8")
+    return path
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 import requests
@@ -21,7 +22,7 @@ def test_health_and_openapi(hub):
         "/api/v1/services",
         "/api/v1/queue",
         "/api/v1/tickets",
-        "/api/v1/tickets/{id}",
+        "/api/v1/tickets/{ticket_id}",
         "/api/v1/login",
         "/api/v1/windows/{no}/{action}",
         "/healthz",
@@ -348,3 +349,130 @@ def test_behind_a_proxy_one_clients_wrong_passwords_lock_only_that_client(tmp_pa
                 screen.disconnect()
     finally:
         hub.stop()
+
+
+def test_a_device_token_cannot_sign_out(hub):
+    """A device token has no session: `logout` used to answer 204 and drop its sockets while
+    the token went on working. Refused, saying how a device token is revoked."""
+    from tests.test_sockets import Listener
+
+    screen = Listener(hub, "/display", hub.tokens["screen"])
+    try:
+        screen.snapshot()
+        for role in ("kiosk", "screen", "agent"):
+            r = requests.post(f"{hub.url}/api/v1/logout", headers=hub.auth(hub.tokens[role]),
+                              timeout=5)
+            assert r.status_code == 403, (role, r.text)
+            assert r.json()["error"]["code"] == "device_token"
+            assert "onestop token revoke" in r.json()["error"]["message"]
+        hub.issue("S1")
+        assert screen.next_event("ticket.issued"), "the screen's socket was left alone"
+    finally:
+        screen.close()
+
+
+def _add_admin(hub) -> str:
+    from hub.auth import Role
+    from hub.runtime import open_database
+    from hub.store.accounts import Accounts
+
+    accounts = Accounts(open_database(hub.data_dir))
+    accounts.add_user("admin", PASSWORD, Role.ADMIN, "管理员", "JZ999", dt.datetime.now(dt.UTC))
+    accounts.db.close()
+    return hub.login("admin")
+
+
+# Every route that reads a JSON body, with a token that gets as far as reading it.
+JSON_ROUTES = [
+    ("/api/v1/tickets", "kiosk", {"service": "S1"}),
+    ("/api/v1/tickets/X/rating-reason", "kiosk", {"reason": "慢"}),
+    ("/api/v1/login", None, {"username": "clerk4", "password": "x"}),
+    ("/api/v1/windows/1/call", "clerk", {"number": "A001"}),
+    ("/api/v1/windows/1/finish", "clerk", {"outcome": "joint", "items": ["a"],
+                                           "departments": ["d"], "authority": "x"}),
+    ("/api/v1/slips/CN1/status", "clerk", {"status": "done"}),
+    ("/api/v1/slips/CN1/parts", "clerk", {"department": "d"}),
+    ("/api/v1/notice", "super", {"text": "t", "text_en": "t"}),
+    ("/api/v1/services/S1/close", "super", {"reason": "r"}),
+    ("/api/v1/services/S1/reopen", "super", {"x": "y"}),
+    ("/api/v1/clerks/clerk1/move", "super", {"window": 2}),
+    ("/api/v1/returns/X/approve", "super", {"note": "n"}),
+    ("/api/v1/green-passes", "super", {"code": "G", "project": "p", "service": "S1"}),
+    ("/api/v1/appointments", "super", {"code": "P", "service": "S1", "day": "2099-01-01"}),
+    ("/api/v1/admin/config/check", "admin", {"toml": "x = 1"}),
+    ("/api/v1/admin/config/edit", "admin", {"edit": {"service": "S1", "hours": "h"}}),
+    ("/api/v1/admin/config", "admin", {"toml": "x = 1"}),
+]
+
+
+def _spoiled(value):
+    """`value` with a lone surrogate for every string, 2**63 for every number."""
+    if isinstance(value, str):
+        return "\ud800"
+    if isinstance(value, list):
+        return [_spoiled(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _spoiled(v) for k, v in value.items()}
+    return 2**63
+
+
+def test_hostile_json_gets_a_4xx_on_every_route(quiet_hub):
+    """JSON nested 5,000 deep (a RecursionError, 500, on every JSON route) and a lone
+    surrogate in any string (500 where it reached the audit chain or SQLite) are refused."""
+    hub = quiet_hub
+    tokens = {"kiosk": hub.tokens["kiosk"], "clerk": hub.login("clerk1", 1),
+              "super": hub.login("super"), "admin": _add_admin(hub), None: None}
+    deep = "[" * 5000 + "]" * 5000
+    for path, who, good in JSON_ROUTES:
+        headers = {"Content-Type": "application/json"}
+        if tokens[who]:
+            headers["Authorization"] = f"Bearer {tokens[who]}"
+        bodies = [deep, '{"x": ' + deep + "}"]
+        for key, value in good.items():
+            bodies.append(json.dumps({**good, key: _spoiled(value)}))  # "\ud800" escapes
+            bodies.append(json.dumps({**good, key: "@"}).replace('"@"', deep))
+        for body in bodies:
+            r = requests.post(f"{hub.url}{path}", data=body.encode(), headers=headers,
+                              timeout=10)
+            assert 400 <= r.status_code < 500, (path, body[:60], r.status_code, r.text)
+            assert r.json()["error"]["code"], (path, body[:60])
+    assert "Traceback" not in hub.log()
+
+
+def test_audit_since_the_year_one_is_a_4xx(hub):
+    office = hub.login("super")
+    for since in ("0001-01-01", "9999-12-31"):
+        r = requests.get(f"{hub.url}/api/v1/audit", headers=hub.auth(office),
+                         params={"since": since}, timeout=5)
+        assert r.status_code == 422, (since, r.text)
+    r = requests.get(f"{hub.url}/api/v1/audit", headers=hub.auth(office),
+                     params={"limit": str(2**70)}, timeout=5)
+    assert r.status_code == 422
+
+
+def test_a_sign_in_with_a_window_past_any_window_is_refused_and_audited(quiet_hub):
+    """`"window": 9223372036854775808` was a 401 whose audit record SQLite could not take
+    (OverflowError): a failed sign-in off the record. Every failed sign-in is audited."""
+    hub = quiet_hub
+    r = requests.post(f"{hub.url}/api/v1/login", timeout=5, json={
+        "username": "clerk2", "password": PASSWORD, "window": 9223372036854775808})
+    assert r.status_code == 422, r.text
+    r = requests.post(f"{hub.url}/api/v1/login", timeout=5,
+                      data=b'{"username": "clerk3", "password": "\\ud800"}',
+                      headers={"Content-Type": "application/json"})
+    assert r.status_code == 422, r.text
+    office = hub.login("super")
+    records = requests.get(f"{hub.url}/api/v1/audit", headers=hub.auth(office),
+                           params={"account": "clerk2"}, timeout=5).json()["records"]
+    assert [(rec["action"], rec["outcome"]) for rec in records] == [("sign-in", "invalid")]
+    assert "Traceback" not in hub.log()
+
+
+def test_an_optional_field_may_be_null(hub):
+    """null is "not given" for an optional field, as the API has always read it."""
+    r = hub.issue("S1", channel=None, code=None)
+    assert r.status_code == 201, r.text
+    office = hub.login("super")
+    r = requests.post(f"{hub.url}/api/v1/notice", headers=hub.auth(office), timeout=5,
+                      json={"text": "午休时间照常办理", "text_en": None})
+    assert r.status_code == 200, r.text

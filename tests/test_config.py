@@ -477,6 +477,12 @@ ERROR_CASES: list[tuple[str, Mutator, str, str]] = [
         "start at 1",
     ),
     (
+        "window-number-past-any-request",
+        lambda r: _set(r, ("windows", 0, "no"), 10_000),
+        "windows[0].no",
+        "up to 9999",
+    ),
+    (
         "window-missing-backup",
         lambda r: _set(r, ("windows", 0, "backup"), 99),
         "windows[0].backup",

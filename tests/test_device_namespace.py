@@ -146,6 +146,35 @@ def test_device_health_reaches_the_office_and_an_agent_gone_is_offline(hub):
         monitor.close()
 
 
+def test_an_agent_cannot_fake_its_own_disconnect(hub):
+    """An event named `disconnect` used to run the hub's disconnect handler: the agent's
+    devices were marked offline while it stayed connected and kept acting."""
+    office = hub.login("super")
+    agent = Listener(hub, "/device", hub.tokens["agent"], windows=[1])
+    try:
+        agent.snapshot()
+        report = {"devices": [{"id": "kp@1", "kind": "caller_keypad", "window": 1,
+                               "status": "online"}]}
+        assert agent.call("health", report)["ok"]
+        faked = agent.call("disconnect")
+        assert faked["ok"] is False and faked["error"]["code"] == "reserved_event", faked
+        devices = requests.get(f"{hub.url}/api/v1/devices", headers=hub.auth(office),
+                               timeout=5).json()["devices"]
+        assert [(d["device"], d["status"]) for d in devices] == [("kp@1", "online")]
+    finally:
+        agent.close()
+
+
+def test_an_agents_windows_are_numbers_never_true(hub):
+    """`true` is an int to Python: `auth.windows: [true]` was admitted as window 1."""
+    from tests.test_sockets import refused
+
+    assert refused(hub, "/device", hub.tokens["agent"], windows=[True])
+    assert refused(hub, "/device", hub.tokens["agent"], windows=[1, False])
+    assert refused(hub, "/device", hub.tokens["agent"], windows=[2**63])
+    assert not refused(hub, "/device", hub.tokens["agent"], windows=[1])
+
+
 def test_a_slip_printer_reports_health_at_the_windows_it_prints_for(hub):
     """An agent with no keypad at windows 2 and 3, only their 承诺单 printer: it may report the
     printer there (and nowhere else), and the office sees both windows."""

@@ -261,3 +261,110 @@ def test_a_revoked_token_stops_acting_at_once(hub):
         assert refused_now["ok"] is False and refused_now["error"]["code"] == "unauthorized"
     finally:
         kiosk.close()
+
+
+NAMESPACES = ("/display", "/kiosk", "/caller", "/monitor", "/device")
+
+
+def test_a_client_cannot_send_the_servers_own_events(quiet_hub):
+    """`disconnect` and `connect` are the server's: a client's event named so is refused with
+    no effect. Before, `disconnect` made the hub forget a socket that stayed connected: after
+    the supervisor signed out, it kept getting every office event and no sweep found it."""
+    import requests
+
+    hub = quiet_hub
+    boss = hub.login("super")
+    monitor = Listener(hub, "/monitor", boss)
+    try:
+        monitor.snapshot()
+        for name in ("disconnect", "connect"):
+            got = monitor.call(name, {"token": boss})
+            assert got["ok"] is False and got["error"]["code"] == "reserved_event", got
+        assert requests.post(f"{hub.url}/api/v1/logout", headers=hub.auth(boss),
+                             timeout=5).status_code == 204
+        assert monitor.signed_out.wait(5), "the ended session's socket is told and dropped"
+    finally:
+        monitor.close()
+    assert "Traceback" not in hub.log()
+
+
+def test_an_event_with_more_than_one_argument_gets_an_error_ack(quiet_hub):
+    hub = quiet_hub
+    kiosk = Listener(hub, "/kiosk", hub.tokens["kiosk"])
+    caller = Listener(hub, "/caller", hub.login("clerk1", 1))
+    try:
+        kiosk.snapshot()
+        caller.snapshot()
+        got = kiosk.client.call("issue_ticket", ({"service": "S1"}, 2), namespace="/kiosk",
+                                timeout=5)
+        assert got["ok"] is False and got["error"]["code"] == "invalid", got
+        got = caller.client.call("pause", ({"reason": "会议"}, {}, 3), namespace="/caller",
+                                 timeout=5)
+        assert got["ok"] is False and got["error"]["code"] == "invalid", got
+        assert hub.issue("S1").json()["number"] == "A001", "nothing was issued"
+    finally:
+        kiosk.close()
+        caller.close()
+    assert "Traceback" not in hub.log()
+
+
+def test_a_token_that_is_not_valid_text_is_refused_cleanly(quiet_hub):
+    """A lone surrogate survives Socket.IO's JSON but no encoder: it used to crash the connect
+    (a traceback in the log, no answer for the client)."""
+    hub = quiet_hub
+    for namespace in NAMESPACES:
+        assert refused(hub, namespace, "osa_\ud800")
+        assert refused(hub, namespace, "x" * 100_000)
+    assert "Traceback" not in hub.log()
+
+
+def test_malformed_packets_are_answered_and_leave_no_traceback(quiet_hub):
+    """What a well-behaved library never sends: a payload nested 5,000 deep, JSON that does
+    not parse, an event with no name or a number for a name, text with a lone surrogate.
+    Each gets an error ack, the connection carries on, nothing changes, nothing is logged as
+    a crash."""
+    hub = quiet_hub
+    from tests.rawsio import RawSocket
+
+    kiosk = RawSocket(hub.url, "/kiosk", {"token": hub.tokens["kiosk"]})
+    try:
+        assert kiosk.connected
+        for body in ('["issue_ticket",' + "[" * 5000 + "]" * 5000 + "]",
+                     '["issue_ticket", {"service": ' + "[" * 5000 + "]" * 5000 + "}]",
+                     '["issue_ticket",', "[]", "{}", "[5]", "[null]",
+                     '["issue_ticket", {"service": "\\ud800"}]',
+                     '["issue_ticket", {"service": "S1"}, {"x": 1}]'):
+            ack = kiosk.event_raw(body)
+            assert ack[0]["ok"] is False and ack[0]["error"]["code"], (body[:40], ack)
+        assert kiosk.alive()
+    finally:
+        kiosk.close()
+    assert hub.issue("S1").json()["number"] == "A001", "nothing was issued"
+    assert "Traceback" not in hub.log()
+
+
+def test_a_green_pass_or_an_appointment_names_its_own_item(hub):
+    """The kiosk sends no item with a green-channel or appointment code: the code names it."""
+    import requests
+
+    office = hub.login("super")
+    for path, body in (("green-passes", {"code": "G-1", "project": "重点项目", "service": "S2"}),
+                       ("appointments", {"code": "YY1", "service": "S3",
+                                         "day": requests.get(f"{hub.url}/healthz",
+                                                             timeout=5).json()["day"]})):
+        r = requests.post(f"{hub.url}/api/v1/{path}", headers=hub.auth(office), json=body,
+                          timeout=5)
+        assert r.status_code == 201, r.text
+    kiosk = Listener(hub, "/kiosk", hub.tokens["kiosk"])
+    try:
+        kiosk.snapshot()
+        green = kiosk.call("issue_ticket", {"channel": "green", "code": "G-1"})
+        assert green["ok"] and green["result"]["ticket"]["service"] == "S2", green
+        booked = kiosk.call("issue_ticket", {"channel": "appointment", "code": "YY1"})
+        assert booked["ok"] and booked["result"]["ticket"]["service"] == "S3", booked
+        unknown = kiosk.call("issue_ticket", {"channel": "green", "code": "nope"})
+        assert unknown["ok"] is False and unknown["error"]["code"] != "invalid", unknown
+        missing = kiosk.call("issue_ticket", {"channel": "normal"})
+        assert missing["ok"] is False and missing["error"]["code"] == "invalid", missing
+    finally:
+        kiosk.close()

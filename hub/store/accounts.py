@@ -14,6 +14,7 @@ from hub.auth import (
     Role,
     hash_password,
     new_token,
+    plausible_token,
     token_hash,
 )
 
@@ -254,6 +255,8 @@ class Accounts:
 
     def principal(self, token: str, now: dt.datetime) -> Principal | None:
         """Whoever holds `token`, if it is live: a device, or a signed-in staff member."""
+        if not plausible_token(token):
+            return None
         hashed = token_hash(token)
         row = self.db.query_one(
             "SELECT name, role FROM tokens WHERE token_hash = ? AND revoked_at IS NULL", (hashed,)

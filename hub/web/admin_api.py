@@ -19,16 +19,17 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
+from hub import shapes
 from hub.auth import OFFICE_ROLES, Role
 from hub.config import ConfigError
 from hub.engine import Invalid
 from hub.reload import RESULT_FILE, HallFile, blockers, config_hash, diff, problem, quick_edit
 
-from .api import body, client_addr, field, service, who
+from .api import body, client_addr, service, who
 
 admin_api = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
 
-MAX_HALL_FILE = 1024 * 1024
+MAX_HALL_FILE = shapes.MAX_HALL_FILE
 
 
 @admin_api.before_request
@@ -61,8 +62,8 @@ def _invalid(err: ConfigError):
     return jsonify(payload), 422
 
 
-def _text(data: dict[str, Any]) -> str:
-    text = field(data, "toml", str)
+def _text(data: shapes.HallFile) -> str:
+    text = data.toml
     if not text.strip():
         raise Invalid("invalid", "配置内容为空", "the hall file text is empty")
     return text
@@ -104,7 +105,7 @@ def check_config():
     principal = who()
     svc = service()
     svc.require(principal, *OFFICE_ROLES)
-    text = _text(body())
+    text = _text(body(shapes.HallFile))
     try:
         cfg = hall_file().parse(text)
     except ConfigError as err:
@@ -121,12 +122,10 @@ def edit_config():
     principal = who()
     svc = service()
     svc.require(principal, Role.ADMIN)
-    data = body()
-    edit = field(data, "edit", dict)
-    text = data.get("toml")
-    text = text if isinstance(text, str) and text.strip() else running_text(hall_file())
+    data = body(shapes.ConfigEdit)
+    text = data.toml if data.toml and data.toml.strip() else running_text(hall_file())
     try:
-        new_text = quick_edit(text, svc.cfg, edit)
+        new_text = quick_edit(text, svc.cfg, data.edit.given())
     except KeyError as err:
         raise Invalid("not_found", "无此事项或窗口", str(err.args[0])) from None
     except ValueError as err:
@@ -143,7 +142,7 @@ def apply_config():
     principal = who()
     svc = service()
     svc.require(principal, Role.ADMIN)
-    text = _text(body())
+    text = _text(body(shapes.HallFile))
     hf = hall_file()
     if hf.path is None:
         raise Invalid("no_config_file", "本中心服务未指定配置文件，无法修改",

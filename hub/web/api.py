@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
+from typing import TypeVar
 
 from flask import Blueprint, current_app, jsonify, request
 
+from hub import shapes
 from hub.auth import Principal, Role
 from hub.engine import Invalid
 from hub.service import HallService
@@ -35,31 +35,22 @@ def who() -> Principal:
     return service().authenticate(bearer())
 
 
-def body() -> dict[str, Any]:
-    if request.content_length and not request.is_json:
+S = TypeVar("S")
+
+
+def body(shape: type[S]) -> S:
+    """The request's JSON body as `shape` (hub/shapes.py): one decoder for every route."""
+    raw = request.get_data(cache=True)
+    if raw.strip() and not request.is_json:
         raise Invalid("invalid_json", "请以 application/json 发送请求体",
                       "send the body as Content-Type: application/json")
-    data = request.get_json(silent=True)
-    if data is None and request.content_length:
-        raise Invalid("invalid_json", "请求体不是有效的JSON", "the request body is not valid JSON")
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise Invalid(
-            "invalid_json", "请求体应为JSON对象", "the request body must be a JSON object"
-        )
-    return data
+    return shapes.decode(raw, shape)
 
 
-def field(data: dict[str, Any], key: str, kind: type, required: bool = True) -> Any:
-    value = data.get(key)
-    if value is None:
-        if required:
-            raise Invalid("invalid", f"缺少字段 {key}", f"field {key!r} is required")
-        return None
-    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-        raise Invalid("invalid", f"字段 {key} 类型错误", f"field {key!r} must be {kind.__name__}")
-    return value
+@api.url_value_preprocessor
+def _bounded_path(_endpoint: str | None, values: dict | None) -> None:
+    if values:
+        shapes.path(values)
 
 
 @api.get("/openapi.json")
@@ -82,19 +73,14 @@ def queue():
 @api.post("/tickets")
 def issue_ticket():
     principal = who()
-    data = body()
+    data = body(shapes.TicketRequest)
     # `print`: at the printer of the agent beside this kiosk, as the kiosk socket's issue_ticket
-    wants_print = field(data, "print", bool, required=False) is True
-    materials = field(data, "materials", bool, required=False) is True
+    wants_print, materials = data.print is True, data.materials is True
     if wants_print and principal.role is not Role.KIOSK:
         raise Invalid("invalid", "只有自助终端可打印号票",
                       "print needs a kiosk token: the printer beside that kiosk prints")
     ticket = service().issue_ticket(
-        principal,
-        field(data, "service", str, required=data.get("channel") != "appointment") or "",
-        field(data, "channel", str, required=False) or "normal",
-        field(data, "code", str, required=False),
-        client_addr(),
+        principal, data.service or "", data.channel or "normal", data.code, client_addr()
     )
     if wants_print:
         printers = current_app.extensions["onestop_printers"]
@@ -110,19 +96,19 @@ def get_ticket(ticket_id: str):
 @api.post("/tickets/<ticket_id>/rating-reason")
 def add_rating_reason(ticket_id: str):
     principal = who()
-    reason = field(body(), "reason", str)
+    reason = body(shapes.RatingReason).reason
     return jsonify(service().add_rating_reason(principal, ticket_id, reason, client_addr()))
 
 
 @api.post("/login")
 def login():
-    data = body()
-    result = service().login(
-        field(data, "username", str),
-        field(data, "password", str),
-        field(data, "window", int, required=False),
-        client_addr(),
-    )
+    try:
+        data = body(shapes.Login)
+    except Invalid as err:  # a failed sign-in all the same: on record under the name tried
+        service().sign_in_refused(shapes.attempted_username(request.get_data()), client_addr(),
+                                  err)
+        raise
+    result = service().login(data.username, data.password, data.window, client_addr())
     return jsonify(result)
 
 
@@ -135,7 +121,8 @@ def logout():
 @api.post("/windows/<int:no>/<action>")
 def window_action(no: int, action: str):
     principal = who()
-    return jsonify(service().window_action(principal, no, action, body(), client_addr()))
+    args = body(shapes.WindowAction)
+    return jsonify(service().window_action(principal, no, action, args, client_addr()))
 
 
 @api.get("/slips/<number>")
@@ -146,30 +133,29 @@ def get_slip(number: str):
 @api.post("/slips/<number>/status")
 def set_slip_status(number: str):
     principal = who()
-    status = field(body(), "status", str)
+    status = body(shapes.SlipStatusChange).status.value
     return jsonify(service().set_slip_status(principal, number, status, client_addr()))
 
 
 @api.post("/slips/<number>/parts")
 def joint_part_done(number: str):
     principal = who()
-    department = field(body(), "department", str, required=False)
+    department = body(shapes.PartDone).department
     return jsonify(service().part_done(principal, number, department, client_addr()))
 
 
 @api.get("/joint-cases")
 def joint_cases():
     principal = who()
-    return jsonify({"cases": service().joint_cases(principal, request.args.get("department"))})
+    department = shapes.query(request.args, shapes.JointCasesQuery).department
+    return jsonify({"cases": service().joint_cases(principal, department)})
 
 
 @api.post("/notice")
 def set_notice():
     principal = who()
-    data = body()
-    return jsonify(service().set_notice(
-        principal, field(data, "text", str), field(data, "text_en", str, required=False) or "",
-        client_addr()))
+    data = body(shapes.Notice)
+    return jsonify(service().set_notice(principal, data.text, data.text_en or "", client_addr()))
 
 
 @api.get("/totals")
@@ -180,21 +166,21 @@ def totals():
 @api.post("/services/<code>/close")
 def close_service(code: str):
     principal = who()
-    reason = field(body(), "reason", str)
+    reason = body(shapes.CloseService).reason
     return jsonify(service().close_service(principal, code, reason, client_addr()))
 
 
 @api.post("/services/<code>/reopen")
 def reopen_service(code: str):
     principal = who()
-    body()  # an empty body, or a JSON object: nothing else
+    body(shapes.Empty)  # an empty body, or a JSON object: nothing else
     return jsonify(service().reopen_service(principal, code, client_addr()))
 
 
 @api.post("/clerks/<username>/move")
 def move_clerk(username: str):
     principal = who()
-    window = field(body(), "window", int)
+    window = body(shapes.MoveClerk).window
     return jsonify(service().move_clerk(principal, username, window, client_addr()))
 
 
@@ -221,13 +207,8 @@ def dead_letters():
 @api.get("/audit")
 def audit():
     principal = who()
-    since = request.args.get("since") or None
-    try:
-        day = dt.date.fromisoformat(since) if since else None
-        limit = int(request.args.get("limit") or 100)
-    except ValueError:
-        raise Invalid("invalid", "参数格式错误", "since is YYYY-MM-DD, limit an integer") from None
-    records = service().audit_records(principal, request.args.get("account") or None, day, limit)
+    asked = shapes.query(request.args, shapes.AuditQuery)
+    records = service().audit_records(principal, asked.account, asked.since, asked.limit)
     return jsonify({"records": records})
 
 
@@ -246,7 +227,7 @@ def decide_return(ticket_id: str, decision: str):
     principal = who()
     if decision not in ("approve", "refuse"):
         raise Invalid("invalid", "只能批准或驳回", "decision must be approve or refuse")
-    note = field(body(), "note", str, required=False) or ""
+    note = body(shapes.ReturnDecision).note or ""
     return jsonify(
         service().decide_return(principal, ticket_id, decision == "approve", note, client_addr())
     )
@@ -255,28 +236,16 @@ def decide_return(ticket_id: str, decision: str):
 @api.post("/green-passes")
 def grant_green_pass():
     principal = who()
-    data = body()
+    data = body(shapes.GreenPass)
     return jsonify(
-        service().grant_green_pass(
-            principal,
-            field(data, "code", str),
-            field(data, "project", str),
-            field(data, "service", str, required=False),
-            client_addr(),
-        )
+        service().grant_green_pass(principal, data.code, data.project, data.service, client_addr())
     ), 201
 
 
 @api.post("/appointments")
 def book_appointment():
     principal = who()
-    data = body()
-    try:
-        day = dt.date.fromisoformat(field(data, "day", str))
-    except ValueError:
-        raise Invalid("invalid", "日期格式应为 YYYY-MM-DD", "day must be YYYY-MM-DD") from None
+    data = body(shapes.Appointment)
     return jsonify(
-        service().book_appointment(
-            principal, field(data, "code", str), field(data, "service", str), day, client_addr()
-        )
+        service().book_appointment(principal, data.code, data.service, data.day, client_addr())
     ), 201

@@ -17,7 +17,7 @@ from hub.service import HallService
 from kiosk.pages import pages as kiosk_pages
 from office.pages import pages as office_pages
 
-from . import errors, metrics, sockets
+from . import errors, metrics, packets, sockets
 from .admin_api import admin_api
 from .api import api
 from .message_queue import BatchingRedisManager
@@ -61,6 +61,7 @@ def create_app(
     if message_queue:  # several hubs: one Redis message per commit (message_queue.py)
         queue = {"client_manager": BatchingRedisManager(message_queue)}
     socketio = SocketIO(app, async_mode=async_mode, logger=False, engineio_logger=False, **queue)
+    packets.guard(socketio.server)  # a malformed packet: refused and answered, no traceback
     if proxy_hops:
         # Behind nginx every client would be 127.0.0.1: one client's wrong passwords would
         # lock the whole hall out of signing in, and the audit log would name the proxy.

@@ -18,7 +18,7 @@ import msgspec
 from flask import request
 from flask_socketio import ConnectionRefusedError, Namespace, SocketIO
 
-from hub import views
+from hub import shapes, views
 from hub.auth import OFFICE_ROLES, Principal, Role
 from hub.device_desk import DeviceDesk
 from hub.engine import DomainError
@@ -39,8 +39,14 @@ def _error(err: DomainError) -> dict[str, Any]:
     return {"ok": False, "error": {"code": err.code, "message": err.message}}
 
 
+# The server's own events: python-socketio calls their handlers as a socket connects and
+# disconnects. A client may name its events anything, these too.
+RESERVED_EVENTS = frozenset({"connect", "disconnect"})
+
+
 class RoleNamespace(Namespace):
     roles: frozenset[Role] = frozenset()
+    auth_shape: type[shapes.Auth] = shapes.Auth  # what `auth` holds besides the token
 
     def __init__(self, namespace: str, service: HallService) -> None:
         super().__init__(namespace)
@@ -49,11 +55,12 @@ class RoleNamespace(Namespace):
         self.tokens: dict[str, str] = {}
 
     def on_connect(self, auth: Any = None) -> None:
-        token = auth.get("token") if isinstance(auth, dict) else None
+        auth = auth if isinstance(auth, dict) else {}
+        token = auth.get("token") if isinstance(auth.get("token"), str) else None
         try:
-            who = self.service.authenticate(token if isinstance(token, str) else None)
+            who = self.service.authenticate(token)  # any text: refused unless it is a token
             self.service.require(who, *self.roles)
-            self.admit(who, auth)
+            self.admit(who, shapes.convert(auth, self.auth_shape))
         except DomainError as err:
             log.info(
                 "refused %s connection from %s: %s", self.namespace, request.remote_addr, err.code
@@ -69,15 +76,46 @@ class RoleNamespace(Namespace):
         self.clients.pop(request.sid, None)
         self.tokens.pop(request.sid, None)
 
-    def trigger_event(self, event: str, *args: Any) -> Any:
-        if event in ("connect", "disconnect") or hasattr(self, f"on_{event}"):
+    def trigger_event(self, event: Any, *args: Any) -> Any:
+        """Run a client's event (args: the sid, then what the client sent), or refuse it with
+        an error ack and no effect: an unknown or reserved name, more than one argument, text
+        that is not valid Unicode. Every event is answered, even one whose handler failed."""
+        reserved = isinstance(event, str) and event in RESERVED_EVENTS
+        if reserved and not self._connected(args[0] if args else None):
+            return super().trigger_event(event, *args)  # the server's own (dis)connect
+        try:
+            self._check_event(event, reserved, args[1:])
+        except DomainError as err:  # outside Flask's request context: the sid says who
+            log.info("%s: refused event %.40r from %s: %s", self.namespace, event,
+                     args[0] if args else None, err.code)
+            return _error(err)
+        try:
             return super().trigger_event(event, *args)
-        log.info("%s: ignored unknown event %r", self.namespace, event)
-        return _error(
-            DomainError("unknown_event", "不支持的操作", f"{self.namespace} has no event {event!r}")
-        )
+        except Exception:
+            log.exception("%s: event %r failed", self.namespace, event)
+            return _error(DomainError("internal", "内部错误", "internal error"))
 
-    def admit(self, who: Principal, auth: dict) -> None:
+    def _connected(self, sid: Any) -> bool:
+        """Whether `sid` is connected: python-socketio runs the server's connect and disconnect
+        handlers while a socket is still connecting or already disconnecting (not connected),
+        and a client's events only while it is connected. So an event named `disconnect` sent
+        by a client cannot make the hub forget a socket that stays connected (and would keep
+        getting its room's pushes after its session ended), nor `connect` re-admit it."""
+        return bool(sid) and self.socketio.server.manager.is_connected(sid, self.namespace)
+
+    def _check_event(self, event: Any, reserved: bool, data: tuple[Any, ...]) -> None:
+        if reserved:
+            raise DomainError("reserved_event", "不支持的操作",
+                              f"{event!r} is the server's own event: a client cannot send it")
+        if not (isinstance(event, str) and hasattr(self, f"on_{event}")):
+            raise DomainError("unknown_event", "不支持的操作",
+                              f"{self.namespace} has no event {event!r}")
+        if len(data) > 1:
+            raise DomainError("invalid", "每个事件只带一个参数（一个对象）",
+                              f"an event takes one argument (an object), got {len(data)}")
+        shapes.check_text(data)
+
+    def admit(self, who: Principal, auth: Any) -> None:
         """Join rooms and send the snapshot; raise DomainError to refuse."""
         raise NotImplementedError
 
@@ -108,11 +146,12 @@ class DisplayNamespace(RoleNamespace):
     """Call screens: read-only. Room `hall`, or `window:<no>` for one window's screen."""
 
     roles = frozenset({Role.SCREEN, *OFFICE_ROLES})
+    auth_shape = shapes.DisplayAuth
 
-    def admit(self, who: Principal, auth: dict) -> None:
-        room = auth.get("room", "hall")
+    def admit(self, who: Principal, auth: shapes.DisplayAuth) -> None:
+        room = auth.room
         if room != "hall":
-            no = room.removeprefix("window:") if isinstance(room, str) else ""
+            no = room.removeprefix("window:")
             if not (no.isascii() and no.isdigit() and len(no) <= 6
                     and self.service.cfg.has_window(int(no))):
                 raise DomainError(
@@ -133,7 +172,7 @@ class KioskNamespace(RoleNamespace):
         super().__init__(namespace, service)
         self.printers = printers
 
-    def admit(self, who: Principal, auth: dict) -> None:
+    def admit(self, who: Principal, auth: shapes.Auth) -> None:
         self.enter_room(request.sid, "kiosk")
         self.enter_room(request.sid, f"kiosk:{who.name}")
         snap = {
@@ -144,27 +183,22 @@ class KioskNamespace(RoleNamespace):
         self.emit("snapshot", snap, room=request.sid)
 
     def on_issue_ticket(self, data: Any = None) -> dict[str, Any]:
-        data = data if isinstance(data, dict) else {}
         try:
-            for key in ("service", "channel", "code", "request_id"):
-                if data.get(key) is not None and not isinstance(data[key], str):
-                    raise DomainError(
-                        "invalid", f"字段 {key} 类型错误", f"{key!r} must be a string"
-                    )
+            req = shapes.convert(data, shapes.IssueTicket)
             who = self.principal()
             ticket = self.service.issue_ticket(
                 who,
-                data.get("service") or "",
-                data.get("channel") or "normal",
-                data.get("code"),
+                req.service or "",
+                req.channel or "normal",
+                req.code,
                 request.remote_addr or "",
-                data.get("request_id"),
+                req.request_id,
             )
             if ticket.pop("repeated", False):
                 # The same request again (a lost answer, an impatient re-send): the ticket was
                 # printed the first time; its result reaches the kiosk's room as it comes.
                 return _ok({"ticket": ticket, "print": "repeated"})
-            printed = self.printers.print_ticket(who.name, ticket, data.get("materials") is True)
+            printed = self.printers.print_ticket(who.name, ticket, req.materials is True)
             return _ok({"ticket": ticket, "print": printed})
         except DomainError as err:
             return _error(err)
@@ -183,10 +217,9 @@ class KioskNamespace(RoleNamespace):
             return _error(err)
 
     def on_lookup_slip(self, data: Any = None) -> dict[str, Any]:
-        data = data if isinstance(data, dict) else {}
         try:
-            number = data.get("number")
-            if not isinstance(number, str) or not 0 < len(number.strip()) <= 32:
+            number = shapes.convert(data, shapes.LookupSlip).number
+            if not number.strip():
                 raise DomainError("invalid", "请输入承诺单号", "number is the slip's number")
             return _ok(self.service.slip(self.principal(), number.strip().upper()))
         except DomainError as err:
@@ -194,9 +227,8 @@ class KioskNamespace(RoleNamespace):
 
     def on_complain(self, data: Any = None) -> dict[str, Any]:
         try:
-            if not isinstance(data, dict):
-                raise DomainError("invalid", "参数应为对象", "arguments must be an object")
-            return _ok(self.service.file_complaint(self.principal(), data,
+            complaint = shapes.convert(data, shapes.Complaint)
+            return _ok(self.service.file_complaint(self.principal(), complaint,
                                                    request.remote_addr or ""))
         except DomainError as err:
             return _error(err)
@@ -207,7 +239,7 @@ class CallerNamespace(RoleNamespace):
 
     roles = frozenset({Role.CLERK})
 
-    def admit(self, who: Principal, auth: dict) -> None:
+    def admit(self, who: Principal, auth: shapes.Auth) -> None:
         self.enter_room(request.sid, f"window:{who.window}")
         self.emit("snapshot", self.service.snapshot(), room=request.sid)
 
@@ -217,10 +249,10 @@ class CallerNamespace(RoleNamespace):
 
     def on_print_slip(self, data: Any = None) -> dict[str, Any]:
         """Print a 承诺单 again at this window (or the kiosk's printer)."""
-        data = data if isinstance(data, dict) else {}
         try:
+            number = shapes.convert(data, shapes.PrintSlip).slip or ""
             who = self.principal()
-            slip = self.service.slip(who, str(data.get("slip") or "").strip().upper())
+            slip = self.service.slip(who, number.strip().upper())
             return _ok({"print": self.printers.print_slip(
                 who.window or 0, slip["number"], slip["service"], slip["accepted_at"],
                 slip["promised_date"], slip["items"])})
@@ -242,11 +274,10 @@ class CallerNamespace(RoleNamespace):
     def window_action(self, action: str, data: Any = None) -> dict[str, Any]:
         try:
             who = self.principal()
-            if data is not None and not isinstance(data, dict):
-                raise DomainError("invalid", "参数应为对象", "arguments must be an object")
+            args = shapes.convert(data, shapes.WindowAction)
             return _ok(
                 self.service.window_action(
-                    who, who.window or 0, action, data or {}, request.remote_addr or ""
+                    who, who.window or 0, action, args, request.remote_addr or ""
                 )
             )
         except DomainError as err:
@@ -270,7 +301,7 @@ class MonitorNamespace(RoleNamespace):
 
     roles = OFFICE_ROLES
 
-    def admit(self, who: Principal, auth: dict) -> None:
+    def admit(self, who: Principal, auth: shapes.Auth) -> None:
         self.enter_room(request.sid, "monitor")
         snap = self.service.snapshot(usernames=True)
         snap["returns"] = self.service.pending_returns(who)
@@ -280,14 +311,14 @@ class MonitorNamespace(RoleNamespace):
         self.emit("snapshot", snap, room=request.sid)
 
     def on_decide_return(self, data: Any = None) -> dict[str, Any]:
-        data = data if isinstance(data, dict) else {}
         try:
+            decision = shapes.convert(data, shapes.DecideReturn)
             return _ok(
                 self.service.decide_return(
                     self.principal(),
-                    str(data.get("ticket_id", "")),
-                    data.get("approve") is True,
-                    str(data.get("note") or ""),
+                    decision.ticket_id or "",
+                    decision.approve is True,
+                    decision.note or "",
                     request.remote_addr or "",
                 )
             )
@@ -304,6 +335,7 @@ class DeviceNamespace(RoleNamespace):
     """
 
     roles = frozenset({Role.AGENT})
+    auth_shape = shapes.DeviceAuth
 
     def __init__(self, namespace: str, service: HallService, desk: DeviceDesk,
                  printers: PrintDesk) -> None:
@@ -312,17 +344,12 @@ class DeviceNamespace(RoleNamespace):
         self.windows: dict[str, frozenset[int]] = {}
         self.kiosks: dict[str, str] = {}  # sid -> the kiosk whose printer/scanner it runs
 
-    def admit(self, who: Principal, auth: dict) -> None:
-        windows = auth.get("windows", [])
-        if not isinstance(windows, list) or not all(
-            isinstance(w, int) and self.service.cfg.has_window(w) for w in windows
-        ):
+    def admit(self, who: Principal, auth: shapes.DeviceAuth) -> None:
+        windows, kiosk = auth.windows, auth.kiosk  # numbers (never true), a name: hub/shapes.py
+        if not all(self.service.cfg.has_window(w) for w in windows):
             raise DomainError("invalid", "窗口列表无效", "auth.windows lists existing windows")
-        kiosk = auth.get("kiosk")
-        if kiosk is not None and not (isinstance(kiosk, str) and 0 < len(kiosk) <= 64):
-            raise DomainError("invalid", "自助终端名称无效", "auth.kiosk is a kiosk token's name")
         try:
-            self.printers.attach(request.sid, who.name, kiosk, auth.get("printer"))
+            self.printers.attach(request.sid, who.name, kiosk, auth.printer)
         except ValueError as err:
             raise DomainError("invalid", "打印机配置无效", str(err)) from None
         self.windows[request.sid] = frozenset(windows)
@@ -350,7 +377,8 @@ class DeviceNamespace(RoleNamespace):
 
     def on_health(self, data: Any = None) -> dict[str, Any]:
         try:
-            devices = data.get("devices") if isinstance(data, dict) else None
+            health = shapes.convert(data, shapes.Health)
+            devices = [d.given() for d in health.devices]
             # its devices' windows, and those its printer prints the 承诺单 of
             windows = self.windows[request.sid] | self.printers.windows_of(request.sid)
             return self.desk.report_health(self.principal(), devices, request.remote_addr or "",
@@ -371,10 +399,10 @@ class DeviceNamespace(RoleNamespace):
         try:
             self.principal()
             kiosk = self.kiosks.get(request.sid)
-            text = data.get("text") if isinstance(data, dict) else None
             if kiosk is None:
                 raise DomainError("no_kiosk", "该代理未绑定自助终端", "this agent has no kiosk")
-            if not (isinstance(text, str) and 0 < len(text) <= 512 and text.isprintable()):
+            text = shapes.convert(data, shapes.Scan).text
+            if not text.isprintable():
                 raise DomainError("invalid", "扫码内容无效", "text is 1-512 printable characters")
             self.socketio.emit("scan", {"text": text}, namespace="/kiosk", to=f"kiosk:{kiosk}")
             return {"ok": True}
