@@ -1110,7 +1110,6 @@ class HallService:
         self.catch_up()
         with self._lock:
             snap = views.public_snapshot(self.cfg, self.state)
-            snap["now"] = self.clock().isoformat()  # pages keep time by the hub's clock
             if usernames:
                 for w in snap["windows"]:
                     win = self.state.windows.get(w["no"])

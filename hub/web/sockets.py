@@ -119,6 +119,11 @@ class RoleNamespace(Namespace):
         """Join rooms and send the snapshot; raise DomainError to refuse."""
         raise NotImplementedError
 
+    def send_snapshot(self, snap: dict[str, Any], sid: str) -> None:
+        """A snapshot with the hub's time (`now`): pages keep time by it, not by their device's
+        clock (a Pi has no battery clock and may boot before it can sync)."""
+        self.emit("snapshot", {**snap, "now": self.service.clock().isoformat()}, room=sid)
+
     def principal(self) -> Principal:
         """Who is acting now: the token is checked again, so an expired session, a disabled
         account or a revoked device token stops acting at once, not at the next reconnect."""
@@ -159,7 +164,7 @@ class DisplayNamespace(RoleNamespace):
                 )
             room = f"window:{int(no)}"  # "window:03" joins the room events go to
         self.enter_room(request.sid, room)
-        self.emit("snapshot", self.service.snapshot(), room=request.sid)
+        self.send_snapshot(self.service.snapshot(), request.sid)
 
 
 class KioskNamespace(RoleNamespace):
@@ -180,7 +185,7 @@ class KioskNamespace(RoleNamespace):
             **self.service.kiosk_status(),
             "kiosk": {"name": who.name, "printer": self.printers.has_kiosk_printer(who.name)},
         }
-        self.emit("snapshot", snap, room=request.sid)
+        self.send_snapshot(snap, request.sid)
 
     def on_issue_ticket(self, data: Any = None) -> dict[str, Any]:
         try:
@@ -241,7 +246,7 @@ class CallerNamespace(RoleNamespace):
 
     def admit(self, who: Principal, auth: shapes.Auth) -> None:
         self.enter_room(request.sid, f"window:{who.window}")
-        self.emit("snapshot", self.service.snapshot(), room=request.sid)
+        self.send_snapshot(self.service.snapshot(), request.sid)
 
     def __init__(self, namespace: str, service: HallService, printers: PrintDesk) -> None:
         super().__init__(namespace, service)
@@ -269,7 +274,7 @@ class CallerNamespace(RoleNamespace):
             self.enter_room(sid, f"window:{to_window}")
             self.clients[sid] = msgspec.structs.replace(who, window=to_window)
             self.emit("moved", {"from_window": from_window, "window": to_window}, room=sid)
-            self.emit("snapshot", self.service.snapshot(), room=sid)
+            self.send_snapshot(self.service.snapshot(), sid)
 
     def window_action(self, action: str, data: Any = None) -> dict[str, Any]:
         try:
@@ -308,7 +313,7 @@ class MonitorNamespace(RoleNamespace):
         snap["devices"] = self.service.devices(who)
         snap["alerts"] = self.service.alerts(who)
         snap["totals"] = self.service.totals(who)
-        self.emit("snapshot", snap, room=request.sid)
+        self.send_snapshot(snap, request.sid)
 
     def on_decide_return(self, data: Any = None) -> dict[str, Any]:
         try:
@@ -356,7 +361,7 @@ class DeviceNamespace(RoleNamespace):
         if kiosk is not None:
             self.kiosks[request.sid] = kiosk
         self.enter_room(request.sid, "agents")
-        self.emit("snapshot", self.service.snapshot(), room=request.sid)
+        self.send_snapshot(self.service.snapshot(), request.sid)
 
     def on_disconnect(self, reason: Any = None) -> None:
         who = self.clients.get(request.sid)
