@@ -54,10 +54,12 @@ class Device:
 
     def run(self, fn_name: str, *args: Any) -> None:
         fn = getattr(self.driver, fn_name)
-        if self.bus is not None:
-            self.bus.submit(fn, *args)  # on the bus thread, between polls
-        else:
+        if self.bus is None:
             fn(*args)
+        elif fn_name == "show":  # a display: only what it shows last needs writing
+            self.bus.submit_latest((self.name, fn_name), fn, *args)
+        else:
+            self.bus.submit(fn, *args)  # on the bus thread, between polls, in order
 
 
 class Agent:

@@ -112,9 +112,10 @@ class BenchHub(HubProcess):
 
 @contextmanager
 def running_hub(data: Path, sync: str = "full", provision: bool = True,
-                config: Path = HALL_BENCH) -> Iterator[HubProcess]:
-    """A provisioned hub subprocess on the benchmark hall; stopped on exit, whatever happens."""
-    hub = BenchHub(data, config=config, extra_args=["--sync", sync])
+                config: Path = HALL_BENCH, clock: str = "") -> Iterator[HubProcess]:
+    """A provisioned hub subprocess on the benchmark hall; stopped on exit, whatever happens.
+    `clock`: the hub's `--clock` (a hall with real opening hours must be open)."""
+    hub = BenchHub(data, config=config, extra_args=["--sync", sync], clock=clock)
     if provision:
         hub.provision()
     try:

@@ -16,7 +16,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
@@ -51,6 +51,10 @@ class Bus:
         self._reported = {d.address: (Health.UNKNOWN, "") for d in devices}
         self._commands: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]]] = \
             queue.SimpleQueue()
+        # Commands of which only the latest matters (what a display shows), by key: run after
+        # the queued ones, each once however often it was replaced while waiting.
+        self._latest: dict[Hashable, tuple[Future[Any], Callable[[], Any]]] = {}
+        self._latest_lock = threading.Lock()
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._turn = 0
@@ -65,6 +69,23 @@ class Bus:
             fut.set_exception(DeviceGone(f"{self.name}: bus stopped"))
             return fut
         self._commands.put((fut, lambda: fn(*args, **kwargs)))
+        self._wake.set()
+        return fut
+
+    def submit_latest(self, key: Hashable, fn: Callable[..., T], *args: Any) -> Future[T]:
+        """As `submit`, but a command with the same `key` still waiting is replaced (its Future
+        cancelled): a display shows the latest of a burst of updates (a rush of tickets changes
+        a caller keypad's waiting count many times a second), written once, and polling for
+        key presses never waits behind updates nobody will see."""
+        fut: Future[T] = Future()
+        if self._stop.is_set():
+            fut.set_exception(DeviceGone(f"{self.name}: bus stopped"))
+            return fut
+        with self._latest_lock:
+            replaced = self._latest.pop(key, None)
+            self._latest[key] = (fut, lambda: fn(*args))
+        if replaced is not None:
+            replaced[0].cancel()
         self._wake.set()
         return fut
 
@@ -142,18 +163,32 @@ class Bus:
                 return device
         return None
 
-    def _run_commands(self) -> None:
+    def _waiting(self) -> list[tuple[Future[Any], Callable[[], Any]]]:
+        """The commands to run now, in order: the queued ones, then the latest of each key."""
+        found = []
         while True:
             try:
-                fut, call = self._commands.get_nowait()
+                found.append(self._commands.get_nowait())
             except queue.Empty:
-                return
+                break
+        with self._latest_lock:
+            found += self._latest.values()
+            self._latest = {}
+        return found
+
+    def _run_commands(self) -> None:
+        waiting = self._waiting()
+        while waiting:
+            fut, call = waiting.pop(0)
             if not fut.set_running_or_notify_cancel():
                 continue
             try:
                 fut.set_result(call())
             except DeviceGone as err:
                 fut.set_exception(err)
+                for left, _ in waiting:  # the port is gone: the rest fail as queued ones do
+                    if left.set_running_or_notify_cancel():
+                        left.set_exception(err)
                 raise
             except DeviceError as err:  # logged too: a fire-and-forget caller never looks
                 log.warning("%s: command failed: %s", self.name, err)
@@ -166,11 +201,7 @@ class Bus:
                     self._report(device)
 
     def _fail_commands(self, err: DeviceError) -> None:
-        while True:
-            try:
-                fut, _ = self._commands.get_nowait()
-            except queue.Empty:
-                return
+        for fut, _ in self._waiting():
             if fut.set_running_or_notify_cancel():
                 fut.set_exception(err)
 

@@ -157,3 +157,23 @@ def test_missing_port_at_start_reports_offline_then_online(tmp_path) -> None:
         wait_until(lambda: rec.states("led") == ["offline"])
         with SimBus([SimLed(3)], baud=115200, link=link):
             wait_until(lambda: rec.states("led") == ["offline", "online"], timeout_s=3)
+
+
+def test_a_burst_of_display_updates_writes_only_the_latest() -> None:
+    """A rush of tickets changes what a display shows many times a second; the bus writes the
+    last of what waited once, so key presses are polled without waiting behind stale writes."""
+    with rig(SimLed(3)) as (sim, master):
+        led = LedDisplay(master, 3, name="led")
+        bus = Bus(master, [led])
+        texts = [f"请A{i:03d}号" for i in range(50)]
+        futures = [bus.submit_latest(("led", "show"), led.show, text) for text in texts]
+        other = bus.submit_latest(("other", "show"), led.show, "请B001号")
+        before = master.stats["transactions"]
+        bus._run_commands()  # what the bus thread does between two polls
+        assert master.stats["transactions"] - before == 2  # one write per key, not 51
+        assert sim[3].text == "请B001号"  # the keys' latest, in the order last submitted
+        assert all(f.cancelled() for f in futures[:-1])
+        assert futures[-1].done() and not futures[-1].cancelled() and other.done()
+        again = bus.submit_latest(("led", "show"), led.show, texts[-1])
+        bus._run_commands()
+        assert again.done() and sim[3].text == texts[-1]
