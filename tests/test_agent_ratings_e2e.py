@@ -134,7 +134,7 @@ devices = [
     try:
         eventually(lambda: sim[3].text == "暂停受理", what="the agent drives the LED")
         h = Hall(hub, sim, clock)
-        h.agents, h.start_agent = agents, start_agent
+        h.agents, h.start_agent, h.agent_toml = agents, start_agent, agent_toml
         eventually(lambda: sim[3].text == "1号窗口", what="the clerk's window is open")
         yield h
     finally:
@@ -244,3 +244,25 @@ def test_an_unhappy_press_kept_by_the_keypad_while_its_agent_was_down_counts(hal
     assert (rating["status"], rating["level"], rating.get("reason")) == ("rated", 4, None)
     assert dt.datetime.fromisoformat(rating["rated_at"]) <= deadline_of(served)
     assert hall.story(served["id"]) == ["rating.requested", "ticket.rated"]
+
+
+@pytest.mark.xfail(strict=True, reason="the hub keeps every rating keypad an agent ever reported: "
+                   "one taken out of agent.toml still makes its window wait for a keypad's word, "
+                   "so ratings there end only with the day")
+def test_a_keypad_taken_out_of_the_agents_configuration_no_longer_holds_ratings_open(hall):
+    """The window's keypad goes for repair: the agent is started again without it. Nothing can
+    press at that window now, so its ratings end at their deadline, as at any window without a
+    keypad."""
+    hall.serve()
+    hall.agents[-1].terminate()
+    hall.agents[-1].wait(10)
+    toml = hall.agent_toml.read_text(encoding="utf-8")
+    hall.agent_toml.write_text(toml.replace('{ kind = "rating", address = 1, window = 1 },', ""),
+                               encoding="utf-8")
+    hall.start_agent()
+    ticket = hall.hub.issue("S2").json()
+    assert hall.hub.act(hall.clerk, 1, "call-next").json()["current"]["id"] == ticket["id"]
+    assert hall.hub.act(hall.clerk, 1, "finish").ok
+    asked = hall.wait_for("rating.requested", ticket["id"])
+    expired = hall.wait_for("rating.expired", ticket["id"], timeout_s=WINDOW_S + 10)
+    assert expired["at"] >= asked["data"]["deadline"]
