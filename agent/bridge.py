@@ -81,7 +81,7 @@ class Agent:
         self.voice = VoiceCaller(cfg.voice) if cfg.voice is not None else None
         self.printer = self._build_printer()
         self.scanner = self._build_scanner()
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = {"devices": sorted(self.devices)}
         if cfg.kiosk:
             extra["kiosk"] = cfg.kiosk
         if cfg.printer is not None:

@@ -215,6 +215,17 @@ class DeviceDesk:
         records = self.service.execute(agent, decide, addr)
         return {"ok": True, "result": {"changed": len(records)}}
 
+    def agent_has(self, agent: Principal, devices: list[str]) -> None:
+        """All the devices of an agent that connects (alone under its name): those it reported
+        before and no longer has are removed, so a rating keypad taken out of its agent.toml
+        does not hold its window's ratings open for good."""
+        kept = set(devices)
+        if any(d.agent == agent.name and d.device not in kept
+               for d in self.service.state.devices.values()):
+            engine = self.service.engine
+            self.service.execute(agent, lambda s, now: engine.forget_devices(s, now, agent.name,
+                                                                               kept))
+
     def agent_gone(self, agent: Principal) -> None:
         """The agent's connection ended: its devices can no longer be vouched for."""
         state = self.service.state

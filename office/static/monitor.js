@@ -266,6 +266,9 @@
           agent: d.agent, status: d.status, detail: d.detail || "", since: ev.at,
         });
         break;
+      case "device.removed":
+        st.devices.delete(d.device);
+        break;
       case "alert.raised":
         st.alerts.set(d.key, {
           key: d.key, kind: d.kind, since: ev.at, message: d.message,
