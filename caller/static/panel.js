@@ -144,8 +144,8 @@
       // of it follows), no new sign-in.
       session.window = d.window;
       sessionStorage.setItem(KEY, JSON.stringify(session));
-      const w = myWindow();
-      $("window-name").textContent = w ? OnestopStaff.windowLabel(w) : `${session.window}号窗口`;
+      const now = myWindow();
+      $("window-name").textContent = now ? OnestopStaff.windowLabel(now) : `${session.window}号窗口`;
       info(`已调至${$("window-name").textContent} / Moved to window ${d.window}`);
       loadJoint();
     });
