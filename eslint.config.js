@@ -27,7 +27,7 @@ export default [
   },
   {
     // not yet modules
-    files: ["caller/static/staff.js", "kiosk/static/*.js", "office/static/*.js"],
+    files: ["kiosk/static/*.js"],
     languageOptions: { sourceType: "script", globals: { OnestopStaff: "writable" } },
   },
   {
