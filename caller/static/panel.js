@@ -5,6 +5,7 @@ import { catalogue as C, serviceName } from "/shared/static/catalogue.js";
 import { hubNow, parseAt } from "/shared/static/clock.js";
 import { $, make, option, say } from "/shared/static/dom.js";
 import { StaffSession, windowLabel } from "/shared/static/staff.js";
+import { addWaiting } from "/shared/static/waiting.js";
 import { wireActions } from "./panel/actions.js";
 import { loadJoint, showPrinted, wireSlips } from "./panel/slips.js";
 
@@ -82,28 +83,21 @@ function snapshot(snap) {
   if (w) applyWindow(w);
 }
 
-function addWaiting(code, delta) {
-  if (!code) return;
-  const n = (st.waiting[code] || 0) + delta;
-  if (n > 0) st.waiting[code] = n;
-  else delete st.waiting[code];
-}
-
 function event(ev) {
   const d = ev.data || {};
   const mine = d.window_no === staff.session.window;
   switch (ev.type) {
-    case "ticket.issued": addWaiting(d.service, +1); break;
+    case "ticket.issued": addWaiting(st.waiting, d.service, +1); break;
     case "ticket.called":
-      addWaiting(d.service, -1);
+      addWaiting(st.waiting, d.service, -1);
       if (mine) setCurrent({ id: d.ticket_id, number: d.number, service: d.service });
       break;
     case "ticket.no_show":
-      if (d.requeued) addWaiting(d.service, +1);
+      if (d.requeued) addWaiting(st.waiting, d.service, +1);
       if (mine) setCurrent(null);
       break;
     case "ticket.transferred":
-      addWaiting(d.to_service || (st.current && mine ? st.current.service : null), +1);
+      addWaiting(st.waiting, d.to_service || (st.current && mine ? st.current.service : null), +1);
       if (mine) setCurrent(null);
       break;
     case "ticket.finished":

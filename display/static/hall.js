@@ -1,6 +1,7 @@
 /* 综合屏: the newest call large, the last calls, waiting counts per department and item. */
 import { catalogue, department } from "/shared/static/catalogue.js";
 import { $, en, make } from "/shared/static/dom.js";
+import { addWaiting } from "/shared/static/waiting.js";
 import { config, connectScreen, fitChildren, recordPaint, text } from "./screen.js";
 
 const MAX_CALLS = config.calls || 10;
@@ -110,13 +111,6 @@ function renderWaiting() {
   fitChildren(list);
 }
 
-function addWaiting(code, delta) {
-  if (!code) return;
-  const n = (state.waiting[code] || 0) + delta;
-  if (n > 0) state.waiting[code] = n;
-  else delete state.waiting[code];
-}
-
 function snapshot(snap) {
   state.windows.clear();
   state.current.clear();
@@ -146,7 +140,7 @@ function event(ev) {
                             window: d.window_no, recall: d.recalls || 0 });
       state.calls.length = Math.min(state.calls.length, MAX_CALLS);
       state.current.set(d.window_no, d.service);
-      if (ev.type === "ticket.called") addWaiting(d.service, -1);
+      if (ev.type === "ticket.called") addWaiting(state.waiting, d.service, -1);
       if (inZone(d.window_no)) {
         renderNow(true);
         renderRecent();
@@ -156,16 +150,16 @@ function event(ev) {
       break;
     }
     case "ticket.issued":
-      addWaiting(d.service, +1);
+      addWaiting(state.waiting, d.service, +1);
       renderWaiting();
       break;
     case "ticket.no_show":
       state.current.delete(d.window_no);
-      if (d.requeued) addWaiting(d.service, +1);
+      if (d.requeued) addWaiting(state.waiting, d.service, +1);
       renderWaiting();
       break;
     case "ticket.transferred":
-      addWaiting(d.to_service || state.current.get(d.window_no), +1);
+      addWaiting(state.waiting, d.to_service || state.current.get(d.window_no), +1);
       state.current.delete(d.window_no);
       renderWaiting();
       break;
