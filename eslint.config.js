@@ -26,11 +26,6 @@ export default [
     },
   },
   {
-    // not yet modules
-    files: ["kiosk/static/*.js"],
-    languageOptions: { sourceType: "script", globals: { OnestopStaff: "writable" } },
-  },
-  {
     files: ["eslint.config.js"],
     languageOptions: { globals: globals.node },
   },

@@ -11,9 +11,9 @@ export function make(tag, cls, text) {
   return node;
 }
 
-/** English in a span of its own (`lang="en"`, class "en" unless told). */
-export function en(text, cls = "en") {
-  const node = make("span", cls, text);
+/** English in an element of its own (`lang="en"`; a span of class "en" unless told). */
+export function en(text, cls = "en", tag = "span") {
+  const node = make(tag, cls, text);
   node.lang = "en";
   return node;
 }
