@@ -1,7 +1,7 @@
 /* The kiosk's complaint form (投诉建议): a category, what happened, optionally the window, a
  * staff number and a phone number, sent with `complain`; the complaint's number is shown. */
 import { catalogue as C } from "/shared/static/catalogue.js";
-import { $, bilingual, make } from "/shared/static/dom.js";
+import { $, bilingual, make, option } from "/shared/static/dom.js";
 import { ask, online } from "./connection.js";
 import { errorBox } from "./issue.js";
 import { goHome, show } from "./screens.js";
@@ -26,16 +26,13 @@ export function buildComplaintForm() {
     return b;
   });
   $("categories").replaceChildren(...cats);
-  const sel = $("complaint-window");
-  const none = make("option", "", "不指定 / Not specified");
-  none.value = "";
-  sel.replaceChildren(none, ...(C.windows || []).map((w) => {
-    const label = `${w.no}号窗口`;
-    const o = make("option", "", w.name && !w.name.startsWith(label) ? `${label} · ${w.name}` : label);
-    o.value = String(w.no);
-    return o;
-  }));
+  $("complaint-window").replaceChildren(option("", "不指定 / Not specified"),
+    ...(C.windows || []).map((w) => {
+      const label = `${w.no}号窗口`;
+      return option(w.no, w.name && !w.name.startsWith(label) ? `${label} · ${w.name}` : label);
+    }));
 }
+
 function setCategory(code) {
   complaintCategory = code;
   for (const b of document.querySelectorAll("#categories .category")) {
@@ -44,11 +41,13 @@ function setCategory(code) {
     b.classList.toggle("on", on);
   }
 }
+
 function countText() {
   const n = [...$("complaint-text").value].length;
   $("complaint-count").textContent = `${n} / 500`;
   $("complaint-count").classList.toggle("over", n > 500);
 }
+
 export function clearComplaint() {
   setCategory(null);
   $("complaint-window").value = "";
@@ -63,15 +62,18 @@ export function clearComplaint() {
   $("complaint-submit").disabled = false;
   countText();
 }
+
 function openComplaint() {
   clearComplaint();
   show("complaint-screen");
 }
+
 function complaintError(zh, english) {
   const box = $("complaint-error");
   box.replaceChildren(bilingual(make("p", "error-title"), zh, english));
   box.hidden = false;
 }
+
 function submitComplaint() {
   $("complaint-error").hidden = true;
   const text = $("complaint-text").value.trim();
