@@ -16,6 +16,7 @@ from hub import children
 from hub.service import HallService
 from kiosk.pages import pages as kiosk_pages
 from office.pages import pages as office_pages
+from shared.pages import pages as shared_pages
 
 from . import errors, metrics, packets, sockets
 from .admin_api import admin_api
@@ -49,6 +50,7 @@ def create_app(
     app.register_blueprint(caller_pages)  # the clerk's panel: /caller/
     app.register_blueprint(kiosk_pages)  # the ticket kiosk's touchscreen: /kiosk/
     app.register_blueprint(office_pages)  # the office: /office/, /office/reports, /office/admin
+    app.register_blueprint(shared_pages)  # what the pages share: /shared/static/ (JS modules, base)
 
     @app.get("/healthz")
     def healthz():
