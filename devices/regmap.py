@@ -113,8 +113,6 @@ class RatingLevel(IntEnum):
         return self >= RatingLevel.UNSATISFIED
 
 
-LEVEL_NAMES = {1: "非常满意", 2: "满意", 3: "基本满意", 4: "不满意", 5: "非常不满意"}
-
 
 class Reason(IntEnum):
     """Reason keys, in the order of the hall file's `rating.reasons` (code = index + 1)."""

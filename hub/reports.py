@@ -54,7 +54,6 @@ FIELDS = ("issued", "called", "served", "no_shows", "transferred", "returned", "
           "r1", "r2", "r3", "r4", "r5", "not_rated",
           "slips_on_time", "slips_late", "slips_pending")
 _I = {name: i for i, name in enumerate(FIELDS)}
-DIMS = ("service", "window", "clerk", "all")
 _UNSETTLED = ("waiting", "called", "return_pending")
 _DONE = ("done", "ready", "collected")
 
@@ -294,12 +293,6 @@ _SLIPS_SQL = (
     f"AND e.type = 'slip.status_changed' AND ({_DONE_LIKE})) AS done_at "
     "FROM slips s LEFT JOIN events f ON f.ticket_id = s.ticket_id AND f.type = 'ticket.finished' "
     "WHERE s.promised_date >= ? AND s.promised_date <= ?"
-)
-_SLIPS_BY_ITEM_SQL = (
-    "SELECT s.service, s.promised_date, NULL AS window_no, NULL AS actor, "
-    "(SELECT MIN(e.at) FROM events e WHERE e.ticket_id = s.ticket_id "
-    f"AND e.type = 'slip.status_changed' AND ({_DONE_LIKE})) AS done_at "
-    "FROM slips s WHERE s.promised_date >= ? AND s.promised_date <= ?"
 )
 
 

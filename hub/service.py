@@ -1118,9 +1118,6 @@ class HallService:
                         w["clerk"]["username"] = clerk.username
             return snap
 
-    def records_since(self, seq: int) -> list[Record]:
-        return self.store.records_after(seq)
-
 
 def _given(value: str | None, key: str, required: bool = False) -> str | None:
     """A text argument (its type and length checked by hub/shapes.py); blank is not given."""

@@ -4,8 +4,8 @@ Chinese is handled here, not by python-escpos: escpos only sends GB18030 when a 
 U+4E00-U+9FA5 character and otherwise guesses a single-byte code page, so "：（）" and full-width
 digits come out as "?" and `ESC t` may switch code pages mid-ticket. Instead every job starts with
 `ESC @` (reset) and `FS &` (enter Chinese mode), and all text is encoded here as GBK and written
-with `_raw`. The printer object is still python-escpos (`Dummy` to build bytes; `File`,
-`Serial`, `Network` for output): it supplies the profile and renders the QR image.
+with `_raw`. The printer object is still python-escpos (`Dummy`, which collects the job's
+bytes for the driver to send): it supplies the profile and renders the QR image.
 
 A character GBK lacks (emoji, rare CJK extension B characters) is printed as SUBSTITUTE, "□"
 (U+25A1, GBK A1 F5), so a missing glyph is visible on paper instead of crashing the kiosk.
@@ -49,8 +49,6 @@ def size(width: int, height: int) -> bytes:
         raise ValueError("size multipliers are 1-8")
     return GS + b"!" + bytes(((width - 1) << 4 | (height - 1),))
 
-
-SIZE_NORMAL = size(1, 1)
 
 
 def feed(lines: int) -> bytes:
@@ -398,19 +396,3 @@ def slip_bytes(s: CommitmentSlip, paper_: str | Paper = "80mm") -> bytes:
     write_slip(printer, s, paper_)
     return printer.output
 
-
-def open_output(kind: str, target: str, paper_: str | Paper = "80mm", **kw: object) -> Escpos:
-    """A real python-escpos output by config: kind "file" (/dev/usb/lp0, no pyusb needed),
-    "serial" (target: device path; needs pyserial) or "network" (target: host, port 9100)."""
-    pp = paper(paper_)
-    from escpos import printer as ep  # noqa: PLC0415 - only the configured class is needed
-    if kind == "file":
-        out: Escpos = ep.File(target, profile=pp.escpos_profile, **kw)
-    elif kind == "serial":
-        out = ep.Serial(devfile=target, profile=pp.escpos_profile, **kw)
-    elif kind == "network":
-        out = ep.Network(target, profile=pp.escpos_profile, **kw)
-    else:
-        raise ValueError(f"unknown printer output {kind!r}: file, serial or network")
-    check_profile(out, pp)
-    return out

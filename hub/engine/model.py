@@ -74,7 +74,6 @@ class SlipStatus(StrEnum):
     COLLECTED = "collected"  # 已取件
 
 
-SLIP_STATUS_ORDER = tuple(SlipStatus)
 SLIP_STATUS_LABELS = {
     SlipStatus.ACCEPTED: ("受理", "accepted"),
     SlipStatus.IN_PROGRESS: ("办理中", "in progress"),
@@ -93,8 +92,6 @@ class RatingLevel(IntEnum):
     DISSATISFIED = 4  # 不满意
     VERY_DISSATISFIED = 5  # 非常不满意
 
-
-RATING_LABELS = {1: "非常满意", 2: "满意", 3: "基本满意", 4: "不满意", 5: "非常不满意"}
 
 
 class RatingStatus(StrEnum):
