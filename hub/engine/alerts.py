@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import queries
-from .model import AlertCleared, AlertRaised, Event, HallState, RatingStatus
+from .model import AlertCleared, AlertRaised, Event, HallState, RatingLevel, RatingStatus
 
 if TYPE_CHECKING:
     from hub.config import HallConfig
 
-UNHAPPY_LEVELS = (4, 5)  # 不满意, 非常不满意
+UNHAPPY_LEVELS = frozenset(level for level in RatingLevel if level.needs_reason)  # 差评
 CALL_ENDS = ("finished", "no_show", "transferred", "return_requested")
 
 

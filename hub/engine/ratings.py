@@ -15,6 +15,7 @@ from .model import (
     Event,
     HallState,
     RatingExpired,
+    RatingLevel,
     RatingReasonAdded,
     RatingRequested,
     RatingStatus,
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 # A keypad that lost its window (it restarted) is asked again only if at least this much of the
 # window is left: less is no time to read the clerk's badge and press.
 REOPEN_MIN_S = 3.0
+_LEVELS = frozenset(RatingLevel)
 
 
 class RatingRules:
@@ -149,7 +151,7 @@ class RatingRules:
         it ended. A rating already ended is final.
         """
         self._window(state, no)
-        if isinstance(level, bool) or level not in range(1, 6):
+        if isinstance(level, bool) or level not in _LEVELS:
             raise Invalid("invalid", "评价等级应为1-5", "a rating level is 1 (非常满意) to 5")
         ticket = self._asked(state, no, request_id)
         rating = ticket.rating
@@ -175,7 +177,7 @@ class RatingRules:
                 clerk=rating.clerk,
                 request_id=request_id,
                 level=level,
-                reason=(reason or "").strip() or None if level >= 4 else None,
+                reason=(reason or "").strip() or None if RatingLevel(level).needs_reason else None,
                 pressed_at=pressed,
                 source=source,
             ),
@@ -246,7 +248,8 @@ class RatingRules:
         if ticket is None:
             raise NotFound("no_ticket", "今日无此号", f"no ticket {ticket_id} today")
         rating = ticket.rating
-        if rating is None or rating.status is not RatingStatus.RATED or (rating.level or 0) < 4:
+        if (rating is None or rating.status is not RatingStatus.RATED or not rating.level
+                or not RatingLevel(rating.level).needs_reason):
             raise DomainError("no_bad_rating", "该号没有差评", "that ticket has no 不满意 rating")
         if rating.reason:
             raise DomainError("has_reason", "已有原因", "a reason is recorded already")

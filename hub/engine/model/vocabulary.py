@@ -65,14 +65,19 @@ SLIP_STATUS_LABELS = {
 
 
 class RatingLevel(IntEnum):
-    """The national 政务服务"好差评" scale."""
+    """The national 政务服务"好差评" scale, one vocabulary for the hub and the devices: the
+    rating keypad's level keys are these values, in this order (devices/regmap.py)."""
 
     VERY_SATISFIED = 1  # 非常满意
     SATISFIED = 2  # 满意
     BASIC = 3  # 基本满意
-    DISSATISFIED = 4  # 不满意
-    VERY_DISSATISFIED = 5  # 非常不满意
+    UNSATISFIED = 4  # 不满意
+    VERY_UNSATISFIED = 5  # 非常不满意
 
+    @property
+    def needs_reason(self) -> bool:
+        """A 差评 (不满意, 非常不满意) says why: the keypad waits for a reason key."""
+        return self >= RatingLevel.UNSATISFIED
 
 
 class RatingStatus(StrEnum):
