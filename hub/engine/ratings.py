@@ -1,14 +1,14 @@
 """The 好差评 rules and device health: a citizen rates the service of one ticket, at the window
 that served it, once, and only while the keypad was asked (no rating without a served ticket).
 
-Mixed into QueueEngine, whose configuration and window checks these rules use.
+Part of QueueEngine; the configuration and the window checks are RulesBase's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
+from .base import RulesBase
 from .errors import DomainError, Invalid, NotFound
 from .model import (
     DeviceStateChanged,
@@ -24,17 +24,13 @@ from .model import (
     WindowState,
 )
 
-if TYPE_CHECKING:
-    from hub.config import HallConfig
-
-
 # A keypad that lost its window (it restarted) is asked again only if at least this much of the
 # window is left: less is no time to read the clerk's badge and press.
 REOPEN_MIN_S = 3.0
 _LEVELS = frozenset(RatingLevel)
 
 
-class RatingRules:
+class RatingRules(RulesBase):
     """Who ends a rating: a window's rating keypad reports every request's outcome through its
     agent, in the order the keypad saw them (a press, or the window closing without one), so
     the hub never calls a keypad's rating "not rated" while a press made in time may still be
@@ -42,14 +38,6 @@ class RatingRules:
     Where no rating keypad is known, nothing can press: the hub ends the rating itself at its
     deadline (`next_rating_deadline`). Either way a rating ends once, and what ends it is final.
     """
-
-    cfg: HallConfig
-
-    def _window(self, state: HallState, no: int) -> WindowState:  # provided by QueueEngine
-        raise NotImplementedError
-
-    def _staffed(self, state: HallState, no: int, allow_paused: bool = False) -> WindowState:
-        raise NotImplementedError
 
     @staticmethod
     def keypad_windows(state: HallState) -> set[int]:

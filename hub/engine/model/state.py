@@ -59,7 +59,7 @@ class Ticket(msgspec.Struct, kw_only=True, omit_defaults=True):
     day: dt.date
     channel: Channel
     priority: bool
-    rank: tuple[int, int]  # queue order; see rules.requeue_rank
+    rank: tuple[int, int]  # queue order; see CallingRules._requeue_rank
     issued_at: dt.datetime
     status: TicketStatus = TicketStatus.WAITING
     reference: str | None = None  # green pass or appointment code
