@@ -2,7 +2,7 @@
 
 No I/O, no Flask, no clock of its own: every method takes the state and `now` and either returns
 the events the command produces or raises a DomainError. It never changes the state; `apply`
-(evolve.py) does, once the store has committed the events. That split is what lets the store
+(evolve/) does, once the store has committed the events. That split is what lets the store
 put a change and its outbox event in one transaction, and lets a restarted hub rebuild its state.
 """
 
