@@ -1,7 +1,7 @@
 """The hall's state: the day's tickets, windows, passes, devices and alerts, as plain data.
 
 msgspec Structs, so the state can be snapshotted to JSON and rebuilt by replaying events
-(`apply`, evolve.py, is the only code that changes it).
+(`apply`, hub/engine/evolve/, is the only code that changes it).
 """
 
 from __future__ import annotations
