@@ -146,7 +146,7 @@ class Backend(_Strict):
 
 
 class Assessment(_Strict):
-    """考核 (issue 8): how hub/reports.py scores a window or a clerk over a month or a year.
+    """考核 (issue 8): how hub/reports/ scores a window or a clerk over a month or a year.
 
     score = 100 × (served × served/most served in the ranking + satisfaction × 满意率
     + within_target × share of cases within the item's target + on_time × share of 承诺件 done
