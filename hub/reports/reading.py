@@ -35,70 +35,105 @@ def report(db: Database, cfg: HallConfig, start: dt.date, end: dt.date, by: str,
         raise ValueError("the range ends before it starts")
     now = now or dt.datetime.now(dt.UTC)
     live_days = settle(db, cfg, start, end, open_day, now)
-    names = Namer(cfg, db)
-    group_of = names.grouper(by)
-    groups: dict[str, Group] = defaultdict(Group)
-    total = Group()
+    sums = _Sums(Namer(cfg, db), by)
     s, e = start.isoformat(), end.isoformat()
+    live = _live_summary(db, cfg, live_days, open_day)
+    sums.add_counts(_counts(db, s, e, live))
+    # Histograms by the grouping's own dimension (departments sum their items') and `all`.
+    dim = "service" if by == "department" else by
+    by_hour = sums.add_histograms(_histograms(db, dim, start, end, live_days, live, now))
+    _add_events(db, sums.names, by, s, e, sums.groups, sums.total)
+    return {
+        "from": s, "to": e, "by": by, "days": (end - start).days + 1,
+        "live_days": [d.isoformat() for d in live_days],
+        "generated_at": now.astimezone(dt.UTC).isoformat(timespec="seconds"),
+        "rows": sums.rows(cfg),
+        "total": {"key": "", "name": "合计", "name_en": "Total", **row_figures(sums.total, True)},
+        "by_hour": by_hour,
+    }
 
-    # Counts: the summed-up days in SQL, the live days in Python, then by group.
+
+class _Sums:
+    """A report's groups and its total while they are summed."""
+
+    def __init__(self, names: Namer, by: str) -> None:
+        self.names, self.by = names, by
+        self.groups: dict[str, Group] = defaultdict(Group)
+        self.total = Group()
+
+    def add_counts(self, counts: dict[Key, list[float]]) -> None:
+        group_of = self.names.grouper(self.by)
+        for key, values in counts.items():
+            self.total.v = [a + b for a, b in zip(self.total.v, values, strict=True)]
+            g = group_of(key)
+            if g is not None:
+                self.groups[g].v = [a + b for a, b in zip(self.groups[g].v, values, strict=True)]
+
+    def add_histograms(self, hist: dict[HistKey, int]) -> list[dict[str, int]]:
+        """Add the minute histograms; returns the hall's tickets issued and served by hour."""
+        by_hour = {h: {"hour": h, "issued": 0, "served": 0} for h in range(24)}
+        for (d, k, metric, bucket), n in hist.items():
+            if d == "all":
+                self.total.hist[(metric, bucket)] += n
+                if metric in ("issued_hour", "served_hour") and 0 <= bucket < 24:
+                    by_hour[bucket][metric.removesuffix("_hour")] += n
+                continue
+            g = self.names.department_of_service(k) if self.by == "department" else k
+            if g:
+                self.groups[g].hist[(metric, bucket)] += n
+        return list(by_hour.values())
+
+    def rows(self, cfg: HallConfig) -> list[dict[str, Any]]:
+        """One row per group: departments and items in the hall file's order, windows by number,
+        clerks by username."""
+        by = self.by
+        with_issued = by in ("department", "service")
+        rows = [
+            {"key": key, **self.names.label(by, key), **row_figures(g, with_issued)}
+            for key, g in self.groups.items()
+        ]
+        order = ([d.code for d in cfg.departments] if by == "department" else
+                 [x.code for x in cfg.services] if by == "service" else [])
+        rank = {k: i for i, k in enumerate(order)}
+        rows.sort(key=lambda r: (rank.get(r["key"], len(rank)),
+                                 int(r["key"]) if by == "window" and r["key"].isdigit() else 0,
+                                 r["key"]))
+        return rows
+
+
+def _live_summary(db: Database, cfg: HallConfig, live_days: list[dt.date],
+                  open_day: dt.date) -> Summary:
+    """The days read live (open, or with a ticket still open), summed up in Python."""
+    live = Summary(cfg)
+    for day in live_days:
+        live.add_rows(db.query("SELECT data FROM tickets WHERE day = ?", (day.isoformat(),)))
+        live.add_slips(db, day, day, open_day)
+    return live
+
+
+def _counts(db: Database, s: str, e: str, live: Summary) -> dict[Key, list[float]]:
+    """Counts per (window, clerk, item): the summed-up days in SQL, plus the live days."""
     counts: dict[Key, list[float]] = defaultdict(lambda: [0] * len(FIELDS))
     for row in db.query(
         f"SELECT window_no, clerk, service, {_SUMS} FROM report_counts "
         "WHERE day >= ? AND day <= ? GROUP BY window_no, clerk, service", (s, e)):
         counts[(row[0], row[1], row[2])] = [row[i + 3] or 0 for i in range(len(FIELDS))]
-    live = Summary(cfg)
-    for day in live_days:
-        live.add_rows(db.query("SELECT data FROM tickets WHERE day = ?", (day.isoformat(),)))
-        live.add_slips(db, day, day, open_day)
     for key, values in live.counts.items():
         counts[key] = [a + b for a, b in zip(counts[key], values, strict=True)]
-    for key, values in counts.items():
-        total.v = [a + b for a, b in zip(total.v, values, strict=True)]
-        g = group_of(key)
-        if g is not None:
-            groups[g].v = [a + b for a, b in zip(groups[g].v, values, strict=True)]
+    return counts
 
-    # Histograms: by the grouping's own dimension (departments sum their items') and `all`.
-    dim = "service" if by == "department" else by
+
+def _histograms(db: Database, dim: str, start: dt.date, end: dt.date,
+                live_days: list[dt.date], live: Summary,
+                now: dt.datetime) -> dict[HistKey, int]:
+    """The minute histograms of `dim` and `all`: the summed-up ones, plus the live days'."""
     hist: dict[HistKey, int] = defaultdict(int)
     for row in _hist_rows(db, dim, start, end, set(live_days), now):
         hist[(row[0], row[1], row[2], row[3])] += row[4]
     for (d, k, metric, bucket), n in live.hist.items():
         if d in (dim, "all"):
             hist[(d, k, metric, bucket)] += n
-    by_hour = {h: {"hour": h, "issued": 0, "served": 0} for h in range(24)}
-    for (d, k, metric, bucket), n in hist.items():
-        if d == "all":
-            total.hist[(metric, bucket)] += n
-            if metric in ("issued_hour", "served_hour") and 0 <= bucket < 24:
-                by_hour[bucket][metric.removesuffix("_hour")] += n
-            continue
-        g = names.department_of_service(k) if by == "department" else k
-        if g:
-            groups[g].hist[(metric, bucket)] += n
-
-    _add_events(db, names, by, s, e, groups, total)
-
-    with_issued = by in ("department", "service")
-    rows = [
-        {"key": key, **names.label(by, key), **row_figures(g, with_issued)}
-        for key, g in groups.items()
-    ]
-    order = ([d.code for d in cfg.departments] if by == "department" else
-             [x.code for x in cfg.services] if by == "service" else [])
-    rank = {k: i for i, k in enumerate(order)}
-    rows.sort(key=lambda r: (rank.get(r["key"], len(rank)),
-                             int(r["key"]) if by == "window" and r["key"].isdigit() else 0,
-                             r["key"]))
-    return {
-        "from": s, "to": e, "by": by, "days": (end - start).days + 1,
-        "live_days": [d.isoformat() for d in live_days],
-        "generated_at": now.astimezone(dt.UTC).isoformat(timespec="seconds"),
-        "rows": rows,
-        "total": {"key": "", "name": "合计", "name_en": "Total", **row_figures(total, True)},
-        "by_hour": list(by_hour.values()),
-    }
+    return hist
 
 
 def _hist_rows(db: Database, dim: str, start: dt.date, end: dt.date, live: set[dt.date],
