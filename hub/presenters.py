@@ -1,4 +1,4 @@
-"""What each kind of client is shown: plain dicts built from the config and the state.
+"""Presenters: what each kind of client is shown, plain dicts built from the config and the state.
 
 Screens are public: they get ticket numbers, items and windows, and a clerk's name and staff
 number (the work badge of art. 17) — never anything about a citizen.
