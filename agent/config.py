@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -108,9 +109,16 @@ class AgentConfig(_Strict, kw_only=True):
 
 def load_agent_config(path: str | Path) -> AgentConfig:
     path = Path(path)
+    cfg = _read(path)
+    for key, problem in _problems(cfg):  # the first problem stops the agent
+        raise ConfigError(str(path), key, problem)
+    return cfg
+
+
+def _read(path: Path) -> AgentConfig:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        cfg = msgspec.convert(raw, AgentConfig, strict=True)
+        return msgspec.convert(raw, AgentConfig, strict=True)
     except OSError as err:
         raise ConfigError(str(path), "", f"cannot read: {err.strerror}") from err
     except tomllib.TOMLDecodeError as err:
@@ -118,29 +126,35 @@ def load_agent_config(path: str | Path) -> AgentConfig:
     except msgspec.ValidationError as err:
         reason, _, where = str(err).partition(" - at `$")
         raise ConfigError(str(path), where.rstrip("`").lstrip("."), reason) from err
+
+
+def _problems(cfg: AgentConfig) -> Iterator[tuple[str, str]]:
+    """What the schema cannot say, as (key, problem), in the order they are reported."""
     for i, keypad in enumerate(cfg.keypads):
         for byte, key in keypad.keymap.items():
-            problem = keymap_problem(keypad.kind, byte, key)
-            if problem:
-                raise ConfigError(str(path), f"keypads[{i}].keymap.{byte!r}", problem)
+            if problem := keymap_problem(keypad.kind, byte, key):
+                yield f"keypads[{i}].keymap.{byte!r}", problem
     for i, bus in enumerate(cfg.buses):
-        for j, dev in enumerate(bus.devices):
-            if not 1 <= dev.address <= 247:
-                raise ConfigError(str(path), f"buses[{i}].devices[{j}].address", "must be 1-247")
-        addresses = [d.address for d in bus.devices]
-        if len(set(addresses)) != len(addresses):
-            raise ConfigError(str(path), f"buses[{i}].devices", "two devices share an address")
+        yield from _bus_problems(f"buses[{i}]", bus)
     if cfg.printer is not None:
         if not (cfg.kiosk or cfg.printer.windows):
-            raise ConfigError(str(path), "printer", "set kiosk = NAME, or printer.windows")
+            yield "printer", "set kiosk = NAME, or printer.windows"
         if not 1 <= cfg.printer.status_interval_s <= 600:
-            raise ConfigError(str(path), "printer.status_interval_s", "must be 1-600 seconds")
+            yield "printer.status_interval_s", "must be 1-600 seconds"
     if cfg.scanner is not None and not cfg.kiosk:
-        raise ConfigError(str(path), "scanner", "a scanner needs kiosk = NAME (the kiosk's token)")
+        yield "scanner", "a scanner needs kiosk = NAME (the kiosk's token)"
     if cfg.voice is not None:
         for where, problem in [*voice_problems(cfg.voice), *voice_installed(cfg.voice)]:
-            raise ConfigError(str(path), f"voice.{where}", problem)
-    return cfg
+            yield f"voice.{where}", problem
+
+
+def _bus_problems(at: str, bus: Bus) -> Iterator[tuple[str, str]]:
+    for j, dev in enumerate(bus.devices):
+        if not 1 <= dev.address <= 247:
+            yield f"{at}.devices[{j}].address", "must be 1-247"
+    addresses = [d.address for d in bus.devices]
+    if len(set(addresses)) != len(addresses):
+        yield f"{at}.devices", "two devices share an address"
 
 
 def voice_problems(voice: Voice) -> list[tuple[str, str]]:

@@ -120,67 +120,79 @@ def _answer_text(answer: dict[str, Any] | None) -> str:
     return answer.get("error", {}).get("message", "")
 
 
+class _Panel(BaseHTTPRequestHandler):
+    """The devices panel's requests; `hall`, `agent` and `page` are set for each server."""
+
+    hall: SimulatedHall
+    agent: Agent
+    page: bytes
+
+    def do_GET(self) -> None:
+        if self.path == "/":
+            self._send(HTTPStatus.OK, self.page, "text/html; charset=utf-8")
+        elif self.path == "/state":
+            self._json(HTTPStatus.OK, self.hall.state(self.agent.link.answers))
+        elif self.path == "/printer":
+            self._json(HTTPStatus.OK, self.hall.printed())
+        else:
+            self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
+
+    def do_POST(self) -> None:
+        if self.path == "/printer":
+            self._set_printer()
+        elif self.path == "/press":
+            self._press()
+        else:
+            self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
+
+    def _set_printer(self) -> None:
+        body = self._body()
+        if body is None or not isinstance(body.get("paper_out"), bool):
+            self._json(HTTPStatus.UNPROCESSABLE_ENTITY, {"error": "paper_out: bool"})
+            return
+        self.hall.set_paper_out(body["paper_out"])
+        self._json(HTTPStatus.OK, self.hall.printed())
+
+    def _press(self) -> None:
+        try:
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            ok = self.hall.press(int(body["window"]), str(body["device"]), int(body["key"]),
+                                 int(body.get("reason", 0)))
+        except KeyError as err:
+            self._json(HTTPStatus.UNPROCESSABLE_ENTITY, {"error": f"missing {err}"})
+            return
+        except (ValueError, TypeError, AttributeError) as err:
+            self._json(HTTPStatus.UNPROCESSABLE_ENTITY, {"error": str(err)})
+            return
+        self._json(HTTPStatus.OK, {"ok": ok, "note": "" if ok else
+                                   "the keypad ignored it: no rating window is open"})
+
+    def _body(self) -> dict | None:
+        try:
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+        except (ValueError, TypeError):
+            return None
+        return body if isinstance(body, dict) else None
+
+    def _json(self, status: HTTPStatus, data: Any) -> None:
+        self._send(status, json.dumps(data, ensure_ascii=False).encode(),
+                   "application/json; charset=utf-8")
+
+    def _send(self, status: HTTPStatus, body: bytes, kind: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug(format, *args)
+
+
 def serve_panel(hall: SimulatedHall, agent: Agent, host: str, port: int) -> ThreadingHTTPServer:
     page = resources.files("agent.static").joinpath("simpanel.html").read_bytes()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            if self.path == "/":
-                self._send(HTTPStatus.OK, page, "text/html; charset=utf-8")
-            elif self.path == "/state":
-                self._json(HTTPStatus.OK, hall.state(agent.link.answers))
-            elif self.path == "/printer":
-                self._json(HTTPStatus.OK, hall.printed())
-            else:
-                self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
-
-        def do_POST(self) -> None:
-            if self.path == "/printer":
-                body = self._body()
-                if body is None or not isinstance(body.get("paper_out"), bool):
-                    self._json(HTTPStatus.UNPROCESSABLE_ENTITY, {"error": "paper_out: bool"})
-                    return
-                hall.set_paper_out(body["paper_out"])
-                self._json(HTTPStatus.OK, hall.printed())
-                return
-            if self.path != "/press":
-                self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
-                return
-            try:
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-                ok = hall.press(int(body["window"]), str(body["device"]), int(body["key"]),
-                                int(body.get("reason", 0)))
-            except KeyError as err:
-                self._json(HTTPStatus.UNPROCESSABLE_ENTITY, {"error": f"missing {err}"})
-                return
-            except (ValueError, TypeError, AttributeError) as err:
-                self._json(HTTPStatus.UNPROCESSABLE_ENTITY, {"error": str(err)})
-                return
-            self._json(HTTPStatus.OK, {"ok": ok, "note": "" if ok else
-                                       "the keypad ignored it: no rating window is open"})
-
-        def _body(self) -> dict | None:
-            try:
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-            except (ValueError, TypeError):
-                return None
-            return body if isinstance(body, dict) else None
-
-        def _json(self, status: HTTPStatus, data: Any) -> None:
-            self._send(status, json.dumps(data, ensure_ascii=False).encode(),
-                       "application/json; charset=utf-8")
-
-        def _send(self, status: HTTPStatus, body: bytes, kind: str) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            log.debug(format, *args)
-
-    server = ThreadingHTTPServer((host, port), Handler)
+    handler = type("Panel", (_Panel,), {"hall": hall, "agent": agent, "page": page})
+    server = ThreadingHTTPServer((host, port), handler)
     threading.Thread(target=server.serve_forever, name="sim-panel", daemon=True).start()
     return server
 
