@@ -15,16 +15,17 @@ from hub.config import ConfigError
 
 
 class _Strict(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
-    pass
+    """Unknown keys rejected, values read-only. Each section says frozen=True again: a type
+    checker reads it per class (PEP 681), msgspec inherits it anyway."""
 
 
-class BusDevice(_Strict, kw_only=True):
+class BusDevice(_Strict, frozen=True, kw_only=True):
     kind: Literal["rating", "caller", "led"]
     address: int  # Modbus slave address, 1-247
     window: int
 
 
-class Bus(_Strict, kw_only=True):
+class Bus(_Strict, frozen=True, kw_only=True):
     """One RS-485 line with Modbus RTU devices on it."""
 
     port: str  # /dev/serial/by-id/... or a pyserial URL
@@ -34,7 +35,7 @@ class Bus(_Strict, kw_only=True):
     devices: list[BusDevice]
 
 
-class ByteKeypad(_Strict, kw_only=True):
+class ByteKeypad(_Strict, frozen=True, kw_only=True):
     """A cheap USB-serial keypad that sends one byte per key."""
 
     port: str
@@ -44,7 +45,7 @@ class ByteKeypad(_Strict, kw_only=True):
     keymap: dict[str, str]  # byte ("0x31" or "1") -> key name, or a level "1".."5" for rating
 
 
-class Voice(_Strict, kw_only=True):
+class Voice(_Strict, frozen=True, kw_only=True):
     """The announcer role: this Pi's speaker says every call and recall in its scope."""
 
     windows: list[int] = []  # announce only these windows; or
@@ -60,7 +61,7 @@ class Voice(_Strict, kw_only=True):
     dir: str = ""  # player = "dir": write each announcement's WAV here instead of playing
 
 
-class Printer(_Strict, kw_only=True):
+class Printer(_Strict, frozen=True, kw_only=True):
     """A receipt printer: the kiosk's tickets (with `kiosk` set), and/or 承诺单 of `windows`."""
 
     target: str  # /dev/usb/lp0, /dev/serial/by-id/..., socket://10.0.0.50:9100, or a file
@@ -73,7 +74,7 @@ class Printer(_Strict, kw_only=True):
     status_interval_s: float = 15.0  # ask the printer's state this often between jobs
 
 
-class Scanner(_Strict, kw_only=True):
+class Scanner(_Strict, frozen=True, kw_only=True):
     """A USB barcode/QR scanner (a keyboard to the kernel), read with evdev."""
 
     device: str  # /dev/input/by-id/usb-...-event-kbd
@@ -81,7 +82,7 @@ class Scanner(_Strict, kw_only=True):
     gap_s: float = 0.5  # a pause longer than this between keys drops a half-read code
 
 
-class AgentConfig(_Strict, kw_only=True):
+class AgentConfig(_Strict, frozen=True, kw_only=True):
     name: str
     hub: str = "http://127.0.0.1:8080"
     token: str = ""  # better: token_file, or ONESTOP_AGENT_TOKEN in the environment

@@ -11,15 +11,16 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Sequence
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from devices import regmap as rm
 from devices.printer.sim import SimPrinter, strip_status_requests, text_of
-from devices.sim import SimBus, SimCallerKeypad, SimLed, SimRatingKeypad
+from devices.sim import SimBus, SimCallerKeypad, SimDevice, SimLed, SimRatingKeypad
 from hub.clock import Clock, system_clock
 
 from .bridge import Agent
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 WINDOWS_PER_BUS = 10  # 3 devices each: 30 of the 32 a bus may carry
 BAUD = 115200
+_KINDS: tuple[Literal["rating", "caller", "led"], ...] = ("rating", "caller", "led")  # a trio
 
 
 class SimulatedHall:
@@ -38,7 +40,7 @@ class SimulatedHall:
         self.buses: list[SimBus] = []
         self.at: dict[int, tuple[SimRatingKeypad, SimCallerKeypad, SimLed]] = {}
         for first in range(0, len(windows), WINDOWS_PER_BUS):
-            devices = []
+            devices: list[SimDevice] = []
             for i, window in enumerate(windows[first:first + WINDOWS_PER_BUS]):
                 trio = (SimRatingKeypad(3 * i + 1), SimCallerKeypad(3 * i + 2), SimLed(3 * i + 3))
                 self.at[window] = trio
@@ -80,8 +82,7 @@ class SimulatedHall:
             for window, trio in self.at.items():
                 if trio[0] in bus.devices.values():
                     devices += [BusDevice(kind=kind, address=dev.address, window=window)
-                                for kind, dev in zip(("rating", "caller", "led"), trio,
-                                                     strict=True)]
+                                for kind, dev in zip(_KINDS, trio, strict=True)]
             buses.append(Bus(port=bus.path, baud=BAUD, poll_interval_ms=100,
                              reply_timeout_ms=50, devices=devices))
         printer = None
@@ -90,7 +91,7 @@ class SimulatedHall:
         return AgentConfig(name=name, hub=hub, token=token, state_dir=state_dir, buses=buses,
                            kiosk=self.kiosk, printer=printer)
 
-    def state(self, answers: list[dict[str, Any]] = ()) -> list[dict[str, Any]]:
+    def state(self, answers: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
         """What each window's devices show, and the hub's answer to its last press."""
         last = {a.get("window"): a for a in answers}
         return [{"window": window, "led": led.text, "caller": caller.number,

@@ -134,5 +134,7 @@ def restore(dump_file: Path, data: Path, db_url: str, stamp: str) -> Path | None
 
 def _has_tables(db_url: str) -> bool:
     with psycopg.connect(db_url, connect_timeout=5) as conn:
-        return conn.execute("SELECT EXISTS (SELECT 1 FROM information_schema.tables "
-                            "WHERE table_schema = 'public')").fetchone()[0]
+        row = conn.execute("SELECT EXISTS (SELECT 1 FROM information_schema.tables "
+                           "WHERE table_schema = 'public')").fetchone()
+    assert row is not None  # EXISTS answers one row
+    return row[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from contextlib import AbstractContextManager
 
 from .common import data_arg
 
@@ -52,7 +53,7 @@ def cmd_forward(args: argparse.Namespace) -> int:
 
     from hub.forwarder import single_instance
 
-    lock = single_instance(args.data)
+    lock: AbstractContextManager[object] = single_instance(args.data)
     if args.db:  # PostgreSQL: forwarders on several hosts; the advisory lock's holder delivers
         from hub.store.postgres import session_lock
 

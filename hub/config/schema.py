@@ -24,10 +24,11 @@ class CaseType(StrEnum):
 
 
 class _Strict(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
-    pass
+    """Unknown keys rejected, values read-only. Each section says frozen=True again: a type
+    checker reads it per class (PEP 681), msgspec inherits it anyway."""
 
 
-class Center(_Strict):
+class Center(_Strict, frozen=True):
     name: str
     name_en: str = ""
     timezone: str = "Asia/Shanghai"
@@ -36,7 +37,7 @@ class Center(_Strict):
     notice_en: str = ""
 
 
-class QueueRules(_Strict):
+class QueueRules(_Strict, frozen=True):
     # Priority tickets (green channel, appointments) called in a row at one window before a
     # waiting normal ticket gets its turn: 3 means P P P N P P P N ...
     fairness_ratio: int = 3
@@ -53,12 +54,12 @@ class QueueRules(_Strict):
     )
 
 
-class Calendar(_Strict):
+class Calendar(_Strict, frozen=True):
     holidays: list[dt.date] = []  # closed although a weekday (法定节假日)
     workdays: list[dt.date] = []  # open although a weekend (调休补班)
 
 
-class Hours(_Strict):
+class Hours(_Strict, frozen=True):
     # Non-empty mutable defaults need a factory in msgspec (a shared list would be unsafe).
     weekdays: list[int] = msgspec.field(default_factory=lambda: [1, 2, 3, 4, 5])  # ISO: 1 = Monday
     periods: list[tuple[str, str]] = msgspec.field(
@@ -66,7 +67,7 @@ class Hours(_Strict):
     )
 
 
-class Rating(_Strict):
+class Rating(_Strict, frozen=True):
     """好差评 at the window's evaluation keypad."""
 
     timeout_s: int = 30  # no press within this time is stored as "not rated"
@@ -76,14 +77,14 @@ class Rating(_Strict):
     )
 
 
-class GreenChannel(_Strict):
+class GreenChannel(_Strict, frozen=True):
     enabled: bool = True
     name: str = "绿色通道"
     name_en: str = "Green Channel"
     description: str = ""
 
 
-class Supervision(_Strict):
+class Supervision(_Strict, frozen=True):
     """电子监察 (art. 11): conditions that raise an alert while they hold, cleared when they stop.
     A threshold of 0 turns its rule off."""
 
@@ -100,13 +101,13 @@ class Supervision(_Strict):
     slip_overdue: bool = True  # a 承诺件 not done by its promised date (statutory time limit)
 
 
-class ComplaintCategory(_Strict):
+class ComplaintCategory(_Strict, frozen=True):
     code: str
     name: str
     name_en: str = ""
 
 
-class Kiosk(_Strict):
+class Kiosk(_Strict, frozen=True):
     """The ticket kiosks' touchscreen."""
 
     idle_seconds: int = 60  # untouched this long: back home, nothing personal left on screen
@@ -127,7 +128,7 @@ class Kiosk(_Strict):
     )
 
 
-class Backend(_Strict):
+class Backend(_Strict, frozen=True):
     """The city's supervision backend that `onestop forward` feeds (issue 7).
 
     No secret is inline: the bearer token is read from `token_file` or the environment variable
@@ -145,7 +146,7 @@ class Backend(_Strict):
     max_backoff_s: float = 60.0
 
 
-class Assessment(_Strict):
+class Assessment(_Strict, frozen=True):
     """考核 (issue 8): how hub/reports/ scores a window or a clerk over a month or a year.
 
     score = 100 × (served × served/most served in the ranking + satisfaction × 满意率
@@ -168,13 +169,13 @@ class Assessment(_Strict):
     pause_exempt: list[str] = []  # pause reasons not deducted, e.g. ["会议", "培训"]
 
 
-class Department(_Strict):
+class Department(_Strict, frozen=True):
     code: str
     name: str
     name_en: str = ""
 
 
-class Disclosure(_Strict):
+class Disclosure(_Strict, frozen=True):
     """The six disclosures (六公开, art. 2(5)) of one service item."""
 
     duties: str  # 工作职责
@@ -185,7 +186,7 @@ class Disclosure(_Strict):
     fees: str  # 收费标准
 
 
-class Service(_Strict, kw_only=True):
+class Service(_Strict, frozen=True, kw_only=True):
     code: str
     name: str
     name_en: str = ""
@@ -200,7 +201,7 @@ class Service(_Strict, kw_only=True):
     materials: list[str]
 
 
-class Window(_Strict, kw_only=True):
+class Window(_Strict, frozen=True, kw_only=True):
     no: int
     name: str = ""
     department: str

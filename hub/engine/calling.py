@@ -89,8 +89,8 @@ class CallingRules(RulesBase):
                 ticket_id=ticket.id,
                 number=ticket.number,
                 window_no=no,
-                clerk=win.clerk.username,
-                service=ticket.service,  # type: ignore[union-attr]
+                clerk=win.clerk.username,  # type: ignore[union-attr]  # _current: staffed
+                service=ticket.service,
                 recalls=ticket.recalls + 1,
             )
         ]
@@ -106,12 +106,12 @@ class CallingRules(RulesBase):
                 ticket_id=ticket.id,
                 number=ticket.number,
                 window_no=no,
-                clerk=win.clerk.username,
+                clerk=win.clerk.username,  # type: ignore[union-attr]  # _current: staffed
                 service=ticket.service,
                 requeued=requeue,
                 rank=rank,
             )
-        ]  # type: ignore[union-attr]
+        ]
 
     def _requeue_rank(self, state: HallState, ticket: Ticket) -> tuple[int, int]:
         behind = sorted(
@@ -160,8 +160,8 @@ class CallingRules(RulesBase):
                 ticket_id=ticket.id,
                 number=ticket.number,
                 window_no=no,
-                clerk=win.clerk.username,
-                to_service=target_service,  # type: ignore[union-attr]
+                clerk=win.clerk.username,  # type: ignore[union-attr]  # _current: staffed
+                to_service=target_service,
                 to_window=to_window,
                 reason=reason.strip(),
             )

@@ -51,7 +51,8 @@ class FinishingRules(RatingRules):
         svc = self.cfg.service(ticket.service)
         kind = kind or _CASE_OUTCOME[svc.case_type]
         if kind is OutcomeKind.RETURNED:
-            if not (reason or "").strip():
+            why = (reason or "").strip()
+            if not why:
                 raise Invalid("invalid", "退件需要说明原因", "a return (退件) needs a reason")
             return [
                 ReturnRequested(
@@ -60,8 +61,8 @@ class FinishingRules(RatingRules):
                     number=ticket.number,
                     window_no=no,
                     clerk=clerk,
-                    reason=reason.strip(),
-                ),  # type: ignore[union-attr]
+                    reason=why,
+                ),
                 *self._ask_rating(state, now, win, ticket),
             ]
         outcome = Outcome(kind=kind)

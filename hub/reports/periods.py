@@ -28,7 +28,7 @@ def days(start: dt.date, end: dt.date) -> list[dt.date]:
 
 def whole_months(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
     """The whole calendar months inside [start, end]."""
-    found = []
+    found: list[tuple[dt.date, dt.date]] = []
     first = start if start.day == 1 else (start.replace(day=28) + dt.timedelta(days=4)).replace(
         day=1)
     while True:
