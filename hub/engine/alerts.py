@@ -14,9 +14,15 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from hub.i18n import N_, Msg
+
 from . import queries
 from .base import RulesBase
 from .model import AlertCleared, AlertRaised, Event, HallState, RatingLevel, RatingStatus
+
+# An alert is a record (stored, forwarded to the supervision backend): its message is Chinese
+# and its message_en English, whatever languages the hall shows.
+RECORD_LANGUAGES = ("zh_CN", "en")
 
 UNHAPPY_LEVELS = frozenset(level for level in RatingLevel if level.needs_reason)  # 差评
 CALL_ENDS = ("finished", "no_show", "transferred", "return_requested")
@@ -26,8 +32,7 @@ CALL_ENDS = ("finished", "no_show", "transferred", "return_requested")
 class Condition:
     key: str
     kind: str
-    message: str
-    message_en: str
+    message: Msg  # said in Chinese and English when raised (the event's message, message_en)
     window: int | None = None
     service: str | None = None
 
@@ -53,8 +58,10 @@ class AlertRules(RulesBase):
                                            service=alert.service))
         for key, c in sorted(holding.items()):
             if key not in state.alerts:
-                events.append(AlertRaised(at=now, key=key, kind=c.kind, message=c.message,
-                                          message_en=c.message_en, window_at=c.window,
+                zh, en = (self.records.t_in(lang, c.message.key, **c.message.params)
+                          for lang in RECORD_LANGUAGES)
+                events.append(AlertRaised(at=now, key=key, kind=c.kind, message=zh,
+                                          message_en=en, window_at=c.window,
                                           service=c.service))
         return events
 
@@ -84,38 +91,36 @@ class AlertRules(RulesBase):
             if minutes >= limit:
                 name = self.cfg.service(service).name if self.cfg.has_service(service) else service
                 yield Condition(f"wait:{service}", "wait",
-                                f"{name}：{number}号已等候{minutes}分钟（超过{limit}分钟）",
-                                f"{service}: {number} has waited {minutes} min (over {limit})",
+                                Msg("alert.wait", name=name, service=service, number=number,
+                                    minutes=minutes, limit=limit),
                                 service=service)
 
     def _windows(self, state: HallState, now: dt.datetime) -> Iterable[Condition]:
         sup = self.cfg.supervision
         for w in self.cfg.windows:
             win = queries.window_state(state, w.no)
-            name = w.name or f"{w.no}号窗口"
+            name = w.name or Msg("common.window", no=w.no)
             current = state.tickets.get(win.current) if win.current else None
             if sup.serving_over_target and current is not None and current.called_at:
                 target = self.cfg.service(current.service).target_minutes
                 minutes = int((now - current.called_at).total_seconds() // 60)
                 if minutes >= target:
                     yield Condition(f"serving:{w.no}", "serving",
-                                    f"{name}：{current.number}号已办理{minutes}分钟（目标{target}分钟）",
-                                    f"Window {w.no}: {current.number} at the window {minutes} min "
-                                    f"(target {target})", window=w.no, service=current.service)
+                                    Msg("alert.serving", name=name, no=w.no,
+                                        number=current.number, minutes=minutes, target=target),
+                                    window=w.no, service=current.service)
             if sup.pause_minutes and win.pause is not None and self._open(w.no, now):
                 minutes = int((now - win.pause.since).total_seconds() // 60)
                 if minutes >= sup.pause_minutes:
                     yield Condition(f"pause:{w.no}", "pause",
-                                    f"{name}暂停服务已{minutes}分钟（{win.pause.reason}）",
-                                    f"Window {w.no} paused for {minutes} min ({win.pause.reason})",
+                                    Msg("alert.pause", name=name, no=w.no, minutes=minutes,
+                                        reason=win.pause.reason),
                                     window=w.no)
             if (sup.unstaffed_minutes and win.clerk is None and not self._covered(state, w.no)
                     and self._open(w.no, now)
                     and self._open(w.no, now - dt.timedelta(minutes=sup.unstaffed_minutes))):
                 yield Condition(f"unstaffed:{w.no}", "unstaffed",
-                                f"{name}办公时间无人值守，且无AB岗顶岗",
-                                f"Window {w.no} has no clerk in opening hours and no AB backup",
-                                window=w.no)
+                                Msg("alert.unstaffed", name=name, no=w.no), window=w.no)
 
     def _devices(self, state: HallState, now: dt.datetime) -> Iterable[Condition]:
         limit = self.cfg.supervision.device_offline_minutes
@@ -123,11 +128,14 @@ class AlertRules(RulesBase):
             return
         for d in state.devices.values():
             if d.status != "online" and now - d.since >= dt.timedelta(minutes=limit):
-                where = f"{d.window}号窗口" if d.window else d.agent
-                state_zh = "离线" if d.status == "offline" else "故障"
+                where = Msg("common.window", no=d.window) if d.window else d.agent
+                said = Msg(N_("alert.device_state.offline") if d.status == "offline"
+                           else N_("alert.device_state.error"))
                 yield Condition(f"device:{d.device}", "device",
-                                f"{where}设备{d.device}{state_zh}：{d.detail}".rstrip("："),
-                                f"Device {d.device} ({d.kind}) {d.status}: {d.detail}".rstrip(": "),
+                                Msg("alert.device", where=where, device=d.device, kind=d.kind,
+                                    status=d.status, state=said, detail=d.detail) if d.detail
+                                else Msg("alert.device_no_detail", where=where, device=d.device,
+                                         kind=d.kind, status=d.status, state=said),
                                 window=d.window)
 
     def _unhappy(self, state: HallState) -> Iterable[Condition]:
@@ -146,9 +154,8 @@ class AlertRules(RulesBase):
             bad = sum(1 for level in last if level in UNHAPPY_LEVELS)
             if bad / len(last) >= sup.unhappy_share:
                 yield Condition(f"unhappy:{window}", "unhappy",
-                                f"{window}号窗口最近{len(last)}次评价中{bad}次不满意",
-                                f"Window {window}: {bad} of the last {len(last)} ratings "
-                                "dissatisfied", window=window)
+                                Msg("alert.unhappy", window=window, sample=len(last), bad=bad),
+                                window=window)
 
     def _no_shows(self, state: HallState) -> Iterable[Condition]:
         sup = self.cfg.supervision
@@ -166,9 +173,9 @@ class AlertRules(RulesBase):
             missed = sum(last)
             if missed / len(last) >= sup.no_show_share:
                 yield Condition(f"no_show:{service}", "no_show",
-                                f"{service}最近{len(last)}次叫号中{missed}次过号",
-                                f"{service}: {missed} of the last {len(last)} calls were "
-                                "no-shows", service=service)
+                                Msg("alert.no_show", service=service, sample=len(last),
+                                    missed=missed),
+                                service=service)
 
     def _overdue(self, state: HallState, now: dt.datetime,
                  overdue: Iterable[OverdueSlip]) -> Iterable[Condition]:
@@ -178,9 +185,9 @@ class AlertRules(RulesBase):
         for slip in overdue:
             if slip.promised < today:
                 yield Condition(f"slip_overdue:{slip.number}", "slip_overdue",
-                                f"承诺单{slip.number}已超过承诺办结日期{slip.promised.isoformat()}",
-                                f"Slip {slip.number} is past its promised date "
-                                f"{slip.promised.isoformat()}", service=slip.service)
+                                Msg("alert.slip_overdue", number=slip.number,
+                                    promised=slip.promised.isoformat()),
+                                service=slip.service)
 
     # --- helpers ---------------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ class CallingRules(RulesBase):
         win = self._ready(state, no)
         ticket, fairness = queries.pick_next(self.cfg, state, no)
         if ticket is None:
-            raise DomainError("queue_empty", "当前无人等候", "nobody is waiting for this window")
+            raise DomainError("queue_empty", "error.queue_empty")
         return [self._called(state, win, ticket, now, fairness)]
 
     def call_number(self, state: HallState, now: dt.datetime, no: int, number: str) -> list[Event]:
@@ -37,16 +37,15 @@ class CallingRules(RulesBase):
         win = self._ready(state, no)
         ticket = queries.find_by_number(state, number)
         if ticket is None:
-            raise NotFound("no_ticket", f"今日无{number}号", f"no ticket {number} today")
+            raise NotFound("no_ticket", "error.no_ticket", number=number)
         if ticket.status is not TicketStatus.WAITING:
             raise DomainError(
-                "not_waiting", f"{ticket.number}号不在等候", f"{ticket.number} is not waiting"
+                "not_waiting", "error.not_waiting", number=ticket.number
             )
         if not queries.can_serve(self.cfg, state, no, ticket):
             raise DomainError(
                 "not_served_here",
-                "本窗口不办理该号的事项",
-                "this window does not serve that ticket's item",
+                "error.not_served_here",
             )
         return [self._called(state, win, ticket, now, False)]
 
@@ -80,8 +79,7 @@ class CallingRules(RulesBase):
         if ticket.recalls >= self.cfg.queue.recall_limit:
             raise DomainError(
                 "recall_limit",
-                f"已重呼{ticket.recalls}次，请按过号处理",
-                f"recalled {ticket.recalls} times already: skip it as a no-show",
+                "error.recall_limit", recalls=ticket.recalls,
             )
         return [
             TicketRecalled(
@@ -140,20 +138,19 @@ class CallingRules(RulesBase):
         """Send the current ticket on (联办), keeping its number, rank and history."""
         win, ticket = self._current(state, no)
         if service is None and to_window is None:
-            raise Invalid("invalid", "请指定转办事项或窗口", "transfer needs a service or a window")
+            raise Invalid("invalid", "error.transfer_needs_target")
         target_service = self._service(service).code if service else ticket.service
         if to_window is not None:
             self._window(state, to_window)
             if to_window == no:
-                raise Invalid("invalid", "不能转给本窗口", "cannot transfer to the same window")
+                raise Invalid("invalid", "error.transfer_same_window")
             if target_service not in self.cfg.window(to_window).services:
                 raise Invalid(
                     "not_served_here",
-                    f"{to_window}号窗口不办理该事项",
-                    f"window {to_window} does not serve that item",
+                    "error.not_served_at_window", to_window=to_window,
                 )
         elif target_service == ticket.service:
-            raise Invalid("invalid", "转办事项与当前相同", "that is the ticket's current item")
+            raise Invalid("invalid", "error.transfer_same_item")
         return [
             TicketTransferred(
                 at=now,

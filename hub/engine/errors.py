@@ -1,6 +1,13 @@
-"""Refusals of the queue engine: a stable code for programs and a bilingual message for people."""
+"""Refusals of the queue engine: a stable code for programs, a message for people.
+
+A refusal carries its code, the key of its message in the catalogs (hub/locale) and the
+message's parameters; the edge says it in the languages the hall shows (`message` is Chinese,
+then English, as "zh / en"). The engine itself never renders text.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class DomainError(Exception):
@@ -9,10 +16,26 @@ class DomainError(Exception):
     #: kind of refusal, mapped to an HTTP status by the edge
     kind = "conflict"
 
-    def __init__(self, code: str, zh: str, en: str) -> None:
+    def __init__(self, code: str, key: str, /, *inline: str, **params: Any) -> None:
         self.code = code
-        self.message = f"{zh} / {en}"
-        super().__init__(self.message)
+        self.key = key
+        self.params = params
+        # Transitional: refusals not yet moved to the catalogs still pass (code, zh, en).
+        self._inline = f"{key} / {inline[0]}" if inline else None
+        super().__init__(code, key)
+
+    @property
+    def message(self) -> str:
+        """The message in the default languages ("zh / en"); the edge says it in the hall's
+        (`hub.i18n.Texts.joined(err.key, **err.params)`)."""
+        from hub.i18n import default_texts  # noqa: PLC0415 (the engine's rules never render)
+
+        if self._inline is not None:
+            return self._inline
+        return default_texts().joined(self.key, **self.params)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class NotFound(DomainError):

@@ -53,7 +53,7 @@ class FinishingRules(RatingRules):
         if kind is OutcomeKind.RETURNED:
             why = (reason or "").strip()
             if not why:
-                raise Invalid("invalid", "退件需要说明原因", "a return (退件) needs a reason")
+                raise Invalid("invalid", "error.return_needs_reason")
             return [
                 ReturnRequested(
                     at=now,
@@ -70,16 +70,16 @@ class FinishingRules(RatingRules):
             depts = list(dict.fromkeys(departments or []))
             if len(depts) < 2:
                 raise Invalid(
-                    "invalid", "联办件需要两个以上部门", "a joint case needs 2 or more departments"
+                    "invalid", "error.joint_needs_departments"
                 )
             for code in depts:
                 if code not in {d.code for d in self.cfg.departments}:
-                    raise Invalid("invalid", f"无此部门：{code}", f"no department {code!r}")
+                    raise Invalid("invalid", "error.no_department", department=code)
             outcome.departments = depts
         if kind is OutcomeKind.REPORT:
             if not (authority or "").strip():
                 raise Invalid(
-                    "invalid", "上报件需要上级机关", "a report case needs the higher authority"
+                    "invalid", "error.report_needs_authority"
                 )
             outcome.authority = authority.strip()  # type: ignore[union-attr]
             outcome.reported_on = reported_on or state.day
@@ -114,9 +114,9 @@ class FinishingRules(RatingRules):
         (the same day) or is handled off-queue (a later day)."""
         ticket = state.tickets.get(ticket_id)
         if ticket is None:
-            raise NotFound("no_ticket", "无此号", f"no ticket {ticket_id}")
+            raise NotFound("no_ticket", "error.no_ticket_id", ticket_id=ticket_id)
         if ticket.status is not TicketStatus.RETURN_PENDING:
-            raise DomainError("not_pending", "该号没有待审批的退件", "no return is pending for it")
+            raise DomainError("not_pending", "error.not_pending")
         back_to = None
         if not approve and ticket.day == state.day and ticket.visits:
             back_to = ticket.visits[-1].window

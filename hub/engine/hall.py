@@ -20,7 +20,7 @@ class HallRules(RulesBase):
     ) -> list[Event]:
         self._service(service)
         if not reason.strip():
-            raise Invalid("invalid", "需要暂停原因", "a reason is needed")
+            raise Invalid("invalid", "error.close_needs_reason")
         return [ServiceClosed(at=now, service=service, reason=reason.strip())]
 
     def set_notice(self, state: HallState, now: dt.datetime, text: str, text_en: str,
@@ -28,7 +28,7 @@ class HallRules(RulesBase):
         """A supervisor's scrolling line for every screen; an empty text restores the hall's."""
         text, text_en = text.strip(), text_en.strip()
         if len(text) > 300 or len(text_en) > 300:
-            raise Invalid("invalid", "公告不超过300字", "a notice has at most 300 characters")
+            raise Invalid("invalid", "error.notice_too_long")
         if not text:
             center = self.cfg.center
             return [NoticeSet(at=now, text=center.notice, text_en=center.notice_en, by=by,
@@ -49,21 +49,20 @@ class HallRules(RulesBase):
         """A complaint or suggestion (art. 27): checked here, kept and forwarded as an event."""
         self._check_day(state, now)
         if category not in {c.code for c in self.cfg.kiosk.complaint_categories}:
-            raise Invalid("invalid", "请选择投诉类别", f"no complaint category {category!r}")
+            raise Invalid("invalid", "error.complaint_category", category=category)
         text = text.strip()
         if not 1 <= len(text) <= COMPLAINT_MAX:
-            raise Invalid("invalid", f"请填写内容（不超过{COMPLAINT_MAX}字）",
-                          f"the text is 1-{COMPLAINT_MAX} characters")
+            raise Invalid("invalid", "error.complaint_text", most=COMPLAINT_MAX)
         if window is not None:
             self._window(state, window)
         staff_no = (staff_no or "").strip() or None
         if staff_no is not None and not (len(staff_no) <= 20 and staff_no.isprintable()):
-            raise Invalid("invalid", "工号格式错误", "a staff number has at most 20 characters")
+            raise Invalid("invalid", "error.staff_no_format")
         phone = (phone or "").strip() or None
         if phone is not None and not (
             len(phone) <= 20 and set(phone) <= _PHONE_CHARS and any(c.isdigit() for c in phone)
         ):
-            raise Invalid("invalid", "电话号码格式错误", "a phone number is digits, '-', '+'")
+            raise Invalid("invalid", "error.phone_format")
         return [
             ComplaintFiled(
                 at=now,
@@ -78,5 +77,5 @@ class HallRules(RulesBase):
 
     def reopen_service(self, state: HallState, now: dt.datetime, service: str) -> list[Event]:
         if service not in state.closed_services:
-            raise DomainError("not_closed", "该事项未暂停", "that item is not suspended")
+            raise DomainError("not_closed", "error.not_closed")
         return [ServiceReopened(at=now, service=service)]

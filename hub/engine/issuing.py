@@ -29,20 +29,19 @@ class IssuingRules(RulesBase):
         if svc.code in state.closed_services:
             reason = state.closed_services[svc.code]
             raise DomainError(
-                "service_closed", f"该事项暂停受理：{reason}", f"item suspended: {reason}"
+                "service_closed", "error.service_closed", reason=reason
             )
         if not self.cfg.is_open(svc, self.local(now)):
             hours = ", ".join(f"{a}-{b}" for a, b in self.cfg.hours[svc.hours].periods)
             raise DomainError(
-                "closed", f"不在办理时间（{hours}）", f"outside opening hours ({hours})"
+                "closed", "error.closed", hours=hours
             )
         priority = False
         if channel is Channel.NORMAL:
             if state.issued.get(svc.code, 0) >= svc.daily_quota:
                 raise DomainError(
                     "quota_exhausted",
-                    f"今日号源已发完（{svc.daily_quota}）",
-                    f"today's quota of {svc.daily_quota} tickets is used up",
+                    "error.quota_exhausted", daily_quota=svc.daily_quota,
                 )
         elif channel is Channel.GREEN:
             self._green_pass(state, reference, svc.code)
@@ -51,7 +50,7 @@ class IssuingRules(RulesBase):
             appt = self._appointment(state, reference)
             if appt.service != svc.code:
                 raise Invalid(
-                    "wrong_service", "预约事项不符", "the appointment is for another item"
+                    "wrong_service", "error.appointment_other_service"
                 )
             priority = self.cfg.queue.appointment_priority
         n = state.counters.get(svc.prefix, 0) + 1
@@ -73,32 +72,32 @@ class IssuingRules(RulesBase):
         """Check a pass for `service` (None: any item) and return the item it is for."""
         if not self.cfg.green_channel.enabled:
             raise DomainError(
-                "green_disabled", "未开通绿色通道", "the green channel is not enabled"
+                "green_disabled", "error.green_disabled"
             )
         if not (code or "").strip():
-            raise Invalid("code_required", "请出示绿色通道码", "a green-channel code is required")
+            raise Invalid("code_required", "error.code_required")
         found = state.passes.get((code or "").strip())
         if found is None or found.day != state.day:
-            raise Invalid("bad_pass", "绿色通道码无效", "unknown or expired green-channel code")
+            raise Invalid("bad_pass", "error.bad_pass")
         if found.used_by:
             raise DomainError(
-                "pass_used", "绿色通道码已使用", "this green-channel code was already used"
+                "pass_used", "error.pass_used"
             )
         if found.service and service and found.service != service:
-            raise Invalid("wrong_service", "绿色通道码不适用该事项", "the code is for another item")
+            raise Invalid("wrong_service", "error.pass_other_service")
         if not (found.service or service):
-            raise Invalid("choose_service", "请选择办理事项", "choose the item for this pass")
+            raise Invalid("choose_service", "error.choose_service")
         return found.service or service  # type: ignore[return-value]
 
     def _appointment(self, state: HallState, code: str | None):
         found = state.appointments.get((code or "").strip())
         if found is None or found.day != state.day:
             raise Invalid(
-                "bad_appointment", "预约码无效或非当日预约", "unknown appointment, or not for today"
+                "bad_appointment", "error.bad_appointment"
             )
         if found.used_by:
             raise DomainError(
-                "appointment_used", "该预约已签到", "this appointment has already checked in"
+                "appointment_used", "error.appointment_used"
             )
         return found
 
@@ -113,9 +112,9 @@ class IssuingRules(RulesBase):
     ) -> list[Event]:
         code = code.strip()
         if not code or not project.strip():
-            raise Invalid("invalid", "需要通行码和项目名称", "a code and a project name are needed")
+            raise Invalid("invalid", "error.pass_needs_code")
         if code in state.passes:
-            raise DomainError("duplicate", "绿色通道码已存在", "that code already exists")
+            raise DomainError("duplicate", "error.pass_exists")
         if service is not None:
             self._service(service)
         return [
@@ -135,9 +134,9 @@ class IssuingRules(RulesBase):
         code = code.strip()
         self._service(service)
         if not code:
-            raise Invalid("invalid", "需要预约码", "an appointment code is needed")
+            raise Invalid("invalid", "error.appointment_needs_code")
         if code in state.appointments:
-            raise DomainError("duplicate", "预约码已存在", "that appointment code already exists")
+            raise DomainError("duplicate", "error.appointment_exists")
         if day < state.day:
-            raise Invalid("invalid", "预约日期已过", "the appointment date has passed")
+            raise Invalid("invalid", "error.appointment_past")
         return [AppointmentBooked(at=now, code=code, service=service, day=day)]

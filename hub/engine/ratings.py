@@ -89,14 +89,12 @@ class RatingRules(RulesBase):
         if ticket is None:
             raise DomainError(
                 "nothing_to_rate",
-                "本窗口今天还没有办结的号",
-                "no ticket has been served at this window today",
+                "error.nothing_to_rate",
             )
         if ticket.rating and ticket.rating.status is RatingStatus.RATED:
             raise DomainError(
                 "already_rated",
-                f"{ticket.number}号已评价",
-                f"{ticket.number} has been rated already",
+                "error.already_rated", number=ticket.number,
             )
         return self._ask_rating(state, now, win, ticket)
 
@@ -141,21 +139,20 @@ class RatingRules(RulesBase):
         """
         self._window(state, no)
         if isinstance(level, bool) or level not in _LEVELS:
-            raise Invalid("invalid", "评价等级应为1-5", "a rating level is 1 (非常满意) to 5")
+            raise Invalid("invalid", "error.rating_level")
         ticket = self._asked(state, no, request_id)
         rating = ticket.rating
         assert rating is not None
         if rating.status is RatingStatus.RATED:
             raise DomainError(
                 "already_rated",
-                f"{ticket.number}号已评价",
-                f"{ticket.number} has been rated already",
+                "error.already_rated", number=ticket.number,
             )
         # A keypad takes a press for a request only after it was opened: an earlier time is the
         # agent's clock being a little behind the hub's, not an early press.
         pressed = max(min(pressed_at or now, now), rating.requested_at)
         if rating.status is RatingStatus.NOT_RATED or pressed > rating.deadline:
-            raise DomainError("rating_closed", "评价时间已过", "the time to rate has passed")
+            raise DomainError("rating_closed", "error.rating_closed")
         return [
             *self._settle_earlier(state, now, no, ticket),
             TicketRated(
@@ -212,7 +209,7 @@ class RatingRules(RulesBase):
             if rating and rating.window == no and rating.request_id == request_id:
                 return ticket
         raise DomainError(
-            "no_rating_open", "当前没有待评价的办件", "no rating was asked for at this window"
+            "no_rating_open", "error.no_rating_open"
         )
 
     @staticmethod
@@ -235,15 +232,15 @@ class RatingRules(RulesBase):
         """The reason for a 差评, added later at the kiosk or by the office."""
         ticket = state.tickets.get(ticket_id)
         if ticket is None:
-            raise NotFound("no_ticket", "今日无此号", f"no ticket {ticket_id} today")
+            raise NotFound("no_ticket", "error.no_ticket_id_today", ticket_id=ticket_id)
         rating = ticket.rating
         if (rating is None or rating.status is not RatingStatus.RATED or not rating.level
                 or not RatingLevel(rating.level).needs_reason):
-            raise DomainError("no_bad_rating", "该号没有差评", "that ticket has no 不满意 rating")
+            raise DomainError("no_bad_rating", "error.no_bad_rating")
         if rating.reason:
-            raise DomainError("has_reason", "已有原因", "a reason is recorded already")
+            raise DomainError("has_reason", "error.has_reason")
         if not reason.strip():
-            raise Invalid("invalid", "需要原因", "a reason is needed")
+            raise Invalid("invalid", "error.rating_needs_reason")
         return [
             RatingReasonAdded(
                 at=now,
@@ -272,7 +269,7 @@ class RatingRules(RulesBase):
         the windows a device serves when it serves several (a slip printer), `window` first."""
         windows = list(windows or [])
         if status not in ("online", "offline", "error"):
-            raise Invalid("invalid", "设备状态无效", "status is online, offline or error")
+            raise Invalid("invalid", "error.device_status")
         known = state.devices.get(device)
         if known and (known.status, known.detail, known.window, known.windows) == (
                 status, detail, window, windows):

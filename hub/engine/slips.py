@@ -35,20 +35,17 @@ class SlipRules(RulesBase):
         except ValueError:
             raise Invalid(
                 "invalid",
-                "承诺单状态无效",
-                "status must be one of " + ", ".join(s.value for s in SlipStatus),
+                "error.slip_status", statuses=", ".join(s.value for s in SlipStatus),
             ) from None
         if current is None:
-            raise NotFound("no_slip", f"无此承诺单：{slip}", f"no slip {slip!r}")
+            raise NotFound("no_slip", "error.no_slip", slip=slip)
         ticket_id, now_status = current
         previous = SlipStatus(now_status)
         order = list(SlipStatus)
         if order.index(wanted) <= order.index(previous):
             raise DomainError(
                 "slip_status_not_forward",
-                "承诺单状态只能向前推进",
-                f"a slip's status only moves forward: it is {previous.value}, not before "
-                f"{wanted.value}",
+                "error.slip_status_not_forward", now=previous.value, wanted=wanted.value,
             )
         return [
             SlipStatusChanged(
@@ -72,13 +69,13 @@ class SlipRules(RulesBase):
         passes `current` = (ticket id, status, {department: done}), or None for no such slip.
         """
         if current is None:
-            raise NotFound("no_slip", f"无此承诺单：{slip}", f"no slip {slip!r}")
+            raise NotFound("no_slip", "error.no_slip", slip=slip)
         ticket_id, status, parts = current
         if department not in parts:
-            raise DomainError("not_joint_department", "该部门不是此联办件的联办部门",
-                              f"department {department!r} has no part in {slip}")
+            raise DomainError("not_joint_department", "error.not_joint_department",
+                              department=department, slip=slip)
         if parts[department]:
-            raise DomainError("part_already_done", "本部门已办结", "this part is already done")
+            raise DomainError("part_already_done", "error.part_already_done")
         events: list[Event] = [
             JointPartDone(at=now, ticket_id=ticket_id, slip=slip, department=department, by=by)
         ]

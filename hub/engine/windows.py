@@ -30,8 +30,7 @@ class WindowRules(RulesBase):
                 if other.current:  # as sign_out: a called ticket is not left without a clerk
                     raise DomainError(
                         "ticket_in_service",
-                        f"请先在{other.no}号窗口办结或转办当前号",
-                        f"finish or transfer the ticket at window {other.no} first",
+                        "error.ticket_in_service_at_window", no=other.no,
                     )
                 events += self._leave(other, now, "signed_in_elsewhere")
         if win.clerk is not None:
@@ -47,8 +46,7 @@ class WindowRules(RulesBase):
         if win.current:
             raise DomainError(
                 "ticket_in_service",
-                "请先办结、过号或转办当前号",
-                "finish, skip or transfer the current ticket first",
+                "error.current_in_service",
             )
         return self._leave(win, now, "signed_out")
 
@@ -67,23 +65,21 @@ class WindowRules(RulesBase):
         )
         if old is None or old.clerk is None:
             raise DomainError(
-                "not_signed_in", "该工作人员未在窗口登录",
-                f"{username} is not signed in at a window",
+                "not_signed_in", "error.not_signed_in", username=username,
             )
         target = self._window(state, to_window)
         if to_window == old.no:
-            raise Invalid("invalid", "已在该窗口", f"{username} is already at window {to_window}")
+            raise Invalid("invalid", "error.already_at_window", username=username,
+                          to_window=to_window)
         if target.clerk is not None:
             raise DomainError(
                 "window_taken",
-                f"{to_window}号窗口已有工作人员",
-                f"window {to_window} has a clerk signed in",
+                "error.window_taken", to_window=to_window,
             )
         if old.current:
             raise DomainError(
                 "ticket_in_service",
-                f"请先在{old.no}号窗口办结或转办当前号",
-                f"finish or transfer the ticket at window {old.no} first",
+                "error.ticket_in_service_at_window", no=old.no,
             )
         clerk = old.clerk
         return [*self._leave(old, now, "moved"),
@@ -103,25 +99,24 @@ class WindowRules(RulesBase):
         win = self._staffed(state, no, allow_paused=True)  # already paused: say so below
         reason = reason.strip()
         if not reason:
-            raise Invalid("invalid", "需要暂停原因", "a pause needs a reason code")
+            raise Invalid("invalid", "error.pause_needs_reason")
         if reason not in self.cfg.queue.pause_reasons:
             codes = self.cfg.queue.pause_reasons
-            raise Invalid("unknown_reason", f"暂停原因应为：{'、'.join(codes)}",
-                          f"the pause reason must be one of: {', '.join(codes)}")
+            raise Invalid("unknown_reason", "error.unknown_reason",
+                          reasons="、".join(codes), reasons_comma=", ".join(codes))
         if win.pause:
-            raise DomainError("already_paused", "窗口已暂停", "the window is already paused")
+            raise DomainError("already_paused", "error.already_paused")
         if win.current:
             raise DomainError(
                 "ticket_in_service",
-                "请先办结、过号或转办当前号",
-                "finish, skip or transfer the current ticket first",
+                "error.current_in_service",
             )
         return [WindowPaused(at=now, window_no=no, reason=reason)]
 
     def resume(self, state: HallState, now: dt.datetime, no: int) -> list[Event]:
         win = self._staffed(state, no, allow_paused=True)
         if not win.pause:
-            raise DomainError("not_paused", "窗口未暂停", "the window is not paused")
+            raise DomainError("not_paused", "error.not_paused")
         return [self._resumed(win, now)]
 
     def _resumed(self, win: WindowState, now: dt.datetime) -> WindowResumed:
