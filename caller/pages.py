@@ -14,7 +14,8 @@ from typing import Any
 from flask import Blueprint, current_app, render_template
 
 from hub import presenters
-from hub.engine.model import OUTCOME_LABELS, SLIP_STATUS_LABELS
+from hub.engine.model import OUTCOME_LABELS, SLIP_STATUS_KEYS
+from hub.i18n import default_texts
 from hub.service import HallService
 from hub.web.page_headers import secure_pages
 
@@ -27,18 +28,10 @@ pages = Blueprint(
     static_url_path="/static",
 )
 
-_OUTCOMES_EN = {
-    "immediate": "Done on the spot",
-    "commitment": "Promised",
-    "joint": "Joint",
-    "report": "Reported up",
-    "returned": "Returned",
-}
-
-
 def _catalogue(service: HallService) -> dict[str, Any]:
     """What the panel needs before it signs in: names and rules, nothing live or personal."""
     cfg = service.cfg
+    texts = default_texts()
     found = presenters.catalogue(cfg)
     for s in cfg.services:  # the panel also shows the item's time limits
         found["services"][s.code].update(
@@ -47,18 +40,19 @@ def _catalogue(service: HallService) -> dict[str, Any]:
     return {
         **found,
         "windows": [
-            {"no": w.no, "name": w.name or f"{w.no}号窗口", "department": w.department,
+            {"no": w.no, "name": w.name or texts.t("common.window", no=w.no),
+             "department": w.department,
              "services": list(w.services)}
             for w in cfg.windows
         ],
         "pause_reasons": list(cfg.queue.pause_reasons),
         "outcomes": [
-            {"code": k.value, "name": label, "name_en": _OUTCOMES_EN[k.value]}
-            for k, label in OUTCOME_LABELS.items()
+            {"code": k.value, "name": name, "name_en": name_en}
+            for k, key in OUTCOME_LABELS.items() for name, name_en in [texts.each(key)]
         ],
         "slip_statuses": [
-            {"code": k.value, "name": zh, "name_en": en}
-            for k, (zh, en) in SLIP_STATUS_LABELS.items()
+            {"code": k.value, "name": name, "name_en": name_en}
+            for k, key in SLIP_STATUS_KEYS.items() for name, name_en in [texts.each(key)]
         ],
     }
 

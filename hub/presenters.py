@@ -21,6 +21,7 @@ from hub.engine.model import (
     TicketStatus,
     WindowState,
 )
+from hub.i18n import default_texts
 
 
 def catalogue(cfg: HallConfig) -> dict[str, Any]:
@@ -71,7 +72,7 @@ def window_view(cfg: HallConfig, state: HallState, win: WindowState) -> dict[str
         status = "open"
     return {
         "no": win.no,
-        "name": conf.name or f"{win.no}号窗口",
+        "name": conf.name or default_texts().t("common.window", no=win.no),
         "zone": conf.zone,
         "department": {"code": dept.code, "name": dept.name, "name_en": dept.name_en},
         "services": list(conf.services),

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, render_template, send_file
 
 from hub import presenters
+from hub.i18n import default_texts
 from hub.service import HallService
 from hub.web.page_headers import secure_pages
 from kiosk import prompts
@@ -35,7 +36,8 @@ def _catalogue(service: HallService) -> dict[str, Any]:
                    "complaint_phone": cfg.center.complaint_phone},
         "departments": presenters.catalogue(cfg)["departments"],
         "services": [presenters.service_view(cfg, s) for s in cfg.services],
-        "windows": [{"no": w.no, "name": w.name or f"{w.no}号窗口"} for w in cfg.windows],
+        "windows": [{"no": w.no, "name": w.name or default_texts().t("common.window", no=w.no)}
+                    for w in cfg.windows],
         "complaint_categories": [
             {"code": c.code, "name": c.name, "name_en": c.name_en}
             for c in cfg.kiosk.complaint_categories

@@ -10,8 +10,12 @@ beside an old shared one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from flask import Blueprint
 
+from hub.i18n import default_texts
 from hub.web.page_headers import secure_pages
 
 pages = Blueprint(
@@ -22,5 +26,29 @@ pages = Blueprint(
     static_folder="static",
     static_url_path="/static",
 )
+
+
+
+# Every page template says its texts from the catalogs (docs/i18n.md), also in the macros it
+# imports (hence globals, not a context processor): `t(key, **params)` in the hall's first
+# language, `t2(...)` in its second, and `page_strings(prefixes)`: the texts its scripts say
+# (`strings_for`, the key prefixes its base template sets) for shared/static/i18n.js.
+
+
+@pages.app_template_global("t")
+def first(key: str, /, **params: Any) -> str:
+    return default_texts().t(key, **params)
+
+
+@pages.app_template_global("t2")
+def second(key: str, /, **params: Any) -> str:
+    return default_texts().each(key, **params)[1]
+
+
+@pages.app_template_global()
+def page_strings(prefixes: Iterable[str]) -> dict[str, Any]:
+    hall = default_texts()
+    return {"languages": list(hall.languages), "texts": hall.table(prefixes)}
+
 
 secure_pages(pages, cache=True)

@@ -8,13 +8,14 @@ import { StaffSession, windowLabel } from "/shared/static/staff.js";
 import { addWaiting } from "/shared/static/waiting.js";
 import { wireActions } from "./panel/actions.js";
 import { loadJoint, showPrinted, wireSlips } from "./panel/slips.js";
+import { joined, spaced, t, t2 } from "/shared/static/i18n.js";
 
 const st = { status: "closed", pause: null, current: null, ticket: null, waiting: {} };
 
 const staff = new StaffSession({
   key: "onestop.caller",
   clerks: true,
-  wrongRole: "此页面供窗口工作人员使用 / this panel is for clerks",
+  wrongRole: joined("caller.panel_clerks"),
   parts: ["panel"],
   signedIn: start,
 });
@@ -44,7 +45,7 @@ $("outcome").addEventListener("change", showOutcomeFields);
 // --- the live window ------------------------------------------------------------------------
 function showWindowName() {
   const w = myWindow();
-  $("window-name").textContent = w ? windowLabel(w) : `${staff.session.window}号窗口`;
+  $("window-name").textContent = w ? windowLabel(w) : t("common.window", { no: staff.session.window });
 }
 
 function start(s) {
@@ -64,7 +65,7 @@ function start(s) {
     // of it follows), no new sign-in.
     staff.save({ ...staff.session, window: d.window });
     showWindowName();
-    say("info", `已调至${$("window-name").textContent} / Moved to window ${d.window}`);
+    say("info", joined("caller.moved", { name: $("window-name").textContent, window: d.window }));
     loadJoint(staff);
   });
   socket.on("printed", showPrinted);
@@ -120,20 +121,20 @@ function setCurrent(cur) {
   st.current = cur ? { ...cur } : null;
   st.ticket = null;
   if (!id) return;
-  staff.api("GET", `/tickets/${encodeURIComponent(id)}`).then((t) => {
-    if (st.current && st.current.id === t.id) {
-      st.ticket = t;
+  staff.api("GET", `/tickets/${encodeURIComponent(id)}`).then((ticket) => {
+    if (st.current && st.current.id === ticket.id) {
+      st.ticket = ticket;
       render();
     }
   }).catch(() => {});
 }
 
 // --- drawing --------------------------------------------------------------------------------
-const STATUS = { open: "服务中 In service", paused: "暂停服务 Paused", closed: "未开放 Closed" };
+const STATUS = { open: spaced("caller.in_service"), paused: spaced("caller.paused_2"), closed: spaced("caller.closed") };
 const mmss = (ms) => {
   if (!(ms >= 0)) return "—";
   const s = Math.floor(ms / 1000);
-  return `${Math.floor(s / 60)}分${String(s % 60).padStart(2, "0")}秒`;
+  return t("caller.mmss", { m: Math.floor(s / 60), s: String(s % 60).padStart(2, "0") });
 };
 
 function render() {
@@ -141,15 +142,15 @@ function render() {
   $("window-status").textContent = STATUS[st.status] || st.status;
   $("pause-line").hidden = st.status !== "paused";
   $("pause-reason-now").textContent = st.pause || "";
-  $("btn-pause").firstChild.textContent = st.status === "paused" ? "F5 恢复 " : "F5 暂停 ";
-  $("btn-pause").lastElementChild.textContent = st.status === "paused" ? "Resume" : "Pause";
+  $("btn-pause").firstChild.textContent = st.status === "paused" ? `F5 ${t("caller.resume")} ` : `F5 ${t("caller.pause")} `;
+  $("btn-pause").lastElementChild.textContent = st.status === "paused" ? t2("caller.resume") : t2("caller.pause");
   const cur = st.current;
   $("current-number").textContent = cur ? cur.number : "—";
   const svc = cur && C.services[cur.service];
   $("current-service").textContent = svc ? `${svc.name} ${svc.name_en}` : "";
-  $("target").textContent = svc ? `${svc.target_minutes} 分钟 min` : "—";
+  $("target").textContent = svc ? spaced("caller.min", { target_minutes: svc.target_minutes }) : "—";
   $("limit").textContent = svc
-    ? (svc.time_limit_days ? `${svc.time_limit_days} 个工作日 working days` : "即办 same day") : "—";
+    ? (svc.time_limit_days ? spaced("caller.working_days", { time_limit_days: svc.time_limit_days }) : spaced("caller.same_day")) : "—";
   const w = myWindow();
   $("waiting-list").replaceChildren(...(w ? w.services : []).map((code) => {
     const li = make("li");
@@ -161,17 +162,17 @@ function render() {
 }
 
 function tick() {
-  const t = st.ticket;
+  const ticket = st.ticket;
   const cur = st.current;
   const warn = $("target-warning");
-  if (!cur || !t) {
+  if (!cur || !ticket) {
     $("waited").textContent = "—";
     $("served").textContent = "—";
     warn.hidden = true;
     return;
   }
-  const called = parseAt(t.called_at);
-  $("waited").textContent = mmss(called - parseAt(t.issued_at));
+  const called = parseAt(ticket.called_at);
+  $("waited").textContent = mmss(called - parseAt(ticket.issued_at));
   const served = hubNow() - called;
   $("served").textContent = mmss(served);
   const svc = C.services[cur.service];
@@ -179,11 +180,11 @@ function tick() {
   if (target && served >= target) {
     warn.hidden = false;
     warn.className = "warning over";
-    warn.textContent = "已超过目标办理时长 / Over the target time";
+    warn.textContent = joined("caller.over_target_time");
   } else if (target && served >= target * 0.8) {
     warn.hidden = false;
     warn.className = "warning";
-    warn.textContent = "即将达到目标办理时长 / Nearing the target time";
+    warn.textContent = joined("caller.nearing_target_time");
   } else {
     warn.hidden = true;
   }

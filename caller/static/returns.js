@@ -4,10 +4,11 @@
 import { serviceName } from "/shared/static/catalogue.js";
 import { $, make, say } from "/shared/static/dom.js";
 import { StaffSession } from "/shared/static/staff.js";
+import { joined, spaced, t } from "/shared/static/i18n.js";
 
 const staff = new StaffSession({
   key: "onestop.returns.session",
-  wrongRole: "退件审批需督查员账号 / a supervisor account is needed",
+  wrongRole: joined("caller.supervisor_account_needed"),
   parts: ["queue"],
   signedIn: () => staff.connect("/monitor", {
     snapshot: (snap) => render(snap.returns || []),
@@ -29,22 +30,22 @@ function cell(row, text) {
 function render(returns) {
   const body = $("returns").tBodies[0];
   body.replaceChildren();
-  for (const t of returns) {
+  for (const ticket of returns) {
     const row = body.insertRow();
-    const visit = (t.visits || [])[t.visits.length - 1] || {};
-    cell(row, t.number);
-    cell(row, serviceName(t.service));
-    cell(row, visit.window ? `${visit.window}号窗口` : "");
+    const visit = (ticket.visits || [])[ticket.visits.length - 1] || {};
+    cell(row, ticket.number);
+    cell(row, serviceName(ticket.service));
+    cell(row, visit.window ? t("common.window", { no: visit.window }) : "");
     cell(row, visit.clerk || "");
-    cell(row, (t.outcome && t.outcome.reason) || "");
+    cell(row, (ticket.outcome && ticket.outcome.reason) || "");
     const td = row.insertCell();
     const note = make("input");
-    note.placeholder = "意见 Note";
-    note.setAttribute("aria-label", `${t.number} 审批意见 Note`);
-    const approve = make("button", "primary", "批准 Approve");
-    approve.onclick = () => decide(t.id, "approve", note.value);
-    const refuse = make("button", "", "驳回 Refuse");
-    refuse.onclick = () => decide(t.id, "refuse", note.value);
+    note.placeholder = spaced("caller.note");
+    note.setAttribute("aria-label", spaced("caller.note_2", { number: ticket.number }));
+    const approve = make("button", "primary", spaced("caller.approve"));
+    approve.onclick = () => decide(ticket.id, "approve", note.value);
+    const refuse = make("button", "", spaced("caller.refuse"));
+    refuse.onclick = () => decide(ticket.id, "refuse", note.value);
     td.append(note, approve, refuse);
   }
   $("count").textContent = String(returns.length);
@@ -56,7 +57,7 @@ async function refresh() {
     render((await staff.api("GET", "/returns")).returns);
     say("error", "");
   } catch (e) {
-    say("error", `无法读取退件 / cannot read returns: ${e.message}`);
+    say("error", joined("caller.cannot_read_returns", { message: e.message }));
   }
 }
 

@@ -3,6 +3,7 @@ import { catalogue, department } from "/shared/static/catalogue.js";
 import { $, en, make } from "/shared/static/dom.js";
 import { addWaiting } from "/shared/static/waiting.js";
 import { config, connectScreen, fitChildren, recordPaint, text } from "./screen.js";
+import { t, t2 } from "/shared/static/i18n.js";
 
 const MAX_CALLS = config.calls || 10;
 const FRESH_MS = 8000; // how long a new call stays highlighted (and the banner flashes)
@@ -23,7 +24,7 @@ function inZone(no) {
 }
 
 // Citizens find a window by its number; a window's long name is for its own screen.
-const windowName = (no) => `${no}号窗口`;
+const windowName = (no) => t("common.window", { no });
 
 function zoneServices() {
   if (!state.zone) return null;
@@ -35,7 +36,7 @@ function zoneServices() {
 function renderNow(fresh) {
   const call = state.calls.find((c) => inZone(c.window));
   text("now-number", call ? call.number : "—");
-  text("now-window", call ? `到 ${windowName(call.window)}` : " ");
+  text("now-window", call ? t("display.to_window", { window: windowName(call.window) }) : " ");
   const now = $("now");
   const flash = $("flash");
   if (fresh && call) {
@@ -43,8 +44,8 @@ function renderNow(fresh) {
     void now.offsetWidth; // restart the animation
     now.classList.add("fresh");
     flash.replaceChildren(
-      make("span", "flash-zh", `请 ${call.number} 号 到 ${windowName(call.window)}`),
-      en(`Number ${call.number}, please go to window ${call.window}`, "flash-en")
+      make("span", "flash-zh", t("display.flash", { number: call.number, window: windowName(call.window), no: call.window })),
+      en(t2("display.flash", { number: call.number, window: windowName(call.window), no: call.window }), "flash-en")
     );
     flash.hidden = false;
     clearTimeout(freshTimer);
@@ -66,7 +67,7 @@ function renderRecent() {
       make("span", "recent-arrow", "→"),
       make("span", "recent-window", windowName(c.window))
     );
-    if (c.recall) li.append(make("span", "recent-recall", "重呼"));
+    if (c.recall) li.append(make("span", "recent-recall", t("display.recall")));
     return li;
   });
   $("recent").replaceChildren(...rows);
@@ -89,7 +90,7 @@ function renderWaiting() {
     const total = items.reduce((s, [, n]) => s + n, 0);
     const head = make("div", "dept-head");
     head.append(make("span", "dept-name", department(dept).name),
-                make("span", "dept-total", `${total}人`));
+                make("span", "dept-total", t("display.people", { n: total })));
     card.append(head);
     for (const [name, n] of items) {
       const row = make("div", "svc-row");
@@ -99,8 +100,8 @@ function renderWaiting() {
     cards.push(card);
   }
   if (!cards.length) {
-    const none = make("p", "none", "目前无人等候 ");
-    none.append(en("No one waiting", ""));
+    const none = make("p", "none", `${t("display.nobody_waiting")} `);
+    none.append(en(t2("display.nobody_waiting"), ""));
     cards.push(none);
   }
   const list = $("waiting");
@@ -125,7 +126,7 @@ function snapshot(snap) {
   state.waiting = { ...snap.waiting };
   const zone = $("zone");
   zone.hidden = !state.zone;
-  zone.textContent = state.zone ? `${state.zone} 区域` : "";
+  zone.textContent = state.zone ? t("display.zone", { zone: state.zone }) : "";
   renderNow(false);
   renderRecent();
   renderWaiting();

@@ -5,6 +5,7 @@ import { parseAt } from "/shared/static/clock.js";
 import { $, en } from "/shared/static/dom.js";
 import { hallFormat, runClock } from "/shared/static/halltime.js";
 import { connect, refusal } from "/shared/static/socket.js";
+import { both } from "/shared/static/i18n.js";
 
 export const config = readJson("config");
 export const token = new URLSearchParams(location.search).get("token") || "";
@@ -65,14 +66,14 @@ function banner(kind, zh, english) {
 /** Connect this screen to /display: `handlers.snapshot(snap)`, `handlers.event(ev)`. */
 export function connectScreen(handlers) {
   if (!token) {
-    banner("error", "未配置屏幕令牌（地址中缺少 ?token=）", "No screen token in the address");
+    banner("error", ...both("display.no_token"));
     return null;
   }
   return connect("/display", { token, room: config.room }, {
     online: () => banner(null),
-    offline: () => banner("offline", "离线 · 正在重新连接", "Offline · reconnecting"),
+    offline: () => banner("offline", ...both("display.offline_reconnecting")),
     // Refused by the hub (bad token, unknown window): say so; the helper tries again now and then.
-    refused: (err) => banner("error", `离线 · 连接被拒绝：${refusal(err)}`, "Offline · refused by the hub"),
+    refused: (err) => banner("error", ...both("display.refused", { reason: refusal(err) })),
     snapshot: (snap) => {
       setNotice(snap.center);
       handlers.snapshot(snap);

@@ -3,13 +3,14 @@
 import { hubNow, parseAt } from "/shared/static/clock.js";
 import { $ } from "/shared/static/dom.js";
 import { config, connectScreen, recordPaint, text, token } from "./screen.js";
+import { both, t, t2 } from "/shared/static/i18n.js";
 
 const NO = config.window;
 const THANKS_MS = 5000;
 const STATUS = {
-  open: ["服务中", "In service"],
-  paused: ["暂停服务", "Service paused"],
-  closed: ["未开放", "Closed"],
+  open: both("display.in_service"),
+  paused: both("display.service_paused"),
+  closed: both("display.status.closed"),
 };
 const win = { status: "closed", reason: null, clerk: null, current: null };
 let rating = null; // {request_id, ticket_id, number}
@@ -24,7 +25,7 @@ function render() {
   text("status-en", en);
   const reason = $("pause-reason");
   reason.hidden = !(win.status === "paused" && win.reason);
-  text("pause-reason", win.status === "paused" && win.reason ? `原因：${win.reason}` : "");
+  text("pause-reason", win.status === "paused" && win.reason ? t("display.pause_reason", { reason: win.reason }) : "");
   const badge = $("badge");
   badge.hidden = !win.clerk;
   text("clerk-name", win.clerk ? win.clerk.name : "");
@@ -61,10 +62,10 @@ function showRating(d) {
   rating = { request_id: d.request_id, ticket_id: d.ticket_id };
   const box = $("rating");
   box.className = "rating";
-  text("rating-title", "请对本次服务进行评价");
-  text("rating-title-en", "Please rate our service on the keypad");
+  text("rating-title", t("display.rate_our_service"));
+  text("rating-title-en", t2("display.rate_our_service"));
   $("rating-levels").hidden = false;
-  text("rating-number", `${d.number}号`);
+  text("rating-number", t("display.number", { number: d.number }));
   box.hidden = false;
   $("current-box").hidden = true;
   // If the end of the rating never arrives (a lost connection), stop asking at the deadline.
@@ -76,8 +77,8 @@ function thank() {
   clearTimeout(ratingTimer);
   const box = $("rating");
   box.className = "rating thanks";
-  text("rating-title", "感谢您的评价！");
-  text("rating-title-en", "Thank you for your rating!");
+  text("rating-title", t("display.thanks_rating"));
+  text("rating-title-en", t2("display.thanks_rating"));
   $("rating-levels").hidden = true;
   text("rating-number", "");
   box.hidden = false;
@@ -93,8 +94,8 @@ function snapshot(snap) {
   const w = snap.windows.find((x) => x.no === NO);
   if (!w) return;
   const dept = w.department;
-  text("win-name", `${NO}号窗口`);
-  const named = w.name && w.name !== `${NO}号窗口` ? `${w.name} · ` : "";
+  text("win-name", t("common.window", { no: NO }));
+  const named = w.name && w.name !== t("common.window", { no: NO }) ? `${w.name} · ` : "";
   text("dept", `${named}${dept.name}${dept.name_en ? ` · ${dept.name_en}` : ""}`);
   document.title = `${w.name} · ${snap.center.name}`;
   win.status = w.status;

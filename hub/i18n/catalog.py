@@ -40,8 +40,9 @@ class Msg:
         return f"Msg({self.key!r}, **{self.params!r})"
 
 
-def N_(key: str) -> str:  # gettext's name for "a message id, said later"
-    """Marks `key` as a message id where it is named, for the extractor; returns it unchanged."""
+def N_(key: str, *params: str) -> str:  # gettext's name for "a message id, said later"
+    """Marks `key` as a message id where it is named, for the extractor, with the names of the
+    parameters it will be said with; returns the key unchanged."""
     return key
 
 
@@ -142,6 +143,7 @@ def catalogs() -> Catalogs:
     return Catalogs.load()
 
 
+@functools.cache
 def default_texts() -> Texts:
     """Chinese, then English: what every hall shows unless its hall file says otherwise."""
     return catalogs().bind(DEFAULT_LANGUAGES)

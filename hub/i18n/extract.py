@@ -6,9 +6,10 @@ passes (`-` for none), so the template says which `{name}` a translation may use
 first string argument of the calls below, or the second of a refusal (`code, key, **params`);
 only a literal that looks like a key counts (a dotted lower-case name).
 
-- Python: `t(key, **p)`, `each`, `joined`, `t_in(lang, key)`, `N_(key)`, `Msg(key)`, the refusals
-  (`DomainError("code", key, **p)` and its subclasses), read with the `ast` module.
-- JavaScript: `t(key, {a, b: x})`, `t2(...)`, `both(...)` and `N_(key)`.
+- Python: `t(key, **p)`, `each`, `joined`, `t_in(lang, key)`, `Msg(key, **p)`, the refusals
+  (`DomainError("code", key, **p)` and its subclasses), and `N_(key, "a", "b")` for a key
+  said later with parameters a and b; read with the `ast` module.
+- JavaScript: `t(key, {a, b: x})`, `t2(...)`, `both`, `joined`, `spaced` and `N_(key)`.
 - Jinja templates: `t(key, a=x)`, `t2(...)`, `both(...)`, read with Jinja's own parser.
 """
 
@@ -27,7 +28,7 @@ PYTHON_CALLS = {
     "DomainError": 2, "Invalid": 2, "NotFound": 2, "Forbidden": 2, "Unauthorized": 2,
     "ConfigRefused": 2, "Refusal": 2,
 }
-PAGE_CALLS = ("t", "t2", "both", "N_")
+PAGE_CALLS = ("t", "t2", "both", "joined", "spaced", "N_")
 
 Found = tuple[int, str, str, list[str]]  # Babel's (lineno, funcname, message, comments)
 # The function name is left empty: Babel then takes the message as it is, whatever the call.
@@ -63,10 +64,15 @@ def extract_python(fileobj: IO[bytes], keywords: Any, comment_tags: Any,
             continue
         splat = any(k.arg is None for k in node.keywords)
         params = None if splat else [k.arg for k in node.keywords if k.arg]
+        if name == "N_":  # N_(key, "a", "b"): a key said later with parameters a and b
+            params = [a.value for a in node.args[1:]
+                      if isinstance(a, ast.Constant) and isinstance(a.value, str)]
         yield node.lineno, "", arg.value, _comment(params)
 
 
-_JS_CALL = re.compile(r"""(?<![\w.$])(t|t2|both|N_)\(\s*(["'])([a-z][a-z0-9_.]*)\2\s*(,\s*\{)?""")
+# Not a method (`x.t(`), but a spread is a call (`...both(`).
+_JS_CALL = re.compile(r"""(?<![\w$])(?<![\w$]\.)(t|t2|both|joined|spaced|N_)\(\s*(["'])"""
+                      r"""([a-z][a-z0-9_.]*)\2\s*(,\s*(\{)?)?""")
 
 
 def _object_keys(text: str, start: int) -> list[str]:
@@ -109,7 +115,10 @@ def extract_javascript(fileobj: IO[bytes], keywords: Any, comment_tags: Any,
     for m in _JS_CALL.finditer(text):
         if not KEY.match(m.group(3)):
             continue
-        params = _object_keys(text, m.end()) if m.group(4) else []
+        if m.group(4) and m.group(5):
+            params: list[str] | None = _object_keys(text, m.end())
+        else:  # no parameters, or a variable holding them: not known here
+            params = None if m.group(4) else []
         yield text.count("\n", 0, m.start()) + 1, "", m.group(3), _comment(params)
 
 

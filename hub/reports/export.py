@@ -6,35 +6,37 @@ import csv
 import io
 from typing import Any
 
-COLUMNS: tuple[tuple[str, str, str], ...] = (
-    # (field, 中文, English)
-    ("key", "编码", "Key"),
-    ("name", "名称", "Name"),
-    ("issued", "取号", "Issued"),
-    ("called", "叫号", "Called"),
-    ("served", "办结", "Served"),
-    ("no_shows", "过号", "No-shows"),
-    ("transferred", "转办", "Transferred"),
-    ("returned", "退件", "Returned"),
-    ("expired", "未办", "Unserved"),
-    ("wait_mean_s", "平均等候(秒)", "Mean wait (s)"),
-    ("wait_p90_min", "等候P90(分)", "Wait p90 (min)"),
-    ("serve_mean_s", "平均办理(秒)", "Mean service (s)"),
-    ("serve_p90_min", "办理P90(分)", "Service p90 (min)"),
-    ("within_target_share", "时限内办结率", "Within target"),
-    ("slips_on_time", "承诺件按时", "Slips on time"),
-    ("slips_late", "承诺件超期", "Slips late"),
-    ("slips_on_time_share", "承诺件按时率", "Slips on-time share"),
-    ("r1", "非常满意", "Very satisfied"),
-    ("r2", "满意", "Satisfied"),
-    ("r3", "基本满意", "Basically satisfied"),
-    ("r4", "不满意", "Dissatisfied"),
-    ("r5", "非常不满意", "Very dissatisfied"),
-    ("satisfaction", "满意率", "Satisfaction"),
-    ("complaints", "投诉", "Complaints"),
-    ("pause_min", "暂停(分)", "Paused (min)"),
+from hub.i18n import N_, default_texts
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    # (field, its header's message: "export.wait_mean_s" is 平均等候(秒), Mean wait (s))
+    ("key", N_("export.key")),
+    ("name", N_("export.name")),
+    ("issued", N_("export.issued")),
+    ("called", N_("export.called")),
+    ("served", N_("export.served")),
+    ("no_shows", N_("export.no_shows")),
+    ("transferred", N_("export.transferred")),
+    ("returned", N_("export.returned")),
+    ("expired", N_("export.expired")),
+    ("wait_mean_s", N_("export.wait_mean_s")),
+    ("wait_p90_min", N_("export.wait_p90_min")),
+    ("serve_mean_s", N_("export.serve_mean_s")),
+    ("serve_p90_min", N_("export.serve_p90_min")),
+    ("within_target_share", N_("export.within_target_share")),
+    ("slips_on_time", N_("export.slips_on_time")),
+    ("slips_late", N_("export.slips_late")),
+    ("slips_on_time_share", N_("export.slips_on_time_share")),
+    ("r1", N_("export.r1")),
+    ("r2", N_("export.r2")),
+    ("r3", N_("export.r3")),
+    ("r4", N_("export.r4")),
+    ("r5", N_("export.r5")),
+    ("satisfaction", N_("export.satisfaction")),
+    ("complaints", N_("export.complaints")),
+    ("pause_min", N_("export.pause_min")),
 )
-SCORE_COLUMNS = (("rank", "名次", "Rank"), ("score", "得分", "Score"))
+SCORE_COLUMNS = (("rank", N_("export.rank")), ("score", N_("export.score")))
 
 
 def table(found: dict[str, Any]) -> tuple[list[str], list[str], list[list[Any]]]:
@@ -43,12 +45,12 @@ def table(found: dict[str, Any]) -> tuple[list[str], list[str], list[list[Any]]]
     cols = list(COLUMNS)
     if "formula" in found:
         cols = [*SCORE_COLUMNS, *cols]
-    header = [f"{zh} {en}" for _, zh, en in cols]
+    header = [" ".join(default_texts().each(key)) for _, key in cols]
     out = []
     for r in [*found["rows"], found["total"]]:
         flat = {**r, **{f"r{i}": r["ratings"][str(i)] for i in range(1, 6)},
                 "pause_min": round(r["pause_s"] / 60, 1)}
-        out.append([flat.get(name) for name, _, _ in cols])
+        out.append([flat.get(name) for name, _ in cols])
     return [c[0] for c in cols], header, out
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hub.config import HallConfig
+from hub.i18n import default_texts
 from hub.store.database import Database
 
 from .summary import Key
@@ -47,7 +48,7 @@ class Namer:
             return {"name": s.name if s else key, "name_en": s.name_en if s else ""}
         if by == "window":
             w = self.windows.get(int(key))
-            return {"name": (w.name if w and w.name else f"{key}号窗口"),
-                    "name_en": f"Window {key}"}
+            name, name_en = default_texts().each("common.window_name", no=key)
+            return {"name": w.name if w and w.name else name, "name_en": name_en}
         name, staff_no = self.users.get(key, (key, ""))
         return {"name": name, "name_en": key, "staff_no": staff_no}

@@ -8,6 +8,7 @@ from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from hub.engine import DomainError
+from hub.i18n import N_, default_texts
 
 log = logging.getLogger(__name__)
 
@@ -21,12 +22,13 @@ STATUS = {
 }
 
 
-_HTTP_ZH = {
-    400: "请求格式错误",
-    404: "无此地址",
-    405: "不支持该请求方法",
-    413: "请求体过大",
-    415: "不支持的内容类型",
+# Werkzeug's errors, said with their status's text (`{name}`: Werkzeug's English name of it).
+_HTTP = {
+    400: N_("http.bad_request", "name"),
+    404: N_("http.not_found", "name"),
+    405: N_("http.method_not_allowed", "name"),
+    413: N_("http.too_large", "name"),
+    415: N_("http.unsupported_media_type", "name"),
 }
 
 
@@ -34,8 +36,13 @@ def error_body(code: str, message: str) -> dict:
     return {"error": {"code": code, "message": message}}
 
 
+def refusal_message(err: DomainError) -> str:
+    """A refusal said in the hall's languages, "zh / en"."""
+    return default_texts().joined(err.key, **err.params) if err._inline is None else err.message
+
+
 def domain_error_response(err: DomainError):
-    response = jsonify(error_body(err.code, err.message))
+    response = jsonify(error_body(err.code, refusal_message(err)))
     response.status_code = STATUS.get(err.kind, 409)
     retry = getattr(err, "retry_after_s", None)
     if retry is not None:
@@ -50,8 +57,9 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):
-        zh = _HTTP_ZH.get(err.code or 0, "请求错误")
-        response = jsonify(error_body(err.name.lower().replace(" ", "_"), f"{zh} / {err.name}"))
+        key = _HTTP.get(err.code or 0, N_("http.other", "name"))
+        response = jsonify(error_body(err.name.lower().replace(" ", "_"),
+                                      default_texts().joined(key, name=err.name)))
         response.status_code = err.code or 500
         for name, value in err.get_headers():  # e.g. a 405's Allow (RFC 9110 §15.5.6)
             if name.lower() != "content-type":
@@ -61,6 +69,6 @@ def install(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(err: Exception):
         log.exception("unhandled error")
-        response = jsonify(error_body("internal", "内部错误 / internal error"))
+        response = jsonify(error_body("internal", default_texts().joined("error.internal")))
         response.status_code = 500
         return response

@@ -6,10 +6,11 @@
  * (the same session); a supervisor gets a read-only view. */
 import { $, make, option, say } from "/shared/static/dom.js";
 import { StaffSession, windowLabel } from "/shared/static/staff.js";
+import { joined, spaced } from "/shared/static/i18n.js";
 
 const staff = new StaffSession({
   key: "onestop.office.session",
-  wrongRole: "需管理员或督查员账号 / an admin or supervisor account is needed",
+  wrongRole: joined("office.admin_supervisor_account_needed"),
   parts: ["admin", "who", "signout"],
   signedIn: start,
 });
@@ -18,15 +19,15 @@ let running = null; // GET /admin/config: the file as it runs
 // --- what the hub answered ------------------------------------------------------------------
 function describe(summary) {
   const lines = [];
-  const names = { departments: "部门 Departments", services: "事项 Items", windows: "窗口 Windows" };
-  const hows = { added: "新增 added", removed: "删除 removed", changed: "修改 changed" };
+  const names = { departments: spaced("office.departments"), services: spaced("office.items"), windows: spaced("office.windows") };
+  const hows = { added: spaced("office.added"), removed: spaced("office.removed"), changed: spaced("office.changed") };
   for (const section of ["departments", "services", "windows"]) {
     for (const [how, keys] of Object.entries((summary && summary[section]) || {})) {
       lines.push(`${names[section]} · ${hows[how]}: ${keys.join(", ")}`);
     }
   }
   if (summary && summary.sections && summary.sections.length) {
-    lines.push(`其他 Other sections: ${summary.sections.join(", ")}`);
+    lines.push(spaced("office.other_sections", { sections: summary.sections.join(", ") }));
   }
   return lines;
 }
@@ -41,7 +42,7 @@ function show(kind, title, lines) {
 }
 
 function showProblems(problems) {
-  show("bad", "配置有误，未应用 / The file has a problem: nothing applied",
+  show("bad", joined("office.file_has_problem_nothing"),
     problems.map((p) => (p.key ? `${p.key}: ${p.reason}` : p.reason)));
 }
 
@@ -54,7 +55,7 @@ function fillQuick() {
   const win = $("window-no").value;
   $("window-no").replaceChildren(...running.windows.map((w) => option(w.no, windowLabel(w))));
   if (win) $("window-no").value = win;
-  $("window-backup").replaceChildren(option("", "无 None"),
+  $("window-backup").replaceChildren(option("", spaced("office.none")),
     ...running.windows.map((w) => option(w.no, windowLabel(w))));
   itemChosen();
   windowChosen();
@@ -77,14 +78,14 @@ function windowChosen() {
 async function load() {
   running = await staff.api("GET", "/admin/config");
   $("toml").value = running.toml;
-  $("path").textContent = running.path || "（未指定 none）";
+  $("path").textContent = running.path || `（${spaced("office.path_none")}）`;
   $("hash").textContent = running.hash || "-";
   $("mode").textContent = running.editable
-    ? "可修改（管理员） Editable (admin)"
-    : "只读 Read only" + (staff.session.role === "admin" ? "（文件不可写 file not writable）" : "（督查员 supervisor）");
+    ? spaced("office.editable_admin")
+    : spaced("office.read_only") + (staff.session.role === "admin" ? `（${spaced("office.file_not_writable")}）` : `（${spaced("office.supervisor")}）`);
   const last = running.last_reload;
   $("last").textContent = last
-    ? `${last.at ? last.at.slice(0, 19).replace("T", " ") : ""} · ${last.ok ? "已应用 applied" : "被拒绝 refused"}`
+    ? `${last.at ? last.at.slice(0, 19).replace("T", " ") : ""} · ${last.ok ? spaced("office.applied_lower") : spaced("office.refused_lower")}`
       + (last.ok ? ` · ${last.text || ""}` : ` · ${last.error || ""}`)
     : "—";
   $("toml").readOnly = !running.editable;
@@ -100,11 +101,11 @@ async function check() {
     const r = await staff.api("POST", "/admin/config/check", { toml: $("toml").value });
     if (r.problems.length) showProblems(r.problems);
     else if (r.blocked.length) {
-      show("bad", "当前不能应用（今日在办情况） / Cannot apply now (today's hall)", r.blocked);
+      show("bad", joined("office.cannot_apply_now_today"), r.blocked);
     } else {
       const lines = describe(r.summary);
-      show("good", lines.length ? "校验通过，可以应用 / Valid: ready to apply"
-        : "校验通过，与运行中的配置相同 / Valid: same hall as running", lines);
+      show("good", lines.length ? joined("office.valid_ready_apply")
+        : joined("office.valid_same_hall_as"), lines);
     }
   } catch (e) {
     say("error", e.message);
@@ -118,14 +119,14 @@ async function apply() {
   try {
     const r = await staff.api("POST", "/admin/config", { toml: $("toml").value });
     const lines = describe(r.summary);
-    if (r.backup) lines.push(`原文件已备份 Previous file kept: ${r.backup}`);
-    show("good", r.applied ? "已应用，各屏幕与取号机将自动刷新 / Applied: screens and kiosks reload"
-      : "已保存，大厅无变化 / Saved: nothing in the hall changed", lines);
+    if (r.backup) lines.push(spaced("office.previous_file_kept", { backup: r.backup }));
+    show("good", r.applied ? joined("office.applied_screens_kiosks_reload")
+      : joined("office.saved_nothing_in_hall"), lines);
     await load();
   } catch (e) {
     const data = e.data || {};
     if (data.problems) showProblems(data.problems);
-    else show("bad", "未应用 / Not applied", [e.message]);
+    else show("bad", joined("office.not_applied"), [e.message]);
   } finally {
     $("apply").disabled = false;
   }
@@ -138,11 +139,11 @@ async function quickEdit(edit) {
     $("toml").value = r.toml;
     if (r.problems.length) showProblems(r.problems);
     else {
-      show("good", "已生成修改，检查后点“应用” / Prepared: check the text, then Apply",
+      show("good", joined("office.prepared_check_text_then"),
         describe(r.summary));
     }
   } catch (e) {
-    show("bad", "无法生成修改 / Cannot prepare the change", [e.message]);
+    show("bad", joined("office.cannot_prepare_change"), [e.message]);
   }
 }
 
@@ -176,7 +177,7 @@ async function start(session) {
   try {
     await load();
   } catch (e) {
-    if (staff.session) say("error", `无法读取配置 / cannot read the hall file: ${e.message}`);
+    if (staff.session) say("error", joined("office.cannot_read_hall_file", { message: e.message }));
   }
 }
 

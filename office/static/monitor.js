@@ -9,10 +9,11 @@ import { renderMove, renderServices, wireActions } from "./monitor/actions.js";
 import { renderAlerts, renderReturns } from "./monitor/lists.js";
 import { apply, connecting, snapshot, st, totals } from "./monitor/state.js";
 import { renderWindows, tick } from "./monitor/windows.js";
+import { joined } from "/shared/static/i18n.js";
 
 const staff = new StaffSession({
   key: "onestop.office.session",
-  wrongRole: "实时监控需督查员账号 / a supervisor account is needed",
+  wrongRole: joined("office.supervisor_account_needed"),
   parts: ["monitor", "signout", "who"],
   signedIn: connect,
   signedOut: () => { $("offline").hidden = true; },

@@ -5,33 +5,34 @@
 import { catalogue } from "/shared/static/catalogue.js";
 import { $, en, make, say } from "/shared/static/dom.js";
 import { StaffSession } from "/shared/static/staff.js";
+import { both, joined, spaced, t, t2 } from "/shared/static/i18n.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const staff = new StaffSession({
   key: "onestop.office.session",
-  wrongRole: "统计与考核需督查员账号 / a supervisor account is needed",
+  wrongRole: joined("office.supervisor_account_needed_2"),
   parts: ["reports", "signout"],
   signedIn: load,
 });
 
 const COLUMNS = [
-  ["name", "名称", "Name"],
-  ["issued", "取号", "Issued"],
-  ["called", "叫号", "Called"],
-  ["served", "办结", "Served"],
-  ["no_shows", "过号", "No-shows"],
-  ["transferred", "转办", "Transferred"],
-  ["expired", "未办", "Unserved"],
-  ["wait_mean_s", "平均等候", "Mean wait", "min"],
-  ["wait_p90_min", "等候P90", "Wait p90", "p90"],
-  ["serve_mean_s", "平均办理", "Mean service", "min"],
-  ["serve_p90_min", "办理P90", "Service p90", "p90"],
-  ["within_target_share", "时限内", "Within target", "pct"],
-  ["slips_on_time_share", "承诺件按时", "Slips on time", "pct"],
-  ["satisfaction", "满意率", "Satisfaction", "pct"],
-  ["rated", "评价数", "Rated"],
-  ["complaints", "投诉", "Complaints"],
-  ["pause_s", "暂停", "Paused", "min"],
+  ["name", ...both("office.col.name")],
+  ["issued", ...both("office.col.issued")],
+  ["called", ...both("office.col.called")],
+  ["served", ...both("office.col.served")],
+  ["no_shows", ...both("office.col.no_shows")],
+  ["transferred", ...both("office.col.transferred")],
+  ["expired", ...both("office.col.expired")],
+  ["wait_mean_s", ...both("office.col.wait_mean_s"), "min"],
+  ["wait_p90_min", ...both("office.col.wait_p90_min"), "p90"],
+  ["serve_mean_s", ...both("office.col.serve_mean_s"), "min"],
+  ["serve_p90_min", ...both("office.col.serve_p90_min"), "p90"],
+  ["within_target_share", ...both("office.col.within_target_share"), "pct"],
+  ["slips_on_time_share", ...both("office.col.slips_on_time_share"), "pct"],
+  ["satisfaction", ...both("office.col.satisfaction"), "pct"],
+  ["rated", ...both("office.col.rated")],
+  ["complaints", ...both("office.col.complaints")],
+  ["pause_s", ...both("office.col.pause_s"), "min"],
 ];
 
 const error = (text) => say("error", text);
@@ -108,12 +109,12 @@ function renderTable(found) {
 
 function renderKpis(total) {
   const items = [
-    ["取号", "Issued", fmt(total.issued)],
-    ["办结", "Served", fmt(total.served)],
-    ["平均等候", "Mean wait", fmt(total.wait_mean_s, "min")],
-    ["时限内办结", "Within target", fmt(total.within_target_share, "pct")],
-    ["满意率", "Satisfaction", fmt(total.satisfaction, "pct")],
-    ["投诉", "Complaints", fmt(total.complaints)],
+    [...both("office.issued"), fmt(total.issued)],
+    [...both("office.served_2"), fmt(total.served)],
+    [...both("office.mean_wait"), fmt(total.wait_mean_s, "min")],
+    [...both("office.within_target"), fmt(total.within_target_share, "pct")],
+    [...both("office.satisfaction"), fmt(total.satisfaction, "pct")],
+    [...both("office.complaints"), fmt(total.complaints)],
   ];
   $("kpis").replaceChildren(...items.map(([zh, english, value]) => {
     const div = make("div", "kpi");
@@ -152,7 +153,7 @@ function hoursChart(byHour) {
   const hours = byHour.filter((h) => h.hour >= 7 && h.hour <= 19);
   const W = 640, H = 260, L = 44, B = 28, T = 14;
   const max = niceMax(Math.max(1, ...hours.map((h) => Math.max(h.issued, h.served))));
-  const svg = frame($("chart-hours"), W, H, "每小时取号与办结 Tickets per hour");
+  const svg = frame($("chart-hours"), W, H, spaced("office.tickets_per_hour"));
   const plotH = H - B - T, step = (W - L - 8) / hours.length;
   for (let i = 0; i <= 4; i++) {
     const y = T + plotH - (plotH * i) / 4;
@@ -165,12 +166,12 @@ function hoursChart(byHour) {
     for (const [k, dx, cls] of [["issued", step * 0.12, "bar-a"], ["served", step * 0.5, "bar-b"]]) {
       const bh = (plotH * h[k]) / max;
       const rect = el("rect", { x: x + dx, y: T + plotH - bh, width: bw, height: bh, class: cls });
-      rect.append(el("title", {}, `${h.hour}:00 ${k === "issued" ? "取号 issued" : "办结 served"} ${h[k]}`));
+      rect.append(el("title", {}, `${h.hour}:00 ${k === "issued" ? spaced("office.issued_lower") : spaced("office.served_lower")} ${h[k]}`));
       svg.append(rect);
     }
     svg.append(el("text", { x: x + step / 2, y: H - 8, class: "axis mid" }, `${h.hour}`));
   });
-  legend(svg, W - 200, 4, [["bar-a", "取号 Issued"], ["bar-b", "办结 Served"]]);
+  legend(svg, W - 200, 4, [["bar-a", spaced("office.issued")], ["bar-b", spaced("office.served_2")]]);
 }
 
 function legend(svg, x, y, items) {
@@ -186,7 +187,7 @@ function barsChart(box, label, rows, value, marker, kind) {
   const H = T + Math.max(1, shown.length) * rowH + 10;
   const svg = frame(box, W, H, label);
   if (!shown.length) {
-    svg.append(el("text", { x: W / 2, y: T + 12, class: "axis mid" }, "暂无数据 No data"));
+    svg.append(el("text", { x: W / 2, y: T + 12, class: "axis mid" }, spaced("office.no_data")));
     return;
   }
   const max = kind === "pct" ? 1 : niceMax(Math.max(...shown.map((r) => Math.max(value(r), marker ? marker(r) || 0 : 0))));
@@ -206,7 +207,7 @@ function barsChart(box, label, rows, value, marker, kind) {
     svg.append(el("text", { x: L + w + 6, y: y + 14, class: "axis" },
       kind === "pct" ? fmt(value(r), "pct") : value(r).toFixed(1)));
   });
-  if (marker) legend(svg, W - 220, 4, [["bar-a", "平均 Mean"], ["marker-key", "P90"]]);
+  if (marker) legend(svg, W - 220, 4, [["bar-a", spaced("office.mean")], ["marker-key", "P90"]]);
 }
 
 // --- loading ---------------------------------------------------------------------------
@@ -214,42 +215,43 @@ function barsChart(box, label, rows, value, marker, kind) {
 async function load() {
   const by = $("by").value;
   const [from, to] = range();
-  if (!from || !to) { error("请选择日期 / choose the dates"); return; }
+  if (!from || !to) { error(joined("office.choose_dates")); return; }
   try {
     const main = await api(`/reports${query({ by })}`);
     const items = by === "service" ? main : await api(`/reports${query({ by: "service" })}`);
     const windows = by === "window" ? main : await api(`/reports${query({ by: "window" })}`);
-    $("range-line").textContent = `${main.from} 至 ${main.to}（${main.days} 天 days）` +
-      (main.live_days.length ? ` · 含今日实时数据 includes today, live` : "");
+    $("range-line").textContent = `${t("office.range", { start: main.from, end: main.to })}（${spaced("office.days", { days: main.days })}）` +
+      (main.live_days.length ? spaced("office.includes_today_live") : "");
     renderKpis(main.total);
     renderTable(main);
     hoursChart(main.by_hour);
-    barsChart($("chart-wait"), "各事项等候时间 Wait by item", items.rows,
+    barsChart($("chart-wait"), spaced("office.wait_by_item"), items.rows,
       (r) => (r.wait_mean_s === null ? null : r.wait_mean_s / 60), (r) => r.wait_p90_min, "min");
-    barsChart($("chart-satisfaction"), "各窗口满意率 Satisfaction by window", windows.rows,
+    barsChart($("chart-satisfaction"), spaced("office.satisfaction_by_window"), windows.rows,
       (r) => r.satisfaction, null, "pct");
     await loadAssessment();
     error("");
     document.body.dataset.loaded = "1";
   } catch (e) {
-    if (staff.session) error(`无法读取报表 / cannot read the report: ${e.message}`);
+    if (staff.session) error(joined("office.cannot_read_report", { message: e.message }));
   }
 }
 
 async function loadAssessment() {
   const found = await api(`/assessment${query({ by: $("assess-by").value })}`);
   const f = found.formula;
-  $("formula").textContent = `得分 = 100 ×（办结量 ${f.served} + 满意率 ${f.satisfaction} + ` +
-    `时限内 ${f.within_target} + 承诺件按时 ${f.on_time}）加权 − 过号率 × ${100 * f.no_show_penalty}` +
-    ` − 投诉 × ${f.complaint_penalty} − 暂停小时 × ${f.pause_penalty_per_hour}` +
-    (f.pause_exempt.length ? `（不扣：${f.pause_exempt.join("、")}）` : "") +
-    " · Score: weighted served / satisfaction / within-target / on-time, minus no-shows, complaints and pauses";
-  const cols = [["rank", "名次", "Rank"], ["name", "名称", "Name"], ["score", "得分", "Score"],
-    ["served", "办结", "Served"], ["satisfaction", "满意率", "Satisfaction", "pct"],
-    ["within_target_share", "时限内", "Within target", "pct"],
-    ["slips_on_time_share", "承诺件按时", "Slips on time", "pct"],
-    ["no_show_share", "过号率", "No-show share", "pct"], ["complaints", "投诉", "Complaints"],
-    ["pause_s", "暂停", "Paused", "min"]];
+  const terms = { served: f.served, satisfaction: f.satisfaction, within_target: f.within_target,
+    on_time: f.on_time, no_show: 100 * f.no_show_penalty, complaint: f.complaint_penalty,
+    pause: f.pause_penalty_per_hour };
+  $("formula").textContent = t("office.formula", terms) +
+    (f.pause_exempt.length ? t("office.formula_exempt", { reasons: f.pause_exempt.join(t("common.list_sep")) }) : "") +
+    ` · ${t2("office.formula", terms)}`;
+  const cols = [["rank", ...both("office.col.rank")], ["name", ...both("office.col.name")], ["score", ...both("office.col.score")],
+    ["served", ...both("office.col.served")], ["satisfaction", ...both("office.col.satisfaction"), "pct"],
+    ["within_target_share", ...both("office.col.within_target_share"), "pct"],
+    ["slips_on_time_share", ...both("office.col.slips_on_time_share"), "pct"],
+    ["no_show_share", ...both("office.col.no_show_share"), "pct"], ["complaints", ...both("office.col.complaints")],
+    ["pause_s", ...both("office.col.pause_s"), "min"]];
   const table = $("assess-table");
   table.tHead.replaceChildren();
   table.tBodies[0].replaceChildren();
@@ -270,7 +272,7 @@ async function download(path, name) {
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
   } catch (e) {
-    error(`下载失败 / download failed: ${e.message}`);
+    error(joined("office.download_failed", { message: e.message }));
   }
 }
 
@@ -296,5 +298,5 @@ $("assess-xlsx").addEventListener("click", () => download(`/assessment${query({ 
 $("print").addEventListener("click", () => window.print());
 
 $("anchor").value = iso(new Date());
-document.title = `统计与考核 Statistics and assessment · ${catalogue.center.name}`;
+document.title = spaced("office.statistics_assessment_2", { name: catalogue.center.name });
 staff.resume();

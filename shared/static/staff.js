@@ -5,8 +5,9 @@
  * elsewhere, expired, refused), the page returns to its sign-in form with the reason. */
 import { $, en, say } from "./dom.js";
 import { connect, refusal } from "./socket.js";
+import { both, joined, spaced, t } from "./i18n.js";
 
-const EXPIRED = "登录已失效，请重新登录";
+const EXPIRED = t("staff.session_expired");
 
 /**
  * fetch /api/v1`path` as JSON; `token` may be null (sign-in); `onUnauthorized(message)` on a 401.
@@ -34,7 +35,7 @@ export async function api(method, path, body, token, onUnauthorized) {
 /** A window as staff pick it: its number first (names repeat: two windows may both be
  * 不动产登记), then its name when it has one. */
 export function windowLabel(w) {
-  return w.name ? `${w.no}号窗口 · ${w.name}` : `${w.no}号窗口`;
+  return w.name ? `${t("common.window", { no: w.no })} · ${w.name}` : t("common.window", { no: w.no });
 }
 
 /** The connection line of a page that has one (#conn): Chinese, then English. */
@@ -98,7 +99,7 @@ export class StaffSession {
       this.save(r);
       await this.start();
     } catch (err) {
-      say("error", `登录失败 Sign-in failed: ${err.message}`);
+      say("error", spaced("staff.sign_in_failed", { message: err.message }));
     }
   }
 
@@ -118,21 +119,21 @@ export class StaffSession {
 
   /** The page's socket on `namespace`, signed in with the session: `on` as for connect(). */
   connect(namespace, on) {
-    showConn("连接中…", "Connecting…");
+    showConn(...both("staff.connecting"));
     this.socket = connect(namespace, { token: this.token }, {
       ...on,
       online: () => {
-        showConn("已连接", "Online");
+        showConn(...both("staff.online"));
         if (on.online) on.online();
       },
       offline: (reason) => {
-        showConn("离线 · 正在重新连接", "Offline · reconnecting");
+        showConn(...both("staff.offline_reconnecting"));
         if (on.offline) on.offline(reason);
       },
-      refused: (err) => this.signOut(`连接被拒绝，请重新登录 / ${refusal(err)}`),
+      refused: (err) => this.signOut(`${t("staff.refused_sign_in_again")} / ${refusal(err)}`),
     });
     this.socket.on("signed_out", (d) => this.signOut(d && d.reason === "session_ended"
-      ? "您的账号已在其他地方登录，本页已退出 / Signed in elsewhere: this page was signed out"
+      ? joined("staff.signed_in_elsewhere_page")
       : `${EXPIRED} / Session ended: sign in again`));
     return this.socket;
   }
@@ -145,7 +146,7 @@ export class StaffSession {
       /* signed out all the same */
     }
     this.signOut("");
-    say("info", "已退出登录 / Signed out");
+    say("info", joined("staff.signed_out_2"));
   }
 
   /** Back to the sign-in form, with `message` (why) in the error box. */
@@ -159,7 +160,7 @@ export class StaffSession {
     sessionStorage.removeItem(this.key);
     for (const id of this.parts) $(id).hidden = true;
     $("signin").hidden = false;
-    showConn("未登录", "Signed out");
+    showConn(...both("staff.signed_out"));
     say("error", message);
     if (this.signedOut) this.signedOut(message);
   }

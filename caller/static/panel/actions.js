@@ -3,6 +3,7 @@
  * window as it now is. */
 import { $, say } from "/shared/static/dom.js";
 import { loadJoint } from "./slips.js";
+import { joined, spaced } from "/shared/static/i18n.js";
 
 const ACK_MS = 8000;
 
@@ -15,16 +16,16 @@ export function wireActions(staff, panel) {
     say("error", "");
     const socket = staff.socket;
     if (!socket || !socket.connected) {
-      say("error", "未连接到服务器 / Not connected to the hub");
+      say("error", joined("caller.not_connected_hub"));
       return Promise.resolve(null);
     }
     return new Promise((resolve) => {
       socket.timeout(ACK_MS).emit(action, args || {}, (err, ack) => {
         if (err) {
-          say("error", "服务器无应答 / The hub did not answer");
+          say("error", joined("caller.hub_did_not_answer"));
           resolve(null);
         } else if (!ack || !ack.ok) {
-          say("error", `操作失败 Refused: ${(ack && ack.error && ack.error.message) || "?"}`);
+          say("error", spaced("caller.action_refused", { message: (ack && ack.error && ack.error.message) || "?" }));
           resolve(null);
         } else {
           panel.applyWindow(ack.result);
@@ -48,12 +49,12 @@ export function wireActions(staff, panel) {
     const box = $("slip-result");
     box.hidden = false;
     if (slip) {
-      box.textContent = `承诺单号 Slip no. ${slip} · 承诺办结日期 Promised date ${done.data.outcome.promised_date}`;
+      box.textContent = spaced("caller.promised_date", { slip, promised_date: done.data.outcome.promised_date });
       $("slip-number").value = slip;
     } else if (outcome === "returned") {
-      box.textContent = "退件已提交，待审批 / Return sent for approval";
+      box.textContent = joined("caller.return_sent_approval");
     } else {
-      box.textContent = "已办结 / Finished";
+      box.textContent = joined("caller.finished");
     }
   }
 
@@ -67,7 +68,7 @@ export function wireActions(staff, panel) {
       $("transfer-reason").value = "";
       $("transfer-dialog").showModal();
     },
-    F7: () => act("request-rating").then((r) => r && say("info", "已请求评价 / Rating requested")),
+    F7: () => act("request-rating").then((r) => r && say("info", joined("caller.rating_requested"))),
   };
   const BUTTONS = { "btn-call-next": "F1", "btn-recall": "F2", "btn-skip": "F3", "btn-finish": "F4",
                     "btn-pause": "F5", "btn-transfer": "F6", "btn-rating": "F7" };

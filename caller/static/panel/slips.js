@@ -2,6 +2,7 @@
  * printed again at the window's printer, the result of a print, and the joint cases waiting
  * for this department's part (GET /joint-cases, every 30 s and on every change we make). */
 import { $, make, say } from "/shared/static/dom.js";
+import { joined, spaced, t } from "/shared/static/i18n.js";
 
 const ACK_MS = 8000;
 const JOINT_EVERY_MS = 30000;
@@ -11,8 +12,8 @@ export function showPrinted(d) {
   const box = $("slip-printed");
   box.hidden = false;
   box.textContent = d.ok
-    ? `承诺单 ${d.slip} 已打印 / Slip printed`
-    : `承诺单 ${d.slip} 未能打印：${d.message} / Not printed: ${d.message_en}`;
+    ? joined("caller.slip_printed", { slip: d.slip })
+    : joined("caller.not_printed", { slip: d.slip, message: d.message, message_en: d.message_en });
 }
 
 // 联办件: cases accepted at another window that wait for this department's part.
@@ -35,8 +36,8 @@ function jointCase(staff, c) {
   const li = make("li");
   const progress = c.departments.map((d) => `${d.name}${d.done ? "✓" : "…"}`).join(" ");
   const text = make("span", "",
-    `${c.number} · ${c.service_name} · 承诺 ${c.promised_date || "—"} · ${progress}`);
-  const btn = make("button", "joint-done", "本部门办结 / Our part done");
+    t("caller.joint_line", { number: c.number, service: c.service_name, promised: c.promised_date || "—", progress }));
+  const btn = make("button", "joint-done", joined("caller.our_part_done"));
   btn.type = "button";
   btn.dataset.slip = c.number;
   btn.addEventListener("click", async () => {
@@ -45,7 +46,7 @@ function jointCase(staff, c) {
       const s = await staff.api("POST", `/slips/${encodeURIComponent(c.number)}/parts`, {});
       say("info", `${s.number}：${s.status_name} / ${s.status_name_en}`);
     } catch (e) {
-      say("error", `联办办结失败 Refused: ${e.message}`);
+      say("error", spaced("caller.refused", { message: e.message }));
     }
     loadJoint(staff);
   });
@@ -57,15 +58,15 @@ export function wireSlips(staff) {
   $("btn-print-slip").addEventListener("click", () => {
     const slip = $("slip-number").value.trim();
     if (!slip) {
-      say("error", "请输入承诺单号 / Enter the slip number");
+      say("error", joined("caller.enter_slip_number"));
       return;
     }
     if (!staff.socket) return;
     staff.socket.timeout(ACK_MS).emit("print_slip", { slip }, (err, ack) => {
-      if (err) say("error", "服务器无应答 / The hub did not answer");
-      else if (!ack.ok) say("error", `补打失败 Refused: ${ack.error.message}`);
-      else say("info", ack.result.print === "queued" ? "已发送打印 / Sent to the printer"
-        : "没有可用的打印机 / No printer connected");
+      if (err) say("error", joined("caller.hub_did_not_answer"));
+      else if (!ack.ok) say("error", spaced("caller.refused_2", { message: ack.error.message }));
+      else say("info", ack.result.print === "queued" ? joined("caller.sent_printer")
+        : joined("caller.no_printer_connected"));
     });
   });
 
@@ -77,9 +78,9 @@ export function wireSlips(staff) {
       const s = await staff.api("POST", `/slips/${encodeURIComponent(number)}/status`,
         { status: $("slip-status").value });
       $("slip-shown").textContent =
-        `${s.number}：${s.status_name} ${s.status_name_en} · 承诺日期 ${s.promised_date || "—"}`;
+        t("caller.slip_line", { number: s.number, status: s.status_name, status_en: s.status_name_en, promised: s.promised_date || "—" });
     } catch (e) {
-      say("error", `承诺单更新失败 Slip update refused: ${e.message}`);
+      say("error", spaced("caller.slip_update_refused", { message: e.message }));
     }
   });
 }

@@ -67,6 +67,7 @@ from .state import (
 from .vocabulary import (
     OPEN_STATUSES,
     OUTCOME_LABELS,
+    SLIP_STATUS_KEYS,
     SLIP_STATUS_LABELS,
     Channel,
     OutcomeKind,
@@ -81,6 +82,7 @@ __all__ = [
     "OUTCOME_LABELS",
     "PACE_SAMPLE",
     "RECENT_CALLS",
+    "SLIP_STATUS_KEYS",
     "SLIP_STATUS_LABELS",
     "Alert",
     "AlertCleared",

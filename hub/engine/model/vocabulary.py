@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from enum import IntEnum, StrEnum
 
+from hub.i18n import N_
+
 
 class Channel(StrEnum):
     NORMAL = "normal"
@@ -35,12 +37,13 @@ class OutcomeKind(StrEnum):
     RETURNED = "returned"  # 退件
 
 
+# What each is called (hub/locale: "case.immediate" is 即办件, Done on the spot).
 OUTCOME_LABELS = {
-    OutcomeKind.IMMEDIATE: "即办件",
-    OutcomeKind.COMMITMENT: "承诺件",
-    OutcomeKind.JOINT: "联办件",
-    OutcomeKind.REPORT: "上报件",
-    OutcomeKind.RETURNED: "退件",
+    OutcomeKind.IMMEDIATE: N_("case.immediate"),
+    OutcomeKind.COMMITMENT: N_("case.commitment"),
+    OutcomeKind.JOINT: N_("case.joint"),
+    OutcomeKind.REPORT: N_("case.report"),
+    OutcomeKind.RETURNED: N_("case.returned"),
 }
 
 
@@ -54,6 +57,15 @@ class SlipStatus(StrEnum):
     READY = "ready"  # 可取件
     COLLECTED = "collected"  # 已取件
 
+
+# What each is called (hub/locale: "slip_status.accepted" is 受理, accepted).
+SLIP_STATUS_KEYS = {
+    SlipStatus.ACCEPTED: N_("slip_status.accepted"),
+    SlipStatus.IN_PROGRESS: N_("slip_status.in_progress"),
+    SlipStatus.DONE: N_("slip_status.done"),
+    SlipStatus.READY: N_("slip_status.ready"),
+    SlipStatus.COLLECTED: N_("slip_status.collected"),
+}
 
 SLIP_STATUS_LABELS = {
     SlipStatus.ACCEPTED: ("受理", "accepted"),

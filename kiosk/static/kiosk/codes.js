@@ -5,12 +5,14 @@ import { $, bilingual } from "/shared/static/dom.js";
 import { errorBox, issue } from "./issue.js";
 import { goHome, show } from "./screens.js";
 import { state } from "./state.js";
+import { t, t2 } from "/shared/static/i18n.js";
 
 const CODE_MODES = {
-  green: { zh: "绿色通道", en: "Green channel", label: "绿色通道服务卡号", labelEn: "Green channel pass no.",
-    help: "请扫描或输入绿色通道服务卡上的号码", helpEn: "Scan or type the code on your green channel pass" },
-  appointment: { zh: "预约签到", en: "Appointment check-in", label: "预约码", labelEn: "Appointment code",
-    help: "请扫描或输入预约码（预约短信或预约凭证上）", helpEn: "Scan or type the code from your booking" },
+  green: { zh: t("kiosk.code.green"), en: t2("kiosk.code.green"), label: t("kiosk.code.green_label"),
+    labelEn: t2("kiosk.code.green_label"), help: t("kiosk.code.green_help"), helpEn: t2("kiosk.code.green_help") },
+  appointment: { zh: t("kiosk.code.appointment"), en: t2("kiosk.code.appointment"),
+    label: t("kiosk.code.appointment_label"), labelEn: t2("kiosk.code.appointment_label"),
+    help: t("kiosk.code.appointment_help"), helpEn: t2("kiosk.code.appointment_help") },
 };
 
 function openCode(mode) {

@@ -6,6 +6,7 @@ import { ask, online } from "./connection.js";
 import { errorBox } from "./issue.js";
 import { goHome, show } from "./screens.js";
 import { state } from "./state.js";
+import { both, joined, t, t2 } from "/shared/static/i18n.js";
 
 let complaintCategory = null;
 
@@ -26,9 +27,9 @@ export function buildComplaintForm() {
     return b;
   });
   $("categories").replaceChildren(...cats);
-  $("complaint-window").replaceChildren(option("", "不指定 / Not specified"),
+  $("complaint-window").replaceChildren(option("", joined("kiosk.not_specified")),
     ...(C.windows || []).map((w) => {
-      const label = `${w.no}号窗口`;
+      const label = t("common.window", { no: w.no });
       return option(w.no, w.name && !w.name.startsWith(label) ? `${label} · ${w.name}` : label);
     }));
 }
@@ -79,11 +80,11 @@ function submitComplaint() {
   const text = $("complaint-text").value.trim();
   const phone = $("complaint-phone").value.trim();
   const staff = $("complaint-staff").value.trim();
-  if (!complaintCategory) return complaintError("请选择类别", "Please choose a category");
-  if (!text) return complaintError("请填写内容", "Please write what happened");
-  if ([...text].length > 500) return complaintError("内容不能超过 500 字", "At most 500 characters");
+  if (!complaintCategory) return complaintError(...both("kiosk.please_choose_category"));
+  if (!text) return complaintError(...both("kiosk.please_write_what_happened"));
+  if ([...text].length > 500) return complaintError(...both("kiosk.at_most_500_characters"));
   if (phone && !/^[0-9+\- ]{1,20}$/.test(phone)) {
-    return complaintError("电话号码只能包含数字、“-”、“+”和空格", "A phone number has digits, '-', '+' and spaces only");
+    return complaintError(...both("kiosk.phone_number_has_digits"));
   }
   if (!online()) return errorBox($("complaint-error"), { code: "not_connected" });
   const w = $("complaint-window").value;
@@ -96,10 +97,10 @@ function submitComplaint() {
     if (err) return errorBox($("complaint-error"), { code: "no_answer" });
     if (!ack || !ack.ok) {
       const e = (ack && ack.error) || {};
-      return complaintError(e.message || "提交未成功", e.message_en || "Not sent");
+      return complaintError(e.message || t("kiosk.not_sent"), e.message_en || t2("kiosk.not_sent"));
     }
     const id = (ack.result && ack.result.id) || "";
-    bilingual($("complaint-done-text"), `已收到，编号 ${id}`, `Received, no. ${id}`);
+    bilingual($("complaint-done-text"), ...both("kiosk.received_no", { id }));
     $("complaint-text").value = "";
     $("complaint-phone").value = "";
     $("complaint-staff").value = "";

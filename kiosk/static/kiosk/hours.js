@@ -3,6 +3,7 @@
  * windows as text. */
 import { hubNow } from "/shared/static/clock.js";
 import { hallFormat } from "/shared/static/halltime.js";
+import { N_, both, t, t2 } from "/shared/static/i18n.js";
 
 const PARTS = hallFormat({ weekday: "short", hour: "2-digit", minute: "2-digit", hour12: false },
   "en-GB");
@@ -33,27 +34,30 @@ export function inHours(svc) {
   return h.periods.some(([a, b]) => now.hm >= a && now.hm < b);
 }
 
+/** When an item is open, in the hall's two languages: "周一至周五 09:00–12:00，13:30–17:00". */
 export function hoursText(svc) {
   const h = svc.hours || {};
-  const periods = Array.isArray(h.periods) ? h.periods.map(([a, b]) => `${a}–${b}`).join("，") : "";
-  const names = ["", "一", "二", "三", "四", "五", "六", "日"];
   const days = Array.isArray(h.weekdays) ? h.weekdays.slice().sort() : [];
-  let dayText = "";
-  if (days.length) {
-    const run = days.every((d, i) => i === 0 || d === days[i - 1] + 1);
-    dayText = run && days.length > 2 ? `周${names[days[0]]}至周${names[days[days.length - 1]]}`
-      : days.map((d) => `周${names[d]}`).join("、");
-  }
-  const namesEn = ["", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-  let dayEn = "";
-  if (days.length) {
-    const run = days.every((d, i) => i === 0 || d === days[i - 1] + 1);
-    dayEn = run && days.length > 2 ? `${namesEn[days[0]]}–${namesEn[days[days.length - 1]]}`
-      : days.map((d) => namesEn[d]).join(", ");
-  }
-  return { zh: [dayText, periods].filter(Boolean).join(" ") + (days.length ? "（法定节假日除外）" : ""),
-    en: [dayEn, periods.replace(/，/g, ", ")].filter(Boolean).join(" ") };
+  const run = days.every((d, i) => i === 0 || d === days[i - 1] + 1);
+  const names = days.map((d) => both(WEEKDAYS[d]));
+  const list = both("common.list_sep");
+  const between = both("kiosk.period_sep");
+  const say = (i) => {
+    const dayText = !days.length ? ""
+      : run && days.length > 2
+        ? both("kiosk.weekdays_range", { first: names[0][i], last: names[names.length - 1][i] })[i]
+        : names.map((n) => n[i]).join(list[i]);
+    const periods = Array.isArray(h.periods) ? h.periods.map(([a, b]) => `${a}–${b}`).join(between[i]) : "";
+    return [dayText, periods].filter(Boolean).join(" ");
+  };
+  return { zh: say(0) + (days.length ? t("kiosk.except_holidays") : ""), en: say(1) };
 }
 
-export const windowsZh = (nos) => (nos && nos.length ? `${nos.join("、")} 号窗口` : "");
-export const windowsEn = (nos) => (nos && nos.length ? `Window${nos.length > 1 ? "s" : ""} ${nos.join(", ")}` : "");
+const WEEKDAYS = ["", N_("kiosk.weekday.1"), N_("kiosk.weekday.2"), N_("kiosk.weekday.3"),
+  N_("kiosk.weekday.4"), N_("kiosk.weekday.5"), N_("kiosk.weekday.6"), N_("kiosk.weekday.7")];
+
+export const windowsZh = (nos) => (nos && nos.length
+  ? t("kiosk.windows_one", { nos: nos.join(t("common.list_sep")) }) : "");
+export const windowsEn = (nos) => (nos && nos.length
+  ? (nos.length > 1 ? t2("kiosk.windows_many", { nos: nos.join(t2("common.list_sep")) })
+    : t2("kiosk.windows_one", { nos: nos.join(t2("common.list_sep")) })) : "");

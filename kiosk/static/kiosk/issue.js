@@ -9,6 +9,7 @@ import { show } from "./screens.js";
 import { state } from "./state.js";
 import { showTicket } from "./ticket.js";
 import { filterTiles } from "./tiles.js";
+import { both, t, t2 } from "/shared/static/i18n.js";
 
 const requestId = () => {
   const a = new Uint8Array(12);
@@ -17,17 +18,17 @@ const requestId = () => {
 };
 
 const ERRORS = {
-  closed: ["不在办理时间", "Outside opening hours", "请在办理时间内取号。", "Please come back during opening hours."],
-  quota_exhausted: ["今日号源已发完", "No more tickets today", "请改日再来，或咨询服务台。", "Please come back another day or ask at the front desk."],
-  service_closed: ["暂停受理", "This item is suspended", "", ""],
-  bad_pass: ["绿色通道服务卡无效", "The green channel pass is not valid", "请核对后重新输入，或到服务台咨询。", "Check it and try again, or ask at the front desk."],
-  pass_used: ["该服务卡今日已使用", "This pass has already been used", "如有疑问请到服务台咨询。", "Please ask at the front desk."],
-  bad_appointment: ["未找到该预约", "Appointment not found", "请核对预约码后重新输入。", "Check the code and try again."],
-  appointment_used: ["该预约已签到", "This appointment is already checked in", "如有疑问请到服务台咨询。", "Please ask at the front desk."],
-  wrong_service: ["预约事项与所选事项不符", "The code is for another item", "请选择预约的事项或到服务台咨询。", "Choose the booked item or ask at the front desk."],
-  code_required: ["请输入或扫描号码", "Please scan or type the code", "", ""],
-  not_connected: ["暂时无法连接服务器", "Not connected", "请稍候再试。", "Please try again in a moment."],
-  no_answer: ["服务器无应答", "No answer from the server", "请稍候再试，或到服务台咨询。", "Please try again, or ask at the front desk."],
+  closed: [...both("kiosk.outside_opening_hours"), ...both("kiosk.please_come_back_during")],
+  quota_exhausted: [...both("kiosk.no_more_tickets_today"), ...both("kiosk.please_come_back_another")],
+  service_closed: [...both("kiosk.item_suspended"), "", ""],
+  bad_pass: [...both("kiosk.green_channel_pass_not"), ...both("kiosk.check_try_again_ask")],
+  pass_used: [...both("kiosk.pass_has_already_been"), ...both("kiosk.please_ask_at_front_2")],
+  bad_appointment: [...both("kiosk.appointment_not_found"), ...both("kiosk.check_code_try_again")],
+  appointment_used: [...both("kiosk.appointment_already_checked_in"), ...both("kiosk.please_ask_at_front_2")],
+  wrong_service: [...both("kiosk.code_another_item"), ...both("kiosk.choose_booked_item_ask")],
+  code_required: [...both("kiosk.please_scan_type_code"), "", ""],
+  not_connected: [...both("kiosk.not_connected"), ...both("kiosk.please_try_again_in")],
+  no_answer: [...both("kiosk.no_answer_from_server"), ...both("kiosk.please_try_again_ask")],
 };
 
 export function errorBox(box, err) {
@@ -43,8 +44,8 @@ export function errorBox(box, err) {
       bilingual(detail, known[2], known[3]);
     }
   } else {
-    bilingual(title, e.message || "操作未成功", e.message_en || (e.message ? "" : "Something went wrong"));
-    bilingual(detail, "如有疑问请到服务台咨询。", "Please ask at the front desk.");
+    bilingual(title, e.message || t("kiosk.something_went_wrong"), e.message_en || (e.message ? "" : t2("kiosk.something_went_wrong")));
+    bilingual(detail, ...both("kiosk.please_ask_at_front_2"));
   }
   box.replaceChildren(title);
   if (detail.textContent) box.append(detail);

@@ -6,21 +6,22 @@ import { hoursText, windowsEn, windowsZh } from "./hours.js";
 import { goHome, show } from "./screens.js";
 import { state } from "./state.js";
 import { closedReason } from "./tiles.js";
+import { both, t } from "/shared/static/i18n.js";
 
 const DISCLOSURES = [
   // [data-key, field in the catalogue (and older spellings), 中文, English]
-  ["duties", ["duties"], "工作职责", "Duties"],
-  ["legal_basis", ["basis", "legal_basis"], "办事依据", "Legal basis"],
-  ["preconditions", ["preconditions"], "前置条件", "Preconditions"],
-  ["procedure", ["procedure"], "办事程序", "Procedure"],
-  ["time_limit", ["time_limit"], "办事时限", "Time limit"],
-  ["fees", ["fees"], "收费标准", "Fees"],
+  ["duties", ["duties"], ...both("kiosk.duties")],
+  ["legal_basis", ["basis", "legal_basis"], ...both("kiosk.legal_basis")],
+  ["preconditions", ["preconditions"], ...both("kiosk.preconditions")],
+  ["procedure", ["procedure"], ...both("kiosk.procedure")],
+  ["time_limit", ["time_limit"], ...both("kiosk.time_limit")],
+  ["fees", ["fees"], ...both("kiosk.fees")],
 ];
 const CASE_TYPES = {
-  immediate: ["即办件", "Done on the spot"],
-  commitment: ["承诺件", "Promised within a time limit"],
-  joint: ["联办件", "Joint handling"],
-  report: ["上报件", "Reported to a higher authority"],
+  immediate: both("kiosk.done_on_spot"),
+  commitment: both("kiosk.promised_within_time_limit"),
+  joint: both("kiosk.joint_handling"),
+  report: both("kiosk.reported_higher_authority"),
 };
 
 function pick(obj, keys) {
@@ -43,12 +44,12 @@ export function openItem(code) {
   if (d.name_en) dept.append(" ", en(d.name_en));
   if (ct) {
     dept.append(make("span", "sep", " · "), ct[0]);
-    if (svc.time_limit_days) dept.append(`（${svc.time_limit_days} 个工作日）`);
+    if (svc.time_limit_days) dept.append(`（${t("kiosk.working_days", { days: svc.time_limit_days })}）`);
     dept.append(" ", en(ct[1] + (svc.time_limit_days ? ` (${svc.time_limit_days} working days)` : "")));
   }
 
   const mats = (svc.materials || []).map((m) => make("li", "", m));
-  if (!mats.length) mats.push(bilingual(make("li", "none"), "无需材料", "None"));
+  if (!mats.length) mats.push(bilingual(make("li", "none"), ...both("kiosk.none")));
   $("materials").replaceChildren(...mats);
 
   const hours = hoursText(svc);
@@ -76,7 +77,7 @@ export function openItem(code) {
 export function renderItemState() {
   const code = state.item;
   const n = state.waiting[code] || 0;
-  bilingual($("item-waiting"), `${n} 人`, `${n} waiting`);
+  bilingual($("item-waiting"), ...both("kiosk.waiting_2", { n }));
   const closed = closedReason(code);
   const box = $("item-state");
   box.hidden = !closed;
@@ -99,7 +100,7 @@ export function updateTakeButtons() {
   $("take").disabled = blocked || (!!closed && closed.kind === "suspended");
   $("code-submit").disabled = blocked;
   document.body.classList.toggle("offline-now", !state.connected);
-  for (const t of document.querySelectorAll(".tile")) t.setAttribute("aria-disabled", String(!!state.choosing && blocked));
+  for (const tile of document.querySelectorAll(".tile")) tile.setAttribute("aria-disabled", String(!!state.choosing && blocked));
 }
 
 export function wireItem() {

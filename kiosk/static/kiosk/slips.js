@@ -5,6 +5,7 @@ import { ask, online } from "./connection.js";
 import { errorBox } from "./issue.js";
 import { goHome, show } from "./screens.js";
 import { state } from "./state.js";
+import { both } from "/shared/static/i18n.js";
 
 export function openSlip() {
   $("slip-input").value = "";
@@ -19,7 +20,7 @@ export function lookupSlip() {
   $("slip-error").hidden = true;
   $("slip-result").hidden = true;
   if (!number) {
-    bilingual($("slip-error"), "请输入承诺单号", "Please type the slip number");
+    bilingual($("slip-error"), ...both("kiosk.please_type_slip_number"));
     $("slip-error").hidden = false;
     return;
   }
@@ -39,8 +40,8 @@ export function lookupSlip() {
       const e = (ack && ack.error) || {};
       if (e.code === "no_slip" || e.code === "not_found") {
         const box = $("slip-error");
-        box.replaceChildren(bilingual(make("p", "error-title"), "未找到该承诺单", "No slip with this number"),
-          bilingual(make("p", "error-detail"), "请核对承诺单号，或到服务台咨询。", "Check the number, or ask at the front desk."));
+        box.replaceChildren(bilingual(make("p", "error-title"), ...both("kiosk.no_slip_with_number")),
+          bilingual(make("p", "error-detail"), ...both("kiosk.check_number_ask_at")));
         box.hidden = false;
       } else {
         errorBox($("slip-error"), e);
@@ -53,7 +54,7 @@ function renderSlip(r) {
   const box = $("slip-result");
   const head = make("h3", "slip-number");
   const number = r.number || "";
-  bilingual(head, `承诺单号 ${number}`, `Slip no. ${number}`);
+  bilingual(head, ...both("kiosk.slip_no_2", { number }));
   const status = make("p", "slip-status");
   bilingual(status, r.status_name || r.status || "", r.status_name_en);
   status.dataset.status = r.status || "";
@@ -65,13 +66,13 @@ function renderSlip(r) {
     bilingual(dd, value || "—", valueEn);
     dl.append(dt, dd);
   };
-  row("办理事项", "Item", r.service_name, r.service_name_en);
-  row("受理日期", "Accepted on", r.accepted_on);
-  row("承诺办结日期", "Promised by", r.promised_date);
+  row(...both("kiosk.item"), r.service_name, r.service_name_en);
+  row(...both("kiosk.accepted_on"), r.accepted_on);
+  row(...both("kiosk.promised_by"), r.promised_date);
   const items = Array.isArray(r.items) ? r.items : [];
   if (items.length) {
     const dt = make("dt");
-    bilingual(dt, "所列事项", "Items");
+    bilingual(dt, ...both("kiosk.items"));
     const dd = make("dd");
     const ul = make("ul", "slip-items");
     for (const it of items) ul.append(make("li", "", String(it)));
@@ -81,13 +82,14 @@ function renderSlip(r) {
   const parts = Array.isArray(r.departments) ? r.departments : [];
   if (parts.length) { // 联办件: where the case is among its departments
     const dt = make("dt");
-    bilingual(dt, "联办部门", "Joint departments");
+    bilingual(dt, ...both("kiosk.joint_departments"));
     const dd = make("dd");
     const ul = make("ul", "slip-parts");
     for (const d of parts) {
       const li = make("li");
       li.dataset.department = d.code;
-      bilingual(li, `${d.name}：${d.done ? "已办结" : "办理中"}`, `${d.name_en || d.code}: ${d.done ? "done" : "in progress"}`);
+      const [part, partEn] = d.done ? both("kiosk.part_done") : both("kiosk.part_in_progress");
+      bilingual(li, `${d.name}：${part}`, `${d.name_en || d.code}: ${partEn}`);
       ul.append(li);
     }
     dd.append(ul);

@@ -8,41 +8,42 @@ import { windowsEn } from "./hours.js";
 import { goHome, show } from "./screens.js";
 import { state } from "./state.js";
 import { playPrompt } from "./voice.js";
+import { both, t } from "/shared/static/i18n.js";
 
 const TICKET_HOME_MS = 30000; // the ticket screen goes home by itself
 const PRINT_MS = 10000; // no `printed` after a queued print: say it failed
-const CHANNELS = { green: ["绿色通道", "Green channel"], appointment: ["预约", "Appointment"] };
+const CHANNELS = { green: both("kiosk.green_channel"), appointment: both("kiosk.appointment") };
 const earlyPrints = new Map(); // ticket id -> a `printed` that came before the ticket
 let printTimer = null;
 let ticketTimer = null;
 
 export function showTicket(result, materials) {
-  const t = result.ticket || {};
-  state.ticket = t;
+  const ticket = result.ticket || {};
+  state.ticket = ticket;
   state.ticketMaterials = materials === true;
-  $("ticket-number").textContent = t.number || "—";
-  const ch = CHANNELS[t.channel];
+  $("ticket-number").textContent = ticket.number || "—";
+  const ch = CHANNELS[ticket.channel];
   $("ticket-channel").hidden = !ch;
   if (ch) bilingual($("ticket-channel"), ch[0], ch[1]);
-  const svc = service(t.service) || {};
-  bilingual($("ticket-service"), t.service_name || svc.name || t.service || "", t.service_name_en || svc.name_en);
-  const nos = t.windows || svc.windows || [];
+  const svc = service(ticket.service) || {};
+  bilingual($("ticket-service"), ticket.service_name || svc.name || ticket.service || "", ticket.service_name_en || svc.name_en);
+  const nos = ticket.windows || svc.windows || [];
   $("ticket-windows").hidden = !nos.length;
-  bilingual($("ticket-windows"), `请到 ${nos.join("、")} 号窗口`, windowsEn(nos));
-  const ahead = Number(t.people_ahead) || 0;
-  bilingual($("ticket-ahead"), `前面还有 ${ahead} 人`, `${ahead} ahead`);
-  const wait = t.estimated_wait_minutes;
+  bilingual($("ticket-windows"), t("kiosk.go_to_windows", { windows: nos.join(t("common.list_sep")) }), windowsEn(nos));
+  const ahead = Number(ticket.people_ahead) || 0;
+  bilingual($("ticket-ahead"), ...both("kiosk.ahead", { ahead }));
+  const wait = ticket.estimated_wait_minutes;
   $("ticket-wait").hidden = wait === undefined || wait === null;
-  if (wait === 0) bilingual($("ticket-wait"), "即将为您叫号", "You will be called shortly");
-  else bilingual($("ticket-wait"), `预计等候约 ${wait} 分钟`, `About ${wait} min`);
+  if (wait === 0) bilingual($("ticket-wait"), ...both("kiosk.you_will_called_shortly"));
+  else bilingual($("ticket-wait"), ...both("kiosk.about_min", { wait }));
   show("ticket");
   state.print = null;
   if (result.print === "queued") playPrompt("ticket"); // a failure says print_failed instead
   const sent = result.print === "queued" || result.print === "repeated";
   printState(sent ? "printing" : "failed");
-  const early = earlyPrints.get(t.id);
+  const early = earlyPrints.get(ticket.id);
   if (early && sent) {
-    earlyPrints.delete(t.id);
+    earlyPrints.delete(ticket.id);
     printState(early.ok ? "printed" : "failed");
   }
   if (result.print === "no_printer") $("reprint").hidden = true; // nothing to print again on
@@ -56,15 +57,14 @@ export function printState(kind) {
   box.className = `print-status ${kind}`;
   $("reprint").hidden = kind !== "failed";
   if (kind === "printing") {
-    bilingual(box, "正在打印号票…", "Printing your ticket…");
+    bilingual(box, ...both("kiosk.printing_your_ticket"));
     printTimer = setTimeout(() => {
       if (state.print === "printing") printState("failed");
     }, PRINT_MS);
   } else if (kind === "printed") {
-    bilingual(box, "已打印，请取走号票", "Please take your ticket");
+    bilingual(box, ...both("kiosk.please_take_your_ticket"));
   } else {
-    bilingual(box, "号票未能打印，请凭屏幕上的号码到服务台",
-      "The ticket could not be printed — please show this screen at the front desk");
+    bilingual(box, ...both("kiosk.ticket_could_not_printed"));
   }
   if (state.screen === "ticket" && kind === "failed") playPrompt("print_failed");
 }
@@ -96,11 +96,11 @@ export function printed(p) {
 
 export function wireTicket() {
   $("reprint").addEventListener("click", () => {
-    const t = state.ticket;
-    if (!t || !online() || $("reprint").disabled) return;
+    const ticket = state.ticket;
+    if (!ticket || !online() || $("reprint").disabled) return;
     $("reprint").disabled = true;
-    bilingual($("print-status"), "正在重新打印…", "Printing again…");
-    const again = { ticket_id: t.id, materials: state.ticketMaterials }; // what the first print had
+    bilingual($("print-status"), ...both("kiosk.printing_again"));
+    const again = { ticket_id: ticket.id, materials: state.ticketMaterials }; // what the first print had
     ask("reprint", again, (err, ack) => {
       $("reprint").disabled = false;
       if (!state.ticket || state.ticket.id !== t.id) return;

@@ -8,6 +8,7 @@ import { issue } from "./issue.js";
 import { openItem, renderItemState } from "./item.js";
 import { goHome } from "./screens.js";
 import { SERVICES, state } from "./state.js";
+import { t, t2 } from "/shared/static/i18n.js";
 
 export function buildTiles() {
   const host = $("tiles");
@@ -41,18 +42,18 @@ export function buildTiles() {
 }
 
 function makeTile(svc) {
-  const t = make("button", "tile");
-  t.type = "button";
-  t.dataset.service = svc.code;
+  const tile = make("button", "tile");
+  tile.type = "button";
+  tile.dataset.service = svc.code;
   const name = make("span", "tile-name");
   name.append(make("span", "zh", svc.name));
   if (svc.name_en) name.append(en(svc.name_en, "en tile-en"));
   const foot = make("span", "tile-foot");
   foot.append(make("span", "prefix", svc.prefix || ""), make("span", "waiting"),
     make("span", "tile-state"));
-  t.append(name, foot);
-  t.addEventListener("click", () => tileTapped(svc.code));
-  return t;
+  tile.append(name, foot);
+  tile.addEventListener("click", () => tileTapped(svc.code));
+  return tile;
 }
 
 // Why an item takes no tickets now, or null.
@@ -60,27 +61,27 @@ export function closedReason(code) {
   const svc = service(code);
   if (!svc) return null;
   if (Object.prototype.hasOwnProperty.call(state.closed, code)) {
-    return { kind: "suspended", zh: "暂停受理", en: "Suspended", why: state.closed[code] || "" };
+    return { kind: "suspended", zh: t("kiosk.suspended"), en: t2("kiosk.suspended"), why: state.closed[code] || "" };
   }
   // From the item's schedule only: the hub also knows holidays and make-up workdays, so this
   // greys the tile but leaves 取号 to the hub (which answers `closed` when it is).
-  if (!inHours(svc)) return { kind: "hours", zh: "不在办理时间", en: "Outside opening hours", why: "" };
+  if (!inHours(svc)) return { kind: "hours", zh: t("kiosk.outside_hours"), en: t2("kiosk.outside_hours"), why: "" };
   return null;
 }
 
 export function renderTileStates() {
-  for (const t of document.querySelectorAll(".tile[data-service]")) {
-    const code = t.dataset.service;
+  for (const tile of document.querySelectorAll(".tile[data-service]")) {
+    const code = tile.dataset.service;
     const n = state.waiting[code] || 0;
-    const w = t.querySelector(".waiting");
-    const text = `等候 ${n} 人`;
+    const w = tile.querySelector(".waiting");
+    const text = t("kiosk.waiting_n", { n });
     if (w.firstChild === null || w.firstChild.textContent !== text || w.dataset.n !== String(n)) {
       w.dataset.n = String(n);
-      w.replaceChildren(text, " ", en(`${n} waiting`));
+      w.replaceChildren(text, " ", en(t2("kiosk.waiting_n", { n })));
     }
     const closed = closedReason(code);
-    t.classList.toggle("closed", !!closed);
-    const s = t.querySelector(".tile-state");
+    tile.classList.toggle("closed", !!closed);
+    const s = tile.querySelector(".tile-state");
     if (closed) bilingual(s, closed.zh, closed.en);
     else s.replaceChildren();
   }
@@ -92,11 +93,11 @@ export function filterTiles() {
   let shown = 0;
   for (const group of document.querySelectorAll("#tiles .dept")) {
     let any = false;
-    for (const t of group.querySelectorAll(".tile")) {
-      const svc = service(t.dataset.service);
+    for (const tile of group.querySelectorAll(".tile")) {
+      const svc = service(tile.dataset.service);
       const hit = !q || [svc.name, svc.name_en, svc.prefix, svc.code]
         .some((s) => s && String(s).toLowerCase().includes(q));
-      t.hidden = !hit;
+      tile.hidden = !hit;
       if (hit) any = true;
       if (hit) shown += 1;
     }

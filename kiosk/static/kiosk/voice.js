@@ -5,6 +5,7 @@
 import { catalogue as C } from "/shared/static/catalogue.js";
 import { $, en } from "/shared/static/dom.js";
 import { state } from "./state.js";
+import { spaced, t, t2 } from "/shared/static/i18n.js";
 
 const VOICE = C.voice_prompts !== false;
 export const SCREEN_PROMPTS = { home: "home", item: "item", ticket: "ticket", "code-screen": "code",
@@ -18,11 +19,11 @@ export function setEnglish(on) {
   document.body.classList.toggle("bilingual", state.english);
   const b = $("toggle-lang");
   if (state.english) {
-    b.replaceChildren("中文");
-    b.setAttribute("aria-label", "只显示中文 Chinese only");
+    b.replaceChildren(t("lang.name"));
+    b.setAttribute("aria-label", spaced("kiosk.chinese_only"));
   } else {
-    b.replaceChildren(en("English", ""));
-    b.setAttribute("aria-label", "显示英文 Show English");
+    b.replaceChildren(en(t2("lang.name"), ""));
+    b.setAttribute("aria-label", spaced("kiosk.show_english"));
   }
 }
 

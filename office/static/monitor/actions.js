@@ -5,6 +5,7 @@ import { catalogue, department } from "/shared/static/catalogue.js";
 import { $, bilingual, en, make, option, say } from "/shared/static/dom.js";
 import { windowLabel } from "/shared/static/staff.js";
 import { st } from "./state.js";
+import { both, joined, spaced } from "/shared/static/i18n.js";
 
 async function act(staff, path, body, done) {
   try {
@@ -26,28 +27,28 @@ function serviceRow(staff, body, code, svc) {
   const status = row.insertCell();
   const action = row.insertCell();
   if (code in st.closed) {
-    status.append(bilingual(make("span", "svc-closed"), `暂停受理：${st.closed[code]}`, "Suspended"));
-    const reopen = bilingual(make("button", "reopen"), "恢复受理", "Reopen");
+    status.append(bilingual(make("span", "svc-closed"), ...both("office.suspended_reason", { reason: st.closed[code] })));
+    const reopen = bilingual(make("button", "reopen"), ...both("office.reopen"));
     reopen.type = "button";
     reopen.onclick = () => act(staff, `/services/${encodeURIComponent(code)}/reopen`, {},
-                               `已恢复受理 ${svc.name} / reopened`);
+                               joined("office.reopened", { name: svc.name }));
     action.append(reopen);
     return;
   }
-  status.append(bilingual(make("span", "svc-open"), "受理中", "Open"));
+  status.append(bilingual(make("span", "svc-open"), ...both("office.open")));
   const reason = make("input", "close-reason");
-  reason.placeholder = "暂停原因 Reason";
-  reason.setAttribute("aria-label", `${svc.name} 暂停原因 Reason`);
-  const close = bilingual(make("button", "close"), "暂停受理", "Suspend");
+  reason.placeholder = spaced("office.reason");
+  reason.setAttribute("aria-label", spaced("office.reason_2", { name: svc.name }));
+  const close = bilingual(make("button", "close"), ...both("office.suspend"));
   close.type = "button";
   close.onclick = () => {
     if (!reason.value.trim()) {
-      say("error", "请填写暂停原因 / give a reason");
+      say("error", joined("office.give_reason"));
       reason.focus();
       return;
     }
     act(staff, `/services/${encodeURIComponent(code)}/close`, { reason: reason.value.trim() },
-        `已暂停受理 ${svc.name} / suspended`);
+        joined("office.suspended", { name: svc.name }));
   };
   action.append(reason, close);
 }
@@ -86,14 +87,14 @@ export function wireActions(staff) {
     e.preventDefault();
     const text = $("notice-text").value.trim();
     if (!text) {
-      say("error", "请填写公告内容 / write the notice");
+      say("error", joined("office.write_notice"));
       return;
     }
-    act(staff, "/notice", { text, text_en: $("notice-text-en").value.trim() }, "公告已发布 / Notice set");
+    act(staff, "/notice", { text, text_en: $("notice-text-en").value.trim() }, joined("office.notice_set"));
   });
 
   $("notice-reset").addEventListener("click", () => {
-    act(staff, "/notice", { text: "" }, "已恢复默认公告 / Notice reset");
+    act(staff, "/notice", { text: "" }, joined("office.notice_reset"));
   });
 
   $("move-form").addEventListener("submit", (e) => {
@@ -101,10 +102,10 @@ export function wireActions(staff) {
     const username = $("move-clerk").value;
     const to = Number($("move-window").value);
     if (!username || !to) {
-      say("error", "请选择工作人员和空闲窗口 / choose a clerk and a free window");
+      say("error", joined("office.choose_clerk_free_window"));
       return;
     }
     act(staff, `/clerks/${encodeURIComponent(username)}/move`, { window: to },
-        `已调至${to}号窗口 / moved to window ${to}`);
+        joined("office.moved_window", { to }));
   });
 }

@@ -6,6 +6,7 @@ import { parseAt } from "/shared/static/clock.js";
 import { $, bilingual, en, make, say } from "/shared/static/dom.js";
 import { hallFormat } from "/shared/static/halltime.js";
 import { st } from "./state.js";
+import { both, joined, spaced, t } from "/shared/static/i18n.js";
 
 const ACK_MS = 5000;
 const HHMM = hallFormat({ hour: "2-digit", minute: "2-digit", hour12: false });
@@ -50,31 +51,31 @@ export function renderReturns(staff) {
   const list = $("returns");
   const returns = [...st.returns.values()];
   // Keep a half-typed note: redraw only when the set of returns changed.
-  const ids = returns.map((t) => t.id).join(",");
+  const ids = returns.map((ticket) => ticket.id).join(",");
   if (list.dataset.ids !== ids) {
     list.dataset.ids = ids;
-    list.replaceChildren(...returns.map((t) => returnItem(staff, t)));
+    list.replaceChildren(...returns.map((ticket) => returnItem(staff, ticket)));
   }
   $("return-count").textContent = String(returns.length);
   $("returns-empty").hidden = returns.length > 0;
 }
 
-function returnItem(staff, t) {
+function returnItem(staff, ticket) {
   const li = make("li", "return");
-  li.dataset.id = t.id;
+  li.dataset.id = ticket.id;
   const head = make("p", "return-head");
-  head.append(make("strong", "number", t.number), ` ${serviceName(t.service)}`,
-              ` · ${t.window ? `${t.window}号窗口` : ""} · ${t.clerk || ""}`);
-  const reason = make("p", "reason", `原因 Reason：${t.reason}`);
+  head.append(make("strong", "number", ticket.number), ` ${serviceName(ticket.service)}`,
+              ` · ${ticket.window ? t("common.window", { no: ticket.window }) : ""} · ${ticket.clerk || ""}`);
+  const reason = make("p", "reason", `${spaced("office.reason_short")}：${ticket.reason}`);
   const note = make("input", "note");
-  note.placeholder = "意见 Note";
-  note.setAttribute("aria-label", `${t.number} 审批意见 Note`);
-  const approve = bilingual(make("button", "primary approve"), "批准", "Approve");
+  note.placeholder = spaced("office.note");
+  note.setAttribute("aria-label", spaced("office.note_2", { number: ticket.number }));
+  const approve = bilingual(make("button", "primary approve"), ...both("office.approve"));
   approve.type = "button";
-  approve.onclick = () => decide(staff, t.id, true, note.value, approve);
-  const refuse = bilingual(make("button", "refuse"), "驳回", "Refuse");
+  approve.onclick = () => decide(staff, ticket.id, true, note.value, approve);
+  const refuse = bilingual(make("button", "refuse"), ...both("office.refuse"));
   refuse.type = "button";
-  refuse.onclick = () => decide(staff, t.id, false, note.value, refuse);
+  refuse.onclick = () => decide(staff, ticket.id, false, note.value, refuse);
   const row = make("div", "buttons");
   row.append(note, approve, refuse);
   li.append(head, reason, row);
@@ -86,11 +87,11 @@ function decide(staff, id, approve, note, button) {
   button.disabled = true;
   staff.socket.timeout(ACK_MS).emit("decide_return", { ticket_id: id, approve, note }, (err, res) => {
     button.disabled = false;
-    if (err) say("error", "未收到答复，请重试 / no answer: try again");
+    if (err) say("error", joined("office.no_answer_try_again"));
     else if (!res.ok) say("error", res.error.message);
     else {
       say("error", "");
-      say("info", approve ? "已批准退件 / Return approved" : "已驳回退件 / Return refused");
+      say("info", approve ? joined("office.return_approved") : joined("office.return_refused"));
     }
   });
 }

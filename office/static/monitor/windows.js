@@ -6,11 +6,12 @@ import { $, bilingual, make } from "/shared/static/dom.js";
 import { hallFormat } from "/shared/static/halltime.js";
 import { windowLabel } from "/shared/static/staff.js";
 import { st } from "./state.js";
+import { both, spaced, t } from "/shared/static/i18n.js";
 
 const STATUS = {
-  open: ["服务中", "In service"], paused: ["暂停", "Paused"], closed: ["未开放", "Closed"],
+  open: both("office.in_service"), paused: both("office.paused"), closed: both("office.closed"),
 };
-const DEVICE_STATUS = { online: "在线 online", offline: "离线 offline", error: "故障 error" };
+const DEVICE_STATUS = { online: spaced("office.online"), offline: spaced("office.offline"), error: spaced("office.error") };
 const HHMMSS = hallFormat({ hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
 
 const two = (n) => String(n).padStart(2, "0");
@@ -26,7 +27,7 @@ function waitingFor(services) {
 function devicesOf(w) {
   const dots = make("span", "devices");
   dots.setAttribute("role", "group");
-  dots.setAttribute("aria-label", `${windowLabel(w)} 设备 Devices`);
+  dots.setAttribute("aria-label", `${windowLabel(w)} ${spaced("office.devices")}`);
   for (const dev of st.devices.values()) {
     // a slip printer serves every window in `windows` (its `window` is the first)
     if (dev.window !== w.no && !(dev.windows || []).includes(w.no)) continue;
@@ -37,7 +38,7 @@ function devicesOf(w) {
     dot.setAttribute("aria-label", dot.title);
     dots.append(dot);
   }
-  if (!dots.children.length) dots.append(make("span", "no-devices", "无设备 No devices"));
+  if (!dots.children.length) dots.append(make("span", "no-devices", spaced("office.no_devices")));
   return dots;
 }
 
@@ -51,7 +52,7 @@ function windowCard(w) {
   const badge = bilingual(make("p", `badge badge-${w.status}`), zh, en);
   if (w.status === "paused" && w.pause_reason) badge.append(`（${w.pause_reason}）`);
   const clerk = make("p", "clerk",
-    w.clerk ? `${w.clerk.name} · 工号 ${w.clerk.staff_no}` : "无人登录 No clerk");
+    w.clerk ? t("office.clerk_line", { name: w.clerk.name, staff_no: w.clerk.staff_no }) : spaced("office.no_clerk"));
   const current = make("div", "current");
   if (w.current) {
     const since = make("span", "serving-for", "");
@@ -59,10 +60,10 @@ function windowCard(w) {
     current.append(make("span", "number", w.current.number),
       make("span", "service", serviceName(w.current.service)), since);
   } else {
-    current.append(make("span", "idle", "当前无号 Idle"));
+    current.append(make("span", "idle", spaced("office.idle")));
   }
   const foot = make("div", "window-foot");
-  const waiting = make("p", "waiting", `等候 ${waitingFor(w.services)} 人`);
+  const waiting = make("p", "waiting", t("office.waiting_n", { n: waitingFor(w.services) }));
   waiting.append(bilingual(make("span", ""), "", "waiting"));
   foot.append(waiting, devicesOf(w));
   li.append(head, badge, clerk, current, foot);
@@ -79,6 +80,6 @@ export function tick() {
   $("clock").textContent = HHMMSS.format(new Date(hubNow()));
   for (const span of document.querySelectorAll(".serving-for")) {
     const since = parseAt(span.dataset.since);
-    span.textContent = Number.isNaN(since) ? "" : `已办理 ${mmss(hubNow() - since)}`;
+    span.textContent = Number.isNaN(since) ? "" : t("office.serving_for", { time: mmss(hubNow() - since) });
   }
 }
