@@ -289,7 +289,7 @@ def cmd_hub(args: argparse.Namespace) -> int:
 
     if args.message_queue and not args.db:
         raise ValueError("--message-queue is for several hubs on one --db postgresql:// store")
-    from hub.reload import HallFile  # no Flask, no threads: fine before eventlet's patch
+    from hub.hall_file import HallFile  # no Flask, no threads: fine before eventlet's patch
 
     serve(cfg, args.data, args.host, args.port, args.async_mode, args.sync.upper(),
           message_queue=args.message_queue, db_url=args.db,
@@ -306,8 +306,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     patch("eventlet")
     from hub.demo import around_the_clock, demo_hall_file, prepare_demo, print_welcome
+    from hub.hall_file import HallFile
     from hub.main import serve
-    from hub.reload import HallFile
 
     # The admin page writes the hall file: the demo's own copy, never the repository's.
     args.config = str(demo_hall_file(args.config, args.data))
@@ -380,7 +380,7 @@ def start_simulated_devices(args: argparse.Namespace, token: str) -> None:
 def cmd_reload(args: argparse.Namespace) -> int:
     """Validate the hall file here (exit 2), signal the hub (SIGHUP; exit 1 if none runs), and
     wait for its answer: /healthz reporting the new file's hash (applied), or the reason in
-    DATA/reload-result.json (refused, exit 1). See hub/reload.py."""
+    DATA/reload-result.json (refused, exit 1). See hub/hall_file/."""
     import json
     import os
     import signal
@@ -388,7 +388,7 @@ def cmd_reload(args: argparse.Namespace) -> int:
     import urllib.request
 
     from hub.config import load_config
-    from hub.reload import HUB_FILE, PID_FILE, RESULT_FILE, config_hash
+    from hub.hall_file import HUB_FILE, PID_FILE, RESULT_FILE, config_hash
 
     data = Path(args.data)
     try:

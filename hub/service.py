@@ -55,9 +55,9 @@ from hub.engine.model import (
     TicketFinished,
     TicketStatus,
 )
-from hub.reload import blockers, describe, parse_text
-from hub.reload import config_hash as hash_text
-from hub.reload import diff as config_diff
+from hub.hall_file import blockers, describe, parse_text
+from hub.hall_file import config_hash as hash_text
+from hub.hall_file import diff as config_diff
 from hub.store.accounts import Accounts
 from hub.store.audit import AuditEntry, AuditLog
 from hub.store.database import Database, Tx
@@ -111,7 +111,7 @@ class Unauthorized(DomainError):
 
 
 class ConfigRefused(DomainError):
-    """A hall file that would break today's tickets or clerks (hub/reload.py), or not written."""
+    """A hall file that would break today's tickets or clerks (hub/hall_file/), or not written."""
 
 
 class TooManyAttempts(DomainError):
@@ -143,7 +143,7 @@ class HallService:
         offload: Offload = _inline,
     ) -> None:
         self.cfg = cfg
-        # The running hall file's hash (hub/reload.py): set by the hub's entry point from the
+        # The running hall file's hash (hub/hall_file/): set by the hub's entry point from the
         # file's bytes, reported on /healthz, changed by `reload`.
         self.config_hash = ""
         # Runs slow CPU work (scrypt, ~50 ms a sign-in) off the event loop: the hub's entry
@@ -250,7 +250,7 @@ class HallService:
     def adopt_hall_file(
         self, text: str, parse: Callable[[str], HallConfig] | None = None
     ) -> None:
-        """At start (hub.reload.start_watching): make the store and this hub agree on the hall
+        """At start (hub.hall_file.start_watching): make the store and this hub agree on the hall
         file, so the store's `hall_config` always says what the hall runs on.
 
         A store with no config yet records this hub's file. On a shared store (PostgreSQL,
@@ -492,7 +492,7 @@ class HallService:
         """Swap in a changed hall file while the hall runs (art. 6, 动态管理; issue 8).
 
         Under the lock and on the state the commit sees: refuse (ConfigRefused, nothing
-        changed) if tickets or clerks of today stand in the way (`hub.reload.blockers`), else
+        changed) if tickets or clerks of today stand in the way (`hub.hall_file.blockers`), else
         run `before_swap` (the admin page writes the file there, so the file is written only
         when the change applies), swap the config wherever it is read, and commit
         `config.reloaded`, which every page reloads on. Audited as `reload-config`.

@@ -23,7 +23,7 @@ from hub import shapes
 from hub.auth import OFFICE_ROLES, Role
 from hub.config import ConfigError
 from hub.engine import Invalid
-from hub.reload import RESULT_FILE, HallFile, blockers, config_hash, diff, problem, quick_edit
+from hub.hall_file import RESULT_FILE, HallFile, blockers, config_hash, diff, problem, quick_edit
 
 from .api import body, client_addr, service, who
 
