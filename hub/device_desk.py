@@ -17,7 +17,7 @@ import logging
 from typing import Any
 
 from hub.auth import Principal, Role
-from hub.engine import DomainError, Invalid
+from hub.engine import DomainError, HallState, Invalid
 from hub.service import AlreadyHandled, Forbidden, HallService, Inbox
 
 log = logging.getLogger(__name__)
@@ -82,8 +82,8 @@ class DeviceDesk:
             raise Invalid("unknown_key", "未知按键", f"key must be one of {', '.join(KEYS)}")
         action, args = key, {}
         if key == "pause":  # one key toggles pause and resume
-            win = self.service.state.windows.get(window)
-            action = "resume" if win is not None and win.pause else "pause"
+            paused = self.service.read(lambda state: _paused(state, window))
+            action = "resume" if paused else "pause"
             # No reason keys on a keypad: the hall's first pause reason ("away from the desk").
             args = {"reason": self.service.cfg.queue.pause_reasons[0]}
         elif key == "transfer":  # a keypad cannot name a target: the AB partner window
@@ -216,10 +216,9 @@ class DeviceDesk:
 
     def agent_gone(self, agent: Principal) -> None:
         """The agent's connection ended: its devices can no longer be vouched for."""
-        state = self.service.state
-        mine = [
+        mine = self.service.read(lambda state: [
             d for d in state.devices.values() if d.agent == agent.name and d.status != "offline"
-        ]
+        ])
         if not mine:
             return
         engine = self.service.engine
@@ -234,6 +233,11 @@ class DeviceDesk:
             return events
 
         self.service.execute(agent, decide)
+
+
+def _paused(state: HallState, window: int) -> bool:
+    win = state.windows.get(window)
+    return win is not None and win.pause is not None
 
 
 def _device_report(d: dict) -> tuple[str, str, int | None, str, str]:

@@ -164,7 +164,7 @@ def serve(
         port,
         time.monotonic() - started,
         async_mode,
-        service.state.seq,
+        service.applied_seq(),
         f", set clock {service.clock()}" if clock is not None and child_spec(clock) else "",
     )
     start_sd_notify(host, port, async_mode)

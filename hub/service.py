@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -80,6 +80,7 @@ WINDOW_ACTIONS = (
     "request-rating",
 )
 SESSION_TTL = dt.timedelta(hours=12)
+T = TypeVar("T")
 
 
 class Inbox(msgspec.Struct, frozen=True):
@@ -1118,8 +1119,23 @@ class HallService:
                         w["clerk"]["username"] = clerk.username
             return snap
 
-    def records_since(self, seq: int) -> list[Record]:
-        return self.store.records_after(seq)
+    # --- reads for other modules ----------------------------------------------------------
+
+    def read(self, look: Callable[[HallState], T]) -> T:
+        """`look` at the live state under the hall's lock: one consistent picture, never half
+        a commit. `look` only reads, and quickly: every change waits while it runs."""
+        with self._lock:
+            return look(self.state)
+
+    def applied_seq(self) -> int:
+        """The last event this hub's state reflects (its own commits, and other hubs' it has
+        caught up with)."""
+        return self.state.seq
+
+    def current_day(self) -> dt.date:
+        """The hall's business day as its state has it (rolled over by the first change or
+        housekeeping tick after local midnight)."""
+        return self.state.day
 
 
 def _given(value: str | None, key: str, required: bool = False) -> str | None:

@@ -438,7 +438,7 @@ class Publisher:
         self.sequencer = None
         if self.queue is not None:
             self.sequencer = message_queue.Sequencer(
-                service.state.seq + 1, self._fill, service.store.last_seq, socketio.sleep,
+                service.applied_seq() + 1, self._fill, service.store.last_seq, socketio.sleep,
                 socketio.start_background_task)
             self.queue.on_batch = self._received
 
