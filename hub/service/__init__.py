@@ -7,7 +7,9 @@ after the commit are they handed to listeners (screens, voice, forwarding).
 
 `HallService` is a thin façade over the use cases, one module each, all on one core:
 
-- core.py: the lock, the state, execute / commit / publish, catch-up, housekeeping, listeners
+- core.py: the lock, the state, execute / commit / publish, catch-up, listeners, the read API;
+  commit.py: the steps of a commit and which projection each event type writes
+- housekeeping.py: the day's rollover, ratings ended on time, the supervision rules checked
 - sessions.py: tokens, sign-in and sign-out
 - issuing.py: tickets, complaints, the kiosk's tiles
 - calling.py: a window's actions and their arguments
@@ -25,8 +27,10 @@ from hub.hall_file import ConfigRefused
 from hub.store.database import Database
 
 from .calling import WINDOW_ACTIONS, Calling
-from .core import AlreadyHandled, Inbox, Listener, Offload, ServiceCore, run_inline
+from .commit import AlreadyHandled, Inbox
+from .core import Listener, Offload, ServiceCore, run_inline
 from .errors import Forbidden, TooManyAttempts, Unauthorized
+from .housekeeping import Housekeeping
 from .issuing import Issuing
 from .office import Office
 from .sessions import SESSION_TTL, Sessions
@@ -49,8 +53,8 @@ __all__ = [
 
 
 class HallService(ServiceCore):
-    """The core (state, lock, execute, catch-up, listeners, housekeeping) with every use
-    case's methods, under the names the edges and tests have always called."""
+    """The core (state, lock, execute, catch-up, listeners, reads) with every use case's
+    methods, under the names the edges and tests have always called."""
 
     def __init__(
         self,
@@ -102,6 +106,11 @@ class HallService(ServiceCore):
         self.forwarding_status = watch.forwarding_status
         self.dead_letters = watch.dead_letters
         self.audit_records = watch.audit_records
+
+        housekeeping = Housekeeping(self)
+        self.tick = housekeeping.tick
+        self.next_rating_deadline = housekeeping.next_rating_deadline
+        self.expire_ratings = housekeeping.expire_ratings
 
         self.reload = self.hall_file_sync.reload
         self.adopt_hall_file = self.hall_file_sync.adopt

@@ -16,7 +16,8 @@ from hub.auth import Principal, Role
 from hub.engine import HallState, Invalid, NotFound
 from hub.engine.model import Event
 
-from .core import Decide, Inbox, ServiceCore
+from .commit import Decide, Inbox
+from .core import ServiceCore
 from .errors import Forbidden
 
 WINDOW_ACTIONS = (

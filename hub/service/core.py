@@ -14,61 +14,30 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import msgspec
-
-from hub import reports
 from hub.auth import STAFF_ROLES, Principal, RateLimiter, Role
 from hub.clock import Clock, system_clock
 from hub.config import HallConfig
 from hub.engine import DomainError, HallState, QueueEngine, apply, new_state
-from hub.engine.model import (
-    ConfigReloaded,
-    DayRolled,
-    Event,
-    JointPartDone,
-    SlipStatusChanged,
-    Ticket,
-    TicketFinished,
-)
+from hub.engine.model import ConfigReloaded
 from hub.hall_file import HallFileSync, parse_text
 from hub.store.accounts import Accounts
 from hub.store.audit import AuditEntry, AuditLog
 from hub.store.database import Database
 from hub.store.hall_config import HallConfigs
-from hub.store.store import SNAPSHOT_EVERY, Record, Store
+from hub.store.store import Record, Store
 
+from .commit import AlreadyHandled, Change, Commit, Decide, Inbox
 from .errors import Forbidden
 
 log = logging.getLogger(__name__)
 
 Listener = Callable[[list[Record]], None]
-Decide = Callable[[HallState, dt.datetime], list[Event]]
 Offload = Callable[..., Any]
 T = TypeVar("T")
 
 
 def run_inline(fn: Callable[..., Any], *args: Any) -> Any:
     return fn(*args)
-
-
-class Inbox(msgspec.Struct, frozen=True):
-    """A device event's id, and how to describe what its commit did (kept for repeats)."""
-
-    id: str
-    error: dict[str, str] | None = None  # a refusal, remembered so a repeat gets the same one
-
-    def result(self, records: list[Record]) -> dict[str, Any]:
-        if self.error is not None:
-            return {"ok": False, "error": self.error}
-        return {"ok": True, "seqs": [r.seq for r in records]}
-
-
-class AlreadyHandled(Exception):
-    """A device event whose id was handled before; `answer` is what was answered then."""
-
-    def __init__(self, answer: dict[str, Any]) -> None:
-        self.answer = answer
-        super().__init__("already handled")
 
 
 class ServiceCore:
@@ -98,8 +67,8 @@ class ServiceCore:
         # (the demo's stays open around the clock), so a text another hub stored is checked
         # and adjusted exactly as this hub's own file would be.
         self.parse: Callable[[str], HallConfig] = parse_text
-        # (hash, text, source) of the reload being committed: `_commit` stores the text with
-        # its config.reloaded event, in the same transaction.
+        # (hash, text, source) of the reload being committed: the commit stores the text with
+        # its config.reloaded event, in the same transaction (hub/service/commit.py).
         self.reload_text: tuple[str, str, str] | None = None
         self.clock = clock
         self.limiter = login_limiter or RateLimiter()
@@ -198,6 +167,7 @@ class ServiceCore:
         Publishing happens under the lock too: listeners see events in commit order, whatever
         the async mode (with threads, two commands could otherwise publish swapped).
         """
+        change = Change(who, addr, inbox, action, detail)
         with self.lock:
             if inbox is not None and (seen := self.store.inbox_result(inbox.id)) is not None:
                 raise AlreadyHandled(seen)
@@ -205,8 +175,8 @@ class ServiceCore:
             try:
                 now = self.clock()
                 if self.engine.local(now).date() > self.state.day:  # else nothing to roll
-                    records += self._commit(self.engine.rollover, now, None, addr)
-                records += self._commit(decide, now, who, addr, inbox, action, detail)
+                    records += self._commit(self.engine.rollover, now, Change(addr=addr))
+                records += self._commit(decide, now, change)
             except DomainError as err:
                 if who is not None and who.role in STAFF_ROLES:
                     self.audit_alone(who.name, who.role, who.window, addr,
@@ -217,81 +187,42 @@ class ServiceCore:
                     self._publish(records)
         return records
 
-    def _commit(
-        self,
-        decide: Decide,
-        now: dt.datetime,
-        who: Principal | None,
-        addr: str,
-        inbox: Inbox | None = None,
-        action: str | None = None,
-        detail: dict[str, Any] | None = None,
-    ) -> list[Record]:
-        """One transaction: catch up with what other hubs committed, decide on that state,
-        append the events with their projections, apply them. Nothing if nothing happened.
-        A staff member's command also appends its audit record here, so the record and the
-        change commit together or not at all (even a command that changed nothing is audited)."""
-        actor = who.actor if who else "system"
-        audited = who is not None and who.role in STAFF_ROLES
+    def _commit(self, decide: Decide, now: dt.datetime, change: Change) -> list[Record]:
+        """One transaction, in the steps of hub/service/commit.py: catch up with what other
+        hubs committed, decide on that state, append the events, record the change, apply the
+        events with their projections, snapshot. Nothing if nothing happened (but a staff
+        member's command, even one that changed nothing, is audited).
+
+        A commit that fails leaves nothing in the store, and the state is reloaded from it."""
         try:
             with self.db.transaction() as tx:
-                reloaded = False
-                for record in self.store.records_after_tx(tx, self.state.seq):
-                    apply(self.state, record.event, record.seq)  # another hub's commits
-                    reloaded = reloaded or isinstance(record.event, ConfigReloaded)
-                if reloaded:  # another hub changed the hall file: decide with the new one
+                steps = Commit(self.store, self.audit, self.configs, tx, self.state, now,
+                               self.reload_text)
+                if steps.catch_up():  # another hub changed the hall file: decide with the new one
                     self.hall_file_sync.follow_stored(tx)
                 events = decide(self.state, now)
-                if not events and inbox is None and not audited:
+                if not events and not change.recorded:
                     return []
-                records = self.store.append(tx, events, self.state.day, actor, addr)
-                if audited and who is not None:
-                    self.audit.append(tx, AuditEntry(
-                        at=now, account=who.name, role=who.role.value, window_no=who.window,
-                        addr=addr, action=action or ",".join(r.type for r in records) or "none",
-                        detail=detail or {}, event_seqs=tuple(r.seq for r in records)))
-                if inbox is not None:
-                    self.store.save_inbox(tx, inbox.id, actor, inbox.result(records), self.clock())
-                touched: dict[str, Ticket | None] = {}
-                for record in records:
-                    if isinstance(record.event, DayRolled):
-                        # Expired tickets leave the state with their day: keep them to save
-                        # their final form (apply updates these very objects).
-                        touched.update((t, self.state.tickets.get(t)) for t in record.event.expired)
-                    apply(self.state, record.event, record.seq)
-                    if record.event.ticket:
-                        touched.setdefault(record.event.ticket, None)
-                    if isinstance(record.event, TicketFinished) and record.event.outcome.slip:
-                        self.store.save_slip(tx, record.event)
-                    elif isinstance(record.event, JointPartDone):
-                        self.store.save_part_done(tx, record.event)
-                    elif isinstance(record.event, SlipStatusChanged):
-                        self.store.save_slip_status(tx, record.event)
-                    elif (isinstance(record.event, ConfigReloaded) and self.reload_text
-                          and self.reload_text[0] == record.event.hash):
-                        # The text with its event: another hub that applies the event finds it.
-                        new_hash, text, source = self.reload_text
-                        self.configs.save(tx, record.seq, new_hash, text, source, now)
-                tickets = [self.state.tickets.get(t) or gone for t, gone in touched.items()]
-                self.store.save_tickets(tx, [t for t in tickets if t is not None])
-                crossed = (
-                    self.state.seq // SNAPSHOT_EVERY
-                    != (self.state.seq - len(records)) // SNAPSHOT_EVERY
-                )
-                if records and (crossed or any(isinstance(r.event, DayRolled) for r in records)):
-                    self.store.save_snapshot(tx, self.state, records[-1].at)
+                records = steps.append(events, change)
+                steps.record(change, records, self.clock)
+                steps.apply_and_project(records)
+                steps.snapshot_if_due(records)
         except DomainError:
             raise
         except Exception:
-            log.exception("commit failed; reloading the state from the store")
-            self.state = self._load_state()
-            if self.db.shared:  # the replay may hold another hub's reload not yet followed
-                try:
-                    self.hall_file_sync.follow_stored()
-                except Exception:
-                    log.exception("could not read the hall's current config from the store")
+            self._recover()
             raise
         return records
+
+    def _recover(self) -> None:
+        """After a failed commit (its transaction left nothing): the state as the store has it."""
+        log.exception("commit failed; reloading the state from the store")
+        self.state = self._load_state()
+        if self.db.shared:  # the replay may hold another hub's reload not yet followed
+            try:
+                self.hall_file_sync.follow_stored()
+            except Exception:
+                log.exception("could not read the hall's current config from the store")
 
     def _publish(self, records: list[Record]) -> None:
         for listener in self._listeners:
@@ -356,42 +287,3 @@ class ServiceCore:
                 "无权执行此操作",
                 f"role {who.role.value} may not do this (needs {'/'.join(roles)})",
             )
-
-    # --- housekeeping -------------------------------------------------------------------
-
-    def tick(self) -> list[Record]:
-        """Housekeeping: roll the day over at midnight, end ratings nobody gave in time, and
-        check the supervision rules (alerts raised and cleared)."""
-        today = self.engine.local(self.clock()).date()
-        overdue = self.store.overdue_slips(today) if self.cfg.supervision.slip_overdue else []
-
-        def decide(state: HallState, now: dt.datetime) -> list[Event]:
-            return [*self.engine.expire_ratings(state, now),
-                    *self.engine.check_alerts(state, now, overdue)]
-
-        records = self.execute(None, decide)
-        for record in records:
-            if isinstance(record.event, DayRolled):
-                self._sum_up_yesterday(record.event.day)
-        return records
-
-    def next_rating_deadline(self) -> dt.datetime | None:
-        """When the next rating the hub ends itself runs out (hub/web/app.py sleeps until then)."""
-        with self.lock:
-            return self.engine.next_rating_deadline(self.state)
-
-    def expire_ratings(self) -> list[Record]:
-        """End the ratings whose deadline passed at windows without a keypad (on time: the
-        edge calls this at the deadline, not at the next housekeeping tick)."""
-        return self.execute(None, self.engine.expire_ratings)
-
-    def _sum_up_yesterday(self, today: dt.date) -> None:
-        """At day end, sum the day just closed into the report tables (a fraction of a second),
-        so the office's first report of it does not pay for it. A failure only costs speed:
-        the report sums the day up itself."""
-        yesterday = today - dt.timedelta(days=1)
-        try:
-            with self.lock:
-                reports.settle(self.db, self.cfg, yesterday, yesterday, today, self.clock())
-        except Exception:
-            log.exception("could not sum up %s for the reports", yesterday)

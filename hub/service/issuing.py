@@ -14,7 +14,8 @@ from hub.engine import Invalid, NotFound, queries
 from hub.engine.model import Channel
 
 from .calling import given
-from .core import AlreadyHandled, Inbox, ServiceCore
+from .commit import AlreadyHandled, Inbox
+from .core import ServiceCore
 
 
 class Issuing:
