@@ -18,7 +18,8 @@ from typing import Any
 
 from hub.auth import Principal, Role
 from hub.engine import DomainError, HallState, Invalid
-from hub.service import AlreadyHandled, Forbidden, HallService, Inbox
+from hub.engine.model import TicketRated
+from hub.service import AlreadyHandled, Forbidden, HallService, Inbox, the
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ class DeviceDesk:
             addr,
             inbox,
         )
-        rated = records[-1].public()
+        rated = the(records, TicketRated).public()
         return {
             "ok": True,
             "result": {"ticket_id": rated["data"]["ticket_id"], "level": rated["data"]["level"]},

@@ -27,7 +27,7 @@ from hub.hall_file import ConfigRefused
 from hub.store.database import Database
 
 from .calling import WINDOW_ACTIONS, Calling
-from .commit import AlreadyHandled, Inbox
+from .commit import AlreadyHandled, Inbox, the, the_event
 from .core import Listener, Offload, ServiceCore, run_inline
 from .errors import Forbidden, TooManyAttempts, Unauthorized
 from .housekeeping import Housekeeping
@@ -49,6 +49,8 @@ __all__ = [
     "Offload",
     "TooManyAttempts",
     "Unauthorized",
+    "the",
+    "the_event",
 ]
 
 

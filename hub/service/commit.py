@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -39,6 +39,7 @@ from hub.store.hall_config import HallConfigs
 from hub.store.store import SNAPSHOT_EVERY, Record, Store
 
 Decide = Callable[[HallState, dt.datetime], list[Event]]
+E = TypeVar("E", bound=Event)
 
 
 class Inbox(msgspec.Struct, frozen=True):
@@ -186,3 +187,26 @@ PROJECTIONS: dict[type[Event], Callable[[Commit, Record], None]] = {
     SlipStatusChanged: Commit.save_slip_status,  # a 承诺单 moved on
     ConfigReloaded: Commit.save_hall_file,  # the hall file's text, for the other hubs
 }
+
+
+def the(records: list[Record], kind: type[E]) -> Record:
+    """The one record of a `kind` event among a change's `records` (a rollover committed
+    just before may precede it): LookupError if there is none, or more than one."""
+    return _the(records, kind)[0]
+
+
+def the_event(records: list[Record], kind: type[E]) -> E:
+    """The one `kind` event among `records`, typed (see `the`)."""
+    return _the(records, kind)[1]
+
+
+def _the(records: list[Record], kind: type[E]) -> tuple[Record, E]:
+    found: list[tuple[Record, E]] = []
+    for record in records:
+        event = record.event
+        if isinstance(event, kind):
+            found.append((record, event))
+    if len(found) != 1:
+        raise LookupError(f"expected one {kind.__name__} among the events committed, "
+                          f"got {[r.type for r in records]}")
+    return found[0]

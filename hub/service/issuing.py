@@ -11,10 +11,10 @@ from typing import Any
 from hub import shapes, views
 from hub.auth import DEVICE_ROLES, OFFICE_ROLES, Principal, Role
 from hub.engine import Invalid, NotFound, queries
-from hub.engine.model import Channel
+from hub.engine.model import Channel, ComplaintFiled, TicketIssued
 
 from .calling import given
-from .commit import AlreadyHandled, Inbox
+from .commit import AlreadyHandled, Inbox, the_event
 from .core import ServiceCore
 
 
@@ -58,15 +58,15 @@ class Issuing:
                 who, lambda s, now: core.engine.issue_ticket(s, now, service, chan, reference),
                 addr, inbox,
             )
-            ticket_id, repeated = records[-1].event.ticket, False
+            ticket_id, repeated = the_event(records, TicketIssued).ticket_id, False
         except AlreadyHandled as seen:
             first = seen.answer["seqs"][0]
-            ticket_id = core.store.records_after(first - 1, limit=1)[0].event.ticket
-            repeated = True
-        view = self.ticket(who, ticket_id)  # type: ignore[arg-type]
+            issued = core.store.records_after(first - 1, limit=1)
+            ticket_id, repeated = the_event(issued, TicketIssued).ticket_id, True
+        view = self.ticket(who, ticket_id)
         view["repeated"] = repeated
         with core.lock:
-            found = core.state.tickets.get(ticket_id)  # type: ignore[arg-type]
+            found = core.state.tickets.get(ticket_id)
             view["estimated_wait_minutes"] = (
                 queries.estimated_wait_minutes(core.cfg, core.state, found) if found else 0
             )
@@ -90,7 +90,7 @@ class Issuing:
             ),
             addr,
         )
-        return {"id": records[-1].event.complaint_id}  # type: ignore[attr-defined]
+        return {"id": the_event(records, ComplaintFiled).complaint_id}
 
     def kiosk_status(self, catch_up: bool = True) -> dict:
         """What a kiosk's tiles show: waiting counts, suspended items, windows open per item.

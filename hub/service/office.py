@@ -8,8 +8,18 @@ import datetime as dt
 import logging
 
 from hub.auth import OFFICE_ROLES, Principal, Role
-from hub.engine.model import ClerkSignedOut, ReturnDecided
+from hub.engine.model import (
+    AppointmentBooked,
+    ClerkSignedOut,
+    GreenPassGranted,
+    NoticeSet,
+    RatingReasonAdded,
+    ReturnDecided,
+    ServiceClosed,
+    ServiceReopened,
+)
 
+from .commit import the
 from .core import ServiceCore
 
 log = logging.getLogger(__name__)
@@ -33,8 +43,7 @@ class Office:
             action="approve-return" if approve else "refuse-return",
             detail={"ticket": ticket_id, "note": note},
         )
-        decided = next(r for r in records if isinstance(r.event, ReturnDecided))
-        return decided.public()
+        return the(records, ReturnDecided).public()
 
     def grant_green_pass(
         self, who: Principal, code: str, project: str, service: str | None = None, addr: str = ""
@@ -48,7 +57,7 @@ class Office:
             action="grant-green-pass",
             detail={"code": code, "project": project, "service": service},
         )
-        return records[-1].public()
+        return the(records, GreenPassGranted).public()
 
     def book_appointment(
         self, who: Principal, code: str, service: str, day: dt.date, addr: str = ""
@@ -60,7 +69,7 @@ class Office:
             action="book-appointment", detail={"code": code, "service": service,
                                                "day": day.isoformat()},
         )
-        return records[-1].public()
+        return the(records, AppointmentBooked).public()
 
     def add_rating_reason(
         self, who: Principal, ticket_id: str, reason: str, addr: str = ""
@@ -74,7 +83,7 @@ class Office:
             lambda s, now: core.engine.add_rating_reason(s, now, ticket_id, reason, source),
             addr,
         )
-        return records[-1].public()
+        return the(records, RatingReasonAdded).public()
 
     def set_notice(self, who: Principal, text: str, text_en: str = "", addr: str = "") -> dict:
         """The scrolling line on every screen, set live by the office (empty: the hall file's)."""
@@ -83,7 +92,7 @@ class Office:
         records = core.execute(
             who, lambda s, now: core.engine.set_notice(s, now, text, text_en, who.name), addr,
             action="set-notice", detail={"text": text, "text_en": text_en})
-        return records[-1].public()
+        return the(records, NoticeSet).public()
 
     def close_service(self, who: Principal, service: str, reason: str, addr: str = "") -> dict:
         """Suspend an item (its system is down, its staff are away): kiosks refuse tickets for
@@ -93,7 +102,7 @@ class Office:
         records = core.execute(
             who, lambda s, now: core.engine.close_service(s, now, service, reason), addr,
             action="close-service", detail={"service": service, "reason": reason})
-        return records[-1].public()
+        return the(records, ServiceClosed).public()
 
     def reopen_service(self, who: Principal, service: str, addr: str = "") -> dict:
         """Take tickets for a suspended item again."""
@@ -102,7 +111,7 @@ class Office:
         records = core.execute(
             who, lambda s, now: core.engine.reopen_service(s, now, service), addr,
             action="reopen-service", detail={"service": service})
-        return records[-1].public()
+        return the(records, ServiceReopened).public()
 
     def move_clerk(self, who: Principal, username: str, to_window: int, addr: str = "") -> dict:
         """Move a signed-in clerk to a free window without signing them out of their panel.
