@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import Any, TypeGuard
 
 from hub.auth import Principal, Role
 from hub.engine import DomainError, HallState, Invalid
@@ -81,7 +81,8 @@ class DeviceDesk:
         key = data.get("key")
         if key not in KEYS:
             raise Invalid("unknown_key", "未知按键", f"key must be one of {', '.join(KEYS)}")
-        action, args = key, {}
+        action: str = key
+        args: dict[str, Any] = {}
         if key == "pause":  # one key toggles pause and resume
             paused = self.service.read(lambda state: _paused(state, window))
             action = "resume" if paused else "pause"
@@ -110,7 +111,7 @@ class DeviceDesk:
                 f"this agent has no device at window {window}",
             )
         request_id, level = data.get("request_id"), data.get("level")
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (request_id, level)):
+        if not (_whole(request_id) and _whole(level)):
             raise Invalid("invalid", "评价数据格式错误", "request_id and level are integers")
         reason = self._reason(data.get("reason"))
         pressed_at = _parse_time(data.get("at"))
@@ -234,6 +235,10 @@ class DeviceDesk:
             return events
 
         self.service.execute(agent, decide)
+
+
+def _whole(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _paused(state: HallState, window: int) -> bool:
