@@ -41,6 +41,8 @@ def run_inline(fn: Callable[..., Any], *args: Any) -> Any:
 
 
 class ServiceCore:
+    """The hall's live state and the one way to change it (`execute`), for the use cases."""
+
     def __init__(
         self,
         cfg: HallConfig,
@@ -113,11 +115,13 @@ class ServiceCore:
         self._move_listeners.append(listener)
 
     def sessions_ended(self, token_hashes: list[str]) -> None:
+        """Tell the listeners these sessions ended (signed out, or signed in elsewhere)."""
         for listener in self._session_listeners:
             listener(token_hashes)
 
     def clerk_moved(self, username: str, from_window: int, to_window: int,
                     token_hashes: list[str]) -> None:
+        """Tell the listeners a clerk was moved; called under the lock, after the commit."""
         for listener in self._move_listeners:
             try:
                 listener(username, from_window, to_window, token_hashes)
