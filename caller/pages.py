@@ -1,7 +1,7 @@
 """The clerk's panel as a page of the hub: `/caller/`.
 
-Plain HTML, CSS and JS served from this package, with the Socket.IO client vendored by the
-call screens (`display/static/vendor/`): nothing is loaded from outside. The page carries only
+Plain HTML, CSS and JS served from this package, with the modules and the Socket.IO client
+every page shares (`shared/static/`): nothing is loaded from outside. The page carries only
 the hall's catalogue (items with their time limits and target minutes, windows, departments,
 pause reasons); the clerk signs in with `POST /api/v1/login`, keeps the session token in
 sessionStorage (gone with the tab), and acts over the `/caller` Socket.IO namespace.
@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, render_template
 
-from hub import views
+from hub import presenters
 from hub.engine.model import OUTCOME_LABELS, SLIP_STATUS_LABELS
 from hub.service import HallService
 from hub.web.page_headers import secure_pages
@@ -39,7 +39,7 @@ _OUTCOMES_EN = {
 def _catalogue(service: HallService) -> dict[str, Any]:
     """What the panel needs before it signs in: names and rules, nothing live or personal."""
     cfg = service.cfg
-    found = views.catalogue(cfg)
+    found = presenters.catalogue(cfg)
     for s in cfg.services:  # the panel also shows the item's time limits
         found["services"][s.code].update(
             case_type=s.case_type.value, time_limit_days=s.time_limit_days,

@@ -18,7 +18,7 @@ from typing import Any, TypeGuard
 
 from hub.auth import Principal, Role
 from hub.engine import DomainError, HallState, Invalid
-from hub.engine.model import TicketRated
+from hub.engine.model import Event, TicketRated
 from hub.service import AlreadyHandled, Forbidden, HallService, Inbox, the
 
 log = logging.getLogger(__name__)
@@ -115,13 +115,14 @@ class DeviceDesk:
             raise Invalid("invalid", "评价数据格式错误", "request_id and level are integers")
         reason = self._reason(data.get("reason"))
         pressed_at = _parse_time(data.get("at"))
+        late_found = data.get("late_found") is True
         engine = self.service.engine
-        records = self.service.execute(
-            agent,
-            lambda s, now: engine.rate(s, now, window, request_id, level, reason, pressed_at),
-            addr,
-            inbox,
-        )
+
+        def decide(s: HallState, now: dt.datetime) -> list[Event]:
+            at = _by_window_end(s, window, request_id, pressed_at) if late_found else pressed_at
+            return engine.rate(s, now, window, request_id, level, reason, at)
+
+        records = self.service.execute(agent, decide, addr, inbox)
         rated = the(records, TicketRated).public()
         return {
             "ok": True,
@@ -216,6 +217,17 @@ class DeviceDesk:
         records = self.service.execute(agent, decide, addr)
         return {"ok": True, "result": {"changed": len(records)}}
 
+    def agent_has(self, agent: Principal, devices: list[str]) -> None:
+        """All the devices of an agent that connects (alone under its name): those it reported
+        before and no longer has are removed, so a rating keypad taken out of its agent.toml
+        does not hold its window's ratings open for good."""
+        kept = set(devices)
+        if self.service.read(lambda state: any(
+                d.agent == agent.name and d.device not in kept for d in state.devices.values())):
+            engine = self.service.engine
+            self.service.execute(agent, lambda s, now: engine.forget_devices(s, now, agent.name,
+                                                                               kept))
+
     def agent_gone(self, agent: Principal) -> None:
         """The agent's connection ended: its devices can no longer be vouched for."""
         mine = self.service.read(lambda state: [
@@ -269,6 +281,18 @@ def _device_windows(d: dict) -> list[int]:
             and len(set(several)) == len(several)):
         raise Invalid("invalid", "窗口列表无效", "windows is a list of distinct window numbers")
     return several
+
+
+def _by_window_end(state: Any, window: int, request_id: int,
+                   pressed_at: dt.datetime | None) -> dt.datetime | None:
+    """A press its agent found in the keypad's ring after it started (`late_found`): the keypad
+    took it while the request's window was open, so it was made by that window's end (the
+    rating's deadline), whenever the agent came to read it."""
+    for ticket in state.tickets.values():
+        rating = ticket.rating
+        if rating and rating.window == window and rating.request_id == request_id:
+            return min(pressed_at or rating.deadline, rating.deadline)
+    return pressed_at
 
 
 def _parse_time(value: Any) -> dt.datetime | None:

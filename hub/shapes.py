@@ -231,6 +231,9 @@ class DeviceAuth(Auth):
     windows: Annotated[list[WindowNo], Meta(max_length=MAX_LIST)] = []
     kiosk: Annotated[str, Meta(min_length=1, max_length=MAX_CODE)] | None = None
     printer: Any = None  # checked by the print desk (hub/web/printing.py)
+    # Every device the agent has (names as in its health reports); None: not said (older agents).
+    devices: Annotated[list[Annotated[str, Meta(max_length=2 * MAX_CODE)]],
+                       Meta(max_length=4 * MAX_LIST)] | None = None
 
 
 class IssueTicket(TicketRequest):

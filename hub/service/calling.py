@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from hub import shapes, views
+from hub import presenters, shapes
 from hub.auth import Principal, Role
 from hub.engine import HallState, Invalid, NotFound
 from hub.engine.model import Event
@@ -71,7 +71,7 @@ class Calling:
 
         records = core.execute(who, decide, addr, inbox, action=action, detail=args.given())
         with core.lock:
-            view = views.window_view(core.cfg, core.state, core.state.windows[no])
+            view = presenters.window_view(core.cfg, core.state, core.state.windows[no])
         view["events"] = [r.public() for r in records]
         return view
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub import shapes, views
+from hub import presenters, shapes
 from hub.auth import DEVICE_ROLES, OFFICE_ROLES, Principal, Role
 from hub.engine import Invalid, NotFound, queries
 from hub.engine.model import Channel, ComplaintFiled, TicketIssued
@@ -23,7 +23,7 @@ class Issuing:
         self.core = core
 
     def services(self) -> list[dict]:
-        return [views.service_view(self.core.cfg, s) for s in self.core.cfg.services]
+        return [presenters.service_view(self.core.cfg, s) for s in self.core.cfg.services]
 
     def issue_ticket(
         self,
@@ -115,10 +115,10 @@ class Issuing:
         with core.lock:
             found = core.state.tickets.get(ticket_id)
             if found is not None:
-                view = views.ticket_view(core.cfg, core.state, found)
+                view = presenters.ticket_view(core.cfg, core.state, found)
         if found is None:
             stored = core.store.ticket(ticket_id)
             if stored is None:
                 raise NotFound("no_ticket", "无此号", f"no ticket {ticket_id!r}")
-            view = views.ticket_view(core.cfg, None, stored)
-        return views.redacted(view) if who.role in DEVICE_ROLES else view
+            view = presenters.ticket_view(core.cfg, None, stored)
+        return presenters.redacted(view) if who.role in DEVICE_ROLES else view

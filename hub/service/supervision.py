@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 
-from hub import views
+from hub import presenters
 from hub.auth import OFFICE_ROLES, Principal
 from hub.engine.model import TicketStatus
 from hub.store.forwarding import Outbox, forwarding_status
@@ -27,7 +27,7 @@ class Supervision:
         core = self.core
         core.catch_up()
         with core.lock:
-            snap = views.public_snapshot(core.cfg, core.state)
+            snap = presenters.public_snapshot(core.cfg, core.state)
             if usernames:
                 for w in snap["windows"]:
                     win = core.state.windows.get(w["no"])
@@ -47,14 +47,14 @@ class Supervision:
         core = self.core
         core.catch_up()
         with core.lock:
-            return views.totals(core.state)
+            return presenters.totals(core.state)
 
     def pending_returns(self, who: Principal) -> list[dict]:
         core = self.core
         core.require(who, *OFFICE_ROLES)
         with core.lock:
             return [
-                views.ticket_view(core.cfg, None, t)
+                presenters.ticket_view(core.cfg, None, t)
                 for t in core.state.tickets.values()
                 if t.status is TicketStatus.RETURN_PENDING
             ]

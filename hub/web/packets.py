@@ -5,7 +5,7 @@ than the parser goes; an event with no name; a packet type a client never sends;
 attachment nobody announced), and Engine.IO logs each as a traceback, with no answer to the
 client. Such a packet is refused here instead: one log line, and an error ack when the packet
 asked for one (a refused connect gets its CONNECT_ERROR), as every event the namespaces refuse
-is answered (hub/web/sockets.py). The hub's clients send JSON only, so binary packets are
+is answered (hub/web/sockets/). The hub's clients send JSON only, so binary packets are
 refused too.
 """
 

@@ -44,6 +44,8 @@ class DeviceNamespace(RoleNamespace):
         except ValueError as err:
             raise DomainError("invalid", "打印机配置无效", str(err)) from None
         self.windows[current_sid()] = frozenset(windows)
+        if auth.devices is not None and who.name not in {p.name for p in self.clients.values()}:
+            self.desk.agent_has(who, auth.devices)
         if kiosk is not None:
             self.kiosks[current_sid()] = kiosk
         self.enter_room(current_sid(), "agents")

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask_socketio import SocketIO
 
-from hub import views
+from hub import presenters
 from hub.engine.model import TicketFinished
 from hub.service import HallService
 from hub.store.store import Record
@@ -91,7 +91,7 @@ class Publisher:
         for record in records:
             full = record.public()
             emit("event", full, namespace="/monitor", to="monitor")
-            public = views.public_event(full)
+            public = presenters.public_event(full)
             if public is None:
                 continue
             window = record.event.window
