@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import Any, TypeGuard
 
 from hub.auth import Principal, Role
-from hub.engine import DomainError, Invalid
-from hub.service import AlreadyHandled, Forbidden, HallService, Inbox
+from hub.engine import DomainError, HallState, Invalid
+from hub.engine.model import Event, TicketRated
+from hub.service import AlreadyHandled, Forbidden, HallService, Inbox, the
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +81,11 @@ class DeviceDesk:
         key = data.get("key")
         if key not in KEYS:
             raise Invalid("unknown_key", "未知按键", f"key must be one of {', '.join(KEYS)}")
-        action, args = key, {}
+        action: str = key
+        args: dict[str, Any] = {}
         if key == "pause":  # one key toggles pause and resume
-            win = self.service.state.windows.get(window)
-            action = "resume" if win is not None and win.pause else "pause"
+            paused = self.service.read(lambda state: _paused(state, window))
+            action = "resume" if paused else "pause"
             # No reason keys on a keypad: the hall's first pause reason ("away from the desk").
             args = {"reason": self.service.cfg.queue.pause_reasons[0]}
         elif key == "transfer":  # a keypad cannot name a target: the AB partner window
@@ -109,19 +111,19 @@ class DeviceDesk:
                 f"this agent has no device at window {window}",
             )
         request_id, level = data.get("request_id"), data.get("level")
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (request_id, level)):
+        if not (_whole(request_id) and _whole(level)):
             raise Invalid("invalid", "评价数据格式错误", "request_id and level are integers")
         reason = self._reason(data.get("reason"))
         pressed_at = _parse_time(data.get("at"))
         late_found = data.get("late_found") is True
         engine = self.service.engine
 
-        def decide(s, now):
+        def decide(s: HallState, now: dt.datetime) -> list[Event]:
             at = _by_window_end(s, window, request_id, pressed_at) if late_found else pressed_at
             return engine.rate(s, now, window, request_id, level, reason, at)
 
         records = self.service.execute(agent, decide, addr, inbox)
-        rated = records[-1].public()
+        rated = the(records, TicketRated).public()
         return {
             "ok": True,
             "result": {"ticket_id": rated["data"]["ticket_id"], "level": rated["data"]["level"]},
@@ -220,18 +222,17 @@ class DeviceDesk:
         before and no longer has are removed, so a rating keypad taken out of its agent.toml
         does not hold its window's ratings open for good."""
         kept = set(devices)
-        if any(d.agent == agent.name and d.device not in kept
-               for d in self.service.state.devices.values()):
+        if self.service.read(lambda state: any(
+                d.agent == agent.name and d.device not in kept for d in state.devices.values())):
             engine = self.service.engine
             self.service.execute(agent, lambda s, now: engine.forget_devices(s, now, agent.name,
                                                                                kept))
 
     def agent_gone(self, agent: Principal) -> None:
         """The agent's connection ended: its devices can no longer be vouched for."""
-        state = self.service.state
-        mine = [
+        mine = self.service.read(lambda state: [
             d for d in state.devices.values() if d.agent == agent.name and d.status != "offline"
-        ]
+        ])
         if not mine:
             return
         engine = self.service.engine
@@ -246,6 +247,15 @@ class DeviceDesk:
             return events
 
         self.service.execute(agent, decide)
+
+
+def _whole(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _paused(state: HallState, window: int) -> bool:
+    win = state.windows.get(window)
+    return win is not None and win.pause is not None
 
 
 def _device_report(d: dict) -> tuple[str, str, int | None, str, str]:

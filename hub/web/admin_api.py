@@ -23,7 +23,7 @@ from hub import shapes
 from hub.auth import OFFICE_ROLES, Role
 from hub.config import ConfigError
 from hub.engine import Invalid
-from hub.reload import RESULT_FILE, HallFile, blockers, config_hash, diff, problem, quick_edit
+from hub.hall_file import RESULT_FILE, HallFile, blockers, config_hash, diff, problem, quick_edit
 
 from .api import body, client_addr, service, who
 
@@ -110,8 +110,7 @@ def check_config():
         cfg = hall_file().parse(text)
     except ConfigError as err:
         return jsonify({"ok": False, "problems": [problem(err)], "summary": {}, "blocked": []})
-    with svc._lock:  # a consistent look at the live state (read only)
-        blocked = blockers(svc.cfg, cfg, svc.state)
+    blocked = svc.read(lambda state: blockers(svc.cfg, cfg, state))  # a consistent look
     return jsonify({"ok": not blocked, "problems": [], "summary": diff(svc.cfg, cfg),
                     "blocked": [f"{zh} / {en}" for zh, en in blocked],
                     "hash": config_hash(text)})

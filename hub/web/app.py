@@ -53,7 +53,8 @@ def create_app(
     @app.get("/healthz")
     def healthz():
         return jsonify(
-            {"status": "ok", "seq": service.state.seq, "day": service.state.day.isoformat(),
+            {"status": "ok", "seq": service.applied_seq(),
+             "day": service.current_day().isoformat(),
              "config": service.config_hash}  # the running hall file's hash (onestop reload)
         )
 
