@@ -36,13 +36,13 @@ class DeviceDesk:
     ) -> dict[str, Any]:
         self.service.require(agent, Role.AGENT)
         if not isinstance(data, dict):
-            raise Invalid("invalid", "设备事件格式错误", "a device event is an object")
+            raise Invalid("invalid", "error.device_event_shape")
         event_id = data.get("id")
         if not isinstance(event_id, str) or not 8 <= len(event_id) <= 64:
-            raise Invalid("invalid", "设备事件缺少编号", "a device event needs an id (8-64 chars)")
+            raise Invalid("invalid", "error.device_event_id")
         window = data.get("window")
         if isinstance(window, bool) or not isinstance(window, int):
-            raise Invalid("invalid", "缺少窗口号", "a device event needs its window number")
+            raise Invalid("invalid", "error.device_event_window")
         try:
             if data.get("kind") == "key":
                 result = self._key(agent, windows, window, data, addr, Inbox(event_id))
@@ -51,7 +51,7 @@ class DeviceDesk:
             elif data.get("kind") == "rating_ended":
                 result = self._rating_ended(agent, windows, window, data, addr, Inbox(event_id))
             else:
-                raise Invalid("invalid", "未知设备事件", "kind must be key, rating or rating_ended")
+                raise Invalid("invalid", "error.device_event_kind")
         except AlreadyHandled as done:
             # A repeat (the agent re-sent after a lost answer): the same verdict, nothing redone.
             return {**done.answer, "duplicate": True}
@@ -80,7 +80,7 @@ class DeviceDesk:
     ) -> dict[str, Any]:
         key = data.get("key")
         if key not in KEYS:
-            raise Invalid("unknown_key", "未知按键", f"key must be one of {', '.join(KEYS)}")
+            raise Invalid("unknown_key", "error.unknown_key", keys=', '.join(KEYS))
         action: str = key
         args: dict[str, Any] = {}
         if key == "pause":  # one key toggles pause and resume
@@ -90,7 +90,7 @@ class DeviceDesk:
             args = {"reason": self.service.cfg.queue.pause_reasons[0]}
         elif key == "transfer":  # a keypad cannot name a target: the AB partner window
             if not self.service.cfg.has_window(window):
-                raise Invalid("unknown_window", f"无{window}号窗口", f"no window {window}")
+                raise Invalid("unknown_window", "error.unknown_window", no=window)
             args = {"window": self.service.cfg.window(window).backup}
         view = self.service.window_action(agent, window, action, args, addr, windows, inbox)
         return {"ok": True, "result": {"status": view["status"], "current": view["current"]}}
@@ -107,12 +107,11 @@ class DeviceDesk:
         if window not in windows:
             raise DomainError(
                 "wrong_window",
-                f"该设备不属于{window}号窗口",
-                f"this agent has no device at window {window}",
+                "error.wrong_window", no=window,
             )
         request_id, level = data.get("request_id"), data.get("level")
         if not (_whole(request_id) and _whole(level)):
-            raise Invalid("invalid", "评价数据格式错误", "request_id and level are integers")
+            raise Invalid("invalid", "error.rating_shape")
         reason = self._reason(data.get("reason"))
         pressed_at = _parse_time(data.get("at"))
         late_found = data.get("late_found") is True
@@ -152,14 +151,13 @@ class DeviceDesk:
         if window not in windows:
             raise DomainError(
                 "wrong_window",
-                f"该设备不属于{window}号窗口",
-                f"this agent has no device at window {window}",
+                "error.wrong_window", no=window,
             )
         request_id, why = data.get("request_id"), data.get("why")
         if isinstance(request_id, bool) or not isinstance(request_id, int):
-            raise Invalid("invalid", "评价数据格式错误", "request_id is an integer")
+            raise Invalid("invalid", "error.rating_end_shape")
         if not isinstance(why, str) or not 0 < len(why) <= 32:
-            raise Invalid("invalid", "缺少结束原因", "why is a short text (timeout, replaced, …)")
+            raise Invalid("invalid", "error.rating_end_why")
         engine = self.service.engine
         records = self.service.execute(
             agent, lambda s, now: engine.rating_ended(s, now, window, request_id, why), addr,
@@ -189,15 +187,14 @@ class DeviceDesk:
         """
         self.service.require(agent, Role.AGENT)
         if not isinstance(devices, list) or not all(isinstance(d, dict) for d in devices):
-            raise Invalid("invalid", "设备状态格式错误", "devices is a list of objects")
+            raise Invalid("invalid", "error.devices_shape")
         reports = [_device_report(d) for d in devices[:256]]
         served = [_device_windows(d) for d in devices[:256]]  # a slip printer's several
         for (_device, _kind, window, _status, _detail), several in zip(reports, served,
                                                                          strict=True):
             for no in [*([] if window is None else [window]), *several]:
                 if no not in windows:
-                    raise Forbidden("wrong_window", f"该设备不属于{no}号窗口",
-                                    f"this agent has no device at window {no}")
+                    raise Forbidden("wrong_window", "error.wrong_window", no=no)
         engine = self.service.engine
 
         def decide(state, now):
@@ -206,8 +203,8 @@ class DeviceDesk:
                                                                          strict=True):
                 known = state.devices.get(device)
                 if known is not None and known.agent != agent.name:
-                    raise Forbidden("not_your_device", "该设备由其他代理上报",
-                                    f"{device} is reported by agent {known.agent}")
+                    raise Forbidden("not_your_device", "error.not_your_device", device=device,
+                                    agent=known.agent)
                 at = several[0] if window is None and several else window
                 events += engine.report_device(
                     state, now, device, kind, at, agent.name, status, detail, several
@@ -262,11 +259,11 @@ def _device_report(d: dict) -> tuple[str, str, int | None, str, str]:
     device, kind, status = d.get("id"), d.get("kind"), d.get("status")
     window, detail = d.get("window"), d.get("detail") or ""
     if not all(isinstance(v, str) and 0 < len(v) <= 64 for v in (device, kind, status)):
-        raise Invalid("invalid", "设备状态格式错误", "each device needs id, kind and status")
+        raise Invalid("invalid", "error.device_shape")
     if window is not None and (isinstance(window, bool) or not isinstance(window, int)):
-        raise Invalid("invalid", "窗口号应为整数", "window is an integer")
+        raise Invalid("invalid", "error.window_integer")
     if not isinstance(detail, str):
-        raise Invalid("invalid", "detail 应为字符串", "detail is a string")
+        raise Invalid("invalid", "error.detail_string")
     return device, kind, window, status, detail  # type: ignore[return-value]
 
 
@@ -279,7 +276,7 @@ def _device_windows(d: dict) -> list[int]:
     if not (isinstance(several, list) and len(several) <= 64 and all(
             isinstance(no, int) and not isinstance(no, bool) for no in several)
             and len(set(several)) == len(several)):
-        raise Invalid("invalid", "窗口列表无效", "windows is a list of distinct window numbers")
+        raise Invalid("invalid", "error.windows_list")
     return several
 
 
@@ -301,7 +298,7 @@ def _parse_time(value: Any) -> dt.datetime | None:
     try:
         when = dt.datetime.fromisoformat(str(value))
     except ValueError:
-        raise Invalid("invalid", "时间格式错误", "at is an ISO 8601 time") from None
+        raise Invalid("invalid", "error.time_format") from None
     if when.tzinfo is None:
-        raise Invalid("invalid", "时间需带时区", "at needs a time zone")
+        raise Invalid("invalid", "error.time_zone")
     return when

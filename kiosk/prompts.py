@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hub.i18n import N_, catalogs
+
 log = logging.getLogger(__name__)
 
 RATE = 135  # words per minute: a little slower than the announcer's 150, for older listeners
@@ -41,36 +43,32 @@ EXTENSION_KEY = "onestop_prompts"  # app.extensions[...]: the directory the rout
 class Prompt:
     """One prompt: the hanzi (what the page means), its pinyin with tone numbers (what the
     `sit/cmn-latn-pinyin` voice needs — espeak-ng 1.51's hanzi voice reads tones in English)
-    and the English sentence."""
+    and the English sentence, from the catalogs (hub/locale: `prompt.<key>`,
+    `prompt.<key>.pinyin`)."""
 
     hanzi: str
     pinyin: str
     english: str
 
 
-PROMPTS: dict[str, Prompt] = {
-    "home": Prompt("请选择您要办理的事项",
-                   "qing3 xuan3 ze2 nin2 yao4 ban4 li3 de5 shi4 xiang4.",
-                   "Please choose the item you need."),
-    "item": Prompt("请确认所需材料，然后点击取号",
-                   "qing3 que4 ren4 suo3 xu1 cai2 liao4, ran2 hou4 dian3 ji1 qu3 hao4.",
-                   "Please check the materials you need, then tap Take a ticket."),
-    "ticket": Prompt("这是您的号码，请取走号票，留意叫号",
-                     "zhe4 shi4 nin2 de5 hao4 ma3, qing3 qu3 zou3 hao4 piao4, liu2 yi4 jiao4 hao4.",
-                     "This is your number. Please take your ticket, and listen for your call."),
-    "print_failed": Prompt("号票未能打印，请到服务台",
-                           "hao4 piao4 wei4 neng2 da3 yin4, qing3 dao4 fu2 wu4 tai2.",
-                           "The ticket could not be printed. Please go to the front desk."),
-    "code": Prompt("请扫描或输入号码",
-                   "qing3 sao3 miao2 huo4 shu1 ru4 hao4 ma3.",
-                   "Please scan or type the code."),
-    "slip": Prompt("请扫描或输入承诺单号",
-                   "qing3 sao3 miao2 huo4 shu1 ru4 cheng2 nuo4 dan1 hao4.",
-                   "Please scan or type the slip number."),
-    "complaint": Prompt("请选择投诉类别并填写内容",
-                        "qing3 xuan3 ze2 tou2 su4 lei4 bie2 bing4 tian2 xie3 nei4 rong2.",
-                        "Please choose a category, and write what happened."),
-}  # fmt: skip
+# The screens that have a prompt, each with its message and the pinyin the Mandarin voice reads.
+_KEYS = {
+    "home": (N_("prompt.home"), N_("prompt.home.pinyin")),
+    "item": (N_("prompt.item"), N_("prompt.item.pinyin")),
+    "ticket": (N_("prompt.ticket"), N_("prompt.ticket.pinyin")),
+    "print_failed": (N_("prompt.print_failed"), N_("prompt.print_failed.pinyin")),
+    "code": (N_("prompt.code"), N_("prompt.code.pinyin")),
+    "slip": (N_("prompt.slip"), N_("prompt.slip.pinyin")),
+    "complaint": (N_("prompt.complaint"), N_("prompt.complaint.pinyin")),
+}
+
+
+def _prompt(text: str, pinyin: str) -> Prompt:
+    say = catalogs().t_in
+    return Prompt(say("zh_CN", text), say("zh_CN", pinyin), say("en", text))
+
+
+PROMPTS: dict[str, Prompt] = {key: _prompt(*keys) for key, keys in _KEYS.items()}
 
 
 def file_name(key: str, lang: str) -> str | None:

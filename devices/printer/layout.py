@@ -33,12 +33,14 @@ from devices.printer.commands import (
     size,
 )
 from devices.printer.text import FONT_A_DOTS, FONT_B_DOTS, SUBSTITUTE, dots, encode, width, wrap
+from devices.printer.wording import SlipWording, TicketWording
 
 # The documents and their bytes, and the measures and commands a layout is made of.
 __all__ = [
     "CUT_FULL", "FONT_A_DOTS", "FONT_B_DOTS", "PAPERS", "PAPER_58", "PAPER_80", "SUBSTITUTE",
-    "CommitmentSlip", "Paper", "Ticket", "check_profile", "dots", "encode", "new_printer",
-    "paper", "slip_bytes", "ticket_bytes", "width", "wrap", "write_slip", "write_ticket",
+    "CommitmentSlip", "Paper", "SlipWording", "Ticket", "TicketWording", "check_profile", "dots",
+    "encode", "new_printer", "paper", "slip_bytes", "ticket_bytes", "width", "wrap", "write_slip",
+    "write_ticket",
 ]
 
 
@@ -77,17 +79,16 @@ def paper(name_or_paper: str | Paper) -> Paper:
 class Ticket:
     ticket_id: str  # encoded in the QR code (ASCII)
     number: str  # "A012"
-    center_name: str  # "某某市政务服务中心"
+    center_name: str  # the hall's name
     item: str  # service item
-    windows: Sequence[str]  # ("3号窗口", "5号窗口")
+    windows: Sequence[str]  # the windows' names, as the hub says them
     ahead: int  # people waiting before this ticket
     issued_at: datetime
     center_name_en: str = ""
     materials: Sequence[str] = ()  # 一次性告知 checklist; empty: not printed
-    hint: str = "请您留意叫号，过号请重新取号"
     item_en: str = ""  # English, printed small under the Chinese (empty: no English block)
     windows_en: str = ""  # "Windows 3, 5"
-    hint_en: str = "Please watch the call screen; if you miss your call, take a new ticket."
+    wording: TicketWording = field(default_factory=TicketWording)
 
 
 @dataclass(frozen=True)
@@ -98,9 +99,8 @@ class CommitmentSlip:
     accepted_at: datetime
     promised_date: date
     promised: Sequence[str] = field(default_factory=tuple)  # what is promised (承诺事项)
-    query_hint: str = "凭本单号可在自助终端、窗口或拨打12345查询办理进度"
     item_en: str = ""  # English, printed small under the Chinese (empty: no English block)
-    query_hint_en: str = "Track your case with this number at a kiosk, a window or on 12345."
+    wording: SlipWording = field(default_factory=SlipWording)
 
 
 class _Writer:
@@ -204,8 +204,9 @@ def write_ticket(printer: Escpos, t: Ticket, paper_: str | Paper) -> None:
     w.raw(BOLD_OFF)
     if t.center_name_en:
         w.english(t.center_name_en)
+    words = t.wording
     w.rule()
-    w.line("您的号码")
+    w.line(words.your_number)
     n = pp.number_size
     while n > 1 and dots(t.number, FONT_A_DOTS, n) > pp.dots:
         n -= 1
@@ -215,17 +216,17 @@ def write_ticket(printer: Escpos, t: Ticket, paper_: str | Paper) -> None:
     w.size(1)
     w.raw(BOLD_OFF + ALIGN["left"])
     w.line()
-    w.pair("办理事项", t.item)
-    w.pair("办理窗口", "、".join(t.windows) if t.windows else "请留意叫号屏")
-    w.pair("前面等候", f"{t.ahead}人")
-    w.pair("取号时间", t.issued_at.strftime("%Y-%m-%d %H:%M:%S"))
+    w.pair(words.item, t.item)
+    w.pair(words.windows, words.windows_sep.join(t.windows) if t.windows else words.no_windows)
+    w.pair(words.ahead, _fill(words.ahead_count, ahead=t.ahead))
+    w.pair(words.issued_at, t.issued_at.strftime("%Y-%m-%d %H:%M:%S"))
     if t.item_en:
-        w.english(f"Your number {t.number}: {t.item_en}",
-                  f"Go to {t.windows_en or 'the window called'}; {t.ahead} ahead of you.")
+        w.english(_fill(words.number_en, number=t.number, item=t.item_en),
+                  _fill(words.go_en, windows=t.windows_en or words.no_windows_en, ahead=t.ahead))
     w.raw(ALIGN["center"])
-    w.wrapped(t.hint)
+    w.wrapped(words.hint)
     if t.item_en:
-        w.english(t.hint_en)
+        w.english(words.hint_en)
     w.qr(t.ticket_id)
     w.raw(ALIGN["center"])
     w.line(t.ticket_id)
@@ -233,7 +234,7 @@ def write_ticket(printer: Escpos, t: Ticket, paper_: str | Paper) -> None:
         w.raw(ALIGN["left"])
         w.rule()
         w.raw(BOLD_ON)
-        w.line("一次性告知：请备齐以下材料")
+        w.line(words.materials)
         w.raw(BOLD_OFF)
         for i, item in enumerate(t.materials, 1):
             prefix = f"{i}. "
@@ -246,35 +247,51 @@ def write_slip(printer: Escpos, s: CommitmentSlip, paper_: str | Paper) -> None:
     check_profile(printer, pp)
     if not s.slip_no.isascii() or not s.slip_no.isprintable() or not 1 <= len(s.slip_no) <= 40:
         raise ValueError("slip number must be 1-40 printable ASCII characters (CODE128 B)")
+    words = s.wording
     w = _Writer(printer, pp)
     w.start()
     w.raw(ALIGN["center"] + BOLD_ON)
     w.wrapped(s.center_name)
     w.size(2)
-    w.line("承诺单")
+    w.line(words.title)
     w.size(1)
     w.raw(BOLD_OFF)
     w.rule()
     w.raw(code128(s.slip_no, module=2 if pp.dots < 576 else 3))
-    w.line(f"单号：{s.slip_no}")
+    w.line(_fill(words.slip_no, slip_no=s.slip_no))
     w.raw(ALIGN["left"])
-    w.pair("办理事项", s.item)
-    w.pair("受理时间", s.accepted_at.strftime("%Y-%m-%d %H:%M"))
+    w.pair(words.item, s.item)
+    w.pair(words.accepted_at, s.accepted_at.strftime("%Y-%m-%d %H:%M"))
     w.raw(BOLD_ON)
     d = s.promised_date
-    w.pair("承诺办结", f"{d.year}年{d.month:02d}月{d.day:02d}日")
+    w.pair(words.promised, _fill(words.promised_date, year=d.year, month=f"{d.month:02d}",
+                                 day=f"{d.day:02d}"))
     w.raw(BOLD_OFF)
     if s.promised:
-        w.line("承诺事项：")
+        w.line(words.promised_items)
         for i, item in enumerate(s.promised, 1):
             prefix = f"{i}. "
             w.wrapped(item, indent=width(prefix), first_prefix=prefix)
     w.rule()
-    w.wrapped(s.query_hint)
+    w.wrapped(words.query_hint)
     if s.item_en:
-        w.english(f"Commitment slip {s.slip_no}: {s.item_en}",
-                  f"Promised by {d.isoformat()}.", s.query_hint_en)
+        w.english(_fill(words.slip_en, slip_no=s.slip_no, item=s.item_en),
+                  _fill(words.promised_en, date=d.isoformat()), words.query_hint_en)
     w.end()
+
+
+class _Kept(dict[str, object]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _fill(text: str, **params: object) -> str:
+    """`text` with its placeholders filled; one it was not given stays as written (words from a
+    hall's catalog never fail a print)."""
+    try:
+        return text.format_map(_Kept(params))
+    except (ValueError, IndexError, AttributeError, KeyError):
+        return text
 
 
 def ticket_bytes(t: Ticket, paper_: str | Paper = "80mm") -> bytes:

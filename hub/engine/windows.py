@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from hub.i18n import Listed
+
 from .base import RulesBase
 from .errors import DomainError, Invalid
 from .model import (
@@ -103,7 +105,7 @@ class WindowRules(RulesBase):
         if reason not in self.cfg.queue.pause_reasons:
             codes = self.cfg.queue.pause_reasons
             raise Invalid("unknown_reason", "error.unknown_reason",
-                          reasons="、".join(codes), reasons_comma=", ".join(codes))
+                          reasons=Listed(codes, "common.list_sep"))
         if win.pause:
             raise DomainError("already_paused", "error.already_paused")
         if win.current:

@@ -13,6 +13,7 @@ import msgspec
 
 from hub.config import HallConfig
 from hub.engine.model import OPEN_STATUSES, HallState, TicketStatus
+from hub.i18n import Msg
 
 
 def _by_key(items: list[Any], key: str) -> dict[Any, bytes]:
@@ -55,20 +56,16 @@ def describe(summary: dict[str, Any]) -> str:
 
 
 
-def blockers(old: HallConfig, new: HallConfig, state: HallState) -> list[tuple[str, str]]:
-    """What in the live hall forbids this change, as (Chinese, English) reasons.
+def blockers(old: HallConfig, new: HallConfig, state: HallState) -> list[Msg]:
+    """What in the live hall forbids this change, as messages (hub/locale: `blocker.*`).
 
     Tickets already issued keep their numbers and items whatever the file says; but an item
     cannot disappear (or change its number prefix) under a ticket still waiting or at a
     window, nor a window under a clerk signed in there or a ticket sent to it.
     """
-    found: list[tuple[str, str]] = []
+    found: list[Msg] = []
     if new.center.timezone != old.center.timezone:
-        found.append((
-            f"时区变更（{old.center.timezone} → {new.center.timezone}）须重启中心服务",
-            f"changing center.timezone ({old.center.timezone} -> {new.center.timezone}) "
-            "needs a restart of the hub",
-        ))
+        found.append(Msg("blocker.timezone", old=old.center.timezone, new=new.center.timezone))
     live: dict[str, int] = {}
     for t in state.tickets.values():
         if t.day == state.day and (t.status in OPEN_STATUSES
@@ -79,27 +76,20 @@ def blockers(old: HallConfig, new: HallConfig, state: HallState) -> list[tuple[s
         if not count:
             continue
         if not new.has_service(svc.code):
-            found.append((f"事项 {svc.code}（{svc.name}）今日尚有 {count} 张号未办结，不能删除",
-                           f"item {svc.code} has {count} ticket(s) waiting or called today: "
-                           "it cannot be removed"))
+            found.append(Msg("blocker.service_removed", code=svc.code, name=svc.name,
+                             count=count))
         elif new.service(svc.code).prefix != svc.prefix:
-            found.append((f"事项 {svc.code} 今日尚有 {count} 张号未办结，不能修改号码前缀",
-                           f"item {svc.code} has {count} ticket(s) waiting or called today: "
-                           "its prefix cannot change"))
+            found.append(Msg("blocker.prefix_changed", code=svc.code, count=count))
     for w in old.windows:
         if new.has_window(w.no):
             continue
         win = state.windows.get(w.no)
         if win is not None and win.clerk is not None:
-            found.append((f"{w.no}号窗口有工作人员 {win.clerk.username} 登录，不能删除",
-                          f"window {w.no} has clerk {win.clerk.username} signed in: "
-                          "it cannot be removed"))
+            found.append(Msg("blocker.window_staffed", no=w.no, username=win.clerk.username))
         elif win is not None and (win.current or win.rating_ticket):
-            found.append((f"{w.no}号窗口尚有号在办理，不能删除",
-                          f"window {w.no} still has a ticket at it: it cannot be removed"))
+            found.append(Msg("blocker.window_serving", no=w.no))
         sent = sum(1 for t in state.tickets.values()
                    if t.target_window == w.no and t.status is TicketStatus.WAITING)
         if sent:
-            found.append((f"有 {sent} 张号转至{w.no}号窗口等候，不能删除该窗口",
-                          f"{sent} ticket(s) wait for window {w.no}: it cannot be removed"))
+            found.append(Msg("blocker.window_awaited", no=w.no, sent=sent))
     return found

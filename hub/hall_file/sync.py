@@ -20,6 +20,7 @@ from hub.clock import Clock
 from hub.config import ConfigError, HallConfig
 from hub.engine import DomainError, HallState, QueueEngine, new_state
 from hub.engine.model import ConfigReloaded, Event
+from hub.i18n import Listed
 from hub.store.database import Database, Tx
 from hub.store.hall_config import HallConfigs
 from hub.store.store import Record
@@ -91,8 +92,7 @@ class Proposal:
             if self.before_swap is not None:
                 self.before_swap()
         except OSError as err:
-            raise ConfigRefused("config_not_written", f"无法写入配置文件：{err}",
-                                f"cannot write the hall file: {err}") from err
+            raise ConfigRefused("config_not_written", "error.config_not_written", err=err) from err
 
     @property
     def author(self) -> str:
@@ -166,14 +166,11 @@ class HallFileSync:
 
         def decide(state: HallState, now: dt.datetime) -> list[Event]:
             if hall.cfg is not old:  # another hub reloaded since the catch-up
-                raise ConfigRefused(
-                    "config_changed", "配置刚被其他服务器修改，请重新检查后再提交",
-                    "the hall file was just changed on another hub: check again")
+                raise ConfigRefused("config_changed", "error.config_changed")
             found = blockers(old, new_cfg, state)
             if found:
-                raise ConfigRefused(
-                    "config_refused", "；".join(zh for zh, _ in found),
-                    "; ".join(en for _, en in found))
+                raise ConfigRefused("config_refused", "error.config_refused",
+                                    blockers=Listed(found, "common.blocker_sep"))
             asked.write()
             self.swap(new_cfg, asked.hash)
             return [ConfigReloaded(at=now, hash=asked.hash, summary=summary, by=asked.author,

@@ -40,6 +40,17 @@ class Msg:
         return f"Msg({self.key!r}, **{self.params!r})"
 
 
+class Listed:
+    """Items said one after another with a language's separator (the key of its text): pause
+    reasons as "暂离、会议" / "暂离, 会议". An item may be a Msg."""
+
+    __slots__ = ("items", "separator")
+
+    def __init__(self, items: Iterable[Any], separator: str) -> None:
+        self.items = tuple(items)
+        self.separator = separator
+
+
 def N_(key: str, *params: str) -> str:  # gettext's name for "a message id, said later"
     """Marks `key` as a message id where it is named, for the extractor, with the names of the
     parameters it will be said with; returns the key unchanged."""
@@ -95,9 +106,15 @@ class Catalogs:
         if text is None:
             log.error("no message %r in any catalog", key)
             return key
-        filled = {name: self.t_in(lang, v.key, **v.params) if isinstance(v, Msg) else v
-                  for name, v in params.items()}
-        return text.format_map(_Kept(filled))
+        return text.format_map(_Kept({name: self._said(lang, v) for name, v in params.items()}))
+
+    def _said(self, lang: str, value: Any) -> Any:
+        if isinstance(value, Msg):
+            return self.t_in(lang, value.key, **value.params)
+        if isinstance(value, Listed):
+            return self.t_in(lang, value.separator).join(
+                str(self._said(lang, item)) for item in value.items)
+        return value
 
     def bind(self, languages: Iterable[str] = DEFAULT_LANGUAGES) -> Texts:
         return Texts(self, tuple(languages))

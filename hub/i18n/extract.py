@@ -26,7 +26,7 @@ KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 PYTHON_CALLS = {
     "t": 1, "each": 1, "joined": 1, "N_": 1, "Msg": 1, "t_in": 2,
     "DomainError": 2, "Invalid": 2, "NotFound": 2, "Forbidden": 2, "Unauthorized": 2,
-    "ConfigRefused": 2, "Refusal": 2,
+    "ConfigRefused": 2, "Refusal": 2, "Listed": 2,
 }
 PAGE_CALLS = ("t", "t2", "both", "joined", "spaced", "N_")
 

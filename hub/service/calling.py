@@ -59,8 +59,7 @@ class Calling:
         if who.role is Role.AGENT and no not in agent_windows:
             raise Forbidden(
                 "wrong_window",
-                f"该设备不属于{no}号窗口",
-                f"this agent has no device at window {no}",
+                "error.wrong_window", no=no,
             )
         decider = self._window_decider(no, action, args)
 
@@ -81,15 +80,13 @@ class Calling:
         if who.window != no:
             raise Forbidden(
                 "wrong_window",
-                f"您登录的是{who.window}号窗口",
-                f"you are signed in at window {who.window}, not {no}",
+                "error.signed_in_elsewhere", window=who.window, no=no,
             )
         win = self.core.state.windows.get(no)
         if win is None or win.clerk is None or win.clerk.username != who.name:
             raise Forbidden(
                 "not_signed_in",
-                "您已不在该窗口登录，请重新登录",
-                "you are no longer signed in at this window: sign in again",
+                "error.session_moved",
             )
 
     def _window_decider(self, no: int, action: str, a: shapes.WindowAction) -> Decide:
@@ -115,7 +112,7 @@ class Calling:
             "request-rating": lambda s, now: e.request_rating(s, now, no),
         }
         if action not in deciders:
-            raise NotFound("unknown_action", "无此操作", f"no window action {action!r}")
+            raise NotFound("unknown_action", "error.unknown_action", action=action)
         return deciders[action]
 
 
@@ -123,7 +120,7 @@ def given(value: str | None, key: str, required: bool = False) -> str | None:
     """A text argument (its type and length checked by hub/shapes.py); blank is not given."""
     if value is None or not value.strip():
         if required:
-            raise Invalid("invalid", f"缺少 {key}", f"{key!r} is required")
+            raise Invalid("invalid", "error.field_required", key=key)
         return None
     return value
 

@@ -288,6 +288,5 @@ class ServiceCore:
         if who.role not in roles:
             raise Forbidden(
                 "forbidden",
-                "无权执行此操作",
-                f"role {who.role.value} may not do this (needs {'/'.join(roles)})",
+                "error.forbidden", role=who.role.value, roles='/'.join(roles),
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hub.engine import DomainError
+from hub.i18n import N_
 
 
 class Forbidden(DomainError):
@@ -18,8 +19,5 @@ class TooManyAttempts(DomainError):
 
     def __init__(self, retry_after_s: float) -> None:
         self.retry_after_s = retry_after_s
-        super().__init__(
-            "too_many_attempts",
-            f"登录失败次数过多，请{int(retry_after_s) + 1}秒后再试",
-            f"too many failed sign-ins: retry in {int(retry_after_s) + 1} s",
-        )
+        super().__init__("too_many_attempts", N_("error.too_many_attempts", "seconds"),
+                         seconds=int(retry_after_s) + 1)

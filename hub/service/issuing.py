@@ -44,14 +44,13 @@ class Issuing:
         except ValueError:
             raise Invalid(
                 "invalid",
-                "取号渠道无效",
-                f"channel must be one of {', '.join(c.value for c in Channel)}",
+                "error.channel", channels=', '.join(c.value for c in Channel),
             ) from None
         inbox = None
         if request_id is not None:
             if not (0 < len(request_id) <= 64 and request_id.isascii()
                     and request_id.isprintable()):
-                raise Invalid("invalid", "请求编号格式错误", "request_id is 1-64 ASCII characters")
+                raise Invalid("invalid", "error.request_id")
             inbox = Inbox(f"issue:{who.actor}:{request_id}")
         try:
             records = core.execute(
@@ -119,6 +118,6 @@ class Issuing:
         if found is None:
             stored = core.store.ticket(ticket_id)
             if stored is None:
-                raise NotFound("no_ticket", "无此号", f"no ticket {ticket_id!r}")
+                raise NotFound("no_ticket", "error.no_ticket_quoted", ticket_id=ticket_id)
             view = presenters.ticket_view(core.cfg, None, stored)
         return presenters.redacted(view) if who.role in DEVICE_ROLES else view

@@ -26,10 +26,10 @@ class Sessions:
 
     def authenticate(self, token: str | None) -> Principal:
         if not token:
-            raise Unauthorized("unauthorized", "需要登录或设备令牌", "a bearer token is required")
+            raise Unauthorized("unauthorized", "error.token_required")
         who = self.core.accounts.principal(token.strip(), self.core.clock())
         if who is None:
-            raise Unauthorized("unauthorized", "令牌无效或已过期", "invalid or expired token")
+            raise Unauthorized("unauthorized", "error.token_invalid")
         return who
 
     def login(self, username: str, password: str, window: int | None, addr: str = "") -> dict:
@@ -50,9 +50,9 @@ class Sessions:
         role = Role(user["role"])
         if role is Role.CLERK:
             if window is None:
-                raise Invalid("invalid", "请选择窗口", "a clerk signs in at a window")
+                raise Invalid("invalid", "error.choose_window")
             if not core.cfg.has_window(window):
-                raise NotFound("unknown_window", f"无{window}号窗口", f"no window {window}")
+                raise NotFound("unknown_window", "error.unknown_window", no=window)
         else:
             window = None
         core.limiter.succeed(f"user:{username}")
@@ -90,7 +90,7 @@ class Sessions:
         if not (ok and user and user["active"]):
             core.limiter.fail(f"user:{username}")
             core.limiter.fail(f"addr:{addr}")
-            raise Unauthorized("bad_credentials", "用户名或密码错误", "wrong username or password")
+            raise Unauthorized("bad_credentials", "error.bad_credentials")
         return user
 
     def sign_in_refused(self, username: str, addr: str, err: DomainError) -> None:
@@ -105,9 +105,7 @@ class Sessions:
         core = self.core
         if who.role in DEVICE_ROLES:
             raise Forbidden(
-                "device_token", "设备令牌无法退出登录，请用 onestop token revoke 吊销",
-                "a device token has no session to end: revoke it with `onestop token revoke "
-                f"--role {who.role.value} --name NAME`")
+                "device_token", "error.device_token", role=who.role.value)
         at_window = False
         if who.role is Role.CLERK and who.window is not None:
             no = who.window

@@ -11,7 +11,8 @@ import datetime as dt
 
 from hub.auth import OFFICE_ROLES, Principal, Role
 from hub.engine import HallState, Invalid, NotFound
-from hub.engine.model import SLIP_STATUS_LABELS, Event, SlipStatus
+from hub.engine.model import SLIP_STATUS_KEYS, Event, SlipStatus
+from hub.i18n import default_texts
 
 from .core import ServiceCore
 from .errors import Forbidden
@@ -60,17 +61,15 @@ class Slips:
         self.core.require(who, Role.CLERK, *OFFICE_ROLES)
         if who.role is Role.CLERK:
             if who.window is None:
-                raise Forbidden("not_at_window", "请先在窗口登录", "sign in at a window first")
+                raise Forbidden("not_at_window", "error.not_at_window")
             own = cfg.window(who.window).department
             if department not in (None, own):
-                raise Forbidden("wrong_department", "只能处理本部门的联办件",
-                                "a clerk acts on their own department's part only")
+                raise Forbidden("wrong_department", "error.wrong_department")
             return own
         if not department:
-            raise Invalid("invalid", "请指定部门", "give a department")
+            raise Invalid("invalid", "error.department_required")
         if department not in {d.code for d in cfg.departments}:
-            raise NotFound("unknown_department", f"无此部门：{department}",
-                           f"no department {department!r}")
+            raise NotFound("unknown_department", "error.no_department", department=department)
         return department
 
     def joint_cases(self, who: Principal, department: str | None = None) -> list[dict]:
@@ -86,11 +85,11 @@ class Slips:
         core.require(who, Role.KIOSK, Role.CLERK, *OFFICE_ROLES)
         found = core.store.slip(number)
         if found is None:
-            raise NotFound("no_slip", f"无此承诺单：{number}", f"no slip {number!r}")
+            raise NotFound("no_slip", "error.no_slip", slip=number)
         status = SlipStatus(found["status"])
         depts = {d.code for d in cfg.departments}
         svc = cfg.service(found["service"]) if cfg.has_service(found["service"]) else None
-        zh, en = SLIP_STATUS_LABELS[status]
+        zh, en = default_texts().each(SLIP_STATUS_KEYS[status])
         return {
             "number": found["number"],
             "status": status.value,

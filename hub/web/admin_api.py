@@ -24,6 +24,7 @@ from hub.auth import OFFICE_ROLES, Role
 from hub.config import ConfigError
 from hub.engine import Invalid
 from hub.hall_file import RESULT_FILE, HallFile, blockers, config_hash, diff, problem, quick_edit
+from hub.i18n import default_texts
 
 from .api import body, client_addr, service, who
 
@@ -65,7 +66,7 @@ def _invalid(err: ConfigError):
 def _text(data: shapes.HallFile) -> str:
     text = data.toml
     if not text.strip():
-        raise Invalid("invalid", "配置内容为空", "the hall file text is empty")
+        raise Invalid("invalid", "error.hall_file_empty")
     return text
 
 
@@ -95,7 +96,8 @@ def get_config():
         "hours": list(cfg.hours),
         "services": [{"code": s.code, "name": s.name, "daily_quota": s.daily_quota,
                       "hours": s.hours} for s in cfg.services],
-        "windows": [{"no": w.no, "name": w.name or f"{w.no}号窗口", "services": list(w.services),
+        "windows": [{"no": w.no, "name": w.name or default_texts().t("common.window", no=w.no),
+                     "services": list(w.services),
                      "backup": w.backup} for w in cfg.windows],
     })
 
@@ -112,7 +114,7 @@ def check_config():
         return jsonify({"ok": False, "problems": [problem(err)], "summary": {}, "blocked": []})
     blocked = svc.read(lambda state: blockers(svc.cfg, cfg, state))  # a consistent look
     return jsonify({"ok": not blocked, "problems": [], "summary": diff(svc.cfg, cfg),
-                    "blocked": [f"{zh} / {en}" for zh, en in blocked],
+                    "blocked": [default_texts().joined(b.key, **b.params) for b in blocked],
                     "hash": config_hash(text)})
 
 
@@ -126,9 +128,9 @@ def edit_config():
     try:
         new_text = quick_edit(text, svc.cfg, data.edit.given())
     except KeyError as err:
-        raise Invalid("not_found", "无此事项或窗口", str(err.args[0])) from None
+        raise Invalid("not_found", "error.quick_edit_target", detail=str(err.args[0])) from None
     except ValueError as err:
-        raise Invalid("invalid", "修改内容无效", str(err)) from None
+        raise Invalid("invalid", "error.quick_edit_invalid", err=str(err)) from None
     try:
         cfg = hall_file().parse(new_text)
     except ConfigError as err:
@@ -144,8 +146,7 @@ def apply_config():
     text = _text(body(shapes.HallFile))
     hf = hall_file()
     if hf.path is None:
-        raise Invalid("no_config_file", "本中心服务未指定配置文件，无法修改",
-                      "this hub was started without a hall file to write")
+        raise Invalid("no_config_file", "error.no_config_file")
     try:
         cfg = hf.parse(text)
     except ConfigError as err:

@@ -17,6 +17,8 @@ from typing import Any
 
 from socketio import Server, packet
 
+from hub.i18n import default_texts
+
 log = logging.getLogger(__name__)
 
 # What a client may send: connect, disconnect, an event, an ack of the server's event.
@@ -24,9 +26,10 @@ CLIENT_PACKETS = frozenset({packet.CONNECT, packet.DISCONNECT, packet.EVENT, pac
 # <type>[<attachments>-][<namespace>,][<ack id>]<JSON>: enough of a packet to answer it.
 _HEAD = re.compile(r"^(?P<type>[0-9])(?:\d+-)?(?:(?P<ns>/[^,]*),)?(?P<id>\d{1,18})?")
 
-_PROBLEM = {"code": "invalid_packet",
-            "message": "数据无法解析 / the packet is not a JSON event (or nests too deeply)"}
-ERROR = {"ok": False, "error": _PROBLEM}
+
+
+def _problem() -> dict[str, str]:
+    return {"code": "invalid_packet", "message": default_texts().joined("error.invalid_packet")}
 
 
 def guard(server: Server) -> None:
@@ -61,11 +64,12 @@ def _refuse(server: Server, eio_sid: str, data: Any) -> None:
         return
     namespace = head["ns"] or "/"
     if kind == packet.CONNECT:
+        problem = _problem()
         reply = server.packet_class(packet.CONNECT_ERROR, namespace=namespace,
-                                    data={"message": _PROBLEM["message"], "data": _PROBLEM})
+                                    data={"message": problem["message"], "data": problem})
     elif kind in (packet.EVENT, packet.BINARY_EVENT) and head["id"] is not None:
         reply = server.packet_class(packet.ACK, namespace=namespace, id=int(head["id"]),
-                                    data=[ERROR])
+                                    data=[{"ok": False, "error": _problem()}])
     else:
         return
     server.eio.send(eio_sid, reply.encode())

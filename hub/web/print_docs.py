@@ -8,6 +8,45 @@ import datetime as dt
 from typing import Any
 
 from hub.config import HallConfig
+from hub.i18n import N_, catalogs, default_texts
+
+# What each printed word is (devices/printer/wording.py: field -> message, and whether it is said
+# in the hall's first language or its second, printed small under the first).
+TICKET_WORDING = {
+    "your_number": (N_("ticket.your_number"), 0),
+    "item": (N_("ticket.item"), 0),
+    "windows": (N_("ticket.windows"), 0),
+    "windows_sep": (N_("common.list_sep"), 0),
+    "no_windows": (N_("ticket.no_windows"), 0),
+    "ahead": (N_("ticket.ahead"), 0),
+    "ahead_count": (N_("ticket.ahead_count", "ahead"), 0),
+    "issued_at": (N_("ticket.issued_at"), 0),
+    "hint": (N_("ticket.hint"), 0),
+    "materials": (N_("ticket.materials"), 0),
+    "number_en": (N_("ticket.number_line", "number", "item"), 1),
+    "go_en": (N_("ticket.go_line", "windows", "ahead"), 1),
+    "no_windows_en": (N_("ticket.no_windows"), 1),
+    "hint_en": (N_("ticket.hint"), 1),
+}
+SLIP_WORDING = {
+    "title": (N_("slip.title"), 0),
+    "slip_no": (N_("slip.slip_no", "slip_no"), 0),
+    "item": (N_("slip.item"), 0),
+    "accepted_at": (N_("slip.accepted_at"), 0),
+    "promised": (N_("slip.promised"), 0),
+    "promised_date": (N_("slip.promised_date", "year", "month", "day"), 0),
+    "promised_items": (N_("slip.promised_items"), 0),
+    "query_hint": (N_("slip.query_hint"), 0),
+    "slip_en": (N_("slip.slip_line", "slip_no", "item"), 1),
+    "promised_en": (N_("slip.promised_line", "date"), 1),
+    "query_hint_en": (N_("slip.query_hint"), 1),
+}
+
+
+def wording(table: dict[str, tuple[str, int]]) -> dict[str, str]:
+    """The printed words, unfilled (the printer fills in the number, the date, ...)."""
+    languages = default_texts().languages
+    return {name: catalogs().t_in(languages[which], key) for name, (key, which) in table.items()}
 
 
 def ticket_doc(cfg: HallConfig, ticket: dict[str, Any], materials: bool) -> dict[str, Any]:
@@ -25,6 +64,7 @@ def ticket_doc(cfg: HallConfig, ticket: dict[str, Any], materials: bool) -> dict
         "ahead": ticket["people_ahead"],
         "issued_at": _local(cfg, ticket["issued_at"]),
         "materials": list(svc.materials) if materials else [],
+        "wording": wording(TICKET_WORDING),
     }
 
 
@@ -39,6 +79,7 @@ def slip_doc(cfg: HallConfig, slip: str, service: str, accepted_at: dt.datetime 
         "accepted_at": _local(cfg, accepted_at),
         "promised_date": promised_date,
         "promised": list(items),
+        "wording": wording(SLIP_WORDING),
     }
 
 
@@ -46,7 +87,9 @@ def window_label(cfg: HallConfig, no: int) -> str:
     """A window by its number first, as the staff pages show it: two windows may share a name
     (不动产登记), and the call screens and the voice say the number."""
     name = cfg.window(no).name
-    return f"{no}号窗口·{name}" if name else f"{no}号窗口"
+    texts = default_texts()
+    return texts.t("ticket.window_named", no=no, name=name) if name else texts.t(
+        "common.window", no=no)
 
 
 def _local(cfg: HallConfig, when: dt.datetime | str) -> str:
@@ -56,6 +99,10 @@ def _local(cfg: HallConfig, when: dt.datetime | str) -> str:
 
 
 def _windows_en(nos: list[int]) -> str:
+    """The windows in the hall's second language, printed small: "Windows 3, 5"."""
     if not nos:
         return ""
-    return ("Window " if len(nos) == 1 else "Windows ") + ", ".join(str(n) for n in nos)
+    texts = default_texts()
+    listed = texts.each("common.list_sep")[1].join(str(n) for n in nos)
+    key = N_("ticket.windows_one", "nos") if len(nos) == 1 else N_("ticket.windows_many", "nos")
+    return texts.each(key, nos=listed)[1]

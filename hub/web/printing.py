@@ -33,6 +33,7 @@ from flask_socketio import SocketIO
 
 from hub.config import HallConfig
 from hub.engine.model import TicketFinished
+from hub.i18n import default_texts
 from hub.web.message_queue import Peers
 from hub.web.print_docs import slip_doc, ticket_doc
 
@@ -129,8 +130,8 @@ class PrintDesk:
             orphans = [j for j in self.jobs.values() if j.printer_sid == sid]
         self._announce()
         for job in orphans:
-            self._answer(job, ok=False, message="打印机已离线",
-                         message_en="The printer went offline")
+            gone, gone_en = default_texts().each("printer.offline")
+            self._answer(job, ok=False, message=gone, message_en=gone_en)
 
     def windows_of(self, sid: str) -> frozenset[int]:
         """The windows whose 承诺单 the printer of this hub's agent `sid` prints."""
@@ -235,8 +236,9 @@ class PrintDesk:
                 if job_id not in self.handed:
                     return
                 self.handed.discard(job_id)
-            self.socketio.emit("printed", {**about, "ok": False, "message": "打印机无响应",
-                                           "message_en": "The printer did not answer"},
+            message, message_en = default_texts().each("printer.no_answer")
+            self.socketio.emit("printed", {**about, "ok": False, "message": message,
+                                           "message_en": message_en},
                                namespace=namespace, to=to)
 
         self.socketio.start_background_task(unanswered)
@@ -254,8 +256,8 @@ class PrintDesk:
         with self._lock:
             present = job.printer_sid in self.seats
         if not present:  # its agent left meanwhile
-            self._answer(job, ok=False, message="打印机已离线",
-                         message_en="The printer went offline")
+            gone, gone_en = default_texts().each("printer.offline")
+            self._answer(job, ok=False, message=gone, message_en=gone_en)
             return
         self._send(job, said["kind"], said["doc"])
 
@@ -297,10 +299,10 @@ class PrintDesk:
         target = self._slip_printer(window)
         room = f"window:{window}"
         if target is None:
+            message, message_en = default_texts().each("printer.none")
             self.socketio.emit(
                 "printed",
-                {"slip": slip, "ok": False, "message": "没有可用的打印机",
-                 "message_en": "No printer is connected"},
+                {"slip": slip, "ok": False, "message": message, "message_en": message_en},
                 namespace="/caller", to=room,
             )
             return "no_printer"
@@ -318,11 +320,13 @@ class PrintDesk:
     def result(self, sid: str, data: Any) -> dict[str, Any]:
         """An agent's answer to a job; passed on to the page that asked."""
         if not isinstance(data, dict) or not isinstance(data.get("job"), str):
-            return {"ok": False, "error": {"code": "invalid", "message": "打印结果格式错误"}}
+            return {"ok": False, "error": {"code": "invalid",
+                                           "message": default_texts().t("printer.bad_result")}}
         with self._lock:
             job = self.jobs.get(data["job"])
         if job is None or job.printer_sid != sid:
-            return {"ok": False, "error": {"code": "unknown_job", "message": "无此打印任务"}}
+            return {"ok": False, "error": {"code": "unknown_job",
+                                           "message": default_texts().t("printer.unknown_job")}}
         self._answer(job, ok=data.get("ok") is True, message=str(data.get("message") or ""),
                      message_en=str(data.get("message_en") or ""))
         return {"ok": True}
@@ -348,8 +352,8 @@ class PrintDesk:
         if job.origin:  # the hub that handed it over stops waiting
             self.peers.tell("print_done", {"host": job.origin, "job": job.job_id})
         if ok:
-            message = message or "已打印"
-            message_en = message_en or "Printed"
+            printed, printed_en = default_texts().each("printer.printed")
+            message, message_en = message or printed, message_en or printed_en
         self.socketio.emit("printed", {**job.about, "ok": ok, "message": message,
                                        "message_en": message_en},
                            namespace=job.namespace, to=job.to)

@@ -10,6 +10,7 @@ from flask import Response, jsonify
 from hub import reports, shapes
 from hub.auth import OFFICE_ROLES, Principal
 from hub.engine import Invalid
+from hub.i18n import N_, default_texts
 from hub.service import HallService
 
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -24,14 +25,14 @@ def report_response(svc: HallService, who: Principal, kind: str,
     start = asked.start or today
     end = asked.end or start
     if end < start:
-        raise Invalid("invalid", "结束日期早于开始日期", "to is before from")
+        raise Invalid("invalid", "error.range_reversed")
     if (end - start).days >= reports.MAX_DAYS:
-        raise Invalid("invalid", "时间范围过长（最多两年）", "the range is longer than two years")
+        raise Invalid("invalid", "error.range_too_long")
     groupings = reports.GROUPINGS if kind == "report" else reports.ASSESSED
     by = asked.by or groupings[0]
     if by not in groupings:
-        raise Invalid("invalid", f"by 应为 {'/'.join(groupings)}",
-                      f"by must be one of {', '.join(groupings)}")
+        raise Invalid("invalid", "error.report_by", slashed="/".join(groupings),
+                      listed=", ".join(groupings))
     fmt = asked.format
     make = reports.report if kind == "report" else reports.assessment
     found = make(svc.db, svc.cfg, start, end, by, today, svc.clock())
@@ -42,7 +43,8 @@ def report_response(svc: HallService, who: Principal, kind: str,
         resp = Response(reports.to_csv(found), mimetype="text/csv")
         resp.headers["Content-Type"] = "text/csv; charset=utf-8"
     else:
-        title = "统计 Report" if kind == "report" else "考核 Assessment"
+        title = " ".join(default_texts().each(
+            N_("export.title.report") if kind == "report" else N_("export.title.assessment")))
         resp = Response(reports.to_xlsx(found, title), mimetype=_XLSX)
     resp.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return resp

@@ -47,7 +47,6 @@ OUTCOME_LABELS = {
 }
 
 
-
 class SlipStatus(StrEnum):
     """Where a commitment slip's case is (承诺单), in the only order it may move: forward."""
 
@@ -65,14 +64,6 @@ SLIP_STATUS_KEYS = {
     SlipStatus.DONE: N_("slip_status.done"),
     SlipStatus.READY: N_("slip_status.ready"),
     SlipStatus.COLLECTED: N_("slip_status.collected"),
-}
-
-SLIP_STATUS_LABELS = {
-    SlipStatus.ACCEPTED: ("受理", "accepted"),
-    SlipStatus.IN_PROGRESS: ("办理中", "in progress"),
-    SlipStatus.DONE: ("已办结", "done"),
-    SlipStatus.READY: ("可取件", "ready for collection"),
-    SlipStatus.COLLECTED: ("已取件", "collected"),
 }
 
 

@@ -85,7 +85,7 @@ class RoleNamespace(Namespace):
             return super().trigger_event(event, *args)
         except Exception:
             log.exception("%s: event %r failed", self.namespace, event)
-            return ack_error(DomainError("internal", "内部错误", "internal error"))
+            return ack_error(DomainError("internal", "error.internal"))
 
     def _connected(self, sid: Any) -> bool:
         """Whether `sid` is connected: python-socketio runs the server's connect and disconnect
@@ -97,14 +97,12 @@ class RoleNamespace(Namespace):
 
     def _check_event(self, event: Any, reserved: bool, data: tuple[Any, ...]) -> None:
         if reserved:
-            raise DomainError("reserved_event", "不支持的操作",
-                              f"{event!r} is the server's own event: a client cannot send it")
+            raise DomainError("reserved_event", "error.reserved_event", event=event)
         if not (isinstance(event, str) and hasattr(self, f"on_{event}")):
-            raise DomainError("unknown_event", "不支持的操作",
-                              f"{self.namespace} has no event {event!r}")
+            raise DomainError("unknown_event", "error.unknown_event", namespace=self.namespace,
+                              event=event)
         if len(data) > 1:
-            raise DomainError("invalid", "每个事件只带一个参数（一个对象）",
-                              f"an event takes one argument (an object), got {len(data)}")
+            raise DomainError("invalid", "error.event_arguments", count=len(data))
         shapes.check_text(data)
 
     def admit(self, who: Principal, auth: Any) -> None:

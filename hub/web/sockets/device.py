@@ -38,11 +38,11 @@ class DeviceNamespace(RoleNamespace):
     def admit(self, who: Principal, auth: shapes.DeviceAuth) -> None:
         windows, kiosk = auth.windows, auth.kiosk  # numbers (never true), a name: hub/shapes.py
         if not all(self.service.cfg.has_window(w) for w in windows):
-            raise DomainError("invalid", "窗口列表无效", "auth.windows lists existing windows")
+            raise DomainError("invalid", "error.auth_windows")
         try:
             self.printers.attach(current_sid(), who.name, kiosk, auth.printer)
         except ValueError as err:
-            raise DomainError("invalid", "打印机配置无效", str(err)) from None
+            raise DomainError("invalid", "error.printer_config", err=str(err)) from None
         self.windows[current_sid()] = frozenset(windows)
         if auth.devices is not None and who.name not in {p.name for p in self.clients.values()}:
             self.desk.agent_has(who, auth.devices)
@@ -93,10 +93,10 @@ class DeviceNamespace(RoleNamespace):
             self.principal()
             kiosk = self.kiosks.get(current_sid())
             if kiosk is None:
-                raise DomainError("no_kiosk", "该代理未绑定自助终端", "this agent has no kiosk")
+                raise DomainError("no_kiosk", "error.no_kiosk")
             text = shapes.convert(data, shapes.Scan).text
             if not text.isprintable():
-                raise DomainError("invalid", "扫码内容无效", "text is 1-512 printable characters")
+                raise DomainError("invalid", "error.scan_text")
             self.socketio.emit("scan", {"text": text}, namespace="/kiosk", to=f"kiosk:{kiosk}")
             return {"ok": True}
         except DomainError as err:

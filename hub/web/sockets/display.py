@@ -23,7 +23,7 @@ class DisplayNamespace(RoleNamespace):
             if not (no.isascii() and no.isdigit() and len(no) <= 6
                     and self.service.cfg.has_window(int(no))):
                 raise DomainError(
-                    "invalid_room", "无此屏幕房间", f"no room {room!r}: use hall or window:<no>"
+                    "invalid_room", "error.invalid_room", room=room
                 )
             room = f"window:{int(no)}"  # "window:03" joins the room events go to
         self.enter_room(current_sid(), room)

@@ -64,7 +64,7 @@ class KioskNamespace(RoleNamespace):
             who = self.principal()
             ticket = self.service.ticket(who, str(data.get("ticket_id") or ""))
             if ticket["status"] != "waiting":
-                raise DomainError("not_waiting", "该号已叫过或已失效", "the ticket is not waiting")
+                raise DomainError("not_waiting", "error.reprint_not_waiting")
             return ack_ok({"print": self.printers.reprint_ticket(who.name, ticket,
                                                               data.get("materials"))})
         except DomainError as err:
@@ -74,7 +74,7 @@ class KioskNamespace(RoleNamespace):
         try:
             number = shapes.convert(data, shapes.LookupSlip).number
             if not number.strip():
-                raise DomainError("invalid", "请输入承诺单号", "number is the slip's number")
+                raise DomainError("invalid", "error.slip_number_required")
             return ack_ok(self.service.slip(self.principal(), number.strip().upper()))
         except DomainError as err:
             return ack_error(err)
