@@ -18,7 +18,8 @@ from typing import Any
 
 from devices.errors import DeviceError
 from devices.printer import CommitmentSlip, PrinterDriver, PrinterError, Ticket, transport_for
-from devices.printer.wording import SlipWording, TicketWording, wording_from
+from devices.printer.wording import SlipWording, TicketWording
+from devices.words import from_sent
 
 from .config import Printer
 
@@ -42,7 +43,7 @@ def ticket_from(doc: dict[str, Any]) -> Ticket:
         materials=[str(m) for m in doc.get("materials", [])],
         item_en=str(doc.get("item_en") or ""),
         windows_en=str(doc.get("windows_en") or ""),
-        wording=wording_from(TicketWording, doc.get("wording")),
+        wording=from_sent(TicketWording, doc.get("wording")),
     )
 
 
@@ -56,7 +57,7 @@ def slip_from(doc: dict[str, Any]) -> CommitmentSlip:
         promised_date=dt.date.fromisoformat(promised) if promised else None,  # type: ignore[arg-type]
         promised=[str(p) for p in doc.get("promised", [])],
         item_en=str(doc.get("item_en") or ""),
-        wording=wording_from(SlipWording, doc.get("wording")),
+        wording=from_sent(SlipWording, doc.get("wording")),
     )
 
 

@@ -22,10 +22,13 @@ import os
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from devices.voice.queue import Announcer, AplayPlayer, Clip, SynthRenderer
+from devices.voice.text import PHRASES, CallPhrases
+from devices.words import from_sent, sent_part
 
 from .config import Voice
 
@@ -61,15 +64,16 @@ class DirPlayer:
                  clip.duration_s)
 
 
-def build_announcer(cfg: Voice) -> Announcer:
-    """The announcer a [voice] section describes (loads espeak-ng)."""
+def build_announcer(cfg: Voice, phrases: Callable[[], CallPhrases] | None = None) -> Announcer:
+    """The announcer a [voice] section describes (loads espeak-ng), saying calls in the
+    sentences `phrases()` gives."""
     from devices.voice.synth import Synthesizer  # noqa: PLC0415 (espeak-ng: only when needed)
 
     synth = Synthesizer(voice=cfg.voice or None, rate=cfg.rate, english=cfg.english,
                         chime=cfg.chime, repeat=cfg.repeat)
     player = DirPlayer(cfg.dir) if cfg.player == "dir" else AplayPlayer(cfg.device or None)
     # Scope is decided here (zones are only known from the snapshot): the announcer takes all.
-    return Announcer(SynthRenderer(synth), player, max_pending=cfg.max_pending)
+    return Announcer(SynthRenderer(synth, phrases=phrases), player, max_pending=cfg.max_pending)
 
 
 class VoiceCaller:
@@ -77,7 +81,11 @@ class VoiceCaller:
 
     def __init__(self, cfg: Voice, announcer: Announcer | None = None) -> None:
         self.cfg = cfg
-        self.announcer = announcer if announcer is not None else build_announcer(cfg)
+        # The sentences calls are said in: the hub's (its snapshot's `texts.voice`); read by the
+        # announcer's thread as each call is rendered (one reference, swapped whole).
+        self.phrases: CallPhrases = PHRASES
+        self.announcer = announcer if announcer is not None else build_announcer(
+            cfg, lambda: self.phrases)
         self.seq = 0  # the newest seq seen: an event at or before it is not said (again)
         self.zone_of: dict[int, str] = {}  # window -> zone, from the last snapshot
         self._warned: set[str] = set()
@@ -93,6 +101,7 @@ class VoiceCaller:
         """A (re)connect's snapshot: nothing to say, but the seq and the zones to go by."""
         # The hub's word, as in WindowBoard.load: a hub restored from a backup may go back.
         self.seq = int(snapshot.get("seq", 0))
+        self.phrases = from_sent(CallPhrases, sent_part(snapshot, "voice"))
         self.zone_of = {int(w["no"]): str(w.get("zone") or "")
                         for w in snapshot.get("windows", []) if isinstance(w, dict) and "no" in w}
         self._check_scope()

@@ -12,6 +12,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from devices.words import fill, from_sent, sent_part
+
 
 @dataclass(frozen=True)
 class Command:
@@ -37,15 +39,28 @@ class Window:
     rating: dict[str, Any] | None = None  # the open rating request, if any
 
 
-def led_text(win: Window) -> str:
+@dataclass(frozen=True)
+class BoardWording:
+    """What a window's LED screen and rating keypad show: the hub's words (its snapshot's
+    `texts.board`, from its catalogs, hub/locale: `led.*`); the defaults are the same texts,
+    for a board fed without them (tests/test_i18n.py keeps them equal)."""
+
+    closed: str = "暂停受理"
+    paused: str = "暂停服务"
+    calling: str = "请{number}号"
+    idle: str = "{no}号窗口"
+    badge: str = "{name} 工号{staff_no}"
+
+
+def led_text(win: Window, words: BoardWording = BoardWording()) -> str:
     """The LED screen over a window: Chinese first, short enough for a 16×32 dot line."""
     if win.status == "closed":
-        return "暂停受理"
+        return words.closed
     if win.status == "paused":
-        return "暂停服务"
+        return words.paused
     if win.current:
-        return f"请{win.current}号"
-    return f"{win.no}号窗口"
+        return fill(words.calling, number=win.current)
+    return fill(words.idle, no=win.no)
 
 
 class WindowBoard:
@@ -53,10 +68,12 @@ class WindowBoard:
         self.windows = {no: Window(no) for no in windows}
         self.waiting: dict[str, int] = {}
         self.seq = 0
+        self.words = BoardWording()
 
     def load(self, snapshot: dict[str, Any], now: dt.datetime) -> list[Command]:
         """Rebuild from a (re)connect's snapshot, and bring every device up to date with it."""
         self.seq = snapshot.get("seq", 0)
+        self.words = from_sent(BoardWording, sent_part(snapshot, "board"))
         self.waiting = dict(snapshot.get("waiting", {}))
         wanted: dict[int, tuple[dict[str, Any] | None, dict[str, Any]]] = {}
         for w in snapshot.get("windows", []):
@@ -155,7 +172,8 @@ class WindowBoard:
         left_s = (dt.datetime.fromisoformat(data["deadline"]) - now).total_seconds()
         if left_s < 1:
             return Command("rating_close", win.no, request_id=data["request_id"], left_s=left_s)
-        text = f"{data['clerk_name']} 工号{data['staff_no']}" if data.get("clerk_name") else ""
+        text = fill(self.words.badge, name=data["clerk_name"], staff_no=data.get("staff_no", "")
+                    ) if data.get("clerk_name") else ""
         return Command("rating_request", win.no, text=text, request_id=data["request_id"],
                        timeout_s=int(left_s), left_s=left_s)
 
@@ -168,7 +186,7 @@ class WindowBoard:
     def _show(self, win: Window) -> list[Command]:
         waiting = sum(self.waiting.get(s, 0) for s in win.services)
         return [
-            Command("led", win.no, text=led_text(win)),
+            Command("led", win.no, text=led_text(win, self.words)),
             Command("caller_display", win.no, number=win.current or "", waiting=waiting),
         ]
 

@@ -104,3 +104,61 @@ def test_a_message_inside_another_is_said_in_the_same_language():
 def test_a_placeholder_nobody_passed_is_shown_as_written_not_a_crash():
     catalogs = Catalogs({"zh_CN": {"k.x": "{a}与{b}"}})
     assert catalogs.t_in("zh_CN", "k.x", a=1) == "1与{b}"
+
+
+def test_the_words_devices_have_without_a_hub_are_the_catalogs_words():
+    from dataclasses import asdict
+
+    from agent.windows import BoardWording
+    from devices.printer.wording import SlipWording, TicketWording
+    from devices.voice.text import CallPhrases
+    from devices.words import from_sent
+    from hub.web.device_words import agent_texts
+    from hub.web.print_docs import SLIP_WORDING, TICKET_WORDING, wording
+
+    sent = agent_texts()
+    assert from_sent(BoardWording, sent["board"]) == BoardWording()
+    assert from_sent(CallPhrases, sent["voice"]) == CallPhrases()
+    assert wording(TICKET_WORDING) == asdict(TicketWording())
+    assert wording(SLIP_WORDING) == asdict(SlipWording())
+
+
+def test_an_agent_shows_says_and_prints_the_words_its_hub_sends():
+    import datetime as dt
+
+    from agent.config import Voice
+    from agent.printing import ticket_from
+    from agent.voice import VoiceCaller
+    from agent.windows import Command, WindowBoard
+    from devices.printer import layout
+    from devices.voice.text import announcement
+
+    snapshot = {"seq": 1, "waiting": {}, "windows": [
+        {"no": 3, "services": ["S1"], "status": "open", "current": {"number": "A007"}}],
+        "texts": {"board": {"calling": "Now {number}"},
+                  "voice": {"english": "Ticket {ticket} to counter {window}"}}}
+    board = WindowBoard([3])
+    assert Command("led", 3, text="Now A007") in board.load(snapshot, dt.datetime.now(dt.UTC))
+
+    class Silent:  # the voice's announcer: only the sentences matter here
+        def call(self, ticket: str, window: int, *, recall: bool = False) -> bool:
+            return True
+
+    voice = VoiceCaller(Voice(), Silent())  # type: ignore[arg-type]
+    voice.load(snapshot)
+    [_, english] = announcement("A7", 3, voice="sit/cmn", english=True, phrases=voice.phrases)
+    assert english.text == "Ticket A 7 to counter 3"
+
+    doc = {"ticket_id": "T1", "number": "A001", "center_name": "c", "item": "i", "ahead": 0,
+           "issued_at": "2026-11-24T09:30:00", "wording": {"your_number": "号码 / No."}}
+    printed = layout.ticket_bytes(ticket_from(doc), "80mm")
+    assert "号码 / No.".encode("gbk") in printed and "办理事项".encode("gbk") in printed
+
+
+def test_the_kiosk_prompts_are_the_catalogs_sentences():
+    from hub.i18n import catalogs
+    from kiosk import prompts
+
+    home = prompts.PROMPTS["home"]
+    assert home.hanzi == catalogs().t_in("zh_CN", "prompt.home") == "请选择您要办理的事项"
+    assert home.english == catalogs().t_in("en", "prompt.home")

@@ -34,6 +34,7 @@ from devices.printer.commands import (
 )
 from devices.printer.text import FONT_A_DOTS, FONT_B_DOTS, SUBSTITUTE, dots, encode, width, wrap
 from devices.printer.wording import SlipWording, TicketWording
+from devices.words import fill as _fill
 
 # The documents and their bytes, and the measures and commands a layout is made of.
 __all__ = [
@@ -278,20 +279,6 @@ def write_slip(printer: Escpos, s: CommitmentSlip, paper_: str | Paper) -> None:
         w.english(_fill(words.slip_en, slip_no=s.slip_no, item=s.item_en),
                   _fill(words.promised_en, date=d.isoformat()), words.query_hint_en)
     w.end()
-
-
-class _Kept(dict[str, object]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
-def _fill(text: str, **params: object) -> str:
-    """`text` with its placeholders filled; one it was not given stays as written (words from a
-    hall's catalog never fail a print)."""
-    try:
-        return text.format_map(_Kept(params))
-    except (ValueError, IndexError, AttributeError, KeyError):
-        return text
 
 
 def ticket_bytes(t: Ticket, paper_: str | Paper = "80mm") -> bytes:

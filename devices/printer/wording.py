@@ -2,16 +2,13 @@
 
 The hub sends its own with every document (its catalogs, hub/locale: `ticket.*`, `slip.*`), and
 agent/printing.py passes them on; the defaults below are the same texts, for a printer driven
-without a hub (tests/test_i18n.py keeps them equal to the catalogs). The `_en` fields are the
-hall's second language, printed small under the first.
+without a hub (tests/test_i18n.py keeps them equal to the catalogs); devices/words.py reads what
+a hub sent. The `_en` fields are the hall's second language, printed small under the first.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from typing import Any, TypeVar
-
-W = TypeVar("W", "TicketWording", "SlipWording")
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -45,12 +42,3 @@ class SlipWording:
     slip_en: str = "Commitment slip {slip_no}: {item}"
     promised_en: str = "Promised by {date}."
     query_hint_en: str = "Track your case with this number at a kiosk, a window or on 12345."
-
-
-def wording_from(kind: type[W], sent: Any) -> W:
-    """The wording a document carries (`sent`: field -> text), each missing or malformed field
-    as its default: an agent never fails a print over words."""
-    if not isinstance(sent, dict):
-        return kind()
-    known = {f.name for f in fields(kind)}
-    return kind(**{k: v for k, v in sent.items() if k in known and isinstance(v, str)})

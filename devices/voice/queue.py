@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from devices.voice.text import PHRASES, CallPhrases
+
 log = logging.getLogger(__name__)
 
 
@@ -55,17 +57,20 @@ Player = Callable[[Clip], None]
 
 
 class SynthRenderer:
-    """Renders a call with a `devices.voice.synth.Synthesizer` into a temporary WAV."""
+    """Renders a call with a `devices.voice.synth.Synthesizer` into a temporary WAV, in the
+    sentences `phrases()` gives at that moment (the hub's, as the agent last heard them)."""
 
-    def __init__(self, synth, tmp_dir: str | os.PathLike | None = None) -> None:
+    def __init__(self, synth, tmp_dir: str | os.PathLike | None = None,
+                 phrases: Callable[[], CallPhrases] | None = None) -> None:
         self.synth = synth
         self.tmp_dir = tmp_dir
+        self.phrases = phrases or (lambda: PHRASES)
 
     def __call__(self, call: Call) -> Clip:
         fd, name = tempfile.mkstemp(prefix="call-", suffix=".wav", dir=self.tmp_dir)
         os.close(fd)
         try:
-            r = self.synth.render(call.ticket, call.window, name)
+            r = self.synth.render(call.ticket, call.window, name, self.phrases())
         except BaseException:
             Path(name).unlink(missing_ok=True)
             raise

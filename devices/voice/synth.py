@@ -43,7 +43,15 @@ from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
-from devices.voice.text import ENGLISH_VOICE, HANZI_VOICE, PINYIN_VOICE, Segment, announcement
+from devices.voice.text import (
+    ENGLISH_VOICE,
+    HANZI_VOICE,
+    PHRASES,
+    PINYIN_VOICE,
+    CallPhrases,
+    Segment,
+    announcement,
+)
 
 log = logging.getLogger(__name__)
 
@@ -234,15 +242,17 @@ class Synthesizer:
         self.repeat = repeat
         self.gap_s = gap_s
 
-    def segments(self, ticket: str, window: int | str) -> list[Segment]:
-        return announcement(
-            ticket, window, voice=self.voice, english=self.english, english_voice=self.english_voice
-        )
+    def segments(self, ticket: str, window: int | str,
+                 phrases: CallPhrases = PHRASES) -> list[Segment]:
+        return announcement(ticket, window, voice=self.voice, english=self.english,
+                            english_voice=self.english_voice, phrases=phrases)
 
-    def render(self, ticket: str, window: int | str, path: str | os.PathLike) -> Rendered:
-        """Write the announcement for `ticket` to `window` to `path` (a WAV file)."""
+    def render(self, ticket: str, window: int | str, path: str | os.PathLike,
+               phrases: CallPhrases = PHRASES) -> Rendered:
+        """Write the announcement for `ticket` to `window` to `path` (a WAV file), said with
+        `phrases` (the hub's, sent to the agent)."""
         t0 = time.perf_counter()
-        segs = self.segments(ticket, window)
+        segs = self.segments(ticket, window, phrases)
         path = Path(path)
         pieces: list[bytes] = []
         fmt: WavFormat | None = None

@@ -12,6 +12,10 @@ window number is read as a number (12 -> 十二, 101 -> 一百零一).
 Which form a Mandarin voice needs depends on the voice: espeak-ng 1.51's `cmn` voice reads the
 tone digits of its own hanzi->pinyin rules in English ("hao four"), while
 `sit/cmn-latn-pinyin` reads pinyin with tone numbers correctly. `form_for_voice` decides.
+
+The sentences around the number and the window are the hub's (its catalogs, hub/locale:
+`voice.*`), sent to the agent with its snapshot (`CallPhrases`); the defaults are the same
+sentences, for a voice driven without a hub (tests/test_i18n.py keeps them equal).
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Literal
+
+from devices.words import fill
 
 Form = Literal["hanzi", "pinyin"]
 
@@ -32,19 +38,12 @@ MAX_WINDOW = 9999
 DIGIT_HANZI = "零一二三四五六七八九"
 DIGIT_PINYIN = ("ling2", "yi1", "er4", "san1", "si4", "wu3", "liu4", "qi1", "ba1", "jiu3")
 
-# Hanzi used by the sentences -> pinyin with tone numbers (only what the texts need).
+# Hanzi of a ticket number and a window number read aloud -> pinyin with tone numbers.
 PINYIN = {
     **dict(zip(DIGIT_HANZI, DIGIT_PINYIN, strict=True)),
     "十": "shi2",
     "百": "bai3",
     "千": "qian1",
-    "请": "qing3",
-    "号": "hao4",
-    "到": "dao4",
-    "窗": "chuang1",
-    "口": "kou3",
-    "办": "ban4",
-    "理": "li3",
 }
 
 # How Chinese speakers name Latin letters, written as pinyin the pinyin voice reads (a bare
@@ -56,6 +55,20 @@ LETTER_PINYIN = {
     "S": "ai2 si1", "T": "ti4", "U": "you1", "V": "wei1", "W": "da2 bu5 liu3",
     "X": "ai2 ke4 si1", "Y": "wai4", "Z": "zei4",
 }  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class CallPhrases:
+    """The sentences of a call: `{ticket}` and `{window}` are filled in as each form reads them
+    (hanzi: "A 零 零 一" and "三"; pinyin: their syllables; English: "A 0 0 1" and "3")."""
+
+    hanzi: str = "请 {ticket} 号 到 {window} 号窗口 办理"
+    pinyin: str = "qing3 {ticket} hao4 dao4 {window} hao4 chuang1 kou3 ban4 li3"
+    english: str = "Number {ticket}, please go to window {window}"
+    display: str = "请{ticket}号到{window}号窗口办理"
+
+
+PHRASES = CallPhrases()
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +122,7 @@ def number_hanzi(n: int) -> str:
 
 
 def to_pinyin(hanzi: str) -> str:
-    """Hanzi (from this module's sentences) -> space-separated pinyin with tone numbers.
+    """Hanzi (a number read aloud) -> space-separated pinyin with tone numbers.
     Latin letters become letter names; spaces are dropped. KeyError on an unknown hanzi."""
     out: list[str] = []
     for ch in hanzi:
@@ -127,25 +140,26 @@ def ticket_hanzi(ticket: str) -> str:
     return " ".join(DIGIT_HANZI[int(c)] if c.isdigit() else c for c in normalize_ticket(ticket))
 
 
-def display_text(ticket: str, window: int | str) -> str:
+def display_text(ticket: str, window: int | str, phrases: CallPhrases = PHRASES) -> str:
     """What a screen shows: "请A001号到3号窗口办理"."""
-    return f"请{normalize_ticket(ticket)}号到{_window_number(window)}号窗口办理"
+    return fill(phrases.display, ticket=normalize_ticket(ticket), window=_window_number(window))
 
 
-def mandarin_text(ticket: str, window: int | str, form: Form = "hanzi") -> str:
+def mandarin_text(ticket: str, window: int | str, form: Form = "hanzi",
+                  phrases: CallPhrases = PHRASES) -> str:
     """The Mandarin sentence for TTS, in hanzi or pinyin-with-tone-numbers form."""
-    hanzi = f"请 {ticket_hanzi(ticket)} 号 到 {number_hanzi(_window_number(window))} 号窗口 办理"
+    number, at = ticket_hanzi(ticket), number_hanzi(_window_number(window))
     if form == "hanzi":
-        return hanzi
+        return fill(phrases.hanzi, ticket=number, window=at)
     if form == "pinyin":
-        return to_pinyin(hanzi)
+        return fill(phrases.pinyin, ticket=to_pinyin(number), window=to_pinyin(at))
     raise ValueError(f"unknown form {form!r}")
 
 
-def english_text(ticket: str, window: int | str) -> str:
+def english_text(ticket: str, window: int | str, phrases: CallPhrases = PHRASES) -> str:
     """ "Number A 0 0 1, please go to window 3"."""
     spelled = " ".join(normalize_ticket(ticket))
-    return f"Number {spelled}, please go to window {_window_number(window)}"
+    return fill(phrases.english, ticket=spelled, window=_window_number(window))
 
 
 def form_for_voice(voice: str) -> Form:
@@ -160,10 +174,11 @@ def announcement(
     voice: str = PINYIN_VOICE,
     english: bool = False,
     english_voice: str = ENGLISH_VOICE,
+    phrases: CallPhrases = PHRASES,
 ) -> list[Segment]:
     """The segments of one announcement: Mandarin in the form `voice` needs, then optionally
     English (its own voice: a Mandarin voice would read English badly)."""
-    parts = [Segment(voice, mandarin_text(ticket, window, form_for_voice(voice)))]
+    parts = [Segment(voice, mandarin_text(ticket, window, form_for_voice(voice), phrases))]
     if english:
-        parts.append(Segment(english_voice, english_text(ticket, window)))
+        parts.append(Segment(english_voice, english_text(ticket, window, phrases)))
     return parts

@@ -12,6 +12,7 @@ from hub.auth import Principal, Role
 from hub.device_desk import DeviceDesk
 from hub.engine import DomainError
 from hub.service import HallService
+from hub.web.device_words import agent_texts
 from hub.web.printing import PrintDesk
 
 from .base import RoleNamespace, ack_error, current_sid
@@ -49,7 +50,8 @@ class DeviceNamespace(RoleNamespace):
         if kiosk is not None:
             self.kiosks[current_sid()] = kiosk
         self.enter_room(current_sid(), "agents")
-        self.send_snapshot(self.service.snapshot(), current_sid())
+        # With the words its devices show and say (its LED screens, keypads and speaker).
+        self.send_snapshot({**self.service.snapshot(), "texts": agent_texts()}, current_sid())
 
     def on_disconnect(self, reason: Any = None) -> None:
         who = self.clients.get(current_sid())
