@@ -25,6 +25,7 @@ from devices.master import Health, ModbusMaster
 from devices.regmap import CallerKey, RatingLevel
 from devices.scanner import ScannerReader
 from devices.transport import SerialTransport
+from devices.words import sent_part
 from hub.clock import Clock, reading_at, system_clock
 
 from .config import AgentConfig, key_byte
@@ -197,6 +198,8 @@ class Agent:
             try:
                 if kind == "snapshot":
                     self._shown.clear()  # a new connection: show everything again
+                    if self.printer is not None:
+                        self.printer.use_words(sent_part(message, "printer"))
                     commands = self.board.load(message, now)
                 else:
                     commands = self.board.apply(message, now)

@@ -18,8 +18,8 @@ from typing import Any
 
 from devices.errors import DeviceError
 from devices.printer import CommitmentSlip, PrinterDriver, PrinterError, Ticket, transport_for
-from devices.printer.wording import SlipWording, TicketWording
-from devices.words import from_sent
+from devices.printer.wording import PrinterWording, SlipWording, TicketWording
+from devices.words import fill, from_sent
 
 from .config import Printer
 
@@ -71,6 +71,11 @@ class PrintStation:
         self._jobs: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._health: tuple[str, str] | None = None
 
+    def use_words(self, sent: Any) -> None:
+        """The words its hub sent (its snapshot's `texts.printer`): what the printer's state and
+        failures are called from now on (one reference, swapped whole)."""
+        self.driver.words = from_sent(PrinterWording, sent)
+
     def submit(self, job: Any) -> None:
         """From the hub link's thread: queue a job; it is printed in order on the printer's."""
         if not isinstance(job, dict) or not isinstance(job.get("job"), str):
@@ -105,20 +110,22 @@ class PrintStation:
                 raise ValueError(f"unknown job kind {kind!r}")
         except (KeyError, TypeError, ValueError) as err:
             log.warning("print job %s is malformed: %s", job["job"], err)
-            self._on_result(job["job"], False, "打印内容有误", f"Malformed print job: {err}")
+            words = self.driver.words
+            self._on_result(job["job"], False, words.malformed, fill(words.en_malformed, err=err))
             return
         except PrinterError as err:
             log.warning("print job %s failed: %s", job["job"], err)
             self._set_health("error" if err.status is not None else "offline", str(err))
-            self._on_result(job["job"], False, str(err), _english(err))
+            self._on_result(job["job"], False, str(err), _english(err, self.driver.words))
             return
         except DeviceError as err:
             log.warning("print job %s failed: %s", job["job"], err)
             self._set_health("offline", str(err))
-            self._on_result(job["job"], False, f"打印机未连接：{err}",
-                            "The printer is not connected")
+            words = self.driver.words
+            self._on_result(job["job"], False, fill(words.not_connected, err=err),
+                            words.en_not_connected)
             return
-        self._set_health("online", st.describe() if st is not None else "")
+        self._set_health("online", st.describe(self.driver.words) if st is not None else "")
         self._on_result(job["job"], True, "", "")
 
     def _check(self) -> None:
@@ -129,11 +136,11 @@ class PrintStation:
             return
         if st is None:
             if self.driver.require_status:
-                self._set_health("offline", "打印机无应答 (no answer to the status request)")
+                self._set_health("offline", self.driver.words.status_no_answer)
             else:
                 self._set_health("online", "")
         else:
-            self._set_health("online" if st.ready else "error", st.describe())
+            self._set_health("online" if st.ready else "error", st.describe(self.driver.words))
 
     def _set_health(self, state: str, detail: str) -> None:
         if self._health != (state, detail):
@@ -142,17 +149,17 @@ class PrintStation:
             self._on_health(state, detail)
 
 
-def _english(err: PrinterError) -> str:
+def _english(err: PrinterError, words: PrinterWording) -> str:
     st = err.status
     if st is None:
-        return "The printer does not answer"
+        return words.en_no_answer
     problems = []
     if st.paper_out:
-        problems.append("out of paper")
+        problems.append(words.en_paper_out)
     if st.cover_open:
-        problems.append("cover open")
+        problems.append(words.en_cover_open)
     if not st.online and not problems:
-        problems.append("offline")
+        problems.append(words.en_offline)
     if st.error:
-        problems.append("printer error")
-    return "The printer cannot print: " + (", ".join(problems) or "not ready")
+        problems.append(words.en_error)
+    return fill(words.en_not_ready, problems=words.en_separator.join(problems) or words.en_unknown)

@@ -110,7 +110,7 @@ def test_the_words_devices_have_without_a_hub_are_the_catalogs_words():
     from dataclasses import asdict
 
     from agent.windows import BoardWording
-    from devices.printer.wording import SlipWording, TicketWording
+    from devices.printer.wording import PrinterWording, SlipWording, TicketWording
     from devices.voice.text import CallPhrases
     from devices.words import from_sent
     from hub.web.device_words import agent_texts
@@ -119,6 +119,7 @@ def test_the_words_devices_have_without_a_hub_are_the_catalogs_words():
     sent = agent_texts()
     assert from_sent(BoardWording, sent["board"]) == BoardWording()
     assert from_sent(CallPhrases, sent["voice"]) == CallPhrases()
+    assert from_sent(PrinterWording, sent["printer"]) == PrinterWording()
     assert wording(TICKET_WORDING) == asdict(TicketWording())
     assert wording(SLIP_WORDING) == asdict(SlipWording())
 

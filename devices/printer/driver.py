@@ -22,6 +22,7 @@ import time
 from devices.errors import DeviceError, DeviceGone, DeviceTimeout
 from devices.printer import layout, status
 from devices.transport import SerialTransport
+from devices.words import fill
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +163,8 @@ class PrinterDriver:
         if require_status is None:
             require_status = isinstance(transport, SerialTransport)
         self.require_status = require_status
+        # What its state and failures are called: the hub's words once its agent heard them.
+        self.words = status.WORDS
 
     @classmethod
     def open(cls, target: str, paper: str | layout.Paper = "80mm", baud: int = 9600,
@@ -197,8 +200,7 @@ class PrinterDriver:
                     return None
                 break  # some printers answer only n=1
             if not status.is_status_byte(b):
-                raise PrinterError(f"打印机状态应答无效 (invalid status byte {b:#04x} "
-                                   f"for DLE EOT {n})")
+                raise PrinterError(fill(self.words.bad_status, byte=f"{b:#04x}", n=n))
             replies[n] = b
         return status.parse(replies)
 
@@ -208,14 +210,11 @@ class PrinterDriver:
             if not self.require_status:
                 return None
             if isinstance(self.transport, FileTransport) and not self.transport.answers_status:
-                raise PrinterError(f"打印目标是普通文件，无法查询状态 ({self.transport.name} is "
-                                   f"a plain file, which cannot answer the status request: "
-                                   f"do not set require_status)")
-            raise PrinterError(f"打印机无应答，请检查电源和连线 (printer "
-                               f"{self.transport.name} did not answer the status request "
-                               f"within {self.status_timeout_s} s)")
+                raise PrinterError(fill(self.words.plain_file, name=self.transport.name))
+            raise PrinterError(fill(self.words.no_answer, name=self.transport.name,
+                                    timeout_s=self.status_timeout_s))
         if not st.ready:
-            raise PrinterError(f"打印机不能打印：{st.describe()}", st)
+            raise PrinterError(fill(self.words.not_ready, problems=st.describe(self.words)), st)
         return st
 
     def send(self, job: bytes) -> status.PrinterStatus | None:
@@ -233,8 +232,8 @@ class PrinterDriver:
         try:
             self.transport.write(job)
         except DeviceError as err:
-            raise PrinterError(f"打印数据发送失败 (write to {self.transport.name} failed: "
-                               f"{err})") from err
+            raise PrinterError(fill(self.words.write_failed, name=self.transport.name,
+                                    err=err)) from err
         return st
 
     def print_ticket(self, ticket: layout.Ticket) -> status.PrinterStatus | None:

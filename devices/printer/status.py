@@ -19,6 +19,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from devices.printer.wording import PrinterWording
+
+WORDS = PrinterWording()  # what a printer's state is called unless the hub says otherwise
+
 DLE, EOT = 0x10, 0x04
 PRINTER, OFFLINE_CAUSE, ERROR_CAUSE, ROLL_PAPER = 1, 2, 3, 4
 ALL = (PRINTER, OFFLINE_CAUSE, ERROR_CAUSE, ROLL_PAPER)
@@ -56,31 +60,21 @@ class PrinterStatus:
         """Can print now (paper near end is only a warning)."""
         return self.online and not (self.cover_open or self.paper_out or self.error)
 
-    def problems(self) -> list[str]:
+    def problems(self, words: PrinterWording = WORDS) -> list[str]:
         """Human-readable faults, most actionable first (Chinese for the kiosk and the clerk)."""
-        out = []
-        if self.paper_out:
-            out.append("缺纸 (paper out)")
-        if self.cover_open:
-            out.append("纸仓盖未合上 (cover open)")
-        if self.cutter_error:
-            out.append("切刀故障 (autocutter error)")
-        if self.unrecoverable_error:
-            out.append("不可恢复故障 (unrecoverable error)")
-        if self.auto_recoverable_error:
-            out.append("打印头过热等可自动恢复故障 (auto-recoverable error)")
-        if self.recoverable_error:
-            out.append("可恢复故障 (recoverable error)")
-        if self.error and not out:
-            out.append("打印机故障 (error)")
-        if not self.online and not out:
-            out.append("脱机 (offline)")
-        return out
+        found = [name for name in ("paper_out", "cover_open", "cutter_error",
+                                   "unrecoverable_error", "auto_recoverable_error",
+                                   "recoverable_error") if getattr(self, name)]
+        if self.error and not found:
+            found.append("error")
+        if not self.online and not found:
+            found.append("offline")
+        return [getattr(words, name) for name in found]
 
-    def describe(self) -> str:
-        text = "; ".join(self.problems()) or "正常 (ready)"
+    def describe(self, words: PrinterWording = WORDS) -> str:
+        text = words.separator.join(self.problems(words)) or words.ready
         if self.paper_near_end:
-            text += "; 纸将用完 (paper near end)"
+            text += words.separator + words.paper_near_end
         return text
 
 
