@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 
 from hub.config import HallConfig
+from hub.i18n import default_texts
 from hub.store.database import Database
 
 from .figures import Group, row_figures
@@ -43,12 +44,14 @@ def report(db: Database, cfg: HallConfig, start: dt.date, end: dt.date, by: str,
     dim = "service" if by == "department" else by
     by_hour = sums.add_histograms(_histograms(db, dim, start, end, live_days, live, now))
     _add_events(db, sums.names, by, s, e, sums.groups, sums.total)
+    total, total_en = default_texts().each("export.total")
     return {
         "from": s, "to": e, "by": by, "days": (end - start).days + 1,
         "live_days": [d.isoformat() for d in live_days],
         "generated_at": now.astimezone(dt.UTC).isoformat(timespec="seconds"),
         "rows": sums.rows(cfg),
-        "total": {"key": "", "name": "合计", "name_en": "Total", **row_figures(sums.total, True)},
+        "total": {"key": "", "name": total, "name_en": total_en,
+                  **row_figures(sums.total, True)},
         "by_hour": by_hour,
     }
 
