@@ -163,3 +163,8 @@ def test_the_kiosk_prompts_are_the_catalogs_sentences():
     home = prompts.PROMPTS["home"]
     assert home.hanzi == catalogs().t_in("zh_CN", "prompt.home") == "请选择您要办理的事项"
     assert home.english == catalogs().t_in("en", "prompt.home")
+
+
+def test_a_malformed_text_in_a_catalog_is_said_as_written_not_a_crash():
+    catalogs = Catalogs({"zh_CN": {"k.x": "{a 与"}})
+    assert catalogs.t_in("zh_CN", "k.x", a=1) == "{a 与"

@@ -106,7 +106,11 @@ class Catalogs:
         if text is None:
             log.error("no message %r in any catalog", key)
             return key
-        return text.format_map(_Kept({name: self._said(lang, v) for name, v in params.items()}))
+        try:
+            return text.format_map(_Kept({name: self._said(lang, v) for name, v in params.items()}))
+        except (ValueError, IndexError, AttributeError, KeyError):  # a malformed text in a .po
+            log.error("message %r in %s is malformed: %r", key, lang, text)
+            return text
 
     def _said(self, lang: str, value: Any) -> Any:
         if isinstance(value, Msg):
@@ -162,5 +166,5 @@ def catalogs() -> Catalogs:
 
 @functools.cache
 def default_texts() -> Texts:
-    """Chinese, then English: what every hall shows unless its hall file says otherwise."""
+    """Chinese, then English: what every hall shows (docs/i18n.md)."""
     return catalogs().bind(DEFAULT_LANGUAGES)

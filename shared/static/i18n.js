@@ -7,9 +7,6 @@ import { readJson } from "./catalogue.js";
 const strings = readJson("strings");
 const texts = strings.texts || {};
 
-/** The language tag of the hall's second language ("en"), for `lang` attributes. */
-export const secondLang = (strings.languages && strings.languages[1] || "en").replace("_", "-");
-
 function fill(text, params) {
   return text.replace(/\{(\w+)\}/g, (whole, name) =>
     (params && params[name] !== undefined && params[name] !== null ? String(params[name]) : whole));
