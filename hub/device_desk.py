@@ -12,10 +12,10 @@ it is final, and the agent drops the event.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import Any
 
+from hub import shapes
 from hub.auth import Principal, Role
 from hub.engine import DomainError, Invalid
 from hub.service import AlreadyHandled, Forbidden, HallService, Inbox
@@ -23,7 +23,7 @@ from hub.service import AlreadyHandled, Forbidden, HallService, Inbox
 log = logging.getLogger(__name__)
 
 # Caller-keypad keys and the window action each one is (the clerk panel's actions).
-KEYS = ("call-next", "recall", "skip", "pause", "transfer", "finish", "request-rating")
+KEYS = shapes.KEYS
 
 
 class DeviceDesk:
@@ -34,14 +34,8 @@ class DeviceDesk:
         self, agent: Principal, windows: frozenset[int], data: Any, addr: str = ""
     ) -> dict[str, Any]:
         self.service.require(agent, Role.AGENT)
-        if not isinstance(data, dict):
-            raise Invalid("invalid", "设备事件格式错误", "a device event is an object")
-        event_id = data.get("id")
-        if not isinstance(event_id, str) or not 8 <= len(event_id) <= 64:
-            raise Invalid("invalid", "设备事件缺少编号", "a device event needs an id (8-64 chars)")
-        window = data.get("window")
-        if isinstance(window, bool) or not isinstance(window, int):
-            raise Invalid("invalid", "缺少窗口号", "a device event needs its window number")
+        event = shapes.convert(data, shapes.DeviceEvent)  # an object with an id and a window
+        event_id, window = event.id, event.window
         try:
             if data.get("kind") == "key":
                 result = self._key(agent, windows, window, data, addr, Inbox(event_id))
@@ -77,9 +71,11 @@ class DeviceDesk:
         addr: str,
         inbox: Inbox,
     ) -> dict[str, Any]:
-        key = data.get("key")
-        if key not in KEYS:
-            raise Invalid("unknown_key", "未知按键", f"key must be one of {', '.join(KEYS)}")
+        try:
+            key: str = shapes.convert(data, shapes.KeyPress).key
+        except Invalid:
+            raise Invalid("unknown_key", "未知按键",
+                          f"key must be one of {', '.join(KEYS)}") from None
         action, args = key, {}
         if key == "pause":  # one key toggles pause and resume
             win = self.service.state.windows.get(window)
@@ -108,11 +104,10 @@ class DeviceDesk:
                 f"该设备不属于{window}号窗口",
                 f"this agent has no device at window {window}",
             )
-        request_id, level = data.get("request_id"), data.get("level")
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (request_id, level)):
-            raise Invalid("invalid", "评价数据格式错误", "request_id and level are integers")
-        reason = self._reason(data.get("reason"))
-        pressed_at = _parse_time(data.get("at"))
+        press = shapes.convert(data, shapes.RatingPress)
+        request_id, level = press.request_id, press.level
+        reason = self._reason(press.reason)
+        pressed_at = press.pressed_at()
         engine = self.service.engine
         records = self.service.execute(
             agent,
@@ -152,11 +147,8 @@ class DeviceDesk:
                 f"该设备不属于{window}号窗口",
                 f"this agent has no device at window {window}",
             )
-        request_id, why = data.get("request_id"), data.get("why")
-        if isinstance(request_id, bool) or not isinstance(request_id, int):
-            raise Invalid("invalid", "评价数据格式错误", "request_id is an integer")
-        if not isinstance(why, str) or not 0 < len(why) <= 32:
-            raise Invalid("invalid", "缺少结束原因", "why is a short text (timeout, replaced, …)")
+        ended = shapes.convert(data, shapes.RatingEnded)
+        request_id, why = ended.request_id, ended.why
         engine = self.service.engine
         records = self.service.execute(
             agent, lambda s, now: engine.rating_ended(s, now, window, request_id, why), addr,
@@ -259,15 +251,3 @@ def _device_windows(d: dict) -> list[int]:
             and len(set(several)) == len(several)):
         raise Invalid("invalid", "窗口列表无效", "windows is a list of distinct window numbers")
     return several
-
-
-def _parse_time(value: Any) -> dt.datetime | None:
-    if value is None:
-        return None
-    try:
-        when = dt.datetime.fromisoformat(str(value))
-    except ValueError:
-        raise Invalid("invalid", "时间格式错误", "at is an ISO 8601 time") from None
-    if when.tzinfo is None:
-        raise Invalid("invalid", "时间需带时区", "at needs a time zone")
-    return when

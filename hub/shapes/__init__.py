@@ -29,8 +29,17 @@ from .base import (
     Shape,
     Text,
     WindowNo,
+    in_calendar,
 )
-from .decoding import attempted_username, check_text, convert, decode, path, query, refusal
+from .decoding import (
+    attempted_username,
+    check_text,
+    convert,
+    decode,
+    path,
+    query,
+    refusal,
+)
 from .requests import (
     BODIES,
     Appointment,
@@ -55,26 +64,35 @@ from .requests import (
     WindowAction,
 )
 from .socket_events import (
+    KEYS,
     Auth,
     Complaint,
     DecideReturn,
     DeviceAuth,
+    DeviceEvent,
     DeviceReport,
     DisplayAuth,
     Health,
     IssueTicket,
+    KeyName,
+    KeyPress,
     LookupSlip,
+    PrintResult,
     PrintSlip,
+    RatingEnded,
+    RatingPress,
     Scan,
 )
 
 __all__ = [
-    "BODIES", "FIRST_YEAR", "LAST_YEAR", "MAX_CODE", "MAX_HALL_FILE", "MAX_LIST", "MAX_NOTICE",
-    "MAX_SECRET", "MAX_TEXT", "Appointment", "AuditQuery", "Auth", "CloseService", "Code",
-    "Complaint", "ConfigEdit", "DecideReturn", "DeviceAuth", "DeviceReport", "DisplayAuth",
-    "Empty", "GreenPass", "HallFile", "HallText", "Health", "IssueTicket", "JointCasesQuery",
-    "Limit", "Login", "LookupSlip", "MoveClerk", "Notice", "PartDone", "PathParams",
-    "PrintSlip", "QuickEdit", "Quota", "RatingReason", "ReportQuery", "ReturnDecision", "Scan",
-    "Secret", "Shape", "SlipStatusChange", "Text", "TicketRequest", "WindowAction", "WindowNo",
-    "attempted_username", "check_text", "convert", "decode", "path", "query", "refusal",
+    "BODIES", "FIRST_YEAR", "KEYS", "LAST_YEAR", "MAX_CODE", "MAX_HALL_FILE", "MAX_LIST",
+    "MAX_NOTICE", "MAX_SECRET", "MAX_TEXT", "Appointment", "AuditQuery", "Auth", "CloseService",
+    "Code", "Complaint", "ConfigEdit", "DecideReturn", "DeviceAuth", "DeviceEvent",
+    "DeviceReport", "DisplayAuth", "Empty", "GreenPass", "HallFile", "HallText", "Health",
+    "IssueTicket", "JointCasesQuery", "KeyName", "KeyPress", "Limit", "Login", "LookupSlip",
+    "MoveClerk", "Notice", "PartDone", "PathParams", "PrintResult", "PrintSlip", "QuickEdit",
+    "Quota", "RatingEnded", "RatingPress", "RatingReason", "ReportQuery", "ReturnDecision",
+    "Scan", "Secret", "Shape", "SlipStatusChange", "Text", "TicketRequest", "WindowAction",
+    "WindowNo", "attempted_username", "check_text", "convert", "decode", "in_calendar", "path",
+    "query", "refusal",
 ]

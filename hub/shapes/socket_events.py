@@ -4,7 +4,8 @@ converted (hub.shapes.convert) with the same checks as an HTTP body."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import datetime as dt
+from typing import Annotated, Any, Literal, get_args
 
 import msgspec
 from msgspec import Meta
@@ -75,3 +76,74 @@ class Health(Shape):
 
 class Scan(Shape):
     text: Annotated[str, Meta(min_length=1, max_length=512)]
+
+
+# --- /device: what an agent tells the hub ---------------------------------------------------
+
+# Caller-keypad keys: each is the clerk panel's window action of that name (pause toggles).
+KeyName = Literal["call-next", "recall", "skip", "pause", "transfer", "finish", "request-rating"]
+KEYS: tuple[str, ...] = get_args(KeyName)
+
+
+class DeviceEvent(Shape):
+    """What every `device_event` carries (hub/device_desk.py); its `kind` says what else:
+    KeyPress, RatingPress or RatingEnded, each read after this (a refusal of the rest is on
+    record under the event's id, like any other verdict). The agent keeps each event until
+    the hub answers and sends it again after a lost answer: the same id gets the same verdict,
+    marked `duplicate`."""
+
+    id: Annotated[str, Meta(min_length=8, max_length=64, description="stable across re-sends")]
+    # Any number: a window the agent has no device at is refused as wrong_window.
+    window: int
+    device: Annotated[Any, Meta(description="the device's name, for the hub's log")] = None
+
+
+class KeyPress(DeviceEvent, kw_only=True):
+    """A caller keypad's key: the window action of that name."""
+
+    kind: Literal["key"]
+    key: KeyName
+
+
+class RatingPress(DeviceEvent, kw_only=True):
+    """A 好差评 press for the rating request `request_id` of its window."""
+
+    kind: Literal["rating"]
+    request_id: int  # any number: the engine judges which request is open
+    level: Annotated[int, Meta(ge=1, le=5, description="1 非常满意 … 5 非常不满意")]
+    # Never refused for its reason: a key the hall does not list is stored as no reason.
+    reason: Annotated[Any, Meta(description=(
+        "the reason key (1…n: the hall's [rating] reasons); anything else: no reason"))] = None
+    at: Annotated[str, Meta(description=(
+        "when it was pressed: ISO 8601 with its zone; default: when the hub hears it"))] | None \
+        = None
+
+    def __post_init__(self) -> None:
+        self.pressed_at()  # its ValueError is a ValidationError, refused like any field
+
+    def pressed_at(self) -> dt.datetime | None:
+        if self.at is None:
+            return None
+        when = dt.datetime.fromisoformat(self.at)
+        if when.tzinfo is None:
+            raise ValueError("`at` needs its time zone")
+        return when
+
+
+class RatingEnded(DeviceEvent, kw_only=True):
+    """A keypad closed a rating request's window without a press."""
+
+    kind: Literal["rating_ended"]
+    request_id: int
+    why: Annotated[str, Meta(min_length=1, max_length=32, description=(
+        "timeout (未评价), replaced, cancelled, device restarted, …"))]
+
+
+class PrintResult(Shape):
+    """An agent's answer to a print job (`print_result`), passed on to the page that asked.
+    Read as leniently as ever: a job ends however its agent words it."""
+
+    job: str
+    ok: Annotated[Any, Meta(description="true: printed; anything else: not printed")] = None
+    message: Annotated[Any, Meta(description="shown as text; default 已打印 when printed")] = None
+    message_en: Annotated[Any, Meta(description="default Printed when printed")] = None

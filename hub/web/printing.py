@@ -31,6 +31,7 @@ from typing import Any
 
 from flask_socketio import SocketIO
 
+from hub import shapes
 from hub.config import HallConfig
 from hub.engine.model import TicketFinished
 from hub.web.message_queue import Peers
@@ -324,14 +325,13 @@ class PrintDesk:
 
     def result(self, sid: str, data: Any) -> dict[str, Any]:
         """An agent's answer to a job; passed on to the page that asked."""
-        if not isinstance(data, dict) or not isinstance(data.get("job"), str):
-            return {"ok": False, "error": {"code": "invalid", "message": "打印结果格式错误"}}
+        said = shapes.convert(data, shapes.PrintResult)  # Invalid: its ack says why
         with self._lock:
-            job = self.jobs.get(data["job"])
+            job = self.jobs.get(said.job)
         if job is None or job.printer_sid != sid:
             return {"ok": False, "error": {"code": "unknown_job", "message": "无此打印任务"}}
-        self._answer(job, ok=data.get("ok") is True, message=str(data.get("message") or ""),
-                     message_en=str(data.get("message_en") or ""))
+        self._answer(job, ok=said.ok is True, message=str(said.message or ""),
+                     message_en=str(said.message_en or ""))
         return {"ok": True}
 
     def _route(self, target: Target, kind: str, doc: dict[str, Any], namespace: str, to: str,
