@@ -76,7 +76,8 @@ class DeviceDesk:
         except Invalid:
             raise Invalid("unknown_key", "未知按键",
                           f"key must be one of {', '.join(KEYS)}") from None
-        action, args = key, {}
+        action = key
+        args: dict[str, Any] = {}
         if key == "pause":  # one key toggles pause and resume
             win = self.service.state.windows.get(window)
             action = "resume" if win is not None and win.pause else "pause"
