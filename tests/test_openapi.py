@@ -52,11 +52,34 @@ def test_every_route_served_is_in_the_document_and_nothing_else(tmp_path):
             continue
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             served.add((_template(rule.rule), method.lower()))
-    documented = {(path, method) for path, ops in openapi_document()["paths"].items()
+    documented = {(path, method) for path, ops in openapi_document(app)["paths"].items()
                   for method in ops}
     assert served - documented == set(), "served but not documented"
     assert documented - served == set(), "documented but not served"
     assert {e for e in EXCLUDED if e != "static"} <= {r.endpoint for r in app.url_map.iter_rules()}
+
+
+def test_every_socket_event_a_client_may_send_is_described(tmp_path):
+    """`x-socketio`: per namespace, the `auth` a client connects with and every event it may
+    send, each with the shape of its argument."""
+    from hub.config import load_config
+    from hub.service import HallService
+    from hub.web.app import create_app
+
+    app, socketio = create_app(HallService(load_config(HALL_24H), open_database(tmp_path)),
+                               async_mode="threading")
+    described = openapi_document(app)["x-socketio"]
+    handlers = socketio.server.namespace_handlers
+    assert set(described) == set(handlers)
+    for namespace, handler in handlers.items():
+        events = {name.removeprefix("on_") for name in dir(handler)
+                  if name.startswith("on_") and name != "on_disconnect"}
+        assert set(described[namespace]) == events, namespace
+    schemas = openapi_document(app)["components"]["schemas"]
+    for events in described.values():
+        for payload in events.values():
+            for ref in [payload, *payload.get("oneOf", [])]:
+                assert ref.get("$ref", "/x").rsplit("/", 1)[-1] in {*schemas, "x"}, ref
 
 
 # --- every operation, driven with hostile input ------------------------------------------
@@ -167,7 +190,7 @@ def test_every_status_the_hub_answers_is_documented(office_hub):
     tokens = {None: None, "garbage": "osk_not-a-token", **hub.tokens,
               "clerk": hub.login("clerk1", 1), "super": hub.login("super"),
               "admin": hub.login("admin")}
-    doc = openapi_document()
+    doc = requests.get(f"{hub.url}/api/v1/openapi.json", timeout=5).json()
     answered: dict[tuple[str, str], set[int]] = defaultdict(set)
     undocumented = []
     ops = [(p, m, op) for p, item in doc["paths"].items() for m, op in item.items()]

@@ -6,13 +6,13 @@ import logging
 import os
 import subprocess
 
-from flask import Flask, jsonify
+from flask import Flask, current_app
 from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from caller.pages import pages as caller_pages
 from display.pages import pages as display_pages
-from hub import children
+from hub import children, shapes
 from hub.service import HallService
 from kiosk.pages import pages as kiosk_pages
 from office.pages import pages as office_pages
@@ -21,6 +21,7 @@ from . import errors, metrics, packets, sockets
 from .admin_api import admin_api
 from .api import api
 from .message_queue import BatchingRedisManager
+from .operations import documented, reply
 
 log = logging.getLogger(__name__)
 
@@ -43,19 +44,7 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
     app.extensions["onestop"] = service
     errors.install(app)
-    app.register_blueprint(api)
-    app.register_blueprint(admin_api)  # /api/v1/admin/config: the hall file (issue 8)
-    app.register_blueprint(display_pages)  # the call screens: /display/hall, /display/window/<no>
-    app.register_blueprint(caller_pages)  # the clerk's panel: /caller/
-    app.register_blueprint(kiosk_pages)  # the ticket kiosk's touchscreen: /kiosk/
-    app.register_blueprint(office_pages)  # the office: /office/, /office/reports, /office/admin
-
-    @app.get("/healthz")
-    def healthz():
-        return jsonify(
-            {"status": "ok", "seq": service.state.seq, "day": service.state.day.isoformat(),
-             "config": service.config_hash}  # the running hall file's hash (onestop reload)
-        )
+    add_routes(app)
 
     queue = {}
     if message_queue:  # several hubs: one Redis message per commit (message_queue.py)
@@ -70,6 +59,35 @@ def create_app(
     app.extensions["onestop_sweep"] = sockets.register(socketio, service, app.extensions)
     metrics.install(app, lambda: _connected(socketio), service.forwarding_status)  # /metrics
     return app, socketio
+
+
+def add_routes(app: Flask) -> None:
+    """Every route the hub serves: the API, the pages, health and metrics."""
+    app.register_blueprint(api)
+    app.register_blueprint(admin_api)  # /api/v1/admin/config: the hall file (issue 8)
+    app.register_blueprint(display_pages)  # the call screens: /display/hall, /display/window/<no>
+    app.register_blueprint(caller_pages)  # the clerk's panel: /caller/
+    app.register_blueprint(kiosk_pages)  # the ticket kiosk's touchscreen: /kiosk/
+    app.register_blueprint(office_pages)  # the office: /office/, /office/reports, /office/admin
+    app.register_blueprint(metrics.metrics)  # /metrics
+    app.add_url_rule("/healthz", view_func=healthz)
+
+
+def routes_app() -> Flask:
+    """The hub's routes without a hall behind them: what the OpenAPI document is made from
+    when no hub runs (tests, tools)."""
+    app = Flask(__name__)
+    add_routes(app)
+    return app
+
+
+@documented(shapes.Liveness, auth=False, tag="operations")
+def healthz():
+    """Liveness, the last committed event and the hall file's hash"""
+    service: HallService = current_app.extensions["onestop"]
+    return reply(shapes.Liveness(
+        status="ok", seq=service.state.seq, day=service.state.day,
+        config=service.config_hash))  # the running hall file's hash (onestop reload)
 
 
 def _connected(socketio: SocketIO) -> dict[str, int]:
