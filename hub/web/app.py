@@ -17,7 +17,7 @@ from hub.service import HallService
 from kiosk.pages import pages as kiosk_pages
 from office.pages import pages as office_pages
 
-from . import errors, metrics, packets, sockets
+from . import errors, metrics, operations, packets, sockets
 from .admin_api import admin_api
 from .api import api
 from .message_queue import BatchingRedisManager
@@ -44,6 +44,7 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
     app.extensions["onestop"] = service
     errors.install(app)
+    operations.check_answers(app)  # every JSON answer against its documented shape
     add_routes(app)
 
     queue = {}
