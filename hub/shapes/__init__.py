@@ -10,6 +10,8 @@ decoding.py). The OpenAPI document is generated from these Structs and the route
     requests.py       HTTP request bodies, query strings, path parameters
     socket_events.py  Socket.IO: each namespace's connect `auth` and its events' payloads
     decoding.py       the one decoder, and its refusals
+    responses.py      the HTTP API's answers: the hall, tickets, staff, slips, errors
+    office_responses.py   the office's: devices, alerts, the feed, audit, reports, hall file
 """
 
 from .base import (
@@ -40,6 +42,31 @@ from .decoding import (
     query,
     refusal,
 )
+from .office_responses import (
+    AlertNow,
+    Alerts,
+    AssessedRow,
+    AssessmentReport,
+    AuditRecord,
+    AuditRecords,
+    CodesChanged,
+    DeadLetter,
+    DeadLetters,
+    Device,
+    Devices,
+    Forwarding,
+    HallChange,
+    HallFileApplied,
+    HallFileCheck,
+    HallFileEdited,
+    HourCount,
+    QuickEditItem,
+    QuickEditWindow,
+    Report,
+    ReportRow,
+    RunningHallFile,
+    WindowsChanged,
+)
 from .requests import (
     BODIES,
     Appointment,
@@ -64,31 +91,14 @@ from .requests import (
     WindowAction,
 )
 from .responses import (
-    AlertNow,
-    Alerts,
     Answer,
-    AssessedRow,
-    AssessmentReport,
     AtWindow,
-    AuditRecord,
-    AuditRecords,
     Badge,
     CaseOutcome,
     CenterNotice,
-    CodesChanged,
-    DeadLetter,
-    DeadLetters,
-    Device,
-    Devices,
     Error,
     ErrorBody,
     EventRecord,
-    Forwarding,
-    HallChange,
-    HallFileApplied,
-    HallFileCheck,
-    HallFileEdited,
-    HourCount,
     IssuedTicket,
     IssuedTicketForDevice,
     JointCases,
@@ -100,13 +110,8 @@ from .responses import (
     PendingReturns,
     Problem,
     Queue,
-    QuickEditItem,
-    QuickEditWindow,
     RatingStatusOnly,
     RecentCall,
-    Report,
-    ReportRow,
-    RunningHallFile,
     ServiceItem,
     Services,
     Session,
@@ -120,7 +125,6 @@ from .responses import (
     Visit,
     Window,
     WindowActed,
-    WindowsChanged,
 )
 from .socket_events import (
     KEYS,

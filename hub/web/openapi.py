@@ -4,7 +4,7 @@ Paths, methods and path parameters come from the Flask app's routes (its url_map
 route takes and answers from its declaration beside it (hub/web/operations.py) or, for the
 pages, from the table here; every schema from the Structs that check requests and answers
 (hub/shapes). tests/test_openapi.py drives each route with hostile input and holds the document
-to what comes back. Only the pages' static assets are left out (STATIC).
+to what comes back. Only the pages' static assets are left out (declared by nobody).
 
 The Socket.IO events clients send are described too, under `x-socketio`: per namespace, the
 payload each event takes (hub/shapes/socket_events.py), which the hub checks the same way.
@@ -26,7 +26,6 @@ from .operations import JSON, Operation, operation_of
 
 _REF = "#/components/schemas/{name}"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-STATIC = "static"  # endpoints named so (Flask's and each page package's) are files, not routes
 
 _ERROR_TEXT = {
     401: "Missing, invalid or expired token",
