@@ -36,8 +36,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+# The pages' JavaScript: eslint, pinned by package-lock.json, installed here (never globally).
+ESLINT_STAMP := node_modules/.installed
+
+.PHONY: eslint
+lint test: eslint
+eslint: $(ESLINT_STAMP)
+	node_modules/.bin/eslint .
+
+$(ESLINT_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: scripts/system-deps.sh installs it" >&2; exit 1; }
+	npm ci --no-audit --no-fund
+	touch $@
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache build *.egg-info
+	rm -rf $(VENV) var .pytest_cache build *.egg-info node_modules

@@ -81,7 +81,7 @@ class Agent:
         self.voice = VoiceCaller(cfg.voice) if cfg.voice is not None else None
         self.printer = self._build_printer()
         self.scanner = self._build_scanner()
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = {"devices": sorted(self.devices)}
         if cfg.kiosk:
             extra["kiosk"] = cfg.kiosk
         if cfg.printer is not None:
@@ -258,7 +258,8 @@ class Agent:
         elif isinstance(event, RatingPress):
             self.outbox.put({"kind": "rating", "window": device.window,
                              "request_id": event.request_id, "level": int(event.level),
-                             "reason": event.reason, "device": device.name, "at": at})
+                             "reason": event.reason, "device": device.name, "at": at,
+                             **({"late_found": True} if event.late_found else {})})
         elif isinstance(event, RatingExpired):
             # The hub ends a keypad's rating only on this word, which comes after any press the
             # keypad took for it: 未评价 is never said while a press is still on its way.

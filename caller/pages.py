@@ -1,7 +1,7 @@
 """The clerk's panel as a page of the hub: `/caller/`.
 
-Plain HTML, CSS and JS served from this package, with the Socket.IO client vendored by the
-call screens (`display/static/vendor/`): nothing is loaded from outside. The page carries only
+Plain HTML, CSS and JS served from this package, with the modules and the Socket.IO client
+every page shares (`shared/static/`): nothing is loaded from outside. The page carries only
 the hall's catalogue (items with their time limits and target minutes, windows, departments,
 pause reasons); the clerk signs in with `POST /api/v1/login`, keeps the session token in
 sessionStorage (gone with the tab), and acts over the `/caller` Socket.IO namespace.

@@ -33,7 +33,10 @@ class KeyEvent:
 @dataclass(frozen=True, slots=True)
 class RatingPress:
     """A citizen's rating, tied to the rating window (request id) it answered. `reason` is
-    0 when none was given (levels 1-3, or no reason key pressed in time)."""
+    0 when none was given (levels 1-3, or no reason key pressed in time). `late_found`: found
+    in the keypad's ring by a master that never saw that window open (it started after), so
+    `at` is when it was found; the keypad took it while the window was open, so it was pressed
+    by the window's end, which only the hub knows."""
 
     device: str
     address: int
@@ -42,6 +45,7 @@ class RatingPress:
     level: RatingLevel
     reason: int = 0
     at: float = field(default_factory=time.time)
+    late_found: bool = False
 
 
 @dataclass(frozen=True, slots=True)

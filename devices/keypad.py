@@ -8,6 +8,7 @@ and, when the poll shows KEY_SEQ moved, reads the ring once and takes every even
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
@@ -280,6 +281,8 @@ class RatingKeypad(_Keypad):
             ev_seq, ev_key, ev_ref = ring[rm.ring_slot(want) * rm.SLOT_REGS:][:rm.SLOT_REGS]
             if ev_seq == want and ev_key:
                 event = self._decode(want, ev_key >> 8, ev_key & 0xFF, ev_ref)
+                if event is not None and ev_ref not in self._ends:  # when: only by its window
+                    event = dataclasses.replace(event, late_found=True)
                 events += [event] if event is not None else []
         self.last_seq, self._replay = seq, False
         return events

@@ -1,9 +1,10 @@
 """The call screens as pages of the hub: `/display/hall` (综合屏), `/display/window/<no>` (窗口屏).
 
-A page is plain HTML, CSS and JS served from this package (a closed network: nothing is loaded
-from outside). The page carries only the hall's public catalogue (items, departments, windows);
-everything live comes over the `/display` Socket.IO namespace with the screen token given in the
-URL (`?token=...`), as a kiosk-mode Chromium is started.
+A page is plain HTML, CSS and JS (ES modules, no build step) served from this package and from
+`shared/` (a closed network: nothing is loaded from outside). The page carries only the hall's
+public catalogue (items, departments, windows); everything live comes over the `/display`
+Socket.IO namespace with the screen token given in the URL (`?token=...`), as a kiosk-mode
+Chromium is started.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ it is final, and the agent drops the event.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -109,13 +110,14 @@ class DeviceDesk:
         request_id, level = press.request_id, press.level
         reason = self._reason(press.reason)
         pressed_at = press.pressed_at()
+        late_found = press.late_found is True
         engine = self.service.engine
-        records = self.service.execute(
-            agent,
-            lambda s, now: engine.rate(s, now, window, request_id, level, reason, pressed_at),
-            addr,
-            inbox,
-        )
+
+        def decide(s, now):
+            at = _by_window_end(s, window, request_id, pressed_at) if late_found else pressed_at
+            return engine.rate(s, now, window, request_id, level, reason, at)
+
+        records = self.service.execute(agent, decide, addr, inbox)
         rated = records[-1].public()
         return {
             "ok": True,
@@ -207,6 +209,17 @@ class DeviceDesk:
         records = self.service.execute(agent, decide, addr)
         return {"ok": True, "result": {"changed": len(records)}}
 
+    def agent_has(self, agent: Principal, devices: list[str]) -> None:
+        """All the devices of an agent that connects (alone under its name): those it reported
+        before and no longer has are removed, so a rating keypad taken out of its agent.toml
+        does not hold its window's ratings open for good."""
+        kept = set(devices)
+        if any(d.agent == agent.name and d.device not in kept
+               for d in self.service.state.devices.values()):
+            engine = self.service.engine
+            self.service.execute(agent, lambda s, now: engine.forget_devices(s, now, agent.name,
+                                                                               kept))
+
     def agent_gone(self, agent: Principal) -> None:
         """The agent's connection ended: its devices can no longer be vouched for."""
         state = self.service.state
@@ -252,3 +265,15 @@ def _device_windows(d: dict) -> list[int]:
             and len(set(several)) == len(several)):
         raise Invalid("invalid", "窗口列表无效", "windows is a list of distinct window numbers")
     return several
+
+
+def _by_window_end(state: Any, window: int, request_id: int,
+                   pressed_at: dt.datetime | None) -> dt.datetime | None:
+    """A press its agent found in the keypad's ring after it started (`late_found`): the keypad
+    took it while the request's window was open, so it was made by that window's end (the
+    rating's deadline), whenever the agent came to read it."""
+    for ticket in state.tickets.values():
+        rating = ticket.rating
+        if rating and rating.window == window and rating.request_id == request_id:
+            return min(pressed_at or rating.deadline, rating.deadline)
+    return pressed_at

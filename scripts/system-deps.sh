@@ -20,6 +20,11 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# eslint for the pages' JavaScript (make lint, make test) runs on Node.js >= 18.18 (Debian 12 has
+# 18.20). Any Node.js will do: NodeSource's bundles npm and conflicts with Debian's npm package,
+# so look for the commands, not the packages.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then

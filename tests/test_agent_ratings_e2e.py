@@ -119,25 +119,33 @@ devices = [
   {{ kind = "led", address = 3, window = 1 }},
 ]
 """, encoding="utf-8")
-    log = open(tmp_path / "agent.log", "wb")  # noqa: SIM115
-    agent = subprocess.Popen(
-        [sys.executable, "-m", "hub.cli", "--log-level", "info", "agent", "--config",
-         str(agent_toml)], stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "ONESTOP_AGENT_TOKEN": hub.tokens["agent"], "PYTHONUNBUFFERED": "1"})
+    log = open(tmp_path / "agent.log", "ab")  # noqa: SIM115
+    agents: list[subprocess.Popen] = []
+
+    def start_agent() -> None:
+        agents.append(subprocess.Popen(
+            [sys.executable, "-m", "hub.cli", "--log-level", "info", "agent", "--config",
+             str(agent_toml)], stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, "ONESTOP_AGENT_TOKEN": hub.tokens["agent"],
+                 "PYTHONUNBUFFERED": "1"}))
+
+    start_agent()
     h = None
     try:
         eventually(lambda: sim[3].text == "暂停受理", what="the agent drives the LED")
         h = Hall(hub, sim, clock)
+        h.agents, h.start_agent, h.agent_toml = agents, start_agent, agent_toml
         eventually(lambda: sim[3].text == "1号窗口", what="the clerk's window is open")
         yield h
     finally:
         if h is not None:
             h.feed.close()
-        agent.terminate()
-        try:
-            agent.wait(10)
-        except subprocess.TimeoutExpired:
-            agent.kill()
+        for agent in agents:
+            agent.terminate()
+            try:
+                agent.wait(10)
+            except subprocess.TimeoutExpired:
+                agent.kill()
         log.close()
         print((tmp_path / "agent.log").read_text(errors="replace")[-3000:])
         print(hub.log()[-3000:])
@@ -215,3 +223,47 @@ def test_a_keypad_that_restarts_with_a_window_open_is_asked_again(hall):
     assert hall.rating.press_rating(rm.RatingLevel.VERY_SATISFIED)
     hall.wait_for("ticket.rated", served["id"])
     assert hall.story(served["id"]) == ["rating.requested", "rating.requested", "ticket.rated"]
+
+
+def test_an_unhappy_press_kept_by_the_keypad_while_its_agent_was_down_counts(hall):
+    """The agent dies while 不满意 waits for its reason key; the keypad latches it (reason 0)
+    when its reason wait ends, after the hub's deadline, and the agent started again finds it
+    in the keypad's ring. It cannot tell when it was pressed, only that the keypad took it while
+    that window was open: a rating made in time, never lost for the agent's restart."""
+    served = hall.serve()
+    assert hall.rating.press_level(rm.RatingLevel.UNSATISFIED)
+    eventually(lambda: hall.rating.pending, what="waiting for the reason")
+    hall.agents[-1].kill()
+    hall.agents[-1].wait(10)
+    eventually(lambda: SUITE_CLOCK() > deadline_of(served) + dt.timedelta(seconds=1),
+               timeout_s=WINDOW_S + 5, what="the hub's deadline has passed")
+    hall.clock.go_on(rm.MAX_TIMEOUT_S)  # the reason wait runs out: the keypad latches it
+    hall.start_agent()
+    hall.wait_for("ticket.rated", served["id"])
+    rating = hall.rating_of(served["id"])
+    assert (rating["status"], rating["level"], rating.get("reason")) == ("rated", 4, None)
+    assert dt.datetime.fromisoformat(rating["rated_at"]) <= deadline_of(served)
+    assert hall.story(served["id"]) == ["rating.requested", "ticket.rated"]
+    assert not [e for e in hall.events() if e["type"] == "device.removed"]  # the same devices
+
+
+def test_a_keypad_taken_out_of_the_agents_configuration_no_longer_holds_ratings_open(hall):
+    """The window's keypad goes for repair: the agent is started again without it. Nothing can
+    press at that window now, so its ratings end at their deadline, as at any window without a
+    keypad."""
+    hall.serve()
+    hall.agents[-1].terminate()
+    hall.agents[-1].wait(10)
+    toml = hall.agent_toml.read_text(encoding="utf-8")
+    hall.agent_toml.write_text(toml.replace('{ kind = "rating", address = 1, window = 1 },', ""),
+                               encoding="utf-8")
+    hall.start_agent()
+    removed = eventually(lambda: next((e for e in hall.events() if e["type"] == "device.removed"),
+                                      None), what="the keypad removed")
+    assert (removed["data"]["device"], removed["data"]["window_at"]) == ("bus1/rating@1", 1)
+    ticket = hall.hub.issue("S2").json()
+    assert hall.hub.act(hall.clerk, 1, "call-next").json()["current"]["id"] == ticket["id"]
+    assert hall.hub.act(hall.clerk, 1, "finish").ok
+    asked = hall.wait_for("rating.requested", ticket["id"])
+    expired = hall.wait_for("rating.expired", ticket["id"], timeout_s=WINDOW_S + 10)
+    assert expired["at"] >= asked["data"]["deadline"]

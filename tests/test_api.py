@@ -291,6 +291,17 @@ def test_bad_input_gets_a_clear_4xx_never_a_500(hub):
     assert requests.get(f"{hub.url}/healthz", timeout=5).ok
 
 
+def test_a_method_a_route_does_not_take_is_answered_with_the_methods_it_does(hub):
+    """RFC 9110 §15.5.6: a 405 names the methods allowed (`Allow`), in the API's error shape."""
+    for method, path in (("DELETE", "/api/v1/queue"), ("TRACE", "/api/v1/tickets"),
+                         ("PUT", "/healthz")):
+        r = requests.request(method, f"{hub.url}{path}", timeout=5)
+        assert r.status_code == 405, (method, path)
+        assert r.json()["error"]["code"] == "method_not_allowed"
+        allowed = {m.strip() for m in r.headers.get("Allow", "").split(",")}
+        assert allowed & {"GET", "POST"}, (method, path, r.headers)
+
+
 def test_double_tap_gives_two_distinct_numbers_never_one_reused(hub):
     numbers = {hub.issue("S1").json()["number"] for _ in range(20)}
     assert len(numbers) == 20

@@ -113,6 +113,7 @@ NEAR = {  # per field: values at the edges of what was taken, and far from it
            1_700_000_000, 1.5e9],
     "why": ["timeout", "x" * 32, "x" * 33, "未评价"],
     "device": ["bus1/rating@1", 1],
+    "late_found": [True, False, "true", 1],
 }
 FIELDS = list(NEAR)
 DROPPED = object()
@@ -121,7 +122,7 @@ AGENT_SENDS = {  # what agent/bridge.py sends, one of each kind
             "key": "call-next", "device": "bus1/caller@1", "at": "2026-03-02T10:00:00+08:00"},
     "rating": {"id": "4b1f6c3e-0d4e-4b7a-9f57-0a5c1d2e3f41", "kind": "rating", "window": 1,
                "request_id": 7, "level": 4, "reason": 2, "device": "bus1/rating@1",
-               "at": "2026-03-02T10:00:00.250000+08:00"},
+               "at": "2026-03-02T10:00:00.250000+08:00", "late_found": True},
     "rating_ended": {"id": "4b1f6c3e-0d4e-4b7a-9f57-0a5c1d2e3f42", "kind": "rating_ended",
                      "window": 1, "request_id": 7, "why": "timeout",
                      "device": "bus1/rating@1", "at": "2026-03-02T10:00:30+08:00"},

@@ -8,6 +8,7 @@ import pytest
 
 from hub.engine import DomainError
 from hub.engine.model import (
+    DeviceRemoved,
     DeviceStateChanged,
     OutcomeKind,
     RatingExpired,
@@ -192,6 +193,24 @@ def test_device_health_changes_are_events_and_repeats_are_not():
     h.one("report_device", "bus1/rating@1", "rating", 1, "agent-1", "offline", "no reply")
     assert h.state.devices["bus1/rating@1"].status == "offline"
     refuse(h, "invalid", "report_device", "x", "rating", 1, "agent-1", "exploded")
+
+
+def test_a_keypad_its_agent_no_longer_has_holds_no_rating_open():
+    """Taken out of its agent.toml (sent for repair): its window has no keypad any more, so its
+    rating ends at the deadline; another agent's devices stay."""
+    h = Hall()
+    h.do("report_device", "bus1/rating@1", "rating", 1, "agent-1", "online")
+    h.do("report_device", "bus1/led@1", "led", 1, "agent-2", "online")
+    asked = served(h)
+    assert h.do("expire_ratings", at=NOW + TIMEOUT + dt.timedelta(seconds=1)) == []
+    removed = h.one("forget_devices", "agent-1", {"bus1/caller@2"})
+    assert isinstance(removed, DeviceRemoved) and (removed.device, removed.window) == (
+        "bus1/rating@1", 1)
+    assert set(h.state.devices) == {"bus1/led@1"}
+    assert h.do("forget_devices", "agent-1", set()) == []
+    h.one("expire_ratings", at=NOW + TIMEOUT + dt.timedelta(seconds=2))
+    assert h.ticket(asked.ticket_id).rating.status is RatingStatus.NOT_RATED
+    assert replay(h.cfg, NOW, h.events).devices.keys() == {"bus1/led@1"}
 
 
 def test_ratings_survive_replay_and_the_day_end():

@@ -482,23 +482,39 @@ def burst(hub: HubProcess, stop: threading.Event, rng: random.Random) -> None:
         w.join()
 
 
-def kill_mid_burst(hub: HubProcess, forward: ForwardProcess) -> None:
-    """Traffic for ~10 s; SIGKILL the hub three times (and the forwarder once) under it."""
+def kill_mid_burst(hub: HubProcess, forward: ForwardProcess, per_round: int = 300) -> None:
+    """Traffic under which the hub is SIGKILLed three times (and the forwarder once), each time
+    after `per_round` more events were committed: paced by the hall's progress, not the clock,
+    so a slow or busy machine makes the burst longer, never too thin to mean anything."""
     stop = threading.Event()
     traffic = threading.Thread(target=burst, args=(hub, stop, random.Random(11)))
     traffic.start()
     try:
         for round_no in range(3):
-            time.sleep(2.5)
+            committed_more(hub, per_round)
             hub.kill()
             if round_no == 1:
                 forward.kill()
                 forward.start()
             hub.start()
-        time.sleep(2)
+        committed_more(hub, per_round)
     finally:
         stop.set()
         traffic.join(30)
+
+
+def committed_more(hub: HubProcess, count: int, timeout_s: float = 120) -> None:
+    def last_seq() -> int:
+        conn = sqlite3.connect(f"file:{hub.data_dir / DB_FILE}?mode=ro", uri=True)
+        try:
+            return conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+        finally:
+            conn.close()
+
+    start, deadline = last_seq(), time.monotonic() + timeout_s
+    while last_seq() < start + count:
+        assert time.monotonic() < deadline, f"the hub committed under {count} events"
+        time.sleep(0.1)
 
 
 def forward_config(tmp_path: Path, url: str, **backend: Any) -> Path:

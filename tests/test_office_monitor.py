@@ -101,6 +101,13 @@ def test_the_office_watches_and_steers_the_hall_live(browser, tmp_path, monkeypa
             page.wait_for_selector(f'{card} .dot-error[title*="printer@slips-1F"]',
                                    timeout=TIMEOUT_MS)
         slips.close()
+        # The agent connects again without that printer (taken out of its agent.toml): it
+        # leaves both cards at once.
+        agent.close()
+        agent = Listener(hub, "/device", hub.tokens["agent"], windows=[1], devices=["bus1/led@1"])
+        for card in (W1, W2):
+            page.wait_for_selector(f'{card} [title*="printer@slips-1F"]', state="detached",
+                                   timeout=TIMEOUT_MS)
 
         # An alert fires live: window 3 (and 4, its backup) staffed, then left again.
         clerk3 = hub.login("clerk3", 3)

@@ -38,6 +38,7 @@ EXCLUDED = {
     "caller.static": "the clerk panel's scripts and styles: files, not an interface",
     "kiosk.static": "the kiosk page's scripts and styles: files, not an interface",
     "office.static": "the office pages' scripts, styles and fonts: files, not an interface",
+    "shared.static": "the modules all pages import, the Socket.IO client: files, not an interface",
 }
 
 

@@ -1,171 +1,170 @@
 /* 窗口屏: the window, its current number, the clerk's work badge (art. 17), its status, and the
  * prompt to rate on the keypad after a finish. */
-"use strict";
+import { hubNow, parseAt } from "/shared/static/clock.js";
+import { $ } from "/shared/static/dom.js";
+import { config, connectScreen, recordPaint, text, token } from "./screen.js";
 
-(function () {
-  const O = window.Onestop;
-  const NO = O.config.window;
-  const THANKS_MS = 5000;
-  const STATUS = {
-    open: ["服务中", "In service"],
-    paused: ["暂停服务", "Service paused"],
-    closed: ["未开放", "Closed"],
-  };
-  const win = { status: "closed", reason: null, clerk: null, current: null };
-  let rating = null; // {request_id, ticket_id, number}
-  let ratingTimer = null;
+const NO = config.window;
+const THANKS_MS = 5000;
+const STATUS = {
+  open: ["服务中", "In service"],
+  paused: ["暂停服务", "Service paused"],
+  closed: ["未开放", "Closed"],
+};
+const win = { status: "closed", reason: null, clerk: null, current: null };
+let rating = null; // {request_id, ticket_id, number}
+let ratingTimer = null;
 
-  function render() {
-    O.text("current", win.current || "—");
-    const [zh, en] = STATUS[win.status] || STATUS.closed;
-    const status = O.el("status");
-    O.text("status", zh);
-    status.className = `status status-${win.status}`;
-    O.text("status-en", en);
-    const reason = O.el("pause-reason");
-    reason.hidden = !(win.status === "paused" && win.reason);
-    O.text("pause-reason", win.status === "paused" && win.reason ? `原因：${win.reason}` : "");
-    const badge = O.el("badge");
-    badge.hidden = !win.clerk;
-    O.text("clerk-name", win.clerk ? win.clerk.name : "");
-    O.text("staff-no", win.clerk ? win.clerk.staff_no : "");
-    showPhoto(win.clerk ? win.clerk.staff_no : "");
-  }
+function render() {
+  text("current", win.current || "—");
+  const [zh, en] = STATUS[win.status] || STATUS.closed;
+  const status = $("status");
+  text("status", zh);
+  status.className = `status status-${win.status}`;
+  text("status-en", en);
+  const reason = $("pause-reason");
+  reason.hidden = !(win.status === "paused" && win.reason);
+  text("pause-reason", win.status === "paused" && win.reason ? `原因：${win.reason}` : "");
+  const badge = $("badge");
+  badge.hidden = !win.clerk;
+  text("clerk-name", win.clerk ? win.clerk.name : "");
+  text("staff-no", win.clerk ? win.clerk.staff_no : "");
+  showPhoto(win.clerk ? win.clerk.staff_no : "");
+}
 
-  // The badge photo, fetched once per clerk; a clerk without one shows name and number only.
-  function showPhoto(staffNo) {
-    const img = O.el("photo");
-    if (!staffNo) {
-      img.hidden = true;
-      img.removeAttribute("src");
-      img.dataset.staff = "";
-      return;
-    }
-    if (img.dataset.staff === staffNo) return;
-    img.dataset.staff = staffNo;
+// The badge photo, fetched once per clerk; a clerk without one shows name and number only.
+function showPhoto(staffNo) {
+  const img = $("photo");
+  if (!staffNo) {
     img.hidden = true;
-    img.onload = () => { img.hidden = false; };
-    img.onerror = () => { img.hidden = true; };
-    img.src = `/display/badge/${encodeURIComponent(staffNo)}?token=${encodeURIComponent(O.token)}`;
+    img.removeAttribute("src");
+    img.dataset.staff = "";
+    return;
   }
+  if (img.dataset.staff === staffNo) return;
+  img.dataset.staff = staffNo;
+  img.hidden = true;
+  img.onload = () => { img.hidden = false; };
+  img.onerror = () => { img.hidden = true; };
+  img.src = `/display/badge/${encodeURIComponent(staffNo)}?token=${encodeURIComponent(token)}`;
+}
 
-  function hideRating() {
-    clearTimeout(ratingTimer);
-    rating = null;
-    O.el("rating").hidden = true;
-    O.el("current-box").hidden = false;
-  }
+function hideRating() {
+  clearTimeout(ratingTimer);
+  rating = null;
+  $("rating").hidden = true;
+  $("current-box").hidden = false;
+}
 
-  function showRating(d) {
-    clearTimeout(ratingTimer);
-    rating = { request_id: d.request_id, ticket_id: d.ticket_id };
-    const box = O.el("rating");
-    box.className = "rating";
-    O.text("rating-title", "请对本次服务进行评价");
-    O.text("rating-title-en", "Please rate our service on the keypad");
-    O.el("rating-levels").hidden = false;
-    O.text("rating-number", `${d.number}号`);
-    box.hidden = false;
-    O.el("current-box").hidden = true;
-    // If the end of the rating never arrives (a lost connection), stop asking at the deadline.
-    const left = d.deadline ? O.parseAt(d.deadline) - O.now() : 60000;
-    ratingTimer = setTimeout(hideRating, Math.max(1000, Math.min(left + 2000, 10 * 60000)));
-  }
+function showRating(d) {
+  clearTimeout(ratingTimer);
+  rating = { request_id: d.request_id, ticket_id: d.ticket_id };
+  const box = $("rating");
+  box.className = "rating";
+  text("rating-title", "请对本次服务进行评价");
+  text("rating-title-en", "Please rate our service on the keypad");
+  $("rating-levels").hidden = false;
+  text("rating-number", `${d.number}号`);
+  box.hidden = false;
+  $("current-box").hidden = true;
+  // If the end of the rating never arrives (a lost connection), stop asking at the deadline.
+  const left = d.deadline ? parseAt(d.deadline) - hubNow() : 60000;
+  ratingTimer = setTimeout(hideRating, Math.max(1000, Math.min(left + 2000, 10 * 60000)));
+}
 
-  function thank() {
-    clearTimeout(ratingTimer);
-    const box = O.el("rating");
-    box.className = "rating thanks";
-    O.text("rating-title", "感谢您的评价！");
-    O.text("rating-title-en", "Thank you for your rating!");
-    O.el("rating-levels").hidden = true;
-    O.text("rating-number", "");
-    box.hidden = false;
-    O.el("current-box").hidden = true;
-    ratingTimer = setTimeout(hideRating, THANKS_MS);
-  }
+function thank() {
+  clearTimeout(ratingTimer);
+  const box = $("rating");
+  box.className = "rating thanks";
+  text("rating-title", "感谢您的评价！");
+  text("rating-title-en", "Thank you for your rating!");
+  $("rating-levels").hidden = true;
+  text("rating-number", "");
+  box.hidden = false;
+  $("current-box").hidden = true;
+  ratingTimer = setTimeout(hideRating, THANKS_MS);
+}
 
-  function isOurs(ev) {
-    return rating && (ev.data.request_id === rating.request_id || ev.data.ticket_id === rating.ticket_id);
-  }
+function isOurs(ev) {
+  return rating && (ev.data.request_id === rating.request_id || ev.data.ticket_id === rating.ticket_id);
+}
 
-  function snapshot(snap) {
-    const w = snap.windows.find((x) => x.no === NO);
-    if (!w) return;
-    const dept = w.department;
-    O.text("win-name", `${NO}号窗口`);
-    const named = w.name && w.name !== `${NO}号窗口` ? `${w.name} · ` : "";
-    O.text("dept", `${named}${dept.name}${dept.name_en ? ` · ${dept.name_en}` : ""}`);
-    document.title = `${w.name} · ${snap.center.name}`;
-    win.status = w.status;
-    win.reason = w.pause_reason;
-    win.clerk = w.clerk;
-    win.current = w.current ? w.current.number : null;
+function snapshot(snap) {
+  const w = snap.windows.find((x) => x.no === NO);
+  if (!w) return;
+  const dept = w.department;
+  text("win-name", `${NO}号窗口`);
+  const named = w.name && w.name !== `${NO}号窗口` ? `${w.name} · ` : "";
+  text("dept", `${named}${dept.name}${dept.name_en ? ` · ${dept.name_en}` : ""}`);
+  document.title = `${w.name} · ${snap.center.name}`;
+  win.status = w.status;
+  win.reason = w.pause_reason;
+  win.clerk = w.clerk;
+  win.current = w.current ? w.current.number : null;
+  render();
+  if (w.rating) showRating(w.rating); // still waiting for the keypad: keep asking
+  else hideRating();
+}
+
+function event(ev) {
+  const d = ev.data || {};
+  if (ev.type === "day.rolled") {
+    win.current = null;
+    hideRating();
     render();
-    if (w.rating) showRating(w.rating); // still waiting for the keypad: keep asking
-    else hideRating();
+    return;
   }
-
-  function event(ev) {
-    const d = ev.data || {};
-    if (ev.type === "day.rolled") {
+  if (d.window_no !== NO) return;
+  switch (ev.type) {
+    case "ticket.called":
+    case "ticket.recalled":
+      win.current = d.number;
+      hideRating();
+      render();
+      recordPaint(ev, d.number);
+      break;
+    case "ticket.finished":
+    case "ticket.no_show":
+    case "ticket.transferred":
+    case "ticket.return_requested":
+      win.current = null;
+      render();
+      break;
+    case "window.signed_in":
+      win.clerk = d.clerk || null;
+      win.status = "open";
+      win.reason = null;
+      render();
+      break;
+    case "window.signed_out":
+      win.clerk = null;
+      win.status = "closed";
       win.current = null;
       hideRating();
       render();
-      return;
-    }
-    if (d.window_no !== NO) return;
-    switch (ev.type) {
-      case "ticket.called":
-      case "ticket.recalled":
-        win.current = d.number;
-        hideRating();
-        render();
-        O.recordPaint(ev, d.number);
-        break;
-      case "ticket.finished":
-      case "ticket.no_show":
-      case "ticket.transferred":
-      case "ticket.return_requested":
-        win.current = null;
-        render();
-        break;
-      case "window.signed_in":
-        win.clerk = d.clerk || null;
-        win.status = "open";
-        win.reason = null;
-        render();
-        break;
-      case "window.signed_out":
-        win.clerk = null;
-        win.status = "closed";
-        win.current = null;
-        hideRating();
-        render();
-        break;
-      case "window.paused":
-        win.status = "paused";
-        win.reason = d.reason || null;
-        render();
-        break;
-      case "window.resumed":
-        win.status = "open";
-        win.reason = null;
-        render();
-        break;
-      case "rating.requested":
-        showRating(d);
-        break;
-      case "ticket.rated":
-        if (isOurs(ev)) thank();
-        break;
-      case "rating.expired":
-        if (isOurs(ev)) hideRating();
-        break;
-      default:
-        break;
-    }
+      break;
+    case "window.paused":
+      win.status = "paused";
+      win.reason = d.reason || null;
+      render();
+      break;
+    case "window.resumed":
+      win.status = "open";
+      win.reason = null;
+      render();
+      break;
+    case "rating.requested":
+      showRating(d);
+      break;
+    case "ticket.rated":
+      if (isOurs(ev)) thank();
+      break;
+    case "rating.expired":
+      if (isOurs(ev)) hideRating();
+      break;
+    default:
+      break;
   }
+}
 
-  O.connect({ snapshot, event });
-})();
+connectScreen({ snapshot, event });

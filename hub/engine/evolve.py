@@ -26,6 +26,7 @@ from .model import (
     ConfigReloaded,
     DayRolled,
     DeviceHealth,
+    DeviceRemoved,
     DeviceStateChanged,
     Event,
     GreenPass,
@@ -383,6 +384,11 @@ def _(e: RatingReasonAdded, state: HallState) -> None:
     rating = state.tickets[e.ticket_id].rating
     assert rating is not None
     rating.reason = e.reason
+
+
+@_apply.register
+def _(e: DeviceRemoved, state: HallState) -> None:
+    state.devices.pop(e.device, None)
 
 
 @_apply.register

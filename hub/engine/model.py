@@ -449,6 +449,20 @@ class DeviceStateChanged(Event, tag="device.state_changed", kw_only=True):
         return self.window_at
 
 
+class DeviceRemoved(Event, tag="device.removed", kw_only=True):
+    """A device its agent no longer has (taken out of its agent.toml): off the hall's list, and
+    a rating keypad no longer makes its window's ratings wait for its word."""
+
+    device: str
+    kind: str
+    window_at: int | None = None
+    agent: str
+
+    @property
+    def window(self) -> int | None:
+        return self.window_at
+
+
 class NoticeSet(Event, tag="notice.set", kw_only=True):
     """The screens' scrolling line, as it now reads (`reset`: back to the hall file's)."""
 
@@ -575,6 +589,7 @@ AnyEvent = (
     | RatingExpired
     | RatingReasonAdded
     | DeviceStateChanged
+    | DeviceRemoved
     | NoticeSet
     | SlipStatusChanged
     | ComplaintFiled

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from .errors import DomainError, Invalid, NotFound
 from .model import (
+    DeviceRemoved,
     DeviceStateChanged,
     Event,
     HallState,
@@ -298,6 +299,13 @@ class RatingRules:
             )
         ]
 
+    @staticmethod
+    def forget_devices(state: HallState, now: dt.datetime, agent: str,
+                       kept: set[str]) -> list[Event]:
+        """The devices `agent` reported before and no longer has (`kept`: all it has now)."""
+        return [DeviceRemoved(at=now, device=d.device, kind=d.kind, window_at=d.window,
+                              agent=agent)
+                for d in state.devices.values() if d.agent == agent and d.device not in kept]
 
 
 def rating_open(ticket: Ticket) -> bool:

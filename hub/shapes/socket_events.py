@@ -31,6 +31,9 @@ class DeviceAuth(Auth):
         default_factory=list)
     kiosk: Annotated[str, Meta(min_length=1, max_length=MAX_CODE)] | None = None
     printer: Any = None  # checked by the print desk (hub/web/printing.py)
+    # Every device the agent has (names as in its health reports); None: not said (older agents).
+    devices: Annotated[list[Annotated[str, Meta(max_length=2 * MAX_CODE)]],
+                       Meta(max_length=4 * MAX_LIST)] | None = None
 
 
 class IssueTicket(TicketRequest):
@@ -117,6 +120,9 @@ class RatingPress(DeviceEvent, kw_only=True):
     at: Annotated[str, Meta(description=(
         "when it was pressed: ISO 8601 with its zone; default: when the hub hears it"))] | None \
         = None
+    late_found: Annotated[Any, Meta(description=(
+        "true: its agent found it in the keypad's ring after it restarted (made by its "
+        "window's end)"))] = None
 
     def __post_init__(self) -> None:
         self.pressed_at()  # its ValueError is a ValidationError, refused like any field

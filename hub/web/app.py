@@ -16,6 +16,7 @@ from hub import children, shapes
 from hub.service import HallService
 from kiosk.pages import pages as kiosk_pages
 from office.pages import pages as office_pages
+from shared.pages import pages as shared_pages
 
 from . import errors, metrics, operations, packets, sockets
 from .admin_api import admin_api
@@ -70,6 +71,7 @@ def add_routes(app: Flask) -> None:
     app.register_blueprint(caller_pages)  # the clerk's panel: /caller/
     app.register_blueprint(kiosk_pages)  # the ticket kiosk's touchscreen: /kiosk/
     app.register_blueprint(office_pages)  # the office: /office/, /office/reports, /office/admin
+    app.register_blueprint(shared_pages)  # what the pages share: /shared/static/ (JS modules, base)
     app.register_blueprint(metrics.metrics)  # /metrics
     app.add_url_rule("/healthz", view_func=healthz)
 

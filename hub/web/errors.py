@@ -53,6 +53,9 @@ def install(app: Flask) -> None:
         zh = _HTTP_ZH.get(err.code or 0, "请求错误")
         response = jsonify(error_body(err.name.lower().replace(" ", "_"), f"{zh} / {err.name}"))
         response.status_code = err.code or 500
+        for name, value in err.get_headers():  # e.g. a 405's Allow (RFC 9110 §15.5.6)
+            if name.lower() != "content-type":
+                response.headers[name] = value
         return response
 
     @app.errorhandler(Exception)

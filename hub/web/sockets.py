@@ -358,6 +358,8 @@ class DeviceNamespace(RoleNamespace):
         except ValueError as err:
             raise DomainError("invalid", "打印机配置无效", str(err)) from None
         self.windows[request.sid] = frozenset(windows)
+        if auth.devices is not None and who.name not in {p.name for p in self.clients.values()}:
+            self.desk.agent_has(who, auth.devices)
         if kiosk is not None:
             self.kiosks[request.sid] = kiosk
         self.enter_room(request.sid, "agents")

@@ -1,0 +1,95 @@
+/* The clerk panel's window actions: F1-F7 and their buttons, calling a number, the outcome of a
+ * finish, the transfer dialog. Each is an acked event on the /caller socket whose answer is the
+ * window as it now is. */
+import { $, say } from "/shared/static/dom.js";
+import { loadJoint } from "./slips.js";
+
+const ACK_MS = 8000;
+
+/**
+ * Wire the actions of the panel signed in with `staff`: `panel.st` is the window's state,
+ * `panel.applyWindow(w)` shows a window the hub answered with.
+ */
+export function wireActions(staff, panel) {
+  function act(action, args) {
+    say("error", "");
+    const socket = staff.socket;
+    if (!socket || !socket.connected) {
+      say("error", "未连接到服务器 / Not connected to the hub");
+      return Promise.resolve(null);
+    }
+    return new Promise((resolve) => {
+      socket.timeout(ACK_MS).emit(action, args || {}, (err, ack) => {
+        if (err) {
+          say("error", "服务器无应答 / The hub did not answer");
+          resolve(null);
+        } else if (!ack || !ack.ok) {
+          say("error", `操作失败 Refused: ${(ack && ack.error && ack.error.message) || "?"}`);
+          resolve(null);
+        } else {
+          panel.applyWindow(ack.result);
+          resolve(ack.result);
+        }
+      });
+    });
+  }
+
+  async function finish() {
+    const outcome = $("outcome").value;
+    const args = { outcome };
+    if (outcome === "joint") args.departments = [...$("departments").selectedOptions].map((o) => o.value);
+    if (outcome === "report") args.authority = $("authority").value;
+    if (outcome === "returned") args.reason = $("return-reason").value;
+    const result = await act("finish", args);
+    if (!result) return;
+    if (outcome === "joint") loadJoint(staff);
+    const done = (result.events || []).find((e) => e.type === "ticket.finished");
+    const slip = done && done.data.outcome && done.data.outcome.slip;
+    const box = $("slip-result");
+    box.hidden = false;
+    if (slip) {
+      box.textContent = `承诺单号 Slip no. ${slip} · 承诺办结日期 Promised date ${done.data.outcome.promised_date}`;
+      $("slip-number").value = slip;
+    } else if (outcome === "returned") {
+      box.textContent = "退件已提交，待审批 / Return sent for approval";
+    } else {
+      box.textContent = "已办结 / Finished";
+    }
+  }
+
+  const ACTIONS = {
+    F1: () => act("call-next").then((r) => r && ($("slip-result").hidden = $("slip-printed").hidden = true)),
+    F2: () => act("recall"),
+    F3: () => act("skip"),
+    F4: finish,
+    F5: () => (panel.st.status === "paused" ? act("resume") : act("pause", { reason: $("pause-reason").value })),
+    F6: () => {
+      $("transfer-reason").value = "";
+      $("transfer-dialog").showModal();
+    },
+    F7: () => act("request-rating").then((r) => r && say("info", "已请求评价 / Rating requested")),
+  };
+  const BUTTONS = { "btn-call-next": "F1", "btn-recall": "F2", "btn-skip": "F3", "btn-finish": "F4",
+                    "btn-pause": "F5", "btn-transfer": "F6", "btn-rating": "F7" };
+  for (const [id, key] of Object.entries(BUTTONS)) $(id).addEventListener("click", ACTIONS[key]);
+  document.addEventListener("keydown", (ev) => {
+    if (!ACTIONS[ev.key] || !staff.session || $("panel").hidden) return;
+    ev.preventDefault(); // F5 would reload, F1 open help
+    if ($("transfer-dialog").open) return;
+    ACTIONS[ev.key]();
+  });
+
+  $("call-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const number = $("call-number").value.trim().toUpperCase();
+    if (number) act("call", { number }).then((r) => r && ($("call-number").value = ""));
+  });
+
+  $("transfer-dialog").addEventListener("close", () => {
+    if ($("transfer-dialog").returnValue !== "ok") return;
+    const args = { reason: $("transfer-reason").value };
+    if ($("transfer-window").value) args.window = Number($("transfer-window").value);
+    else if ($("transfer-service").value) args.service = $("transfer-service").value;
+    act("transfer", args);
+  });
+}
