@@ -16,14 +16,14 @@ demo: system-deps $(STAMP)
 # the hall's zone: a test of days and dates that passes only on the real date fails there.
 FAKE_DATE ?= @2031-07-14 15:59:00
 
-test: system-deps $(STAMP)
-	$(BIN)/ruff check .
+test: system-deps lint
 	$(BIN)/pytest
 	@command -v faketime >/dev/null || { echo "faketime is missing: apt-get install faketime" >&2; exit 1; }
 	TZ=UTC faketime -f '$(FAKE_DATE)' $(BIN)/pytest -m dates -p no:cacheprovider -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 system-deps:
 	@scripts/system-deps.sh

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -14,16 +15,17 @@ from hub.config import ConfigError
 
 
 class _Strict(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
-    pass
+    """Unknown keys rejected, values read-only. Each section says frozen=True again: a type
+    checker reads it per class (PEP 681), msgspec inherits it anyway."""
 
 
-class BusDevice(_Strict, kw_only=True):
+class BusDevice(_Strict, frozen=True, kw_only=True):
     kind: Literal["rating", "caller", "led"]
     address: int  # Modbus slave address, 1-247
     window: int
 
 
-class Bus(_Strict, kw_only=True):
+class Bus(_Strict, frozen=True, kw_only=True):
     """One RS-485 line with Modbus RTU devices on it."""
 
     port: str  # /dev/serial/by-id/... or a pyserial URL
@@ -33,7 +35,7 @@ class Bus(_Strict, kw_only=True):
     devices: list[BusDevice]
 
 
-class ByteKeypad(_Strict, kw_only=True):
+class ByteKeypad(_Strict, frozen=True, kw_only=True):
     """A cheap USB-serial keypad that sends one byte per key."""
 
     port: str
@@ -43,7 +45,7 @@ class ByteKeypad(_Strict, kw_only=True):
     keymap: dict[str, str]  # byte ("0x31" or "1") -> key name, or a level "1".."5" for rating
 
 
-class Voice(_Strict, kw_only=True):
+class Voice(_Strict, frozen=True, kw_only=True):
     """The announcer role: this Pi's speaker says every call and recall in its scope."""
 
     windows: list[int] = []  # announce only these windows; or
@@ -59,7 +61,7 @@ class Voice(_Strict, kw_only=True):
     dir: str = ""  # player = "dir": write each announcement's WAV here instead of playing
 
 
-class Printer(_Strict, kw_only=True):
+class Printer(_Strict, frozen=True, kw_only=True):
     """A receipt printer: the kiosk's tickets (with `kiosk` set), and/or 承诺单 of `windows`."""
 
     target: str  # /dev/usb/lp0, /dev/serial/by-id/..., socket://10.0.0.50:9100, or a file
@@ -72,7 +74,7 @@ class Printer(_Strict, kw_only=True):
     status_interval_s: float = 15.0  # ask the printer's state this often between jobs
 
 
-class Scanner(_Strict, kw_only=True):
+class Scanner(_Strict, frozen=True, kw_only=True):
     """A USB barcode/QR scanner (a keyboard to the kernel), read with evdev."""
 
     device: str  # /dev/input/by-id/usb-...-event-kbd
@@ -80,7 +82,7 @@ class Scanner(_Strict, kw_only=True):
     gap_s: float = 0.5  # a pause longer than this between keys drops a half-read code
 
 
-class AgentConfig(_Strict, kw_only=True):
+class AgentConfig(_Strict, frozen=True, kw_only=True):
     name: str
     hub: str = "http://127.0.0.1:8080"
     token: str = ""  # better: token_file, or ONESTOP_AGENT_TOKEN in the environment
@@ -108,9 +110,16 @@ class AgentConfig(_Strict, kw_only=True):
 
 def load_agent_config(path: str | Path) -> AgentConfig:
     path = Path(path)
+    cfg = _read(path)
+    for key, problem in _problems(cfg):  # the first problem stops the agent
+        raise ConfigError(str(path), key, problem)
+    return cfg
+
+
+def _read(path: Path) -> AgentConfig:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        cfg = msgspec.convert(raw, AgentConfig, strict=True)
+        return msgspec.convert(raw, AgentConfig, strict=True)
     except OSError as err:
         raise ConfigError(str(path), "", f"cannot read: {err.strerror}") from err
     except tomllib.TOMLDecodeError as err:
@@ -118,29 +127,35 @@ def load_agent_config(path: str | Path) -> AgentConfig:
     except msgspec.ValidationError as err:
         reason, _, where = str(err).partition(" - at `$")
         raise ConfigError(str(path), where.rstrip("`").lstrip("."), reason) from err
+
+
+def _problems(cfg: AgentConfig) -> Iterator[tuple[str, str]]:
+    """What the schema cannot say, as (key, problem), in the order they are reported."""
     for i, keypad in enumerate(cfg.keypads):
         for byte, key in keypad.keymap.items():
-            problem = keymap_problem(keypad.kind, byte, key)
-            if problem:
-                raise ConfigError(str(path), f"keypads[{i}].keymap.{byte!r}", problem)
+            if problem := keymap_problem(keypad.kind, byte, key):
+                yield f"keypads[{i}].keymap.{byte!r}", problem
     for i, bus in enumerate(cfg.buses):
-        for j, dev in enumerate(bus.devices):
-            if not 1 <= dev.address <= 247:
-                raise ConfigError(str(path), f"buses[{i}].devices[{j}].address", "must be 1-247")
-        addresses = [d.address for d in bus.devices]
-        if len(set(addresses)) != len(addresses):
-            raise ConfigError(str(path), f"buses[{i}].devices", "two devices share an address")
+        yield from _bus_problems(f"buses[{i}]", bus)
     if cfg.printer is not None:
         if not (cfg.kiosk or cfg.printer.windows):
-            raise ConfigError(str(path), "printer", "set kiosk = NAME, or printer.windows")
+            yield "printer", "set kiosk = NAME, or printer.windows"
         if not 1 <= cfg.printer.status_interval_s <= 600:
-            raise ConfigError(str(path), "printer.status_interval_s", "must be 1-600 seconds")
+            yield "printer.status_interval_s", "must be 1-600 seconds"
     if cfg.scanner is not None and not cfg.kiosk:
-        raise ConfigError(str(path), "scanner", "a scanner needs kiosk = NAME (the kiosk's token)")
+        yield "scanner", "a scanner needs kiosk = NAME (the kiosk's token)"
     if cfg.voice is not None:
         for where, problem in [*voice_problems(cfg.voice), *voice_installed(cfg.voice)]:
-            raise ConfigError(str(path), f"voice.{where}", problem)
-    return cfg
+            yield f"voice.{where}", problem
+
+
+def _bus_problems(at: str, bus: Bus) -> Iterator[tuple[str, str]]:
+    for j, dev in enumerate(bus.devices):
+        if not 1 <= dev.address <= 247:
+            yield f"{at}.devices[{j}].address", "must be 1-247"
+    addresses = [d.address for d in bus.devices]
+    if len(set(addresses)) != len(addresses):
+        yield f"{at}.devices", "two devices share an address"
 
 
 def voice_problems(voice: Voice) -> list[tuple[str, str]]:

@@ -119,7 +119,7 @@ class PrintStation:
 
     def _check(self) -> None:
         try:
-            st = self.driver.status()
+            st = self.driver.read_status()
         except DeviceError as err:
             self._set_health("offline", str(err))
             return

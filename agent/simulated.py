@@ -11,15 +11,16 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Sequence
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from devices import regmap as rm
 from devices.printer.sim import SimPrinter, strip_status_requests, text_of
-from devices.sim import SimBus, SimCallerKeypad, SimLed, SimRatingKeypad
+from devices.sim import SimBus, SimCallerKeypad, SimDevice, SimLed, SimRatingKeypad
 from hub.clock import Clock, system_clock
 
 from .bridge import Agent
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 WINDOWS_PER_BUS = 10  # 3 devices each: 30 of the 32 a bus may carry
 BAUD = 115200
+_KINDS: tuple[Literal["rating", "caller", "led"], ...] = ("rating", "caller", "led")  # a trio
 
 
 class SimulatedHall:
@@ -38,7 +40,7 @@ class SimulatedHall:
         self.buses: list[SimBus] = []
         self.at: dict[int, tuple[SimRatingKeypad, SimCallerKeypad, SimLed]] = {}
         for first in range(0, len(windows), WINDOWS_PER_BUS):
-            devices = []
+            devices: list[SimDevice] = []
             for i, window in enumerate(windows[first:first + WINDOWS_PER_BUS]):
                 trio = (SimRatingKeypad(3 * i + 1), SimCallerKeypad(3 * i + 2), SimLed(3 * i + 3))
                 self.at[window] = trio
@@ -80,8 +82,7 @@ class SimulatedHall:
             for window, trio in self.at.items():
                 if trio[0] in bus.devices.values():
                     devices += [BusDevice(kind=kind, address=dev.address, window=window)
-                                for kind, dev in zip(("rating", "caller", "led"), trio,
-                                                     strict=True)]
+                                for kind, dev in zip(_KINDS, trio, strict=True)]
             buses.append(Bus(port=bus.path, baud=BAUD, poll_interval_ms=100,
                              reply_timeout_ms=50, devices=devices))
         printer = None
@@ -90,7 +91,7 @@ class SimulatedHall:
         return AgentConfig(name=name, hub=hub, token=token, state_dir=state_dir, buses=buses,
                            kiosk=self.kiosk, printer=printer)
 
-    def state(self, answers: list[dict[str, Any]] = ()) -> list[dict[str, Any]]:
+    def state(self, answers: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
         """What each window's devices show, and the hub's answer to its last press."""
         last = {a.get("window"): a for a in answers}
         return [{"window": window, "led": led.text, "caller": caller.number,
@@ -120,67 +121,79 @@ def _answer_text(answer: dict[str, Any] | None) -> str:
     return answer.get("error", {}).get("message", "")
 
 
+class _Panel(BaseHTTPRequestHandler):
+    """The devices panel's requests; `hall`, `agent` and `page` are set for each server."""
+
+    hall: SimulatedHall
+    agent: Agent
+    page: bytes
+
+    def do_GET(self) -> None:
+        if self.path == "/":
+            self._send(HTTPStatus.OK, self.page, "text/html; charset=utf-8")
+        elif self.path == "/state":
+            self._json(HTTPStatus.OK, self.hall.state(self.agent.link.answers))
+        elif self.path == "/printer":
+            self._json(HTTPStatus.OK, self.hall.printed())
+        else:
+            self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
+
+    def do_POST(self) -> None:
+        if self.path == "/printer":
+            self._set_printer()
+        elif self.path == "/press":
+            self._press()
+        else:
+            self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
+
+    def _set_printer(self) -> None:
+        body = self._body()
+        if body is None or not isinstance(body.get("paper_out"), bool):
+            self._json(HTTPStatus.UNPROCESSABLE_ENTITY, {"error": "paper_out: bool"})
+            return
+        self.hall.set_paper_out(body["paper_out"])
+        self._json(HTTPStatus.OK, self.hall.printed())
+
+    def _press(self) -> None:
+        try:
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            ok = self.hall.press(int(body["window"]), str(body["device"]), int(body["key"]),
+                                 int(body.get("reason", 0)))
+        except KeyError as err:
+            self._json(HTTPStatus.UNPROCESSABLE_ENTITY, {"error": f"missing {err}"})
+            return
+        except (ValueError, TypeError, AttributeError) as err:
+            self._json(HTTPStatus.UNPROCESSABLE_ENTITY, {"error": str(err)})
+            return
+        self._json(HTTPStatus.OK, {"ok": ok, "note": "" if ok else
+                                   "the keypad ignored it: no rating window is open"})
+
+    def _body(self) -> dict | None:
+        try:
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+        except (ValueError, TypeError):
+            return None
+        return body if isinstance(body, dict) else None
+
+    def _json(self, status: HTTPStatus, data: Any) -> None:
+        self._send(status, json.dumps(data, ensure_ascii=False).encode(),
+                   "application/json; charset=utf-8")
+
+    def _send(self, status: HTTPStatus, body: bytes, kind: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug(format, *args)
+
+
 def serve_panel(hall: SimulatedHall, agent: Agent, host: str, port: int) -> ThreadingHTTPServer:
     page = resources.files("agent.static").joinpath("simpanel.html").read_bytes()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            if self.path == "/":
-                self._send(HTTPStatus.OK, page, "text/html; charset=utf-8")
-            elif self.path == "/state":
-                self._json(HTTPStatus.OK, hall.state(agent.link.answers))
-            elif self.path == "/printer":
-                self._json(HTTPStatus.OK, hall.printed())
-            else:
-                self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
-
-        def do_POST(self) -> None:
-            if self.path == "/printer":
-                body = self._body()
-                if body is None or not isinstance(body.get("paper_out"), bool):
-                    self._json(HTTPStatus.UNPROCESSABLE_ENTITY, {"error": "paper_out: bool"})
-                    return
-                hall.set_paper_out(body["paper_out"])
-                self._json(HTTPStatus.OK, hall.printed())
-                return
-            if self.path != "/press":
-                self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
-                return
-            try:
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-                ok = hall.press(int(body["window"]), str(body["device"]), int(body["key"]),
-                                int(body.get("reason", 0)))
-            except KeyError as err:
-                self._json(HTTPStatus.UNPROCESSABLE_ENTITY, {"error": f"missing {err}"})
-                return
-            except (ValueError, TypeError, AttributeError) as err:
-                self._json(HTTPStatus.UNPROCESSABLE_ENTITY, {"error": str(err)})
-                return
-            self._json(HTTPStatus.OK, {"ok": ok, "note": "" if ok else
-                                       "the keypad ignored it: no rating window is open"})
-
-        def _body(self) -> dict | None:
-            try:
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-            except (ValueError, TypeError):
-                return None
-            return body if isinstance(body, dict) else None
-
-        def _json(self, status: HTTPStatus, data: Any) -> None:
-            self._send(status, json.dumps(data, ensure_ascii=False).encode(),
-                       "application/json; charset=utf-8")
-
-        def _send(self, status: HTTPStatus, body: bytes, kind: str) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            log.debug(format, *args)
-
-    server = ThreadingHTTPServer((host, port), Handler)
+    handler = type("Panel", (_Panel,), {"hall": hall, "agent": agent, "page": page})
+    server = ThreadingHTTPServer((host, port), handler)
     threading.Thread(target=server.serve_forever, name="sim-panel", daemon=True).start()
     return server
 

@@ -107,10 +107,10 @@ class WindowBoard:
         if kind == "ticket.called":
             service = data["service"]
             self.waiting[service] = max(0, self.waiting.get(service, 0) - 1)
-        win = self.windows.get(data.get("window_no"))  # type: ignore[arg-type]
-        if win is None:
+        at = self.windows.get(data.get("window_no"))
+        if at is None:
             return self._show_all() if kind.startswith("ticket.") else []
-        return self._window_event(win, kind, data, now)
+        return self._window_event(at, kind, data, now)
 
     def _window_event(self, win: Window, kind: str, data: dict, now: dt.datetime) -> list[Command]:
         commands: list[Command] = []

@@ -1,4 +1,4 @@
-"""Statistics and assessment (hub/reports.py): how long a report takes over a month and a year.
+"""Statistics and assessment (hub/reports/): how long a report takes over a month and a year.
 
 Builds a year of a busy hall in a fresh SQLite data directory, through the store
 (Store.save_tickets, save_slip, append for events) in one big transaction per day: the hall of

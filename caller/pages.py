@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, render_template
 
-from hub import views
+from hub import presenters
 from hub.engine.model import OUTCOME_LABELS, SLIP_STATUS_LABELS
 from hub.service import HallService
 from hub.web.page_headers import secure_pages
@@ -39,7 +39,7 @@ _OUTCOMES_EN = {
 def _catalogue(service: HallService) -> dict[str, Any]:
     """What the panel needs before it signs in: names and rules, nothing live or personal."""
     cfg = service.cfg
-    found = views.catalogue(cfg)
+    found = presenters.catalogue(cfg)
     for s in cfg.services:  # the panel also shows the item's time limits
         found["services"][s.code].update(
             case_type=s.case_type.value, time_limit_days=s.time_limit_days,

@@ -281,7 +281,8 @@ class RatingKeypad(_Keypad):
             ev_seq, ev_key, ev_ref = ring[rm.ring_slot(want) * rm.SLOT_REGS:][:rm.SLOT_REGS]
             if ev_seq == want and ev_key:
                 event = self._decode(want, ev_key >> 8, ev_key & 0xFF, ev_ref)
-                if event is not None and ev_ref not in self._ends:  # when: only by its window
+                # No time of its own: the hub dates it by its window's end (late_found).
+                if isinstance(event, RatingPress) and ev_ref not in self._ends:
                     event = dataclasses.replace(event, late_found=True)
                 events += [event] if event is not None else []
         self.last_seq, self._replay = seq, False

@@ -21,6 +21,10 @@ from enum import IntEnum
 
 from devices.modbus import crc16
 
+# Part of the map: the rating keypad's level keys are the national 好差评 scale's values, in its
+# order. The hub's own enum, so a key and the level the hub stores have one name.
+from hub.engine.model import RatingLevel  # noqa: F401
+
 MAP_VERSION = 1
 
 # --- input registers (function 04), every kind ------------------------------------------------
@@ -98,22 +102,6 @@ class DeviceKind(IntEnum):
     CALLER = 2
     LED = 3
 
-
-class RatingLevel(IntEnum):
-    """The national 好差评 five levels, in the keypad's key order."""
-
-    VERY_SATISFIED = 1  # 非常满意
-    SATISFIED = 2  # 满意
-    BASIC = 3  # 基本满意
-    UNSATISFIED = 4  # 不满意
-    VERY_UNSATISFIED = 5  # 非常不满意
-
-    @property
-    def needs_reason(self) -> bool:
-        return self >= RatingLevel.UNSATISFIED
-
-
-LEVEL_NAMES = {1: "非常满意", 2: "满意", 3: "基本满意", 4: "不满意", 5: "非常不满意"}
 
 
 class Reason(IntEnum):

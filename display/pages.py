@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request, send_file
 
-from hub import views
+from hub import presenters
 from hub.service import HallService
 from hub.web.page_headers import secure_pages
 
@@ -32,7 +32,7 @@ HALL_CALLS = 10
 
 
 def _catalogue(service: HallService) -> dict[str, Any]:
-    return views.catalogue(service.cfg)
+    return presenters.catalogue(service.cfg)
 
 
 def _service() -> HallService:

@@ -25,8 +25,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,30 @@ def start(argv: list[str], **popen_kwargs: Any) -> subprocess.Popen:
     _children[:] = [c for c in _children if c.poll() is None]
     _children.append(child)
     return child
+
+
+class Tasks(Protocol):
+    """What run_beside needs of a server: Flask-SocketIO's background tasks and its sleep."""
+
+    def start_background_task(self, target: Callable[..., Any], *args: Any) -> Any: ...
+
+    def sleep(self, seconds: float) -> Any: ...
+
+
+def run_beside(server: Tasks, argv: list[str], what: str) -> None:
+    """Run `python argv…` as a child process, reaped by a background task of the server (a
+    green thread under eventlet): work that is C code or long SQL runs beside the hub, never on
+    its event loop, and start-up never waits for it. It ends with the hub, even a hub killed
+    with SIGKILL."""
+    child = start(argv, stdin=subprocess.DEVNULL)
+
+    def reap() -> None:
+        while child.poll() is None:
+            server.sleep(0.5)
+        if child.returncode:
+            log.warning("%s failed (exit %d)", what, child.returncode)
+
+    server.start_background_task(reap)
 
 
 def follow_parent() -> None:

@@ -143,7 +143,7 @@ def serve(
     if hall_file is not None and hall_file.path is not None:
         # Closed days not summed up yet for the reports (the hub was down over a midnight, or
         # upgraded with history): summed beside the hub, so no office request pays for them.
-        from hub.web.app import run_beside
+        from hub.children import run_beside
 
         same_clock = ["--clock", spec] if (spec := child_spec(service.clock)) else []
         run_beside(socketio, ["-m", "hub.cli", "--log-level", "warning", *same_clock,

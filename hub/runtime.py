@@ -52,5 +52,6 @@ def open_hall(
 ) -> HallService:
     cfg = config if isinstance(config, HallConfig) else load_config(config)
     db = open_database(data_dir, synchronous, url)
-    return HallService(cfg, db, clock=clock or system_clock,
-                       **({"offload": offload} if offload else {}))
+    if offload:
+        return HallService(cfg, db, clock=clock or system_clock, offload=offload)
+    return HallService(cfg, db, clock=clock or system_clock)

@@ -16,7 +16,7 @@ from typing import Any
 
 import msgspec
 
-from hub import reports, shapes, views
+from hub import presenters, reports, shapes
 from hub.auth import (
     DEVICE_ROLES,
     DUMMY_HASH,
@@ -790,13 +790,13 @@ class HallService:
         with self._lock:
             found = self.state.tickets.get(ticket_id)
             if found is not None:
-                view = views.ticket_view(self.cfg, self.state, found)
+                view = presenters.ticket_view(self.cfg, self.state, found)
         if found is None:
             stored = self.store.ticket(ticket_id)
             if stored is None:
                 raise NotFound("no_ticket", "无此号", f"no ticket {ticket_id!r}")
-            view = views.ticket_view(self.cfg, None, stored)
-        return views.redacted(view) if who.role in DEVICE_ROLES else view
+            view = presenters.ticket_view(self.cfg, None, stored)
+        return presenters.redacted(view) if who.role in DEVICE_ROLES else view
 
     # --- window actions -----------------------------------------------------------------
 
@@ -833,7 +833,7 @@ class HallService:
 
         records = self.execute(who, decide, addr, inbox, action=action, detail=args.given())
         with self._lock:
-            view = views.window_view(self.cfg, self.state, self.state.windows[no])
+            view = presenters.window_view(self.cfg, self.state, self.state.windows[no])
         view["events"] = [r.public() for r in records]
         return view
 
@@ -977,7 +977,7 @@ class HallService:
         tickets: a few ms on a busy day, so pushed at most a few times a second)."""
         self.catch_up()
         with self._lock:
-            return views.totals(self.state)
+            return presenters.totals(self.state)
 
     def set_slip_status(self, who: Principal, number: str, status: str, addr: str = "") -> dict:
         """A clerk (signed in anywhere) or the office moves a 承诺单 on; the kiosk shows it."""
@@ -1094,7 +1094,7 @@ class HallService:
         self.require(who, *OFFICE_ROLES)
         with self._lock:
             return [
-                views.ticket_view(self.cfg, None, t)
+                presenters.ticket_view(self.cfg, None, t)
                 for t in self.state.tickets.values()
                 if t.status is TicketStatus.RETURN_PENDING
             ]
@@ -1102,14 +1102,14 @@ class HallService:
     # --- reads --------------------------------------------------------------------------
 
     def services(self) -> list[dict]:
-        return [views.service_view(self.cfg, s) for s in self.cfg.services]
+        return [presenters.service_view(self.cfg, s) for s in self.cfg.services]
 
     def snapshot(self, usernames: bool = False) -> dict:
         """The screens' snapshot; `usernames` adds each clerk's account name (the office's
         monitor moves clerks by it), read under the same lock so both agree."""
         self.catch_up()
         with self._lock:
-            snap = views.public_snapshot(self.cfg, self.state)
+            snap = presenters.public_snapshot(self.cfg, self.state)
             if usernames:
                 for w in snap["windows"]:
                     win = self.state.windows.get(w["no"])
@@ -1117,9 +1117,6 @@ class HallService:
                     if w["clerk"] is not None and clerk is not None:
                         w["clerk"]["username"] = clerk.username
             return snap
-
-    def records_since(self, seq: int) -> list[Record]:
-        return self.store.records_after(seq)
 
 
 def _given(value: str | None, key: str, required: bool = False) -> str | None:

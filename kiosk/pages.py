@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, send_file
 
-from hub import views
+from hub import presenters
 from hub.service import HallService
 from hub.web.page_headers import secure_pages
 from kiosk import prompts
@@ -33,8 +33,8 @@ def _catalogue(service: HallService) -> dict[str, Any]:
         "center": {"name": cfg.center.name, "name_en": cfg.center.name_en,
                    "timezone": cfg.center.timezone,
                    "complaint_phone": cfg.center.complaint_phone},
-        "departments": views.catalogue(cfg)["departments"],
-        "services": [views.service_view(cfg, s) for s in cfg.services],
+        "departments": presenters.catalogue(cfg)["departments"],
+        "services": [presenters.service_view(cfg, s) for s in cfg.services],
         "windows": [{"no": w.no, "name": w.name or f"{w.no}号窗口"} for w in cfg.windows],
         "complaint_categories": [
             {"code": c.code, "name": c.name, "name_en": c.name_en}

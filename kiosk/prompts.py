@@ -151,13 +151,13 @@ def start_rendering(app: Any, socketio: Any, directory: str | os.PathLike, *, en
     """Serve prompts from `directory` and render them in a child process; start-up never waits.
 
     A child process rather than a thread: espeak-ng (C, loaded through pyttsx3) then never
-    holds the hub's event loop nor stays in the hub's memory (hub.web.app.run_beside).
+    holds the hub's event loop nor stays in the hub's memory (hub.children.run_beside).
     Disabled (`[kiosk] voice_prompts = false`): nothing is rendered or served.
     """
     if not enabled:
         app.extensions[EXTENSION_KEY] = None
         return
-    from hub.web.app import run_beside  # noqa: PLC0415 (kiosk/ is a page package of the hub)
+    from hub.children import run_beside  # noqa: PLC0415 (kiosk/ is a page package of the hub)
 
     directory = Path(directory)
     app.extensions[EXTENSION_KEY] = directory

@@ -119,14 +119,7 @@ class HallMachine(RuleBasedStateMachine):
         self.expected[ticket_id] = status
 
     def track(self, e: Event, method: str, normal_waiting: bool | None) -> None:
-        if isinstance(e, TicketRated):
-            assert e.ticket_id not in self.rated, f"{e.ticket_id} rated twice"
-            self.rated.add(e.ticket_id)
-        if isinstance(e, (TicketRated, RatingExpired, RatingRequested)):
-            request = (e.ticket_id, e.request_id)
-            assert request not in self.settled, f"{request} after it ended (未评价 or rated)"
-            if not isinstance(e, RatingRequested):
-                self.settled.add(request)
+        self.track_rating(e)
         if isinstance(e, TicketIssued):
             key = (self.state.day, e.number)
             assert key not in self.numbers, f"number {e.number} issued twice on {key[0]}"
@@ -135,18 +128,7 @@ class HallMachine(RuleBasedStateMachine):
             self.issued.add(e.ticket_id)
             self.expected[e.ticket_id] = TicketStatus.WAITING
         elif isinstance(e, TicketCalled):
-            assert self.expected[e.ticket_id] is TicketStatus.WAITING
-            self.expected[e.ticket_id] = TicketStatus.CALLED
-            priority = self.state.tickets[e.ticket_id].priority
-            if not priority or not normal_waiting:
-                self.runs[e.window_no] = 0
-            else:
-                self.runs[e.window_no] += 1
-                if method == "call_next":
-                    assert self.runs[e.window_no] <= FAIRNESS, (
-                        f"window {e.window_no}: {self.runs[e.window_no]} priority calls in a row "
-                        "while a normal ticket waited"
-                    )
+            self.track_call(e, method, normal_waiting)
         elif isinstance(e, TicketNoShow):
             if e.requeued:
                 self.expected[e.ticket_id] = TicketStatus.WAITING
@@ -159,21 +141,51 @@ class HallMachine(RuleBasedStateMachine):
         elif isinstance(e, ReturnRequested):
             self.expected[e.ticket_id] = TicketStatus.RETURN_PENDING
         elif isinstance(e, ReturnDecided):
-            if e.approved:
-                self.end(e.ticket_id, TicketStatus.DONE)
-            elif e.requeued_to is not None:
-                self.expected[e.ticket_id] = TicketStatus.WAITING
-            else:
-                self.end(e.ticket_id, TicketStatus.RETURN_REFUSED)
+            self.track_return(e)
         elif isinstance(e, DayRolled):
-            for ticket_id in e.expired:
-                assert self.expected[ticket_id] in (TicketStatus.WAITING, TicketStatus.CALLED)
-                self.end(ticket_id, TicketStatus.EXPIRED)
-            for ticket_id, status in list(self.expected.items()):
-                if status is not TicketStatus.RETURN_PENDING:
-                    self.purged.add(ticket_id)
-                    del self.expected[ticket_id]
-            self.runs = dict.fromkeys(WINDOWS, 0)
+            self.track_day_end(e)
+
+    def track_rating(self, e: Event) -> None:
+        if isinstance(e, TicketRated):
+            assert e.ticket_id not in self.rated, f"{e.ticket_id} rated twice"
+            self.rated.add(e.ticket_id)
+        if isinstance(e, (TicketRated, RatingExpired, RatingRequested)):
+            request = (e.ticket_id, e.request_id)
+            assert request not in self.settled, f"{request} after it ended (未评价 or rated)"
+            if not isinstance(e, RatingRequested):
+                self.settled.add(request)
+
+    def track_call(self, e: TicketCalled, method: str, normal_waiting: bool | None) -> None:
+        assert self.expected[e.ticket_id] is TicketStatus.WAITING
+        self.expected[e.ticket_id] = TicketStatus.CALLED
+        priority = self.state.tickets[e.ticket_id].priority
+        if not priority or not normal_waiting:
+            self.runs[e.window_no] = 0
+        else:
+            self.runs[e.window_no] += 1
+            if method == "call_next":
+                assert self.runs[e.window_no] <= FAIRNESS, (
+                    f"window {e.window_no}: {self.runs[e.window_no]} priority calls in a row "
+                    "while a normal ticket waited"
+                )
+
+    def track_return(self, e: ReturnDecided) -> None:
+        if e.approved:
+            self.end(e.ticket_id, TicketStatus.DONE)
+        elif e.requeued_to is not None:
+            self.expected[e.ticket_id] = TicketStatus.WAITING
+        else:
+            self.end(e.ticket_id, TicketStatus.RETURN_REFUSED)
+
+    def track_day_end(self, e: DayRolled) -> None:
+        for ticket_id in e.expired:
+            assert self.expected[ticket_id] in (TicketStatus.WAITING, TicketStatus.CALLED)
+            self.end(ticket_id, TicketStatus.EXPIRED)
+        for ticket_id, status in list(self.expected.items()):
+            if status is not TicketStatus.RETURN_PENDING:
+                self.purged.add(ticket_id)
+                del self.expected[ticket_id]
+        self.runs = dict.fromkeys(WINDOWS, 0)
 
     def pick(self, items: list, i: int, default=None):
         return items[i % len(items)] if items else default

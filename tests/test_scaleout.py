@@ -537,6 +537,90 @@ def with_failover(urls: list[str], ledger: Ledger, send) -> requests.Response | 
     return None
 
 
+class _Burst:
+    """The failover test's clients: kiosks issuing, clerks calling and finishing, and the keypad
+    rating, each as a thread until `stop`, recording what the hubs acknowledged in `ledger`."""
+
+    def __init__(self, front, first, second, agent, clerks: dict[int, str], auth_k: dict) -> None:
+        self.front, self.first, self.second, self.agent = front, first, second, agent
+        self.clerks, self.auth_k = clerks, auth_k
+        self.ledger = Ledger()
+        self.stop = threading.Event()
+
+    def kiosk(self, i: int) -> None:
+        rng = random.Random(i)
+        # Two kiosks through nginx, two straight to the hubs (one preferring each).
+        front, first, second = self.front, self.first, self.second
+        urls = [[front.url], [front.url], [first.url, second.url], [second.url, first.url]][i]
+        while not self.stop.is_set():
+            body = {"service": rng.choice(("S1", "S2", "S3")), "request_id": uuid.uuid4().hex}
+            r = with_failover(urls, self.ledger, lambda u, body=body: requests.post(
+                f"{u}/api/v1/tickets", json=body, headers=self.auth_k, timeout=REQUEST_TIMEOUT_S))
+            with self.ledger.lock:
+                if r is not None and r.status_code == 201:
+                    ticket = r.json()
+                    seen = self.ledger.tickets.setdefault(ticket["id"], ticket)
+                    assert seen["number"] == ticket["number"]
+                elif r is not None:
+                    self.ledger.unexpected.append(f"issue {r.status_code} {r.text[:200]}")
+            time.sleep(0.01)
+
+    def rate(self, window: int, request_id: int, ticket_id: str) -> None:
+        press = {"id": str(uuid.uuid4()), "kind": "rating", "window": window,
+                 "request_id": request_id, "level": 5,
+                 "at": SUITE_CLOCK().isoformat()}
+        for _ in range(60):  # the same press again until an answer: the inbox dedups
+            try:
+                got = self.agent.call("device_event", press)
+            except (socketio.exceptions.SocketIOError, TimeoutError):
+                time.sleep(0.05)
+                continue
+            if got.get("ok"):  # a re-sent press is answered {"ok", "seqs", "duplicate"}
+                with self.ledger.lock:
+                    self.ledger.ratings[ticket_id] = press["level"]
+            elif got.get("error", {}).get("code") != "no_rating_open":
+                with self.ledger.lock:
+                    self.ledger.unexpected.append(f"rating {got}")
+            return
+
+    def clerk(self, window: int) -> None:
+        # Window 1 through nginx, windows 2 and 3 straight to the hubs. A call-next or finish
+        # that committed on the first hub as it died is answered 502 by nginx and sent again:
+        # the answer then is ticket_in_service or no_current, handled below.
+        front, first, second = self.front, self.first, self.second
+        urls = {1: [front.url], 2: [first.url, second.url], 3: [second.url, first.url]}[window]
+        headers = {"Authorization": f"Bearer {self.clerks[window]}"}
+        current = False
+        while not self.stop.is_set():
+            action = "finish" if current else "call-next"
+            r = with_failover(urls, self.ledger, lambda u, action=action: requests.post(
+                f"{u}/api/v1/windows/{window}/{action}", json={}, headers=headers,
+                timeout=REQUEST_TIMEOUT_S))
+            if r is None:
+                continue
+            if r.ok:
+                view = r.json()
+                with self.ledger.lock:
+                    for e in view["events"]:
+                        self.ledger.events[e["seq"]] = e["id"]
+                current = view["current"] is not None
+                for e in view["events"]:
+                    if e["type"] == "rating.requested":
+                        self.rate(window, e["data"]["request_id"], e["data"]["ticket_id"])
+                continue
+            code = r.json().get("error", {}).get("code", "")
+            if code == "queue_empty":
+                time.sleep(0.01)
+            elif code == "ticket_in_service":
+                current = True
+            elif code == "no_current":
+                current = False
+            else:
+                with self.ledger.lock:
+                    self.ledger.unexpected.append(f"{action} {r.status_code} {r.text[:200]}")
+                time.sleep(0.05)
+
+
 def test_failover_kill_one_hub_mid_burst(pair, tmp_path):  # noqa: PLR0915 - one scenario
     a, b, url = pair
     front = Nginx(tmp_path, [a.port, b.port])  # the shipped config, for real
@@ -553,84 +637,12 @@ def test_failover_kill_one_hub_mid_burst(pair, tmp_path):  # noqa: PLR0915 - one
                 client.close()
         front.stop()
         raise
-    ledger = Ledger()
-    stop = threading.Event()
     clerks = {w: a.login(f"clerk{w}", w) for w in (1, 2, 3)}
     auth_k = {"Authorization": f"Bearer {a.tokens['kiosk']}"}
-
-    def kiosk(i: int) -> None:
-        rng = random.Random(i)
-        # Two kiosks through nginx, two straight to the hubs (one preferring each).
-        urls = [[front.url], [front.url], [first.url, second.url], [second.url, first.url]][i]
-        while not stop.is_set():
-            body = {"service": rng.choice(("S1", "S2", "S3")), "request_id": uuid.uuid4().hex}
-            r = with_failover(urls, ledger, lambda u, body=body: requests.post(
-                f"{u}/api/v1/tickets", json=body, headers=auth_k, timeout=REQUEST_TIMEOUT_S))
-            with ledger.lock:
-                if r is not None and r.status_code == 201:
-                    ticket = r.json()
-                    seen = ledger.tickets.setdefault(ticket["id"], ticket)
-                    assert seen["number"] == ticket["number"]
-                elif r is not None:
-                    ledger.unexpected.append(f"issue {r.status_code} {r.text[:200]}")
-            time.sleep(0.01)
-
-    def rate(window: int, request_id: int, ticket_id: str) -> None:
-        press = {"id": str(uuid.uuid4()), "kind": "rating", "window": window,
-                 "request_id": request_id, "level": 5,
-                 "at": SUITE_CLOCK().isoformat()}
-        for _ in range(60):  # the same press again until an answer: the inbox dedups
-            try:
-                got = agent.call("device_event", press)
-            except (socketio.exceptions.SocketIOError, TimeoutError):
-                time.sleep(0.05)
-                continue
-            if got.get("ok"):  # a re-sent press is answered {"ok", "seqs", "duplicate"}
-                with ledger.lock:
-                    ledger.ratings[ticket_id] = press["level"]
-            elif got.get("error", {}).get("code") != "no_rating_open":
-                with ledger.lock:
-                    ledger.unexpected.append(f"rating {got}")
-            return
-
-    def clerk(window: int) -> None:
-        # Window 1 through nginx, windows 2 and 3 straight to the hubs. A call-next or finish
-        # that committed on the first hub as it died is answered 502 by nginx and sent again:
-        # the answer then is ticket_in_service or no_current, handled below.
-        urls = {1: [front.url], 2: [first.url, second.url], 3: [second.url, first.url]}[window]
-        headers = {"Authorization": f"Bearer {clerks[window]}"}
-        current = False
-        while not stop.is_set():
-            action = "finish" if current else "call-next"
-            r = with_failover(urls, ledger, lambda u, action=action: requests.post(
-                f"{u}/api/v1/windows/{window}/{action}", json={}, headers=headers,
-                timeout=REQUEST_TIMEOUT_S))
-            if r is None:
-                continue
-            if r.ok:
-                view = r.json()
-                with ledger.lock:
-                    for e in view["events"]:
-                        ledger.events[e["seq"]] = e["id"]
-                current = view["current"] is not None
-                for e in view["events"]:
-                    if e["type"] == "rating.requested":
-                        rate(window, e["data"]["request_id"], e["data"]["ticket_id"])
-                continue
-            code = r.json().get("error", {}).get("code", "")
-            if code == "queue_empty":
-                time.sleep(0.01)
-            elif code == "ticket_in_service":
-                current = True
-            elif code == "no_current":
-                current = False
-            else:
-                with ledger.lock:
-                    ledger.unexpected.append(f"{action} {r.status_code} {r.text[:200]}")
-                time.sleep(0.05)
-
-    threads = [threading.Thread(target=kiosk, args=(i,)) for i in range(4)]
-    threads += [threading.Thread(target=clerk, args=(w,)) for w in (1, 2, 3)]
+    burst = _Burst(front, first, second, agent, clerks, auth_k)
+    ledger, stop = burst.ledger, burst.stop
+    threads = [threading.Thread(target=burst.kiosk, args=(i,)) for i in range(4)]
+    threads += [threading.Thread(target=burst.clerk, args=(w,)) for w in (1, 2, 3)]
     try:
         for t in threads:
             t.start()

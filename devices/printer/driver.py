@@ -180,7 +180,7 @@ class PrinterDriver:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def status(self) -> status.PrinterStatus | None:
+    def read_status(self) -> status.PrinterStatus | None:
         """Ask DLE EOT 1-4; None when the printer does not answer at all (a plain file is not
         asked)."""
         self.transport.open()
@@ -203,7 +203,7 @@ class PrinterDriver:
         return status.parse(replies)
 
     def check_ready(self) -> status.PrinterStatus | None:
-        st = self.status()
+        st = self.read_status()
         if st is None:
             if not self.require_status:
                 return None

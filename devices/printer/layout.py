@@ -3,25 +3,14 @@
 Chinese is handled here, not by python-escpos: escpos only sends GB18030 when a string holds a
 U+4E00-U+9FA5 character and otherwise guesses a single-byte code page, so "：（）" and full-width
 digits come out as "?" and `ESC t` may switch code pages mid-ticket. Instead every job starts with
-`ESC @` (reset) and `FS &` (enter Chinese mode), and all text is encoded here as GBK and written
-with `_raw`. The printer object is still python-escpos (`Dummy` to build bytes; `File`,
-`Serial`, `Network` for output): it supplies the profile and renders the QR image.
-
-A character GBK lacks (emoji, rare CJK extension B characters) is printed as SUBSTITUTE, "□"
-(U+25A1, GBK A1 F5), so a missing glyph is visible on paper instead of crashing the kiosk.
-
-Every line is wrapped here to the paper, never by the printer (which breaks wherever the line
-is full, in the middle of a word). Widths are counted in dots: font A's characters are 12 dots
-wide, font B's (the small English lines) 9, a GBK double-byte (Chinese) character 24 in either
-font, all times the GS ! width multiplier in force; 58 mm paper has 384 dots (32 font A
-columns, 42 font B), 80 mm 576 (48, 64). English breaks between words, Chinese between any
-two characters.
+`ESC @` (reset) and `FS &` (enter Chinese mode), and all text is encoded as GBK (text.py) and
+written with `_raw`. The printer object is still python-escpos (`Dummy`, which collects the job's
+bytes for the driver to send): it supplies the profile and renders the QR image.
 """
 
 from __future__ import annotations
 
-import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -29,32 +18,28 @@ import qrcode
 from escpos.escpos import Escpos
 from escpos.printer import Dummy
 
-SUBSTITUTE = "□"  # printed for any character the GBK font lacks
+from devices.printer.commands import (
+    ALIGN,
+    BOLD_OFF,
+    BOLD_ON,
+    CHINESE_ON,
+    CUT_FULL,
+    FONT_A,
+    FONT_B,
+    INIT,
+    LF,
+    code128,
+    feed,
+    size,
+)
+from devices.printer.text import FONT_A_DOTS, FONT_B_DOTS, SUBSTITUTE, dots, encode, width, wrap
 
-ESC, FS, GS = b"\x1b", b"\x1c", b"\x1d"
-INIT = ESC + b"@"
-CHINESE_ON = FS + b"&"
-LF = b"\n"
-ALIGN = {"left": ESC + b"a\x00", "center": ESC + b"a\x01", "right": ESC + b"a\x02"}
-BOLD_ON, BOLD_OFF = ESC + b"E\x01", ESC + b"E\x00"
-FONT_A, FONT_B = ESC + b"M\x00", ESC + b"M\x01"  # font B: 9x17, the small English line
-FONT_A_DOTS, FONT_B_DOTS = 12, 9  # a single-byte character's width
-WIDE_DOTS = 24  # a double-byte (Chinese) character's width, in font A and font B alike
-CUT_FULL = GS + b"VA\x00"  # GS V 65 0: feed to the cutter, full cut
-
-
-def size(width: int, height: int) -> bytes:
-    """GS ! n: character size multipliers 1-8 (enlarges Chinese too, unlike ESC !)."""
-    if not (1 <= width <= 8 and 1 <= height <= 8):
-        raise ValueError("size multipliers are 1-8")
-    return GS + b"!" + bytes(((width - 1) << 4 | (height - 1),))
-
-
-SIZE_NORMAL = size(1, 1)
-
-
-def feed(lines: int) -> bytes:
-    return ESC + b"d" + bytes((lines,))
+# The documents and their bytes, and the measures and commands a layout is made of.
+__all__ = [
+    "CUT_FULL", "FONT_A_DOTS", "FONT_B_DOTS", "PAPERS", "PAPER_58", "PAPER_80", "SUBSTITUTE",
+    "CommitmentSlip", "Paper", "Ticket", "check_profile", "dots", "encode", "new_printer",
+    "paper", "slip_bytes", "ticket_bytes", "width", "wrap", "write_slip", "write_ticket",
+]
 
 
 @dataclass(frozen=True)
@@ -84,93 +69,6 @@ def paper(name_or_paper: str | Paper) -> Paper:
         return PAPERS[name_or_paper]
     except KeyError:
         raise ValueError(f"unknown paper {name_or_paper!r}: one of {sorted(PAPERS)}") from None
-
-
-# --- text ---------------------------------------------------------------------------------------
-
-def encode(text: str) -> bytes:
-    """GBK bytes of `text`; characters GBK lacks become SUBSTITUTE."""
-    try:
-        return text.encode("gbk")
-    except UnicodeEncodeError:
-        sub = SUBSTITUTE.encode("gbk")
-        return b"".join(_encode_char(ch, sub) for ch in text)
-
-
-def _encode_char(ch: str, sub: bytes) -> bytes:
-    try:
-        return ch.encode("gbk")
-    except UnicodeEncodeError:
-        return sub
-
-
-def width(text: str) -> int:
-    """Printed width in font A columns: 1 per single-byte, 2 per double-byte character."""
-    return len(encode(text))
-
-
-def dots(text: str, font_dots: int = FONT_A_DOTS, magnify: int = 1) -> int:
-    """Printed width in dots: `font_dots` per single-byte character, WIDE_DOTS per double-byte
-    one, times the GS ! width multiplier `magnify`."""
-    wide = width(text) - len(text)  # each double-byte character adds one byte
-    return ((len(text) - wide) * font_dots + wide * WIDE_DOTS) * magnify
-
-
-# A line should not start with closing punctuation (simple kinsoku).
-_NO_LINE_START = set("，。、；：？！）》」』】”’,.;:?!)%")
-
-
-def wrap(text: str, columns: int, indent: int = 0, first_prefix: str = "",
-         measure: Callable[[str], int] = width) -> list[str]:
-    """Wrap `text` to `columns` as `measure` counts them (font A columns by default, CJK
-    counted 2; the writer passes dots). `first_prefix` starts the first line, following lines
-    are indented by `indent` spaces (a hanging indent for numbered lists). ASCII words are
-    kept whole when they fit on a line; CJK breaks between any two characters."""
-    text = " ".join(text.split())
-    lines: list[str] = []
-    line = first_prefix
-    pad = " " * indent
-    for token in _tokens(text):
-        if measure(line) + measure(token) <= columns:
-            line += token
-            continue
-        if token == " ":
-            lines.append(line.rstrip())
-            line = pad
-            continue
-        if line.strip() and measure(pad + token) <= columns:
-            # move a closing punctuation mark together with the character before it
-            if token[0] in _NO_LINE_START and len(line.rstrip()) > len(pad) + 1 and \
-                    measure(pad + line[-1] + token) <= columns:
-                carried, line = line[-1] + token, line[:-1]
-            else:
-                carried = token
-            lines.append(line.rstrip())
-            line = pad + carried
-            continue
-        for ch in token:  # a word longer than a line: hard break
-            if measure(line) + measure(ch) > columns:
-                lines.append(line.rstrip())
-                line = pad
-            line += ch
-    if line.strip() or not lines:
-        lines.append(line.rstrip())
-    return lines
-
-
-def _tokens(text: str) -> Iterable[str]:
-    """Spaces, runs of ASCII word characters, and single other characters."""
-    word = ""
-    for ch in text:
-        if ch != " " and ord(ch) < 0x80 and unicodedata.category(ch)[0] in "LN":
-            word += ch
-            continue
-        if word:
-            yield word
-            word = ""
-        yield ch
-    if word:
-        yield word
 
 
 # --- documents ----------------------------------------------------------------------------------
@@ -379,14 +277,6 @@ def write_slip(printer: Escpos, s: CommitmentSlip, paper_: str | Paper) -> None:
     w.end()
 
 
-def code128(data: str, *, module: int = 2, height: int = 80) -> bytes:
-    """Printer-rendered CODE128 (GS k 73, code set B) with the text below (HRI off: the text
-    is printed separately in Chinese mode)."""
-    payload = b"{B" + data.encode("ascii")
-    return (GS + b"h" + bytes((height,)) + GS + b"w" + bytes((module,)) + GS + b"H\x00"
-            + GS + b"k" + bytes((73, len(payload))) + payload + LF)
-
-
 def ticket_bytes(t: Ticket, paper_: str | Paper = "80mm") -> bytes:
     printer = new_printer(paper_)
     write_ticket(printer, t, paper_)
@@ -397,20 +287,3 @@ def slip_bytes(s: CommitmentSlip, paper_: str | Paper = "80mm") -> bytes:
     printer = new_printer(paper_)
     write_slip(printer, s, paper_)
     return printer.output
-
-
-def open_output(kind: str, target: str, paper_: str | Paper = "80mm", **kw: object) -> Escpos:
-    """A real python-escpos output by config: kind "file" (/dev/usb/lp0, no pyusb needed),
-    "serial" (target: device path; needs pyserial) or "network" (target: host, port 9100)."""
-    pp = paper(paper_)
-    from escpos import printer as ep  # noqa: PLC0415 - only the configured class is needed
-    if kind == "file":
-        out: Escpos = ep.File(target, profile=pp.escpos_profile, **kw)
-    elif kind == "serial":
-        out = ep.Serial(devfile=target, profile=pp.escpos_profile, **kw)
-    elif kind == "network":
-        out = ep.Network(target, profile=pp.escpos_profile, **kw)
-    else:
-        raise ValueError(f"unknown printer output {kind!r}: file, serial or network")
-    check_profile(out, pp)
-    return out

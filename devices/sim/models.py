@@ -220,8 +220,6 @@ class SimRatingKeypad(_SimKeypad):
         self.reason_deadline = 0.0
         self.thanks_until = 0.0
         self.clerk_text = ""
-        self.ignored = 0  # presses with no window open
-        self.expired = 0  # windows closed by TIMEOUT_S
 
     # --- master side ----------------------------------------------------------------------------
 
@@ -261,7 +259,6 @@ class SimRatingKeypad(_SimKeypad):
             self._latch_pending()
         if self.window and not self.pending and now >= self.window_deadline:
             self.window = 0
-            self.expired += 1
 
     def _latch_pending(self) -> None:
         if self.pending:
@@ -288,7 +285,6 @@ class SimRatingKeypad(_SimKeypad):
         with self.lock:
             self.tick()
             if not self.window:
-                self.ignored += 1
                 return False
             if level.needs_reason and self.caps & rm.CAP_REASON_KEYS:
                 self.pending = level  # a second 4/5 replaces the first and restarts the wait
@@ -308,7 +304,6 @@ class SimRatingKeypad(_SimKeypad):
         with self.lock:
             self.tick()
             if not self.pending:
-                self.ignored += 1
                 return False
             self.latch(self.pending, reason, self.window)
             self.pending = 0

@@ -5,7 +5,7 @@ slip), under a stable key. `check_alerts` compares them with the alerts already 
 condition raises `alert.raised`, one that stopped holding is cleared with `alert.cleared`. An
 alert's message is fixed when it is raised (a growing wait does not re-raise it every tick).
 
-Mixed into QueueEngine. Thresholds come from the hall file's `[supervision]`; 0 turns a rule off.
+Part of QueueEngine. Thresholds come from the hall file's `[supervision]`; 0 turns a rule off.
 """
 
 from __future__ import annotations
@@ -13,15 +13,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from . import queries
-from .model import AlertCleared, AlertRaised, Event, HallState, RatingStatus
+from .base import RulesBase
+from .model import AlertCleared, AlertRaised, Event, HallState, RatingLevel, RatingStatus
 
-if TYPE_CHECKING:
-    from hub.config import HallConfig
-
-UNHAPPY_LEVELS = (4, 5)  # 不满意, 非常不满意
+UNHAPPY_LEVELS = frozenset(level for level in RatingLevel if level.needs_reason)  # 差评
 CALL_ENDS = ("finished", "no_show", "transferred", "return_requested")
 
 
@@ -44,12 +41,7 @@ class OverdueSlip:
     promised: dt.date
 
 
-class AlertRules:
-    cfg: HallConfig
-
-    def local(self, now: dt.datetime) -> dt.datetime:  # provided by QueueEngine
-        raise NotImplementedError
-
+class AlertRules(RulesBase):
     def check_alerts(self, state: HallState, now: dt.datetime,
                      overdue: Iterable[OverdueSlip] = ()) -> list[Event]:
         holding = {c.key: c for c in self.conditions(state, now, overdue)}

@@ -1,14 +1,14 @@
 """The 好差评 rules and device health: a citizen rates the service of one ticket, at the window
 that served it, once, and only while the keypad was asked (no rating without a served ticket).
 
-Mixed into QueueEngine, whose configuration and window checks these rules use.
+Part of QueueEngine; the configuration and the window checks are RulesBase's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
+from .base import RulesBase
 from .errors import DomainError, Invalid, NotFound
 from .model import (
     DeviceRemoved,
@@ -16,6 +16,7 @@ from .model import (
     Event,
     HallState,
     RatingExpired,
+    RatingLevel,
     RatingReasonAdded,
     RatingRequested,
     RatingStatus,
@@ -24,16 +25,13 @@ from .model import (
     WindowState,
 )
 
-if TYPE_CHECKING:
-    from hub.config import HallConfig
-
-
 # A keypad that lost its window (it restarted) is asked again only if at least this much of the
 # window is left: less is no time to read the clerk's badge and press.
 REOPEN_MIN_S = 3.0
+_LEVELS = frozenset(RatingLevel)
 
 
-class RatingRules:
+class RatingRules(RulesBase):
     """Who ends a rating: a window's rating keypad reports every request's outcome through its
     agent, in the order the keypad saw them (a press, or the window closing without one), so
     the hub never calls a keypad's rating "not rated" while a press made in time may still be
@@ -41,14 +39,6 @@ class RatingRules:
     Where no rating keypad is known, nothing can press: the hub ends the rating itself at its
     deadline (`next_rating_deadline`). Either way a rating ends once, and what ends it is final.
     """
-
-    cfg: HallConfig
-
-    def _window(self, state: HallState, no: int) -> WindowState:  # provided by QueueEngine
-        raise NotImplementedError
-
-    def _staffed(self, state: HallState, no: int, allow_paused: bool = False) -> WindowState:
-        raise NotImplementedError
 
     @staticmethod
     def keypad_windows(state: HallState) -> set[int]:
@@ -150,7 +140,7 @@ class RatingRules:
         it ended. A rating already ended is final.
         """
         self._window(state, no)
-        if isinstance(level, bool) or level not in range(1, 6):
+        if isinstance(level, bool) or level not in _LEVELS:
             raise Invalid("invalid", "评价等级应为1-5", "a rating level is 1 (非常满意) to 5")
         ticket = self._asked(state, no, request_id)
         rating = ticket.rating
@@ -176,7 +166,7 @@ class RatingRules:
                 clerk=rating.clerk,
                 request_id=request_id,
                 level=level,
-                reason=(reason or "").strip() or None if level >= 4 else None,
+                reason=(reason or "").strip() or None if RatingLevel(level).needs_reason else None,
                 pressed_at=pressed,
                 source=source,
             ),
@@ -247,7 +237,8 @@ class RatingRules:
         if ticket is None:
             raise NotFound("no_ticket", "今日无此号", f"no ticket {ticket_id} today")
         rating = ticket.rating
-        if rating is None or rating.status is not RatingStatus.RATED or (rating.level or 0) < 4:
+        if (rating is None or rating.status is not RatingStatus.RATED or not rating.level
+                or not RatingLevel(rating.level).needs_reason):
             raise DomainError("no_bad_rating", "该号没有差评", "that ticket has no 不满意 rating")
         if rating.reason:
             raise DomainError("has_reason", "已有原因", "a reason is recorded already")

@@ -181,6 +181,7 @@ class Accounts:
     def active_tokens(self, role: Role, name: str) -> int:
         row = self.db.query_one("SELECT COUNT(*) FROM tokens WHERE role = ? AND name = ? "
                                 "AND revoked_at IS NULL", (role.value, name))
+        assert row is not None  # an aggregate answers one row
         return row[0]
 
     def revoke_tokens(self, role: Role, name: str, now: dt.datetime) -> int:

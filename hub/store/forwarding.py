@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import msgspec
@@ -144,15 +144,13 @@ class Outbox:
         failures (failed attempts ever), last_error, last_error_at}; `last_error` and its time
         are None once the backend has acknowledged something after it."""
         cursor = self.cursor()
-        last = self.db.query_one("SELECT MAX(seq) FROM events")[0] or 0
-        backlog = self.db.query_one("SELECT COUNT(*) FROM events WHERE seq > ?", (cursor,))[0]
+        last = self._one("SELECT MAX(seq) FROM events")[0] or 0
+        backlog = self._one("SELECT COUNT(*) FROM events WHERE seq > ?", (cursor,))[0]
         oldest = self.db.query_one(
             "SELECT at FROM events WHERE seq > ? ORDER BY seq LIMIT 1", (cursor,)
         )
-        dead = self.db.query_one(
-            "SELECT COUNT(*) FROM dead_letters WHERE replayed_at IS NULL"
-        )[0]
-        failed = self.db.query_one(
+        dead = self._one("SELECT COUNT(*) FROM dead_letters WHERE replayed_at IS NULL")[0]
+        failed = self._one(
             "SELECT failures, last_error, last_error_at FROM forward_cursor WHERE id = 1"
         )
         return {
@@ -165,6 +163,13 @@ class Outbox:
             "oldest_unsent_at": oldest["at"] if oldest else None,
             "dead_letters": dead,
         }
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """The row of a query that always answers one: an aggregate, or the cursor's row
+        (migration 0004 inserts it)."""
+        row = self.db.query_one(sql, params)
+        assert row is not None
+        return row
 
 
 def forwarding_status(db: Database) -> dict[str, Any]:

@@ -43,6 +43,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+from psycopg.rows import RowMaker
 
 from .database import apply_migrations
 
@@ -79,7 +80,7 @@ class Row(tuple):
 
     _index: ClassVar[dict[str, int]] = {}
 
-    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+    def __getitem__(self, key: Any) -> Any:
         if isinstance(key, str):
             return tuple.__getitem__(self, self._index[key])
         return tuple.__getitem__(self, key)
@@ -93,7 +94,7 @@ def _row_class(names: tuple[str, ...]) -> type[Row]:
     return type("Row", (Row,), {"_index": {n: i for i, n in enumerate(names)}})
 
 
-def _row_factory(cursor: Any) -> Any:
+def _row_factory(cursor: Any) -> RowMaker[Row]:
     names = tuple(c.name for c in cursor.description or ())
     return _row_class(names)  # called with each row's values: a tuple subclass
 
@@ -139,7 +140,7 @@ class PgDatabase:
         self._depth = 0
         self._conn = self._connect()
 
-    def _connect(self) -> psycopg.Connection:
+    def _connect(self) -> psycopg.Connection[Row]:
         try:
             conn = psycopg.connect(self.url, autocommit=True, row_factory=_row_factory,
                                    connect_timeout=5, application_name="onestop")
@@ -149,7 +150,7 @@ class PgDatabase:
             conn.execute("SET synchronous_commit = off")
         return conn
 
-    def _live(self) -> psycopg.Connection:
+    def _live(self) -> psycopg.Connection[Row]:
         """The connection, re-opened if the server dropped it (a restart, a failover)."""
         if self._conn.closed or self._conn.broken:
             log.warning("connection to %s lost: reconnecting", self.safe_url)
@@ -203,10 +204,17 @@ class PgDatabase:
                 "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
             )
             row = self._conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+        assert row is not None  # an aggregate answers one row
         return row[0] or 0
 
     def migrate(self) -> list[str]:
         return apply_migrations(self)
+
+
+def _try_lock(conn: psycopg.Connection, key: int) -> bool:
+    row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+    assert row is not None  # a SELECT without FROM answers one row
+    return bool(row[0])
 
 
 @contextmanager
@@ -223,7 +231,7 @@ def session_lock(url: str, key: int = FORWARDER_LOCK, poll_s: float = 1.0,
                            application_name="onestop-forward-lock")
     try:
         said = False
-        while not conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]:
+        while not _try_lock(conn, key):
             if not said:
                 log.info("another `onestop forward` delivers for this hall: standing by")
                 said = True

@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
@@ -110,13 +110,14 @@ class Store:
                     type=kind,
                     at=event.at,
                     actor=actor,
-                    event=event,
+                    event=cast("AnyEvent", event),  # every engine event is one of them
                 )
             )
         return records
 
     def last_seq(self) -> int:
         row = self.db.query_one("SELECT MAX(seq) FROM events")
+        assert row is not None  # an aggregate answers one row
         return row[0] or 0
 
     def first_day(self) -> dt.date | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
 
 from flask import Flask, current_app
 from flask_socketio import SocketIO
@@ -12,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from caller.pages import pages as caller_pages
 from display.pages import pages as display_pages
-from hub import children, shapes
+from hub import shapes
 from hub.service import HallService
 from kiosk.pages import pages as kiosk_pages
 from office.pages import pages as office_pages
@@ -139,18 +138,3 @@ def _rating_timer(socketio: SocketIO, service: HallService) -> None:
             wait = min(wait, max(0.0, (due - service.clock()).total_seconds()) + RATING_LATE_S)
         socketio.sleep(wait)
 
-
-def run_beside(socketio: SocketIO, argv: list[str], what: str) -> None:
-    """Run `python argv…` as a child process, reaped by a background task of the Socket.IO
-    server (a green thread under eventlet): work that is C code or long SQL runs beside the
-    hub, never on its event loop, and start-up never waits for it. It ends with the hub
-    (hub.children), even a hub killed with SIGKILL."""
-    child = children.start(argv, stdin=subprocess.DEVNULL)
-
-    def reap() -> None:
-        while child.poll() is None:
-            socketio.sleep(0.5)
-        if child.returncode:
-            log.warning("%s failed (exit %d)", what, child.returncode)
-
-    socketio.start_background_task(reap)

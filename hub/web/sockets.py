@@ -18,7 +18,7 @@ import msgspec
 from flask import request
 from flask_socketio import ConnectionRefusedError, Namespace, SocketIO
 
-from hub import shapes, views
+from hub import presenters, shapes
 from hub.auth import OFFICE_ROLES, Principal, Role
 from hub.device_desk import DeviceDesk
 from hub.engine import DomainError
@@ -485,7 +485,7 @@ class Publisher:
         for record in records:
             full = record.public()
             emit("event", full, namespace="/monitor", to="monitor")
-            public = views.public_event(full)
+            public = presenters.public_event(full)
             if public is None:
                 continue
             window = record.event.window

@@ -1,84 +1,36 @@
-"""How each committed event changes the hall's state.
-
-`apply` is the only code that mutates HallState. It trusts its input: events were validated by
-the engine before they were committed, and replaying them after a restart must reproduce the
-state exactly, so nothing here may consult the clock or the configuration.
+"""A ticket's day: issued, waiting in its queue, called, recalled, skipped, transferred,
+finished or returned, and expired when the day ends.
 """
 
 from __future__ import annotations
 
 import bisect
-from functools import singledispatch
 
-from .model import (
+from ..model import (
     PACE_SAMPLE,
     RECENT_CALLS,
-    Alert,
-    AlertCleared,
-    AlertRaised,
-    Appointment,
-    AppointmentBooked,
     CallRecord,
     Channel,
-    ClerkSignedIn,
-    ClerkSignedOut,
-    ComplaintFiled,
-    ConfigReloaded,
     DayRolled,
-    DeviceHealth,
-    DeviceRemoved,
-    DeviceStateChanged,
     Event,
-    GreenPass,
-    GreenPassGranted,
     HallState,
-    JointPartDone,
-    Notice,
-    NoticeSet,
     Outcome,
     OutcomeKind,
-    Pause,
-    Rating,
-    RatingExpired,
-    RatingReasonAdded,
-    RatingRequested,
-    RatingStatus,
     ReturnDecided,
     ReturnRequested,
-    ServiceClosed,
-    ServiceReopened,
-    SlipStatusChanged,
     Ticket,
     TicketCalled,
     TicketFinished,
     TicketIssued,
     TicketNoShow,
-    TicketRated,
     TicketRecalled,
     TicketStatus,
     TicketTransferred,
     Visit,
-    WindowPaused,
-    WindowResumed,
-    WindowState,
     queue_key,
     queue_order,
 )
-
-
-def apply(state: HallState, event: Event, seq: int | None = None) -> None:
-    _apply(event, state)
-    if seq is not None:
-        state.seq = seq
-
-
-@singledispatch
-def _apply(event: Event, state: HallState) -> None:
-    raise TypeError(f"no rule to apply {type(event).__name__}")
-
-
-def _win(state: HallState, no: int) -> WindowState:
-    return state.windows.setdefault(no, WindowState(no=no))
+from .dispatch import rule, window_at
 
 
 def _end_visit(ticket: Ticket, event: Event, end: str, note: str | None = None) -> None:
@@ -107,14 +59,14 @@ def _unwait(state: HallState, ticket: Ticket) -> None:
 
 def _release(state: HallState, ticket: Ticket) -> None:
     if ticket.window is not None:
-        win = _win(state, ticket.window)
+        win = window_at(state, ticket.window)
         if win.current == ticket.id:
             win.current = None
     ticket.window = None
     ticket.clerk = None
 
 
-@_apply.register
+@rule.register
 def _(e: TicketIssued, state: HallState) -> None:
     state.tickets[e.ticket_id] = Ticket(
         id=e.ticket_id,
@@ -139,7 +91,7 @@ def _(e: TicketIssued, state: HallState) -> None:
         state.appointments[e.reference].used_by = e.ticket_id
 
 
-@_apply.register
+@rule.register
 def _(e: TicketCalled, state: HallState) -> None:
     ticket = state.tickets[e.ticket_id]
     _unwait(state, ticket)
@@ -149,7 +101,7 @@ def _(e: TicketCalled, state: HallState) -> None:
     ticket.visits.append(
         Visit(window=e.window_no, clerk=e.clerk, service=ticket.service, called_at=e.at)
     )
-    win = _win(state, e.window_no)
+    win = window_at(state, e.window_no)
     win.current = ticket.id
     win.priority_streak = win.priority_streak + 1 if ticket.priority else 0
     _remember_call(
@@ -169,7 +121,7 @@ def _remember_call(state: HallState, call: CallRecord) -> None:
     del state.recent_calls[RECENT_CALLS:]
 
 
-@_apply.register
+@rule.register
 def _(e: TicketRecalled, state: HallState) -> None:
     ticket = state.tickets[e.ticket_id]
     ticket.recalls = e.recalls
@@ -186,7 +138,7 @@ def _(e: TicketRecalled, state: HallState) -> None:
     )
 
 
-@_apply.register
+@rule.register
 def _(e: TicketNoShow, state: HallState) -> None:
     ticket = state.tickets[e.ticket_id]
     _end_visit(ticket, e, "no_show")
@@ -202,7 +154,7 @@ def _(e: TicketNoShow, state: HallState) -> None:
         ticket.finished_at = e.at
 
 
-@_apply.register
+@rule.register
 def _(e: TicketTransferred, state: HallState) -> None:
     ticket = state.tickets[e.ticket_id]
     _end_visit(ticket, e, "transferred", e.reason or None)
@@ -213,7 +165,7 @@ def _(e: TicketTransferred, state: HallState) -> None:
     _wait(state, ticket)
 
 
-@_apply.register
+@rule.register
 def _(e: TicketFinished, state: HallState) -> None:
     ticket = state.tickets[e.ticket_id]
     visit = ticket.visits[-1] if ticket.visits and ticket.visits[-1].ended_at is None else None
@@ -226,22 +178,22 @@ def _(e: TicketFinished, state: HallState) -> None:
     ticket.status = TicketStatus.DONE
     ticket.finished_at = e.at
     ticket.outcome = e.outcome
-    _win(state, e.window_no).last_served = ticket.id
+    window_at(state, e.window_no).last_served = ticket.id
     if e.outcome.slip:
         state.slip_seq += 1
 
 
-@_apply.register
+@rule.register
 def _(e: ReturnRequested, state: HallState) -> None:
     ticket = state.tickets[e.ticket_id]
     _end_visit(ticket, e, "return_requested", e.reason)
     _release(state, ticket)
     ticket.status = TicketStatus.RETURN_PENDING
     ticket.outcome = Outcome(kind=OutcomeKind.RETURNED, reason=e.reason)
-    _win(state, e.window_no).last_served = ticket.id
+    window_at(state, e.window_no).last_served = ticket.id
 
 
-@_apply.register
+@rule.register
 def _(e: ReturnDecided, state: HallState) -> None:
     ticket = state.tickets[e.ticket_id]
     if e.approved:
@@ -258,30 +210,7 @@ def _(e: ReturnDecided, state: HallState) -> None:
         ticket.finished_at = e.at
 
 
-@_apply.register
-def _(e: ClerkSignedIn, state: HallState) -> None:
-    _win(state, e.window_no).clerk = e.clerk
-
-
-@_apply.register
-def _(e: ClerkSignedOut, state: HallState) -> None:
-    win = _win(state, e.window_no)
-    win.clerk = None
-    win.pause = None
-    # priority_streak stays: fairness is owed to the people waiting, whoever is at the window
-
-
-@_apply.register
-def _(e: WindowPaused, state: HallState) -> None:
-    _win(state, e.window_no).pause = Pause(reason=e.reason, since=e.at)
-
-
-@_apply.register
-def _(e: WindowResumed, state: HallState) -> None:
-    _win(state, e.window_no).pause = None
-
-
-@_apply.register
+@rule.register
 def _(e: DayRolled, state: HallState) -> None:
     for ticket_id in e.expired:
         ticket = state.tickets[ticket_id]
@@ -308,135 +237,3 @@ def _(e: DayRolled, state: HallState) -> None:
         win.priority_streak = 0
         win.last_served = None
         win.rating_ticket = None
-
-
-@_apply.register
-def _(e: GreenPassGranted, state: HallState) -> None:
-    state.passes[e.code] = GreenPass(
-        code=e.code, project=e.project, day=e.day, service=e.service, granted_by=e.granted_by
-    )
-
-
-@_apply.register
-def _(e: AppointmentBooked, state: HallState) -> None:
-    state.appointments[e.code] = Appointment(code=e.code, service=e.service, day=e.day)
-
-
-@_apply.register
-def _(e: ServiceClosed, state: HallState) -> None:
-    state.closed_services[e.service] = e.reason
-
-
-@_apply.register
-def _(e: ServiceReopened, state: HallState) -> None:
-    state.closed_services.pop(e.service, None)
-
-
-@_apply.register
-def _(e: RatingRequested, state: HallState) -> None:
-    ticket = state.tickets[e.ticket_id]
-    old = ticket.rating
-    # The same request asked again (the clerk's key, a keypad that lost it): one request, open
-    # since it was first asked; the request counter has moved on meanwhile and stays.
-    again = (old is not None and old.request_id == e.request_id and old.window == e.window_no
-             and old.status is RatingStatus.PENDING)
-    ticket.rating = Rating(
-        request_id=e.request_id,
-        window=e.window_no,
-        clerk=e.clerk,
-        requested_at=old.requested_at if again and old else e.at,
-        deadline=e.deadline,
-    )
-    for win in state.windows.values():  # served again elsewhere: this request supersedes
-        if win.rating_ticket == ticket.id:
-            win.rating_ticket = None
-    _win(state, e.window_no).rating_ticket = ticket.id
-    if not again:
-        state.rating_seq = e.request_id
-
-
-def _close_rating(state: HallState, window: int, ticket_id: str) -> None:
-    win = _win(state, window)
-    if win.rating_ticket == ticket_id:
-        win.rating_ticket = None
-
-
-@_apply.register
-def _(e: TicketRated, state: HallState) -> None:
-    rating = state.tickets[e.ticket_id].rating
-    assert rating is not None
-    rating.status = RatingStatus.RATED
-    rating.level, rating.reason = e.level, e.reason
-    rating.rated_at, rating.source = e.pressed_at, e.source
-    _close_rating(state, e.window_no, e.ticket_id)
-
-
-@_apply.register
-def _(e: RatingExpired, state: HallState) -> None:
-    rating = state.tickets[e.ticket_id].rating
-    assert rating is not None
-    rating.status = RatingStatus.NOT_RATED
-    _close_rating(state, e.window_no, e.ticket_id)
-
-
-@_apply.register
-def _(e: RatingReasonAdded, state: HallState) -> None:
-    rating = state.tickets[e.ticket_id].rating
-    assert rating is not None
-    rating.reason = e.reason
-
-
-@_apply.register
-def _(e: DeviceRemoved, state: HallState) -> None:
-    state.devices.pop(e.device, None)
-
-
-@_apply.register
-def _(e: DeviceStateChanged, state: HallState) -> None:
-    state.devices[e.device] = DeviceHealth(
-        device=e.device,
-        kind=e.kind,
-        window=e.window_at,
-        windows=list(e.windows_at),
-        agent=e.agent,
-        status=e.status,
-        detail=e.detail,
-        since=e.at,
-    )
-
-
-@_apply.register
-def _(e: NoticeSet, state: HallState) -> None:
-    state.notice = None if e.reset else Notice(text=e.text, text_en=e.text_en, by=e.by)
-
-
-@_apply.register
-def _(e: SlipStatusChanged, state: HallState) -> None:
-    """Nothing in the state: slips live in the store's projection (see QueueEngine.slip_status)."""
-
-
-@_apply.register
-def _(e: ComplaintFiled, state: HallState) -> None:
-    state.complaint_seq += 1
-
-
-@_apply.register
-def _(e: JointPartDone, state: HallState) -> None:
-    """Nothing in the state: a joint case's parts live in the store (see QueueEngine.part_done)."""
-
-
-@_apply.register
-def _(e: AlertRaised, state: HallState) -> None:
-    state.alerts[e.key] = Alert(key=e.key, kind=e.kind, since=e.at, message=e.message,
-                                message_en=e.message_en, window=e.window_at, service=e.service)
-
-
-@_apply.register
-def _(e: AlertCleared, state: HallState) -> None:
-    state.alerts.pop(e.key, None)
-
-
-@_apply.register
-def _(e: ConfigReloaded, state: HallState) -> None:
-    """Nothing in the state: the hall file is config, swapped by HallService.reload; the event
-    is the record (and the screens' cue) that it changed."""

@@ -1,24 +1,4 @@
-"""`onestop backup` and `onestop restore`: the hall's data directory as one .tar.gz (issue 9).
-
-The archive holds `onestop.db` — a copy made with SQLite's online backup API, so it is one
-consistent snapshot even while the hub commits tickets (WAL: the copy is a read transaction
-and never blocks the hub's writer), checked with `PRAGMA integrity_check` before it is
-archived — and `photos/` if there is one (work-badge photos of versions before migration 0010;
-they are in the database since). Nothing else in the data
-directory is needed to restart a hall (locks, pid files and the WAL are per run).
-
-Restore refuses while anything runs on the data directory (a hub or forwarder holding the
-database open, or a live `hub.pid`): replacing a database under a running hub would lose
-what it commits next. The database and photos it replaces are kept beside it as `.bak`.
-
-On PostgreSQL (`--db`, several hubs on one store) the archive holds `onestop.pgdump` instead,
-written by `pg_dump` (custom format): one snapshot of the whole database, taken without
-blocking the hubs, and checked by reading its table of contents back with `pg_restore --list`.
-Restore refuses while any other session uses the database (the hubs, a forwarder), keeps what
-it replaces as a dump in the data directory (`onestop.pgdump.<time>.bak`), and loads the backup
-with `pg_restore --clean --single-transaction`: all of it, or (on any error) nothing.
-The password never goes on a command line (`ps` shows those): it is passed in PGPASSWORD.
-"""
+"""The archive: the SQLite snapshot (or the PostgreSQL dump) and photos, written and restored."""
 
 from __future__ import annotations
 
@@ -30,14 +10,12 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from hub.backup.errors import BackupError
+
 DB_FILE = "onestop.db"  # hub.runtime.DB_FILE; not imported, to keep this light
 PG_DUMP = "onestop.pgdump"  # a PostgreSQL hall's database, in pg_dump's custom format
 PHOTOS = "photos"
 PID_FILE = "hub.pid"
-
-
-class BackupError(OSError):
-    """A backup or restore that must not go on; the message says why."""
 
 
 def integrity_check(path: Path) -> None:
@@ -78,10 +56,10 @@ def backup(data_dir: str | Path, to: str | Path, db_url: str | None = None) -> d
         if (data / PHOTOS).is_dir() else []
     with tempfile.TemporaryDirectory(dir=to.parent, prefix=".onestop-backup-") as tmp:
         if db_url:
-            from hub import pg_backup  # noqa: PLC0415 - psycopg: the optional extra `pg`
+            from hub.backup import postgres  # noqa: PLC0415 - psycopg: the optional extra `pg`
 
             copy = Path(tmp) / PG_DUMP
-            pg_backup.dump(db_url, copy)
+            postgres.dump(db_url, copy)
         else:
             copy = Path(tmp) / DB_FILE
             snapshot(data / DB_FILE, copy)
@@ -174,9 +152,9 @@ def restore(archive: str | Path, data_dir: str | Path, db_url: str | None = None
             tar.extractall(staging, members=members, filter="data")
         set_aside = []
         if db_url:
-            from hub import pg_backup  # noqa: PLC0415 - psycopg: the optional extra `pg`
+            from hub.backup import postgres  # noqa: PLC0415 - psycopg: the optional extra `pg`
 
-            if (kept := pg_backup.restore(staging / PG_DUMP, data, db_url, stamp)) is not None:
+            if (kept := postgres.restore(staging / PG_DUMP, data, db_url, stamp)) is not None:
                 set_aside.append(kept)
             _put_photos(staging, data, stamp, set_aside)
             _chown_like(data, owner, [*set_aside])

@@ -1,6 +1,6 @@
 """`onestop backup|restore --db`: a PostgreSQL hall's database, with pg_dump and pg_restore.
 
-See hub/backup.py for the archive. The dump is pg_dump's custom format: one snapshot of the
+See archive.py for the archive. The dump is pg_dump's custom format: one snapshot of the
 whole database (pg_dump reads in one transaction, without blocking the hubs), checked by
 reading its table of contents back. The password never goes on a command line (`ps` shows
 those): it is passed in PGPASSWORD.
@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from hub.backup import PG_DUMP, BackupError
+from hub.backup.errors import BackupError
 from hub.store.postgres import redact
 
 
@@ -94,11 +94,11 @@ def restore(dump_file: Path, data: Path, db_url: str, stamp: str) -> Path | None
                           "forwarder on it first (systemctl stop onestop-hub onestop-forward)")
     kept = None
     if _has_tables(db_url):
-        kept = data / f"{PG_DUMP}.{stamp}.bak"
+        kept = data / f"{dump_file.name}.{stamp}.bak"
         n = 1
         while kept.exists():  # restored twice within a second (a first try that failed)
             n += 1
-            kept = data / f"{PG_DUMP}.{stamp}-{n}.bak"
+            kept = data / f"{dump_file.name}.{stamp}-{n}.bak"
         dump(db_url, kept)
     script = subprocess.Popen(  # the dump as SQL, into psql as it comes
         [_pg_program("pg_restore"), "--no-owner", "--no-privileges", "--file", "-",
@@ -134,5 +134,7 @@ def restore(dump_file: Path, data: Path, db_url: str, stamp: str) -> Path | None
 
 def _has_tables(db_url: str) -> bool:
     with psycopg.connect(db_url, connect_timeout=5) as conn:
-        return conn.execute("SELECT EXISTS (SELECT 1 FROM information_schema.tables "
-                            "WHERE table_schema = 'public')").fetchone()[0]
+        row = conn.execute("SELECT EXISTS (SELECT 1 FROM information_schema.tables "
+                           "WHERE table_schema = 'public')").fetchone()
+    assert row is not None  # EXISTS answers one row
+    return row[0]

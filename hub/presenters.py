@@ -1,4 +1,4 @@
-"""What each kind of client is shown: plain dicts built from the config and the state.
+"""Presenters: what each kind of client is shown, plain dicts built from the config and the state.
 
 Screens are public: they get ticket numbers, items and windows, and a clerk's name and staff
 number (the work badge of art. 17) — never anything about a citizen.
@@ -13,7 +13,14 @@ import msgspec
 
 from hub.config import HallConfig, Service
 from hub.engine import queries
-from hub.engine.model import HallState, RatingStatus, Ticket, TicketStatus, WindowState
+from hub.engine.model import (
+    HallState,
+    RatingLevel,
+    RatingStatus,
+    Ticket,
+    TicketStatus,
+    WindowState,
+)
 
 
 def catalogue(cfg: HallConfig) -> dict[str, Any]:
@@ -118,7 +125,7 @@ def public_snapshot(cfg: HallConfig, state: HallState) -> dict[str, Any]:
 
 
 # 好差评: 非常满意, 满意 and 基本满意 count as satisfied; 不满意 and 非常不满意 do not.
-SATISFIED_LEVELS = frozenset({1, 2, 3})
+SATISFIED_LEVELS = frozenset(level for level in RatingLevel if not level.needs_reason)
 
 
 def totals(state: HallState) -> dict[str, Any]:

@@ -1,0 +1,126 @@
+"""`user`, `token` and `db`: staff accounts, device tokens and the database's migrations."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .common import data_arg, open_accounts, read_password
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    user = sub.add_parser("user", help="staff accounts").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    add = user.add_parser("add", help="add a staff account (password from stdin or prompted)")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=["clerk", "supervisor", "admin"])
+    add.add_argument("--name", default="", help="full name shown on the work badge")
+    add.add_argument("--staff-no", default="", help="staff number (工号)")
+    add.add_argument("--photo", default=None, help="JPEG or PNG for the work badge (art. 17)")
+    data_arg(add)
+    add.set_defaults(func=cmd_user_add)
+    passwd = user.add_parser("passwd", help="set a staff password (from stdin or prompted)")
+    passwd.add_argument("username")
+    data_arg(passwd)
+    passwd.set_defaults(func=cmd_user_passwd)
+    photo = user.add_parser("photo", help="set the work-badge photo (JPEG or PNG)")
+    photo.add_argument("username")
+    photo.add_argument("file")
+    data_arg(photo)
+    photo.set_defaults(func=cmd_user_photo)
+    listing = user.add_parser("list", help="list staff accounts")
+    data_arg(listing)
+    listing.set_defaults(func=cmd_user_list)
+
+    token = sub.add_parser("token", help="device tokens").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    tadd = token.add_parser("add", help="create a device token and print it once")
+    tadd.add_argument("--role", required=True, choices=["kiosk", "screen", "agent", "metrics"])
+    tadd.add_argument("--name", required=True)
+    data_arg(tadd)
+    tadd.set_defaults(func=cmd_token_add)
+    trevoke = token.add_parser("revoke", help="revoke every token of a device")
+    trevoke.add_argument("--role", required=True,
+                         choices=["kiosk", "screen", "agent", "metrics"])
+    trevoke.add_argument("--name", required=True)
+    data_arg(trevoke)
+    trevoke.set_defaults(func=cmd_token_revoke)
+
+    db = sub.add_parser("db", help="database").add_subparsers(required=True, metavar="ACTION")
+    migrate = db.add_parser("migrate", help="apply pending migrations")
+    data_arg(migrate)
+    migrate.set_defaults(func=cmd_db_migrate)
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from hub.auth import Role
+
+    accounts = open_accounts(args)
+    password = read_password(f"Password for {args.username}: ")
+    accounts.add_user(
+        args.username, password, Role(args.role), args.name, args.staff_no, args.clock(),
+        photo=args.photo
+    )
+    print(f"added {args.role} {args.username}")
+    return 0
+
+
+def cmd_user_photo(args: argparse.Namespace) -> int:
+    open_accounts(args).set_photo(args.username, args.file)
+    print(f"badge photo of {args.username} set")
+    return 0
+
+
+def cmd_user_passwd(args: argparse.Namespace) -> int:
+    from hub.runtime import open_database
+    from hub.store.accounts import Accounts
+
+    Accounts(open_database(args.data, url=args.db)).set_password(
+        args.username, read_password(f"New password for {args.username}: ")
+    )
+    print(f"password of {args.username} changed")
+    return 0
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    from hub.runtime import open_database
+    from hub.store.accounts import Accounts
+
+    for u in Accounts(open_database(args.data, url=args.db)).users():
+        state = "" if u["active"] else " (disabled)"
+        print(f"{u['username']:<16} {u['role']:<10} {u['staff_no']:<8} {u['name']}{state}")
+    return 0
+
+
+def cmd_token_add(args: argparse.Namespace) -> int:
+    from hub.auth import Role
+
+    accounts = open_accounts(args)
+    existing = accounts.active_tokens(Role(args.role), args.name)
+    if existing:
+        print(f"onestop: {args.role} {args.name} already has {existing} valid token(s); they "
+              f"stay valid until `onestop token revoke`", file=sys.stderr)
+    print(accounts.add_token(Role(args.role), args.name, args.clock()))
+    return 0
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> int:
+    from hub.auth import Role
+    from hub.runtime import open_database
+    from hub.store.accounts import Accounts
+
+    accounts = Accounts(open_database(args.data, url=args.db))
+    count = accounts.revoke_tokens(Role(args.role), args.name, args.clock())
+    print(f"revoked {count} token(s) of {args.role} {args.name}")
+    return 0
+
+
+def cmd_db_migrate(args: argparse.Namespace) -> int:
+    from hub.runtime import open_database
+
+    db = open_database(args.data, url=args.db)
+    where = getattr(db, "safe_url", db.path)  # PostgreSQL: the URL without its password
+    print(f"{where}: schema version {db.schema_version()}")
+    return 0

@@ -1,0 +1,282 @@
+"""The hall file's typed schema: one msgspec Struct per section, strict (an unknown key is an
+error), and HallConfig, the whole file, with its look-ups and calendar arithmetic."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+SCHEMA_VERSION = 1
+MAX_WINDOW = 9999  # window numbers are 1-9999: what every request may name (hub/shapes.py)
+
+
+class CaseType(StrEnum):
+    """Art. 4 case types an item is handled as by default (退件 is an outcome, not a type)."""
+
+    IMMEDIATE = "immediate"  # 即办件
+    COMMITMENT = "commitment"  # 承诺件
+    JOINT = "joint"  # 联办件
+    REPORT = "report"  # 上报件
+
+
+class _Strict(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """Unknown keys rejected, values read-only. Each section says frozen=True again: a type
+    checker reads it per class (PEP 681), msgspec inherits it anyway."""
+
+
+class Center(_Strict, frozen=True):
+    name: str
+    name_en: str = ""
+    timezone: str = "Asia/Shanghai"
+    complaint_phone: str = ""
+    notice: str = ""
+    notice_en: str = ""
+
+
+class QueueRules(_Strict, frozen=True):
+    # Priority tickets (green channel, appointments) called in a row at one window before a
+    # waiting normal ticket gets its turn: 3 means P P P N P P P N ...
+    fairness_ratio: int = 3
+    recall_limit: int = 3
+    # A no-show goes back behind this many waiting tickets of its service, once; the second
+    # no-show drops it.
+    no_show_requeue_behind: int = 3
+    appointment_priority: bool = True
+    slip_prefix: str = "CN"
+    # Pause reason codes, so paused time can be accounted per reason (assessment, art. 23).
+    # The first one is what a caller keypad's pause key means ("away from the desk").
+    pause_reasons: list[str] = msgspec.field(
+        default_factory=lambda: ["暂离", "会议", "培训", "午休", "业务咨询", "系统故障", "其他"]
+    )
+
+
+class Calendar(_Strict, frozen=True):
+    holidays: list[dt.date] = []  # closed although a weekday (法定节假日)
+    workdays: list[dt.date] = []  # open although a weekend (调休补班)
+
+
+class Hours(_Strict, frozen=True):
+    # Non-empty mutable defaults need a factory in msgspec (a shared list would be unsafe).
+    weekdays: list[int] = msgspec.field(default_factory=lambda: [1, 2, 3, 4, 5])  # ISO: 1 = Monday
+    periods: list[tuple[str, str]] = msgspec.field(
+        default_factory=lambda: [("09:00", "12:00"), ("13:30", "17:00")]
+    )
+
+
+class Rating(_Strict, frozen=True):
+    """好差评 at the window's evaluation keypad."""
+
+    timeout_s: int = 30  # no press within this time is stored as "not rated"
+    # Reasons a citizen can give for 不满意/非常不满意, in the order of the keypad's reason keys.
+    reasons: list[str] = msgspec.field(
+        default_factory=lambda: ["服务态度", "办事效率", "材料告知", "环境设施", "系统故障", "其他"]
+    )
+
+
+class GreenChannel(_Strict, frozen=True):
+    enabled: bool = True
+    name: str = "绿色通道"
+    name_en: str = "Green Channel"
+    description: str = ""
+
+
+class Supervision(_Strict, frozen=True):
+    """电子监察 (art. 11): conditions that raise an alert while they hold, cleared when they stop.
+    A threshold of 0 turns its rule off."""
+
+    wait_minutes: int = 30  # a ticket of an item has waited longer than this
+    serving_over_target: bool = True  # a case at a window past its item's target minutes
+    pause_minutes: int = 20  # a window paused longer than this in opening hours
+    unstaffed_minutes: int = 10  # in opening hours for this long, a window has no clerk and
+    #                              no AB backup serving it
+    device_offline_minutes: int = 2  # a device offline or in error this long
+    rating_sample: int = 10  # a window's last this many ratings today ...
+    unhappy_share: float = 0.3  # ... are 不满意/非常不满意 at least this share
+    no_show_sample: int = 20  # an item's last this many calls today ...
+    no_show_share: float = 0.4  # ... are no-shows at least this share
+    slip_overdue: bool = True  # a 承诺件 not done by its promised date (statutory time limit)
+
+
+class ComplaintCategory(_Strict, frozen=True):
+    code: str
+    name: str
+    name_en: str = ""
+
+
+class Kiosk(_Strict, frozen=True):
+    """The ticket kiosks' touchscreen."""
+
+    idle_seconds: int = 60  # untouched this long: back home, nothing personal left on screen
+    # Elderly mode speaks each screen's prompt: WAVs rendered with espeak-ng at hub start.
+    voice_prompts: bool = True
+    prompt_voice: str = ""  # espeak-ng voice id for the Mandarin prompts; "" as the announcer
+    # What a complaint or suggestion is about (art. 27), in the order the kiosk shows them.
+    complaint_categories: list[ComplaintCategory] = msgspec.field(
+        default_factory=lambda: [
+            ComplaintCategory(code="attitude", name="服务态度", name_en="Service attitude"),
+            ComplaintCategory(code="efficiency", name="办事效率", name_en="Efficiency"),
+            ComplaintCategory(code="discipline", name="工作纪律", name_en="Work discipline"),
+            ComplaintCategory(code="information", name="告知不清", name_en="Unclear information"),
+            ComplaintCategory(code="facilities", name="环境设施", name_en="Facilities"),
+            ComplaintCategory(code="suggestion", name="意见建议", name_en="Suggestion"),
+            ComplaintCategory(code="other", name="其他", name_en="Other"),
+        ]
+    )
+
+
+class Backend(_Strict, frozen=True):
+    """The city's supervision backend that `onestop forward` feeds (issue 7).
+
+    No secret is inline: the bearer token is read from `token_file` or the environment variable
+    ONESTOP_BACKEND_TOKEN, and a client key from a file, so this file can sit in the repository.
+    """
+
+    url: str = ""  # empty: forwarding off
+    source: str = ""  # CloudEvents source URI; empty: urn:onestop:<center name>
+    token_file: str = ""
+    client_cert: str = ""  # mTLS
+    client_key: str = ""
+    ca_file: str = ""  # the backend's CA, when not a public one
+    batch_size: int = 100
+    timeout_s: float = 10.0
+    max_backoff_s: float = 60.0
+
+
+class Assessment(_Strict, frozen=True):
+    """考核 (issue 8): how hub/reports/ scores a window or a clerk over a month or a year.
+
+    score = 100 × (served × served/most served in the ranking + satisfaction × 满意率
+    + within_target × share of cases within the item's target + on_time × share of 承诺件 done
+    by their promised date) / (sum of those four weights)
+    − 100 × no_show_penalty × share of calls that were no-shows
+    − complaint_penalty × complaints − pause_penalty_per_hour × hours paused
+    (pauses for a reason in `pause_exempt`, such as meetings, are not deducted).
+    A share with nothing to measure (no ratings, no 承诺件 due) counts as the hall's own; if
+    the hall has none either, its weight is left out of the sum.
+    """
+
+    served: float = 0.2
+    satisfaction: float = 0.4
+    within_target: float = 0.2
+    on_time: float = 0.2
+    no_show_penalty: float = 0.1
+    complaint_penalty: float = 2.0
+    pause_penalty_per_hour: float = 1.0
+    pause_exempt: list[str] = []  # pause reasons not deducted, e.g. ["会议", "培训"]
+
+
+class Department(_Strict, frozen=True):
+    code: str
+    name: str
+    name_en: str = ""
+
+
+class Disclosure(_Strict, frozen=True):
+    """The six disclosures (六公开, art. 2(5)) of one service item."""
+
+    duties: str  # 工作职责
+    basis: str  # 办事依据
+    preconditions: str  # 前置条件
+    procedure: str  # 办事程序
+    time_limit: str  # 办事时限
+    fees: str  # 收费标准
+
+
+class Service(_Strict, frozen=True, kw_only=True):
+    code: str
+    name: str
+    name_en: str = ""
+    department: str
+    prefix: str
+    case_type: CaseType = CaseType.IMMEDIATE
+    time_limit_days: int = 0  # statutory limit in working days (0: done the same day)
+    target_minutes: int = 15  # expected time at the window; supervision warns past it
+    daily_quota: int = 200
+    hours: str = "standard"
+    disclosure: Disclosure
+    materials: list[str]
+
+
+class Window(_Strict, frozen=True, kw_only=True):
+    no: int
+    name: str = ""
+    department: str
+    services: list[str]  # in the order this window calls them
+    backup: int | None = None  # AB post: the window that covers this one while it is away
+    zone: str = ""
+
+
+class HallConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, dict=True):
+    schema_version: int = SCHEMA_VERSION
+    center: Center
+    queue: QueueRules = QueueRules()
+    calendar: Calendar = Calendar()
+    hours: dict[str, Hours] = msgspec.field(default_factory=lambda: {"standard": Hours()})
+    green_channel: GreenChannel = GreenChannel()
+    rating: Rating = Rating()
+    kiosk: Kiosk = Kiosk()
+    supervision: Supervision = Supervision()
+    backend: Backend = Backend()
+    assessment: Assessment = Assessment()
+    departments: list[Department]
+    services: list[Service]
+    windows: list[Window]
+
+    def __post_init__(self) -> None:
+        # Lookups by key; duplicates are reported by the cross-check, not hidden here.
+        self._services = {s.code: s for s in self.services}
+        self._windows = {w.no: w for w in self.windows}
+        self._departments = {d.code: d for d in self.departments}
+
+    @property
+    def event_source(self) -> str:
+        """The CloudEvents `source` of this hall's events: configured, or named after it
+        (percent-encoded: a URI is ASCII, the center's name is Chinese)."""
+        return self.backend.source or f"urn:onestop:{quote(self.center.name, safe='')}"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.center.timezone)
+
+    def service(self, code: str) -> Service:
+        return self._services[code]
+
+    def window(self, no: int) -> Window:
+        return self._windows[no]
+
+    def department(self, code: str) -> Department:
+        return self._departments[code]
+
+    def has_service(self, code: str) -> bool:
+        return code in self._services
+
+    def has_window(self, no: int) -> bool:
+        return no in self._windows
+
+    def is_workday(self, day: dt.date) -> bool:
+        if day in self.calendar.workdays:
+            return True
+        return day.isoweekday() <= 5 and day not in self.calendar.holidays
+
+    def is_open(self, service: Service, when: dt.datetime) -> bool:
+        """Whether tickets for `service` may be issued at local time `when`."""
+        hours = self.hours[service.hours]
+        day = when.date()
+        if day in self.calendar.holidays:
+            return False
+        if day.isoweekday() not in hours.weekdays and day not in self.calendar.workdays:
+            return False
+        hhmm = when.strftime("%H:%M")
+        return any(start <= hhmm < end for start, end in hours.periods)
+
+    def add_workdays(self, day: dt.date, count: int) -> dt.date:
+        """The date `count` working days after `day` (the promised date of a 承诺件)."""
+        while count > 0:
+            day += dt.timedelta(days=1)
+            if self.is_workday(day):
+                count -= 1
+        return day

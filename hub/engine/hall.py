@@ -1,0 +1,82 @@
+"""Hall-wide acts: a supervisor suspending and reopening an item, the screens' scrolling notice,
+and a citizen's complaint or suggestion (art. 27).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .base import RulesBase
+from .errors import DomainError, Invalid
+from .model import ComplaintFiled, Event, HallState, NoticeSet, ServiceClosed, ServiceReopened
+
+COMPLAINT_MAX = 500  # characters of a complaint's text
+_PHONE_CHARS = frozenset("0123456789-+ ")
+
+
+class HallRules(RulesBase):
+    def close_service(
+        self, state: HallState, now: dt.datetime, service: str, reason: str
+    ) -> list[Event]:
+        self._service(service)
+        if not reason.strip():
+            raise Invalid("invalid", "需要暂停原因", "a reason is needed")
+        return [ServiceClosed(at=now, service=service, reason=reason.strip())]
+
+    def set_notice(self, state: HallState, now: dt.datetime, text: str, text_en: str,
+                   by: str) -> list[Event]:
+        """A supervisor's scrolling line for every screen; an empty text restores the hall's."""
+        text, text_en = text.strip(), text_en.strip()
+        if len(text) > 300 or len(text_en) > 300:
+            raise Invalid("invalid", "公告不超过300字", "a notice has at most 300 characters")
+        if not text:
+            center = self.cfg.center
+            return [NoticeSet(at=now, text=center.notice, text_en=center.notice_en, by=by,
+                              reset=True)]
+        return [NoticeSet(at=now, text=text, text_en=text_en, by=by)]
+
+    def file_complaint(
+        self,
+        state: HallState,
+        now: dt.datetime,
+        category: str,
+        text: str,
+        *,
+        window: int | None = None,
+        staff_no: str | None = None,
+        phone: str | None = None,
+    ) -> list[Event]:
+        """A complaint or suggestion (art. 27): checked here, kept and forwarded as an event."""
+        self._check_day(state, now)
+        if category not in {c.code for c in self.cfg.kiosk.complaint_categories}:
+            raise Invalid("invalid", "请选择投诉类别", f"no complaint category {category!r}")
+        text = text.strip()
+        if not 1 <= len(text) <= COMPLAINT_MAX:
+            raise Invalid("invalid", f"请填写内容（不超过{COMPLAINT_MAX}字）",
+                          f"the text is 1-{COMPLAINT_MAX} characters")
+        if window is not None:
+            self._window(state, window)
+        staff_no = (staff_no or "").strip() or None
+        if staff_no is not None and not (len(staff_no) <= 20 and staff_no.isprintable()):
+            raise Invalid("invalid", "工号格式错误", "a staff number has at most 20 characters")
+        phone = (phone or "").strip() or None
+        if phone is not None and not (
+            len(phone) <= 20 and set(phone) <= _PHONE_CHARS and any(c.isdigit() for c in phone)
+        ):
+            raise Invalid("invalid", "电话号码格式错误", "a phone number is digits, '-', '+'")
+        return [
+            ComplaintFiled(
+                at=now,
+                complaint_id=f"TS{state.day:%Y%m%d}{state.complaint_seq + 1:04d}",
+                category=category,
+                text=text,
+                window_about=window,
+                staff_no=staff_no,
+                phone=phone,
+            )
+        ]
+
+    def reopen_service(self, state: HallState, now: dt.datetime, service: str) -> list[Event]:
+        if service not in state.closed_services:
+            raise DomainError("not_closed", "该事项未暂停", "that item is not suspended")
+        return [ServiceReopened(at=now, service=service)]
