@@ -18,8 +18,9 @@ from typing import Any
 
 from hub import shapes
 from hub.auth import Principal, Role
-from hub.engine import DomainError, Invalid
-from hub.service import AlreadyHandled, Forbidden, HallService, Inbox
+from hub.engine import DomainError, HallState, Invalid
+from hub.engine.model import Event, TicketRated
+from hub.service import AlreadyHandled, Forbidden, HallService, Inbox, the
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +81,8 @@ class DeviceDesk:
         action = key
         args: dict[str, Any] = {}
         if key == "pause":  # one key toggles pause and resume
-            win = self.service.state.windows.get(window)
-            action = "resume" if win is not None and win.pause else "pause"
+            paused = self.service.read(lambda state: _paused(state, window))
+            action = "resume" if paused else "pause"
             # No reason keys on a keypad: the hall's first pause reason ("away from the desk").
             args = {"reason": self.service.cfg.queue.pause_reasons[0]}
         elif key == "transfer":  # a keypad cannot name a target: the AB partner window
@@ -113,12 +114,12 @@ class DeviceDesk:
         late_found = press.late_found is True
         engine = self.service.engine
 
-        def decide(s, now):
+        def decide(s: HallState, now: dt.datetime) -> list[Event]:
             at = _by_window_end(s, window, request_id, pressed_at) if late_found else pressed_at
             return engine.rate(s, now, window, request_id, level, reason, at)
 
         records = self.service.execute(agent, decide, addr, inbox)
-        rated = records[-1].public()
+        rated = the(records, TicketRated).public()
         return {
             "ok": True,
             "result": {"ticket_id": rated["data"]["ticket_id"], "level": rated["data"]["level"]},
@@ -214,18 +215,17 @@ class DeviceDesk:
         before and no longer has are removed, so a rating keypad taken out of its agent.toml
         does not hold its window's ratings open for good."""
         kept = set(devices)
-        if any(d.agent == agent.name and d.device not in kept
-               for d in self.service.state.devices.values()):
+        if self.service.read(lambda state: any(
+                d.agent == agent.name and d.device not in kept for d in state.devices.values())):
             engine = self.service.engine
             self.service.execute(agent, lambda s, now: engine.forget_devices(s, now, agent.name,
                                                                                kept))
 
     def agent_gone(self, agent: Principal) -> None:
         """The agent's connection ended: its devices can no longer be vouched for."""
-        state = self.service.state
-        mine = [
+        mine = self.service.read(lambda state: [
             d for d in state.devices.values() if d.agent == agent.name and d.status != "offline"
-        ]
+        ])
         if not mine:
             return
         engine = self.service.engine
@@ -240,6 +240,11 @@ class DeviceDesk:
             return events
 
         self.service.execute(agent, decide)
+
+
+def _paused(state: HallState, window: int) -> bool:
+    win = state.windows.get(window)
+    return win is not None and win.pause is not None
 
 
 def _device_report(d: dict) -> tuple[str, str, int | None, str, str]:

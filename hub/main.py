@@ -109,7 +109,7 @@ def serve(
     message_queue: str | None = None,
     on_ready: Callable[[Any], None] | None = None,
     db_url: str | None = None,
-    hall_file: Any = None,  # hub.reload.HallFile: the --config file, reloaded on SIGHUP
+    hall_file: Any = None,  # hub.hall_file.HallFile: the --config file, reloaded on SIGHUP
     proxy_hops: int = 0,
     clock: Callable[[], Any] | None = None,  # hub.clock: the system's, or a set one (tests)
 ) -> None:
@@ -137,7 +137,7 @@ def serve(
     start_rendering(app, socketio, Path(data_dir) / "prompts",
                     enabled=service.cfg.kiosk.voice_prompts, voice=service.cfg.kiosk.prompt_voice)
     if hall_file is not None:  # issue 8: DATA/hub.pid, SIGHUP reloads, the admin page's file
-        from hub.reload import start_watching
+        from hub.hall_file import start_watching
 
         start_watching(app, socketio, service, hall_file, host, port)
     if hall_file is not None and hall_file.path is not None:
@@ -164,7 +164,7 @@ def serve(
         port,
         time.monotonic() - started,
         async_mode,
-        service.state.seq,
+        service.applied_seq(),
         f", set clock {service.clock()}" if clock is not None and child_spec(clock) else "",
     )
     start_sd_notify(host, port, async_mode)

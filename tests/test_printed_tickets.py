@@ -1,7 +1,7 @@
 """The example hall's tickets as they come off the paper, on 58 mm and 80 mm.
 
 Real tickets issued by a HallService on config/hall.example.toml (a fixed Tuesday morning),
-turned into the print job the hub sends (hub/web/printing.ticket_doc), read by the agent
+turned into the print job the hub sends (hub/web/print_docs.ticket_doc), read by the agent
 (agent/printing.ticket_from), laid out as ESC/POS bytes and decoded back. Every printed line
 must fit the paper in the font and size in force (a printer breaks an overlong line wherever it
 is full, mid-word), English must break between words, and the windows are named by number.
@@ -21,7 +21,7 @@ from devices.printer.sim import decode, text_of
 from hub.config import load_config
 from hub.service import HallService
 from hub.store.database import Database
-from hub.web.printing import ticket_doc
+from hub.web.print_docs import ticket_doc
 from tests.test_store import KIOSK, Clock
 
 EXAMPLE_HALL = Path(__file__).resolve().parents[1] / "config" / "hall.example.toml"

@@ -22,7 +22,7 @@ import requests
 from hub.auth import Principal, Role
 from hub.config import HallConfig, load_config
 from hub.engine import DomainError
-from hub.reload import config_hash, diff, parse_text, quick_edit
+from hub.hall_file import config_hash, diff, parse_text, quick_edit
 from hub.service import HallService
 from hub.store.database import Database
 from tests.hubproc import HALL_24H, PASSWORD, SUITE_CLOCK, HubProcess

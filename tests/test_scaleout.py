@@ -768,7 +768,7 @@ def test_a_reload_on_hub_a_is_enforced_by_hub_b(servers, tmp_path):
     own file untouched), refuses the next ticket, and reports the new hash. A screen on B hears
     the reload once (from A, through Redis; B only swaps)."""
     from hub.config import load_config
-    from hub.reload import config_hash, quick_edit
+    from hub.hall_file import config_hash, quick_edit
 
     a, b, url = make_pair(servers, tmp_path, "reload")
     for hub in (a, b):

@@ -13,7 +13,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-import hub.service
+import hub.service.commit
 from hub.auth import Principal, Role
 from hub.config import load_config
 from hub.engine import Clerk, DomainError, TicketStatus
@@ -246,7 +246,7 @@ def test_finish_as_commitment_writes_slip_projection_and_event_together(service,
 
 @pytest.mark.parametrize("failing", ["save_tickets", "save_slip", "append", "save_snapshot"])
 def test_a_failed_commit_leaves_nothing_behind(service, db_path, monkeypatch, failing):
-    monkeypatch.setattr(hub.service, "SNAPSHOT_EVERY", 1)  # every commit snapshots
+    monkeypatch.setattr(hub.service.commit, "SNAPSHOT_EVERY", 1)  # every commit snapshots
     sign_in(service, 1)
     ticket = service.issue_ticket(KIOSK, "S1")["id"]
     act(service, 1, "call-next")
@@ -415,7 +415,7 @@ def test_ticket_history(service):
 
 @pytest.mark.parametrize("every", [10**6, 1, 3, 7])
 def test_reopening_reproduces_the_state(service, clock, db_path, monkeypatch, every):
-    monkeypatch.setattr(hub.service, "SNAPSHOT_EVERY", every)
+    monkeypatch.setattr(hub.service.commit, "SNAPSHOT_EVERY", every)
     busy_day(service, clock)
     snapshots = rows(db_path, "SELECT seq FROM snapshots ORDER BY seq")
     if every == 10**6:
@@ -437,7 +437,7 @@ def test_reopening_reproduces_the_state(service, clock, db_path, monkeypatch, ev
 
 @pytest.mark.parametrize("every", [10**6, 4])
 def test_replay_across_day_rollovers(service, clock, db_path, monkeypatch, every):
-    monkeypatch.setattr(hub.service, "SNAPSHOT_EVERY", every)
+    monkeypatch.setattr(hub.service.commit, "SNAPSHOT_EVERY", every)
     day1 = service.state.day
     issued = busy_day(service, clock)
     open_tickets = [

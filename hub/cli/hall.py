@@ -28,14 +28,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 def cmd_reload(args: argparse.Namespace) -> int:
     """Validate the hall file here (exit 2), signal the hub (SIGHUP; exit 1 if none runs), and
     wait for its answer: /healthz reporting the new file's hash (applied), or the reason in
-    DATA/reload-result.json (refused, exit 1). See hub/reload.py."""
+    DATA/reload-result.json (refused, exit 1). See hub/hall_file/."""
     import json
     import signal
     import time
     import urllib.request
 
     from hub.config import load_config
-    from hub.reload import HUB_FILE, PID_FILE, RESULT_FILE, config_hash
+    from hub.hall_file import HUB_FILE, PID_FILE, RESULT_FILE, config_hash
 
     data = Path(args.data)
     try:

@@ -72,7 +72,7 @@ def cmd_hub(args: argparse.Namespace) -> int:
 
     if args.message_queue and not args.db:
         raise ValueError("--message-queue is for several hubs on one --db postgresql:// store")
-    from hub.reload import HallFile  # no Flask, no threads: fine before eventlet's patch
+    from hub.hall_file import HallFile  # no Flask, no threads: fine before eventlet's patch
 
     serve(cfg, args.data, args.host, args.port, args.async_mode, args.sync.upper(),
           message_queue=args.message_queue, db_url=args.db,
@@ -89,8 +89,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     patch("eventlet")
     from hub.demo import around_the_clock, demo_hall_file, prepare_demo, print_welcome
+    from hub.hall_file import HallFile
     from hub.main import serve
-    from hub.reload import HallFile
 
     # The admin page writes the hall file: the demo's own copy, never the repository's.
     args.config = str(demo_hall_file(args.config, args.data))

@@ -22,7 +22,7 @@ _COLUMNS = "id, seq, hash, toml, source, at"
 
 
 class StoredConfig(msgspec.Struct, frozen=True, kw_only=True):
-    """One version of the hall file: its text, its hash (hub.reload.config_hash) and whence."""
+    """One version of the hall file: its text, its hash (hub.hall_file.config_hash) and whence."""
 
     id: int
     seq: int  # the event it took effect at

@@ -24,7 +24,7 @@ from hub import shapes
 from hub.auth import OFFICE_ROLES, Role
 from hub.config import ConfigError
 from hub.engine import Invalid
-from hub.reload import RESULT_FILE, HallFile, blockers, config_hash, diff, problem, quick_edit
+from hub.hall_file import RESULT_FILE, HallFile, blockers, config_hash, diff, problem, quick_edit
 
 from .api import body, client_addr, service, who
 from .operations import READ, WRITE, documented, reply
@@ -126,8 +126,7 @@ def check_config():
     except ConfigError as err:
         return reply(shapes.HallFileCheck(ok=False, problems=[_problem(err)],
                                           summary=shapes.HallChange(), blocked=[]))
-    with svc._lock:  # a consistent look at the live state (read only)
-        blocked = blockers(svc.cfg, cfg, svc.state)
+    blocked = svc.read(lambda state: blockers(svc.cfg, cfg, state))  # a consistent look
     return reply(shapes.HallFileCheck(ok=not blocked, problems=[],
                                       summary=_change(diff(svc.cfg, cfg)),
                                       blocked=[f"{zh} / {en}" for zh, en in blocked],

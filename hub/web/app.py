@@ -88,7 +88,7 @@ def healthz():
     """Liveness, the last committed event and the hall file's hash"""
     service: HallService = current_app.extensions["onestop"]
     return reply(shapes.Liveness(
-        status="ok", seq=service.state.seq, day=service.state.day,
+        status="ok", seq=service.applied_seq(), day=service.current_day(),
         config=service.config_hash))  # the running hall file's hash (onestop reload)
 
 

@@ -12,7 +12,7 @@ have, one by one.
 Order: two hubs commit seq 35 and 36 one after the other, but their publishes can cross, and
 every page (screens, panels, the office, the agents) ignores an event older than the last it
 applied: a screen that got 36 first would never show the call of 35. So no hub hands events to
-its clients straight away: `Sequencer` (used by hub/web/sockets.py) delivers batches strictly in
+its clients straight away: `Sequencer` (used by hub/web/sockets/) delivers batches strictly in
 seq order, this hub's own and the others' alike, and fills a gap that stays open (a hub died
 between its commit and its publish) from the store.
 

@@ -31,15 +31,7 @@ class HallCollector(Collector):
     def collect(self) -> Iterable[Metric]:
         service = self.service
         now = service.clock()
-        with service._lock:  # a consistent picture; reading is quick
-            state = service.state
-            yield from self._tickets(state, now)
-            yield from self._windows(state)
-            yield from self._devices_and_alerts(state)
-            seq = GaugeMetricFamily("onestop_events_last_seq",
-                                    "Sequence number of the last committed event")
-            seq.add_metric([], state.seq)
-            yield seq
+        yield from service.read(lambda state: self._hall(state, now))  # one consistent picture
         connected = GaugeMetricFamily("onestop_sockets_connected",
                                       "Connected Socket.IO clients by namespace",
                                       labels=["namespace"])
@@ -47,6 +39,14 @@ class HallCollector(Collector):
             connected.add_metric([namespace], count)
         yield connected
         yield from self._forwarding()
+
+    def _hall(self, state: HallState, now: dt.datetime) -> list[Metric]:
+        """Every figure read from the state, built while the caller holds the hall's lock."""
+        seq = GaugeMetricFamily("onestop_events_last_seq",
+                                "Sequence number of the last committed event")
+        seq.add_metric([], state.seq)
+        return [*self._tickets(state, now), *self._windows(state),
+                *self._devices_and_alerts(state), seq]
 
     def _tickets(self, state: HallState, now: dt.datetime) -> Iterable[Metric]:
         by_status: Counter[tuple[str, str]] = Counter()

@@ -5,7 +5,7 @@ than the parser goes; an event with no name; a packet type a client never sends;
 attachment nobody announced), and Engine.IO logs each as a traceback, with no answer to the
 client. Such a packet is refused here instead: one log line, and an error ack when the packet
 asked for one (a refused connect gets its CONNECT_ERROR), as every event the namespaces refuse
-is answered (hub/web/sockets.py). The hub's clients send JSON only, so binary packets are
+is answered (hub/web/sockets/). The hub's clients send JSON only, so binary packets are
 refused too.
 """
 
@@ -24,9 +24,9 @@ CLIENT_PACKETS = frozenset({packet.CONNECT, packet.DISCONNECT, packet.EVENT, pac
 # <type>[<attachments>-][<namespace>,][<ack id>]<JSON>: enough of a packet to answer it.
 _HEAD = re.compile(r"^(?P<type>[0-9])(?:\d+-)?(?:(?P<ns>/[^,]*),)?(?P<id>\d{1,18})?")
 
-ERROR = {"ok": False, "error": {
-    "code": "invalid_packet",
-    "message": "数据无法解析 / the packet is not a JSON event (or nests too deeply)"}}
+_PROBLEM = {"code": "invalid_packet",
+            "message": "数据无法解析 / the packet is not a JSON event (or nests too deeply)"}
+ERROR = {"ok": False, "error": _PROBLEM}
 
 
 def guard(server: Server) -> None:
@@ -62,8 +62,7 @@ def _refuse(server: Server, eio_sid: str, data: Any) -> None:
     namespace = head["ns"] or "/"
     if kind == packet.CONNECT:
         reply = server.packet_class(packet.CONNECT_ERROR, namespace=namespace,
-                                    data={"message": ERROR["error"]["message"],
-                                          "data": ERROR["error"]})
+                                    data={"message": _PROBLEM["message"], "data": _PROBLEM})
     elif kind in (packet.EVENT, packet.BINARY_EVENT) and head["id"] is not None:
         reply = server.packet_class(packet.ACK, namespace=namespace, id=int(head["id"]),
                                     data=[ERROR])

@@ -35,6 +35,7 @@ from hub import shapes
 from hub.config import HallConfig
 from hub.engine.model import TicketFinished
 from hub.web.message_queue import Peers
+from hub.web.print_docs import slip_doc, ticket_doc
 
 log = logging.getLogger(__name__)
 
@@ -304,15 +305,7 @@ class PrintDesk:
                 namespace="/caller", to=room,
             )
             return "no_printer"
-        doc = {
-            "slip_no": slip,
-            "center_name": self.cfg.center.name,
-            "item": self.cfg.service(service).name if self.cfg.has_service(service) else service,
-            "item_en": self.cfg.service(service).name_en if self.cfg.has_service(service) else "",
-            "accepted_at": self._local(accepted_at),
-            "promised_date": promised_date,
-            "promised": list(items),
-        }
+        doc = slip_doc(self.cfg, slip, service, accepted_at, promised_date, items)
         self._route(target, "slip", doc, "/caller", room, {"slip": slip})
         return "queued"
 
@@ -365,43 +358,3 @@ class PrintDesk:
         now = time.monotonic()
         for job_id in [j for j, job in self.jobs.items() if now - job.sent > JOB_TTL_S]:
             del self.jobs[job_id]
-
-    def _local(self, when: dt.datetime | str) -> str:
-        return _local(self.cfg, when)
-
-
-def ticket_doc(cfg: HallConfig, ticket: dict[str, Any], materials: bool) -> dict[str, Any]:
-    """What the agent prints for a ticket (the hub's ticket view): agent/printing.py reads it."""
-    svc = cfg.service(ticket["service"])
-    return {
-        "ticket_id": ticket["id"],
-        "number": ticket["number"],
-        "center_name": cfg.center.name,
-        "center_name_en": cfg.center.name_en,
-        "item": svc.name,
-        "item_en": svc.name_en,
-        "windows": [window_label(cfg, no) for no in ticket["windows"]],
-        "windows_en": _windows_en(ticket["windows"]),
-        "ahead": ticket["people_ahead"],
-        "issued_at": _local(cfg, ticket["issued_at"]),
-        "materials": list(svc.materials) if materials else [],
-    }
-
-
-def window_label(cfg: HallConfig, no: int) -> str:
-    """A window by its number first, as the staff pages show it: two windows may share a name
-    (不动产登记), and the call screens and the voice say the number."""
-    name = cfg.window(no).name
-    return f"{no}号窗口·{name}" if name else f"{no}号窗口"
-
-
-def _local(cfg: HallConfig, when: dt.datetime | str) -> str:
-    if isinstance(when, str):
-        when = dt.datetime.fromisoformat(when)
-    return when.astimezone(cfg.zone).replace(tzinfo=None).isoformat(timespec="seconds")
-
-
-def _windows_en(nos: list[int]) -> str:
-    if not nos:
-        return ""
-    return ("Window " if len(nos) == 1 else "Windows ") + ", ".join(str(n) for n in nos)

@@ -20,7 +20,7 @@ def report_response(svc: HallService, who: Principal, kind: str,
     """`kind` is report or assessment. Office only (supervisor, admin): figures name clerks."""
     svc.require(who, *OFFICE_ROLES)
     asked = shapes.query(args, shapes.ReportQuery)  # days within 2000-2100: the calendar's
-    today = svc.state.day
+    today = svc.current_day()
     start = asked.start or today
     end = asked.end or start
     if end < start:

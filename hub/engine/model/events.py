@@ -289,7 +289,7 @@ class ComplaintFiled(Event, tag="complaint.filed", kw_only=True):
 
 
 class ConfigReloaded(Event, tag="config.reloaded", kw_only=True):
-    """The hall file changed while the hall ran (art. 6, 动态管理; hub/reload.py).
+    """The hall file changed while the hall ran (art. 6, 动态管理; hub/hall_file/).
 
     `hash` identifies the new file; `summary` says what changed (departments, items, windows
     added/removed/changed, other sections). The state keeps nothing of it: the config is not

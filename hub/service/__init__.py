@@ -1,0 +1,118 @@
+"""The one service layer every edge calls: parse nothing, authorize, decide, commit, apply, publish.
+
+HTTP handlers and Socket.IO handlers both call these methods, so a rule or a permission exists in
+exactly one place. Each change runs under one lock and one transaction: the engine decides the
+events, the store writes them with their projections, the in-memory state applies them, and only
+after the commit are they handed to listeners (screens, voice, forwarding).
+
+`HallService` is a thin façade over the use cases, one module each, all on one core:
+
+- core.py: the lock, the state, execute / commit / publish, catch-up, listeners, the read API;
+  commit.py: the steps of a commit and which projection each event type writes
+- housekeeping.py: the day's rollover, ratings ended on time, the supervision rules checked
+- sessions.py: tokens, sign-in and sign-out
+- issuing.py: tickets, complaints, the kiosk's tiles
+- calling.py: a window's actions and their arguments
+- slips.py: 承诺单 and 联办件
+- office.py: what the office changes; supervision.py: what it (and the screens) watch
+- hub/hall_file/: the hall file, swapped in live and kept in step with the store
+"""
+
+from __future__ import annotations
+
+from hub.auth import RateLimiter
+from hub.clock import Clock, system_clock
+from hub.config import HallConfig
+from hub.hall_file import ConfigRefused
+from hub.store.database import Database
+
+from .calling import WINDOW_ACTIONS, Calling
+from .commit import AlreadyHandled, Inbox, the, the_event
+from .core import Listener, Offload, ServiceCore, run_inline
+from .errors import Forbidden, TooManyAttempts, Unauthorized
+from .housekeeping import Housekeeping
+from .issuing import Issuing
+from .office import Office
+from .sessions import SESSION_TTL, Sessions
+from .slips import Slips
+from .supervision import Supervision
+
+__all__ = [
+    "SESSION_TTL",
+    "WINDOW_ACTIONS",
+    "AlreadyHandled",
+    "ConfigRefused",
+    "Forbidden",
+    "HallService",
+    "Inbox",
+    "Listener",
+    "Offload",
+    "TooManyAttempts",
+    "Unauthorized",
+    "the",
+    "the_event",
+]
+
+
+class HallService(ServiceCore):
+    """The core (state, lock, execute, catch-up, listeners, reads) with every use case's
+    methods, under the names the edges and tests have always called."""
+
+    def __init__(
+        self,
+        cfg: HallConfig,
+        db: Database,
+        clock: Clock = system_clock,
+        login_limiter: RateLimiter | None = None,
+        offload: Offload = run_inline,
+    ) -> None:
+        super().__init__(cfg, db, clock, login_limiter, offload)
+        sessions = Sessions(self)
+        self.authenticate = sessions.authenticate
+        self.login = sessions.login
+        self.sign_in_refused = sessions.sign_in_refused
+        self.logout = sessions.logout
+
+        issuing = Issuing(self)
+        self.services = issuing.services
+        self.issue_ticket = issuing.issue_ticket
+        self.file_complaint = issuing.file_complaint
+        self.kiosk_status = issuing.kiosk_status
+        self.ticket = issuing.ticket
+
+        self.window_action = Calling(self).window_action
+
+        slips = Slips(self)
+        self.set_slip_status = slips.set_slip_status
+        self.part_done = slips.part_done
+        self.joint_cases = slips.joint_cases
+        self.slip = slips.slip
+
+        office = Office(self)
+        self.decide_return = office.decide_return
+        self.grant_green_pass = office.grant_green_pass
+        self.book_appointment = office.book_appointment
+        self.add_rating_reason = office.add_rating_reason
+        self.set_notice = office.set_notice
+        self.close_service = office.close_service
+        self.reopen_service = office.reopen_service
+        self.move_clerk = office.move_clerk
+
+        watch = Supervision(self)
+        self.snapshot = watch.snapshot
+        self.totals = watch.totals
+        self.current_totals = watch.current_totals
+        self.pending_returns = watch.pending_returns
+        self.devices = watch.devices
+        self.alerts = watch.alerts
+        self.forwarding_status = watch.forwarding_status
+        self.dead_letters = watch.dead_letters
+        self.audit_records = watch.audit_records
+
+        housekeeping = Housekeeping(self)
+        self.tick = housekeeping.tick
+        self.next_rating_deadline = housekeeping.next_rating_deadline
+        self.expire_ratings = housekeeping.expire_ratings
+
+        self.reload = self.hall_file_sync.reload
+        self.adopt_hall_file = self.hall_file_sync.adopt

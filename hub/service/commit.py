@@ -1,0 +1,212 @@
+"""One change's transaction, step by step (`ServiceCore._commit` runs them in this order):
+
+1. catch up: apply what other hubs committed since this hub's state (`Commit.catch_up`);
+2. decide: the engine's rule, on that state (the caller's `decide`);
+3. append the events to the outbox (`Commit.append`);
+4. record the change: a staff member's audit record, a device event's id (`Commit.record`);
+5. apply each event to the state and write its projection (`PROJECTIONS`), then the rows of
+   the tickets the events touched (`Commit.apply_and_project`);
+6. snapshot the state at a day's end and every SNAPSHOT_EVERY events (`Commit.snapshot_if_due`).
+
+All in one transaction: the events, their projections and their audit record commit together
+or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import msgspec
+
+from hub.auth import STAFF_ROLES, Principal
+from hub.clock import Clock
+from hub.engine import HallState, apply
+from hub.engine.model import (
+    ConfigReloaded,
+    DayRolled,
+    Event,
+    JointPartDone,
+    SlipStatusChanged,
+    Ticket,
+    TicketFinished,
+)
+from hub.store.audit import AuditEntry, AuditLog
+from hub.store.database import Tx
+from hub.store.hall_config import HallConfigs
+from hub.store.store import SNAPSHOT_EVERY, Record, Store
+
+Decide = Callable[[HallState, dt.datetime], list[Event]]
+E = TypeVar("E", bound=Event)
+
+
+class Inbox(msgspec.Struct, frozen=True):
+    """A device event's id, and how to describe what its commit did (kept for repeats)."""
+
+    id: str
+    error: dict[str, str] | None = None  # a refusal, remembered so a repeat gets the same one
+
+    def result(self, records: list[Record]) -> dict[str, Any]:
+        if self.error is not None:
+            return {"ok": False, "error": self.error}
+        return {"ok": True, "seqs": [r.seq for r in records]}
+
+
+class AlreadyHandled(Exception):
+    """A device event whose id was handled before; `answer` is what was answered then."""
+
+    def __init__(self, answer: dict[str, Any]) -> None:
+        self.answer = answer
+        super().__init__("already handled")
+
+
+@dataclass(frozen=True)
+class Change:
+    """Who asks for a change and from where, and what is recorded with it: the audit record's
+    `action` and `detail` (a staff member's), the device event's id (`inbox`)."""
+
+    who: Principal | None = None
+    addr: str = ""
+    inbox: Inbox | None = None
+    action: str | None = None
+    detail: dict[str, Any] | None = None
+
+    @property
+    def actor(self) -> str:
+        return self.who.actor if self.who else "system"
+
+    @property
+    def audited(self) -> bool:
+        return self.who is not None and self.who.role in STAFF_ROLES
+
+    @property
+    def recorded(self) -> bool:
+        """Whether it commits even when it changes nothing: a staff member's command is
+        audited, and a device event's id is kept, whatever came of it."""
+        return self.audited or self.inbox is not None
+
+
+@dataclass
+class Commit:
+    """The steps of one change's transaction `tx`, at `now`, on the hall's `state`."""
+
+    store: Store
+    audit: AuditLog
+    configs: HallConfigs
+    tx: Tx
+    state: HallState
+    now: dt.datetime
+    # (hash, text, source) of the hall file a reload is committing: stored with its event.
+    hall_text: tuple[str, str, str] | None = None
+
+    def catch_up(self) -> bool:
+        """Apply what other hubs committed since this hub's state; whether a hall file was
+        reloaded among it (then the caller follows it before deciding)."""
+        reloaded = False
+        for record in self.store.records_after_tx(self.tx, self.state.seq):
+            apply(self.state, record.event, record.seq)
+            reloaded = reloaded or isinstance(record.event, ConfigReloaded)
+        return reloaded
+
+    def append(self, events: list[Event], change: Change) -> list[Record]:
+        return self.store.append(self.tx, events, self.state.day, change.actor, change.addr)
+
+    def record(self, change: Change, records: list[Record], clock: Clock) -> None:
+        """A staff member's audit record (even of a command that changed nothing), and a
+        device event's id with the answer a repeat of it gets."""
+        who = change.who
+        if change.audited and who is not None:
+            self.audit.append(self.tx, AuditEntry(
+                at=self.now, account=who.name, role=who.role.value, window_no=who.window,
+                addr=change.addr,
+                action=change.action or ",".join(r.type for r in records) or "none",
+                detail=change.detail or {}, event_seqs=tuple(r.seq for r in records)))
+        if change.inbox is not None:
+            self.store.save_inbox(self.tx, change.inbox.id, change.actor,
+                                  change.inbox.result(records), clock())
+
+    def apply_and_project(self, records: list[Record]) -> None:
+        """Apply each event to the state and write its projection; then save the tickets the
+        events touched, as they now stand."""
+        touched: dict[str, Ticket | None] = {}
+        for record in records:
+            event = record.event
+            if isinstance(event, DayRolled):
+                # Expired tickets leave the state with their day: keep them to save their
+                # final form (apply updates these very objects).
+                touched.update((t, self.state.tickets.get(t)) for t in event.expired)
+            apply(self.state, event, record.seq)
+            if event.ticket:
+                touched.setdefault(event.ticket, None)
+            project = PROJECTIONS.get(type(event))
+            if project is not None:
+                project(self, record)
+        tickets = [self.state.tickets.get(t) or gone for t, gone in touched.items()]
+        self.store.save_tickets(self.tx, [t for t in tickets if t is not None])
+
+    def snapshot_if_due(self, records: list[Record]) -> None:
+        """A snapshot at a day's end and each time the seq crosses a multiple of
+        SNAPSHOT_EVERY: it bounds the replay at start-up."""
+        seq = self.state.seq
+        crossed = seq // SNAPSHOT_EVERY != (seq - len(records)) // SNAPSHOT_EVERY
+        if records and (crossed or any(isinstance(r.event, DayRolled) for r in records)):
+            self.store.save_snapshot(self.tx, self.state, records[-1].at)
+
+    # --- the projections ----------------------------------------------------------------
+
+    def save_slip(self, record: Record) -> None:
+        event = record.event
+        if isinstance(event, TicketFinished) and event.outcome.slip:
+            self.store.save_slip(self.tx, event)
+
+    def save_part_done(self, record: Record) -> None:
+        if isinstance(record.event, JointPartDone):
+            self.store.save_part_done(self.tx, record.event)
+
+    def save_slip_status(self, record: Record) -> None:
+        if isinstance(record.event, SlipStatusChanged):
+            self.store.save_slip_status(self.tx, record.event)
+
+    def save_hall_file(self, record: Record) -> None:
+        """The text with its event: another hub that applies the event finds it."""
+        event = record.event
+        if isinstance(event, ConfigReloaded) and self.hall_text and \
+                self.hall_text[0] == event.hash:
+            new_hash, text, source = self.hall_text
+            self.configs.save(self.tx, record.seq, new_hash, text, source, self.now)
+
+
+# Which store projection each event type writes, in the transaction of its event. Besides
+# these, every event of a ticket rewrites that ticket's row, and a day's end (and every
+# SNAPSHOT_EVERY events) writes a snapshot of the state.
+PROJECTIONS: dict[type[Event], Callable[[Commit, Record], None]] = {
+    TicketFinished: Commit.save_slip,  # a 承诺单, when the case was finished as a commitment
+    JointPartDone: Commit.save_part_done,  # one department's part of a 联办件 done
+    SlipStatusChanged: Commit.save_slip_status,  # a 承诺单 moved on
+    ConfigReloaded: Commit.save_hall_file,  # the hall file's text, for the other hubs
+}
+
+
+def the(records: list[Record], kind: type[E]) -> Record:
+    """The one record of a `kind` event among a change's `records` (a rollover committed
+    just before may precede it): LookupError if there is none, or more than one."""
+    return _the(records, kind)[0]
+
+
+def the_event(records: list[Record], kind: type[E]) -> E:
+    """The one `kind` event among `records`, typed (see `the`)."""
+    return _the(records, kind)[1]
+
+
+def _the(records: list[Record], kind: type[E]) -> tuple[Record, E]:
+    found: list[tuple[Record, E]] = []
+    for record in records:
+        event = record.event
+        if isinstance(event, kind):
+            found.append((record, event))
+    if len(found) != 1:
+        raise LookupError(f"expected one {kind.__name__} among the events committed, "
+                          f"got {[r.type for r in records]}")
+    return found[0]

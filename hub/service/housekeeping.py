@@ -1,0 +1,60 @@
+"""What the hub does on its own, without anyone asking: the day rolled over at midnight (and
+summed up for the reports), ratings nobody gave ended on time, the supervision rules checked."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from hub import reports
+from hub.engine import HallState
+from hub.engine.model import DayRolled, Event
+from hub.store.store import Record
+
+from .core import ServiceCore
+
+log = logging.getLogger(__name__)
+
+
+class Housekeeping:
+    def __init__(self, core: ServiceCore) -> None:
+        self.core = core
+
+    def tick(self) -> list[Record]:
+        """Roll the day over at midnight, end ratings nobody gave in time, and check the
+        supervision rules (alerts raised and cleared)."""
+        core = self.core
+        today = core.engine.local(core.clock()).date()
+        overdue = core.store.overdue_slips(today) if core.cfg.supervision.slip_overdue else []
+
+        def decide(state: HallState, now: dt.datetime) -> list[Event]:
+            return [*core.engine.expire_ratings(state, now),
+                    *core.engine.check_alerts(state, now, overdue)]
+
+        records = core.execute(None, decide)
+        for record in records:
+            if isinstance(record.event, DayRolled):
+                self._sum_up_yesterday(record.event.day)
+        return records
+
+    def next_rating_deadline(self) -> dt.datetime | None:
+        """When the next rating the hub ends itself runs out (hub/web/app.py sleeps until then)."""
+        with self.core.lock:
+            return self.core.engine.next_rating_deadline(self.core.state)
+
+    def expire_ratings(self) -> list[Record]:
+        """End the ratings whose deadline passed at windows without a keypad (on time: the
+        edge calls this at the deadline, not at the next housekeeping tick)."""
+        return self.core.execute(None, self.core.engine.expire_ratings)
+
+    def _sum_up_yesterday(self, today: dt.date) -> None:
+        """At day end, sum the day just closed into the report tables (a fraction of a second),
+        so the office's first report of it does not pay for it. A failure only costs speed:
+        the report sums the day up itself."""
+        core = self.core
+        yesterday = today - dt.timedelta(days=1)
+        try:
+            with core.lock:
+                reports.settle(core.db, core.cfg, yesterday, yesterday, today, core.clock())
+        except Exception:
+            log.exception("could not sum up %s for the reports", yesterday)
