@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 SCHEMA_VERSION = 1
-MAX_WINDOW = 9999  # window numbers are 1-9999: what every request may name (hub/shapes.py)
+MAX_WINDOW = 9999  # window numbers are 1-9999: what every request may name (hub/shapes/)
 
 
 class CaseType(StrEnum):
