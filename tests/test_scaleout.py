@@ -1,4 +1,4 @@
-"""Scale-out and high availability (issue 9): two hub processes on one PostgreSQL store, with
+"""Scale-out and high availability: two hub processes on one PostgreSQL store, with
 Redis as Flask-SocketIO's message queue, against real servers started on loopback.
 
 - call-next from both hubs at the same instant never hands out the same ticket;
