@@ -1,4 +1,4 @@
-"""The admin page's API (issue 8, art. 6 动态管理): the hall file, read, checked and applied.
+"""The admin page's API (art. 6 动态管理): the hall file, read, checked and applied.
 
     GET  /api/v1/admin/config        the running file's text, hash and last SIGHUP reload
     POST /api/v1/admin/config/check  {toml} -> problems (ConfigError's key and reason), the

@@ -65,7 +65,7 @@ def create_app(
 def add_routes(app: Flask) -> None:
     """Every route the hub serves: the API, the pages, health and metrics."""
     app.register_blueprint(api)
-    app.register_blueprint(admin_api)  # /api/v1/admin/config: the hall file (issue 8)
+    app.register_blueprint(admin_api)  # /api/v1/admin/config: the hall file
     app.register_blueprint(display_pages)  # the call screens: /display/hall, /display/window/<no>
     app.register_blueprint(caller_pages)  # the clerk's panel: /caller/
     app.register_blueprint(kiosk_pages)  # the ticket kiosk's touchscreen: /kiosk/

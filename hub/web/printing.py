@@ -10,7 +10,7 @@ kiosk (`printed` with the ticket id) or the window's clerk panel (`printed` with
 Jobs are not queued at the hub: a ticket printed minutes late is worse than a clear "ask the
 front desk" now, and both documents can be printed again on request.
 
-Several hubs (issue 9): an agent's printer is attached to the hub its agent is connected to,
+Several hubs: an agent's printer is attached to the hub its agent is connected to,
 and a window's clerk PC may be on another. Each hub tells the others its printers (on every
 change, and every SEATS_EVERY_S so a restarted hub learns them), and a job for a printer of
 another hub goes to that hub, which sends it to its agent; the answer reaches the page through
