@@ -43,8 +43,8 @@ _ESSENTIAL = {"hub-messages", "health", "printer", "scanner", "outbox"}
 
 def start_sd_notify(agent: Agent, started: list[threading.Thread]) -> None:
     """READY=1 to systemd, then WATCHDOG=1 from a thread of its own only while every essential
-    thread is alive: a thread killed by a bug stops the pings, and systemd restarts the agent
-    (issue 9). A no-op outside systemd."""
+    thread is alive: a thread killed by a bug stops the pings, and systemd restarts the agent.
+    A no-op outside systemd."""
     names = _ESSENTIAL | {bus.name for bus in agent.buses} | set(agent.devices)
     watched = [t for t in started if t.name in names or t.name.endswith("-announcer")]
     log.debug("watchdog watches threads %s", [t.name for t in watched])

@@ -1,4 +1,4 @@
-"""The feed to the supervision backend (`onestop forward`, issue 7): how fast a backlog drains,
+"""The feed to the supervision backend (`onestop forward`): how fast a backlog drains,
 and what a running forwarder costs the hall's call-next.
 
 1. Drain: 10,000 committed events (a day of tickets: issued, called, finished, rating asked)

@@ -161,7 +161,7 @@ class Generator:
 
 
 def open_db(data: Path, url: str | None) -> Database:
-    """SQLite in `data`, or PostgreSQL at `url` (the same store code, issue 9)."""
+    """SQLite in `data`, or PostgreSQL at `url` (the same store code)."""
     if url:
         return open_database(data, synchronous="NORMAL", url=url)
     db = Database(data / "onestop.db", synchronous="NORMAL")

@@ -1,4 +1,4 @@
-"""Scale-out (issue 9): two hubs on PostgreSQL + Redis versus one hub on SQLite, in one run.
+"""Scale-out: two hubs on PostgreSQL + Redis versus one hub on SQLite, in one run.
 
 For each setup, on the same machine, one after the other:
 

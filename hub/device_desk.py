@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any, TypeGuard
+from typing import Any
 
+from hub import shapes
 from hub.auth import Principal, Role
 from hub.engine import DomainError, HallState, Invalid
 from hub.engine.model import Event, TicketRated
@@ -24,7 +25,7 @@ from hub.service import AlreadyHandled, Forbidden, HallService, Inbox, the
 log = logging.getLogger(__name__)
 
 # Caller-keypad keys and the window action each one is (the clerk panel's actions).
-KEYS = ("call-next", "recall", "skip", "pause", "transfer", "finish", "request-rating")
+KEYS = shapes.KEYS
 
 
 class DeviceDesk:
@@ -35,14 +36,8 @@ class DeviceDesk:
         self, agent: Principal, windows: frozenset[int], data: Any, addr: str = ""
     ) -> dict[str, Any]:
         self.service.require(agent, Role.AGENT)
-        if not isinstance(data, dict):
-            raise Invalid("invalid", "error.device_event_shape")
-        event_id = data.get("id")
-        if not isinstance(event_id, str) or not 8 <= len(event_id) <= 64:
-            raise Invalid("invalid", "error.device_event_id")
-        window = data.get("window")
-        if isinstance(window, bool) or not isinstance(window, int):
-            raise Invalid("invalid", "error.device_event_window")
+        event = shapes.convert(data, shapes.DeviceEvent)  # an object with an id and a window
+        event_id, window = event.id, event.window
         try:
             if data.get("kind") == "key":
                 result = self._key(agent, windows, window, data, addr, Inbox(event_id))
@@ -78,10 +73,11 @@ class DeviceDesk:
         addr: str,
         inbox: Inbox,
     ) -> dict[str, Any]:
-        key = data.get("key")
-        if key not in KEYS:
-            raise Invalid("unknown_key", "error.unknown_key", keys=', '.join(KEYS))
-        action: str = key
+        try:
+            key: str = shapes.convert(data, shapes.KeyPress).key
+        except Invalid:
+            raise Invalid("unknown_key", "error.unknown_key", keys=", ".join(KEYS)) from None
+        action = key
         args: dict[str, Any] = {}
         if key == "pause":  # one key toggles pause and resume
             paused = self.service.read(lambda state: _paused(state, window))
@@ -109,12 +105,11 @@ class DeviceDesk:
                 "wrong_window",
                 "error.wrong_window", no=window,
             )
-        request_id, level = data.get("request_id"), data.get("level")
-        if not (_whole(request_id) and _whole(level)):
-            raise Invalid("invalid", "error.rating_shape")
-        reason = self._reason(data.get("reason"))
-        pressed_at = _parse_time(data.get("at"))
-        late_found = data.get("late_found") is True
+        press = shapes.convert(data, shapes.RatingPress)
+        request_id, level = press.request_id, press.level
+        reason = self._reason(press.reason)
+        pressed_at = press.pressed_at()
+        late_found = press.late_found is True
         engine = self.service.engine
 
         def decide(s: HallState, now: dt.datetime) -> list[Event]:
@@ -153,11 +148,8 @@ class DeviceDesk:
                 "wrong_window",
                 "error.wrong_window", no=window,
             )
-        request_id, why = data.get("request_id"), data.get("why")
-        if isinstance(request_id, bool) or not isinstance(request_id, int):
-            raise Invalid("invalid", "error.rating_end_shape")
-        if not isinstance(why, str) or not 0 < len(why) <= 32:
-            raise Invalid("invalid", "error.rating_end_why")
+        ended = shapes.convert(data, shapes.RatingEnded)
+        request_id, why = ended.request_id, ended.why
         engine = self.service.engine
         records = self.service.execute(
             agent, lambda s, now: engine.rating_ended(s, now, window, request_id, why), addr,
@@ -246,10 +238,6 @@ class DeviceDesk:
         self.service.execute(agent, decide)
 
 
-def _whole(value: Any) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _paused(state: HallState, window: int) -> bool:
     win = state.windows.get(window)
     return win is not None and win.pause is not None
@@ -290,15 +278,3 @@ def _by_window_end(state: Any, window: int, request_id: int,
         if rating and rating.window == window and rating.request_id == request_id:
             return min(pressed_at or rating.deadline, rating.deadline)
     return pressed_at
-
-
-def _parse_time(value: Any) -> dt.datetime | None:
-    if value is None:
-        return None
-    try:
-        when = dt.datetime.fromisoformat(str(value))
-    except ValueError:
-        raise Invalid("invalid", "error.time_format") from None
-    if when.tzinfo is None:
-        raise Invalid("invalid", "error.time_zone")
-    return when

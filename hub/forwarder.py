@@ -1,5 +1,5 @@
 """`onestop forward`: the at-least-once feed of the hall's events to the city's supervision
-backend (电子监察, issue 7), as CloudEvents 1.0 in HTTP batch mode.
+backend (电子监察), as CloudEvents 1.0 in HTTP batch mode.
 
 It runs as a process of its own next to the hub, so a slow, down or refusing backend can never
 slow a kiosk or a clerk: the hub only appends to the `events` outbox (in the same transaction
@@ -198,7 +198,7 @@ class Forwarder:
         self._committed = self.position
         self._committed_at = 0.0  # time.monotonic() of the last cursor write
         self.sent = 0  # events acknowledged, for benchmarks and logs
-        self.watchdog = sdnotify.Watchdog()  # WATCHDOG=1 under systemd (issue 9), else no-op
+        self.watchdog = sdnotify.Watchdog()  # WATCHDOG=1 under systemd, else no-op
 
     # --- the loop -----------------------------------------------------------------------
 

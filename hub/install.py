@@ -1,4 +1,4 @@
-"""`onestop install --role hub|kiosk|screen|window|audio`: set up one Pi of the hall (issue 9).
+"""`onestop install --role hub|kiosk|screen|window|audio`: set up one Pi of the hall.
 
 One command per machine, so that every Pi of a hall is set up the same way: the `onestop`
 system user in the groups its devices need, `/etc/onestop/` with a commented example config

@@ -1,4 +1,4 @@
-"""Logging straight into systemd's journal, with fields, without a dependency (issue 9).
+"""Logging straight into systemd's journal, with fields, without a dependency.
 
 Under systemd our stderr already reaches the journal, but as one line of text: to find what
 happened at window 3 this morning an operator has to grep. journald's native protocol lets

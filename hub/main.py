@@ -73,7 +73,7 @@ def check_message_queue(url: str) -> None:
 
 
 def start_sd_notify(host: str, port: int, async_mode: str) -> None:
-    """READY=1 to systemd once the port accepts connections, then WATCHDOG=1 pings (issue 9).
+    """READY=1 to systemd once the port accepts connections, then WATCHDOG=1 pings.
 
     Under eventlet the pinger is a green thread: it runs only when the event loop comes round,
     so a loop stuck in one greenlet stops the pings and systemd restarts the hub. A no-op
@@ -131,12 +131,12 @@ def serve(
     app, socketio = create_app(service, async_mode=async_mode, message_queue=message_queue,
                              proxy_hops=proxy_hops)
     start_housekeeping(app, socketio, service)
-    # Issue 6: elderly mode's spoken prompts, rendered by a child process (start-up never waits).
+    # Elderly mode's spoken prompts, rendered by a child process (start-up never waits).
     from kiosk.prompts import start_rendering
 
     start_rendering(app, socketio, Path(data_dir) / "prompts",
                     enabled=service.cfg.kiosk.voice_prompts, voice=service.cfg.kiosk.prompt_voice)
-    if hall_file is not None:  # issue 8: DATA/hub.pid, SIGHUP reloads, the admin page's file
+    if hall_file is not None:  # DATA/hub.pid, SIGHUP reloads, the admin page's file
         from hub.hall_file import start_watching
 
         start_watching(app, socketio, service, hall_file, host, port)

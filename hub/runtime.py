@@ -19,7 +19,7 @@ def open_database(
     data_dir: str | Path, synchronous: str = "FULL", url: str | None = None
 ) -> Database:
     """The hall's database, migrated: SQLite in `data_dir` by default; PostgreSQL when `url`
-    is a `postgresql://` URL (several hubs on one database, issue 9; hub/store/postgres.py)."""
+    is a `postgresql://` URL (several hubs on one database; hub/store/postgres.py)."""
     if url:
         from hub.store.postgres import (  # noqa: PLC0415 - psycopg: the optional extra `pg`
             PgDatabase,

@@ -45,7 +45,7 @@ def _catalogue(service: HallService) -> dict[str, Any]:
         "idle_seconds": cfg.kiosk.idle_seconds,
         "green_channel": cfg.green_channel.enabled,
         "slip_prefix": cfg.queue.slip_prefix,
-        # Elderly mode's spoken prompts (issue 6): the page asks for none when they are off.
+        # Elderly mode's spoken prompts: the page asks for none when they are off.
         "voice_prompts": cfg.kiosk.voice_prompts,
     }
 

@@ -1,4 +1,4 @@
-"""The kiosk's spoken prompts in elderly mode (issue 6): a fixed set of short sentences rendered to
+"""The kiosk's spoken prompts in elderly mode: a fixed set of short sentences rendered to
 WAV files with espeak-ng, once, when the hub starts.
 
 Why files made here: a kiosk's headless Chromium has no speech voices and a closed network has

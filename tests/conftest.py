@@ -5,6 +5,7 @@ import os
 import pytest
 
 from hub.clock import ENV
+from hub.web.operations import CHECK_ENV
 from tests.hubproc import SUITE_CLOCK, HubProcess, quiet_hall
 from tests.leftovers import _ends_what_it_started, pytest_sessionfinish  # noqa: F401 (plugin)
 
@@ -23,6 +24,9 @@ DATE_MODULES = frozenset({
 
 def pytest_configure(config):
     os.environ[ENV] = SUITE_CLOCK.spec()  # inherited by every process a test starts
+    # Every JSON answer of every hub a test runs is held to its documented shape: one that
+    # is not fails its request (hub/web/operations.py).
+    os.environ[CHECK_ENV] = "1"
 
 
 def pytest_collection_modifyitems(config, items):

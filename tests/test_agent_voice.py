@@ -130,7 +130,8 @@ def test_calls_and_recalls_in_the_zone_are_announced_in_order(hall_audio):
     assert hub.act(clerks[2], 2, "call-next").json()["current"]["number"] == second["number"]
     assert hub.act(clerks[1], 1, "recall").json()["current"]["recalls"] == 1
 
-    eventually(lambda: len(wavs(out)) >= 3, timeout_s=20, what="three announcements")
+    # Bounded, not timed: espeak-ng renders each call on a machine the suite keeps busy.
+    eventually(lambda: len(wavs(out)) >= 3, timeout_s=60, what="three announcements")
     files = wavs(out)
     assert [described(f) for f in files] == [
         (first["number"], 1, False),
@@ -150,7 +151,7 @@ def test_calls_and_recalls_in_the_zone_are_announced_in_order(hall_audio):
     clerk2 = hub.login("clerk2", 2)  # sessions survive a restart, but be independent of it
     hub.act(clerk2, 2, "finish")
     assert hub.act(clerk2, 2, "call-next").json()["current"]["number"] == third["number"]
-    eventually(lambda: len(wavs(out)) >= 4, timeout_s=20, what="the call after the restart")
+    eventually(lambda: len(wavs(out)) >= 4, timeout_s=60, what="the call after the restart")
     assert [described(f) for f in wavs(out)][3:] == [(third["number"], 2, False)]
 
 
@@ -164,7 +165,7 @@ def test_an_agent_without_scope_announces_every_window(tmp_path, hub):
         clerk = hub.login("clerk4", 4)
         served = hub.issue("S4").json()
         hub.act(clerk, 4, "call-next")
-        eventually(lambda: wavs(out), timeout_s=20, what="announcement")
+        eventually(lambda: wavs(out), timeout_s=60, what="announcement")
         [f] = wavs(out)
         assert described(f) == (served["number"], 4, False)
         assert duration_s(f) > 4.0  # Mandarin, then English

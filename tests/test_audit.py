@@ -1,4 +1,4 @@
-"""The staff audit log (issue 7): what is recorded, that it commits with the change it records,
+"""The staff audit log: what is recorded, that it commits with the change it records,
 and that the hash chain finds an edited, deleted or swapped record — in process, and once
 through `onestop audit verify` against a real hub.
 """

@@ -1,4 +1,4 @@
-"""`onestop backup --db` and `onestop restore --db` (issue 9): a PostgreSQL hall backed up with
+"""`onestop backup --db` and `onestop restore --db`: a PostgreSQL hall backed up with
 pg_dump while a real hub takes tickets, restored into a new database and over the old one (the
 hub stopped), and a hub started on it that has every ticket the backup saw."""
 

@@ -1,4 +1,4 @@
-"""The feed to the supervision backend (issue 7): CloudEvents batches, at least once, in order.
+"""The feed to the supervision backend: CloudEvents batches, at least once, in order.
 
 In process: a Forwarder over a store filled through HallService, against a real, unreliable
 HTTP receiver on loopback (tests/cereceiver.py). End to end: a real hub and a real

@@ -1,4 +1,4 @@
-"""Elderly mode's spoken prompts (issue 6): real espeak-ng audio checked with sox, the render
+"""Elderly mode's spoken prompts: real espeak-ng audio checked with sox, the render
 cache, the `/kiosk/prompts/` route's allowlist, and (slow) the kiosk page playing them in the
 system Chromium against a hub process.
 """

@@ -1,4 +1,4 @@
-"""The supervisor's move of a clerk to another window (issue 8), on the small hall of
+"""The supervisor's move of a clerk to another window, on the small hall of
 engine_helpers: a sign-out at the old window (reason "moved") and a sign-in at the new one."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The office's live monitor (/office/, issue 8) in a real browser, against a hub process.
+"""The office's live monitor (/office/) in a real browser, against a hub process.
 
 The hub's housekeeping tick is shortened (ONESTOP_TICK_S) so a supervision alert is raised
 within a second of its condition, and the page is watched for it live.

@@ -1,4 +1,4 @@
-"""Changing the hall while it runs (issue 8, art. 6 动态管理).
+"""Changing the hall while it runs (art. 6 动态管理).
 
 In process (HallService with a controllable clock): a change applies, is committed as
 `config.reloaded` and audited; a change that would strand today's tickets or clerks is refused

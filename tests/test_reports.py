@@ -1,4 +1,4 @@
-"""Statistics and assessment (hub/reports/, issue 8) on a small day built through the service
+"""Statistics and assessment (hub/reports/) on a small day built through the service
 in process, with a clock the test moves. Every expected figure is written out with the
 arithmetic that gives it: the comments are the oracle, computed by hand from the timeline.
 

@@ -1,4 +1,4 @@
-"""`onestop backup` and `onestop restore`: the hall's data directory as one .tar.gz (issue 9).
+"""`onestop backup` and `onestop restore`: the hall's data directory as one .tar.gz.
 
 The archive holds `onestop.db` — a copy made with SQLite's online backup API, so it is one
 consistent snapshot even while the hub commits tickets (WAL: the copy is a read transaction

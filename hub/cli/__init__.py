@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from hub.journal import configure_logging
 
-    # Under systemd: the journal's native protocol, with fields (issue 9); else stderr lines.
+    # Under systemd: the journal's native protocol, with fields; else stderr lines.
     command = args.func.__name__.removeprefix("cmd_").replace("_", "-")
     configure_logging(getattr(logging, args.log_level.upper()), f"onestop-{command}")
     try:

@@ -10,7 +10,7 @@ from .common import data_arg, existing_database
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    """`audit verify` and `audit show`: the staff audit log (issue 7, docs/audit.md)."""
+    """`audit verify` and `audit show`: the staff audit log (docs/audit.md)."""
     audit = sub.add_parser("audit", help="the staff audit log").add_subparsers(
         required=True, metavar="ACTION"
     )

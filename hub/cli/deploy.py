@@ -8,7 +8,7 @@ from .common import data_arg
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    """`install` (a Pi by role), `backup` and `restore` (issue 9, README "Deployment by role")."""
+    """`install` (a Pi by role), `backup` and `restore` (README "Deployment by role")."""
     from hub.install import ROLES
 
     inst = sub.add_parser("install", help="set up this machine for a role: user, /etc/onestop, "

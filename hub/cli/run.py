@@ -30,7 +30,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     hub.add_argument("--message-queue", metavar="URL",
                      default=os.environ.get("ONESTOP_MESSAGE_QUEUE") or None,
                      help="Socket.IO message queue shared by several hubs, e.g. "
-                     "redis://127.0.0.1:6379/0 (issue 9: scale-out; needs --db postgresql://; "
+                     "redis://127.0.0.1:6379/0 (scale-out; needs --db postgresql://; "
                      "env ONESTOP_MESSAGE_QUEUE)")
     hub.set_defaults(func=cmd_hub)
 

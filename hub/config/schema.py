@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 SCHEMA_VERSION = 1
-MAX_WINDOW = 9999  # window numbers are 1-9999: what every request may name (hub/shapes.py)
+MAX_WINDOW = 9999  # window numbers are 1-9999: what every request may name (hub/shapes/)
 
 
 class CaseType(StrEnum):
@@ -129,7 +129,7 @@ class Kiosk(_Strict, frozen=True):
 
 
 class Backend(_Strict, frozen=True):
-    """The city's supervision backend that `onestop forward` feeds (issue 7).
+    """The city's supervision backend that `onestop forward` feeds.
 
     No secret is inline: the bearer token is read from `token_file` or the environment variable
     ONESTOP_BACKEND_TOKEN, and a client key from a file, so this file can sit in the repository.
@@ -147,7 +147,7 @@ class Backend(_Strict, frozen=True):
 
 
 class Assessment(_Strict, frozen=True):
-    """考核 (issue 8): how hub/reports/ scores a window or a clerk over a month or a year.
+    """考核: how hub/reports/ scores a window or a clerk over a month or a year.
 
     score = 100 × (served × served/most served in the ranking + satisfaction × 满意率
     + within_target × share of cases within the item's target + on_time × share of 承诺件 done

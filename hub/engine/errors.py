@@ -16,22 +16,17 @@ class DomainError(Exception):
     #: kind of refusal, mapped to an HTTP status by the edge
     kind = "conflict"
 
-    def __init__(self, code: str, key: str, /, *inline: str, **params: Any) -> None:
+    def __init__(self, code: str, key: str, /, **params: Any) -> None:
         self.code = code
         self.key = key
         self.params = params
-        # Transitional: refusals not yet moved to the catalogs still pass (code, zh, en).
-        self._inline = f"{key} / {inline[0]}" if inline else None
         super().__init__(code, key)
 
     @property
     def message(self) -> str:
-        """The message in the default languages ("zh / en"); the edge says it in the hall's
-        (`hub.i18n.Texts.joined(err.key, **err.params)`)."""
+        """The message in the languages the hall shows, first then second: "zh / en"."""
         from hub.i18n import default_texts  # noqa: PLC0415 (the engine's rules never render)
 
-        if self._inline is not None:
-            return self._inline
         return default_texts().joined(self.key, **self.params)
 
     def __str__(self) -> str:

@@ -3,7 +3,8 @@
 `pybabel extract -F babel.cfg` runs these (see babel.cfg); tests/test_i18n.py runs them too. Each
 key found is yielded with an extracted comment `params: a, b` naming the placeholders its caller
 passes (`-` for none), so the template says which `{name}` a translation may use. Keys are the
-first string argument of the calls below, or the second of a refusal (`code, key, **params`);
+first string argument of the calls below, or the second of a refusal of any class
+(`Refusal("code", "error.key", **params)`);
 only a literal that looks like a key counts (a dotted lower-case name).
 
 - Python: `t(key, **p)`, `each`, `joined`, `t_in(lang, key)`, `Msg(key, **p)`, the refusals
@@ -48,6 +49,16 @@ def _callee(node: ast.Call) -> str | None:
     return None
 
 
+def _refusal(node: ast.Call) -> bool:
+    """A refusal of any class: `X("code", "error.key", **params)`."""
+    if len(node.args) < 2:
+        return False
+    code, key = node.args[:2]
+    return (isinstance(code, ast.Constant) and isinstance(code.value, str)
+            and isinstance(key, ast.Constant) and isinstance(key.value, str)
+            and key.value.startswith("error."))
+
+
 def extract_python(fileobj: IO[bytes], keywords: Any, comment_tags: Any,
                    options: dict[str, Any]) -> Iterator[Found]:
     tree = ast.parse(fileobj.read())
@@ -55,7 +66,7 @@ def extract_python(fileobj: IO[bytes], keywords: Any, comment_tags: Any,
         if not isinstance(node, ast.Call):
             continue
         name = _callee(node)
-        at = PYTHON_CALLS.get(name or "")
+        at = PYTHON_CALLS.get(name or "") or (2 if _refusal(node) else None)
         if at is None or len(node.args) < at:
             continue
         arg = node.args[at - 1]

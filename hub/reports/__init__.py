@@ -1,4 +1,4 @@
-"""Statistics and assessment (统计与考核, issue 8): figures of a range of days per department,
+"""Statistics and assessment (统计与考核): figures of a range of days per department,
 window, clerk or service item, and a configurable score with a ranking per window or clerk.
 
 Everything here reads the store and returns plain dicts (the API shapes them into JSON, CSV or

@@ -51,7 +51,7 @@ class Calling:
 
         A device agent acts only for the windows its devices serve, and the engine refuses any
         window action while no clerk is signed in there. `args` comes decoded from the edge
-        (hub/shapes.py); the keypad's, built by the hub, is converted alike.
+        (hub/shapes/); the keypad's, built by the hub, is converted alike.
         """
         core = self.core
         if isinstance(args, dict):
@@ -117,7 +117,7 @@ class Calling:
 
 
 def given(value: str | None, key: str, required: bool = False) -> str | None:
-    """A text argument (its type and length checked by hub/shapes.py); blank is not given."""
+    """A text argument (its type and length checked by hub/shapes/); blank is not given."""
     if value is None or not value.strip():
         if required:
             raise Invalid("invalid", "error.field_required", key=key)

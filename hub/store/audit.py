@@ -1,4 +1,4 @@
-"""The audit log of staff actions (issue 7; electronic supervision, art. 11/21/26).
+"""The audit log of staff actions (electronic supervision, art. 11/21/26).
 
 Every sign-in and sign-out, window action, 退件 decision and office change by a clerk, a
 supervisor or an admin is one row: account, role, window, client address, time, action, detail,

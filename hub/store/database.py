@@ -3,7 +3,7 @@
 One connection per hub process, used under a lock: writes are serialised anyway (one hall, one
 queue), and a single connection keeps SQLite's WAL checkpointing simple. SQL elsewhere in the
 store is written to run unchanged on PostgreSQL (hub/store/postgres.py: the same interface,
-selected by a `postgresql://` URL, for several hubs on one database; issue 9).
+selected by a `postgresql://` URL, for several hubs on one database).
 
 One migration set for both engines. A line where they differ is written twice, as a comment
 naming its dialect: `-- sqlite: <line>` and `-- postgresql: <line>`; `split_statements` keeps

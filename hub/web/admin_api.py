@@ -1,4 +1,4 @@
-"""The admin page's API (issue 8, art. 6 动态管理): the hall file, read, checked and applied.
+"""The admin page's API (art. 6 动态管理): the hall file, read, checked and applied.
 
     GET  /api/v1/admin/config        the running file's text, hash and last SIGHUP reload
     POST /api/v1/admin/config/check  {toml} -> problems (ConfigError's key and reason), the
@@ -17,7 +17,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+import msgspec
+from flask import Blueprint, current_app, request
 
 from hub import shapes
 from hub.auth import OFFICE_ROLES, Role
@@ -27,6 +28,7 @@ from hub.hall_file import RESULT_FILE, HallFile, blockers, config_hash, diff, pr
 from hub.i18n import default_texts
 
 from .api import body, client_addr, service, who
+from .operations import READ, WRITE, documented, reply
 
 admin_api = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
 
@@ -57,10 +59,17 @@ def running_text(hf: HallFile) -> str:
     return text
 
 
+def _problem(err: ConfigError) -> shapes.Problem:
+    return shapes.Problem(**problem(err))
+
+
+def _change(summary: dict[str, Any]) -> shapes.HallChange:
+    return msgspec.convert(summary, shapes.HallChange)
+
+
 def _invalid(err: ConfigError):
-    payload = {"error": {"code": "invalid_config", "message": str(err)},
-               "problems": [problem(err)]}
-    return jsonify(payload), 422
+    return reply(shapes.Error(error=shapes.ErrorBody(code="invalid_config", message=str(err)),
+                              problems=[_problem(err)]), 422)
 
 
 def _text(data: shapes.HallFile) -> str:
@@ -71,7 +80,9 @@ def _text(data: shapes.HallFile) -> str:
 
 
 @admin_api.get("/config")
+@documented(shapes.RunningHallFile, *READ)
 def get_config():
+    """The running hall file: text, hash, last SIGHUP reload (supervisor, admin)"""
     principal = who()
     service().require(principal, *OFFICE_ROLES)
     hf = hall_file()
@@ -86,24 +97,28 @@ def get_config():
     except ConfigError as err:
         text = f"# {err}\n"
     cfg = service().cfg
-    return jsonify({
-        "toml": text,
-        "hash": service().config_hash,
-        "path": str(hf.path) if hf.path else None,
-        "editable": principal.role is Role.ADMIN and hf.path is not None and hf.writable,
-        "last_reload": last,
+    return reply(shapes.RunningHallFile(
+        toml=text,
+        hash=service().config_hash,
+        path=str(hf.path) if hf.path else None,
+        editable=principal.role is Role.ADMIN and hf.path is not None and hf.writable,
+        last_reload=last,
         # What the quick-edit form starts from: the running values.
-        "hours": list(cfg.hours),
-        "services": [{"code": s.code, "name": s.name, "daily_quota": s.daily_quota,
-                      "hours": s.hours} for s in cfg.services],
-        "windows": [{"no": w.no, "name": w.name or default_texts().t("common.window", no=w.no),
-                     "services": list(w.services),
-                     "backup": w.backup} for w in cfg.windows],
-    })
+        hours=list(cfg.hours),
+        services=[shapes.QuickEditItem(code=s.code, name=s.name, daily_quota=s.daily_quota,
+                                       hours=s.hours) for s in cfg.services],
+        windows=[shapes.QuickEditWindow(
+            no=w.no, name=w.name or default_texts().t("common.window", no=w.no),
+            services=list(w.services), backup=w.backup)
+                 for w in cfg.windows],
+    ))
 
 
 @admin_api.post("/config/check")
+@documented(shapes.HallFileCheck, *WRITE, body=shapes.HallFile)
 def check_config():
+    """Problems (key, reason), the change and what blocks it, nothing applied (supervisor,
+    admin)"""
     principal = who()
     svc = service()
     svc.require(principal, *OFFICE_ROLES)
@@ -111,15 +126,21 @@ def check_config():
     try:
         cfg = hall_file().parse(text)
     except ConfigError as err:
-        return jsonify({"ok": False, "problems": [problem(err)], "summary": {}, "blocked": []})
+        return reply(shapes.HallFileCheck(ok=False, problems=[_problem(err)],
+                                          summary=shapes.HallChange(), blocked=[]))
     blocked = svc.read(lambda state: blockers(svc.cfg, cfg, state))  # a consistent look
-    return jsonify({"ok": not blocked, "problems": [], "summary": diff(svc.cfg, cfg),
-                    "blocked": [default_texts().joined(b.key, **b.params) for b in blocked],
-                    "hash": config_hash(text)})
+    return reply(shapes.HallFileCheck(ok=not blocked, problems=[],
+                                      summary=_change(diff(svc.cfg, cfg)),
+                                      blocked=[default_texts().joined(b.key, **b.params)
+                                               for b in blocked],
+                                      hash=config_hash(text)))
 
 
 @admin_api.post("/config/edit")
+@documented(shapes.HallFileEdited, *WRITE, 404, body=shapes.ConfigEdit)
 def edit_config():
+    """The hall file's text with one common change made (an item's daily_quota and hours, a
+    window's services and backup) (admin)"""
     principal = who()
     svc = service()
     svc.require(principal, Role.ADMIN)
@@ -134,12 +155,17 @@ def edit_config():
     try:
         cfg = hall_file().parse(new_text)
     except ConfigError as err:
-        return jsonify({"toml": new_text, "problems": [problem(err)], "summary": {}})
-    return jsonify({"toml": new_text, "problems": [], "summary": diff(svc.cfg, cfg)})
+        return reply(shapes.HallFileEdited(toml=new_text, problems=[_problem(err)],
+                                           summary=shapes.HallChange()))
+    return reply(shapes.HallFileEdited(toml=new_text, problems=[],
+                                       summary=_change(diff(svc.cfg, cfg))))
 
 
 @admin_api.post("/config")
+@documented(shapes.HallFileApplied, *WRITE, 409, body=shapes.HallFile)
 def apply_config():
+    """Validate, check against today's tickets, write (keeping a .bak) and reload the hall
+    file; 422 with problems, 409 if refused (admin)"""
     principal = who()
     svc = service()
     svc.require(principal, Role.ADMIN)
@@ -167,4 +193,6 @@ def apply_config():
             old = Path(result["backup"]).read_text(encoding="utf-8")
             hf.write(old, svc.clock().astimezone(svc.cfg.zone))
         raise
-    return jsonify({**done, **result})
+    return reply(shapes.HallFileApplied(
+        applied=done["applied"], hash=done["hash"], summary=_change(done["summary"]),
+        text=done["text"], **result))

@@ -5,21 +5,23 @@ from __future__ import annotations
 import logging
 import os
 
-from flask import Flask, jsonify
+from flask import Flask, current_app
 from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from caller.pages import pages as caller_pages
 from display.pages import pages as display_pages
+from hub import shapes
 from hub.service import HallService
 from kiosk.pages import pages as kiosk_pages
 from office.pages import pages as office_pages
 from shared.pages import pages as shared_pages
 
-from . import errors, metrics, packets, sockets
+from . import errors, metrics, operations, packets, sockets
 from .admin_api import admin_api
 from .api import api
 from .message_queue import BatchingRedisManager
+from .operations import documented, reply
 
 log = logging.getLogger(__name__)
 
@@ -42,21 +44,8 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
     app.extensions["onestop"] = service
     errors.install(app)
-    app.register_blueprint(api)
-    app.register_blueprint(admin_api)  # /api/v1/admin/config: the hall file (issue 8)
-    app.register_blueprint(display_pages)  # the call screens: /display/hall, /display/window/<no>
-    app.register_blueprint(caller_pages)  # the clerk's panel: /caller/
-    app.register_blueprint(kiosk_pages)  # the ticket kiosk's touchscreen: /kiosk/
-    app.register_blueprint(office_pages)  # the office: /office/, /office/reports, /office/admin
-    app.register_blueprint(shared_pages)  # what the pages share: /shared/static/ (JS modules, base)
-
-    @app.get("/healthz")
-    def healthz():
-        return jsonify(
-            {"status": "ok", "seq": service.applied_seq(),
-             "day": service.current_day().isoformat(),
-             "config": service.config_hash}  # the running hall file's hash (onestop reload)
-        )
+    operations.check_answers(app)  # every JSON answer against its documented shape
+    add_routes(app)
 
     queue = {}
     if message_queue:  # several hubs: one Redis message per commit (message_queue.py)
@@ -71,6 +60,36 @@ def create_app(
     app.extensions["onestop_sweep"] = sockets.register(socketio, service, app.extensions)
     metrics.install(app, lambda: _connected(socketio), service.forwarding_status)  # /metrics
     return app, socketio
+
+
+def add_routes(app: Flask) -> None:
+    """Every route the hub serves: the API, the pages, health and metrics."""
+    app.register_blueprint(api)
+    app.register_blueprint(admin_api)  # /api/v1/admin/config: the hall file
+    app.register_blueprint(display_pages)  # the call screens: /display/hall, /display/window/<no>
+    app.register_blueprint(caller_pages)  # the clerk's panel: /caller/
+    app.register_blueprint(kiosk_pages)  # the ticket kiosk's touchscreen: /kiosk/
+    app.register_blueprint(office_pages)  # the office: /office/, /office/reports, /office/admin
+    app.register_blueprint(shared_pages)  # what the pages share: /shared/static/ (JS modules, base)
+    app.register_blueprint(metrics.metrics)  # /metrics
+    app.add_url_rule("/healthz", view_func=healthz)
+
+
+def routes_app() -> Flask:
+    """The hub's routes without a hall behind them: what the OpenAPI document is made from
+    when no hub runs (tests, tools)."""
+    app = Flask(__name__)
+    add_routes(app)
+    return app
+
+
+@documented(shapes.Liveness, auth=False, tag="operations")
+def healthz():
+    """Liveness, the last committed event and the hall file's hash"""
+    service: HallService = current_app.extensions["onestop"]
+    return reply(shapes.Liveness(
+        status="ok", seq=service.applied_seq(), day=service.current_day(),
+        config=service.config_hash))  # the running hall file's hash (onestop reload)
 
 
 def _connected(socketio: SocketIO) -> dict[str, int]:

@@ -36,13 +36,8 @@ def error_body(code: str, message: str) -> dict:
     return {"error": {"code": code, "message": message}}
 
 
-def refusal_message(err: DomainError) -> str:
-    """A refusal said in the hall's languages, "zh / en"."""
-    return default_texts().joined(err.key, **err.params) if err._inline is None else err.message
-
-
 def domain_error_response(err: DomainError):
-    response = jsonify(error_body(err.code, refusal_message(err)))
+    response = jsonify(error_body(err.code, err.message))
     response.status_code = STATUS.get(err.kind, 409)
     retry = getattr(err, "retry_after_s", None)
     if retry is not None:

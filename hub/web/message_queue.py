@@ -1,4 +1,4 @@
-"""The hubs' message queue (issue 9): python-socketio's Redis manager, one Redis message per
+"""The hubs' message queue: python-socketio's Redis manager, one Redis message per
 commit, and every hub's clients served the events in commit order.
 
 python-socketio sends every `emit` to this hub's own clients and then PUBLISHes it to Redis for

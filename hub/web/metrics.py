@@ -17,6 +17,8 @@ from flask import Blueprint, Response, current_app, request
 from hub.auth import OFFICE_ROLES, Role
 from hub.service import HallService
 
+from .operations import READ, documented
+
 metrics = Blueprint("metrics", __name__)
 
 _REGISTRY = "onestop_metrics_registry"
@@ -25,13 +27,15 @@ _SOURCES = "onestop_metrics_sources"
 
 def install(app: Any, sockets: Callable[[], dict[str, int]],
             forwarding: Callable[[], dict[str, Any] | None]) -> None:
-    """Where the figures come from besides the service: connected sockets, the forwarder."""
+    """Where the figures come from besides the service: connected sockets, the forwarder
+    (the route itself is registered with the others: hub.web.app.add_routes)."""
     app.extensions[_SOURCES] = (sockets, forwarding)
-    app.register_blueprint(metrics)
 
 
 @metrics.get("/metrics")
+@documented(None, *READ, media="text/plain", schema={"type": "string"}, tag="operations")
 def scrape() -> Response:
+    """The hall in the Prometheus text format (a metrics token or an office session)"""
     service: HallService = current_app.extensions["onestop"]
     token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     who = service.authenticate(token or None)

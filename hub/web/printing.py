@@ -10,7 +10,7 @@ kiosk (`printed` with the ticket id) or the window's clerk panel (`printed` with
 Jobs are not queued at the hub: a ticket printed minutes late is worse than a clear "ask the
 front desk" now, and both documents can be printed again on request.
 
-Several hubs (issue 9): an agent's printer is attached to the hub its agent is connected to,
+Several hubs: an agent's printer is attached to the hub its agent is connected to,
 and a window's clerk PC may be on another. Each hub tells the others its printers (on every
 change, and every SEATS_EVERY_S so a restarted hub learns them), and a job for a printer of
 another hub goes to that hub, which sends it to its agent; the answer reaches the page through
@@ -31,6 +31,7 @@ from typing import Any
 
 from flask_socketio import SocketIO
 
+from hub import shapes
 from hub.config import HallConfig
 from hub.engine.model import TicketFinished
 from hub.i18n import default_texts
@@ -319,16 +320,14 @@ class PrintDesk:
 
     def result(self, sid: str, data: Any) -> dict[str, Any]:
         """An agent's answer to a job; passed on to the page that asked."""
-        if not isinstance(data, dict) or not isinstance(data.get("job"), str):
-            return {"ok": False, "error": {"code": "invalid",
-                                           "message": default_texts().t("printer.bad_result")}}
+        said = shapes.convert(data, shapes.PrintResult)  # Invalid: its ack says why
         with self._lock:
-            job = self.jobs.get(data["job"])
+            job = self.jobs.get(said.job)
         if job is None or job.printer_sid != sid:
             return {"ok": False, "error": {"code": "unknown_job",
                                            "message": default_texts().t("printer.unknown_job")}}
-        self._answer(job, ok=data.get("ok") is True, message=str(data.get("message") or ""),
-                     message_en=str(data.get("message_en") or ""))
+        self._answer(job, ok=said.ok is True, message=str(said.message or ""),
+                     message_en=str(said.message_en or ""))
         return {"ok": True}
 
     def _route(self, target: Target, kind: str, doc: dict[str, Any], namespace: str, to: str,

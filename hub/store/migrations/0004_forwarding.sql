@@ -1,4 +1,4 @@
--- Forwarding to the city's supervision backend (issue 7): where `onestop forward` is in the
+-- Forwarding to the city's supervision backend: where `onestop forward` is in the
 -- events outbox, and the events the backend permanently refused. Portable SQL.
 
 -- One row: the seq of the last event the backend acknowledged (2xx) or that was dead-lettered.

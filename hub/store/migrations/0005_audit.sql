@@ -1,4 +1,4 @@
--- The audit log of staff actions (issue 7; electronic supervision, art. 11/21/26): who did what,
+-- The audit log of staff actions (electronic supervision, art. 11/21/26): who did what,
 -- at which window, from which address, when, and with what outcome. Append-only: nothing in
 -- the hub updates or deletes a row, and each row carries the SHA-256 of the previous row's hash
 -- and its own fields (hub/store/audit.py), so an edit, a deletion in the middle or a reordering

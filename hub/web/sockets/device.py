@@ -37,7 +37,7 @@ class DeviceNamespace(RoleNamespace):
         self.kiosks: dict[str, str] = {}  # sid -> the kiosk whose printer/scanner it runs
 
     def admit(self, who: Principal, auth: shapes.DeviceAuth) -> None:
-        windows, kiosk = auth.windows, auth.kiosk  # numbers (never true), a name: hub/shapes.py
+        windows, kiosk = auth.windows, auth.kiosk  # numbers (never true), a name: hub/shapes/
         if not all(self.service.cfg.has_window(w) for w in windows):
             raise DomainError("invalid", "error.auth_windows")
         try:
