@@ -144,6 +144,15 @@ def _render_locked(directory: Path, voice: str, synth: Any) -> RenderResult:
     return RenderResult(directory, zh_voice, rendered, kept)
 
 
+def serve_from(app: Any, directory: str | os.PathLike) -> Path:
+    """Let the `/kiosk/prompts/` route serve `directory`, made absolute now: Flask's send_file
+    reads a relative path from the app's root, not from the directory the hub started in
+    (`--data var/demo` would find its prompts but fail to send them)."""
+    absolute = Path(directory).resolve()
+    app.extensions[EXTENSION_KEY] = absolute
+    return absolute
+
+
 def start_rendering(app: Any, socketio: Any, directory: str | os.PathLike, *, enabled: bool,
                     voice: str) -> None:
     """Serve prompts from `directory` and render them in a child process; start-up never waits.
@@ -157,8 +166,7 @@ def start_rendering(app: Any, socketio: Any, directory: str | os.PathLike, *, en
         return
     from hub.children import run_beside  # noqa: PLC0415 (kiosk/ is a page package of the hub)
 
-    directory = Path(directory)
-    app.extensions[EXTENSION_KEY] = directory
+    directory = serve_from(app, directory)
     run_beside(socketio, ["-m", "kiosk.prompts", str(directory), "--voice", voice],
                "rendering the kiosk's voice prompts (elderly mode stays silent)")
 

@@ -130,7 +130,7 @@ def client(tmp_path):
     (directory / "home.zh.wav").write_bytes(b"RIFF-not-really-a-wav")
     (directory / "manifest.json").write_text("{}")
     (tmp_path / "secret.zh.wav").write_bytes(b"outside")
-    app.extensions[prompts.EXTENSION_KEY] = directory
+    prompts.serve_from(app, directory)
     return app, app.test_client()
 
 
@@ -165,6 +165,17 @@ def test_route_serves_nothing_else(client, url):
     r = c.get(url)
     assert r.status_code == 404, (url, r.status_code)
     assert b"outside" not in r.data
+
+
+def test_route_serves_a_directory_given_relative_to_where_the_hub_started(client, tmp_path,
+                                                                           monkeypatch):
+    """`make demo` starts the hub with `--data var/demo`: the prompts directory it is handed is
+    relative to the hub's working directory, not to the Flask app's root."""
+    app, c = client
+    monkeypatch.chdir(tmp_path)
+    prompts.serve_from(app, "prompts")
+    r = c.get("/kiosk/prompts/home.zh.wav")
+    assert r.status_code == 200 and r.data == b"RIFF-not-really-a-wav"
 
 
 def test_route_is_off_when_prompts_are(client):
