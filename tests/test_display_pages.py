@@ -195,6 +195,7 @@ def test_call_screens_walkthrough(browser, tmp_path):  # noqa: PLR0915 - one wal
         win.wait_for_selector("#rating:not([hidden])", timeout=TIMEOUT_MS)
         text_has(win, "#rating", "评价")
         text_has(win, "#rating", number)
+        text_has(win, "#rating-levels", "Very dissatisfied")  # the keys' meanings, in English too
         text_is(win, "#current", "—")
         shot(win, "window-rating-1280x720.png")
         no_serious_axe_violations(win)
