@@ -161,6 +161,10 @@ def test_clerk_panel_other_actions(browser, tmp_path):  # noqa: F811
         text_has(page, "#slip-result", "承诺单号")
         page.keyboard.press("F7")  # ask again for the rating of the ticket just finished
         ok_box(page)
+        text_has(page, "#info", "已请求评价")
+        page.keyboard.press("F1")  # the next action: the note about the last one goes
+        text_is(page, "#current-number", "A003")
+        page.wait_for_selector("#info[hidden]", state="attached", timeout=TIMEOUT_MS)
         reported = hub.full_ticket(f"{day}-A002")
         assert reported["outcome"]["authority"] == "省市场监督管理局"
         assert reported["rating"]["status"] == "pending"

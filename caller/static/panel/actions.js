@@ -14,6 +14,7 @@ const ACK_MS = 8000;
 export function wireActions(staff, panel) {
   function act(action, args) {
     say("error", "");
+    say("info", "");  // a note about the last action must not read as one about this one
     const socket = staff.socket;
     if (!socket || !socket.connected) {
       say("error", joined("caller.not_connected_hub"));
