@@ -286,3 +286,12 @@ def test_elderly_mode_english_and_the_idle_reset(browser, hall):  # noqa: F811
     assert page.input_value("#complaint-text") == "" and page.input_value("#complaint-phone") == ""
     assert "13800000000" not in page.inner_text("body")
     assert not page.errors, page.errors
+
+
+def test_a_kiosk_started_without_its_token_says_why_in_both_languages(browser, quiet_hub):  # noqa: F811
+    """An installer who left `?token=` out of the kiosk's address reads why it is out of service."""
+    page = open_page(browser, f"{quiet_hub.url}/kiosk/", *PORTRAIT)
+    page.wait_for_selector("#offline:not([hidden])", timeout=TIMEOUT_MS)
+    text_has(page, "#offline-detail", "地址中缺少 ?token=")
+    text_has(page, "#offline-detail", "No ?token= in the address")
+    assert not page.errors, page.errors

@@ -13,7 +13,7 @@ import { lookupSlip, openSlip } from "./slips.js";
 import { ACK_MS, SLIP_PREFIX, state } from "./state.js";
 import { printed } from "./ticket.js";
 import { renderTileStates } from "./tiles.js";
-import { t } from "/shared/static/i18n.js";
+import { joined } from "/shared/static/i18n.js";
 
 const SOCKET_PATH = readJson("socket-path") || "/socket.io";
 const TOKEN = new URLSearchParams(location.search).get("token") || "";
@@ -76,7 +76,7 @@ function snapshot(snap) {
 
 export function connectKiosk() {
   if (!TOKEN) {
-    refused({ data: { code: "no_token", message: t("kiosk.no_token") } });
+    refused({ data: { code: "no_token", message: joined("kiosk.no_token") } });
     return;
   }
   if (typeof io !== "function") {
