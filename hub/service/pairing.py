@@ -23,6 +23,7 @@ from typing import Any
 
 from hub.auth import OFFICE_ROLES, Principal, Role
 from hub.engine import DomainError, Invalid, NotFound
+from hub.i18n import N_
 from hub.store.pairing import PairingFull, PairingRequests
 
 from .core import ServiceCore
@@ -122,8 +123,8 @@ class Pairing:
         if found["approved_at"] is not None:
             raise DomainError("pairing_approved", "error.pairing_approved")
         if found["kind"] != role.value:
-            key = ("error.pairing_asked_kiosk" if found["kind"] == Role.KIOSK.value
-                   else "error.pairing_asked_screen")
+            key = (N_("error.pairing_asked_kiosk") if found["kind"] == Role.KIOSK.value
+                   else N_("error.pairing_asked_screen"))
             raise DomainError("pairing_role_mismatch", key)
         if not self.requests.approve(code, role, name, who.name, now, CLAIM_WITHIN):
             raise NotFound("pairing_code_unknown", "error.pairing_code_unknown")
