@@ -147,10 +147,8 @@ def browser_env(role: str, hub: str) -> str:
     """The page the kiosk or screen Pi shows. No token in it: at its first start the page shows
     a pairing code, a supervisor approves it on the office's live monitor, and the page keeps
     its token in the browser's storage (a `?token=` here still works, deprecated)."""
-    if role == "kiosk":
-        url = f"{_hub_url(hub)}/kiosk/"
-    else:
-        url = f"{_hub_url(hub)}/display/hall?zone=1F"
+    page = "/kiosk/" if role == "kiosk" else "/display/hall?zone=1F"
+    url = f"{_hub_url(hub)}{page}"
     return (f"# The page onestop-browser@{role}.service shows. At its first start it shows a\n"
             f"# pairing code: approve it on the office's live monitor (配对) as a {role}.\n"
             + ("# A window screen: /display/window/3\n" if role == "screen" else "")
