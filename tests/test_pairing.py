@@ -4,6 +4,9 @@ approves the code, the page claims its token with its secret; and every hostile 
 
 from __future__ import annotations
 
+import subprocess
+import uuid
+
 import pytest
 import requests
 
@@ -17,9 +20,11 @@ from hub.service.pairing import CLAIM_WITHIN, CODE_ALPHABET, CODE_LENGTH, PER_AD
 from hub.store.accounts import Accounts
 from hub.store.database import Database
 from tests.hubproc import HALL_24H
+from tests.pgredis import Postgres, unavailable
 from tests.test_store import Clock
 
 pytestmark = pytest.mark.slow
+WHY_NOT = unavailable()
 
 
 def ask(hub, kind: str = "screen", page: str = "/display/hall") -> requests.Response:
@@ -125,10 +130,30 @@ def test_requests_are_bounded_per_address(hub):
 # --- expiry, on an injected clock (in process) ----------------------------------------------
 
 
-@pytest.fixture
-def hall(tmp_path):
-    db = Database(tmp_path / "onestop.db")
-    db.migrate()
+@pytest.fixture(scope="module")
+def pg():
+    if WHY_NOT:
+        pytest.skip(WHY_NOT)
+    server = Postgres()
+    try:
+        server.start()
+    except (OSError, subprocess.SubprocessError) as err:
+        server.stop()
+        pytest.skip(f"cannot start PostgreSQL here: {err}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def hall(request, tmp_path):
+    """A hall in process on an injected clock, on either store (the hubs of a pair share
+    PostgreSQL, and a page may ask one hub while the office approves on the other)."""
+    if request.param == "sqlite":
+        db: Database = Database(tmp_path / "onestop.db")
+        db.migrate()
+    else:
+        server = request.getfixturevalue("pg")
+        db = open_database(tmp_path, url=server.create_database(f"p_{uuid.uuid4().hex[:8]}"))
     clock = Clock()
     yield HallService(load_config(HALL_24H), db, clock=clock), clock
     db.close()
