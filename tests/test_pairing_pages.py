@@ -11,7 +11,7 @@ import requests
 from hub.auth import Role
 from hub.runtime import open_database
 from hub.store.accounts import Accounts
-from tests.hubproc import SUITE_CLOCK, HubProcess, quiet_hall
+from tests.hubproc import PASSWORD, SUITE_CLOCK, HubProcess, quiet_hall
 from tests.test_display_pages import (  # noqa: F401 - the browser fixture
     TIMEOUT_MS,
     browser,
@@ -121,3 +121,29 @@ def test_an_old_token_address_still_works_moved_out_of_the_address_bar(browser, 
     clerk = hub.login("clerk1", 1)
     assert clerk
     assert not [u for u in page.requested[1:] if "token=" in u], page.requested
+
+
+def test_a_supervisor_pairs_a_window_screen_on_the_office_page(browser, hub):  # noqa: F811
+    screen = open_page(browser, f"{hub.url}/display/window/2", 1280, 720)
+    code = shown_code(screen)
+    office = open_page(browser, f"{hub.url}/office/", 1920, 1080)
+    office.fill("#username", "super")
+    office.fill("#password", PASSWORD)
+    office.click("#signin-form button[type=submit]")
+    office.wait_for_selector(f"#pair-requests li[data-code='{code}']", timeout=TIMEOUT_MS)
+    assert "/display/window/2" in office.inner_text(f"#pair-requests li[data-code='{code}']")
+    # typed as read off the screen: with its dash, in lower case, and the wrong kind first
+    office.fill("#pair-code", f"{code[:4]}-{code[4:]}".lower())
+    office.select_option("#pair-role", "kiosk")
+    office.fill("#pair-name", "window-2")
+    office.click("#pair-form button[type=submit]")
+    office.wait_for_selector("#error:not([hidden])", timeout=TIMEOUT_MS)
+    assert "叫号屏" in office.inner_text("#error")
+    office.select_option("#pair-role", "screen")
+    office.click("#pair-form button[type=submit]")
+    office.wait_for_selector("#info:not([hidden])", timeout=TIMEOUT_MS)
+    assert "window-2" in office.inner_text("#info")
+    online(screen)
+    text_is(screen, "#status", "未开放")
+    assert stored_token(screen, "screen").startswith("osd_")
+    no_token_in_addresses(screen, stored_token(screen, "screen"))
