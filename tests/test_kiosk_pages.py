@@ -296,4 +296,6 @@ def test_a_kiosk_started_without_its_token_shows_its_pairing_code(browser, quiet
                            timeout=TIMEOUT_MS)
     text_has(page, "#pairing", "配对此设备")
     text_has(page, "#pairing", "Pair this device")
+    # shown in English too, though the kiosk shows English to citizens only on request
+    assert all(n.is_visible() for n in page.locator("#pairing [lang=en]").all())
     assert not page.errors, page.errors
