@@ -1,4 +1,4 @@
-"""Pairing requests of screens and kiosks in the store (migration 0013, hub/service/pairing.py).
+"""Pairing requests of screens and kiosks in the store (migration 0014, hub/service/pairing.py).
 
 A request is found two ways and never a third: by its short code (what a supervisor reads off the
 device and approves) and by the hash of the waiting page's secret (what the page claims its token
