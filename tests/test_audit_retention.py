@@ -1,7 +1,7 @@
 """The audit log's retention: records past `[audit] retention_days` move to signed archive
 files and only then leave the live table; the archive verifies on its own and the live chain
 still verifies from its anchor; nothing is deleted when an archive cannot be written. And the
-export of a range of days for the supervision office, over the CLI.
+export of a range of days for the supervision office, over the CLI and the office API.
 """
 
 from __future__ import annotations
@@ -17,9 +17,13 @@ from pathlib import Path
 
 import msgspec
 import pytest
+import requests
 
+from hub.auth import Role
 from hub.config import load_config
 from hub.config.load import ConfigError
+from hub.runtime import open_database
+from hub.store.accounts import Accounts
 from hub.store.audit import GENESIS, AuditEntry, AuditLog, chain_hash, verify
 from hub.store.audit_archive import (
     ArchiveError,
@@ -29,7 +33,8 @@ from hub.store.audit_archive import (
     verify_archive,
 )
 from hub.store.database import Database
-from tests.hubproc import HALL_24H
+from tests.hubproc import HALL_24H, PASSWORD, SUITE_CLOCK, HubProcess, hall_today
+from tests.waiting import eventually
 
 UTC = dt.UTC
 # The frozen "now" of the retention job: no test depends on the day it runs.
@@ -237,3 +242,82 @@ def test_export_a_range_of_days_over_the_cli(db, data, tmp_path):
     assert [r["seq"] for r in records] == [1, 2, 3, 4]
     assert chain_records(records)  # the export carries the chain: anyone can recompute it
     assert records[0]["prev_hash"] == GENESIS
+
+
+# --- over the office API, on a real hub -------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_export_over_the_api_is_for_supervisors_only(tmp_path):
+    hub = HubProcess(tmp_path / "hub")
+    hub.provision()
+    accounts = Accounts(open_database(hub.data_dir))
+    accounts.add_user("admin", PASSWORD, Role.ADMIN, "管理员", "JZ999", dt.datetime.now(UTC))
+    accounts.db.close()
+    hub.start()
+    try:
+        clerk, office = hub.login("clerk1", 1), hub.login("super")
+        admin = hub.login("admin")
+        today = hall_today().isoformat()
+        url = f"{hub.url}/api/v1/audit/export"
+        days = {"from": today, "to": today}
+
+        def get(token: str | None, **params: str) -> requests.Response:
+            headers = hub.auth(token) if token else {}
+            return requests.get(url, params={**days, **params}, headers=headers, timeout=10)
+
+        for token in (clerk, admin, hub.tokens["kiosk"], hub.tokens["screen"]):
+            assert get(token).status_code == 403
+        assert get(None).status_code == 401
+        assert get(office, to="2026-01-01", **{"from": "2026-02-01"}).status_code == 422
+        answer = get(office)
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["Content-Type"].startswith("application/x-ndjson")
+        records = [json.loads(line) for line in answer.text.splitlines()]
+        signed_in = [(r["account"], r["action"]) for r in records]
+        assert ("clerk1", "sign-in") in signed_in and ("super", "sign-in") in signed_in
+        assert chain_records(records) and records[0]["prev_hash"] == GENESIS
+        table = get(office, format="csv")
+        assert table.headers["Content-Type"] == "text/csv; charset=utf-8"
+        rows = list(csv.DictReader(io.StringIO(table.text)))
+        assert [r["hash"] for r in rows[:len(records)]] == [r["hash"] for r in records]
+        # the exports themselves are in the log, with who asked and for what
+        log = requests.get(f"{hub.url}/api/v1/audit", headers=hub.auth(office), timeout=10)
+        exports = [r for r in log.json()["records"] if r["action"] == "audit-export"]
+        assert [(r["account"], r["detail"]["format"]) for r in exports] == \
+            [("super", "jsonl"), ("super", "csv")]
+    finally:
+        hub.stop()
+    assert "Traceback" not in hub.log()
+
+
+@pytest.mark.slow
+def test_a_running_hub_archives_old_records_beside_itself(tmp_path):
+    """The hub's housekeeping runs the archive job as a child process at start (and after each
+    midnight): records older than 180 days by the hub's clock are archived and deleted, and
+    the live chain, with the hub's own sign-ins appended after, still verifies."""
+    hub = HubProcess(tmp_path / "hub")
+    hub.provision()
+    db = open_database(hub.data_dir)
+    suite_now = SUITE_CLOCK()
+    old = [AuditEntry(at=suite_now - dt.timedelta(days=ago), account="clerk1", role="clerk",
+                      action="call-next", window_no=1) for ago in (400, 200, 181)]
+    with db.transaction() as tx:
+        for entry in (*old, AuditEntry(at=suite_now - dt.timedelta(days=10), account="clerk1",
+                                        role="clerk", action="sign-out")):
+            AuditLog(db).append(tx, entry)
+    db.close()
+    archived = hub.data_dir / "audit-archive" / "audit-000000001-000000003.jsonl"
+    hub.start()
+    try:
+        eventually(archived.exists, 30, "the archive file")
+        hub.login("super")
+    finally:
+        hub.stop()
+    check = _cli("audit", "verify-archive", str(archived), data=hub.data_dir)
+    assert check.returncode == 0, check
+    db = open_database(hub.data_dir)
+    assert db.query_one("SELECT MIN(seq) FROM audit")[0] == 4
+    assert verify(db).ok, verify(db)
+    db.close()
+    assert "Traceback" not in hub.log()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import logging
 import sys
 from pathlib import Path
 
@@ -139,8 +140,9 @@ def cmd_audit_archive(args: argparse.Namespace) -> int:
         return 1
     for archived in done:
         print(f"archived records {archived.first_seq}-{archived.last_seq} to {archived.path}")
-    if not done:
-        print(f"no audit record older than {cfg.audit.retention_days} days", file=sys.stderr)
+    if not done:  # logged, not printed: the hub runs this daily, quietly (--log-level)
+        logging.getLogger("onestop").info("no audit record older than %d days",
+                                          cfg.audit.retention_days)
     return 0
 
 
