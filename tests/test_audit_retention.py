@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import msgspec
@@ -20,6 +21,7 @@ import pytest
 import requests
 
 from hub.auth import Role
+from hub.backup import backup, restore
 from hub.config import load_config
 from hub.config.load import ConfigError
 from hub.runtime import open_database
@@ -321,3 +323,23 @@ def test_a_running_hub_archives_old_records_beside_itself(tmp_path):
     assert verify(db).ok, verify(db)
     db.close()
     assert "Traceback" not in hub.log()
+
+
+def test_backups_carry_the_audit_archives_but_not_their_key(db, data, tmp_path):
+    fill(db, AGES)
+    first = archive(db, data)[0].path
+    backup_file = tmp_path / "hall.tar.gz"
+    assert backup(data, backup_file)["audit_archives"] == 1
+    with tarfile.open(backup_file) as tar:
+        names = tar.getnames()
+    assert f"audit-archive/{first.name}" in names
+    assert not [n for n in names if n.endswith(".key")]
+    later = archive(db, data, now=NOW + dt.timedelta(days=1))[0].path  # after the backup
+    db.close()
+    restore(backup_file, data)  # over the same hall: the newer archive is kept
+    assert sorted(p.name for p in (data / "audit-archive").glob("*.jsonl")) == \
+        [first.name, later.name]
+    elsewhere = tmp_path / "restored"
+    restore(backup_file, elsewhere)
+    key = load_key(data / "audit-archive.key")
+    assert verify_archive((elsewhere / "audit-archive" / first.name).read_bytes(), key).ok
