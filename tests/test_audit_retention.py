@@ -343,3 +343,31 @@ def test_backups_carry_the_audit_archives_but_not_their_key(db, data, tmp_path):
     restore(backup_file, elsewhere)
     key = load_key(data / "audit-archive.key")
     assert verify_archive((elsewhere / "audit-archive" / first.name).read_bytes(), key).ok
+
+
+@pytest.mark.slow
+def test_retention_on_postgresql(tmp_path):
+    """The same job on a PostgreSQL store (several hubs): archived, the rest verifies, the
+    chain goes on from the anchor."""
+    from tests.pgredis import Postgres, unavailable
+
+    if why := unavailable():
+        pytest.skip(why)
+    server = Postgres()
+    try:
+        server.start()
+    except (OSError, subprocess.SubprocessError) as err:
+        server.stop()
+        pytest.skip(f"cannot start PostgreSQL here: {err}")
+    try:
+        pg = open_database(tmp_path, url=server.create_database("audit"))
+        stored = fill(pg, AGES)
+        done = archive(pg, tmp_path)
+        assert [(a.first_seq, a.last_seq) for a in done] == [(1, 5)]
+        assert verify_archive(done[0].path.read_bytes(),
+                              load_key(tmp_path / "audit-archive.key")).ok
+        assert verify(pg).ok and verify(pg).checked == 4
+        assert fill(pg, [0])[0]["prev_hash"] == stored[-1]["hash"] and verify(pg).ok
+        pg.close()
+    finally:
+        server.stop()
