@@ -33,6 +33,7 @@ from hub.service import HallService
 from hub.store.accounts import Accounts
 from hub.web.app import create_app
 from tests.hubproc import HALL_24H, PASSWORD, free_port
+from tests.test_display_pages import browser  # noqa: F401 - the module's browser fixture
 
 T0 = dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.UTC)  # 10:00 in the hall
 # RFC 6238 appendix B's SHA-1 key, "12345678901234567890", in base32.
@@ -352,3 +353,35 @@ def test_a_clerks_idle_limit_is_the_halls_clerk_setting(plain_hall):
     assert hall.queue(token).status_code == 200
     hall.clock.advance(minutes=121)
     assert code_of(hall.queue(token)) == "session_idle"
+
+
+# --- the office page, in a real browser ---------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_office_page_asks_for_the_code_when_the_hub_does(browser, tmp_path):  # noqa: F811
+    from tests.hubproc import SUITE_CLOCK, HubProcess
+    from tests.test_display_pages import TIMEOUT_MS, open_page, text_has
+
+    hall = tmp_path / "hall.toml"
+    hall.write_text(hall_text(None), encoding="utf-8")  # the office gives a one-time code
+    hub = HubProcess(tmp_path / "data", config=hall)
+    hub.provision()
+    accounts = Accounts(open_database(hub.data_dir))
+    secret = accounts.enrol_totp("super")
+    accounts.db.close()
+    hub.start()
+    try:
+        page = open_page(browser, f"{hub.url}/office/", 1280, 800)
+        assert page.is_hidden("#otp-row")
+        page.fill("#username", "super")
+        page.fill("#password", PASSWORD)
+        page.click("#signin-form button[type=submit]")
+        page.wait_for_selector("#otp-row:not([hidden])", timeout=TIMEOUT_MS)
+        text_has(page, "#error", "动态口令")
+        page.fill("#otp", totp_code(secret, totp_step(SUITE_CLOCK())))  # the hub's clock
+        page.click("#signin-form button[type=submit]")
+        page.wait_for_selector("#monitor:not([hidden])", timeout=TIMEOUT_MS)
+        text_has(page, "#conn", "已连接")
+    finally:
+        hub.stop()
