@@ -385,3 +385,37 @@ def test_the_office_page_asks_for_the_code_when_the_hub_does(browser, tmp_path):
         text_has(page, "#conn", "已连接")
     finally:
         hub.stop()
+
+
+@pytest.mark.slow
+def test_the_clerk_panel_changes_an_expired_password_then_signs_in(browser, tmp_path):  # noqa: F811
+    from tests.hubproc import SUITE_CLOCK, HubProcess
+    from tests.test_display_pages import TIMEOUT_MS, open_page, text_has
+
+    hub = HubProcess(tmp_path / "data")  # the test hall: clerks give no code
+    hub.provision(clerks=0)
+    accounts = Accounts(open_database(hub.data_dir))
+    accounts.add_user("old", PASSWORD, Role.CLERK, "老职员", "JZ077",
+                      SUITE_CLOCK() - dt.timedelta(days=91))  # past the 90 days
+    accounts.db.close()
+    hub.start()
+    try:
+        page = open_page(browser, f"{hub.url}/caller/", 1280, 800)
+        page.fill("#username", "old")
+        page.fill("#password", PASSWORD)
+        page.select_option("#window-select", "1")
+        page.click("#signin-form button[type=submit]")
+        page.wait_for_selector("#new-password-row:not([hidden])", timeout=TIMEOUT_MS)
+        text_has(page, "#error", "密码已过期")
+        page.fill("#new-password", "short")  # the policy's refusal, said on the page
+        page.click("#signin-form button[type=submit]")
+        text_has(page, "#error", "至少需要10个字符")
+        page.fill("#new-password", "Fresh-password-7")
+        page.click("#signin-form button[type=submit]")
+        page.wait_for_selector("#new-password-row", state="hidden", timeout=TIMEOUT_MS)
+        text_has(page, "#info", "密码已修改")
+        page.fill("#password", "Fresh-password-7")
+        page.click("#signin-form button[type=submit]")
+        page.wait_for_selector("#panel:not([hidden])", timeout=TIMEOUT_MS)
+    finally:
+        hub.stop()
