@@ -162,22 +162,22 @@ def hall(request, tmp_path):
 def test_an_expired_code_cannot_be_approved_nor_claimed(hall):
     service, clock = hall
     sup = Principal(role=Role.SUPERVISOR, name="super")
-    late = service.open_pairing(Role.SCREEN, "/display/hall", "10.0.0.5")
+    late = service.pairing.open_request(Role.SCREEN, "/display/hall", "10.0.0.5")
     clock.advance(seconds=REQUEST_TTL.total_seconds())
     with pytest.raises(NotFound) as err:
-        service.approve_pairing(sup, late["code"], Role.SCREEN, "s1")
+        service.pairing.approve(sup, late["code"], Role.SCREEN, "s1")
     assert err.value.code == "pairing_code_unknown"
     with pytest.raises(NotFound):
-        service.claim_pairing(late["secret"])
-    assert service.pairing_requests(sup) == []  # and it left the office's list
+        service.pairing.claim(late["secret"])
+    assert service.pairing.waiting(sup) == []  # and it left the office's list
 
     # approved in its last second: the page still has CLAIM_WITHIN to claim, not a moment more
-    last = service.open_pairing(Role.KIOSK, "/kiosk/", "10.0.0.5")
+    last = service.pairing.open_request(Role.KIOSK, "/kiosk/", "10.0.0.5")
     clock.advance(seconds=REQUEST_TTL.total_seconds() - 1)
-    service.approve_pairing(sup, last["code"], Role.KIOSK, "k1")
+    service.pairing.approve(sup, last["code"], Role.KIOSK, "k1")
     clock.advance(seconds=CLAIM_WITHIN.total_seconds())
     with pytest.raises(NotFound):
-        service.claim_pairing(last["secret"])
+        service.pairing.claim(last["secret"])
     # expired requests no longer count against their address
     for _ in range(PER_ADDR):
-        service.open_pairing(Role.SCREEN, "/display/hall", "10.0.0.5")
+        service.pairing.open_request(Role.SCREEN, "/display/hall", "10.0.0.5")

@@ -73,12 +73,9 @@ class HallService(ServiceCore):
         self.login = sessions.login
         self.sign_in_refused = sessions.sign_in_refused
         self.logout = sessions.logout
+        self.change_password = sessions.change_password
 
-        pairing = Pairing(self)  # screens and kiosks get their token without typing one
-        self.open_pairing = pairing.open_request
-        self.claim_pairing = pairing.claim
-        self.pairing_requests = pairing.waiting
-        self.approve_pairing = pairing.approve
+        self.pairing = Pairing(self)  # screens and kiosks get their token without typing one
 
         issuing = Issuing(self)
         self.services = issuing.services

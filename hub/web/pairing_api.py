@@ -27,7 +27,7 @@ def open_request():
     """A screen or kiosk page without a token asks to be paired: the code it shows and the
     secret it claims its token with (a few waiting per address, and in the hall)"""
     data = body(shapes.PairingAsk)
-    opened = service().open_pairing(Role(data.kind), data.page, client_addr())
+    opened = service().pairing.open_request(Role(data.kind), data.page, client_addr())
     return jsonify(opened), 201
 
 
@@ -37,14 +37,14 @@ def open_request():
 def claim():
     """A waiting page asks, with its secret, whether it was approved: then it gets its device
     token, this once (404: expired or unknown, ask again)"""
-    return jsonify(service().claim_pairing(body(shapes.PairingClaim).secret))
+    return jsonify(service().pairing.claim(body(shapes.PairingClaim).secret))
 
 
 @pairing_api.get("/requests")
 @documented(shapes.PairingList, *READ)
 def waiting():
     """The pairing requests waiting for the office's approval"""
-    return jsonify({"requests": service().pairing_requests(who())})
+    return jsonify({"requests": service().pairing.waiting(who())})
 
 
 @pairing_api.post("/approve")
@@ -54,5 +54,5 @@ def approve():
     admin; audited): 409 when the page asked for the other role"""
     principal = who()
     data = body(shapes.PairingApproval)
-    return jsonify(service().approve_pairing(principal, data.code, Role(data.role), data.name,
+    return jsonify(service().pairing.approve(principal, data.code, Role(data.role), data.name,
                                              client_addr()))
