@@ -3,8 +3,8 @@
 A page is plain HTML, CSS and JS (ES modules, no build step) served from this package and from
 `shared/` (a closed network: nothing is loaded from outside). The page carries only the hall's
 public catalogue (items, departments, windows); everything live comes over the `/display`
-Socket.IO namespace with the screen token given in the URL (`?token=...`), as a kiosk-mode
-Chromium is started.
+Socket.IO namespace with the screen's token, which the page keeps in its storage after it was
+paired (shared/static/pairing.js). A `?token=` in the address still works for one release.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from flask import Blueprint, abort, current_app, render_template, request, send_
 
 from hub import presenters
 from hub.service import HallService
-from hub.web.page_headers import secure_pages
+from hub.web.page_headers import secure_pages, token_in_address
 
 pages = Blueprint(
     "display",
@@ -42,6 +42,7 @@ def _service() -> HallService:
 @pages.get("/hall")
 def hall():
     zone = request.args.get("zone", "").strip()[:32]
+    token_in_address("/display/hall")
     return render_template(
         "display/hall.html",
         catalogue=_catalogue(_service()),
@@ -54,6 +55,7 @@ def window(no: int):
     service = _service()
     if not service.cfg.has_window(no):
         abort(404)
+    token_in_address("/display/window")
     return render_template(
         "display/window.html",
         catalogue=_catalogue(service),
@@ -64,10 +66,13 @@ def window(no: int):
 
 @pages.get("/badge/<staff_no>")
 def badge_photo(staff_no: str):
-    """The photo on a clerk's work badge (art. 17). An <img> cannot send a bearer header, so the
-    screen's token comes in the query, as it does for the page itself."""
+    """The photo on a clerk's work badge (art. 17), for the screen's token in the Authorization
+    header (the page fetches it and shows a blob: URL); `?token=` still works for one release."""
     service = _service()
-    service.authenticate(request.args.get("token"))
+    header = request.headers.get("Authorization", "")
+    scheme, _, bearer = header.partition(" ")
+    token = bearer if scheme.lower() == "bearer" and bearer else None
+    service.authenticate(token or token_in_address("/display/badge"))
     found = service.accounts.photo_of(staff_no)
     if found is None:
         abort(404)

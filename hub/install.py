@@ -144,15 +144,14 @@ state_dir = "/var/lib/onestop/agent-{name}"   # the durable outbox of key and ra
 
 
 def browser_env(role: str, hub: str) -> str:
-    """The page the kiosk or screen Pi shows, with its device token: a secret, hence 0600."""
-    if role == "kiosk":
-        url, what = f"{_hub_url(hub)}/kiosk/?token=REPLACE_WITH_KIOSK_TOKEN", "kiosk"
-    else:
-        url = f"{_hub_url(hub)}/display/hall?token=REPLACE_WITH_SCREEN_TOKEN&zone=1F"
-        what = "screen"
-    return (f"# The page onestop-browser@{role}.service shows. The token: on the hub,\n"
-            f"#   onestop token add --role {what} --name NAME --data /var/lib/onestop\n"
-            + ("# A window screen: /display/window/3?token=...\n" if role == "screen" else "")
+    """The page the kiosk or screen Pi shows. No token in it: at its first start the page shows
+    a pairing code, a supervisor approves it on the office's live monitor, and the page keeps
+    its token in the browser's storage (a `?token=` here still works, deprecated)."""
+    page = "/kiosk/" if role == "kiosk" else "/display/hall?zone=1F"
+    url = f"{_hub_url(hub)}{page}"
+    return (f"# The page onestop-browser@{role}.service shows. At its first start it shows a\n"
+            f"# pairing code: approve it on the office's live monitor (配对) as a {role}.\n"
+            + ("# A window screen: /display/window/3\n" if role == "screen" else "")
             + f'ONESTOP_URL="{url}"\n')
 
 
@@ -189,10 +188,10 @@ def plan(role: str, name: str = "", hub: str = "http://hub.local:8080") -> Plan:
             f"sudo -u {USER} /opt/onestop/venv/bin/onestop db migrate {data}",
             f"sudo -u {USER} /opt/onestop/venv/bin/onestop user add USERNAME --role admin "
             f"--name NAME {data}",
-            "a token per device, printed once (put each in that Pi's /etc/onestop/*.env):",
+            "a token per agent, printed once (put each in that Pi's /etc/onestop/*.env):",
             f"  onestop token add --role agent --name window3 {data}",
-            f"  onestop token add --role kiosk --name kiosk-1F-1 {data}",
-            f"  onestop token add --role screen --name hall-1F {data}",
+            "kiosks and screens pair themselves: approve the code each shows on the office's "
+            "live monitor",
             "systemctl enable --now onestop-hub.service onestop-forward.service",
             f"backups: onestop backup --data {DATA} --to /root/onestop-$(date +%F).tar.gz",
         ]
@@ -211,8 +210,8 @@ def plan(role: str, name: str = "", hub: str = "http://hub.local:8080") -> Plan:
     if role in ("kiosk", "screen"):
         p.files.append((ETC / f"browser-{role}.env", browser_env(role, hub), 0o600))
         steps += [
-            f"on the hub: onestop token add --role {role} --name NAME; put the token in "
-            f"{ETC}/browser-{role}.env",
+            f"the page shows a pairing code at its first start: approve it as a {role} on "
+            "the office's live monitor (the token stays in the browser, not in any file)",
             "systemctl set-default graphical.target   (and disable a desktop's display "
             "manager, e.g. systemctl disable lightdm)",
             f"systemctl enable --now onestop-browser@{role}.service",

@@ -32,6 +32,8 @@ import sys
 from collections.abc import Iterable, Mapping
 from typing import IO, Any
 
+from hub.redact import RedactSecrets
+
 SOCKET_PATH = "/run/systemd/journal/socket"
 # Tests only: where the handler sends instead of journald's socket (tests/test_journal.py).
 SOCKET_ENV = "ONESTOP_JOURNAL_SOCKET"
@@ -210,5 +212,6 @@ def configure_logging(
         env = os.environ if env is None else env
         identifier = env.get(IDENTIFIER_ENV) or identifier
         handler = JournalHandler(identifier, env.get(SOCKET_ENV) or None, fallback)
+    handler.addFilter(RedactSecrets())  # no token or password in any line, whoever logs it
     logging.basicConfig(level=level, handlers=[handler])
     return handler

@@ -1,9 +1,10 @@
-"""The ticket kiosk's touchscreen as a page of the hub: `/kiosk/?token=<kiosk token>`.
+"""The ticket kiosk's touchscreen as a page of the hub: `/kiosk/` (paired once by code, it keeps its
+token in the page's storage: shared/static/pairing.js; `?token=` still works for one release).
 
 The page carries the hall's catalogue with every item's six disclosures (六公开) and materials
 (一次性告知) — public information — so browsing never waits on the network; everything live
 (waiting counts, tickets, slip lookups, complaints, scans, print results) goes over the `/kiosk`
-Socket.IO namespace with the kiosk's token, as a kiosk-mode Chromium is started.
+Socket.IO namespace with the kiosk's token.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from flask import Blueprint, abort, current_app, render_template, send_file
 from hub import presenters
 from hub.i18n import default_texts
 from hub.service import HallService
-from hub.web.page_headers import secure_pages
+from hub.web.page_headers import secure_pages, token_in_address
 from kiosk import prompts
 
 pages = Blueprint(
@@ -53,6 +54,7 @@ def _catalogue(service: HallService) -> dict[str, Any]:
 @pages.get("/")
 def kiosk():
     service: HallService = current_app.extensions["onestop"]
+    token_in_address("/kiosk/")
     return render_template("kiosk/kiosk.html", catalogue=_catalogue(service),
                            socket_path="/socket.io")
 

@@ -107,7 +107,8 @@ def no_serious_axe_violations(page) -> None:
 
 
 def only_local(page, base: str) -> None:
-    outside = [u for u in page.requested if not u.startswith((base, "ws://127.0.0.1", "data:"))]
+    outside = [u for u in page.requested
+               if not u.startswith((base, "ws://127.0.0.1", "data:", f"blob:{base}/"))]
     assert not outside, outside
 
 
@@ -154,10 +155,13 @@ def test_call_screens_walkthrough(browser, tmp_path):  # noqa: PLR0915 - one wal
         text_is(win, "#status", "服务中")
         text_is(win, "#clerk-name", "职员1")
         text_is(win, "#staff-no", "JZ001")
-        # The work badge's photo (art. 17), served by the hub with the screen's token.
+        # The work badge's photo (art. 17), fetched with the screen's token in a header and
+        # shown from a blob: URL (no token in any address).
         win.wait_for_function(
             "() => { const i = document.querySelector('#photo');"
             " return !i.hidden && i.complete && i.naturalWidth === 48; }", timeout=TIMEOUT_MS)
+        assert win.eval_on_selector("#photo", "i => i.src").startswith("blob:")
+        assert not [u for u in win.requested if "/display/badge/" in u and "token=" in u]
 
         for _ in range(3):
             assert hub.issue("S1").status_code == 201
@@ -261,7 +265,8 @@ def test_call_screens_walkthrough(browser, tmp_path):  # noqa: PLR0915 - one wal
 
 
 def test_zone_and_unknown_window(browser, tmp_path):
-    """`?zone=` keeps a floor's screen to its own windows; a bad token is said plainly."""
+    """`?zone=` keeps a floor's screen to its own windows; a token the hub refuses is forgotten
+    and the screen shows a pairing code instead."""
     import requests
 
     from tests.hubproc import HubProcess
@@ -284,7 +289,9 @@ def test_zone_and_unknown_window(browser, tmp_path):
         text_is(allz, "#now-number", number)
         text_is(other, "#now-number", "—")
         text_has(other, "#zone", "9F")
-        text_has(bad, "#offline", "令牌无效")
+        bad.wait_for_function("() => document.querySelector('#pairing-code')?.dataset.code",
+                              timeout=TIMEOUT_MS)
+        assert bad.evaluate("localStorage.getItem('onestop.device-token.screen')") is None
 
         # A screen keeps only the last calls, however many there were.
         assert hub.act(clerk, 1, "finish").ok

@@ -288,10 +288,14 @@ def test_elderly_mode_english_and_the_idle_reset(browser, hall):  # noqa: F811
     assert not page.errors, page.errors
 
 
-def test_a_kiosk_started_without_its_token_says_why_in_both_languages(browser, quiet_hub):  # noqa: F811
-    """An installer who left `?token=` out of the kiosk's address reads why it is out of service."""
+def test_a_kiosk_started_without_its_token_shows_its_pairing_code(browser, quiet_hub):  # noqa: F811
+    """A kiosk without a token asks to be paired, in both languages (tests/test_pairing_pages.py
+    approves one)."""
     page = open_page(browser, f"{quiet_hub.url}/kiosk/", *PORTRAIT)
-    page.wait_for_selector("#offline:not([hidden])", timeout=TIMEOUT_MS)
-    text_has(page, "#offline-detail", "地址中缺少 ?token=")
-    text_has(page, "#offline-detail", "No ?token= in the address")
+    page.wait_for_function("() => document.querySelector('#pairing-code')?.dataset.code",
+                           timeout=TIMEOUT_MS)
+    text_has(page, "#pairing", "配对此设备")
+    text_has(page, "#pairing", "Pair this device")
+    # shown in English too, though the kiosk shows English to citizens only on request
+    assert all(n.is_visible() for n in page.locator("#pairing [lang=en]").all())
     assert not page.errors, page.errors

@@ -125,6 +125,9 @@ EXAMPLE_BODIES = {  # a plausible body per route (others: {})
     "/api/v1/admin/config": {"toml": "x = 1"},
     "/api/v1/admin/config/check": {"toml": "x = 1"},
     "/api/v1/admin/config/edit": {"edit": {"service": "S1", "daily_quota": 5}},
+    "/api/v1/pairing": {"kind": "screen", "page": "/display/hall"},
+    "/api/v1/pairing/claim": {"secret": "not-the-secret-of-any-request"},
+    "/api/v1/pairing/approve": {"code": "ABCD2345", "role": "screen", "name": "hall-2"},
 }
 
 DEEP = "[" * 5000 + "]" * 5000
@@ -436,4 +439,13 @@ def _walk(hub, call, agent, kiosk, screen, metrics) -> None:  # noqa: PLR0915 (o
                 json={"toml": edited["toml"]}).json()["applied"]
     call("post", f"{api}/change-password", json={
         "username": "clerk3", "password": PASSWORD, "new_password": "Another-pass-3"})
+    # A screen paired: asked, listed, approved, claimed while waiting and then paired.
+    asked = call("post", f"{api}/pairing", json={"kind": "screen", "page": "/display/hall"}
+                 ).json()
+    call("post", f"{api}/pairing/claim", json={"secret": asked["secret"]})
+    assert call("get", f"{api}/pairing/requests", office).json()["requests"]
+    call("post", f"{api}/pairing/approve", office,
+         json={"code": asked["code"], "role": "screen", "name": "hall-2"})
+    assert call("post", f"{api}/pairing/claim", json={"secret": asked["secret"]}
+                ).json()["status"] == "paired"
     call("post", f"{api}/logout", clerk)

@@ -453,6 +453,8 @@ class Nginx:
         for shipped, port in zip((8080, 8082), hub_ports, strict=True):
             site = self._replace(site, f"server 127.0.0.1:{shipped} ",
                                  f"server 127.0.0.1:{port} ")
+        site = self._replace(site, "/var/log/nginx/onestop-access.log",
+                             str(self.dir / "access.log"))
         location = "    location / {\n"
         site = self._replace(site, location, location
                              + "        add_header X-Onestop-Upstream $upstream_addr always;\n")

@@ -111,6 +111,9 @@ def test_browser_runs_cage_on_tty1_in_a_login_session() -> None:
     s = _settings(_units()["onestop-browser@.service"])
     assert s["ExecStart"][0].startswith("/usr/bin/cage -- /usr/bin/chromium ")
     assert "--kiosk" in s["ExecStart"][0] and s["ExecStart"][0].endswith("${ONESTOP_URL}")
+    # the profile is kept: a paired page's token lives in its localStorage
+    assert "--incognito" not in s["ExecStart"][0]
+    assert "--user-data-dir=/var/lib/onestop/browser-%i" in s["ExecStart"][0]
     assert s["EnvironmentFile"] == ["/etc/onestop/browser-%i.env"]
     assert s["TTYPath"] == ["/dev/tty1"] and s["PAMName"] == ["login"]
     assert s["User"] == ["onestop"] and s["Conflicts"] == ["getty@tty1.service"]

@@ -1,4 +1,5 @@
-/* What the call screens share: their config and token, the /display connection with its offline
+/* What the call screens share: their config and token (kept in the page's storage, paired by
+ * code when there is none: shared/static/pairing.js), the /display connection with its offline
  * banner, the clock, the notice line, fitting a list to the screen, and the paint measurements. */
 import { readJson } from "/shared/static/catalogue.js";
 import { parseAt } from "/shared/static/clock.js";
@@ -6,9 +7,10 @@ import { $, en } from "/shared/static/dom.js";
 import { hallFormat, runClock } from "/shared/static/halltime.js";
 import { connect, refusal } from "/shared/static/socket.js";
 import { both } from "/shared/static/i18n.js";
+import { deviceToken, pair, pairAgain, tokenRefused } from "/shared/static/pairing.js";
 
 export const config = readJson("config");
-export const token = new URLSearchParams(location.search).get("token") || "";
+export const token = deviceToken("screen");
 
 /** Set the text of #id, only when it changes (no needless layout on a screen that runs for days). */
 export function text(id, value) {
@@ -66,14 +68,17 @@ function banner(kind, zh, english) {
 /** Connect this screen to /display: `handlers.snapshot(snap)`, `handlers.event(ev)`. */
 export function connectScreen(handlers) {
   if (!token) {
-    banner("error", ...both("display.no_token"));
+    pair("screen");
     return null;
   }
   return connect("/display", { token, room: config.room }, {
     online: () => banner(null),
     offline: () => banner("offline", ...both("display.offline_reconnecting")),
     // Refused by the hub (bad token, unknown window): say so; the helper tries again now and then.
-    refused: (err) => banner("error", ...both("display.refused", { reason: refusal(err) })),
+    refused: (err) => {
+      if (tokenRefused(err && err.data)) pairAgain("screen"); // revoked: pair again
+      else banner("error", ...both("display.refused", { reason: refusal(err) }));
+    },
     snapshot: (snap) => {
       setNotice(snap.center);
       handlers.snapshot(snap);

@@ -38,6 +38,7 @@ function showPhoto(staffNo) {
   const img = $("photo");
   if (!staffNo) {
     img.hidden = true;
+    if (img.src.startsWith("blob:")) URL.revokeObjectURL(img.src);
     img.removeAttribute("src");
     img.dataset.staff = "";
     return;
@@ -47,7 +48,24 @@ function showPhoto(staffNo) {
   img.hidden = true;
   img.onload = () => { img.hidden = false; };
   img.onerror = () => { img.hidden = true; };
-  img.src = `/display/badge/${encodeURIComponent(staffNo)}?token=${encodeURIComponent(token)}`;
+  loadPhoto(img, staffNo);
+}
+
+// Fetched with the token in a header, shown from a blob: URL (an <img src> could carry the
+// token only in its address); the previous photo's blob is let go.
+async function loadPhoto(img, staffNo) {
+  try {
+    const r = await fetch(`/display/badge/${encodeURIComponent(staffNo)}`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    if (!r.ok || img.dataset.staff !== staffNo) return;
+    const blob = await r.blob();
+    if (img.dataset.staff !== staffNo) return; // another clerk signed in meanwhile
+    if (img.src.startsWith("blob:")) URL.revokeObjectURL(img.src);
+    img.src = URL.createObjectURL(blob);
+  } catch {
+    img.hidden = true;
+  }
 }
 
 function hideRating() {

@@ -10,7 +10,7 @@ after the commit are they handed to listeners (screens, voice, forwarding).
 - core.py: the lock, the state, execute / commit / publish, catch-up, listeners, the read API;
   commit.py: the steps of a commit and which projection each event type writes
 - housekeeping.py: the day's rollover, ratings ended on time, the supervision rules checked
-- sessions.py: tokens, sign-in and sign-out
+- sessions.py: tokens, sign-in and sign-out; pairing.py: screens and kiosks get their token
 - issuing.py: tickets, complaints, the kiosk's tiles
 - calling.py: a window's actions and their arguments
 - slips.py: 承诺单 and 联办件
@@ -33,6 +33,7 @@ from .errors import Forbidden, TooManyAttempts, Unauthorized
 from .housekeeping import Housekeeping
 from .issuing import Issuing
 from .office import Office
+from .pairing import Pairing
 from .sessions import SESSION_TTL, Sessions
 from .slips import Slips
 from .supervision import Supervision
@@ -73,6 +74,8 @@ class HallService(ServiceCore):
         self.sign_in_refused = sessions.sign_in_refused
         self.logout = sessions.logout
         self.change_password = sessions.change_password
+
+        self.pairing = Pairing(self)  # screens and kiosks get their token without typing one
 
         issuing = Issuing(self)
         self.services = issuing.services

@@ -67,6 +67,17 @@ from .office_responses import (
     RunningHallFile,
     WindowsChanged,
 )
+from .pairing import (
+    PairingApproval,
+    PairingApproved,
+    PairingAsk,
+    PairingClaim,
+    PairingList,
+    PairingListed,
+    PairingOpened,
+    PairingPaired,
+    PairingWaiting,
+)
 from .requests import (
     BODIES,
     Appointment,
@@ -162,7 +173,9 @@ __all__ = [
     "HallFileApplied", "HallFileCheck", "HallFileEdited", "HallText", "Health", "HourCount",
     "IssueTicket", "IssuedTicket", "IssuedTicketForDevice", "JointCases", "JointCasesQuery",
     "KeyName", "KeyPress", "Limit", "Liveness", "Login", "LookupSlip", "MoveClerk",
-    "MovedClerk", "Named", "Notice", "OpenRating", "OutcomeKindOnly", "PartDone", "PathParams",
+    "MovedClerk", "Named", "Notice", "OpenRating", "OutcomeKindOnly", "PairingApproval",
+    "PairingApproved", "PairingAsk", "PairingClaim", "PairingList", "PairingListed",
+    "PairingOpened", "PairingPaired", "PairingWaiting", "PartDone", "PathParams",
     "PendingReturns", "PrintResult", "PrintSlip", "Problem", "Queue", "QuickEdit",
     "QuickEditItem", "QuickEditWindow", "Quota", "RatingEnded", "RatingPress", "RatingReason",
     "RatingStatusOnly", "RecentCall", "Report", "ReportQuery", "ReportRow", "ReturnDecision",

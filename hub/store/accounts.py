@@ -34,6 +34,16 @@ class AccountError(ValueError):
 HISTORY_KEPT = 24  # the most hashes a hall's policy may compare with (hub/config/checks.py)
 SEEN_EVERY = dt.timedelta(seconds=60)  # a session's use is written at most this often
 
+
+def insert_token(tx: Any, role: Role, name: str, now: dt.datetime) -> str:
+    """A new device token inside the caller's transaction (`onestop token add`, a pairing
+    claimed); only its hash is written."""
+    token = new_token(role)
+    tx.execute("INSERT INTO tokens (token_hash, name, role, created_at) VALUES (?, ?, ?, ?)",
+               (token_hash(token), name.strip(), role.value, utc_iso(now)))
+    return token
+
+
 _PHOTO_MAGIC = {b"\xff\xd8\xff": "jpg", b"\x89PNG\r\n\x1a\n": "png"}
 MAX_PHOTO_BYTES = 2 * 1024 * 1024
 
@@ -241,13 +251,8 @@ class Accounts:
             raise AccountError(f"device tokens are for {', '.join(sorted(DEVICE_ROLES))}")
         if not name.strip():
             raise AccountError("a device token needs a name")
-        token = new_token(role)
         with self.db.transaction() as tx:
-            tx.execute(
-                "INSERT INTO tokens (token_hash, name, role, created_at) VALUES (?, ?, ?, ?)",
-                (token_hash(token), name.strip(), role.value, utc_iso(now)),
-            )
-        return token
+            return insert_token(tx, role, name, now)
 
     def active_tokens(self, role: Role, name: str) -> int:
         row = self.db.query_one("SELECT COUNT(*) FROM tokens WHERE role = ? AND name = ? "

@@ -22,6 +22,7 @@ from .admin_api import admin_api
 from .api import api
 from .message_queue import BatchingRedisManager
 from .operations import documented, reply
+from .pairing_api import pairing_api
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ def add_routes(app: Flask) -> None:
     """Every route the hub serves: the API, the pages, health and metrics."""
     app.register_blueprint(api)
     app.register_blueprint(admin_api)  # /api/v1/admin/config: the hall file
+    app.register_blueprint(pairing_api)  # /api/v1/pairing: screens and kiosks paired
     app.register_blueprint(display_pages)  # the call screens: /display/hall, /display/window/<no>
     app.register_blueprint(caller_pages)  # the clerk's panel: /caller/
     app.register_blueprint(kiosk_pages)  # the ticket kiosk's touchscreen: /kiosk/

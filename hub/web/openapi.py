@@ -60,13 +60,16 @@ def _page(summary: str, *errors: int, media: str = "text/html",
 
 # The pages' routes live in their own packages (display/, caller/, kiosk/, office/).
 PAGES: dict[str, Operation] = {
-    "display.hall": _page("The hall's call screen (综合屏); `?token=` a screen token"),
+    "display.hall": _page("The hall's call screen (综合屏); without a stored token it pairs "
+                          "(/api/v1/pairing); `?token=` deprecated"),
     "display.window": _page("A window's call screen (窗口屏)", 404),
     "display.badge_photo": _page(
-        "A clerk's badge photo (art. 17); the screen's token in `?token=`", 401, 404,
+        "A clerk's badge photo (art. 17), for the screen's bearer token", 401, 404,
         media="image/jpeg", more_media={"image/png": {"schema": _TEXT}}, params=({
-            "name": "token", "in": "query", "required": True, "schema": {"type": "string"},
-            "description": "the screen's token (an <img> sends no header)"},)),
+            "name": "token", "in": "query", "required": False, "deprecated": True,
+            "schema": {"type": "string"},
+            "description": "the screen's token, as pages sent it before they fetched the "
+                           "photo with the Authorization header"},)),
     "caller.panel": _page("The clerk's panel"),
     "caller.returns": _page("退件 decisions at a clerk's PC (a supervisor signs in)"),
     "kiosk.kiosk": _page("The ticket kiosk's touchscreen"),

@@ -1,16 +1,22 @@
 """The headers every page of the hub is served with: one policy, set in one place.
 
 Pages load only this hub's own scripts, styles and sockets (a closed network: nothing from
-outside), and a page's URL may carry a device token (`?token=`), so it is never sent on as a
-referrer.
+outside), and a page's URL may still carry a device token (`?token=`, deprecated: screens and
+kiosks are paired and keep their token in the page's storage), so it is never sent on as a
+referrer. Images may come from blob: URLs: the window screen fetches the badge photo with its
+token in a header and shows it from one.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+import logging
+
+from flask import Blueprint, Response, request
+
+log = logging.getLogger(__name__)
 
 _POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; "
-           "img-src 'self' data:")
+           "img-src 'self' data: blob:")
 
 
 def secure_pages(pages: Blueprint, *, media: bool = False, framed: bool = False,
@@ -28,3 +34,14 @@ def secure_pages(pages: Blueprint, *, media: bool = False, framed: bool = False,
         if not cache:
             resp.headers.setdefault("Cache-Control", "no-store")
         return resp
+
+
+def token_in_address(page: str) -> str | None:
+    """The `?token=` of a device page opened the old way, with a warning in the hub's log (the
+    token's value never): it works for one more release, then pages only pair."""
+    token = request.args.get("token")
+    if token:
+        log.warning("%s opened from %s with ?token= in its address: deprecated, pair the "
+                    "device instead (the page moves the token into its storage)", page,
+                    request.remote_addr)
+    return token

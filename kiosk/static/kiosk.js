@@ -1,7 +1,7 @@
 /* The ticket kiosk (取号机): one page, six screens shown one at a time — home (items as tiles
  * with live waiting counts), an item (six disclosures, materials, 取号), the ticket, the green
  * channel / appointment code, commitment-slip lookup and the complaint form — over the /kiosk
- * Socket.IO namespace with the kiosk's token from the address. Idle for a while: back home with
+ * Socket.IO namespace with the kiosk's token (paired once, kept in the page's storage). Idle: back home with
  * nothing personal left. Each part is a module of kiosk/; this one starts them. */
 import { catalogue as C } from "/shared/static/catalogue.js";
 import { $ } from "/shared/static/dom.js";

@@ -2,11 +2,13 @@
  * window; the office's session in sessionStorage), then the /monitor namespace sends a snapshot
  * and every event after it (monitor/state.js); the page applies them and never polls. Drawn
  * here from the state: the windows (monitor/windows.js), alerts and returns (monitor/lists.js),
- * totals, the item table, the move form and the notice (monitor/actions.js). */
+ * totals, the item table, the move form and the notice (monitor/actions.js); pairing screens
+ * and kiosks (monitor/pairing.js). */
 import { $ } from "/shared/static/dom.js";
 import { StaffSession } from "/shared/static/staff.js";
 import { renderMove, renderServices, wireActions } from "./monitor/actions.js";
 import { renderAlerts, renderReturns } from "./monitor/lists.js";
+import { wirePairing } from "./monitor/pairing.js";
 import { apply, connecting, snapshot, st, totals } from "./monitor/state.js";
 import { renderWindows, tick } from "./monitor/windows.js";
 import { joined } from "/shared/static/i18n.js";
@@ -65,5 +67,6 @@ function renderTotals() {
 }
 
 wireActions(staff);
+wirePairing(staff);
 setInterval(tick, 1000); // the clock and the "served for" timers only: state comes by push
 staff.resume();

@@ -1,4 +1,5 @@
-/* The kiosk's connection to /kiosk with its token from the address: the waiting counts, closed
+/* The kiosk's connection to /kiosk with its token (kept in the page's storage, paired by code when
+ * there is none: shared/static/pairing.js): the waiting counts, closed
  * items and open windows (snapshot, then `status` pushes), the notice, print results, scans, and
  * out of service (暂停服务) while the hub refuses the token. Everything a citizen does goes
  * through `ask`, an event answered within ACK_MS. */
@@ -13,10 +14,10 @@ import { lookupSlip, openSlip } from "./slips.js";
 import { ACK_MS, SLIP_PREFIX, state } from "./state.js";
 import { printed } from "./ticket.js";
 import { renderTileStates } from "./tiles.js";
-import { joined } from "/shared/static/i18n.js";
+import { deviceToken, pair, pairAgain, tokenRefused } from "/shared/static/pairing.js";
 
 const SOCKET_PATH = readJson("socket-path") || "/socket.io";
-const TOKEN = new URLSearchParams(location.search).get("token") || "";
+const TOKEN = deviceToken("kiosk");
 let socket = null;
 
 /** Connected to the hub now: what a citizen asks for needs it. */
@@ -76,7 +77,7 @@ function snapshot(snap) {
 
 export function connectKiosk() {
   if (!TOKEN) {
-    refused({ data: { code: "no_token", message: joined("kiosk.no_token") } });
+    pair("kiosk");
     return;
   }
   if (typeof io !== "function") {
@@ -93,6 +94,7 @@ export function connectKiosk() {
     offline: () => setConnected(false),
     // Refused by the hub (token unknown or revoked): out of service; the helper tries again.
     refused: (err) => {
+      if (tokenRefused(err && err.data)) pairAgain("kiosk"); // revoked: pair again
       setConnected(false);
       refused(err);
     },
