@@ -69,7 +69,7 @@ def quiet_handshake(protocol: type) -> type:
     a client that fails it (plain HTTP on the TLS port, a wrong or missing CA, a port scan) is
     one line in the log and a closed connection, not a traceback from deep inside eventlet."""
 
-    class QuietHandshake(protocol):  # type: ignore[misc,valid-type]
+    class QuietHandshake(protocol):
         def handle(self) -> None:
             conn = self.connection
             try:
