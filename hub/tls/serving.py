@@ -77,7 +77,7 @@ def quiet_handshake(protocol: type) -> type:
                 conn.do_handshake()
                 conn.settimeout(None)
             except (ssl.SSLError, OSError) as err:
-                log.info("TLS handshake with %s refused: %s", self.client_address[0],
+                log.warning("TLS handshake with %s refused: %s", self.client_address[0],
                          getattr(err, "reason", None) or err)
                 self.close_connection = True
                 return
