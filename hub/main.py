@@ -63,8 +63,13 @@ def check_message_queue(url: str) -> None:
     except ImportError as err:
         raise OSError("--message-queue needs the redis package: install Onestop with its "
                       "`pg` extra (pip install 'onestop[pg]')") from err
-    if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss", "unix"):
         return  # Sentinel or valkey: python-socketio connects its own way; not checked here
+    if parts.scheme == "redis" and parts.hostname not in ("127.0.0.1", "::1", "localhost"):
+        # Every call, sign-out and print job crosses it: over the LAN it wants TLS and a password.
+        log.warning("the message queue %s is plain redis:// over the network: use rediss:// "
+                    "with a password and the hall CA (README \"TLS\")", redact(url))
     try:
         with redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5) as client:
             client.ping()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -208,3 +209,28 @@ def test_onestop_reload_reaches_a_tls_hub_pinning_the_ca(tls_hub, tmp_path):
     done = onestop("reload", "--data", str(tls_hub.data_dir), "--ca", str(tls_hub.tls.ca))
     assert done.returncode == 0, done.stderr
     assert "runs now" in done.stdout  # seen on /healthz, over TLS
+
+
+def test_the_hubs_message_queue_over_tls_with_a_password(tmp_path):
+    """A pair's Redis (README "TLS"): rediss:// with the hall CA pinned in the URL and a
+    password. The hub's start-up check gets through; a wrong password or CA is refused, and
+    the refusal never says the password."""
+    from hub.main import check_message_queue
+    from tests.pgredis import Redis
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed (scripts/system-deps.sh)")
+    tls = make_tls(tmp_path / "hall")
+    redis = Redis(tls=tls, password="s3cret-Queue").start()
+    try:
+        check_message_queue(redis.url)
+        with pytest.raises(OSError) as wrong:
+            check_message_queue(redis.url.replace("s3cret-Queue", "guessed-Pass"))
+        assert "guessed-Pass" not in str(wrong.value) and "***" in str(wrong.value)
+        other = make_tls(tmp_path / "other").ca
+        with pytest.raises(OSError, match="certificate verify failed"):
+            check_message_queue(redis.url.replace(str(tls.ca), str(other)))
+        with pytest.raises(OSError):  # plain redis:// to a TLS-only port
+            check_message_queue(f"redis://:s3cret-Queue@127.0.0.1:{redis.port}/0")
+    finally:
+        redis.stop()
