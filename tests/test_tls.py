@@ -108,6 +108,14 @@ def test_plain_http_on_the_tls_port_is_refused_without_a_traceback(tls_hub):
     assert requests.get(f"{tls_hub.url}/healthz", verify=tls_hub.verify, timeout=5).ok
 
 
+def test_a_client_that_connects_and_says_nothing_stalls_nobody(tls_hub):
+    """The handshake runs in the connection's own green thread, not in the accept loop."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", tls_hub.port)):
+        assert requests.get(f"{tls_hub.url}/healthz", verify=tls_hub.verify, timeout=5).ok
+
+
 def test_the_plain_port_only_redirects_to_https(tls_hub):
     plain = f"http://127.0.0.1:{tls_hub.redirect_port}"
     r = requests.get(f"{plain}/display/hall?zone=1F", allow_redirects=False, timeout=5)

@@ -72,13 +72,14 @@ def quiet_handshake(protocol: type) -> type:
     class QuietHandshake(protocol):
         def handle(self) -> None:
             conn = self.connection
+            keep_alive_timeout = conn.gettimeout()  # the server's socket_timeout
             try:
                 conn.settimeout(HANDSHAKE_TIMEOUT_S)
                 conn.do_handshake()
-                conn.settimeout(None)
+                conn.settimeout(keep_alive_timeout)
             except (ssl.SSLError, OSError) as err:
                 log.warning("TLS handshake with %s refused: %s", self.client_address[0],
-                         getattr(err, "reason", None) or err)
+                            getattr(err, "reason", None) or err)
                 self.close_connection = True
                 return
             super().handle()
