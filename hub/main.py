@@ -104,6 +104,29 @@ def start_sd_notify(host: str, port: int, async_mode: str) -> None:
                          kwargs={"status": status}).start()
 
 
+ARCHIVE_LOOK_S = 60.0  # how often the audit archiver looks whether the hall's day changed
+
+
+def archive_audit_daily(socketio: Any, service: Any, argv: list[str]) -> None:
+    """Once a business day (at start, then after each midnight), `onestop audit archive` beside
+    the hub: audit records past [audit] retention_days go to signed archive files
+    (hub/store/audit_archive.py). A child process, as the reports' summing up: its file writes,
+    fsyncs and deletes never stall the event loop. A failed run deletes nothing and is logged;
+    the next day's run tries again."""
+    from hub.children import run_beside
+
+    def loop() -> None:
+        done = None
+        while True:
+            day = service.current_day()
+            if day != done:
+                done = day
+                run_beside(socketio, argv, "archiving old audit records")
+            socketio.sleep(ARCHIVE_LOOK_S)
+
+    socketio.start_background_task(loop)
+
+
 def serve(
     config: Any,
     data_dir: str,
@@ -169,6 +192,10 @@ def serve(
                               "--config", str(hall_file.path), "--data", str(data_dir),
                               *(["--db", db_url] if db_url else [])],
                    "summing up closed days for the reports")
+        archive_audit_daily(socketio, service, [
+            "-m", "hub.cli", "--log-level", "warning", *same_clock, "audit", "archive",
+            "--config", str(hall_file.path), "--data", str(data_dir),
+            *(["--db", db_url] if db_url else [])])
     keep_heap_small()
     # Everything loaded so far lives as long as the process: keep the collector off it, so a
     # full collection late in a busy day is not a 40 ms pause in the middle of a call.
@@ -187,7 +214,13 @@ def serve(
         f", set clock {service.clock()}" if clock is not None and child_spec(clock) else "",
     )
     start_sd_notify(host, port, async_mode)
-    if tls is not None and async_mode == "eventlet":
+    run_server(app, socketio, host, port, async_mode, ssl_context, http_redirect_port)
+
+
+def run_server(app: Any, socketio: Any, host: str, port: int, async_mode: str,
+               ssl_context: Any = None, http_redirect_port: int | None = None) -> None:
+    """Serve until the process ends: HTTPS when given an SSL context, else plain HTTP."""
+    if ssl_context is not None and async_mode == "eventlet":
         serve_tls_eventlet(app, host, port, ssl_context, http_redirect_port)
         return
     kwargs: dict[str, Any] = {"host": host, "port": port}

@@ -413,6 +413,7 @@ def _walk(hub, call, agent, kiosk, screen, metrics) -> None:  # noqa: PLR0915 (o
     assert call("get", f"{api}/dead-letters", office).json()["dead_letters"]
     assert call("get", f"{api}/audit", office).json()["records"]
     today = hall_today().isoformat()
+    assert call("get", f"{api}/audit/export", office, params={"from": today, "to": today}).text
     for by in ("department", "window", "clerk", "service"):
         assert call("get", f"{api}/reports", office, params={"from": today, "by": by}
                     ).json()["rows"]

@@ -4,8 +4,10 @@ The archive holds `onestop.db` — a copy made with SQLite's online backup API, 
 consistent snapshot even while the hub commits tickets (WAL: the copy is a read transaction
 and never blocks the hub's writer), checked with `PRAGMA integrity_check` before it is
 archived — and `photos/` if there is one (work-badge photos of versions before migration 0010;
-they are in the database since). Nothing else in the data
-directory is needed to restart a hall (locks, pid files and the WAL are per run).
+they are in the database since), and the audit log's archive files (`audit-archive/`: records
+past retention, in no database any more; restored beside those there, never over them; the
+signing key is not in the backup: keep it apart). Nothing else in the data directory is
+needed to restart a hall (locks, pid files and the WAL are per run).
 
 Restore refuses while anything runs on the data directory (a hub or forwarder holding the
 database open, or a live `hub.pid`): replacing a database under a running hub would lose

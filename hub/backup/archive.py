@@ -1,4 +1,5 @@
-"""The archive: the SQLite snapshot (or the PostgreSQL dump) and photos, written and restored."""
+"""The archive: the SQLite snapshot (or the PostgreSQL dump), photos and the audit log's
+archive files, written and restored."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ from hub.backup.errors import BackupError
 DB_FILE = "onestop.db"  # hub.runtime.DB_FILE; not imported, to keep this light
 PG_DUMP = "onestop.pgdump"  # a PostgreSQL hall's database, in pg_dump's custom format
 PHOTOS = "photos"
+# The audit records past retention live only in these files ([audit] archive_dir's default):
+# in every backup, and restored beside what is there, never over it. Their signing key is not
+# in the backup (someone holding a backup must not be able to re-sign): keep it apart.
+AUDIT_ARCHIVES = "audit-archive"
 PID_FILE = "hub.pid"
 
 
@@ -54,6 +59,7 @@ def backup(data_dir: str | Path, to: str | Path, db_url: str | None = None) -> d
     to.parent.mkdir(parents=True, exist_ok=True)
     photos = sorted(p for p in (data / PHOTOS).rglob("*") if p.is_file()) \
         if (data / PHOTOS).is_dir() else []
+    audit = sorted((data / AUDIT_ARCHIVES).glob("audit-*.jsonl"))
     with tempfile.TemporaryDirectory(dir=to.parent, prefix=".onestop-backup-") as tmp:
         if db_url:
             from hub.backup import postgres  # noqa: PLC0415 - psycopg: the optional extra `pg`
@@ -68,10 +74,12 @@ def backup(data_dir: str | Path, to: str | Path, db_url: str | None = None) -> d
             tar.add(copy, arcname=copy.name)
             for photo in photos:
                 tar.add(photo, arcname=str(photo.relative_to(data)))
+            for kept in audit:
+                tar.add(kept, arcname=str(kept.relative_to(data)))
         os.chmod(partial, 0o600)  # staff and token hashes: for root's eyes
         partial.replace(to)
         size = copy.stat().st_size
-    return {"db_bytes": size, "photos": len(photos)}
+    return {"db_bytes": size, "photos": len(photos), "audit_archives": len(audit)}
 
 
 def _pid_alive(pid: int) -> bool:
@@ -141,7 +149,8 @@ def restore(archive: str | Path, data_dir: str | Path, db_url: str | None = None
         staging = Path(tmp)
         with tarfile.open(archive) as tar:
             members = [m for m in tar.getmembers()
-                       if m.name == want or m.name.startswith(f"{PHOTOS}/")]
+                       if m.name == want or m.name.startswith((f"{PHOTOS}/",
+                                                               f"{AUDIT_ARCHIVES}/"))]
             if want not in {m.name for m in members}:
                 if other in tar.getnames():
                     raise BackupError(
@@ -157,6 +166,7 @@ def restore(archive: str | Path, data_dir: str | Path, db_url: str | None = None
             if (kept := postgres.restore(staging / PG_DUMP, data, db_url, stamp)) is not None:
                 set_aside.append(kept)
             _put_photos(staging, data, stamp, set_aside)
+            _put_audit_archives(staging, data)
             _chown_like(data, owner, [*set_aside])
             return set_aside
         integrity_check(staging / DB_FILE)
@@ -171,6 +181,7 @@ def restore(archive: str | Path, data_dir: str | Path, db_url: str | None = None
                 old.replace(data / f"{bak_name}{suffix}")
                 set_aside.append(data / f"{bak_name}{suffix}")
         _put_photos(staging, data, stamp, set_aside)
+        _put_audit_archives(staging, data)
         (staging / DB_FILE).replace(data / DB_FILE)
     _chown_like(data, owner, [data / DB_FILE])
     return set_aside
@@ -184,11 +195,23 @@ def _put_photos(staging: Path, data: Path, stamp: str, set_aside: list[Path]) ->
         (staging / PHOTOS).replace(data / PHOTOS)
 
 
+def _put_audit_archives(staging: Path, data: Path) -> None:
+    """The backup's audit archive files that are not there: one written since the backup is
+    kept (its records are nowhere else), and an archive is never replaced by another copy."""
+    if not (staging / AUDIT_ARCHIVES).is_dir():
+        return
+    (data / AUDIT_ARCHIVES).mkdir(exist_ok=True)
+    for path in (staging / AUDIT_ARCHIVES).glob("audit-*.jsonl"):
+        if not (data / AUDIT_ARCHIVES / path.name).exists():
+            path.replace(data / AUDIT_ARCHIVES / path.name)
+
+
 def _chown_like(data: Path, owner: os.stat_result, paths: list[Path]) -> None:
     """Restored by root for a hub that runs as `onestop`: the files go to the data dir's owner."""
     if os.geteuid() != 0:
         return
-    for path in [*paths, *(data / PHOTOS).rglob("*"), data / PHOTOS]:
+    for path in [*paths, *(data / PHOTOS).rglob("*"), data / PHOTOS,
+                 *(data / AUDIT_ARCHIVES).glob("*"), data / AUDIT_ARCHIVES]:
         with contextlib.suppress(FileNotFoundError):
             os.chown(path, owner.st_uid, owner.st_gid)
 

@@ -50,8 +50,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
     done = backup(args.data, args.to, args.db)
     checked = "read back by pg_restore" if args.db else "integrity ok"
-    print(f"{args.to}: database ({done['db_bytes']} bytes, {checked}) and "
-          f"{done['photos']} photo(s)")
+    print(f"{args.to}: database ({done['db_bytes']} bytes, {checked}), "
+          f"{done['photos']} photo(s) and {done['audit_archives']} audit archive(s)")
     return 0
 
 

@@ -14,8 +14,10 @@ import msgspec
 
 from .schema import (
     MAX_WINDOW,
+    MIN_AUDIT_RETENTION_DAYS,
     SCHEMA_VERSION,
     Assessment,
+    Audit,
     Backend,
     CaseType,
     Department,
@@ -46,6 +48,7 @@ def cross_check(cfg: HallConfig) -> Problems:
     yield from _check_supervision(cfg.supervision)
     yield from _check_kiosk(cfg.kiosk)
     yield from _check_backend(cfg.backend)
+    yield from _check_audit(cfg.audit)
     yield from _check_assessment(cfg.assessment, cfg.queue.pause_reasons)
     if not _PREFIX_RE.match(cfg.queue.slip_prefix):
         yield "queue.slip_prefix", f"must be 1-2 uppercase letters, got {cfg.queue.slip_prefix!r}"
@@ -179,6 +182,16 @@ def _check_window(at: str, win: Window, depts: set[str], services: set[str],
             yield f"{at}.services", f"no service item {code!r}"
     if win.backup is not None and (win.backup == win.no or win.backup not in windows):
         yield f"{at}.backup", f"no other window {win.backup!r} to back this one up"
+
+
+def _check_audit(a: Audit) -> Problems:
+    if not MIN_AUDIT_RETENTION_DAYS <= a.retention_days <= 36500:
+        yield ("audit.retention_days", f"must be {MIN_AUDIT_RETENTION_DAYS}-36500 days (audit "
+               f"records are kept at least {MIN_AUDIT_RETENTION_DAYS} days), "
+               f"got {a.retention_days}")
+    for name in ("archive_dir", "key_file"):
+        if not getattr(a, name).strip():
+            yield f"audit.{name}", "must not be empty"
 
 
 def _check_backend(b: Backend) -> Problems:

@@ -147,6 +147,20 @@ class Backend(_Strict, frozen=True):
     max_backoff_s: float = 60.0
 
 
+MIN_AUDIT_RETENTION_DAYS = 180  # GB/T 22239-2019 level 3 and the Cybersecurity Law, art. 21
+
+
+class Audit(_Strict, frozen=True):
+    """The staff audit log's retention (docs/audit.md): records older than `retention_days`
+    are moved to signed archive files in `archive_dir` by the hub's housekeeping, never simply
+    deleted. Relative paths are in the data directory; the key signs the archives and stays
+    out of the database (created 0600 on first use)."""
+
+    retention_days: int = MIN_AUDIT_RETENTION_DAYS
+    archive_dir: str = "audit-archive"
+    key_file: str = "audit-archive.key"
+
+
 class Assessment(_Strict, frozen=True):
     """考核: how hub/reports/ scores a window or a clerk over a month or a year.
 
@@ -222,6 +236,7 @@ class HallConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, dict=
     kiosk: Kiosk = Kiosk()
     supervision: Supervision = Supervision()
     backend: Backend = Backend()
+    audit: Audit = Audit()
     assessment: Assessment = Assessment()
     departments: list[Department]
     services: list[Service]

@@ -1,5 +1,5 @@
 """Hall-wide acts: a supervisor suspending and reopening an item, the screens' scrolling notice,
-and a citizen's complaint or suggestion (art. 27).
+a citizen's complaint or suggestion (art. 27), and the audit head published for the feed.
 """
 
 from __future__ import annotations
@@ -8,7 +8,15 @@ import datetime as dt
 
 from .base import RulesBase
 from .errors import DomainError, Invalid
-from .model import ComplaintFiled, Event, HallState, NoticeSet, ServiceClosed, ServiceReopened
+from .model import (
+    AuditHead,
+    ComplaintFiled,
+    Event,
+    HallState,
+    NoticeSet,
+    ServiceClosed,
+    ServiceReopened,
+)
 
 COMPLAINT_MAX = 500  # characters of a complaint's text
 _PHONE_CHARS = frozenset("0123456789-+ ")
@@ -34,6 +42,14 @@ class HallRules(RulesBase):
             return [NoticeSet(at=now, text=center.notice, text_en=center.notice_en, by=by,
                               reset=True)]
         return [NoticeSet(at=now, text=text, text_en=text_en, by=by)]
+
+    def publish_audit_head(self, state: HallState, now: dt.datetime, seq: int,
+                           head: str) -> list[Event]:
+        """The audit log's head (`seq`, `head`) for the feed, once a business day: nothing if
+        this day's is out already (the state keeps its day, so a restart does not repeat it)."""
+        if state.audit_head_day == state.day:
+            return []
+        return [AuditHead(at=now, day=state.day, seq=seq, hash=head)]
 
     def file_complaint(
         self,

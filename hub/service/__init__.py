@@ -108,12 +108,14 @@ class HallService(ServiceCore):
         self.forwarding_status = watch.forwarding_status
         self.dead_letters = watch.dead_letters
         self.audit_records = watch.audit_records
+        self.audit_export = watch.audit_export
 
         housekeeping = Housekeeping(self)
         self.tick = housekeeping.tick
         self.next_rating_deadline = housekeeping.next_rating_deadline
         self.expire_ratings = housekeeping.expire_ratings
         self.set_cert_expiry = housekeeping.set_cert_expiry
+        self.publish_audit_head = housekeeping.publish_audit_head
 
         self.reload = self.hall_file_sync.reload
         self.adopt_hall_file = self.hall_file_sync.adopt

@@ -42,6 +42,21 @@ class Housekeeping:
                 self._sum_up_yesterday(record.event.day)
         return records
 
+    def publish_audit_head(self) -> list[Record]:
+        """The audit log's last record (seq and hash) as today's `audit.head` event, once a
+        business day: committed like any event, so the forwarder sends it and a restart, even
+        after SIGKILL, neither repeats nor skips it. A head read a moment before a concurrent
+        append is still a record of the chain: any published head must stay in it."""
+        core = self.core
+
+        def decide(state: HallState, now: dt.datetime) -> list[Event]:
+            if state.audit_head_day == state.day:  # the common case: no query
+                return []
+            seq, head = core.audit.head()
+            return core.engine.publish_audit_head(state, now, seq, head)
+
+        return core.execute(None, decide)
+
     def next_rating_deadline(self) -> dt.datetime | None:
         """When the next rating the hub ends itself runs out (hub/web/app.py sleeps until then)."""
         with self.core.lock:

@@ -70,6 +70,7 @@ from .office_responses import (
 from .requests import (
     BODIES,
     Appointment,
+    AuditExportQuery,
     AuditQuery,
     CloseService,
     ConfigEdit,
@@ -150,7 +151,8 @@ from .socket_events import (
 __all__ = [
     "BODIES", "FIRST_YEAR", "KEYS", "LAST_YEAR", "MAX_CODE", "MAX_HALL_FILE", "MAX_LIST",
     "MAX_NOTICE", "MAX_SECRET", "MAX_TEXT", "AlertNow", "Alerts", "Answer", "Appointment",
-    "AssessedRow", "AssessmentReport", "AtWindow", "AuditQuery", "AuditRecord", "AuditRecords",
+    "AssessedRow", "AssessmentReport", "AtWindow", "AuditExportQuery", "AuditQuery",
+    "AuditRecord", "AuditRecords",
     "Auth", "Badge", "CaseOutcome", "CenterNotice", "CloseService", "Code", "CodesChanged",
     "Complaint", "ConfigEdit", "DeadLetter", "DeadLetters", "DecideReturn", "Device",
     "DeviceAuth", "DeviceEvent", "DeviceReport", "Devices", "DisplayAuth", "Empty", "Error",

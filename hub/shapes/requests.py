@@ -148,6 +148,16 @@ class AuditQuery(Shape):
         in_calendar(self.since, "since")
 
 
+class AuditExportQuery(Shape):
+    start: dt.date = msgspec.field(name="from")  # days of the hall, both included
+    end: dt.date = msgspec.field(name="to")
+    format: Literal["jsonl", "csv"] = "jsonl"
+
+    def __post_init__(self) -> None:
+        in_calendar(self.start, "from")
+        in_calendar(self.end, "to")
+
+
 class ReportQuery(Shape):
     start: dt.date | None = msgspec.field(default=None, name="from")  # default: today
     end: dt.date | None = msgspec.field(default=None, name="to")  # default: from

@@ -20,16 +20,22 @@ chain), or the whole chain rewritten and rehashed by someone with write access t
 Mitigations: `verify` reports the head hash, which an operator notes down (or the backend
 keeps) and passes back as `expect_head`; and `audit_lock.appends` counts the appends, so a
 truncation that forgets to lower the counter is reported too. Only an external copy of the head
-defeats a complete rewrite.
+defeats a complete rewrite: the hub publishes it daily in the event feed (`audit.head`).
+
+Retention: records past `[audit] retention_days` are moved to signed archive files
+(hub/store/audit_archive.py); the table `audit_archives` then holds the anchor, the last
+archived record's seq and hash, from which the live chain goes on and `verify` starts.
 """
 
 from __future__ import annotations
 
 import contextlib
+import csv
 import datetime as dt
 import hashlib
+import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 import msgspec
@@ -57,6 +63,13 @@ class AuditEntry(msgspec.Struct, kw_only=True, frozen=True):
     detail: dict[str, Any] = msgspec.field(default_factory=dict)
     event_seqs: tuple[int, ...] = ()
     outcome: str = "ok"
+
+
+class Anchor(NamedTuple):
+    """Where the live chain starts: after the last archived record (seq 0 and GENESIS if none)."""
+
+    seq: int
+    hash: str
 
 
 class Verification(NamedTuple):
@@ -106,7 +119,10 @@ class AuditLog:
         """
         tx.execute("UPDATE audit_lock SET appends = appends + 1 WHERE id = 1")
         last = tx.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        if last is None:  # a new chain, or every record archived: go on from the anchor
+            last = tx.execute("SELECT last_seq, last_hash FROM audit_archives "
+                              "ORDER BY last_seq DESC LIMIT 1").fetchone() or (0, GENESIS)
+        seq, prev = last[0] + 1, last[1]
         fields: dict[str, Any] = {
             "seq": seq,
             "at": _utc_iso(entry.at),
@@ -128,6 +144,24 @@ class AuditLog:
 
     def verify(self, expect_head: str | None = None) -> Verification:
         return verify(self.db, expect_head)
+
+    def head(self) -> Anchor:
+        """The last record's seq and hash: what the daily `audit.head` event publishes."""
+        row = self.db.query_one("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+        return Anchor(row["seq"], row["hash"]) if row else anchor(self.db)
+
+    def between(self, start: dt.datetime, end: dt.datetime) -> Iterator[dict[str, Any]]:
+        """Every live record with start <= at < end, in seq order, as stored (hashes included),
+        a batch at a time: an export of a year need not fit in memory."""
+        after = -(2**62)
+        while True:
+            rows = self.db.query(
+                f"SELECT {_COLUMNS} FROM audit WHERE seq > ? AND at >= ? AND at < ? "
+                "ORDER BY seq LIMIT 1000", (after, _utc_iso(start), _utc_iso(end)))
+            if not rows:
+                return
+            yield from (dict(r) for r in rows)
+            after = rows[-1]["seq"]
 
     def records(
         self, account: str | None = None, since: dt.datetime | None = None, limit: int = 100
@@ -154,6 +188,28 @@ class AuditLog:
         return out
 
 
+def anchor(db: Database) -> Anchor:
+    """The last archived record (hub/store/audit_archive.py), where the live chain goes on."""
+    row = db.query_one("SELECT last_seq, last_hash FROM audit_archives "
+                       "ORDER BY last_seq DESC LIMIT 1")
+    return Anchor(row["last_seq"], row["last_hash"]) if row else Anchor(0, GENESIS)
+
+
+def check_chain(rows: Iterable[Any], start: Anchor) -> Verification:
+    """Walk `rows` (seq order) from `start`: the first that does not follow or fit, if any."""
+    prev, checked = start.hash, 0
+    for row in rows:
+        fields = {f: row[f] for f in _FIELDS}
+        if row["prev_hash"] != prev or (checked == 0 and row["seq"] != start.seq + 1):
+            return Verification(False, row["seq"], checked, prev,
+                                "does not follow the record before it (one deleted or moved?)")
+        if chain_hash(prev, fields) != row["hash"]:
+            return Verification(False, row["seq"], checked, prev, "its contents were changed")
+        prev = row["hash"]
+        checked += 1
+    return Verification(True, None, checked, prev)
+
+
 def _rows(db: Database, batch: int = 1000) -> Iterator[Any]:
     """Every row in seq order, a batch at a time: a year of records need not fit in memory."""
     after = -(2**62)
@@ -176,25 +232,52 @@ def verify(db: Database, expect_head: str | None = None) -> Verification:
     (records appended since are fine) — or the append counter: see the module docstring.
     """
     expected = expect_head.strip().lower() if expect_head is not None else None
-    prev, checked, seen = GENESIS, 0, expected == GENESIS
-    for row in _rows(db):
-        fields = {f: row[f] for f in _FIELDS}
-        if row["prev_hash"] != prev:
-            return Verification(False, row["seq"], checked, prev,
-                                "does not follow the record before it (one deleted or moved?)")
-        if chain_hash(prev, fields) != row["hash"]:
-            return Verification(False, row["seq"], checked, prev, "its contents were changed")
-        prev = row["hash"]
-        checked += 1
-        seen = seen or prev == expected
+    start = anchor(db)
+    seen = expected == start.hash
+
+    def watched() -> Iterator[Any]:
+        nonlocal seen
+        for row in _rows(db):
+            yield row
+            seen = seen or row["hash"] == expected
+
+    walked = check_chain(watched(), start)
+    if not walked.ok:
+        return walked
+    checked, prev = walked.checked, walked.head
     lock = db.query_one("SELECT appends FROM audit_lock WHERE id = 1")
-    if lock is None or lock["appends"] != checked:
-        appended = lock["appends"] if lock else 0
-        return Verification(False, min(appended, checked) + 1, checked, prev,
-                            f"{appended} records were appended but {checked} are there "
-                            "(the last ones deleted, or some added?)")
+    appended = lock["appends"] if lock else 0
+    if appended != start.seq + checked:  # seqs run from 1 without gaps: archived ones count too
+        return Verification(False, min(appended - start.seq, checked) + start.seq + 1, checked,
+                            prev, f"{appended} records were appended but {start.seq} archived "
+                            f"and {checked} are there (the last ones deleted, or some added?)")
     if expected is not None and not seen:
         return Verification(False, None, checked, prev,
                             f"no record has the expected hash {expected} (records at the end "
-                            "deleted, or the chain rewritten?)")
+                            "deleted, or the chain rewritten? a head older than the archived "
+                            "records is checked with verify-archive)")
     return Verification(True, None, checked, prev)
+
+
+EXPORT_FORMATS = ("jsonl", "csv")
+EXPORT_COLUMNS = (*_FIELDS, "prev_hash", "hash")
+
+
+def export_lines(records: Iterable[dict[str, Any]], fmt: str) -> Iterator[str]:
+    """Records as stored, hashes included, one line each: JSON Lines (each line the record's
+    canonical JSON) or CSV with a header. Anyone can recompute the chain from either."""
+    if fmt == "jsonl":
+        for record in records:
+            yield canonical({c: record[c] for c in EXPORT_COLUMNS}).decode() + "\n"
+        return
+    if fmt != "csv":
+        raise ValueError(f"export format must be one of {', '.join(EXPORT_FORMATS)}")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(EXPORT_COLUMNS)
+    for record in records:
+        writer.writerow(["" if record[c] is None else record[c] for c in EXPORT_COLUMNS])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from hub import shapes
 from hub.auth import Principal, Role
 from hub.engine import Invalid
 from hub.service import WINDOW_ACTIONS, HallService
+from hub.store.audit import export_lines
 
 from .openapi import XLSX, openapi_document
 from .operations import READ, WRITE, documented
@@ -280,6 +281,29 @@ def audit():
     asked = shapes.query(request.args, shapes.AuditQuery)
     records = service().audit_records(principal, asked.account, asked.since, asked.limit)
     return jsonify({"records": records})
+
+
+_JSONL = "application/x-ndjson"
+
+
+@api.get("/audit/export")
+@documented(None, *READ, 422, query=shapes.AuditExportQuery, media=_JSONL,
+            schema={"type": "string"}, more_media={"text/csv": {"schema": {"type": "string"}}},
+            described={"from": "a day of the hall", "to": "the last day, included"})
+def audit_export():
+    """The audit records of a range of days with their hashes, as JSON Lines or CSV, for the
+    supervision office (supervisor only; audited; docs/audit.md)"""
+    principal = who()
+    asked = shapes.query(request.args, shapes.AuditExportQuery)
+    records = service().audit_export(principal, asked.start, asked.end, asked.format,
+                                     client_addr())
+    lines = export_lines(records, asked.format)
+    resp = Response(lines, mimetype=_JSONL if asked.format == "jsonl" else "text/csv")
+    if asked.format == "csv":
+        resp.headers["Content-Type"] = "text/csv; charset=utf-8"
+    name = f"audit-{asked.start}-{asked.end}.{asked.format}"
+    resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return resp
 
 
 @api.get("/alerts")

@@ -108,6 +108,7 @@ def start_housekeeping(app: Flask, socketio: SocketIO, service: HallService) -> 
             socketio.sleep(TICK_INTERVAL_S)
             try:
                 service.tick()
+                service.publish_audit_head()  # once a day: the feed's copy of the audit head
                 sweep()
             except Exception:
                 log.exception("housekeeping tick failed")

@@ -8,6 +8,7 @@ from ..model import (
     AlertRaised,
     Appointment,
     AppointmentBooked,
+    AuditHead,
     ClerkSignedIn,
     ClerkSignedOut,
     ComplaintFiled,
@@ -130,3 +131,8 @@ def _(e: AlertCleared, state: HallState) -> None:
 def _(e: ConfigReloaded, state: HallState) -> None:
     """Nothing in the state: the hall file is config, swapped by HallService.reload; the event
     is the record (and the screens' cue) that it changed."""
+
+
+@rule.register
+def _(e: AuditHead, state: HallState) -> None:
+    state.audit_head_day = e.day

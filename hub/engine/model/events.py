@@ -302,6 +302,16 @@ class ConfigReloaded(Event, tag="config.reloaded", kw_only=True):
     source: str = ""
 
 
+class AuditHead(Event, tag="audit.head", kw_only=True):
+    """The staff audit log's last record, published once a business day (hub/store/audit.py):
+    a copy of the head outside the hub, so records deleted at the end of the log, or the whole
+    log rewritten, are provable against it. The state keeps the day, so a day has one."""
+
+    day: dt.date
+    seq: int  # 0 and 64 zeros: no record yet
+    hash: str
+
+
 AnyEvent = (
     TicketIssued
     | TicketCalled
@@ -333,6 +343,7 @@ AnyEvent = (
     | AlertCleared
     | JointPartDone
     | ConfigReloaded
+    | AuditHead
 )
 
 

@@ -194,6 +194,7 @@ class HallState(msgspec.Struct, kw_only=True):
     # Per service, the minutes its last PACE_SAMPLE cases finished today took at a window, in
     # the order they finished: the kiosk's estimated wait, without a pass over the day.
     pace: dict[str, list[float]] = {}
+    audit_head_day: dt.date | None = None  # the business day the audit head was last published
 
 
 PACE_SAMPLE = 20  # the last this many finished cases of an item set its pace
