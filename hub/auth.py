@@ -47,6 +47,7 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     display_name: str = ""
     staff_no: str = ""
     token_hash: str = ""
+    seen_at: str = ""  # a staff session: when it was last used (UTC ISO), for the idle limit
 
     @property
     def actor(self) -> str:

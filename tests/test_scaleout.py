@@ -181,9 +181,9 @@ def test_account_changes_on_postgresql_count_what_they_changed(servers, tmp_path
         accounts = Accounts(db)
         now = SUITE_CLOCK()
         accounts.add_user("li", PASSWORD, Role.CLERK, "李", "JZ001", now)
-        accounts.set_password("li", "another-password-1")
+        accounts.set_password("li", "another-password-1", now)
         with pytest.raises(AccountError, match="no user"):
-            accounts.set_password("nobody", "another-password-1")
+            accounts.set_password("nobody", "another-password-1", now)
         for _ in range(2):
             accounts.add_token(Role.SCREEN, "hall-1F", now)
         assert accounts.revoke_tokens(Role.SCREEN, "hall-1F", now) == 2

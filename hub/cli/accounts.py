@@ -18,12 +18,26 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--name", default="", help="full name shown on the work badge")
     add.add_argument("--staff-no", default="", help="staff number (工号)")
     add.add_argument("--photo", default=None, help="JPEG or PNG for the work badge (art. 17)")
+    policy_arg(add)
     data_arg(add)
     add.set_defaults(func=cmd_user_add)
     passwd = user.add_parser("passwd", help="set a staff password (from stdin or prompted)")
     passwd.add_argument("username")
+    policy_arg(passwd)
     data_arg(passwd)
     passwd.set_defaults(func=cmd_user_passwd)
+    enrol = user.add_parser(
+        "totp-enroll", help="give the account a new authenticator secret (TOTP) and print its "
+        "otpauth:// address once, to scan into an authenticator app")
+    enrol.add_argument("username")
+    data_arg(enrol)
+    enrol.set_defaults(func=cmd_user_totp_enroll)
+    unenrol = user.add_parser(
+        "totp-remove", help="remove the account's authenticator (a lost phone); a role that "
+        "must give a code cannot sign in until enrolled again")
+    unenrol.add_argument("username")
+    data_arg(unenrol)
+    unenrol.set_defaults(func=cmd_user_totp_remove)
     photo = user.add_parser("photo", help="set the work-badge photo (JPEG or PNG)")
     photo.add_argument("username")
     photo.add_argument("file")
@@ -54,6 +68,34 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     migrate.set_defaults(func=cmd_db_migrate)
 
 
+def policy_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", default=None, metavar="HALL_FILE",
+        help="the hall file whose [identity] password policy applies (default: the one the "
+        "hub last ran on, from the store; the policy's defaults if none)")
+
+
+def running_hall(args: argparse.Namespace, db):
+    """The hall file named with --config, else the one the hub last ran on (kept in the
+    store), else None."""
+    from hub.config import load_config
+    from hub.hall_file.text import parse_text
+    from hub.store.hall_config import HallConfigs
+
+    if getattr(args, "config", None):
+        return load_config(args.config)
+    stored = HallConfigs(db).current()
+    return parse_text(stored.toml, "<hall file in the store>") if stored else None
+
+
+def hall_policy(args: argparse.Namespace, db):
+    """The password policy a new password is held to: the running hall's, else the defaults."""
+    from hub.config.schema import Identity
+
+    hall = running_hall(args, db)
+    return hall.identity if hall else Identity()
+
+
 def cmd_user_add(args: argparse.Namespace) -> int:
     from hub.auth import Role
 
@@ -61,7 +103,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     password = read_password(f"Password for {args.username}: ")
     accounts.add_user(
         args.username, password, Role(args.role), args.name, args.staff_no, args.clock(),
-        photo=args.photo
+        photo=args.photo, policy=hall_policy(args, accounts.db)
     )
     print(f"added {args.role} {args.username}")
     return 0
@@ -77,10 +119,37 @@ def cmd_user_passwd(args: argparse.Namespace) -> int:
     from hub.runtime import open_database
     from hub.store.accounts import Accounts
 
-    Accounts(open_database(args.data, url=args.db)).set_password(
-        args.username, read_password(f"New password for {args.username}: ")
+    accounts = Accounts(open_database(args.data, url=args.db))
+    accounts.set_password(
+        args.username, read_password(f"New password for {args.username}: "), args.clock(),
+        hall_policy(args, accounts.db)
     )
     print(f"password of {args.username} changed")
+    return 0
+
+
+def cmd_user_totp_enroll(args: argparse.Namespace) -> int:
+    from hub.identity import totp_uri
+    from hub.runtime import open_database
+    from hub.store.accounts import Accounts
+
+    accounts = Accounts(open_database(args.data, url=args.db))
+    hall = running_hall(args, accounts.db)
+    secret = accounts.enrol_totp(args.username)
+    # Shown once, here only: the hub never logs it nor answers it on any route.
+    print(totp_uri(secret, args.username, hall.center.name if hall else "hall"))
+    print(f"secret: {secret}")
+    print(f"{args.username} gives this authenticator's 6-digit code at every sign-in from now "
+          "on; any earlier authenticator stopped working", file=sys.stderr)
+    return 0
+
+
+def cmd_user_totp_remove(args: argparse.Namespace) -> int:
+    from hub.runtime import open_database
+    from hub.store.accounts import Accounts
+
+    Accounts(open_database(args.data, url=args.db)).remove_totp(args.username)
+    print(f"authenticator of {args.username} removed")
     return 0
 
 

@@ -24,6 +24,7 @@ from .schema import (
     Disclosure,
     HallConfig,
     Hours,
+    Identity,
     Kiosk,
     QueueRules,
     Rating,
@@ -50,6 +51,7 @@ def cross_check(cfg: HallConfig) -> Problems:
     yield from _check_backend(cfg.backend)
     yield from _check_audit(cfg.audit)
     yield from _check_assessment(cfg.assessment, cfg.queue.pause_reasons)
+    yield from _check_identity(cfg.identity)
     if not _PREFIX_RE.match(cfg.queue.slip_prefix):
         yield "queue.slip_prefix", f"must be 1-2 uppercase letters, got {cfg.queue.slip_prefix!r}"
     for name, hours in cfg.hours.items():
@@ -224,6 +226,28 @@ def _check_assessment(a: Assessment, pause_reasons: list[str]) -> Problems:
     for reason in a.pause_exempt:
         if reason not in pause_reasons:
             yield "assessment.pause_exempt", f"{reason!r} is not one of queue.pause_reasons"
+
+
+_STAFF_ROLES = ("clerk", "supervisor", "admin")
+
+
+def _check_identity(ident: Identity) -> Problems:
+    """Never weaker than the floor every hall had before the policy was configurable (8
+    characters), and idle limits a session can actually reach."""
+    if not 8 <= ident.password_min_length <= 128:
+        yield "identity.password_min_length", "must be 8-128 characters"
+    if not 1 <= ident.password_min_classes <= 4:
+        yield "identity.password_min_classes", "must be 1-4 (lower, upper, digit, other)"
+    if not 0 <= ident.password_expiry_days <= 3650:
+        yield "identity.password_expiry_days", "must be 0 (never) to 3650 days"
+    if not 0 <= ident.password_history <= 24:
+        yield "identity.password_history", "must be 0 (off) to 24 passwords"
+    for role in ident.totp_roles:
+        if role not in _STAFF_ROLES:
+            yield "identity.totp_roles", f"{role!r} is not one of {', '.join(_STAFF_ROLES)}"
+    for name in ("idle_minutes_office", "idle_minutes_clerk"):
+        if not 1 <= getattr(ident, name) <= 720:
+            yield f"identity.{name}", "must be 1-720 minutes"
 
 
 def _check_unique(items: list, section: str, key: str) -> Problems:

@@ -184,6 +184,25 @@ class Assessment(_Strict, frozen=True):
     pause_exempt: list[str] = []  # pause reasons not deducted, e.g. ["会议", "培训"]
 
 
+class Identity(_Strict, frozen=True):
+    """身份鉴别 (GB/T 22239-2019 level 3): how staff prove who they are and how long a session
+    lasts unused. Checked whenever a password is set (`onestop user add|passwd`, the change of
+    an expired password) and at every sign-in and request."""
+
+    password_min_length: int = 10
+    # Of the four classes lowercase, uppercase, digits and other characters, at least this many.
+    password_min_classes: int = 3
+    password_expiry_days: int = 90  # a password older than this must be changed; 0: never
+    password_history: int = 5  # a new password may not be any of the last this many; 0: any
+    # Roles that must give a one-time code (TOTP, RFC 6238) at sign-in. A member of another
+    # role gives one once enrolled (`onestop user totp-enroll`).
+    totp_roles: list[str] = msgspec.field(default_factory=lambda: ["supervisor", "admin"])
+    # A staff session unused this long is refused (the office's and a clerk's window differ:
+    # a clerk's panel may rest between citizens for longer).
+    idle_minutes_office: int = 30  # supervisors and admins
+    idle_minutes_clerk: int = 120
+
+
 class Department(_Strict, frozen=True):
     code: str
     name: str
@@ -238,6 +257,7 @@ class HallConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, dict=
     backend: Backend = Backend()
     audit: Audit = Audit()
     assessment: Assessment = Assessment()
+    identity: Identity = Identity()
     departments: list[Department]
     services: list[Service]
     windows: list[Window]

@@ -72,6 +72,7 @@ class HallService(ServiceCore):
         self.login = sessions.login
         self.sign_in_refused = sessions.sign_in_refused
         self.logout = sessions.logout
+        self.change_password = sessions.change_password
 
         issuing = Issuing(self)
         self.services = issuing.services

@@ -1,18 +1,25 @@
 """Who is acting: a bearer token checked, a staff member signed in or out.
 
-Every sign-in attempt is audited, a failed one under the username tried; failed attempts are
-rate-limited per account and per address. A clerk signs in at a window (an event of the hall);
-the office and admins sign in to no window.
+Every sign-in attempt is audited, a failed one under the username tried; failed attempts (a
+wrong password, a missing, wrong or replayed one-time code) are rate-limited per account and
+per address (5 in 5 minutes, hub/auth.py's RateLimiter, counted across the hubs of a pair). A
+clerk signs in at a window (an event of the hall); the office and admins sign in to no window.
+
+身份鉴别 (the hall file's `[identity]`, hub/identity.py): a role the hall lists gives a TOTP
+code after its password; a password past its expiry signs nobody in until it is changed
+(`change_password`); a staff session unused longer than its role's idle limit is refused.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, NoReturn
 
 from hub.auth import DEVICE_ROLES, DUMMY_HASH, STAFF_ROLES, Principal, Role, verify_password
 from hub.engine import DomainError, Invalid, NotFound
 from hub.engine.model import Clerk
+from hub.identity import PolicyRefusal, idle_limit, needs_otp, password_expired, totp_match
+from hub.store.accounts import SEEN_EVERY
 
 from .core import ServiceCore
 from .errors import Forbidden, TooManyAttempts, Unauthorized
@@ -24,18 +31,30 @@ class Sessions:
     def __init__(self, core: ServiceCore) -> None:
         self.core = core
 
-    def authenticate(self, token: str | None) -> Principal:
+    def authenticate(self, token: str | None, *, use: bool = True) -> Principal:
+        """Who holds `token`. `use`: this is the holder acting (a request, an event), which
+        keeps a staff session from going idle; a look by the hub itself (the sweep) is not."""
         if not token:
             raise Unauthorized("unauthorized", "error.token_required")
-        who = self.core.accounts.principal(token.strip(), self.core.clock())
+        now = self.core.clock()
+        who = self.core.accounts.principal(token.strip(), now)
         if who is None:
             raise Unauthorized("unauthorized", "error.token_invalid")
+        if who.role in STAFF_ROLES and who.seen_at:
+            seen = dt.datetime.fromisoformat(who.seen_at)
+            limit = idle_limit(self.core.cfg.identity, who.role.value)
+            if now - seen > limit:
+                raise Unauthorized("session_idle", "error.session_idle",
+                                   minutes=int(limit.total_seconds() // 60))
+            if use and now - seen >= SEEN_EVERY:
+                self.core.accounts.touch_session(who.token_hash, now)
         return who
 
-    def login(self, username: str, password: str, window: int | None, addr: str = "") -> dict:
+    def login(self, username: str, password: str, window: int | None, addr: str = "",
+              otp: str | None = None) -> dict:
         """Sign in; every attempt is audited, a failed one under the username tried."""
         try:
-            result = self._login(username, password, window, addr)
+            result = self._login(username, password, window, addr, otp)
         except DomainError as err:
             self.core.audit_alone(username, None, window, addr, "sign-in", {"window": window},
                                   err)
@@ -44,9 +63,17 @@ class Sessions:
             self.core.audit_alone(username, Role(result["role"]), None, addr, "sign-in")
         return result
 
-    def _login(self, username: str, password: str, window: int | None, addr: str) -> dict:
+    def _login(self, username: str, password: str, window: int | None, addr: str,
+               otp: str | None) -> dict:
         core = self.core
         user = self._check_password(username, password, addr)
+        self._check_otp(user, otp, addr)
+        changed = user["password_changed_at"]
+        if password_expired(core.cfg.identity,
+                            dt.datetime.fromisoformat(changed) if changed else None,
+                            core.clock()):
+            # The password was right: no failure to count, but no session until it changes.
+            raise Forbidden("password_expired", "error.password_expired")
         role = Role(user["role"])
         if role is Role.CLERK:
             if window is None:
@@ -92,6 +119,48 @@ class Sessions:
             core.limiter.fail(f"addr:{addr}")
             raise Unauthorized("bad_credentials", "error.bad_credentials")
         return user
+
+    def _check_otp(self, user: dict[str, Any], otp: str | None, addr: str) -> None:
+        """The second factor, if this account gives one: a missing, wrong or replayed code is a
+        failed sign-in like a wrong password (it counts towards the lockout)."""
+        core = self.core
+        secret = user["totp_secret"]
+        if not needs_otp(core.cfg.identity, user["role"], bool(secret)):
+            return
+        username = user["username"]
+        if not secret:  # a role that must give a code, and no authenticator enrolled yet
+            raise Forbidden("otp_not_enrolled", "error.otp_not_enrolled")
+        if not otp:
+            self._otp_failed(username, addr, Unauthorized("otp_required", "error.otp_required"))
+        step = totp_match(secret, otp or "", core.clock())
+        if step is None:
+            self._otp_failed(username, addr, Unauthorized("otp_invalid", "error.otp_invalid"))
+        elif not core.accounts.use_totp_step(username, step):
+            self._otp_failed(username, addr, Unauthorized("otp_replayed", "error.otp_replayed"))
+
+    def _otp_failed(self, username: str, addr: str, err: Unauthorized) -> NoReturn:
+        self.core.limiter.fail(f"user:{username}")
+        self.core.limiter.fail(f"addr:{addr}")
+        raise err
+
+    def change_password(self, username: str, password: str, new_password: str,
+                        otp: str | None, addr: str = "") -> None:
+        """Change one's own password with the old one (and a code, if one is due): the way out
+        of an expired password, which signs nobody in. Audited, a refusal too."""
+        try:
+            user = self._check_password(username, password, addr)
+            self._check_otp(user, otp, addr)
+            core = self.core
+            try:
+                core.offload(core.accounts.set_password, username, new_password, core.clock(),
+                             core.cfg.identity)
+            except PolicyRefusal as err:
+                raise Invalid(err.code, err.key, **err.params) from None
+            core.limiter.succeed(f"user:{username}")
+        except DomainError as err:
+            self.core.audit_alone(username, None, None, addr, "password-change", {}, err)
+            raise
+        self.core.audit_alone(username, Role(user["role"]), None, addr, "password-change")
 
     def sign_in_refused(self, username: str, addr: str, err: DomainError) -> None:
         """A sign-in refused before it was tried (its body has no valid shape, e.g. a window

@@ -52,10 +52,22 @@ class RatingReason(Shape):
     reason: Text
 
 
+OneTimeCode = Annotated[str, Meta(max_length=16, description=(
+    "the 6-digit code of the account's authenticator (TOTP); asked for with 401 otp_required"))]
+
+
 class Login(Shape):
     username: Code
     password: Secret
     window: WindowNo | None = None  # a clerk's window
+    otp: OneTimeCode | None = None
+
+
+class ChangePassword(Shape):
+    username: Code
+    password: Secret  # the current one
+    new_password: Secret
+    otp: OneTimeCode | None = None
 
 
 class WindowAction(Shape):
@@ -192,4 +204,5 @@ class PathParams(Shape):
 BODIES: tuple[type[Shape], ...] = (
     TicketRequest, RatingReason, Login, WindowAction, SlipStatusChange, PartDone, Notice,
     CloseService, MoveClerk, ReturnDecision, GreenPass, Appointment, HallFile, ConfigEdit,
+    ChangePassword,
 )

@@ -16,7 +16,10 @@ from hub.auth import (
     new_token,
     plausible_token,
     token_hash,
+    verify_password,
 )
+from hub.config.schema import Identity
+from hub.identity import check_password, history_refusal, new_totp_secret, reused
 
 from .database import Database
 from .store import utc_iso
@@ -27,6 +30,9 @@ log = logging.getLogger(__name__)
 class AccountError(ValueError):
     pass
 
+
+HISTORY_KEPT = 24  # the most hashes a hall's policy may compare with (hub/config/checks.py)
+SEEN_EVERY = dt.timedelta(seconds=60)  # a session's use is written at most this often
 
 _PHOTO_MAGIC = {b"\xff\xd8\xff": "jpg", b"\x89PNG\r\n\x1a\n": "png"}
 MAX_PHOTO_BYTES = 2 * 1024 * 1024
@@ -47,11 +53,14 @@ class Accounts:
         staff_no: str,
         now: dt.datetime,
         photo: str | Path | None = None,
+        policy: Identity | None = None,
     ) -> None:
+        """A new staff account; `policy`: the hall's (its defaults if not given)."""
         if role not in STAFF_ROLES:
             raise AccountError(f"{role} is not a staff role")
         if not username.strip() or len(password) < 8:
             raise AccountError("a username and a password of at least 8 characters are needed")
+        check_password(policy or Identity(), password, username)
         if role is Role.CLERK and not (name.strip() and staff_no.strip()):
             raise AccountError("a clerk needs --name and --staff-no: the work badge shows both "
                                "(art. 17)")
@@ -60,12 +69,14 @@ class Accounts:
         if staff_no.strip() and self.by_staff_no(staff_no):
             raise AccountError(f"staff number {staff_no!r} is someone else's")
         with self.db.transaction() as tx:
+            hashed = hash_password(password)
             tx.execute(
                 "INSERT INTO users (username, name, staff_no, role, password_hash, photo, active, "
-                "created_at) VALUES (?, ?, ?, ?, ?, NULL, 1, ?)",
-                (username, name or username, staff_no, role.value, hash_password(password),
+                "created_at, password_changed_at) VALUES (?, ?, ?, ?, ?, NULL, 1, ?, ?)",
+                (username, name or username, staff_no, role.value, hashed, utc_iso(now),
                  utc_iso(now)),
             )
+            self._remember(tx, username, hashed, now)
         if photo is not None:
             self.set_photo(username, photo)
 
@@ -135,23 +146,83 @@ class Accounts:
             "AND active = 1", (staff_no,))
         return dict(row) if row else None
 
-    def set_password(self, username: str, password: str) -> None:
-        if len(password) < 8:
-            raise AccountError("a password needs at least 8 characters")
+    def set_password(self, username: str, password: str, now: dt.datetime,
+                     policy: Identity | None = None) -> None:
+        """A new password for `username` under `policy` (the hall's; its defaults if not
+        given): refused if too weak or one of the last `password_history` ones."""
+        policy = policy or Identity()
+        check_password(policy, password, username)  # never under 8 (hub/config/checks.py)
+        if self.user(username) is None:
+            raise AccountError(f"no user {username!r}")
+        if reused(password, self.previous_hashes(username, policy.password_history),
+                  verify_password):
+            raise history_refusal(policy)
+        hashed = hash_password(password)
         with self.db.transaction() as tx:
             # RETURNING, not rowcount: PostgreSQL's pipeline mode (hub/store/postgres.py)
             # knows no row count until the results are read.
             changed = tx.execute(
-                "UPDATE users SET password_hash = ? WHERE username = ? RETURNING username",
-                (hash_password(password), username),
+                "UPDATE users SET password_hash = ?, password_changed_at = ? WHERE username = ? "
+                "RETURNING username",
+                (hashed, utc_iso(now), username),
             ).fetchall()
             if not changed:
                 raise AccountError(f"no user {username!r}")
+            self._remember(tx, username, hashed, now)
+
+    def previous_hashes(self, username: str, count: int) -> list[str]:
+        """The last `count` password hashes of `username`, newest (the current one) first."""
+        if count <= 0:
+            return []
+        rows = self.db.query(
+            "SELECT password_hash FROM password_history WHERE username = ? ORDER BY id DESC "
+            "LIMIT ?", (username, count))
+        return [r[0] for r in rows]
+
+    @staticmethod
+    def _remember(tx: Any, username: str, hashed: str, now: dt.datetime) -> None:
+        tx.execute("INSERT INTO password_history (username, password_hash, set_at) "
+                   "VALUES (?, ?, ?)", (username, hashed, utc_iso(now)))
+        tx.execute(
+            "DELETE FROM password_history WHERE username = ? AND id NOT IN (SELECT id FROM "
+            "password_history WHERE username = ? ORDER BY id DESC LIMIT ?)",
+            (username, username, HISTORY_KEPT))
+
+    # --- the second factor (TOTP) -------------------------------------------------------
+
+    def enrol_totp(self, username: str) -> str:
+        """A new TOTP secret for `username` (replacing any), returned once to be shown; the
+        store keeps it to check codes (an HMAC key cannot be kept as a hash)."""
+        secret = new_totp_secret()
+        with self.db.transaction() as tx:
+            changed = tx.execute(
+                "UPDATE users SET totp_secret = ?, totp_last_step = NULL WHERE username = ? "
+                "RETURNING username", (secret, username)).fetchall()
+        if not changed:
+            raise AccountError(f"no user {username!r}")
+        return secret
+
+    def remove_totp(self, username: str) -> None:
+        with self.db.transaction() as tx:
+            changed = tx.execute(
+                "UPDATE users SET totp_secret = NULL, totp_last_step = NULL WHERE username = ? "
+                "RETURNING username", (username,)).fetchall()
+        if not changed:
+            raise AccountError(f"no user {username!r}")
+
+    def use_totp_step(self, username: str, step: int) -> bool:
+        """Record that a code of `step` signed `username` in; False if that step (or a later
+        one) was used already: a code replayed, on this hub or another of a pair."""
+        with self.db.transaction() as tx:
+            return bool(tx.execute(
+                "UPDATE users SET totp_last_step = ? WHERE username = ? AND "
+                "(totp_last_step IS NULL OR totp_last_step < ?) RETURNING username",
+                (step, username, step)).fetchall())
 
     def user(self, username: str) -> dict[str, Any] | None:
         row = self.db.query_one(
-            "SELECT username, name, staff_no, role, password_hash, photo, active FROM users "
-            "WHERE username = ?",
+            "SELECT username, name, staff_no, role, password_hash, photo, active, "
+            "password_changed_at, totp_secret FROM users WHERE username = ?",
             (username,),
         )
         return dict(row) if row else None
@@ -217,7 +288,7 @@ class Accounts:
             )
             tx.execute(
                 "INSERT INTO sessions (token_hash, username, role, window_no, created_at, "
-                "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                "expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     token_hash(token),
                     user["username"],
@@ -225,6 +296,7 @@ class Accounts:
                     window,
                     utc_iso(now),
                     utc_iso(now + ttl),
+                    utc_iso(now),
                 ),
             )
         return token, ended
@@ -265,7 +337,8 @@ class Accounts:
         if row:
             return Principal(role=Role(row["role"]), name=row["name"], token_hash=hashed)
         row = self.db.query_one(
-            "SELECT s.username, s.role, s.window_no, s.expires_at, u.name, u.staff_no, u.active "
+            "SELECT s.username, s.role, s.window_no, s.expires_at, s.last_seen_at, u.name, "
+            "u.staff_no, u.active "
             "FROM sessions s JOIN users u ON u.username = s.username "
             "WHERE s.token_hash = ? AND s.revoked_at IS NULL",
             (hashed,),
@@ -279,4 +352,14 @@ class Accounts:
             display_name=row["name"],
             staff_no=row["staff_no"],
             token_hash=hashed,
+            seen_at=row["last_seen_at"] or "",
         )
+
+    def touch_session(self, hashed: str, now: dt.datetime) -> None:
+        """Mark the session used now (it was, by a request or an event): at most once every
+        SEEN_EVERY, so a busy panel does not write on every request."""
+        with self.db.transaction() as tx:
+            tx.execute(
+                "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ? AND "
+                "revoked_at IS NULL AND (last_seen_at IS NULL OR last_seen_at < ?)",
+                (utc_iso(now), hashed, utc_iso(now - SEEN_EVERY)))

@@ -115,18 +115,41 @@ def add_rating_reason(ticket_id: str):
 
 
 @api.post("/login")
-@documented(shapes.Session, 401, 404, 413, 422, 429, body=shapes.Login, auth=False)
+@documented(shapes.Session, 401, 403, 404, 413, 422, 429, body=shapes.Login, auth=False)
 def login():
     """Sign in with one's own account (clerks at a window) for a bearer token; every attempt,
-    failed or refused, is audited"""
+    failed or refused, is audited. 401 `otp_required`/`otp_invalid`/`otp_replayed`: the
+    account gives its authenticator's code in `otp`; 403 `password_expired`: change it first
+    (POST /change-password); 403 `otp_not_enrolled`: an admin enrols the account's
+    authenticator (`onestop user totp-enroll`)"""
     try:
         data = body(shapes.Login)
     except Invalid as err:  # a failed sign-in all the same: on record under the name tried
         service().sign_in_refused(shapes.attempted_username(request.get_data()), client_addr(),
                                   err)
         raise
-    result = service().login(data.username, data.password, data.window, client_addr())
+    result = service().login(data.username, data.password, data.window, client_addr(),
+                             data.otp)
     return jsonify(result)
+
+
+@api.post("/change-password")
+@documented(None, 401, 403, 413, 422, 429, ok=204, ok_text="Password changed",
+            body=shapes.ChangePassword, auth=False)
+def change_password():
+    """Change one's own password with the current one (and the authenticator's code, if the
+    account gives one): the way on from 403 `password_expired`. 422: the hall's password
+    policy refused the new one (`password_too_short`, `password_too_simple`,
+    `password_has_username`, `password_reused`). Audited, a refusal too"""
+    try:
+        data = body(shapes.ChangePassword)
+    except Invalid as err:
+        service().sign_in_refused(shapes.attempted_username(request.get_data()), client_addr(),
+                                  err)
+        raise
+    service().change_password(data.username, data.password, data.new_password, data.otp,
+                              client_addr())
+    return "", 204
 
 
 @api.post("/logout")

@@ -8,6 +8,8 @@ import { connect, refusal } from "./socket.js";
 import { both, joined, spaced, t } from "./i18n.js";
 
 const EXPIRED = t("staff.session_expired");
+// The hub's refusals that ask for more than a password (hub/service/sessions.py).
+const ASKS_OTP = new Set(["otp_required", "otp_invalid", "otp_replayed"]);
 
 /**
  * fetch /api/v1`path` as JSON; `token` may be null (sign-in); `onUnauthorized(message)` on a 401.
@@ -90,17 +92,54 @@ export class StaffSession {
 
   async signIn() {
     say("error", "");
+    const body = { username: $("username").value.trim(), password: $("password").value };
+    const otp = $("otp") ? $("otp").value.trim() : "";
+    if (otp) body.otp = otp;
     try {
-      const body = { username: $("username").value.trim(), password: $("password").value };
+      if (this.changingPassword()) {
+        await this.changePassword(body);
+        return;
+      }
       if (this.clerks) body.window = Number($("window-select").value);
       const r = await this.api("POST", "/login", body);
       if ((r.role === "clerk") !== this.clerks) throw new Error(this.wrongRole);
       $("password").value = "";
+      this.ask("otp-row", false);
       this.save(r);
       await this.start();
     } catch (err) {
+      this.askFor(err);
       say("error", spaced("staff.sign_in_failed", { message: err.message }));
     }
+  }
+
+  /** Show what the hub asked for: the one-time code, or a new password for an expired one. */
+  askFor(err) {
+    const code = err.data && err.data.error && err.data.error.code;
+    if (ASKS_OTP.has(code)) this.ask("otp-row", true);
+    if (code === "password_expired") this.ask("new-password-row", true);
+    if ($("otp")) $("otp").value = "";
+  }
+
+  ask(id, shown) {
+    const row = $(id);
+    if (!row) return;
+    row.hidden = !shown;
+    if (shown) row.querySelector("input").focus();
+  }
+
+  changingPassword() {
+    const row = $("new-password-row");
+    return !!row && !row.hidden;
+  }
+
+  /** POST /change-password with the old password (and code): then sign in with the new one. */
+  async changePassword(body) {
+    await this.api("POST", "/change-password", { ...body, new_password: $("new-password").value });
+    $("password").value = "";
+    $("new-password").value = "";
+    this.ask("new-password-row", false);
+    say("info", joined("staff.password_changed"));
   }
 
   /** Keep the session (POST /login's answer, or the session with a field changed). */
@@ -132,9 +171,12 @@ export class StaffSession {
       },
       refused: (err) => this.signOut(`${t("staff.refused_sign_in_again")} / ${refusal(err)}`),
     });
-    this.socket.on("signed_out", (d) => this.signOut(d && d.reason === "session_ended"
-      ? joined("staff.signed_in_elsewhere_page")
-      : `${EXPIRED} / Session ended: sign in again`));
+    this.socket.on("signed_out", (d) => {
+      const reason = d && d.reason;
+      if (reason === "session_ended") this.signOut(joined("staff.signed_in_elsewhere_page"));
+      else if (reason === "session_idle") this.signOut(joined("staff.session_idle"));
+      else this.signOut(`${EXPIRED} / Session ended: sign in again`);
+    });
     return this.socket;
   }
 

@@ -122,12 +122,14 @@ class RoleNamespace(Namespace):
         return who
 
     def sweep(self) -> None:
-        """Disconnect sockets whose token no longer holds (screens never act, so look)."""
+        """Disconnect sockets whose token no longer holds (screens never act, so look); a look,
+        not a use: it keeps no staff session from going idle."""
         for sid, token in list(self.tokens.items()):
             try:
-                self.service.authenticate(token)
-            except DomainError:
-                self.emit("signed_out", {"reason": "token_invalid"}, room=sid)
+                self.service.authenticate(token, use=False)
+            except DomainError as err:
+                reason = "session_idle" if err.code == "session_idle" else "token_invalid"
+                self.emit("signed_out", {"reason": reason}, room=sid)
                 self.socketio.server.disconnect(sid, namespace=self.namespace)
 
     def end_sessions(self, token_hashes: set[str]) -> None:
