@@ -91,7 +91,8 @@ class Agent:
                             on_snapshot=lambda m: self._orderer.put("snapshot", m),
                             on_event=lambda m: self._orderer.put("event", m),
                             on_connect=self._send_health, extra_auth=extra,
-                            on_print=self.printer.submit if self.printer else None)
+                            on_print=self.printer.submit if self.printer else None,
+                            ca_file=cfg.ca())
 
     def _build_printer(self) -> PrintStation | None:
         if self.cfg.printer is None:

@@ -12,6 +12,7 @@ import msgspec
 
 from devices.regmap import CallerKey
 from hub.config import ConfigError
+from hub.tls.client import check_hub_url, pinned_ca
 
 
 class _Strict(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -85,6 +86,9 @@ class Scanner(_Strict, frozen=True, kw_only=True):
 class AgentConfig(_Strict, frozen=True, kw_only=True):
     name: str
     hub: str = "http://127.0.0.1:8080"
+    # The hall's CA (ca.pem, `onestop ca init`) the hub's certificate must be signed by, for an
+    # https:// hub; else ONESTOP_CA_FILE. Only this CA is trusted, not the system's.
+    ca_file: str = ""
     token: str = ""  # better: token_file, or ONESTOP_AGENT_TOKEN in the environment
     token_file: str = ""
     state_dir: str = "var/agent"  # the outbox of device events lives here
@@ -99,6 +103,9 @@ class AgentConfig(_Strict, frozen=True, kw_only=True):
         found = {d.window for bus in self.buses for d in bus.devices}
         found |= {k.window for k in self.keypads}
         return sorted(found)
+
+    def ca(self) -> str:
+        return pinned_ca(self.ca_file)
 
     def read_token(self) -> str:
         if env := os.environ.get("ONESTOP_AGENT_TOKEN"):
@@ -131,6 +138,8 @@ def _read(path: Path) -> AgentConfig:
 
 def _problems(cfg: AgentConfig) -> Iterator[tuple[str, str]]:
     """What the schema cannot say, as (key, problem), in the order they are reported."""
+    if problem := check_hub_url(cfg.hub, cfg.ca()):
+        yield "ca_file", problem
     for i, keypad in enumerate(cfg.keypads):
         for byte, key in keypad.keymap.items():
             if problem := keymap_problem(keypad.kind, byte, key):

@@ -14,7 +14,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import requests
 import socketio
+
+from hub.tls.client import handshake_problem, verify_for
 
 from .outbox import Outbox
 
@@ -36,10 +39,15 @@ class HubLink:
         on_connect: Callable[[], None] = lambda: None,
         extra_auth: dict[str, Any] | None = None,
         on_print: Callable[[Any], None] | None = None,
+        ca_file: str = "",  # the hall's CA: an https:// hub's certificate must be signed by it
     ) -> None:
-        self.url, self.outbox = url, outbox
+        self.url, self.outbox, self.ca_file = url, outbox, ca_file
         self._auth = {"token": token, "windows": windows, **(extra_auth or {})}
+        # engineio takes the session's `verify` for its WebSocket too: one pinned CA for both.
+        session = requests.Session()
+        session.verify = verify_for(url, ca_file)
         self.client = socketio.Client(
+            http_session=session,
             reconnection=True,
             reconnection_delay=0.5,
             reconnection_delay_max=5,
@@ -74,7 +82,8 @@ class HubLink:
                 )
                 return
             except socketio.exceptions.ConnectionError as err:
-                log.warning("hub %s not reachable (%s); retrying in %.1f s", self.url, err, delay)
+                why = handshake_problem(self.url, self.ca_file) or err
+                log.warning("hub %s not reachable (%s); retrying in %.1f s", self.url, why, delay)
                 self._stop.wait(delay)
                 delay = min(delay * 2, 5.0)
 

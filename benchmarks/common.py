@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
@@ -112,10 +113,12 @@ class BenchHub(HubProcess):
 
 @contextmanager
 def running_hub(data: Path, sync: str = "full", provision: bool = True,
-                config: Path = HALL_BENCH, clock: str = "") -> Iterator[HubProcess]:
+                config: Path = HALL_BENCH, clock: str = "",
+                tls: Any = None) -> Iterator[HubProcess]:
     """A provisioned hub subprocess on the benchmark hall; stopped on exit, whatever happens.
-    `clock`: the hub's `--clock` (a hall with real opening hours must be open)."""
-    hub = BenchHub(data, config=config, extra_args=["--sync", sync], clock=clock)
+    `clock`: the hub's `--clock` (a hall with real opening hours must be open); `tls`: a
+    tests.hubproc.HallTLS to serve HTTPS with."""
+    hub = BenchHub(data, config=config, extra_args=["--sync", sync], clock=clock, tls=tls)
     if provision:
         hub.provision()
     try:

@@ -30,6 +30,7 @@ import asyncio
 import datetime as dt
 import json
 import resource
+import ssl
 import sys
 import time
 
@@ -67,8 +68,9 @@ class Sink:
                             if payload["type"] == "ticket.called" else None)
 
 
-async def socketio_client(url: str, token: str, sink: Sink) -> socketio.AsyncClient:
-    sio = socketio.AsyncClient(reconnection=False)
+async def socketio_client(url: str, token: str, sink: Sink,
+                          session: aiohttp.ClientSession | None = None) -> socketio.AsyncClient:
+    sio = socketio.AsyncClient(reconnection=False, http_session=session)
 
     @sio.on("snapshot", namespace="/display")
     async def on_snapshot(data):
@@ -87,7 +89,7 @@ async def raw_client(session: aiohttp.ClientSession, url: str, token: str, sink:
                      stop: asyncio.Event) -> None:
     prefix = "42/display,"
     async with session.ws_connect(f"{url}/socket.io/?EIO=4&transport=websocket",
-                                  autoping=True, max_msg_size=0) as ws:
+                                  autoping=True, max_msg_size=0) as ws:  # the session's TLS
         opened = await ws.receive_str()
         if not opened.startswith("0"):
             raise RuntimeError(f"no Engine.IO open packet: {opened[:80]}")
@@ -120,11 +122,14 @@ async def main(args: argparse.Namespace) -> None:
     clients: list[socketio.AsyncClient] = []
     tasks: list[asyncio.Task] = []
     # limit=0: aiohttp's default pool of 100 connections would stall the 101st screen.
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+    # --ca: the hub is https://, trusted through the hall CA only (as the agents do).
+    tls: ssl.SSLContext | bool = ssl.create_default_context(cafile=args.ca) if args.ca else True
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, ssl=tls)) as session:
         async def open_one(sink: Sink) -> None:
             async with gate:
                 if args.kind == "socketio":
-                    clients.append(await socketio_client(args.url, args.token, sink))
+                    clients.append(await socketio_client(args.url, args.token, sink,
+                                                         session if args.ca else None))
                     await asyncio.wait_for(sink.snapshot.wait(), 30)
                     return
                 task = asyncio.create_task(raw_client(session, args.url, args.token, sink, stop))
@@ -159,6 +164,7 @@ if __name__ == "__main__":
     parser.add_argument("--url", required=True)
     parser.add_argument("--token", required=True)
     parser.add_argument("--count", type=int, default=50)
+    parser.add_argument("--ca", default="", help="the hall CA of an https:// hub")
     parser.add_argument("--kind", choices=["socketio", "raw"], default="socketio")
     parser.add_argument("--times", action="store_true",
                         help="report receive times and windows, not latencies from `at`")

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import requests
 from common import (
@@ -42,6 +43,8 @@ CLIENT = BENCH_DIR / "display_client.py"
 
 def issue_tickets(hub: HubProcess, count: int) -> None:
     with requests.Session() as s:
+        s.verify = hub.verify
+        s.trust_env = not hub.tls  # REQUESTS_CA_BUNDLE would replace the pinned hall CA
         s.headers["Authorization"] = f"Bearer {hub.tokens['kiosk']}"
         for i in range(count):
             r = s.post(f"{hub.url}/api/v1/tickets", json={"service": SERVICES[i % len(SERVICES)]},
@@ -55,7 +58,8 @@ def start_clients(hub: HubProcess, screens: int, procs: int, kind: str) -> list[
     for n in sizes:
         workers.append(subprocess.Popen(
             [sys.executable, str(CLIENT), "--url", hub.url, "--token", hub.tokens["screen"],
-             "--count", str(n), "--kind", kind],
+             "--count", str(n), "--kind", kind,
+             *(["--ca", str(hub.tls.ca)] if hub.tls else [])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True))
     for w, n in zip(workers, sizes, strict=True):
         line = w.stdout.readline()  # type: ignore[union-attr]
@@ -96,6 +100,8 @@ def clerk_calls(hub: HubProcess, calls: int, rate: float) -> dict:
     token = hub.login("clerk1", 1)
     http_latencies: list[float] = []
     with requests.Session() as s:
+        s.verify = hub.verify
+        s.trust_env = not hub.tls  # REQUESTS_CA_BUNDLE would replace the pinned hall CA
         s.headers["Authorization"] = f"Bearer {token}"
         base = f"{hub.url}/api/v1/windows/1"
         t0 = time.perf_counter()
@@ -112,9 +118,11 @@ def clerk_calls(hub: HubProcess, calls: int, rate: float) -> dict:
 
 
 def run(screens: int, procs: int, calls: int, rate: float, kind: str, sync: str = "full",
-        keep: bool = False, profile: Path | None = None) -> list[dict]:
+        keep: bool = False, profile: Path | None = None, tls: Any = None) -> list[dict]:
+    """`tls`: a tests.hubproc.HallTLS: the hub serves HTTPS, every client pins its CA."""
     background = wait_quiet()
-    with data_dir(keep, prefix=f"displays-{kind}-") as data, running_hub(data, sync) as hub:
+    with data_dir(keep, prefix=f"displays-{kind}-") as data, \
+            running_hub(data, sync, tls=tls) as hub:
         pid = hub.proc.pid
         issue_tickets(hub, calls)
         rss_idle = rss_mb(pid)
@@ -154,6 +162,7 @@ def run(screens: int, procs: int, calls: int, rate: float, kind: str, sync: str 
     elapsed = clerk["elapsed_s"]
     delivery = {
         "bench": "delivery", "sync": sync, "client": kind, "screens": screens, "procs": procs,
+        "tls": tls is not None,
         "calls": calls, "rate_per_s": rate,
         "expected": calls * screens, "delivered": len(called),
         "clients_complete": f"{complete}/{clients_seen}",
@@ -168,7 +177,7 @@ def run(screens: int, procs: int, calls: int, rate: float, kind: str, sync: str 
         "pinned": os.environ.get("ONESTOP_BENCH_PIN") == "1",
     }
     rss = {
-        "bench": "rss", "sync": sync, "client": kind, "screens": screens,
+        "bench": "rss", "sync": sync, "client": kind, "screens": screens, "tls": tls is not None,
         "idle_mb": rss_idle["VmRSS"], "connected_mb": rss_connected["VmRSS"],
         "after_calls_mb": rss_after["VmRSS"], "peak_mb": rss_after["VmHWM"],
         "as_deployed": os.environ.get("ONESTOP_BENCH_DEV_VENV") != "1",

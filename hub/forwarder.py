@@ -315,8 +315,11 @@ class Forwarder:
         """One POST of a batch; every network failure becomes a Result, never an exception."""
         body = encode_batch(events, self.source, self.zone)
         try:
+            # verify named on the request: a session's own is overridden by REQUESTS_CA_BUNDLE
+            # in the environment, which would swap the pinned CA for the system's store.
             response = self.session.post(self.backend.url, data=body,
-                                         timeout=self.backend.timeout_s)
+                                         timeout=self.backend.timeout_s,
+                                         verify=self.session.verify)
         except requests.Timeout:
             return Result(0, f"timeout after {self.backend.timeout_s:g} s")
         except requests.RequestException as err:

@@ -35,6 +35,11 @@ HUB_ENV = """\
 # Redis on the hubs' private network, with a password (README "Scale-out"):
 # ONESTOP_MESSAGE_QUEUE=redis://:PASSWORD@redis-host:6379/0
 # ONESTOP_PROXY_HOPS=1
+# TLS on the hall's LAN (README "TLS"): the hub's certificate from `onestop ca issue`, and a
+# plain-HTTP port that only redirects to HTTPS.
+# ONESTOP_TLS_CERT=/etc/onestop/hub.pem
+# ONESTOP_TLS_KEY=/etc/onestop/hub.key
+# ONESTOP_HTTP_REDIRECT_PORT=8079
 """
 
 ROLES = ("hub", "kiosk", "screen", "window", "audio")
@@ -51,9 +56,11 @@ PACKAGES: dict[str, tuple[str, ...]] = {
     "hub": ("python3-venv", "sqlite3"),
     "window": ("python3-venv",),
     "audio": ("python3-venv", "espeak-ng", "libespeak-ng1", "alsa-utils"),
-    "kiosk": ("python3-venv", "chromium", "cage", "fonts-noto-cjk"),
-    "screen": ("python3-venv", "chromium", "cage", "fonts-noto-cjk"),
+    "kiosk": ("python3-venv", "chromium", "cage", "fonts-noto-cjk", "libnss3-tools"),
+    "screen": ("python3-venv", "chromium", "cage", "fonts-noto-cjk", "libnss3-tools"),
 }
+CA_FILE = ETC / "ca.pem"  # the hall's CA (`onestop ca init`), pinned by every client here
+CA_NICKNAME = "onestop-hall-ca"
 UNITS: dict[str, tuple[str, ...]] = {
     "hub": ("onestop-hub.service", "onestop-forward.service"),
     "window": ("onestop-agent@.service",),
@@ -78,7 +85,22 @@ def _hub_url(hub: str) -> str:
     return hub.rstrip("/")
 
 
-def agent_toml(role: str, name: str, hub: str) -> str:
+def browser_home(role: str) -> Path:
+    """Chromium's HOME in onestop-browser@ROLE.service: its NSS db is HOME/.pki/nssdb."""
+    return DATA / f"browser-{role}"
+
+
+def trust_ca_commands(role: str) -> list[list[str]]:
+    """certutil commands that make the browser of `role` trust the hall's CA, and only for
+    server certificates ("C,,"): kiosk pages then load over HTTPS without a warning, and no
+    --ignore-certificate-errors is ever needed."""
+    nssdb = f"sql:{browser_home(role) / '.pki' / 'nssdb'}"
+    return [["certutil", "-d", nssdb, "-N", "--empty-password"],
+            ["certutil", "-d", nssdb, "-A", "-t", "C,,", "-n", CA_NICKNAME, "-i", str(CA_FILE)],
+            ["chown", "-R", f"{USER}:{USER}", str(browser_home(role))]]
+
+
+def agent_toml(role: str, name: str, hub: str, ca: bool = False) -> str:
     """An agent config for the role: the role's sections active with placeholders to edit,
     the others commented, so `onestop agent` starts at once and reports devices offline
     until the placeholders are real."""
@@ -88,7 +110,8 @@ def agent_toml(role: str, name: str, hub: str) -> str:
 name = "{name}"
 hub = "{_hub_url(hub)}"
 state_dir = "/var/lib/onestop/agent-{name}"   # the durable outbox of key and rating presses
-'''
+''' + (f'ca_file = "{CA_FILE}"   # the hall\'s CA: the only one the hub\'s certificate may '
+       'come from\n' if ca else "")
     bus = '''
 # RS-485 (Modbus RTU) keypads and LED screens. Find the adapter: ls -l /dev/serial/by-id/
 {c}[[buses]]
@@ -155,10 +178,14 @@ def browser_env(role: str, hub: str) -> str:
             + f'ONESTOP_URL="{url}"\n')
 
 
-def plan(role: str, name: str = "", hub: str = "http://hub.local:8080") -> Plan:
-    """Everything `onestop install` does for a role, as data."""
+def plan(role: str, name: str = "", hub: str = "http://hub.local:8080", ca: str = "") -> Plan:
+    """Everything `onestop install` does for a role, as data. `ca`: the hall's CA file to
+    install and trust (needed for an https:// hub)."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
+    if hub.startswith("https://") and not ca and role != "hub":
+        raise ValueError("--hub is https://: give --ca with the hall's CA (ca.pem from "
+                         "onestop ca init)")
     name = name or role
     p = Plan()
     p.commands.append(["apt-get", "update"])
@@ -173,6 +200,11 @@ def plan(role: str, name: str = "", hub: str = "http://hub.local:8080") -> Plan:
         p.files.append((UNIT_DIR / unit, (UNITS_DIR / unit).read_text(encoding="utf-8"),
                         0o644))
     p.commands.append(["systemctl", "daemon-reload"])
+    if ca:
+        p.files.append((CA_FILE, Path(ca).read_text(encoding="ascii"), 0o644))
+        if role in ("kiosk", "screen"):
+            p.dirs.append((browser_home(role) / ".pki" / "nssdb", 0o700))
+            p.commands += trust_ca_commands(role)
     steps = p.next_steps
     if role == "hub":
         p.files.append((ETC / "hall.toml", EXAMPLE_HALL.read_text(encoding="utf-8"), 0o644))
@@ -192,11 +224,16 @@ def plan(role: str, name: str = "", hub: str = "http://hub.local:8080") -> Plan:
             f"  onestop token add --role agent --name window3 {data}",
             "kiosks and screens pair themselves: approve the code each shows on the office's "
             "live monitor",
+            f"TLS: onestop ca init --dir {ETC}/ca; onestop ca issue --dir {ETC}/ca --host "
+            f"hub.local --host HUB_IP --out {ETC}/hub; chown {USER}: {ETC}/hub.key; set "
+            f"ONESTOP_TLS_CERT/KEY in {ETC}/hub.env; copy {ETC}/ca/ca.pem to each Pi (install "
+            f"--ca) and move {ETC}/ca/ca.key offline",
             "systemctl enable --now onestop-hub.service onestop-forward.service",
             f"backups: onestop backup --data {DATA} --to /root/onestop-$(date +%F).tar.gz",
         ]
     if role in ("window", "audio", "kiosk"):
-        p.files.append((ETC / f"agent-{name}.toml", agent_toml(role, name, hub), 0o644))
+        p.files.append((ETC / f"agent-{name}.toml", agent_toml(role, name, hub, bool(ca)),
+                        0o644))
         p.files.append((ETC / f"agent-{name}.env",
                         "# onestop token add --role agent --name "
                         f"{name} (on the hub)\nONESTOP_AGENT_TOKEN=\n", 0o600))
@@ -237,10 +274,10 @@ def user_exists(name: str) -> bool:
 
 def install(role: str, root: str | Path | None = None, dry_run: bool = False, name: str = "",
             hub: str = "http://hub.local:8080", out: TextIO | None = None,
-            run: Runner = _run) -> Plan:
+            run: Runner = _run, ca: str = "") -> Plan:
     """Carry out `plan(role)`. With `root`, files go under it and commands are only printed;
     with `dry_run`, nothing is written or run. An existing config or env file is kept."""
-    p = plan(role, name, hub)
+    p = plan(role, name, hub, ca)
     real = root is None and not dry_run
     if real and os.geteuid() != 0:
         raise PermissionError("onestop install must run as root (or use --root DIR / --dry-run)")
@@ -277,6 +314,9 @@ def install(role: str, root: str | Path | None = None, dry_run: bool = False, na
         cmd = planned
         if cmd[0] == "useradd" and real and user_exists(USER):
             cmd = ["usermod", "--append", "--groups", ",".join(GROUPS), USER]
+        if cmd[:1] == ["certutil"] and "-N" in cmd and real and \
+                Path(cmd[2].removeprefix("sql:"), "cert9.db").exists():
+            continue  # the browser's NSS db exists: only (re-)add the CA to it
         say(("" if real else "would run: ") + shlex.join(cmd))
         if real:
             run(cmd)

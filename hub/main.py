@@ -63,8 +63,13 @@ def check_message_queue(url: str) -> None:
     except ImportError as err:
         raise OSError("--message-queue needs the redis package: install Onestop with its "
                       "`pg` extra (pip install 'onestop[pg]')") from err
-    if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss", "unix"):
         return  # Sentinel or valkey: python-socketio connects its own way; not checked here
+    if parts.scheme == "redis" and parts.hostname not in ("127.0.0.1", "::1", "localhost"):
+        # Every call, sign-out and print job crosses it: over the LAN it wants TLS and a password.
+        log.warning("the message queue %s is plain redis:// over the network: use rediss:// "
+                    "with a password and the hall CA (README \"TLS\")", redact(url))
     try:
         with redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5) as client:
             client.ping()
@@ -135,6 +140,8 @@ def serve(
     hall_file: Any = None,  # hub.hall_file.HallFile: the --config file, reloaded on SIGHUP
     proxy_hops: int = 0,
     clock: Callable[[], Any] | None = None,  # hub.clock: the system's, or a set one (tests)
+    tls: Any = None,  # hub.tls.serving.ServerTLS: serve HTTPS with this certificate
+    http_redirect_port: int | None = None,  # a plain-HTTP port that only redirects to HTTPS
 ) -> None:
     started = time.monotonic()
     patch(async_mode)
@@ -143,6 +150,11 @@ def serve(
     from hub.web.app import create_app, start_housekeeping
 
     ensure_free(host, port)
+    if http_redirect_port:
+        ensure_free(host, http_redirect_port, "--http-redirect-port")
+    ssl_context = None
+    if tls is not None:  # a bad certificate fails here, before the port is served
+        ssl_context = tls.context(green_ssl_context() if async_mode == "eventlet" else None)
     if message_queue:
         check_message_queue(message_queue)
     offload = None
@@ -153,6 +165,11 @@ def serve(
     service = open_hall(config, data_dir, synchronous, offload, url=db_url, clock=clock)
     app, socketio = create_app(service, async_mode=async_mode, message_queue=message_queue,
                              proxy_hops=proxy_hops)
+    if tls is not None:
+        from hub.tls.serving import add_hsts
+
+        add_hsts(app)
+        service.set_cert_expiry(tls.expires())  # watched by the supervision rules
     start_housekeeping(app, socketio, service)
     # Elderly mode's spoken prompts, rendered by a child process (start-up never waits).
     from kiosk.prompts import start_rendering
@@ -162,7 +179,8 @@ def serve(
     if hall_file is not None:  # DATA/hub.pid, SIGHUP reloads, the admin page's file
         from hub.hall_file import start_watching
 
-        start_watching(app, socketio, service, hall_file, host, port)
+        start_watching(app, socketio, service, hall_file, host, port,
+                       scheme="https" if tls is not None else "http")
     if hall_file is not None and hall_file.path is not None:
         # Closed days not summed up yet for the reports (the hub was down over a midnight, or
         # upgraded with history): summed beside the hub, so no office request pays for them.
@@ -186,7 +204,8 @@ def serve(
     if on_ready:
         on_ready(service)
     log.info(
-        "hub ready on http://%s:%d in %.2f s (%s, event %d%s)",
+        "hub ready on %s://%s:%d in %.2f s (%s, event %d%s)",
+        "https" if tls is not None else "http",
         host,
         port,
         time.monotonic() - started,
@@ -195,9 +214,51 @@ def serve(
         f", set clock {service.clock()}" if clock is not None and child_spec(clock) else "",
     )
     start_sd_notify(host, port, async_mode)
+    run_server(app, socketio, host, port, async_mode, ssl_context, http_redirect_port)
+
+
+def run_server(app: Any, socketio: Any, host: str, port: int, async_mode: str,
+               ssl_context: Any = None, http_redirect_port: int | None = None) -> None:
+    """Serve until the process ends: HTTPS when given an SSL context, else plain HTTP."""
+    if ssl_context is not None and async_mode == "eventlet":
+        serve_tls_eventlet(app, host, port, ssl_context, http_redirect_port)
+        return
     kwargs: dict[str, Any] = {"host": host, "port": port}
+    if ssl_context is not None:  # threading (Werkzeug): tests and debugging only
+        kwargs["ssl_context"] = ssl_context
     if async_mode == "eventlet":
         kwargs["log_output"] = False
     elif async_mode == "threading":
         kwargs["allow_unsafe_werkzeug"] = True
     socketio.run(app, **kwargs)
+
+
+def green_ssl_context() -> Any:
+    """eventlet's SSLContext: once patched, the standard one's property setters recurse (they
+    look themselves up through the module's patched `SSLContext` name)."""
+    from eventlet.green import ssl as green_ssl
+
+    return green_ssl.SSLContext
+
+
+def serve_tls_eventlet(app: Any, host: str, port: int, context: Any,
+                       http_redirect_port: int | None) -> None:
+    """What socketio.run does under eventlet, with our own TLS context (TLS 1.2 or later;
+    flask-socketio's own path goes through eventlet's deprecated ssl.wrap_socket arguments).
+    A handshake happens in the connection's own green thread, not in the accept loop, so a
+    client that connects and says nothing stalls nobody else."""
+    import eventlet
+    import eventlet.wsgi
+
+    family = eventlet.green.socket.getaddrinfo(host, port)[0][0]
+    listener = context.wrap_socket(eventlet.listen((host, port), family), server_side=True)
+    from hub.tls.serving import quiet_handshake
+
+    protocol = quiet_handshake(eventlet.wsgi.HttpProtocol)
+    if http_redirect_port:
+        from hub.tls.serving import redirect_app
+
+        plain = eventlet.listen((host, http_redirect_port), family)
+        eventlet.spawn(eventlet.wsgi.server, plain, redirect_app(port), log_output=False)
+        log.info("plain HTTP on %s:%d redirects to HTTPS", host, http_redirect_port)
+    eventlet.wsgi.server(listener, app, log_output=False, protocol=protocol)

@@ -8,6 +8,7 @@ packages=(
   sqlite3                                               # inspecting the store by hand
   socat                                                 # serial pseudo-terminals for device tests
   chromium fonts-noto-cjk                               # call screens: browser tests, Chinese glyphs
+  libnss3-tools                                         # certutil: the hall CA in Chromium's NSS db
   libzbar0 zbar-tools                                   # decoding printed QR codes in tests
   espeak-ng libespeak-ng1 sox alsa-utils                # voice calling: synthesis, checks, playback
   postgresql redis-server                               # scale-out tests: throwaway servers on loopback

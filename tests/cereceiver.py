@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import random
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -40,17 +41,23 @@ class Receiver:
     batches: int = 0  # batches accepted
     statuses: dict[int, int] = field(default_factory=dict)
     invalid: list[str] = field(default_factory=list)  # what the SDK or the checks refused
+    tls: tuple[str, str] | None = None  # (certificate, key): the backend answers over HTTPS
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
         self.rng = random.Random(self.seed)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
+        if self.tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self.tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/events"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self.server.server_address[1]}/events"
 
     def start(self) -> Receiver:
         self.thread.start()

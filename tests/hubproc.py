@@ -52,6 +52,28 @@ def quiet_hall(directory: Path) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class HallTLS:
+    """A hall CA and a server certificate for localhost and 127.0.0.1, made by `onestop ca`."""
+
+    ca: Path  # ca.pem: what clients pin
+    cert: Path
+    key: Path
+
+
+def make_tls(directory: Path, days: int = 397) -> HallTLS:
+    """`onestop ca init` and `onestop ca issue` in `directory`, on the system's clock: TLS
+    clients check a certificate's dates against the real time, whatever clock the hub runs on
+    (so a certificate made on the suite's set clock could be expired on the day tests run)."""
+    env = {k: v for k, v in os.environ.items() if k != "ONESTOP_CLOCK"}
+    ca_dir = directory / "ca"
+    for step in (["init"], ["issue", "--host", "localhost", "--host", "127.0.0.1",
+                            "--days", str(days), "--out", str(directory / "hub")]):
+        subprocess.run([sys.executable, "-m", "hub.cli", "ca", *step, "--dir", str(ca_dir)],
+                       check=True, env=env, capture_output=True, timeout=30)
+    return HallTLS(ca_dir / "ca.pem", directory / "hub.pem", directory / "hub.key")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -69,10 +91,16 @@ class HubProcess:
     extra_args: list[str] = field(default_factory=list)
     db_url: str = ""  # postgresql://…: the store on PostgreSQL (`--db`), else SQLite in data_dir
     clock: str = ""  # `--clock SPEC` (hub/clock.py); else the suite's (ONESTOP_CLOCK)
+    tls: HallTLS | None = None  # serve HTTPS with this certificate; clients pin its CA
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    @property
+    def verify(self) -> str | bool:
+        """What this test's HTTP requests verify the hub with: the hall CA over TLS."""
+        return str(self.tls.ca) if self.tls else True
 
     def provision(self, clerks: int = 4) -> None:
         """Staff accounts clerk1..clerkN, a supervisor, and one token per device role."""
@@ -106,7 +134,9 @@ class HubProcess:
                              *(["--clock", self.clock] if self.clock else []),
                              "hub", "--config", str(self.config),
                              "--data", str(self.data_dir), "--port", str(self.port),
-                             *(["--db", self.db_url] if self.db_url else []), *self.extra_args),
+                             *(["--db", self.db_url] if self.db_url else []),
+                             *(["--tls-cert", str(self.tls.cert), "--tls-key", str(self.tls.key)]
+                               if self.tls else []), *self.extra_args),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=env,
@@ -125,7 +155,7 @@ class HubProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"hub exited {self.proc.returncode}: {self.log()}")
             try:
-                if requests.get(f"{self.url}/healthz", timeout=0.5).ok:
+                if requests.get(f"{self.url}/healthz", timeout=0.5, verify=self.verify).ok:
                     return
             except requests.ConnectionError:
                 time.sleep(0.05)
@@ -159,7 +189,7 @@ class HubProcess:
         body = {"username": username, "password": PASSWORD}
         if window is not None:
             body["window"] = window
-        r = requests.post(f"{self.url}/api/v1/login", json=body, timeout=5)
+        r = requests.post(f"{self.url}/api/v1/login", json=body, timeout=5, verify=self.verify)
         r.raise_for_status()
         return r.json()["token"]
 
@@ -168,7 +198,8 @@ class HubProcess:
         if "office" not in self.tokens:
             self.tokens["office"] = self.login("super")
         r = requests.get(f"{self.url}/api/v1/tickets/{ticket_id}",
-                         headers=self.auth(self.tokens["office"]), timeout=5)
+                         headers=self.auth(self.tokens["office"]), timeout=5,
+                         verify=self.verify)
         r.raise_for_status()
         return r.json()
 
@@ -178,6 +209,7 @@ class HubProcess:
             json={"service": service, **extra},
             headers=self.auth(self.tokens["kiosk"]),
             timeout=5,
+            verify=self.verify,
         )
 
     def act(self, token: str, window: int, action: str, **body) -> requests.Response:
@@ -186,6 +218,7 @@ class HubProcess:
             json=body,
             headers=self.auth(token),
             timeout=5,
+            verify=self.verify,
         )
 
 

@@ -20,6 +20,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 def free_port() -> int:
@@ -121,14 +122,25 @@ class Redis:
 
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen | None = None
+    tls: Any = None  # tests.hubproc.HallTLS: TLS only (rediss://), with this certificate
+    password: str = ""  # requirepass
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        secret = f":{self.password}@" if self.password else ""
+        if self.tls is not None:
+            return f"rediss://{secret}127.0.0.1:{self.port}/0?ssl_ca_certs={self.tls.ca}"
+        return f"redis://{secret}127.0.0.1:{self.port}/0"
 
     def start(self) -> Redis:
+        ports = ["--port", str(self.port)]
+        if self.tls is not None:
+            ports = ["--port", "0", "--tls-port", str(self.port), "--tls-cert-file",
+                     str(self.tls.cert), "--tls-key-file", str(self.tls.key),
+                     "--tls-ca-cert-file", str(self.tls.ca), "--tls-auth-clients", "no"]
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+            ["redis-server", *ports, "--bind", "127.0.0.1", "--save", "",
+             *(["--requirepass", self.password] if self.password else []),
              "--appendonly", "no", "--protected-mode", "yes"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )

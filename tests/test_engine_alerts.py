@@ -168,3 +168,20 @@ def test_a_rule_at_zero_is_off_and_alerts_replay():
     check(h2, NOW + 31 * MIN)
     assert h2.state.alerts
     assert encode(replay(h2.cfg, h2.start, h2.events)) == encode(h2.state)
+
+
+def test_the_hubs_certificate_is_flagged_days_before_it_expires():
+    h = hall(cert_expiry_days=30)
+    expires = NOW + dt.timedelta(days=45)
+    assert h.do("check_alerts", at=NOW, cert_expires=expires) == []
+    assert h.do("check_alerts", at=NOW, cert_expires=None) == []  # no TLS: nothing to watch
+    events = h.do("check_alerts", at=expires - dt.timedelta(days=12), cert_expires=expires)
+    assert [(e.key, e.kind) for e in events] == [("tls_cert", "tls_cert")]
+    local_day = expires.astimezone(h.cfg.zone).date().isoformat()
+    assert local_day in events[0].message and "12" in events[0].message_en
+    # A new certificate (hub restarted with it) clears the alert.
+    renewed = h.do("check_alerts", at=expires - dt.timedelta(days=11),
+                   cert_expires=expires + dt.timedelta(days=397))
+    assert [(type(e), e.key) for e in renewed] == [(AlertCleared, "tls_cert")]
+    off = hall(cert_expiry_days=0)
+    assert off.do("check_alerts", at=expires, cert_expires=expires) == []

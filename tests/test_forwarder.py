@@ -624,3 +624,28 @@ def test_hub_and_forwarder_killed_mid_burst_lose_nothing(tmp_path):
         if forward.proc and forward.proc.poll() is None:
             forward.proc.kill()
         receiver.close()
+
+
+def test_the_backends_ca_is_pinned_even_with_a_ca_bundle_in_the_environment(hall, tmp_path,
+                                                                           monkeypatch):
+    """[backend] ca_file is the only CA the forwarder trusts: REQUESTS_CA_BUNDLE (set on many
+    machines, to the system's store) must not replace it, and another CA's certificate is
+    refused."""
+    from tests.hubproc import make_tls
+
+    service, clock = hall
+    fill(service, clock, 2)
+    ours, other = make_tls(tmp_path / "ours"), make_tls(tmp_path / "other")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    receiver = Receiver(tls=(str(ours.cert), str(ours.key))).start()
+    try:
+        wrong = backend_cfg(receiver.url, ca_file=str(other.ca))
+        refused = Forwarder(service.db, wrong.backend, wrong.event_source, wrong.zone)
+        pending = refused.outbox.pending(0, 10)
+        result = refused.post(pending)
+        assert not result.ok and "CERTIFICATE_VERIFY_FAILED" in result.body
+        cfg = backend_cfg(receiver.url, ca_file=str(ours.ca))
+        Forwarder(service.db, cfg.backend, cfg.event_source, cfg.zone).drain()
+        assert len(receiver.accepted) == len(service.store.records_after(0))
+    finally:
+        receiver.close()

@@ -154,3 +154,22 @@ def test_a_pair_of_hubs_is_set_up_in_hub_env(monkeypatch) -> None:
     monkeypatch.delenv("ONESTOP_PROXY_HOPS")
     args = build_parser().parse_args(["hub", "--config", "hall.toml"])
     assert (args.message_queue, args.proxy_hops) == (None, 0)
+
+
+def test_a_kiosk_for_an_https_hub_pins_and_trusts_the_hall_ca(tmp_path: Path) -> None:
+    from hub.install import CA_NICKNAME
+
+    ca = tmp_path / "hall-ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n")
+    root = tmp_path / "root"
+    printed = _install(root, "kiosk", hub="https://hub.local:8080", ca=str(ca))
+    assert (root / "etc/onestop/ca.pem").read_text() == ca.read_text()
+    assert _mode(root / "etc/onestop/ca.pem") == 0o644
+    assert 'ca_file = "/etc/onestop/ca.pem"' in (root / "etc/onestop/agent-kiosk.toml").read_text()
+    assert "https://hub.local:8080/kiosk/" in (root / "etc/onestop/browser-kiosk.env").read_text()
+    nssdb = "sql:/var/lib/onestop/browser-kiosk/.pki/nssdb"
+    assert (f"would run: certutil -d {nssdb} -A -t C,, -n {CA_NICKNAME} -i /etc/onestop/ca.pem"
+            in printed)
+    assert _mode(root / "var/lib/onestop/browser-kiosk/.pki/nssdb") == 0o700
+    with pytest.raises(ValueError, match="--ca"):
+        _install(tmp_path / "r2", "screen", hub="https://hub.local:8080")

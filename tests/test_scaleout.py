@@ -39,7 +39,15 @@ from hub.runtime import open_database
 from hub.store.accounts import Accounts
 from hub.store.database import available_migrations, split_statements
 from tests.cereceiver import Receiver
-from tests.hubproc import HALL_24H, PASSWORD, SUITE_CLOCK, HubProcess, free_port
+from tests.hubproc import (
+    HALL_24H,
+    PASSWORD,
+    SUITE_CLOCK,
+    HallTLS,
+    HubProcess,
+    free_port,
+    make_tls,
+)
 from tests.pgredis import Postgres, Redis, unavailable
 from tests.waiting import eventually
 
@@ -266,10 +274,12 @@ class Screen:
     """A python-socketio client that records snapshots and events, with their arrival time."""
 
     def __init__(self, url: str, namespace: str, token: str, reconnect: bool = False,
-                 **auth: Any) -> None:
+                 verify: str | bool = True, **auth: Any) -> None:
+        session = requests.Session()
+        session.verify = verify  # the hall CA, through nginx's TLS
         self.client = socketio.Client(
             reconnection=reconnect, reconnection_delay=0.1, reconnection_delay_max=0.5,
-            randomization_factor=0.0,
+            randomization_factor=0.0, http_session=session,
         )
         self.namespace = namespace
         self.snapshots: list[tuple[float, dict]] = []
@@ -418,6 +428,15 @@ def nginx_binary() -> str:
     return nginx
 
 
+def shipped_with_test_certificate(site: str, tls: HallTLS) -> str:
+    """The shipped config with a test's certificate in place of /etc/onestop/hub.*."""
+    for shipped, made in (("/etc/onestop/hub.pem;", f"{tls.cert};"),
+                          ("/etc/onestop/hub.key;", f"{tls.key};")):
+        assert site.count(shipped) == 1, f"the shipped config no longer names {shipped}"
+        site = site.replace(shipped, made)
+    return site
+
+
 def write_nginx_conf(tmp_path: Path, site: str) -> Path:
     """A main nginx.conf in tmp_path (pid, logs, temp files all in there) that includes `site`,
     an `http {}`-level snippet like the shipped onestop.conf; returns its path."""
@@ -439,17 +458,21 @@ def write_nginx_conf(tmp_path: Path, site: str) -> Path:
 
 class Nginx:
     """A real nginx, in the foreground as a child process, running the shipped
-    deploy/nginx/onestop.conf with only what a test must change: it listens on a free loopback
-    port, its two upstream servers are the two hubs (their max_fails/fail_timeout kept), and
-    `location /` names the hub that answered in an X-Onestop-Upstream header."""
+    deploy/nginx/onestop.conf with only what a test must change: it listens on free loopback
+    ports (TLS, with a certificate from `onestop ca`, and the plain one that redirects), its two
+    upstream servers are the two hubs (their max_fails/fail_timeout kept), and `location /`
+    names the hub that answered in an X-Onestop-Upstream header."""
 
     def __init__(self, tmp_path: Path, hub_ports: list[int]) -> None:
         nginx = nginx_binary()
         self.dir = tmp_path / "nginx"
         self.dir.mkdir()
-        self.port = free_port()
-        site = NGINX_SHIPPED.read_text()
-        site = self._replace(site, "listen 80;", f"listen 127.0.0.1:{self.port};")
+        self.port, self.plain_port = free_port(), free_port()
+        tls = make_tls(self.dir / "tls")
+        self.verify = str(tls.ca)
+        site = shipped_with_test_certificate(NGINX_SHIPPED.read_text(), tls)
+        site = self._replace(site, "listen 443 ssl;", f"listen 127.0.0.1:{self.port} ssl;")
+        site = self._replace(site, "listen 80;", f"listen 127.0.0.1:{self.plain_port};")
         for shipped, port in zip((8080, 8082), hub_ports, strict=True):
             site = self._replace(site, f"server 127.0.0.1:{shipped} ",
                                  f"server 127.0.0.1:{port} ")
@@ -483,12 +506,12 @@ class Nginx:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"https://127.0.0.1:{self.port}"
 
     def upstream_port(self) -> int:
         """The hub that nginx sends this (loopback) client to: its address hash decides.
         $upstream_addr lists every hub nginx tried, comma-separated: the last one answered."""
-        r = requests.get(f"{self.url}/healthz", timeout=5)
+        r = requests.get(f"{self.url}/healthz", timeout=5, verify=self.verify)
         assert r.ok, r.text
         return int(r.headers["X-Onestop-Upstream"].rsplit(":", 1)[1])
 
@@ -558,7 +581,8 @@ class _Burst:
         while not self.stop.is_set():
             body = {"service": rng.choice(("S1", "S2", "S3")), "request_id": uuid.uuid4().hex}
             r = with_failover(urls, self.ledger, lambda u, body=body: requests.post(
-                f"{u}/api/v1/tickets", json=body, headers=self.auth_k, timeout=REQUEST_TIMEOUT_S))
+                f"{u}/api/v1/tickets", json=body, headers=self.auth_k, timeout=REQUEST_TIMEOUT_S,
+                verify=self.front.verify))
             with self.ledger.lock:
                 if r is not None and r.status_code == 201:
                     ticket = r.json()
@@ -598,7 +622,7 @@ class _Burst:
             action = "finish" if current else "call-next"
             r = with_failover(urls, self.ledger, lambda u, action=action: requests.post(
                 f"{u}/api/v1/windows/{window}/{action}", json={}, headers=headers,
-                timeout=REQUEST_TIMEOUT_S))
+                timeout=REQUEST_TIMEOUT_S, verify=self.front.verify))
             if r is None:
                 continue
             if r.ok:
@@ -631,9 +655,10 @@ def test_failover_kill_one_hub_mid_burst(pair, tmp_path):  # noqa: PLR0915 - one
     try:
         # One client address, one hub: the hub nginx sends loopback to ("first") is killed.
         first, second = (a, b) if front.upstream_port() == a.port else (b, a)
-        screen = Screen(front.url, "/display", a.tokens["screen"], reconnect=True)
+        screen = Screen(front.url, "/display", a.tokens["screen"], reconnect=True,
+                        verify=front.verify)
         agent = Screen(front.url, "/device", a.tokens["agent"], reconnect=True,
-                       windows=[1, 2, 3])
+                       verify=front.verify, windows=[1, 2, 3])
     except BaseException:
         for client in (screen, agent):
             if client is not None:
@@ -669,7 +694,7 @@ def test_failover_kill_one_hub_mid_burst(pair, tmp_path):  # noqa: PLR0915 - one
         assert second.issue("S1").status_code == 201
         assert front.upstream_port() == second.port
         r = requests.post(f"{front.url}/api/v1/tickets", json={"service": "S1"},
-                          headers=auth_k, timeout=REQUEST_TIMEOUT_S)
+                          headers=auth_k, timeout=REQUEST_TIMEOUT_S, verify=front.verify)
         assert r.status_code == 201, r.text
     finally:
         stop.set()
@@ -758,12 +783,36 @@ def wait_delivered(receiver: Receiver, url: str, count: int, timeout_s: float = 
 def test_shipped_nginx_config_is_valid(tmp_path):
     """deploy/nginx/onestop.conf passes `nginx -t` (when nginx is installed on this machine)."""
     nginx = nginx_binary()
-    main = write_nginx_conf(tmp_path, NGINX_SHIPPED.read_text().replace(
-        "listen 80;", "listen 127.0.0.1:8;"))
+    site = shipped_with_test_certificate(NGINX_SHIPPED.read_text(), make_tls(tmp_path / "tls"))
+    main = write_nginx_conf(tmp_path, site.replace("listen 80;", "listen 127.0.0.1:8;")
+                            .replace("listen 443 ssl;", "listen 127.0.0.1:9 ssl;"))
     checked = subprocess.run([nginx, "-t", "-c", str(main), "-p", str(tmp_path),
                               "-e", str(tmp_path / "error.log")], check=False,
                              capture_output=True, text=True, timeout=30)
     assert checked.returncode == 0, checked.stderr
+
+
+def test_the_shipped_nginx_terminates_tls_redirects_plain_http_and_sends_hsts(hub, tmp_path):
+    """Through the shipped config in a real nginx (one hub behind it, the other upstream
+    down): HTTPS with the hall CA answers with HSTS, plain HTTP is only redirected, and a
+    client that does not trust the hall CA is refused."""
+    front = Nginx(tmp_path, [hub.port, free_port()])
+    try:
+        r = requests.get(f"{front.url}/kiosk/", timeout=5, verify=front.verify)
+        assert r.ok and r.headers["Strict-Transport-Security"] == "max-age=31536000"
+        plain = requests.post(f"http://127.0.0.1:{front.plain_port}/api/v1/login?x=1",
+                              json={}, allow_redirects=False, timeout=5)
+        assert plain.status_code == 308
+        assert plain.headers["Location"] == "https://127.0.0.1/api/v1/login?x=1"
+        with pytest.raises(requests.exceptions.SSLError):
+            requests.get(f"{front.url}/healthz", timeout=5)
+        screen = Screen(front.url, "/display", hub.tokens["screen"], verify=front.verify)
+        try:  # Socket.IO over wss:// through nginx
+            eventually(lambda: screen.snapshots, what="a snapshot through nginx's TLS")
+        finally:
+            screen.close()
+    finally:
+        front.stop()
 
 
 # --- (e) a reload on one hub changes the rules of every hub -------------------------------

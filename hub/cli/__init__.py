@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 
-from . import accounts, audit, deploy, feed, hall, reporting, run
+from . import accounts, audit, ca, deploy, feed, hall, reporting, run
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,4 +63,5 @@ def build_parser() -> argparse.ArgumentParser:
     reporting.add_commands(sub)
     feed.add_commands(sub)
     deploy.add_commands(sub)
+    ca.add_commands(sub)
     return parser

@@ -17,6 +17,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     inst.add_argument("--name", default="",
                       help="the agent's name (onestop-agent@NAME; default: the role)")
     inst.add_argument("--hub", default="http://hub.local:8080", help="the hub's address")
+    inst.add_argument("--ca", default="", metavar="FILE",
+                      help="the hall's CA (ca.pem, onestop ca init): copied to /etc/onestop, "
+                      "pinned by the agent, trusted by the kiosk's or screen's Chromium")
     inst.add_argument("--root", default=None, metavar="DIR",
                       help="write under DIR and only print the commands (useradd, apt-get, ...)")
     inst.add_argument("--dry-run", action="store_true", help="write nothing, run nothing")
@@ -37,7 +40,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 def cmd_install(args: argparse.Namespace) -> int:
     from hub.install import install
 
-    install(args.role, root=args.root, dry_run=args.dry_run, name=args.name, hub=args.hub)
+    install(args.role, root=args.root, dry_run=args.dry_run, name=args.name, hub=args.hub,
+            ca=args.ca)
     return 0
 
 

@@ -22,6 +22,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                         help="the hub's hall file, to validate first (default: the one the "
                         "hub runs on, as it reports)")
     reload.add_argument("--timeout", type=float, default=5.0, help="seconds to wait (5)")
+    reload.add_argument("--ca", metavar="FILE", default=None,
+                        help="the hall's CA, to check an https:// hub by (default: env "
+                        "ONESTOP_CA_FILE)")
     reload.set_defaults(func=cmd_reload)
 
 
@@ -57,12 +60,14 @@ def cmd_reload(args: argparse.Namespace) -> int:
     result_file = data / RESULT_FILE
     before = result_file.stat().st_mtime_ns if result_file.exists() else 0
     os.kill(pid, signal.SIGHUP)
+    context = _hub_tls(hub.get("url", ""), args.ca)
     deadline = time.monotonic() + args.timeout
     while time.monotonic() < deadline:
         time.sleep(0.1)
         if hub.get("url"):
             try:
-                with urllib.request.urlopen(f"{hub['url']}/healthz", timeout=1) as r:
+                with urllib.request.urlopen(f"{hub['url']}/healthz", timeout=1,
+                                            context=context) as r:
                     if json.load(r).get("config") == new_hash:
                         print(f"applied: {path} ({new_hash}) runs now")
                         return 0
@@ -83,6 +88,17 @@ def cmd_reload(args: argparse.Namespace) -> int:
     print(f"onestop: the hub (pid {pid}) did not answer within {args.timeout:g} s: see its log",
           file=sys.stderr)
     return 1
+
+
+def _hub_tls(url: str, ca: str | None):
+    """How /healthz of an https:// hub is checked: against the hall's CA, and only it. Without
+    one (neither --ca nor ONESTOP_CA_FILE) the hub is not asked; its result file still says."""
+    if not url.startswith("https://"):
+        return None
+    from hub.tls.client import pinned_ca, ssl_context
+
+    ca_file = pinned_ca(ca or "")
+    return ssl_context(ca_file) if ca_file else None
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:

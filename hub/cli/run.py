@@ -32,6 +32,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                      help="Socket.IO message queue shared by several hubs, e.g. "
                      "redis://127.0.0.1:6379/0 (scale-out; needs --db postgresql://; "
                      "env ONESTOP_MESSAGE_QUEUE)")
+    hub.add_argument("--tls-cert", metavar="FILE", default=os.environ.get("ONESTOP_TLS_CERT")
+                     or None, help="serve HTTPS with this certificate (onestop ca issue; env "
+                     "ONESTOP_TLS_CERT); plain HTTP on --port is then refused")
+    hub.add_argument("--tls-key", metavar="FILE", default=os.environ.get("ONESTOP_TLS_KEY")
+                     or None, help="its private key (env ONESTOP_TLS_KEY)")
+    hub.add_argument("--http-redirect-port", type=int, metavar="PORT",
+                     default=os.environ.get("ONESTOP_HTTP_REDIRECT_PORT") or None,
+                     help="with --tls-cert: also listen for plain HTTP here, answering only "
+                     "with a redirect to HTTPS (env ONESTOP_HTTP_REDIRECT_PORT)")
     hub.set_defaults(func=cmd_hub)
 
     demo = sub.add_parser("demo", help="run the whole hall on this machine with demo accounts")
@@ -77,8 +86,24 @@ def cmd_hub(args: argparse.Namespace) -> int:
     serve(cfg, args.data, args.host, args.port, args.async_mode, args.sync.upper(),
           message_queue=args.message_queue, db_url=args.db,
           hall_file=HallFile(Path(args.config).resolve(), Path(args.data)),
-          proxy_hops=args.proxy_hops, clock=args.clock)
+          proxy_hops=args.proxy_hops, clock=args.clock, **tls_options(args))
     return 0
+
+
+def tls_options(args: argparse.Namespace) -> dict:
+    """`serve`'s TLS arguments from --tls-cert, --tls-key and --http-redirect-port."""
+    if not (args.tls_cert or args.tls_key):
+        if args.http_redirect_port:
+            raise ValueError("--http-redirect-port redirects to HTTPS: give --tls-cert too")
+        return {}
+    if not (args.tls_cert and args.tls_key):
+        raise ValueError("--tls-cert and --tls-key go together")
+    if args.async_mode != "eventlet" and args.http_redirect_port:
+        raise ValueError("--http-redirect-port needs --async-mode eventlet")
+    from hub.tls.serving import ServerTLS
+
+    return {"tls": ServerTLS(Path(args.tls_cert), Path(args.tls_key)),
+            "http_redirect_port": args.http_redirect_port}
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -105,6 +105,8 @@ def _check_supervision(sup: Supervision) -> Problems:
     for name in ("unhappy_share", "no_show_share"):
         if not 0 <= getattr(sup, name) <= 1:
             yield f"supervision.{name}", "is a share: 0 (off) to 1"
+    if not 0 <= sup.cert_expiry_days <= 365:
+        yield "supervision.cert_expiry_days", "must be 0 (off) to 365"
 
 
 def _check_kiosk(kiosk: Kiosk) -> Problems:

@@ -99,6 +99,7 @@ class Supervision(_Strict, frozen=True):
     no_show_sample: int = 20  # an item's last this many calls today ...
     no_show_share: float = 0.4  # ... are no-shows at least this share
     slip_overdue: bool = True  # a 承诺件 not done by its promised date (statutory time limit)
+    cert_expiry_days: int = 30  # the hub's TLS certificate expires within this many days
 
 
 class ComplaintCategory(_Strict, frozen=True):

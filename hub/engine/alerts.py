@@ -48,8 +48,9 @@ class OverdueSlip:
 
 class AlertRules(RulesBase):
     def check_alerts(self, state: HallState, now: dt.datetime,
-                     overdue: Iterable[OverdueSlip] = ()) -> list[Event]:
-        holding = {c.key: c for c in self.conditions(state, now, overdue)}
+                     overdue: Iterable[OverdueSlip] = (),
+                     cert_expires: dt.datetime | None = None) -> list[Event]:
+        holding = {c.key: c for c in self.conditions(state, now, overdue, cert_expires)}
         events: list[Event] = []
         for key, alert in sorted(state.alerts.items()):
             if key not in holding:
@@ -66,8 +67,10 @@ class AlertRules(RulesBase):
         return events
 
     def conditions(self, state: HallState, now: dt.datetime,
-                   overdue: Iterable[OverdueSlip] = ()) -> list[Condition]:
+                   overdue: Iterable[OverdueSlip] = (),
+                   cert_expires: dt.datetime | None = None) -> list[Condition]:
         return [
+            *self._certificate(now, cert_expires),
             *self._long_waits(state, now),
             *self._windows(state, now),
             *self._devices(state, now),
@@ -188,6 +191,19 @@ class AlertRules(RulesBase):
                                 Msg("alert.slip_overdue", number=slip.number,
                                     promised=slip.promised.isoformat()),
                                 service=slip.service)
+
+    def _certificate(self, now: dt.datetime,
+                     expires: dt.datetime | None) -> Iterable[Condition]:
+        """The hub's TLS certificate (`expires`: its notAfter; None: the hub serves no TLS
+        itself) runs out within `cert_expiry_days`: every screen, kiosk and agent would then
+        refuse the hub at once, so the office is told weeks before."""
+        days = self.cfg.supervision.cert_expiry_days
+        if not days or expires is None or expires - now > dt.timedelta(days=days):
+            return
+        left = max(0, (expires - now).days)
+        yield Condition("tls_cert", "tls_cert",
+                        Msg("alert.tls_cert", until=self.local(expires).date().isoformat(),
+                            days=left))
 
     # --- helpers ---------------------------------------------------------------------------
 

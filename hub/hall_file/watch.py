@@ -110,7 +110,7 @@ def write_pid(data_dir: Path) -> Path:
 
 
 def start_watching(app: Any, socketio: Any, service: Reloadable, hall_file: HallFile,
-                   host: str = "127.0.0.1", port: int = 8080) -> None:
+                   host: str = "127.0.0.1", port: int = 8080, scheme: str = "http") -> None:
     """What the hub's entry point does for the hall file: note the running file's hash, tell
     the app where the file is (the admin page writes it), write DATA/hub.pid and DATA/hub.json
     (where `onestop reload` finds the hub, its file and its /healthz), reload on SIGHUP.
@@ -128,7 +128,7 @@ def start_watching(app: Any, socketio: Any, service: Reloadable, hall_file: Hall
         if ":" in local and not local.startswith("["):
             local = f"[{local}]"
         info = {"pid": os.getpid(), "config": str(hall_file.path or ""),
-                "url": f"http://{local}:{port}"}
+                "url": f"{scheme}://{local}:{port}"}
         (hall_file.data_dir / HUB_FILE).write_text(json.dumps(info), encoding="utf-8")
     if hall_file.path is not None:
         watch_sighup(socketio, service, hall_file)

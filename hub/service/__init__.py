@@ -118,6 +118,7 @@ class HallService(ServiceCore):
         self.tick = housekeeping.tick
         self.next_rating_deadline = housekeeping.next_rating_deadline
         self.expire_ratings = housekeeping.expire_ratings
+        self.set_cert_expiry = housekeeping.set_cert_expiry
         self.publish_audit_head = housekeeping.publish_audit_head
 
         self.reload = self.hall_file_sync.reload

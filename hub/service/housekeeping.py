@@ -19,6 +19,11 @@ log = logging.getLogger(__name__)
 class Housekeeping:
     def __init__(self, core: ServiceCore) -> None:
         self.core = core
+        self.cert_expires: dt.datetime | None = None  # the hub's TLS certificate's notAfter
+
+    def set_cert_expiry(self, expires: dt.datetime | None) -> None:
+        """Watch the certificate the hub serves with (hub/main.py; None: it serves no TLS)."""
+        self.cert_expires = expires
 
     def tick(self) -> list[Record]:
         """Roll the day over at midnight, end ratings nobody gave in time, and check the
@@ -29,7 +34,7 @@ class Housekeeping:
 
         def decide(state: HallState, now: dt.datetime) -> list[Event]:
             return [*core.engine.expire_ratings(state, now),
-                    *core.engine.check_alerts(state, now, overdue)]
+                    *core.engine.check_alerts(state, now, overdue, self.cert_expires)]
 
         records = core.execute(None, decide)
         for record in records:

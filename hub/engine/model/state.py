@@ -154,6 +154,7 @@ class Alert(msgspec.Struct, kw_only=True, omit_defaults=True):
 
     key: str  # one per condition and subject: "wait:S1", "pause:3", "device:bus1/led@3"
     kind: str  # wait | serving | pause | unstaffed | device | unhappy | no_show | slip_overdue
+    #            | tls_cert
     since: dt.datetime
     message: str
     message_en: str = ""
