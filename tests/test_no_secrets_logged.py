@@ -6,15 +6,11 @@ no query string."""
 
 from __future__ import annotations
 
-import subprocess
-import time
-
 import pytest
 import requests
 import socketio
 
-from tests.hubproc import PASSWORD, HubProcess, free_port, quiet_hall
-from tests.test_scaleout import nginx_binary, write_nginx_conf
+from tests.hubproc import PASSWORD, HubProcess, quiet_hall
 
 pytestmark = pytest.mark.slow
 
@@ -75,40 +71,27 @@ def test_the_hub_logs_no_token_and_no_password(tmp_path, mode):
 
 
 def test_the_shipped_nginx_access_log_keeps_no_query_string(tmp_path):
-    from tests.test_scaleout import NGINX_SHIPPED as shipped
+    from tests.test_scaleout import Nginx
 
-    nginx = nginx_binary()
     hub = HubProcess(tmp_path / "data", config=quiet_hall(tmp_path))
     hub.provision()
     hub.start()
-    port = free_port()
-    site = shipped.read_text()
-    access = tmp_path / "access.log"
-    for old, new in (("listen 80;", f"listen 127.0.0.1:{port};"),
-                     ("server 127.0.0.1:8080 ", f"server 127.0.0.1:{hub.port} "),
-                     ("server 127.0.0.1:8082 ", f"server 127.0.0.1:{hub.port} "),
-                     ("/var/log/nginx/onestop-access.log", str(access))):
-        assert old in site, old
-        site = site.replace(old, new)
-    main = write_nginx_conf(tmp_path, site)
-    proc = subprocess.Popen([nginx, "-c", str(main), "-p", str(tmp_path), "-e",
-                             str(tmp_path / "error.log"), "-g", "daemon off;"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    nginx = Nginx(tmp_path, [hub.port, hub.port])
     try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                requests.get(f"{base}/healthz", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
         token = hub.tokens["screen"]
-        assert requests.get(f"{base}/display/hall?token={token}", timeout=5).ok
-        assert requests.get(f"{base}/api/v1/queue", headers=hub.auth(token), timeout=5).ok
+        base = f"https://127.0.0.1:{nginx.port}"
+        page = f"/display/hall?token={token}"
+        # The plain port only redirects, and logs that request too.
+        moved = requests.get(f"http://127.0.0.1:{nginx.plain_port}{page}", timeout=5,
+                             allow_redirects=False)
+        assert moved.status_code == 308, moved.status_code
+        assert requests.get(f"{base}{page}", timeout=5, verify=nginx.verify).ok
+        assert requests.get(f"{base}/api/v1/queue", headers=hub.auth(token), timeout=5,
+                            verify=nginx.verify).ok
     finally:
-        proc.terminate()
-        proc.wait(10)
+        nginx.stop()
         hub.stop()
+    access = nginx.dir / "access.log"
     logged = access.read_text()
     assert "GET /display/hall HTTP/1.1" in logged, logged
     assert token not in logged and "token=" not in logged

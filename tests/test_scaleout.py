@@ -477,7 +477,7 @@ class Nginx:
             site = self._replace(site, f"server 127.0.0.1:{shipped} ",
                                  f"server 127.0.0.1:{port} ")
         site = self._replace(site, "/var/log/nginx/onestop-access.log",
-                             str(self.dir / "access.log"))
+                             str(self.dir / "access.log"), count=2)  # the 80 and 443 servers
         location = "    location / {\n"
         site = self._replace(site, location, location
                              + "        add_header X-Onestop-Upstream $upstream_addr always;\n")
@@ -500,8 +500,8 @@ class Nginx:
                 time.sleep(0.05)
 
     @staticmethod
-    def _replace(text: str, old: str, new: str) -> str:
-        assert text.count(old) == 1, f"the shipped config no longer has one {old!r}"
+    def _replace(text: str, old: str, new: str, count: int = 1) -> str:
+        assert text.count(old) == count, f"the shipped config no longer has {count} {old!r}"
         return text.replace(old, new)
 
     @property
