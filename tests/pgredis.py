@@ -18,6 +18,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,3 +163,24 @@ class Redis:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
+
+
+@contextlib.contextmanager
+def postgres_or_skip() -> Iterator[Postgres]:
+    """A throwaway PostgreSQL running for the `with` block, or the calling test skipped with the
+    reason there is none here (pytest imported only then: the benchmarks use this module too)."""
+    import pytest
+
+    why = unavailable()
+    if why:
+        pytest.skip(why)
+    server = Postgres()
+    try:
+        server.start()
+    except (OSError, subprocess.SubprocessError) as err:
+        server.stop()
+        pytest.skip(f"cannot start PostgreSQL here: {err}")
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -349,17 +349,9 @@ def test_backups_carry_the_audit_archives_but_not_their_key(db, data, tmp_path):
 def test_retention_on_postgresql(tmp_path):
     """The same job on a PostgreSQL store (several hubs): archived, the rest verifies, the
     chain goes on from the anchor."""
-    from tests.pgredis import Postgres, unavailable
+    from tests.pgredis import postgres_or_skip
 
-    if why := unavailable():
-        pytest.skip(why)
-    server = Postgres()
-    try:
-        server.start()
-    except (OSError, subprocess.SubprocessError) as err:
-        server.stop()
-        pytest.skip(f"cannot start PostgreSQL here: {err}")
-    try:
+    with postgres_or_skip() as server:
         pg = open_database(tmp_path, url=server.create_database("audit"))
         stored = fill(pg, AGES)
         done = archive(pg, tmp_path)
@@ -369,5 +361,3 @@ def test_retention_on_postgresql(tmp_path):
         assert verify(pg).ok and verify(pg).checked == 4
         assert fill(pg, [0])[0]["prev_hash"] == stored[-1]["hash"] and verify(pg).ok
         pg.close()
-    finally:
-        server.stop()

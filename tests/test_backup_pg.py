@@ -13,25 +13,16 @@ from pathlib import Path
 import pytest
 
 from tests.hubproc import HubProcess, TicketTaker, serves_restored
-from tests.pgredis import Postgres, unavailable
+from tests.pgredis import postgres_or_skip
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
-WHY_NOT = unavailable()
 
 
 @pytest.fixture(scope="module")
 def pg():
-    if WHY_NOT:
-        pytest.skip(WHY_NOT)
-    server = Postgres()
-    try:
-        server.start()
-    except (OSError, subprocess.SubprocessError) as err:
-        server.stop()
-        pytest.skip(f"cannot start PostgreSQL here: {err}")
-    yield server
-    server.stop()
+    with postgres_or_skip() as server:
+        yield server
 
 
 def onestop(*args: str) -> subprocess.CompletedProcess:

@@ -4,7 +4,6 @@ approves the code, the page claims its token with its secret; and every hostile 
 
 from __future__ import annotations
 
-import subprocess
 import uuid
 
 import pytest
@@ -20,11 +19,10 @@ from hub.service.pairing import CLAIM_WITHIN, CODE_ALPHABET, CODE_LENGTH, PER_AD
 from hub.store.accounts import Accounts
 from hub.store.database import Database
 from tests.hubproc import HALL_24H
-from tests.pgredis import Postgres, unavailable
+from tests.pgredis import postgres_or_skip
 from tests.test_store import Clock
 
 pytestmark = pytest.mark.slow
-WHY_NOT = unavailable()
 
 
 def ask(hub, kind: str = "screen", page: str = "/display/hall") -> requests.Response:
@@ -132,16 +130,8 @@ def test_requests_are_bounded_per_address(hub):
 
 @pytest.fixture(scope="module")
 def pg():
-    if WHY_NOT:
-        pytest.skip(WHY_NOT)
-    server = Postgres()
-    try:
-        server.start()
-    except (OSError, subprocess.SubprocessError) as err:
-        server.stop()
-        pytest.skip(f"cannot start PostgreSQL here: {err}")
-    yield server
-    server.stop()
+    with postgres_or_skip() as server:
+        yield server
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
