@@ -152,8 +152,8 @@ class Sessions:
             self._check_otp(user, otp, addr)
             core = self.core
             try:
-                core.offload(core.accounts.set_password, username, new_password, core.clock(),
-                             core.cfg.identity)
+                core.accounts.set_password(username, new_password, core.clock(),
+                                           core.cfg.identity, cpu=core.offload)
             except PolicyRefusal as err:
                 raise Invalid(err.code, err.key, **err.params) from None
             core.limiter.succeed(f"user:{username}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -157,17 +158,20 @@ class Accounts:
         return dict(row) if row else None
 
     def set_password(self, username: str, password: str, now: dt.datetime,
-                     policy: Identity | None = None) -> None:
+                     policy: Identity | None = None,
+                     cpu: Callable[..., Any] = lambda fn, *args: fn(*args)) -> None:
         """A new password for `username` under `policy` (the hall's; its defaults if not
-        given): refused if too weak or one of the last `password_history` ones."""
+        given): refused if too weak or one of the last `password_history` ones. `cpu` runs the
+        scrypt work (a hub passes its offload: a real thread, so the event loop never waits on
+        it); the database is used only from the caller's thread."""
         policy = policy or Identity()
         check_password(policy, password, username)  # never under 8 (hub/config/checks.py)
         if self.user(username) is None:
             raise AccountError(f"no user {username!r}")
-        if reused(password, self.previous_hashes(username, policy.password_history),
-                  verify_password):
+        previous = self.previous_hashes(username, policy.password_history)
+        if cpu(reused, password, previous, verify_password):
             raise history_refusal(policy)
-        hashed = hash_password(password)
+        hashed = cpu(hash_password, password)
         with self.db.transaction() as tx:
             # RETURNING, not rowcount: PostgreSQL's pipeline mode (hub/store/postgres.py)
             # knows no row count until the results are read.
