@@ -84,21 +84,18 @@ export function shortAt(iso) {
   return Number.isNaN(d.getTime()) ? "" : AT.format(d);
 }
 
-/** The status a case's clock runs by: an appeal does not stop it (the status before it). */
-const clockStatus = (c) => (c.status === "appealing" || c.status === "appeal_rejected"
-  ? c.resumed || "pending" : c.status);
-
-/** The step a case waits for and its due day ({step, due}), or null once nothing is due. */
+/** The step a case waits for and its due day ({step, due}), or null once none is left with a
+ * deadline (the hub's rule: callback until called back, then rectification until rectified;
+ * an appeal does not stop the clock). */
 export function nextDue(c) {
-  if (c.due !== undefined) return c.due ? { step: c.due_step || "", due: c.due } : null;
   if (FINAL.has(c.status)) return null;
-  const s = clockStatus(c);
-  if (s === "pending" && !c.called_back_at) return { step: "callback", due: c.callback_due };
-  if ((s === "called_back" || s === "rectifying") && !c.rectified_at) {
-    return { step: "rectify", due: c.rectify_due };
-  }
+  if (!c.called_back_at) return { step: "callback", due: c.callback_due };
+  if (!c.rectified_at) return { step: "rectify", due: c.rectify_due };
   return null;
 }
+
+/** Whether a case is final (closed, or its appeal upheld). */
+export const isFinal = (c) => FINAL.has(c.status);
 
 /** Past its due day by the hall's date (the hub's `overdue` when it says). */
 export function isOverdue(c, today = hallToday()) {

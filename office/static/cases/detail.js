@@ -98,6 +98,11 @@ function actions(c, role) {
     $(`act-${action}`).hidden = !ok;
     if (ok) shown += 1;
   }
+  // 办结 after a rectification finds the 差评 founded; straight after the callback, unfounded.
+  const base = c.status === "appealing" ? c.resumed : c.status;
+  const verdict = base === "called_back" ? "unfounded" : "founded";
+  for (const o of $("close-verdict").options) o.disabled = o.value !== verdict;
+  $("close-verdict").value = verdict;
   $("no-actions").hidden = shown > 0;
   $("attachments-hint").hidden = shown === 0;
 }

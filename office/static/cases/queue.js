@@ -3,7 +3,8 @@
  * says. A case another page steps is fetched again and put where it now belongs, so the list
  * follows the hall live without reloading what is already shown. */
 import { catalogue, department } from "/shared/static/catalogue.js";
-import { ACTIONS, KINDS, hallToday, isOverdue, nextDue, shortAt, statusWords, word, words } from "/shared/static/casework.js";
+import { ACTIONS, KINDS, hallToday, isFinal, isOverdue, nextDue, shortAt, statusWords, word, words } from "/shared/static/casework.js";
+import { parseAt } from "/shared/static/clock.js";
 import { $, bilingual, en, make } from "/shared/static/dom.js";
 import { t, t2 } from "/shared/static/i18n.js";
 
@@ -64,10 +65,16 @@ function wanted(c) {
   return true;
 }
 
-// The hub's order: overdue first, then by the next due day, then by case number.
+// The hub's order (its `queue_key`): open cases by their next due day (overdue ones come
+// first by that alone), then those with none left; final ones after, newest first.
 function sortKey(c) {
+  if (c.queue_key) return `${c.queue_key}|${c.case_id}`;
+  if (isFinal(c)) {
+    const ended = parseAt(c.closed_at || c.updated_at || c.opened_at) / 1000;
+    return `1|${String(1e11 - Math.floor(ended)).padStart(12, "0")}|${c.case_id}`;
+  }
   const next = nextDue(c);
-  return `${isOverdue(c) ? 0 : 1}|${(next && next.due) || "9999-99-99"}|${c.case_id}`;
+  return `0|${(next && next.due) || "9999-12-31"}|${c.case_id}`;
 }
 
 /** A case as it now is (after an event): put in, moved, or taken out of the list. */
