@@ -23,11 +23,12 @@ const failed = (e) => say("error", e.message);
 
 async function start(session) {
   $("who").textContent = `${session.name || session.username}`;
+  reload(staff).catch(failed); // at once: the first page is drawn without waiting for the socket
   staff.connect("/monitor", {
     online: () => { $("offline").hidden = true; },
     offline: () => { $("offline").hidden = false; },
-    // A fresh snapshot (first, or after a reconnect): events may have been missed, so the
-    // list is read again.
+    // Each snapshot (the first too, as events may have come between the first read and the
+    // socket's start; and after a reconnect) reads the list again.
     snapshot: () => { reload(staff).catch(failed); },
     event,
   });

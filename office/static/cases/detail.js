@@ -68,7 +68,7 @@ function step(s) {
   if (s.status) head.append(" → ", bilingual(make("span", `status status-${s.status}`), ...statusWords(s.status)));
   head.append(" · ", make("span", "by", s.by_name || s.by || "—"));
   li.append(head);
-  const data = s.data || {};
+  const data = s.data || s; // the hub gives a step's fields beside its envelope
   const list = make("dl", "step-data");
   for (const [name, key] of Object.entries(FIELDS)) {
     if (data[name] === undefined || data[name] === null || data[name] === "") continue;
@@ -116,7 +116,10 @@ export function show(view, role) {
   $("d-id").textContent = c.case_id;
   bilingual($("d-status"), ...statusWords(c.status)).className = `status status-${c.status}`;
   facts(c);
-  $("timeline").replaceChildren(...(view.steps || []).map(step));
+  // The opening is the case's first line: when, from where, by whom (a step of its own).
+  const opened = { at: c.opened_at, action: "open", status: "pending",
+                   by: c.opened_by || word(c.channel ? CHANNELS : SOURCES, c.channel || c.source) };
+  $("timeline").replaceChildren(...[opened, ...(view.steps || [])].map(step));
   actions(c, role);
 }
 

@@ -15,6 +15,7 @@ export const q = {
   cases: [], // shown, in the hub's order
   next: null, // the cursor of the page after the last one shown
   selected: null, // case_id shown in the detail
+  reading: 0, // the latest first-page read: an older one answering later is dropped
 };
 
 /** The filter form as query parameters: open cases unless a status is asked for. */
@@ -36,7 +37,9 @@ function query(extra) {
 /** The first page again, with the form's filters. */
 export async function reload(staff) {
   q.filters = readFilters();
+  const mine = ++q.reading;
   const found = await staff.api("GET", `/cases${query({})}`);
+  if (mine !== q.reading) return;
   q.cases = found.cases || [];
   q.next = found.next || null;
   render();
@@ -45,7 +48,9 @@ export async function reload(staff) {
 /** The page after the last one shown. */
 export async function more(staff) {
   if (!q.next) return;
+  const mine = q.reading;
   const found = await staff.api("GET", `/cases${query({ after: q.next })}`);
+  if (mine !== q.reading) return; // the filters changed meanwhile
   const have = new Set(q.cases.map((c) => c.case_id));
   q.cases.push(...(found.cases || []).filter((c) => !have.has(c.case_id)));
   q.next = found.next || null;
