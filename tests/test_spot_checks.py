@@ -20,13 +20,17 @@ from hub.auth import Principal, Role
 from hub.config import ChecklistItem, load_config
 from hub.engine import DomainError, Invalid, NotFound
 from hub.engine import spot_checks as rules
+from hub.forwarder import Forwarder
 from hub.runtime import open_database
 from hub.service import Forbidden, HallService
 from hub.store.accounts import Accounts
 from hub.store.database import Database
 from hub.store.spot_checks import SpotChecks
+from tests.cereceiver import Receiver
 from tests.hubproc import HALL_24H, PASSWORD, HubProcess
 from tests.pgredis import postgres_or_skip
+from tests.test_forwarder import backend_cfg
+from tests.test_sockets import Listener
 from tests.test_store import KIOSK, Clock, act, sign_in
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -274,6 +278,32 @@ def test_the_week_boundary_is_the_halls_midnight(hall):
     assert rows.finished_between(end, end + dt.timedelta(days=7)) == {}
 
 
+def test_the_events_reach_the_backend_as_cloudevents(hall, tmp_path):
+    service, clock = hall
+    finish_tickets(service, clock, 2)
+    clock.advance(days=7)
+    drawn = service.spot_checks.draw(SUPER)
+    codes = [c["code"] for c in drawn["checklist"]]
+    ticket = drawn["sample"]["1"][0]
+    service.spot_checks.review(SUPER, drawn["draw_id"], ticket, dict.fromkeys(codes, "na"))
+    service.staff_records.add(SUPER, "clerk2", "notice", "第十八条第一项", "工作时间离岗")
+    receiver = Receiver().start()
+    try:
+        cfg = backend_cfg(receiver.url)
+        Forwarder(service.db, cfg.backend, cfg.event_source, cfg.zone).drain()
+    finally:
+        receiver.close()
+    sent = {e["type"]: e for e in receiver.accepted}
+    assert not receiver.invalid
+    drawn_event = sent["cn.gov.hall.spot_check.drawn"]["data"]
+    assert drawn_event["seed"] == drawn["seed"] and drawn_event["sample"] == drawn["sample"]
+    assert drawn_event["method"] == "hmac-sha256-rank"
+    reviewed = sent["cn.gov.hall.spot_check.reviewed"]
+    assert reviewed["subject"] == "windows/1" and reviewed["data"]["finding"] is False
+    record = sent["cn.gov.hall.staff.record_added"]["data"]
+    assert (record["username"], record["staff_no"], record["kind"]) == ("clerk2", "JZ002", "notice")
+
+
 # --- the verify command -------------------------------------------------------------------
 
 
@@ -330,7 +360,18 @@ def test_a_supervisors_walkthrough_over_http(tmp_path):
     hub.clock = "2026-11-24T10:00:00+08:00"  # the next Tuesday: week 47 is over
     hub.start()
     try:
-        walk(hub, finished)
+        hub.tokens["office"] = hub.login("super")  # one session: a second would end the first
+        monitor = Listener(hub, "/monitor", hub.tokens["office"])
+        try:
+            monitor.snapshot()
+            walk(hub, finished)
+            # the office's live page gets every step as it is committed
+            pushed = [monitor.next_event(t)["data"] for t in
+                      ("spot_check.drawn", "spot_check.reviewed", "staff.record_added")]
+            assert pushed[0]["draw_id"] == "CC2026W47" and pushed[1]["finding"] is True
+            assert pushed[2]["kind"] == "warning"
+        finally:
+            monitor.close()
     finally:
         hub.stop()
     assert "Traceback" not in hub.log()
@@ -340,7 +381,7 @@ def test_a_supervisors_walkthrough_over_http(tmp_path):
 
 def walk(hub: HubProcess, finished: list[str]) -> None:
     api = f"{hub.url}/api/v1"
-    clerk, office = hub.login("clerk1", 1), hub.login("super")
+    clerk, office = hub.login("clerk1", 1), hub.tokens["office"]
 
     def call(method: str, path: str, token: str, **args) -> requests.Response:
         return requests.request(method, api + path, headers=hub.auth(token), timeout=10, **args)
