@@ -15,6 +15,7 @@ after the commit are they handed to listeners (screens, voice, forwarding).
 - calling.py: a window's actions and their arguments
 - slips.py: 承诺单 and 联办件
 - office.py: what the office changes; supervision.py: what it (and the screens) watch
+- spot_checks.py: 办件抽查; staff_records.py: 效能告诫 and the other efficiency records
 - hub/hall_file/: the hall file, swapped in live and kept in step with the store
 """
 
@@ -36,6 +37,8 @@ from .office import Office
 from .pairing import Pairing
 from .sessions import SESSION_TTL, Sessions
 from .slips import Slips
+from .spot_checks import SpotCheckDesk
+from .staff_records import StaffRecords
 from .supervision import Supervision
 
 __all__ = [
@@ -102,6 +105,9 @@ class HallService(ServiceCore):
         self.reopen_service = office.reopen_service
         self.move_clerk = office.move_clerk
 
+        self.spot_checks = SpotCheckDesk(self)  # draw, review, read
+        self.staff_records = StaffRecords(self)  # add, of, staff
+
         watch = Supervision(self)
         self.snapshot = watch.snapshot
         self.totals = watch.totals
@@ -123,3 +129,7 @@ class HallService(ServiceCore):
 
         self.reload = self.hall_file_sync.reload
         self.adopt_hall_file = self.hall_file_sync.adopt
+
+    def excluded_from_awards(self, year: int) -> set[str]:
+        """Usernames with a 效能告诫 in the hall's calendar `year`: out of its 评先评优."""
+        return self.staff_records.excluded_from_awards(year)

@@ -30,12 +30,16 @@ from hub.engine.model import (
     Event,
     JointPartDone,
     SlipStatusChanged,
+    SpotCheckDrawn,
+    SpotCheckReviewed,
+    StaffRecordAdded,
     Ticket,
     TicketFinished,
 )
 from hub.store.audit import AuditEntry, AuditLog
 from hub.store.database import Tx
 from hub.store.hall_config import HallConfigs
+from hub.store.spot_checks import SpotChecks
 from hub.store.store import SNAPSHOT_EVERY, Record, Store
 
 Decide = Callable[[HallState, dt.datetime], list[Event]]
@@ -169,6 +173,18 @@ class Commit:
         if isinstance(record.event, SlipStatusChanged):
             self.store.save_slip_status(self.tx, record.event)
 
+    def save_spot_draw(self, record: Record) -> None:
+        if isinstance(record.event, SpotCheckDrawn):
+            SpotChecks(self.store.db).save_draw(self.tx, record.event)
+
+    def save_spot_review(self, record: Record) -> None:
+        if isinstance(record.event, SpotCheckReviewed):
+            SpotChecks(self.store.db).save_review(self.tx, record.event)
+
+    def save_staff_record(self, record: Record) -> None:
+        if isinstance(record.event, StaffRecordAdded):
+            SpotChecks(self.store.db).save_record(self.tx, record.event)
+
     def save_hall_file(self, record: Record) -> None:
         """The text with its event: another hub that applies the event finds it."""
         event = record.event
@@ -186,6 +202,9 @@ PROJECTIONS: dict[type[Event], Callable[[Commit, Record], None]] = {
     JointPartDone: Commit.save_part_done,  # one department's part of a 联办件 done
     SlipStatusChanged: Commit.save_slip_status,  # a 承诺单 moved on
     ConfigReloaded: Commit.save_hall_file,  # the hall file's text, for the other hubs
+    SpotCheckDrawn: Commit.save_spot_draw,  # a week's 办件抽查 sample
+    SpotCheckReviewed: Commit.save_spot_review,  # a sampled ticket reviewed
+    StaffRecordAdded: Commit.save_staff_record,  # an efficiency record (效能告诫 ...)
 }
 
 
