@@ -40,7 +40,6 @@ def casework_catalogue() -> dict[str, Any]:
     """The casework pages also name what the hall file lists for cases: the complaint
     categories, the 差评 reasons and the spot checks' checklist (codes kept by the events)."""
     cfg = _service().cfg
-    spot = getattr(cfg, "spot_check", None)
     return {
         **catalogue(),
         "complaint_categories": [
@@ -50,7 +49,7 @@ def casework_catalogue() -> dict[str, Any]:
         "rating_reasons": list(cfg.rating.reasons),
         "checklist": [
             {"code": c.code, "text": c.text, "text_en": c.text_en}
-            for c in (spot.checklist if spot is not None else [])
+            for c in cfg.spot_check.checklist
         ],
     }
 

@@ -126,21 +126,27 @@ function showMember(found) {
   $("m-award").className = `award ${out ? "excluded" : "eligible"}`;
 }
 
-async function loadMember() {
-  const [found, cases] = await Promise.all([
-    staff.api("GET", `/staff/${encodeURIComponent(member)}/records`),
-    staff.api("GET", `/cases?${new URLSearchParams({ clerk: member, limit: "100" })}`),
-  ]);
+async function loadRecords() {
+  const found = await staff.api("GET", `/staff/${encodeURIComponent(member)}/records`);
   showMember(found);
   const records = found.records || [];
   const body = $("records").tBodies[0];
   body.replaceChildren();
   for (const r of records) recordRow(body, r);
   $("records-empty").hidden = records.length > 0;
+}
+
+async function loadCases() {
+  const found = await staff.api("GET", `/cases?${new URLSearchParams({ clerk: member, limit: "100" })}`);
   const list = $("member-cases").tBodies[0];
   list.replaceChildren();
-  for (const c of cases.cases || []) caseRow(list, c);
-  $("member-cases-empty").hidden = (cases.cases || []).length > 0;
+  for (const c of found.cases || []) caseRow(list, c);
+  $("member-cases-empty").hidden = (found.cases || []).length > 0;
+}
+
+/** The member's records and cases, each shown as soon as it is read. */
+function loadMember() {
+  return Promise.all([loadRecords(), loadCases()]);
 }
 
 async function addRecord(ev) {
@@ -152,7 +158,7 @@ async function addRecord(ev) {
     $("record-form").reset();
     say("error", "");
     say("info", joined("office.staff_page.record_added", { record_id: added.record_id || "" }));
-    await loadMember();
+    await loadRecords();
   } catch (e) {
     failed(e);
   }
