@@ -97,9 +97,9 @@ export function nextDue(c) {
 /** Whether a case is final (closed, or its appeal upheld). */
 export const isFinal = (c) => FINAL.has(c.status);
 
-/** Past its due day by the hall's date (the hub's `overdue` when it says). */
+/** Past its due day by the hall's date (the hub's `overdue` when the case came from it). */
 export function isOverdue(c, today = hallToday()) {
-  if (typeof c.overdue === "boolean") return c.overdue;
+  if (Array.isArray(c.overdue)) return c.overdue.length > 0; // the hub's: the steps overdue
   const next = nextDue(c);
   return !!(next && next.due && next.due < today);
 }

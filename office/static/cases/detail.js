@@ -43,6 +43,7 @@ function facts(c) {
   fact(list, N_("office.cases.reason"), c.reason);
   fact(list, N_("office.cases.category"), c.category);
   fact(list, N_("office.cases.summary"), c.summary);
+  fact(list, N_("office.cases.contact"), c.contact); // the office's only: never on the panel
   fact(list, N_("office.cases.callback_due"), c.callback_due);
   fact(list, N_("office.cases.rectify_due"), c.rectify_due);
   fact(list, N_("office.cases.verdict"), c.verdict ? words(VERDICTS, c.verdict) : null);
