@@ -24,6 +24,7 @@ from hub.forwarder import Forwarder
 from hub.runtime import open_database
 from hub.service import Forbidden, HallService
 from hub.store.accounts import Accounts
+from hub.store.cases import Cases
 from hub.store.database import Database
 from hub.store.spot_checks import SpotChecks
 from tests.cereceiver import Receiver
@@ -253,18 +254,37 @@ def test_an_empty_week_is_drawn_as_such(hall):
     assert drawn["population"] == {} and drawn["items"] == []
 
 
-def test_a_case_is_opened_only_from_a_finding(hall):
+def test_a_finding_opens_a_case_with_its_review_and_nothing_else_does(hall):
     service, clock = hall
     finish_tickets(service, clock, 2)
     clock.advance(days=7)
     drawn = service.spot_checks.draw(SUPER)
     codes = [c["code"] for c in drawn["checklist"]]
-    first, _second = (i["ticket_id"] for i in drawn["items"])
+    first, second = (i["ticket_id"] for i in drawn["items"])
     with pytest.raises(DomainError) as err:
         service.spot_checks.review(SUPER, drawn["draw_id"], first, dict.fromkeys(codes, "pass"),
                                    open_case=True)
     assert err.value.code == "no_finding"
     assert service.spot_checks.one(SUPER, drawn["draw_id"])["reviewed"] == 0
+
+    # a finding opens a case (kind spot_check) in the review's own transaction
+    second_item = next(i for i in drawn["items"] if i["ticket_id"] == second)
+    answers = dict.fromkeys(codes, "pass") | {"time_limit": "fail"}
+    before = service.store.last_seq()
+    after = service.spot_checks.review(SUPER, drawn["draw_id"], second, answers, "超时办结",
+                                       open_case=True)
+    reviewed = next(i for i in after["items"] if i["ticket_id"] == second)
+    case = Cases(service.db).get(reviewed["case_id"])
+    assert case is not None and reviewed["case_id"].startswith("GD20261201")
+    assert (case.kind, case.source, case.status.value) == ("spot_check", "spot_check", "pending")
+    assert (case.ticket_id, case.window_no, case.clerk, case.staff_no) == (
+        second, second_item["window_no"], second_item["clerk"],
+        {"clerk1": "JZ001", "clerk2": "JZ002"}[second_item["clerk"]])
+    assert "在办理时限内办结" in case.summary and "超时办结" in case.summary
+    committed = service.store.records_after(before)
+    assert [r.type for r in committed] == ["case.opened", "spot_check.reviewed"]
+    assert len({r.seq for r in committed}) == 2
+    assert committed[1].event.case_id == case.case_id
 
 
 def test_the_week_boundary_is_the_halls_midnight(hall):
@@ -367,9 +387,12 @@ def test_a_supervisors_walkthrough_over_http(tmp_path):
             walk(hub, finished)
             # the office's live page gets every step as it is committed
             pushed = [monitor.next_event(t)["data"] for t in
-                      ("spot_check.drawn", "spot_check.reviewed", "staff.record_added")]
-            assert pushed[0]["draw_id"] == "CC2026W47" and pushed[1]["finding"] is True
-            assert pushed[2]["kind"] == "warning"
+                      ("spot_check.drawn", "case.opened", "spot_check.reviewed",
+                       "staff.record_added")]
+            assert pushed[0]["draw_id"] == "CC2026W47" and pushed[2]["finding"] is True
+            assert pushed[1]["kind"] == "spot_check" == pushed[1]["source"]
+            assert pushed[2]["case_id"] == pushed[1]["case_id"]
+            assert pushed[3]["kind"] == "warning"
         finally:
             monitor.close()
     finally:
@@ -415,10 +438,12 @@ def walk(hub: HubProcess, finished: list[str]) -> None:
     assert call("post", path, office, json={"answers": {"informed": "fail"}}).status_code == 422
     assert call("post", path, office, json={"answers": dict.fromkeys(codes, "maybe")}
                 ).status_code == 422
-    r = call("post", path, office, json={"answers": answers, "note": "未一次性告知所需材料"})
+    r = call("post", path, office, json={"answers": answers, "note": "未一次性告知所需材料",
+                                         "open_case": True})
     assert r.status_code == 200, r.text
     item = next(i for i in r.json()["items"] if i["ticket_id"] == target["ticket_id"])
     assert item["finding"] and item["by"] == "super" and item["clerk"] == target["clerk"]
+    assert item["case_id"].startswith("GD20261124")  # opened with the review
     assert call("post", path, office, json={"answers": answers}).status_code == 409
     listed = call("get", "/spot-checks?week=2026-11-16", office).json()["draws"]
     assert [d["findings"] for d in listed] == [1]
