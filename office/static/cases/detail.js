@@ -2,7 +2,7 @@
  * text attachments) and the actions its status allows, as forms (POST
  * /api/v1/cases/{id}/steps). Deciding an appeal is a supervisor's; the hub refuses the rest of
  * what is not allowed, and the page says why. */
-import { serviceName } from "/shared/static/catalogue.js";
+import { catalogue, serviceName } from "/shared/static/catalogue.js";
 import { ACTIONS, CHANNELS, FIELDS, KINDS, SOURCES, VERDICTS, attachments, isOverdue, nextDue, shortAt,
   statusWords, word, words } from "/shared/static/casework.js";
 import { $, bilingual, en, make, say } from "/shared/static/dom.js";
@@ -30,6 +30,12 @@ function fact(list, key, value) {
   list.append(dt, dd);
 }
 
+/** A complaint category by the hall file's name (its code if the file no longer has it). */
+function categoryName(code) {
+  const found = (catalogue.complaint_categories || []).find((x) => x.code === code);
+  return found ? [found.name, found.name_en] : [code, ""];
+}
+
 function facts(c) {
   const list = $("d-facts");
   list.replaceChildren();
@@ -41,7 +47,7 @@ function facts(c) {
   fact(list, N_("office.cases.ticket"), c.number ? `${c.number}${c.service ? ` · ${serviceName(c.service)}` : ""}` : null);
   fact(list, N_("office.cases.level"), c.level ? spaced(`rating.level.${c.level}`) : null);
   fact(list, N_("office.cases.reason"), c.reason);
-  fact(list, N_("office.cases.category"), c.category);
+  fact(list, N_("office.cases.category"), c.category ? categoryName(c.category) : null);
   fact(list, N_("office.cases.summary"), c.summary);
   fact(list, N_("office.cases.contact"), c.contact); // the office's only: never on the panel
   fact(list, N_("office.cases.callback_due"), c.callback_due);
