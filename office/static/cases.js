@@ -23,12 +23,19 @@ const failed = (e) => say("error", e.message);
 
 async function start(session) {
   $("who").textContent = `${session.name || session.username}`;
-  reload(staff).catch(failed); // at once: the first page is drawn without waiting for the socket
+  // The first page of cases first, alone: the socket, its snapshot and the rest wait until
+  // it is drawn (the snapshot reads the list again, so nothing between the two is missed).
+  try {
+    await reload(staff);
+  } catch (e) {
+    failed(e);
+  }
+  if (!staff.session) return; // refused: signed out meanwhile
   staff.connect("/monitor", {
     online: () => { $("offline").hidden = true; },
     offline: () => { $("offline").hidden = false; },
-    // Each snapshot (the first too, as events may have come between the first read and the
-    // socket's start; and after a reconnect) reads the list again.
+    // Each snapshot (the first too, as events may have come since the first read; and after
+    // a reconnect) reads the list again.
     snapshot: () => { reload(staff).catch(failed); },
     event,
   });

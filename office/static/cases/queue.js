@@ -34,11 +34,19 @@ function query(extra) {
   return `?${new URLSearchParams({ ...q.filters, limit: String(PAGE), ...extra })}`;
 }
 
+/** The answer cases/early.js read before this module ran, once, if it asked for `url`. */
+async function early(url) {
+  const first = window.onestopFirstCases;
+  window.onestopFirstCases = null;
+  return first && first.url === url ? first.answer : null;
+}
+
 /** The first page again, with the form's filters. */
 export async function reload(staff) {
   q.filters = readFilters();
   const mine = ++q.reading;
-  const found = await staff.api("GET", `/cases${query({})}`);
+  const found = (await early(`/api/v1/cases${query({})}`))
+    || await staff.api("GET", `/cases${query({})}`);
   if (mine !== q.reading) return;
   q.cases = found.cases || [];
   q.next = found.next || null;
