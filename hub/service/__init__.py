@@ -13,13 +13,15 @@ after the commit are they handed to listeners (screens, voice, forwarding).
 - sessions.py: tokens, sign-in and sign-out; pairing.py: screens and kiosks get their token
 - issuing.py: tickets, complaints, the kiosk's tiles
 - calling.py: a window's actions and their arguments
-- slips.py: 承诺单 and 联办件
+- slips.py: 承诺单 and 联办件; casework.py: supervision cases (督办工单) for 差评 and complaints
 - office.py: what the office changes; supervision.py: what it (and the screens) watch
 - spot_checks.py: 办件抽查; staff_records.py: 效能告诫 and the other efficiency records
 - hub/hall_file/: the hall file, swapped in live and kept in step with the store
 """
 
 from __future__ import annotations
+
+from functools import cached_property
 
 from hub.auth import RateLimiter
 from hub.clock import Clock, system_clock
@@ -28,6 +30,7 @@ from hub.hall_file import ConfigRefused
 from hub.store.database import Database
 
 from .calling import WINDOW_ACTIONS, Calling
+from .casework import Casework
 from .commit import AlreadyHandled, Inbox, the, the_event
 from .core import Listener, Offload, ServiceCore, run_inline
 from .errors import Forbidden, TooManyAttempts, Unauthorized
@@ -95,6 +98,8 @@ class HallService(ServiceCore):
         self.joint_cases = slips.joint_cases
         self.slip = slips.slip
 
+        self.casework = Casework(self)  # 督办工单: cases, their steps, office-entered complaints
+
         office = Office(self)
         self.decide_return = office.decide_return
         self.grant_green_pass = office.grant_green_pass
@@ -104,9 +109,6 @@ class HallService(ServiceCore):
         self.close_service = office.close_service
         self.reopen_service = office.reopen_service
         self.move_clerk = office.move_clerk
-
-        self.spot_checks = SpotCheckDesk(self)  # draw, review, read
-        self.staff_records = StaffRecords(self)  # add, of, staff
 
         watch = Supervision(self)
         self.snapshot = watch.snapshot
@@ -129,6 +131,16 @@ class HallService(ServiceCore):
 
         self.reload = self.hall_file_sync.reload
         self.adopt_hall_file = self.hall_file_sync.adopt
+
+    @cached_property
+    def spot_checks(self) -> SpotCheckDesk:
+        """办件抽查: draw, review, read."""
+        return SpotCheckDesk(self)
+
+    @cached_property
+    def staff_records(self) -> StaffRecords:
+        """Efficiency records (效能告诫 ...): add, of, staff."""
+        return StaffRecords(self)
 
     def excluded_from_awards(self, year: int) -> set[str]:
         """Usernames with a 效能告诫 in the hall's calendar `year`: out of its 评先评优."""

@@ -198,6 +198,7 @@ class PathParams(Shape):
     staff_no: Code | None = None
     key: Code | None = None
     lang: Code | None = None
+    case_id: Code | None = None  # a supervision case's (GD…)
     draw_id: Code | None = None  # a spot check's: CC2026W48
 
 
