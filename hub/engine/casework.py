@@ -21,7 +21,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import msgspec
 
@@ -334,7 +334,7 @@ class CaseRules(RulesBase):
         given = self._fields(action, fields)
         status = _transition(case, action, given.get("verdict"), given.get("upheld"))
         if status is None:
-            self._refuse(case, action, given)
+            self._refuse(case, action)
         stepped = CaseStepped(at=now, case_id=case.case_id, action=action, status=status,
                               previous=case.status, by=by, clerk=case.clerk,
                               window_no=case.window_no, **given)
@@ -380,7 +380,7 @@ class CaseRules(RulesBase):
         return given
 
     @staticmethod
-    def _refuse(case: Case, action: str, given: Mapping[str, Any]) -> None:
+    def _refuse(case: Case, action: str) -> NoReturn:
         if case.final:
             raise DomainError("case_final", "error.case_final", case_id=case.case_id)
         if case.status is S.APPEALING:
