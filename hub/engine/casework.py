@@ -249,7 +249,10 @@ def _case_day(case_id: str) -> dt.date:
 
 
 def redact_phones(text: str) -> str:
-    return _PHONE.sub("***", text)
+    """`text` with every run of 7 or more digits (spaces and dashes between them allowed) put
+    as ***: a phone number, never "20 - 30 分钟"."""
+    return _PHONE.sub(lambda m: "***" if sum(c.isdigit() for c in m.group()) >= 7
+                      else m.group(), text)
 
 
 # --- the rules --------------------------------------------------------------------------------
