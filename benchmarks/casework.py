@@ -49,6 +49,7 @@ import socketio  # noqa: E402
 from benchmarks.common import (  # noqa: E402
     HALL_BENCH,
     OUT_DIR,
+    QUIET,
     BenchHub,
     busy_cpu_pct,
     summarize_ms,
@@ -316,7 +317,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--clients", type=int, default=5)
     parser.add_argument("--every-ms", type=float, default=100.0)
+    parser.add_argument("--quiet-wait", type=float, default=QUIET["max_wait_s"],
+                        help="seconds to wait at most for the rest of the machine to go quiet")
     args = parser.parse_args(argv)
+    QUIET["max_wait_s"] = args.quiet_wait
     result: dict = {}
     with tempfile.TemporaryDirectory(prefix="bench-casework-", dir=OUT_DIR.parent) as tmp:
         # The supervisor signs in with a password alone here (the hall's default asks the

@@ -376,3 +376,52 @@ def test_the_staff_pages_record_an_efficiency_warning(browser, tmp_path):  # noq
         assert not page.errors, page.errors
     finally:
         hub.stop()
+
+
+def complain(hub, token: str, window: int, text: str) -> str:
+    """A complaint the office enters (phone): its case's id."""
+    return api(hub, token, "POST", "/complaints",
+               {"category": "efficiency", "text": text, "channel": "phone",
+                "window": window})["case_id"]
+
+
+def test_the_queue_puts_overdue_cases_first_and_pages_with_the_cursor(browser, tmp_path):  # noqa: F811
+    hub = hall(tmp_path)
+    hub.clock = LAST_WEEK  # three cases opened a week before: their callback is overdue now
+    hub.start()
+    try:
+        boss2 = hub.login("boss2")
+        late = {complain(hub, boss2, 1, f"上周投诉{i}") for i in range(3)}
+    finally:
+        hub.stop()
+    hub.clock = ""
+    hub.start()
+    try:
+        boss2 = hub.login("boss2")
+        fresh = [complain(hub, boss2, 2, f"本周投诉{i}") for i in range(52)]
+        page = open_page(browser, f"{hub.url}/office/cases", 1920, 1080)
+        sign_in(page, "super")
+        page.wait_for_selector("#casework:not([hidden])", timeout=TIMEOUT_MS)
+        page.wait_for_function("() => document.querySelectorAll('#queue tbody tr').length === 50",
+                               timeout=TIMEOUT_MS)
+        text_is(page, "#queue-count", "50+")
+        ids = page.eval_on_selector_all("#queue tbody tr", "rs => rs.map(r => r.dataset.id)")
+        assert set(ids[:3]) == late  # overdue first, and marked so
+        for case_id in late:
+            text_has(page, queue_row(case_id), "超期")
+        assert page.eval_on_selector_all("#queue tbody tr.overdue", "rs => rs.length") == 3
+        page.click("#more")
+        page.wait_for_function("() => document.querySelectorAll('#queue tbody tr').length === 55",
+                               timeout=TIMEOUT_MS)
+        assert page.is_hidden("#more")
+        text_is(page, "#queue-count", "55")
+        shown = page.eval_on_selector_all("#queue tbody tr", "rs => rs.map(r => r.dataset.id)")
+        assert set(shown) == late | set(fresh)
+        page.check("#f-overdue")
+        page.click("#filters button[type=submit]")
+        page.wait_for_function("() => document.querySelectorAll('#queue tbody tr').length === 3",
+                               timeout=TIMEOUT_MS)
+        assert page.is_hidden("#more")
+        assert not page.errors, page.errors
+    finally:
+        hub.stop()
