@@ -13,7 +13,7 @@ after the commit are they handed to listeners (screens, voice, forwarding).
 - sessions.py: tokens, sign-in and sign-out; pairing.py: screens and kiosks get their token
 - issuing.py: tickets, complaints, the kiosk's tiles
 - calling.py: a window's actions and their arguments
-- slips.py: 承诺单 and 联办件
+- slips.py: 承诺单 and 联办件; casework.py: supervision cases (督办工单) for 差评 and complaints
 - office.py: what the office changes; supervision.py: what it (and the screens) watch
 - hub/hall_file/: the hall file, swapped in live and kept in step with the store
 """
@@ -27,6 +27,7 @@ from hub.hall_file import ConfigRefused
 from hub.store.database import Database
 
 from .calling import WINDOW_ACTIONS, Calling
+from .casework import Casework
 from .commit import AlreadyHandled, Inbox, the, the_event
 from .core import Listener, Offload, ServiceCore, run_inline
 from .errors import Forbidden, TooManyAttempts, Unauthorized
@@ -91,6 +92,8 @@ class HallService(ServiceCore):
         self.part_done = slips.part_done
         self.joint_cases = slips.joint_cases
         self.slip = slips.slip
+
+        self.casework = Casework(self)  # 督办工单: cases, their steps, office-entered complaints
 
         office = Office(self)
         self.decide_return = office.decide_return

@@ -25,15 +25,19 @@ from hub.auth import STAFF_ROLES, Principal
 from hub.clock import Clock
 from hub.engine import HallState, apply
 from hub.engine.model import (
+    CaseOpened,
+    CaseStepped,
     ConfigReloaded,
     DayRolled,
     Event,
     JointPartDone,
+    RatingReasonAdded,
     SlipStatusChanged,
     Ticket,
     TicketFinished,
 )
 from hub.store.audit import AuditEntry, AuditLog
+from hub.store.cases import Cases
 from hub.store.database import Tx
 from hub.store.hall_config import HallConfigs
 from hub.store.store import SNAPSHOT_EVERY, Record, Store
@@ -169,6 +173,18 @@ class Commit:
         if isinstance(record.event, SlipStatusChanged):
             self.store.save_slip_status(self.tx, record.event)
 
+    def save_case_opened(self, record: Record) -> None:
+        if isinstance(record.event, CaseOpened):
+            Cases(self.store.db).save_opened(self.tx, record.event)
+
+    def save_case_step(self, record: Record) -> None:
+        if isinstance(record.event, CaseStepped):
+            Cases(self.store.db).save_step(self.tx, record.seq, record.event)
+
+    def save_case_reason(self, record: Record) -> None:
+        if isinstance(record.event, RatingReasonAdded):
+            Cases(self.store.db).save_reason(self.tx, record.event)
+
     def save_hall_file(self, record: Record) -> None:
         """The text with its event: another hub that applies the event finds it."""
         event = record.event
@@ -186,6 +202,9 @@ PROJECTIONS: dict[type[Event], Callable[[Commit, Record], None]] = {
     JointPartDone: Commit.save_part_done,  # one department's part of a 联办件 done
     SlipStatusChanged: Commit.save_slip_status,  # a 承诺单 moved on
     ConfigReloaded: Commit.save_hall_file,  # the hall file's text, for the other hubs
+    CaseOpened: Commit.save_case_opened,  # a supervision case's row
+    CaseStepped: Commit.save_case_step,  # the case moved on, and its step's row
+    RatingReasonAdded: Commit.save_case_reason,  # a 差评's reason, given later, on its case
 }
 
 

@@ -198,6 +198,7 @@ class PathParams(Shape):
     staff_no: Code | None = None
     key: Code | None = None
     lang: Code | None = None
+    case_id: Code | None = None  # a supervision case's (GD…)
 
 
 # The request bodies of the HTTP API, by the name the OpenAPI document gives them.

@@ -14,6 +14,8 @@ from .events import (
     AnyEvent,
     AppointmentBooked,
     AuditHead,
+    CaseOpened,
+    CaseStepped,
     ClerkSignedIn,
     ClerkSignedOut,
     ComplaintFiled,
@@ -66,9 +68,12 @@ from .state import (
     queue_order,
 )
 from .vocabulary import (
+    CASE_STATUS_KEYS,
+    FINAL_CASE_STATUSES,
     OPEN_STATUSES,
     OUTCOME_LABELS,
     SLIP_STATUS_KEYS,
+    CaseStatus,
     Channel,
     OutcomeKind,
     RatingLevel,
@@ -78,6 +83,8 @@ from .vocabulary import (
 )
 
 __all__ = [
+    "CASE_STATUS_KEYS",
+    "FINAL_CASE_STATUSES",
     "OPEN_STATUSES",
     "OUTCOME_LABELS",
     "PACE_SAMPLE",
@@ -91,6 +98,9 @@ __all__ = [
     "AppointmentBooked",
     "AuditHead",
     "CallRecord",
+    "CaseOpened",
+    "CaseStatus",
+    "CaseStepped",
     "Channel",
     "Clerk",
     "ClerkSignedIn",
