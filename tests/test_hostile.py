@@ -118,7 +118,8 @@ FIELDS = ("service", "channel", "code", "request_id", "materials", "ticket_id", 
           "key", "level", "at", "devices", "status", "detail", "username", "password",
           "project", "day", "toml", "edit", "department", "text_en", "token", "room",
           "windows", "kiosk", "printer", "job", "ok", "action", "result", "reached", "cause",
-          "plan", "fix", "reply", "verdict", "grounds", "upheld", "attachments", "channel")
+          "plan", "fix", "reply", "verdict", "grounds", "upheld", "attachments", "channel",
+          "week", "answers", "open_case", "year")
 
 plain = st.one_of(
     st.none(), st.booleans(),
@@ -172,6 +173,7 @@ PATH_VALUES = {
     "action": [*WINDOW_ACTIONS, "fly"], "decision": ["approve", "refuse", "x"],
     "staff_no": ["JZ001"], "key": ["welcome"], "lang": ["zh", "en"],
     "case_id": ["GD202611250001", "GD202611250002"],
+    "draw_id": ["CC2026W47", "CC2026W48"],
 }
 path_text = st.one_of(st.text(max_size=80), st.sampled_from(["\ud800", "T" * 65, "..", "."]))
 

@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 
-from . import accounts, audit, ca, deploy, feed, hall, reporting, run
+from . import accounts, audit, ca, deploy, feed, hall, reporting, run, spot_checks
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     accounts.add_commands(sub)
     audit.add_commands(sub)
     reporting.add_commands(sub)
+    spot_checks.add_commands(sub)  # spot-check verify
     feed.add_commands(sub)
     deploy.add_commands(sub)
     ca.add_commands(sub)

@@ -30,6 +30,7 @@ from .schema import (
     QueueRules,
     Rating,
     Service,
+    SpotCheck,
     Supervision,
     Window,
 )
@@ -53,6 +54,7 @@ def cross_check(cfg: HallConfig) -> Problems:
     yield from _check_audit(cfg.audit)
     yield from _check_assessment(cfg.assessment, cfg.queue.pause_reasons)
     yield from _check_identity(cfg.identity)
+    yield from _check_spot_check(cfg.spot_check)
     if not _PREFIX_RE.match(cfg.queue.slip_prefix):
         yield "queue.slip_prefix", f"must be 1-2 uppercase letters, got {cfg.queue.slip_prefix!r}"
     for name, hours in cfg.hours.items():
@@ -274,6 +276,25 @@ def _check_identity(ident: Identity) -> Problems:
     for name in ("idle_minutes_office", "idle_minutes_clerk"):
         if not 1 <= getattr(ident, name) <= 720:
             yield f"identity.{name}", "must be 1-720 minutes"
+
+
+def _check_spot_check(spot: SpotCheck) -> Problems:
+    """A sample a review team can work through, and a checklist with stable, unique codes
+    (reviews and reports keep the codes)."""
+    if not 1 <= spot.per_window <= 50:
+        yield "spot_check.per_window", "must be 1-50 tickets a window"
+    if not 1 <= spot.weekday <= 7:
+        yield "spot_check.weekday", "must be an ISO weekday, 1 (Monday) to 7 (Sunday)"
+    if not 1 <= len(spot.checklist) <= 20:
+        yield "spot_check.checklist", "list 1-20 items"
+    yield from _check_unique(spot.checklist, "spot_check.checklist", "code")
+    for i, item in enumerate(spot.checklist):
+        if not _CODE_RE.match(item.code):
+            yield (f"spot_check.checklist[{i}].code",
+                   f"use letters, digits, - or _, got {item.code!r}")
+        if not item.text.strip() or len(item.text) > 100 or len(item.text_en) > 200:
+            yield (f"spot_check.checklist[{i}].text",
+                   "must be 1-100 characters (text_en up to 200)")
 
 
 def _check_unique(items: list, section: str, key: str) -> Problems:

@@ -205,6 +205,32 @@ class Assessment(_Strict, frozen=True):
     pause_exempt: list[str] = []  # pause reasons not deducted, e.g. ["会议", "培训"]
 
 
+class ChecklistItem(_Strict, frozen=True):
+    """One question a spot-check review answers pass, fail or n/a (不适用)."""
+
+    code: str  # stable: what reviews and reports keep
+    text: str
+    text_en: str = ""
+
+
+class SpotCheck(_Strict, frozen=True):
+    """办件抽查 (art. 11, 26): each week the office draws `per_window` of every window's finished
+    tickets of the past ISO week, reproducibly (hub/engine/spot_checks.py), and reviews each
+    against the checklist; any fail is a finding, which may open a case."""
+
+    per_window: int = 3
+    weekday: int = 1  # ISO weekday (1 = Monday) the office draws the past week: a reminder
+    checklist: list[ChecklistItem] = msgspec.field(default_factory=lambda: [
+        ChecklistItem(code="informed", text="一次性告知到位",
+                      text_en="One-time notice of all materials given"),
+        ChecklistItem(code="time_limit", text="在办理时限内办结",
+                      text_en="Done within the time limit"),
+        ChecklistItem(code="outcome", text="办理结果正确", text_en="Outcome correct"),
+        ChecklistItem(code="return_justified", text="退件有据",
+                      text_en="A return (退件) justified"),
+    ])
+
+
 class Identity(_Strict, frozen=True):
     """身份鉴别 (GB/T 22239-2019 level 3): how staff prove who they are and how long a session
     lasts unused. Checked whenever a password is set (`onestop user add|passwd`, the change of
@@ -279,6 +305,7 @@ class HallConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, dict=
     audit: Audit = Audit()
     assessment: Assessment = Assessment()
     identity: Identity = Identity()
+    spot_check: SpotCheck = SpotCheck()
     departments: list[Department]
     services: list[Service]
     windows: list[Window]

@@ -15,10 +15,13 @@ after the commit are they handed to listeners (screens, voice, forwarding).
 - calling.py: a window's actions and their arguments
 - slips.py: 承诺单 and 联办件; casework.py: supervision cases (督办工单) for 差评 and complaints
 - office.py: what the office changes; supervision.py: what it (and the screens) watch
+- spot_checks.py: 办件抽查; staff_records.py: 效能告诫 and the other efficiency records
 - hub/hall_file/: the hall file, swapped in live and kept in step with the store
 """
 
 from __future__ import annotations
+
+from functools import cached_property
 
 from hub.auth import RateLimiter
 from hub.clock import Clock, system_clock
@@ -37,6 +40,8 @@ from .office import Office
 from .pairing import Pairing
 from .sessions import SESSION_TTL, Sessions
 from .slips import Slips
+from .spot_checks import SpotCheckDesk
+from .staff_records import StaffRecords
 from .supervision import Supervision
 
 __all__ = [
@@ -126,3 +131,17 @@ class HallService(ServiceCore):
 
         self.reload = self.hall_file_sync.reload
         self.adopt_hall_file = self.hall_file_sync.adopt
+
+    @cached_property
+    def spot_checks(self) -> SpotCheckDesk:
+        """办件抽查: draw, review, read."""
+        return SpotCheckDesk(self)
+
+    @cached_property
+    def staff_records(self) -> StaffRecords:
+        """Efficiency records (效能告诫 ...): add, of, staff."""
+        return StaffRecords(self)
+
+    def excluded_from_awards(self, year: int) -> set[str]:
+        """Usernames with a 效能告诫 in the hall's calendar `year`: out of its 评先评优."""
+        return self.staff_records.excluded_from_awards(year)

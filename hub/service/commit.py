@@ -33,6 +33,9 @@ from hub.engine.model import (
     JointPartDone,
     RatingReasonAdded,
     SlipStatusChanged,
+    SpotCheckDrawn,
+    SpotCheckReviewed,
+    StaffRecordAdded,
     Ticket,
     TicketFinished,
 )
@@ -40,6 +43,7 @@ from hub.store.audit import AuditEntry, AuditLog
 from hub.store.cases import Cases
 from hub.store.database import Tx
 from hub.store.hall_config import HallConfigs
+from hub.store.spot_checks import SpotChecks
 from hub.store.store import SNAPSHOT_EVERY, Record, Store
 
 Decide = Callable[[HallState, dt.datetime], list[Event]]
@@ -185,6 +189,18 @@ class Commit:
         if isinstance(record.event, RatingReasonAdded):
             Cases(self.store.db).save_reason(self.tx, record.event)
 
+    def save_spot_draw(self, record: Record) -> None:
+        if isinstance(record.event, SpotCheckDrawn):
+            SpotChecks(self.store.db).save_draw(self.tx, record.event)
+
+    def save_spot_review(self, record: Record) -> None:
+        if isinstance(record.event, SpotCheckReviewed):
+            SpotChecks(self.store.db).save_review(self.tx, record.event)
+
+    def save_staff_record(self, record: Record) -> None:
+        if isinstance(record.event, StaffRecordAdded):
+            SpotChecks(self.store.db).save_record(self.tx, record.event)
+
     def save_hall_file(self, record: Record) -> None:
         """The text with its event: another hub that applies the event finds it."""
         event = record.event
@@ -205,6 +221,9 @@ PROJECTIONS: dict[type[Event], Callable[[Commit, Record], None]] = {
     CaseOpened: Commit.save_case_opened,  # a supervision case's row
     CaseStepped: Commit.save_case_step,  # the case moved on, and its step's row
     RatingReasonAdded: Commit.save_case_reason,  # a 差评's reason, given later, on its case
+    SpotCheckDrawn: Commit.save_spot_draw,  # a week's 办件抽查 sample
+    SpotCheckReviewed: Commit.save_spot_review,  # a sampled ticket reviewed
+    StaffRecordAdded: Commit.save_staff_record,  # an efficiency record (效能告诫 ...)
 }
 
 

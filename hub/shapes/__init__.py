@@ -10,6 +10,7 @@ decoding.py). The OpenAPI document is generated from these Structs and the route
     requests.py       HTTP request bodies, query strings, path parameters
     socket_events.py  Socket.IO: each namespace's connect `auth` and its events' payloads
     casework.py       supervision casework's requests and answers (督办工单)
+    spot_checks.py    办件抽查 and efficiency records: their requests and answers
     decoding.py       the one decoder, and its refusals
     responses.py      the HTTP API's answers: the hall, tickets, staff, slips, errors
     office_responses.py   the office's: devices, alerts, the feed, audit, reports, hall file
@@ -171,6 +172,22 @@ from .socket_events import (
     RatingPress,
     Scan,
 )
+from .spot_checks import (
+    RecordCounts,
+    SpotCheck,
+    SpotCheckQuery,
+    SpotChecks,
+    SpotDraw,
+    SpotItem,
+    SpotReview,
+    Staff,
+    StaffMember,
+    StaffQuery,
+    StaffRecord,
+    StaffRecordRequest,
+    StaffRecords,
+    StaffRow,
+)
 
 __all__ = [
     "BODIES",
@@ -278,6 +295,7 @@ __all__ = [
     "RatingReason",
     "RatingStatusOnly",
     "RecentCall",
+    "RecordCounts",
     "Report",
     "ReportQuery",
     "ReportRow",
@@ -292,6 +310,19 @@ __all__ = [
     "Slip",
     "SlipDepartment",
     "SlipStatusChange",
+    "SpotCheck",
+    "SpotCheckQuery",
+    "SpotChecks",
+    "SpotDraw",
+    "SpotItem",
+    "SpotReview",
+    "Staff",
+    "StaffMember",
+    "StaffQuery",
+    "StaffRecord",
+    "StaffRecordRequest",
+    "StaffRecords",
+    "StaffRow",
     "Text",
     "Ticket",
     "TicketForDevice",

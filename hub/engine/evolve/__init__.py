@@ -8,7 +8,7 @@ state exactly, so nothing here may consult the clock or the configuration.
 from __future__ import annotations
 
 # Each module registers its events' rules with `rule` when imported.
-from . import hall, ratings, tickets  # noqa: F401
+from . import hall, ratings, supervision, tickets  # noqa: F401
 from .dispatch import apply
 
 __all__ = ["apply"]

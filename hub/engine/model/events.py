@@ -373,6 +373,68 @@ class AuditHead(Event, tag="audit.head", kw_only=True):
     hash: str
 
 
+class ChecklistEntry(msgspec.Struct, kw_only=True, frozen=True):
+    """One question of the spot-check checklist, as the hall file said it when the week was
+    drawn (the draw keeps it: its reviews answer these, whatever the file says later)."""
+
+    code: str
+    text: str
+    text_en: str = ""
+
+
+class SpotCheckDrawn(Event, tag="spot_check.drawn", kw_only=True):
+    """A week's 办件抽查 sample, drawn by the office (art. 11). Spot checks outlive the day, so
+    the state keeps none: the store's `spot_draws` and `spot_items` rows are their projection.
+
+    Reproducible by anyone: per window, the week's finished tickets ranked by
+    HMAC-SHA256(key=bytes of `seed`, msg=ticket id) in hex, the first `per_window` of them
+    (hub/engine/spot_checks.py; `onestop spot-check verify`)."""
+
+    draw_id: str  # "CC" + ISO year and week: CC2026W49; one per week
+    week: dt.date  # its Monday
+    seed: str  # 128 bits from `secrets`, hex
+    per_window: int
+    population: dict[int, int]  # window -> finished tickets that week
+    sample: dict[int, list[str]]  # window -> ticket ids, in rank order
+    method: str  # "hmac-sha256-rank" (required: a default would be left out of the record)
+    checklist: list[ChecklistEntry] = []
+    by: str
+
+
+class SpotCheckReviewed(Event, tag="spot_check.reviewed", kw_only=True):
+    """One sampled ticket reviewed against the draw's checklist: `finding` when any answer
+    is a fail; `case_id` when the reviewer opened a case from it."""
+
+    draw_id: str
+    ticket_id: str
+    window_no: int
+    clerk: str | None = None
+    answers: dict[str, str]  # checklist code -> pass | fail | na
+    note: str = ""
+    finding: bool
+    case_id: str | None = None
+    by: str
+
+    @property
+    def window(self) -> int | None:
+        return self.window_no
+
+
+class StaffRecordAdded(Event, tag="staff.record_added", kw_only=True):
+    """A supervisor's efficiency record against a staff member (art. 16, 18): 批评教育
+    `criticism`, 通报批评 `notice` or 效能告诫 `warning`; a warning keeps them out of `year`'s
+    评先评优. Kept in the store (`staff_records`), not in the day's state."""
+
+    record_id: str  # "XN" + the hall's date + 4 digits: XN202612040001
+    username: str
+    staff_no: str
+    kind: str
+    grounds: str  # the article item it rests on
+    detail: str
+    year: int  # the hall's calendar year of the record
+    by: str
+
+
 AnyEvent = (
     TicketIssued
     | TicketCalled
@@ -407,6 +469,9 @@ AnyEvent = (
     | JointPartDone
     | ConfigReloaded
     | AuditHead
+    | SpotCheckDrawn
+    | SpotCheckReviewed
+    | StaffRecordAdded
 )
 
 
