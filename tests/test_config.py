@@ -506,6 +506,32 @@ ERROR_CASES: list[tuple[str, Mutator, str, str]] = [
         "kiosk.voice_prompts",
         "str",
     ),
+    (
+        "case-callback-days-zero",
+        lambda r: r.setdefault("supervision", {}).update(callback_days=0),
+        "supervision.callback_days",
+        "1-60 working days",
+    ),
+    (
+        "case-days-of-no-such-kind",
+        lambda r: r.setdefault("supervision", {}).update(case_days={"parking": {"rectify": 5}}),
+        "supervision.case_days.parking",
+        "no such kind of case",
+    ),
+    (
+        "case-callback-after-rectification",
+        lambda r: r.setdefault("supervision", {}).update(
+            case_days={"rating": {"callback": 12}}),
+        "supervision.case_days.rating",
+        "must not come after",
+    ),
+    (
+        "case-days-unknown-key",
+        lambda r: r.setdefault("supervision", {}).update(
+            case_days={"rating": {"callbacks": 2}}),
+        "supervision.case_days[...]",  # msgspec names no key of a table of tables
+        "callbacks",
+    ),
 ]
 
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 
 from .schema import (
+    CASE_KINDS,
     MAX_WINDOW,
     MIN_AUDIT_RETENTION_DAYS,
     SCHEMA_VERSION,
@@ -109,6 +110,31 @@ def _check_supervision(sup: Supervision) -> Problems:
             yield f"supervision.{name}", "is a share: 0 (off) to 1"
     if not 0 <= sup.cert_expiry_days <= 365:
         yield "supervision.cert_expiry_days", "must be 0 (off) to 365"
+    yield from _check_case_days(sup)
+
+
+MAX_CASE_DAYS = 60  # working days: local rules give 5 to 15 for a rectification
+
+
+def _check_case_days(sup: Supervision) -> Problems:
+    for name in ("callback_days", "rectify_days"):
+        if not 1 <= getattr(sup, name) <= MAX_CASE_DAYS:
+            yield f"supervision.{name}", f"must be 1-{MAX_CASE_DAYS} working days"
+    for kind, days in sup.case_days.items():
+        where = f"supervision.case_days.{kind}"
+        if kind not in CASE_KINDS:
+            yield where, f"no such kind of case: one of {', '.join(CASE_KINDS)}"
+        for name in ("callback", "rectify"):
+            value = getattr(days, name)
+            if value is not None and not 1 <= value <= MAX_CASE_DAYS:
+                yield f"{where}.{name}", f"must be 1-{MAX_CASE_DAYS} working days"
+    for kind in (*CASE_KINDS, *sup.case_days):
+        callback, rectify = sup.case_deadlines(kind)
+        if callback > rectify:
+            where = f"supervision.case_days.{kind}" if kind in sup.case_days else "supervision"
+            yield where, (f"the callback ({callback} working days) must not come after the "
+                          f"rectification ({rectify})")
+            return
 
 
 def _check_kiosk(kiosk: Kiosk) -> Problems:

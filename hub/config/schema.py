@@ -84,6 +84,16 @@ class GreenChannel(_Strict, frozen=True):
     description: str = ""
 
 
+CASE_KINDS = ("rating", "complaint", "spot_check")  # what a supervision case is about
+
+
+class CaseDays(_Strict, frozen=True):
+    """One kind of case's deadlines, overriding `[supervision]`'s (working days)."""
+
+    callback: int | None = None
+    rectify: int | None = None
+
+
 class Supervision(_Strict, frozen=True):
     """电子监察 (art. 11): conditions that raise an alert while they hold, cleared when they stop.
     A threshold of 0 turns its rule off."""
@@ -100,6 +110,17 @@ class Supervision(_Strict, frozen=True):
     no_show_share: float = 0.4  # ... are no-shows at least this share
     slip_overdue: bool = True  # a 承诺件 not done by its promised date (statutory time limit)
     cert_expiry_days: int = 30  # the hub's TLS certificate expires within this many days
+    # Casework (督办): a 差评's or complaint's case is called back (回访核实) by the N-th working
+    # day after it opened and rectified (整改) by the M-th; past either, an alert.
+    callback_days: int = 1
+    rectify_days: int = 10
+    case_days: dict[str, CaseDays] = {}  # per kind (rating, complaint, spot_check)
+
+    def case_deadlines(self, kind: str) -> tuple[int, int]:
+        """(callback, rectify) working days for a case of `kind`."""
+        own = self.case_days.get(kind) or CaseDays()
+        return (self.callback_days if own.callback is None else own.callback,
+                self.rectify_days if own.rectify is None else own.rectify)
 
 
 class ComplaintCategory(_Strict, frozen=True):

@@ -18,6 +18,7 @@ from hub.i18n import N_, Msg
 
 from . import queries
 from .base import RulesBase
+from .casework import OverdueStep
 from .model import AlertCleared, AlertRaised, Event, HallState, RatingLevel, RatingStatus
 
 # An alert is a record (stored, forwarded to the supervision backend): its message is Chinese
@@ -49,8 +50,9 @@ class OverdueSlip:
 class AlertRules(RulesBase):
     def check_alerts(self, state: HallState, now: dt.datetime,
                      overdue: Iterable[OverdueSlip] = (),
-                     cert_expires: dt.datetime | None = None) -> list[Event]:
-        holding = {c.key: c for c in self.conditions(state, now, overdue, cert_expires)}
+                     cert_expires: dt.datetime | None = None,
+                     cases: Iterable[OverdueStep] = ()) -> list[Event]:
+        holding = {c.key: c for c in self.conditions(state, now, overdue, cert_expires, cases)}
         events: list[Event] = []
         for key, alert in sorted(state.alerts.items()):
             if key not in holding:
@@ -68,7 +70,8 @@ class AlertRules(RulesBase):
 
     def conditions(self, state: HallState, now: dt.datetime,
                    overdue: Iterable[OverdueSlip] = (),
-                   cert_expires: dt.datetime | None = None) -> list[Condition]:
+                   cert_expires: dt.datetime | None = None,
+                   cases: Iterable[OverdueStep] = ()) -> list[Condition]:
         return [
             *self._certificate(now, cert_expires),
             *self._long_waits(state, now),
@@ -77,6 +80,7 @@ class AlertRules(RulesBase):
             *self._unhappy(state),
             *self._no_shows(state),
             *self._overdue(state, now, overdue),
+            *self._cases_overdue(now, cases),
         ]
 
     # --- rules ------------------------------------------------------------------------------
@@ -191,6 +195,19 @@ class AlertRules(RulesBase):
                                 Msg("alert.slip_overdue", number=slip.number,
                                     promised=slip.promised.isoformat()),
                                 service=slip.service)
+
+    def _cases_overdue(self, now: dt.datetime,
+                       cases: Iterable[OverdueStep]) -> Iterable[Condition]:
+        """Case steps (回访, 整改) past their due day, not done (read from the store: one per
+        case and step, so each is raised once and cleared when its step is done)."""
+        today = self.local(now).date()
+        names = {"callback": N_("casework.step.callback"), "rectify": N_("casework.step.rectify")}
+        for c in cases:
+            if c.due < today and c.step in names:
+                yield Condition(f"case_overdue:{c.case_id}:{c.step}", "case_overdue",
+                                Msg("alert.case_overdue", case_id=c.case_id,
+                                    step=Msg(names[c.step]), due=c.due.isoformat()),
+                                window=c.window)
 
     def _certificate(self, now: dt.datetime,
                      expires: dt.datetime | None) -> Iterable[Condition]:

@@ -14,6 +14,7 @@ from hub.config import HallConfig
 
 from .alerts import AlertRules
 from .calling import CallingRules
+from .casework import CaseRules
 from .finishing import FinishingRules
 from .hall import HallRules
 from .issuing import IssuingRules
@@ -40,7 +41,7 @@ def new_state(cfg: HallConfig, now: dt.datetime) -> HallState:
 
 
 class QueueEngine(IssuingRules, WindowRules, CallingRules, FinishingRules, SlipRules, HallRules,
-                  AlertRules):
+                  AlertRules, CaseRules):
     """Every rule of the hall, one module per kind of act (the rating rules come with
     finishing, which asks for a rating)."""
 

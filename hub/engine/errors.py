@@ -39,3 +39,9 @@ class NotFound(DomainError):
 
 class Invalid(DomainError):
     kind = "invalid"
+
+
+class NotPermitted(DomainError):
+    """Who asks may not do this (a rule of who, decided with the case it is about)."""
+
+    kind = "forbidden"

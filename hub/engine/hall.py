@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from .base import RulesBase
+from .casework import COMPLAINT_CHANNELS
 from .errors import DomainError, Invalid
 from .model import (
     AuditHead,
@@ -61,9 +62,16 @@ class HallRules(RulesBase):
         window: int | None = None,
         staff_no: str | None = None,
         phone: str | None = None,
+        channel: str | None = None,
     ) -> list[Event]:
-        """A complaint or suggestion (art. 27): checked here, kept and forwarded as an event."""
+        """A complaint or suggestion (art. 27): checked here, kept and forwarded as an event.
+        Left at a kiosk, or entered by the office from another `channel` (the complaint phone,
+        the box, a letter, a visit); either way its case opens with it (hub/engine/casework.py).
+        """
         self._check_day(state, now)
+        if channel is not None and channel not in COMPLAINT_CHANNELS:
+            raise Invalid("invalid", "error.complaint_channel",
+                          channels=", ".join(COMPLAINT_CHANNELS))
         if category not in {c.code for c in self.cfg.kiosk.complaint_categories}:
             raise Invalid("invalid", "error.complaint_category", category=category)
         text = text.strip()
@@ -88,6 +96,8 @@ class HallRules(RulesBase):
                 window_about=window,
                 staff_no=staff_no,
                 phone=phone,
+                source="office" if channel else "kiosk",
+                channel=channel,
             )
         ]
 

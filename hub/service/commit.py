@@ -25,10 +25,13 @@ from hub.auth import STAFF_ROLES, Principal
 from hub.clock import Clock
 from hub.engine import HallState, apply
 from hub.engine.model import (
+    CaseOpened,
+    CaseStepped,
     ConfigReloaded,
     DayRolled,
     Event,
     JointPartDone,
+    RatingReasonAdded,
     SlipStatusChanged,
     SpotCheckDrawn,
     SpotCheckReviewed,
@@ -37,6 +40,7 @@ from hub.engine.model import (
     TicketFinished,
 )
 from hub.store.audit import AuditEntry, AuditLog
+from hub.store.cases import Cases
 from hub.store.database import Tx
 from hub.store.hall_config import HallConfigs
 from hub.store.spot_checks import SpotChecks
@@ -185,6 +189,18 @@ class Commit:
         if isinstance(record.event, StaffRecordAdded):
             SpotChecks(self.store.db).save_record(self.tx, record.event)
 
+    def save_case_opened(self, record: Record) -> None:
+        if isinstance(record.event, CaseOpened):
+            Cases(self.store.db).save_opened(self.tx, record.event)
+
+    def save_case_step(self, record: Record) -> None:
+        if isinstance(record.event, CaseStepped):
+            Cases(self.store.db).save_step(self.tx, record.seq, record.event)
+
+    def save_case_reason(self, record: Record) -> None:
+        if isinstance(record.event, RatingReasonAdded):
+            Cases(self.store.db).save_reason(self.tx, record.event)
+
     def save_hall_file(self, record: Record) -> None:
         """The text with its event: another hub that applies the event finds it."""
         event = record.event
@@ -205,6 +221,9 @@ PROJECTIONS: dict[type[Event], Callable[[Commit, Record], None]] = {
     SpotCheckDrawn: Commit.save_spot_draw,  # a week's 办件抽查 sample
     SpotCheckReviewed: Commit.save_spot_review,  # a sampled ticket reviewed
     StaffRecordAdded: Commit.save_staff_record,  # an efficiency record (效能告诫 ...)
+    CaseOpened: Commit.save_case_opened,  # a supervision case's row
+    CaseStepped: Commit.save_case_step,  # the case moved on, and its step's row
+    RatingReasonAdded: Commit.save_case_reason,  # a 差评's reason, given later, on its case
 }
 
 

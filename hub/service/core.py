@@ -18,7 +18,8 @@ from hub.auth import STAFF_ROLES, Principal, RateLimiter, Role
 from hub.clock import Clock, system_clock
 from hub.config import HallConfig
 from hub.engine import DomainError, HallState, QueueEngine, apply, new_state
-from hub.engine.model import ConfigReloaded
+from hub.engine.casework import Staff
+from hub.engine.model import ComplaintFiled, ConfigReloaded, Event, TicketRated
 from hub.hall_file import HallFileSync, parse_text
 from hub.store.accounts import Accounts
 from hub.store.audit import AuditEntry, AuditLog
@@ -205,6 +206,7 @@ class ServiceCore:
                 if steps.catch_up():  # another hub changed the hall file: decide with the new one
                     self.hall_file_sync.follow_stored(tx)
                 events = decide(self.state, now)
+                events = [*events, *self._reactions(events, now)]
                 if not events and not change.recorded:
                     return []
                 records = steps.append(events, change)
@@ -217,6 +219,24 @@ class ServiceCore:
             self._recover()
             raise
         return records
+
+    def _reactions(self, events: list[Event], now: dt.datetime) -> list[Event]:
+        """What the decided `events` bring with them in the same transaction, whatever path
+        decided them (a clerk, a keypad through the device inbox, the office, a kiosk): the
+        case every 差评 and complaint opens (hub/engine/casework.py)."""
+        if not any(isinstance(e, TicketRated | ComplaintFiled) for e in events):
+            return []
+        usernames, staff_nos = {}, {}
+        for e in events:
+            if isinstance(e, ComplaintFiled) and e.staff_no:
+                found = self.accounts.by_staff_no(e.staff_no)
+                if found is not None and found["role"] == "clerk":
+                    usernames[e.staff_no] = found["username"]
+            elif isinstance(e, TicketRated):
+                user = self.accounts.user(e.clerk)
+                if user is not None and user["staff_no"]:
+                    staff_nos[e.clerk] = user["staff_no"]
+        return self.engine.open_cases(self.state, now, events, Staff(usernames, staff_nos))
 
     def _recover(self) -> None:
         """After a failed commit (its transaction left nothing): the state as the store has it."""

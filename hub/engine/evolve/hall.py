@@ -9,6 +9,8 @@ from ..model import (
     Appointment,
     AppointmentBooked,
     AuditHead,
+    CaseOpened,
+    CaseStepped,
     ClerkSignedIn,
     ClerkSignedOut,
     ComplaintFiled,
@@ -109,6 +111,17 @@ def _(e: SlipStatusChanged, state: HallState) -> None:
 @rule.register
 def _(e: ComplaintFiled, state: HallState) -> None:
     state.complaint_seq += 1
+
+
+@rule.register
+def _(e: CaseOpened, state: HallState) -> None:
+    """Only the day's counter of case numbers: cases live in the store (hub/engine/casework.py)."""
+    state.case_seq += 1
+
+
+@rule.register
+def _(e: CaseStepped, state: HallState) -> None:
+    """Nothing in the state: a case's steps live in the store's projection."""
 
 
 @rule.register

@@ -229,6 +229,7 @@ def _(e: DayRolled, state: HallState) -> None:
     state.issued = {}
     state.slip_seq = 0
     state.complaint_seq = 0
+    state.case_seq = 0
     state.recent_calls = []
     state.passes = {k: p for k, p in state.passes.items() if p.day >= e.day}
     state.appointments = {k: a for k, a in state.appointments.items() if a.day >= e.day}

@@ -14,6 +14,8 @@ from .events import (
     AnyEvent,
     AppointmentBooked,
     AuditHead,
+    CaseOpened,
+    CaseStepped,
     ChecklistEntry,
     ClerkSignedIn,
     ClerkSignedOut,
@@ -70,9 +72,12 @@ from .state import (
     queue_order,
 )
 from .vocabulary import (
+    CASE_STATUS_KEYS,
+    FINAL_CASE_STATUSES,
     OPEN_STATUSES,
     OUTCOME_LABELS,
     SLIP_STATUS_KEYS,
+    CaseStatus,
     Channel,
     OutcomeKind,
     RatingLevel,
@@ -82,6 +87,8 @@ from .vocabulary import (
 )
 
 __all__ = [
+    "CASE_STATUS_KEYS",
+    "FINAL_CASE_STATUSES",
     "OPEN_STATUSES",
     "OUTCOME_LABELS",
     "PACE_SAMPLE",
@@ -95,6 +102,9 @@ __all__ = [
     "AppointmentBooked",
     "AuditHead",
     "CallRecord",
+    "CaseOpened",
+    "CaseStatus",
+    "CaseStepped",
     "Channel",
     "ChecklistEntry",
     "Clerk",

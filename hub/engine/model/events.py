@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import msgspec
 
 from .state import Clerk, Outcome
-from .vocabulary import Channel, SlipStatus
+from .vocabulary import CaseStatus, Channel, SlipStatus
 
 
 class Event(msgspec.Struct, kw_only=True, tag_field="type", omit_defaults=True):
@@ -281,11 +281,72 @@ class ComplaintFiled(Event, tag="complaint.filed", kw_only=True):
     window_about: int | None = None
     staff_no: str | None = None
     phone: str | None = None
-    source: str = "kiosk"
+    source: str = "kiosk"  # kiosk | office (entered by the office from another channel)
+    channel: str | None = None  # office-entered: phone | box | letter | visit
 
     @property
     def window(self) -> int | None:
         return self.window_about
+
+
+class CaseOpened(Event, tag="case.opened", kw_only=True):
+    """A supervision case (督办工单) opened for a 差评, a complaint or a spot-check finding.
+
+    Cases outlive the day, so the state keeps only the day's counter of their numbers: the
+    store's `cases` row is the case's projection and its events are its history. `summary`
+    never holds a phone number (it reaches the clerk the case names and the office's monitor).
+    """
+
+    case_id: str  # "GD" + the opening day (yyyymmdd) + the day's counter, 4 digits
+    kind: str  # rating | complaint | spot_check
+    source: str  # keypad | kiosk | phone | office | spot_check
+    channel: str | None = None  # an office-entered complaint's: phone | box | letter | visit
+    ticket_id: str | None = None
+    number: str | None = None
+    window_no: int | None = None
+    clerk: str | None = None  # username of the clerk it is about
+    staff_no: str | None = None
+    department: str | None = None
+    service: str | None = None
+    level: int | None = None
+    reason: str | None = None
+    complaint_id: str | None = None
+    category: str | None = None
+    summary: str
+    callback_due: dt.date
+    rectify_due: dt.date
+
+    @property
+    def window(self) -> int | None:
+        return self.window_no
+
+
+class CaseStepped(Event, tag="case.stepped", kw_only=True):
+    """A case moved on by the office, or appealed by the clerk it names (hub/engine/casework.py):
+    who, when and what (the action's own fields), from `previous` to `status`."""
+
+    case_id: str
+    action: str  # callback | rectify | rectified | close | appeal | decide_appeal
+    status: CaseStatus
+    previous: CaseStatus
+    by: str  # username
+    clerk: str | None = None  # the clerk the case names: their panel is told
+    window_no: int | None = None  # the case's window
+    result: str | None = None
+    reached: bool | None = None
+    cause: str | None = None
+    plan: str | None = None
+    fix: str | None = None
+    reply: str | None = None
+    verdict: str | None = None  # founded | unfounded
+    grounds: str | None = None
+    upheld: bool | None = None
+    note: str | None = None
+    attachments: list[str] = []
+
+    @property
+    def window(self) -> int | None:
+        return self.window_no
 
 
 class ConfigReloaded(Event, tag="config.reloaded", kw_only=True):
@@ -401,6 +462,8 @@ AnyEvent = (
     | NoticeSet
     | SlipStatusChanged
     | ComplaintFiled
+    | CaseOpened
+    | CaseStepped
     | AlertRaised
     | AlertCleared
     | JointPartDone

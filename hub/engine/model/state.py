@@ -154,7 +154,7 @@ class Alert(msgspec.Struct, kw_only=True, omit_defaults=True):
 
     key: str  # one per condition and subject: "wait:S1", "pause:3", "device:bus1/led@3"
     kind: str  # wait | serving | pause | unstaffed | device | unhappy | no_show | slip_overdue
-    #            | tls_cert
+    #            | tls_cert | case_overdue
     since: dt.datetime
     message: str
     message_en: str = ""
@@ -177,6 +177,7 @@ class HallState(msgspec.Struct, kw_only=True):
     issued: dict[str, int] = {}  # service -> normal-channel tickets issued today (quota)
     slip_seq: int = 0
     complaint_seq: int = 0
+    case_seq: int = 0  # supervision cases opened today (their numbers); the cases live in the store
     tickets: dict[str, Ticket] = {}
     # Waiting tickets by queue: a service code, or "@<window>" for tickets sent to a window,
     # each kept in queue_order by `apply`, so who-is-next and people-ahead look at one sorted

@@ -67,6 +67,38 @@ SLIP_STATUS_KEYS = {
 }
 
 
+class CaseStatus(StrEnum):
+    """Where a supervision case (督办工单: a 差评, a complaint, a spot-check finding) stands.
+
+    pending → called_back → rectifying → rectified → closed, or called_back → closed when the
+    verification finds it unfounded; appealing → appeal_upheld (final) | appeal_rejected, after
+    which the case goes on from the status it had before the appeal (hub/engine/casework.py).
+    """
+
+    PENDING = "pending"  # 待核实
+    CALLED_BACK = "called_back"  # 已回访
+    RECTIFYING = "rectifying"  # 整改中
+    RECTIFIED = "rectified"  # 已整改
+    CLOSED = "closed"  # 已办结
+    APPEALING = "appealing"  # 申诉中
+    APPEAL_UPHELD = "appeal_upheld"  # 申诉成立
+    APPEAL_REJECTED = "appeal_rejected"  # 申诉不成立
+
+
+# What each is called (hub/locale: "case_status.pending" is 待核实, to be verified).
+CASE_STATUS_KEYS = {
+    CaseStatus.PENDING: N_("case_status.pending"),
+    CaseStatus.CALLED_BACK: N_("case_status.called_back"),
+    CaseStatus.RECTIFYING: N_("case_status.rectifying"),
+    CaseStatus.RECTIFIED: N_("case_status.rectified"),
+    CaseStatus.CLOSED: N_("case_status.closed"),
+    CaseStatus.APPEALING: N_("case_status.appealing"),
+    CaseStatus.APPEAL_UPHELD: N_("case_status.appeal_upheld"),
+    CaseStatus.APPEAL_REJECTED: N_("case_status.appeal_rejected"),
+}
+FINAL_CASE_STATUSES = frozenset({CaseStatus.CLOSED, CaseStatus.APPEAL_UPHELD})
+
+
 class RatingLevel(IntEnum):
     """The national 政务服务"好差评" scale, one vocabulary for the hub and the devices: the
     rating keypad's level keys are these values, in this order (devices/regmap.py)."""
