@@ -319,6 +319,23 @@ def test_the_month_on_postgresql(tmp_path, month):
             on_pg.close()
 
 
+@pytest.mark.parametrize(("section", "key"), [
+    ({"rectification": 11.0}, "assessment.rectification"),
+    ({"callback": -0.1}, "assessment.callback"),
+    ({"warning_penalty": -5.0}, "assessment.warning_penalty"),
+    ({"finding_penalty": 101.0}, "assessment.finding_penalty"),
+    # the casework weights alone do not make a formula: a hall without casework would score 0
+    ({"served": 0.0, "satisfaction": 0.0, "within_target": 0.0, "on_time": 0.0,
+      "rectification": 1.0}, "assessment"),
+])
+def test_the_new_assessment_keys_are_checked(section, key):
+    from hub.config import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        hall_config(**section)
+    assert err.value.key == key
+
+
 def test_no_casework_scores_as_before(tmp_path):
     """The new weights and penalties change nothing where there is no casework: a ranking
     of a month without 差评, complaints, reviews or records, scored by hand with the old
@@ -412,7 +429,7 @@ def test_the_api_answers_the_month(hub):
 
 
 @pytest.mark.slow
-def test_the_reports_page_shows_the_casework(hub):
+def test_the_reports_page_shows_the_casework(hub):  # noqa: PLR0915 - one walk, in order
     """The office's reports page in Chromium: the casework table by window and by department,
     the KPIs, and the clerks' ranking with clerk2 out of 评先评优; axe finds nothing serious.
     Screenshot: tests/artifacts/office-reports-casework-1920x1080.png."""
@@ -473,6 +490,17 @@ def test_the_reports_page_shows_the_casework(hub):
             assert [r[1] for r in rows] == ["职员1（clerk1）", "职员3（clerk3）", "职员2（clerk2）"]
             assert [r[3] for r in rows][:2] == ["1", "2"]
             assert rows[2][3].startswith("不参加")
+            # The year's ranking (评先评优 is yearly): the same standing, the warning is 2026's.
+            page.select_option("#period", "year")
+            page.click("#run")
+            page.wait_for_function(
+                "() => document.querySelector('#range-line').textContent.includes('2026-12-31')"
+                " && [...document.querySelectorAll('#assess-table tbody tr')]"
+                ".some(tr => tr.textContent.includes('效能告诫'))", timeout=TIMEOUT_MS)
+            rows = [cells(f"#assess-table tbody tr:nth-child({i}) > *")[:4] for i in (1, 2, 3)]
+            assert [(r[1], r[3]) for r in rows][:2] == [("职员1（clerk1）", "1"),
+                                                         ("职员3（clerk3）", "2")]
+            assert rows[2][1] == "职员2（clerk2）" and rows[2][3].startswith("不参加")
             page.select_option("#by", "department")
             page.wait_for_function(
                 "() => [...document.querySelectorAll('#casework-table tbody th')]"
