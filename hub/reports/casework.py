@@ -53,6 +53,7 @@ import msgspec
 from hub.config import HallConfig
 from hub.store.database import Database
 from hub.store.spot_checks import SpotChecks
+from hub.store.store import utc_iso
 
 from .names import Namer
 from .summary import Key
@@ -144,47 +145,61 @@ def add_casework(db: Database, cfg: HallConfig, names: Namer, by: str, start: dt
     its counts, made when first asked)."""
     group = _grouper(names, by)
     s, e = start.isoformat(), end.isoformat()
+    deadline = _Deadlines(cfg)
     for row in db.query(_CASES_SQL, (s, e)):
-        counts = _case_counts(cfg, row)
-        g = group(row["window_no"], row["clerk"], row["department"])
+        counts = _case_counts(row, deadline)
+        g = group(row[1], row[2], row[3])
         for target in (total, of(g) if g is not None else None):
             if target is not None:
                 for f, v in counts.items():
                     target.n[f] += v
     for row in db.query(_SPOT_SQL, (s, e)):
-        g = group(row["window_no"], row["clerk"], None)
+        g = group(row[0], row[1], None)
         for target in (total, of(g) if g is not None else None):
             if target is not None:
                 target.n["spot_reviewed"] += 1
-                target.n["spot_findings"] += bool(row["finding"])
+                target.n["spot_findings"] += bool(row[2])
     for username, kind in _records(db, cfg, start, end):
         total.records[kind] += 1
         if by == "clerk":
             of(username).records[kind] += 1
 
 
-def _case_counts(cfg: HallConfig, row: Any) -> Counter:
-    kind, appeal = row["kind"], row["appeal"]
+class _Deadlines:
+    """The first UTC instant after each due day (local), as stored text: a rectification is on
+    time when its `rectified_at` sorts before it (one format, utc_iso, so text order is time
+    order), without parsing a time per case."""
+
+    def __init__(self, cfg: HallConfig) -> None:
+        self.zone = cfg.zone
+        self.after: dict[str, str] = {}
+
+    def __call__(self, due: str) -> str:
+        if due not in self.after:
+            day = dt.date.fromisoformat(due) + dt.timedelta(days=1)
+            self.after[due] = utc_iso(dt.datetime.combine(day, dt.time(), tzinfo=self.zone))
+        return self.after[due]
+
+
+def _case_counts(row: Any, deadline: _Deadlines) -> Counter:
+    kind, called_back_at, rectified_at, rectify_due, appeal, rectify_began = (
+        row[0], row[4], row[5], row[6], row[7], row[8])
     citizen = kind in ("rating", "complaint")
     upheld = appeal == "upheld"
-    counts = {
+    needed = kind == "rating" and not upheld and bool(rectify_began or rectified_at)
+    rectified = needed and rectified_at is not None
+    return {
         "cases": int(citizen),
-        "called_back": int(citizen and row["called_back_at"] is not None),
+        "called_back": int(citizen and called_back_at is not None),
         "appeals": int(citizen and appeal is not None),
         "appeals_upheld": int(citizen and upheld),
-        "complaints_verified": int(kind == "complaint" and row["called_back_at"] is not None),
+        "complaints_verified": int(kind == "complaint" and called_back_at is not None),
         "complaints_excluded": int(kind == "complaint" and upheld),
+        "rectify_needed": int(needed),
+        "rectified": int(rectified),
+        "rectified_on_time": int(rectified and bool(rectify_due)
+                                 and rectified_at < deadline(rectify_due)),
     }
-    rectified_at = row["rectified_at"]
-    needed = kind == "rating" and not upheld and (row["rectify_steps"] or rectified_at)
-    counts["rectify_needed"] = int(bool(needed))
-    counts["rectified"] = int(bool(needed) and rectified_at is not None)
-    on_time = False
-    if needed and rectified_at is not None and row["rectify_due"]:
-        done = dt.datetime.fromisoformat(rectified_at).astimezone(cfg.zone).date()
-        on_time = done <= dt.date.fromisoformat(row["rectify_due"])
-    counts["rectified_on_time"] = int(on_time)
-    return counts
 
 
 def _records(db: Database, cfg: HallConfig, start: dt.date,
@@ -209,8 +224,8 @@ def award_excluded(db: Database, start: dt.date, end: dt.date) -> set[str]:
 # Cases opened in a range, with whether each entered 整改中 (its steps are its history).
 _CASES_SQL = (
     "SELECT c.kind, c.window_no, c.clerk, c.department, c.called_back_at, c.rectified_at, "
-    "c.rectify_due, c.appeal, (SELECT COUNT(*) FROM case_steps s WHERE s.case_id = c.case_id "
-    "AND s.action = 'rectify') AS rectify_steps FROM cases c WHERE c.day >= ? AND c.day <= ?"
+    "c.rectify_due, c.appeal, EXISTS (SELECT 1 FROM case_steps s WHERE s.case_id = c.case_id "
+    "AND s.action = 'rectify') FROM cases c WHERE c.day >= ? AND c.day <= ?"
 )
 # Reviews of the tickets of a range (a draw's item not yet reviewed has no reviewed_at).
 _SPOT_SQL = (
