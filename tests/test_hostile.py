@@ -113,7 +113,8 @@ FIELDS = ("service", "channel", "code", "request_id", "materials", "ticket_id", 
           "items", "departments", "authority", "reported_on", "approve", "note", "id", "kind",
           "key", "level", "at", "devices", "status", "detail", "username", "password",
           "project", "day", "toml", "edit", "department", "text_en", "token", "room",
-          "windows", "kiosk", "printer", "job", "ok")
+          "windows", "kiosk", "printer", "job", "ok", "week", "answers", "open_case",
+          "grounds", "year")
 
 plain = st.one_of(
     st.none(), st.booleans(),
@@ -166,6 +167,7 @@ PATH_VALUES = {
     "username": ["clerk1", "clerk2"], "no": ["1", "2", "10000", "9" * 25],
     "action": [*WINDOW_ACTIONS, "fly"], "decision": ["approve", "refuse", "x"],
     "staff_no": ["JZ001"], "key": ["welcome"], "lang": ["zh", "en"],
+    "draw_id": ["CC2026W47", "CC2026W48"],
 }
 path_text = st.one_of(st.text(max_size=80), st.sampled_from(["\ud800", "T" * 65, "..", "."]))
 

@@ -22,10 +22,12 @@ import requests
 
 from hub import shapes
 from hub.auth import Role
+from hub.engine.model import Channel, Outcome, OutcomeKind, Ticket, TicketStatus, Visit
 from hub.runtime import open_database
 from hub.service import WINDOW_ACTIONS
 from hub.store.accounts import Accounts
 from hub.store.forwarding import DeadLetter, Outbox
+from hub.store.store import Store
 from hub.web.openapi import openapi_document
 from tests.hubproc import HALL_24H, PASSWORD, HubProcess, hall_today, quiet_hall
 from tests.test_sockets import Listener
@@ -103,6 +105,7 @@ PATH_SAMPLES = {  # a value that may name something, then values that cannot
     "staff_no": ["JZ001", "S" * 65, "%00"],
     "key": ["welcome", "k" * 65, "..%2Fx"],
     "lang": ["zh", "en", "xx"],
+    "draw_id": ["CC2026W47", "C" * 65, "%00"],
 }
 
 EXAMPLE_BODIES = {  # a plausible body per route (others: {})
@@ -128,6 +131,12 @@ EXAMPLE_BODIES = {  # a plausible body per route (others: {})
     "/api/v1/pairing": {"kind": "screen", "page": "/display/hall"},
     "/api/v1/pairing/claim": {"secret": "not-the-secret-of-any-request"},
     "/api/v1/pairing/approve": {"code": "ABCD2345", "role": "screen", "name": "hall-2"},
+    "/api/v1/spot-checks/draw": {"week": "2026-11-16"},
+    "/api/v1/spot-checks/{draw_id}/items/{ticket_id}": {
+        "answers": {"informed": "fail", "time_limit": "pass", "outcome": "pass",
+                    "return_justified": "na"}, "note": "未一次性告知"},
+    "/api/v1/staff/{username}/records": {"kind": "notice", "grounds": "第十八条第一项",
+                                         "detail": "工作时间离岗"},
 }
 
 DEEP = "[" * 5000 + "]" * 5000
@@ -322,6 +331,7 @@ def busy_hub(tmp_path, monkeypatch):
     Outbox(db).advance(1, now, DeadLetter(seq=1, event_id="00000000-0000-4000-8000-000000000001",
                                           type="ticket.issued", status_code=400,
                                           response='{"error": "refused"}'))
+    finished_last_week(db)
     db.close()
     hub.start()
     yield hub
@@ -448,4 +458,34 @@ def _walk(hub, call, agent, kiosk, screen, metrics) -> None:  # noqa: PLR0915 (o
          json={"code": asked["code"], "role": "screen", "name": "hall-2"})
     assert call("post", f"{api}/pairing/claim", json={"secret": asked["secret"]}
                 ).json()["status"] == "paired"
+    _spot_checks(call, f"{api}", office)
     call("post", f"{api}/logout", clerk)
+
+
+def finished_last_week(db) -> None:
+    """A ticket finished at window 1 in the week before the suite's (its row, as the hub
+    keeps a finished ticket): something for a spot-check draw to sample."""
+    at = dt.datetime(2026, 11, 17, 2, 0, tzinfo=dt.UTC)
+    ticket = Ticket(id="20261117-A001", number="A001", service="S1", day=dt.date(2026, 11, 17),
+                    channel=Channel.NORMAL, priority=False, rank=(0, 1), issued_at=at,
+                    status=TicketStatus.DONE, finished_at=at + dt.timedelta(minutes=5),
+                    outcome=Outcome(kind=OutcomeKind.IMMEDIATE),
+                    visits=[Visit(window=1, clerk="clerk1", service="S1", called_at=at,
+                                  ended_at=at + dt.timedelta(minutes=5), end="finished")])
+    with db.transaction() as tx:
+        Store(db).save_tickets(tx, [ticket])
+
+
+def _spot_checks(call, api: str, office: str) -> None:
+    """办件抽查 of last week, a review, the staff's efficiency records."""
+    drawn = call("post", f"{api}/spot-checks/draw", office).json()
+    assert drawn["items"][0]["ticket_id"] == "20261117-A001"
+    call("get", f"{api}/spot-checks", office)
+    call("get", f"{api}/spot-checks/{drawn['draw_id']}", office)
+    answers = {c["code"]: "pass" for c in drawn["checklist"]}
+    call("post", f"{api}/spot-checks/{drawn['draw_id']}/items/20261117-A001", office,
+         json={"answers": answers})
+    call("post", f"{api}/staff/clerk1/records", office,
+         json={"kind": "warning", "grounds": "第十六条第二项", "detail": "迟到早退"})
+    assert call("get", f"{api}/staff/clerk1/records", office).json()["records"]
+    assert call("get", f"{api}/staff", office).json()["staff"]

@@ -14,18 +14,24 @@ import uuid
 from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 
 from hub.auth import Principal, Role
 from hub.config import ChecklistItem, load_config
 from hub.engine import DomainError, Invalid, NotFound
 from hub.engine import spot_checks as rules
+from hub.forwarder import Forwarder
 from hub.runtime import open_database
 from hub.service import Forbidden, HallService
 from hub.store.accounts import Accounts
+from hub.store.cases import Cases
 from hub.store.database import Database
 from hub.store.spot_checks import SpotChecks
-from tests.hubproc import HALL_24H, PASSWORD
+from tests.cereceiver import Receiver
+from tests.hubproc import HALL_24H, PASSWORD, HubProcess
 from tests.pgredis import postgres_or_skip
+from tests.test_forwarder import backend_cfg
+from tests.test_sockets import Listener
 from tests.test_store import KIOSK, Clock, act, sign_in
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -248,18 +254,37 @@ def test_an_empty_week_is_drawn_as_such(hall):
     assert drawn["population"] == {} and drawn["items"] == []
 
 
-def test_a_case_is_opened_only_from_a_finding(hall):
+def test_a_finding_opens_a_case_with_its_review_and_nothing_else_does(hall):
     service, clock = hall
     finish_tickets(service, clock, 2)
     clock.advance(days=7)
     drawn = service.spot_checks.draw(SUPER)
     codes = [c["code"] for c in drawn["checklist"]]
-    first, _second = (i["ticket_id"] for i in drawn["items"])
+    first, second = (i["ticket_id"] for i in drawn["items"])
     with pytest.raises(DomainError) as err:
         service.spot_checks.review(SUPER, drawn["draw_id"], first, dict.fromkeys(codes, "pass"),
                                    open_case=True)
     assert err.value.code == "no_finding"
     assert service.spot_checks.one(SUPER, drawn["draw_id"])["reviewed"] == 0
+
+    # a finding opens a case (kind spot_check) in the review's own transaction
+    second_item = next(i for i in drawn["items"] if i["ticket_id"] == second)
+    answers = dict.fromkeys(codes, "pass") | {"time_limit": "fail"}
+    before = service.store.last_seq()
+    after = service.spot_checks.review(SUPER, drawn["draw_id"], second, answers, "超时办结",
+                                       open_case=True)
+    reviewed = next(i for i in after["items"] if i["ticket_id"] == second)
+    case = Cases(service.db).get(reviewed["case_id"])
+    assert case is not None and reviewed["case_id"].startswith("GD20261201")
+    assert (case.kind, case.source, case.status.value) == ("spot_check", "spot_check", "pending")
+    assert (case.ticket_id, case.window_no, case.clerk, case.staff_no) == (
+        second, second_item["window_no"], second_item["clerk"],
+        {"clerk1": "JZ001", "clerk2": "JZ002"}[second_item["clerk"]])
+    assert "在办理时限内办结" in case.summary and "超时办结" in case.summary
+    committed = service.store.records_after(before)
+    assert [r.type for r in committed] == ["case.opened", "spot_check.reviewed"]
+    assert len({r.seq for r in committed}) == 2
+    assert committed[1].event.case_id == case.case_id
 
 
 def test_the_week_boundary_is_the_halls_midnight(hall):
@@ -271,6 +296,32 @@ def test_the_week_boundary_is_the_halls_midnight(hall):
     # Sunday 23:59 local is in the week, Monday 00:00 is not
     assert end == dt.datetime(2026, 11, 30, tzinfo=ZONE)
     assert rows.finished_between(end, end + dt.timedelta(days=7)) == {}
+
+
+def test_the_events_reach_the_backend_as_cloudevents(hall, tmp_path):
+    service, clock = hall
+    finish_tickets(service, clock, 2)
+    clock.advance(days=7)
+    drawn = service.spot_checks.draw(SUPER)
+    codes = [c["code"] for c in drawn["checklist"]]
+    ticket = drawn["sample"]["1"][0]
+    service.spot_checks.review(SUPER, drawn["draw_id"], ticket, dict.fromkeys(codes, "na"))
+    service.staff_records.add(SUPER, "clerk2", "notice", "第十八条第一项", "工作时间离岗")
+    receiver = Receiver().start()
+    try:
+        cfg = backend_cfg(receiver.url)
+        Forwarder(service.db, cfg.backend, cfg.event_source, cfg.zone).drain()
+    finally:
+        receiver.close()
+    sent = {e["type"]: e for e in receiver.accepted}
+    assert not receiver.invalid
+    drawn_event = sent["cn.gov.hall.spot_check.drawn"]["data"]
+    assert drawn_event["seed"] == drawn["seed"] and drawn_event["sample"] == drawn["sample"]
+    assert drawn_event["method"] == "hmac-sha256-rank"
+    reviewed = sent["cn.gov.hall.spot_check.reviewed"]
+    assert reviewed["subject"] == "windows/1" and reviewed["data"]["finding"] is False
+    record = sent["cn.gov.hall.staff.record_added"]["data"]
+    assert (record["username"], record["staff_no"], record["kind"]) == ("clerk2", "JZ002", "notice")
 
 
 # --- the verify command -------------------------------------------------------------------
@@ -306,3 +357,122 @@ def test_verify_recomputes_the_sample_and_sees_a_changed_ticket_set(tmp_path):
     assert "does not match" in changed.stdout and victim in changed.stdout
     assert "window 1: 5 tickets finished that week when drawn, 4 now" in changed.stdout
     db.close()
+
+
+# --- a supervisor's week, over HTTP, against a real hub -----------------------------------
+
+
+def test_a_supervisors_walkthrough_over_http(tmp_path):
+    hub = HubProcess(tmp_path / "data")
+    hub.provision()
+    hub.clock = "2026-11-17T10:00:00+08:00"  # Tuesday of week 47
+    hub.start()
+    try:
+        finished = []
+        clerks = {no: hub.login(f"clerk{no}", no) for no in (1, 2)}
+        for i in range(6):
+            no = 1 + i % 2
+            finished.append(hub.issue("S1").json()["id"])
+            assert hub.act(clerks[no], no, "call-next").status_code == 200
+            assert hub.act(clerks[no], no, "finish", outcome="immediate").status_code == 200
+    finally:
+        hub.stop()
+    hub.clock = "2026-11-24T10:00:00+08:00"  # the next Tuesday: week 47 is over
+    hub.start()
+    try:
+        hub.tokens["office"] = hub.login("super")  # one session: a second would end the first
+        monitor = Listener(hub, "/monitor", hub.tokens["office"])
+        try:
+            monitor.snapshot()
+            walk(hub, finished)
+            # the office's live page gets every step as it is committed
+            pushed = [monitor.next_event(t)["data"] for t in
+                      ("spot_check.drawn", "case.opened", "spot_check.reviewed",
+                       "staff.record_added")]
+            assert pushed[0]["draw_id"] == "CC2026W47" and pushed[2]["finding"] is True
+            assert pushed[1]["kind"] == "spot_check" == pushed[1]["source"]
+            assert pushed[2]["case_id"] == pushed[1]["case_id"]
+            assert pushed[3]["kind"] == "warning"
+        finally:
+            monitor.close()
+    finally:
+        hub.stop()
+    assert "Traceback" not in hub.log()
+    ok = verify(hub.data_dir, "CC2026W47")
+    assert ok.returncode == 0 and "matches" in ok.stdout, ok.stdout + ok.stderr
+
+
+def walk(hub: HubProcess, finished: list[str]) -> None:
+    api = f"{hub.url}/api/v1"
+    clerk, office = hub.login("clerk1", 1), hub.tokens["office"]
+
+    def call(method: str, path: str, token: str, **args) -> requests.Response:
+        return requests.request(method, api + path, headers=hub.auth(token), timeout=10, **args)
+
+    # a clerk may neither draw nor record, nor read the office's lists
+    assert call("post", "/spot-checks/draw", clerk).status_code == 403
+    assert call("post", "/staff/clerk2/records", clerk,
+                json={"kind": "warning", "grounds": "第十六条"}).status_code == 403
+    assert call("get", "/staff", clerk).status_code == 403
+    assert call("get", "/spot-checks", hub.tokens["kiosk"]).status_code == 403
+
+    assert call("post", "/spot-checks/draw", office,
+                json={"week": "2026-11-23"}).json()["error"]["code"] == "week_not_over"
+    assert call("post", "/spot-checks/draw", office, json={"week": "2026-11-18"}
+                ).status_code == 422  # not a Monday
+    r = call("post", "/spot-checks/draw", office)
+    assert r.status_code == 201, r.text
+    drawn = r.json()
+    assert (drawn["draw_id"], drawn["week"]) == ("CC2026W47", "2026-11-16")
+    assert drawn["population"] == {"1": 3, "2": 3}
+    seed = bytes.fromhex(drawn["seed"])
+    assert drawn["sample"]["2"] == rules.sample(seed, finished[1::2], 3)
+    again = call("post", "/spot-checks/draw", office, json={"week": "2026-11-16"})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "spot_check_drawn"
+
+    target = drawn["items"][0]
+    codes = [c["code"] for c in drawn["checklist"]]
+    assert codes == ["informed", "time_limit", "outcome", "return_justified"]
+    answers = dict.fromkeys(codes, "pass") | {"informed": "fail", "return_justified": "na"}
+    path = f"/spot-checks/CC2026W47/items/{target['ticket_id']}"
+    assert call("post", path, office, json={"answers": {"informed": "fail"}}).status_code == 422
+    assert call("post", path, office, json={"answers": dict.fromkeys(codes, "maybe")}
+                ).status_code == 422
+    r = call("post", path, office, json={"answers": answers, "note": "未一次性告知所需材料",
+                                         "open_case": True})
+    assert r.status_code == 200, r.text
+    item = next(i for i in r.json()["items"] if i["ticket_id"] == target["ticket_id"])
+    assert item["finding"] and item["by"] == "super" and item["clerk"] == target["clerk"]
+    assert item["case_id"].startswith("GD20261124")  # opened with the review
+    assert call("post", path, office, json={"answers": answers}).status_code == 409
+    listed = call("get", "/spot-checks?week=2026-11-16", office).json()["draws"]
+    assert [d["findings"] for d in listed] == [1]
+    assert call("get", "/spot-checks/CC2026W47", office).json() == listed[0]
+    assert call("get", "/spot-checks/CC2020W01", office).status_code == 404
+    records(hub, call, office, target["clerk"])
+
+
+def records(hub: HubProcess, call, office: str, clerk: str) -> None:
+    """The clerk a finding is about gets a 效能告诫: out of the year's 评先评优."""
+    r = call("post", f"/staff/{clerk}/records", office,
+             json={"kind": "warning", "grounds": "第十六条第二项", "detail": "未一次性告知"})
+    assert r.status_code == 201, r.text
+    assert r.json()["record_id"] == "XN202611240001" and r.json()["year"] == 2026
+    assert call("post", "/staff/nobody/records", office,
+                json={"kind": "notice", "grounds": "第十八条"}).status_code == 404
+    staff = {s["username"]: s for s in call("get", "/staff", office).json()["staff"]}
+    assert staff[clerk]["excluded"] and staff[clerk]["records"]["warning"] == 1
+    assert not any(s["excluded"] for name, s in staff.items() if name != clerk)
+    mine = call("get", f"/staff/{clerk}/records", office).json()
+    assert mine["excluded_years"] == [2026] and mine["records"][0]["grounds"] == "第十六条第二项"
+    assert call("get", "/staff?year=2025", office).json()["staff"][0]["excluded"] is False
+
+    db = open_database(hub.data_dir)
+    try:
+        assert SpotChecks(db).excluded_from_awards(2026) == {clerk}
+    finally:
+        db.close()
+    audit = call("get", "/audit?limit=50", office).json()["records"]
+    done = [(r["action"], r["outcome"]) for r in audit]
+    assert ("spot-check-draw", "ok") in done and ("spot-check-review", "ok") in done
+    assert ("staff-record", "ok") in done and ("staff-record", "forbidden") in done

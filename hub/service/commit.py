@@ -177,18 +177,6 @@ class Commit:
         if isinstance(record.event, SlipStatusChanged):
             self.store.save_slip_status(self.tx, record.event)
 
-    def save_spot_draw(self, record: Record) -> None:
-        if isinstance(record.event, SpotCheckDrawn):
-            SpotChecks(self.store.db).save_draw(self.tx, record.event)
-
-    def save_spot_review(self, record: Record) -> None:
-        if isinstance(record.event, SpotCheckReviewed):
-            SpotChecks(self.store.db).save_review(self.tx, record.event)
-
-    def save_staff_record(self, record: Record) -> None:
-        if isinstance(record.event, StaffRecordAdded):
-            SpotChecks(self.store.db).save_record(self.tx, record.event)
-
     def save_case_opened(self, record: Record) -> None:
         if isinstance(record.event, CaseOpened):
             Cases(self.store.db).save_opened(self.tx, record.event)
@@ -200,6 +188,18 @@ class Commit:
     def save_case_reason(self, record: Record) -> None:
         if isinstance(record.event, RatingReasonAdded):
             Cases(self.store.db).save_reason(self.tx, record.event)
+
+    def save_spot_draw(self, record: Record) -> None:
+        if isinstance(record.event, SpotCheckDrawn):
+            SpotChecks(self.store.db).save_draw(self.tx, record.event)
+
+    def save_spot_review(self, record: Record) -> None:
+        if isinstance(record.event, SpotCheckReviewed):
+            SpotChecks(self.store.db).save_review(self.tx, record.event)
+
+    def save_staff_record(self, record: Record) -> None:
+        if isinstance(record.event, StaffRecordAdded):
+            SpotChecks(self.store.db).save_record(self.tx, record.event)
 
     def save_hall_file(self, record: Record) -> None:
         """The text with its event: another hub that applies the event finds it."""
@@ -218,12 +218,12 @@ PROJECTIONS: dict[type[Event], Callable[[Commit, Record], None]] = {
     JointPartDone: Commit.save_part_done,  # one department's part of a 联办件 done
     SlipStatusChanged: Commit.save_slip_status,  # a 承诺单 moved on
     ConfigReloaded: Commit.save_hall_file,  # the hall file's text, for the other hubs
-    SpotCheckDrawn: Commit.save_spot_draw,  # a week's 办件抽查 sample
-    SpotCheckReviewed: Commit.save_spot_review,  # a sampled ticket reviewed
-    StaffRecordAdded: Commit.save_staff_record,  # an efficiency record (效能告诫 ...)
     CaseOpened: Commit.save_case_opened,  # a supervision case's row
     CaseStepped: Commit.save_case_step,  # the case moved on, and its step's row
     RatingReasonAdded: Commit.save_case_reason,  # a 差评's reason, given later, on its case
+    SpotCheckDrawn: Commit.save_spot_draw,  # a week's 办件抽查 sample
+    SpotCheckReviewed: Commit.save_spot_review,  # a sampled ticket reviewed
+    StaffRecordAdded: Commit.save_staff_record,  # an efficiency record (效能告诫 ...)
 }
 
 

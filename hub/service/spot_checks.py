@@ -15,7 +15,7 @@ from typing import Any
 from hub.auth import OFFICE_ROLES, Principal
 from hub.engine import DomainError, HallState, NotFound
 from hub.engine import spot_checks as rules
-from hub.engine.model import Event
+from hub.engine.model import CaseOpened, Event, SpotCheckReviewed
 from hub.store.spot_checks import SpotChecks
 
 from .core import ServiceCore
@@ -50,7 +50,8 @@ class SpotCheckDesk:
 
     def review(self, who: Principal, draw_id: str, ticket_id: str, answers: dict[str, str],
                note: str = "", open_case: bool = False, addr: str = "") -> dict:
-        """Record one sampled ticket's review; with `open_case`, a finding opens a case."""
+        """Record one sampled ticket's review; with `open_case`, a finding opens a case
+        (kind spot_check) in the same transaction, and the review names it."""
         core = self.core
 
         def decide(state: HallState, now: dt.datetime) -> list[Event]:
@@ -63,16 +64,38 @@ class SpotCheckDesk:
             reviewed = rules.review(now, item, codes, answers, note, who.name)
             if not open_case:
                 return [reviewed]
-            if not reviewed.finding:
+            if not reviewed.finding or item is None:
                 raise DomainError("no_finding", "error.spot_no_finding")
-            # The cases core is not part of this hub yet: refuse rather than record a
-            # finding whose case the reviewer believes is open.
-            raise DomainError("cases_unavailable", "error.spot_cases_unavailable")
+            opened = self._case(state, now, found, item, reviewed)
+            return [opened, rules.review(now, item, codes, answers, note, who.name,
+                                         case_id=opened.case_id)]
 
         core.execute(who, decide, addr, action="spot-check-review",
                      detail={"draw": draw_id, "ticket": ticket_id, "answers": answers,
                              "open_case": open_case})
         return self._view(draw_id)
+
+    def _case(self, state: HallState, now: dt.datetime, found: dict[str, Any],
+              item: dict[str, Any], reviewed: SpotCheckReviewed) -> CaseOpened:
+        """The case (kind spot_check) a finding opens, numbered and due like every case
+        (hub/engine/casework.py), about the ticket's window and clerk; committed with the
+        review that opens it."""
+        core = self.core
+        texts = {c["code"]: c["text"] for c in found["checklist"]}
+        failed = "、".join(texts[c] for c, a in reviewed.answers.items() if a == "fail")
+        said = core.engine.records
+        summary = said.t_in("zh_CN", "spot_check.case_summary", draw_id=found["draw_id"],
+                            number=item["number"] or item["ticket_id"],
+                            window=item["window_no"], failed=failed)
+        if reviewed.note:
+            summary = said.t_in("zh_CN", "spot_check.case_note", summary=summary,
+                                note=reviewed.note)
+        user = core.accounts.user(item["clerk"]) if item["clerk"] else None
+        return core.engine.new_case(
+            state, now, state.case_seq + 1, "spot_check", "spot_check", summary,
+            ticket_id=item["ticket_id"], number=item["number"], window_no=item["window_no"],
+            clerk=item["clerk"], staff_no=user["staff_no"] if user else None,
+            service=item["service"])
 
     def draws(self, who: Principal, week: dt.date | None = None) -> list[dict]:
         """The draw of `week`, or the latest ones, newest first (office)."""

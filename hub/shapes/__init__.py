@@ -9,6 +9,7 @@ decoding.py). The OpenAPI document is generated from these Structs and the route
     base.py           bounds and the Shape base class
     requests.py       HTTP request bodies, query strings, path parameters
     socket_events.py  Socket.IO: each namespace's connect `auth` and its events' payloads
+    spot_checks.py    办件抽查 and efficiency records: their requests and answers
     decoding.py       the one decoder, and its refusals
     responses.py      the HTTP API's answers: the hall, tickets, staff, slips, errors
     office_responses.py   the office's: devices, alerts, the feed, audit, reports, hall file
@@ -159,8 +160,27 @@ from .socket_events import (
     RatingPress,
     Scan,
 )
+from .spot_checks import (
+    RecordCounts,
+    SpotCheck,
+    SpotCheckQuery,
+    SpotChecks,
+    SpotDraw,
+    SpotItem,
+    SpotReview,
+    Staff,
+    StaffMember,
+    StaffQuery,
+    StaffRecord,
+    StaffRecordRequest,
+    StaffRecords,
+    StaffRow,
+)
 
-__all__ = [
+__all__ = [  # noqa: RUF022 (kept in lines, sorted within each)
+    "RecordCounts", "SpotCheck", "SpotCheckQuery", "SpotChecks", "SpotDraw", "SpotItem",
+    "SpotReview", "Staff", "StaffMember", "StaffQuery", "StaffRecord", "StaffRecordRequest",
+    "StaffRecords", "StaffRow",
     "BODIES", "FIRST_YEAR", "KEYS", "LAST_YEAR", "MAX_CODE", "MAX_HALL_FILE", "MAX_LIST",
     "MAX_NOTICE", "MAX_SECRET", "MAX_TEXT", "AlertNow", "Alerts", "Answer", "Appointment",
     "AssessedRow", "AssessmentReport", "AtWindow", "AuditExportQuery", "AuditQuery",
