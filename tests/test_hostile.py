@@ -81,6 +81,10 @@ def hall(tmp_path_factory):
         tokens = {None: None, "garbage": "osk_not-a-token", **hub.tokens,
                   "clerk": hub.login("clerk1", 1), "panel": hub.login("clerk3", 3),
                   "super": hub.login("super"), "admin": hub.login("admin")}
+        for staff_no in ("JZ001", "JZ002"):  # two cases to step (GD…0001 names clerk1)
+            requests.post(f"{hub.url}/api/v1/complaints", headers=hub.auth(tokens["super"]),
+                          json={"category": "attitude", "text": "态度生硬", "channel": "box",
+                                "staff_no": staff_no}, timeout=5).raise_for_status()
         hall = Hall(hub, tokens)
         yield hall
         hall.store.db.close()
@@ -114,7 +118,8 @@ FIELDS = ("service", "channel", "code", "request_id", "materials", "ticket_id", 
           "key", "level", "at", "devices", "status", "detail", "username", "password",
           "project", "day", "toml", "edit", "department", "text_en", "token", "room",
           "windows", "kiosk", "printer", "job", "ok", "week", "answers", "open_case",
-          "grounds", "year")
+          "grounds", "year", "action", "result", "reached", "cause",
+          "plan", "fix", "reply", "verdict", "upheld", "attachments", "channel")
 
 plain = st.one_of(
     st.none(), st.booleans(),
@@ -168,6 +173,7 @@ PATH_VALUES = {
     "action": [*WINDOW_ACTIONS, "fly"], "decision": ["approve", "refuse", "x"],
     "staff_no": ["JZ001"], "key": ["welcome"], "lang": ["zh", "en"],
     "draw_id": ["CC2026W47", "CC2026W48"],
+    "case_id": ["GD202611250001", "GD202611250002"],
 }
 path_text = st.one_of(st.text(max_size=80), st.sampled_from(["\ud800", "T" * 65, "..", "."]))
 
@@ -175,6 +181,7 @@ path_text = st.one_of(st.text(max_size=80), st.sampled_from(["\ud800", "T" * 65,
 def _caller(path: str) -> str | None:
     """Who may use `path` (roughly: the test only prefers them)."""
     for part, who in (("/windows/", "clerk"), ("/slips/", "clerk"), ("/joint-cases", "clerk"),
+                      ("/my/", "clerk"),
                       ("/tickets", "kiosk"), ("/admin/", "admin"), ("/metrics", "metrics"),
                       ("/login", None), ("/badge/", None), ("/api/v1/", "super")):
         if part in path:

@@ -106,6 +106,7 @@ PATH_SAMPLES = {  # a value that may name something, then values that cannot
     "key": ["welcome", "k" * 65, "..%2Fx"],
     "lang": ["zh", "en", "xx"],
     "draw_id": ["CC2026W47", "C" * 65, "%00"],
+    "case_id": ["GD202611250001", "G" * 65, "%00"],
 }
 
 EXAMPLE_BODIES = {  # a plausible body per route (others: {})
@@ -137,6 +138,10 @@ EXAMPLE_BODIES = {  # a plausible body per route (others: {})
                     "return_justified": "na"}, "note": "未一次性告知"},
     "/api/v1/staff/{username}/records": {"kind": "notice", "grounds": "第十八条第一项",
                                          "detail": "工作时间离岗"},
+    "/api/v1/cases/{case_id}/steps": {"action": "callback", "result": "已回访",
+                                       "reached": True, "attachments": ["通话记录"]},
+    "/api/v1/complaints": {"category": "attitude", "text": "态度生硬", "channel": "phone",
+                           "window": 1, "staff_no": "JZ001", "phone": "0416-1234567"},
 }
 
 DEEP = "[" * 5000 + "]" * 5000
@@ -393,6 +398,17 @@ def _walk(hub, call, agent, kiosk, screen, metrics) -> None:  # noqa: PLR0915 (o
          json={"reason": "等候时间太长"})
     call("get", f"{api}/tickets/{asked['ticket_id']}", office)
     call("get", f"{api}/slips/{slip}", kiosk)
+    # Its 差评 opened a case (督办工单): listed, read, called back; one entered by the office
+    # names clerk1, who sees it among their own.
+    case_id = call("get", f"{api}/cases", office, params={"open": 1}).json()["cases"][0][
+        "case_id"]
+    call("get", f"{api}/cases/{case_id}", office)
+    call("post", f"{api}/cases/{case_id}/steps", office,
+         json={"action": "callback", "result": "已回访", "reached": True})
+    call("post", f"{api}/complaints", office,
+         json={"category": "attitude", "text": "态度生硬", "channel": "phone", "window": 1,
+               "staff_no": "JZ001"})
+    assert call("get", f"{api}/my/cases", clerk).json()["cases"]
     call("post", f"{api}/slips/{slip}/status", clerk, json={"status": "in_progress"})
 
     # A 联办件 with the window's department and another; its part done here.

@@ -13,7 +13,7 @@ after the commit are they handed to listeners (screens, voice, forwarding).
 - sessions.py: tokens, sign-in and sign-out; pairing.py: screens and kiosks get their token
 - issuing.py: tickets, complaints, the kiosk's tiles
 - calling.py: a window's actions and their arguments
-- slips.py: 承诺单 and 联办件
+- slips.py: 承诺单 and 联办件; casework.py: supervision cases (督办工单) for 差评 and complaints
 - office.py: what the office changes; supervision.py: what it (and the screens) watch
 - spot_checks.py: 办件抽查; staff_records.py: 效能告诫 and the other efficiency records
 - hub/hall_file/: the hall file, swapped in live and kept in step with the store
@@ -28,6 +28,7 @@ from hub.hall_file import ConfigRefused
 from hub.store.database import Database
 
 from .calling import WINDOW_ACTIONS, Calling
+from .casework import Casework
 from .commit import AlreadyHandled, Inbox, the, the_event
 from .core import Listener, Offload, ServiceCore, run_inline
 from .errors import Forbidden, TooManyAttempts, Unauthorized
@@ -95,6 +96,8 @@ class HallService(ServiceCore):
         self.joint_cases = slips.joint_cases
         self.slip = slips.slip
 
+        self.casework = Casework(self)  # 督办工单: cases, their steps, office-entered complaints
+
         office = Office(self)
         self.decide_return = office.decide_return
         self.grant_green_pass = office.grant_green_pass
@@ -105,8 +108,9 @@ class HallService(ServiceCore):
         self.reopen_service = office.reopen_service
         self.move_clerk = office.move_clerk
 
-        self.spot_checks = SpotCheckDesk(self)  # draw, review, read
-        self.staff_records = StaffRecords(self)  # add, of, staff
+        # 办件抽查 (draw, review, read) and efficiency records (add, of, staff): one statement,
+        # the constructor being at its size limit with the casework beside them
+        self.spot_checks, self.staff_records = SpotCheckDesk(self), StaffRecords(self)
 
         watch = Supervision(self)
         self.snapshot = watch.snapshot

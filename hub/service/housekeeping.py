@@ -9,6 +9,7 @@ import logging
 from hub import reports
 from hub.engine import HallState
 from hub.engine.model import DayRolled, Event
+from hub.store.cases import Cases
 from hub.store.store import Record
 
 from .core import ServiceCore
@@ -20,6 +21,7 @@ class Housekeeping:
     def __init__(self, core: ServiceCore) -> None:
         self.core = core
         self.cert_expires: dt.datetime | None = None  # the hub's TLS certificate's notAfter
+        self.cases = Cases(core.db)
 
     def set_cert_expiry(self, expires: dt.datetime | None) -> None:
         """Watch the certificate the hub serves with (hub/main.py; None: it serves no TLS)."""
@@ -27,14 +29,17 @@ class Housekeeping:
 
     def tick(self) -> list[Record]:
         """Roll the day over at midnight, end ratings nobody gave in time, and check the
-        supervision rules (alerts raised and cleared)."""
+        supervision rules (alerts raised and cleared; case steps past their day among them)."""
         core = self.core
         today = core.engine.local(core.clock()).date()
         overdue = core.store.overdue_slips(today) if core.cfg.supervision.slip_overdue else []
 
         def decide(state: HallState, now: dt.datetime) -> list[Event]:
+            # Read in the commit, under the hall's lock: a step done a moment before is seen,
+            # so its alert is never raised after it (each case step's is raised once).
+            steps = self.cases.overdue(core.engine.local(now).date())
             return [*core.engine.expire_ratings(state, now),
-                    *core.engine.check_alerts(state, now, overdue, self.cert_expires)]
+                    *core.engine.check_alerts(state, now, overdue, self.cert_expires, steps)]
 
         records = core.execute(None, decide)
         for record in records:

@@ -199,6 +199,7 @@ class PathParams(Shape):
     key: Code | None = None
     lang: Code | None = None
     draw_id: Code | None = None  # a spot check's: CC2026W48
+    case_id: Code | None = None  # a supervision case's (GD…)
 
 
 # The request bodies of the HTTP API, by the name the OpenAPI document gives them.

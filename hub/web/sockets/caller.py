@@ -18,6 +18,10 @@ from hub.web.printing import PrintDesk
 from .base import RoleNamespace, ack_error, ack_ok, current_sid
 
 
+def clerk_room(username: str) -> str:
+    return f"clerk:{username}"
+
+
 class CallerNamespace(RoleNamespace):
     """Clerks' panels: the window's state, and the window actions as events with an ack."""
 
@@ -25,6 +29,9 @@ class CallerNamespace(RoleNamespace):
 
     def admit(self, who: Principal, auth: shapes.Auth) -> None:
         self.enter_room(current_sid(), f"window:{who.window}")
+        # The supervision cases naming this clerk reach their own panels (and no one else's),
+        # wherever they are signed in: hub/web/sockets/publisher.py.
+        self.enter_room(current_sid(), clerk_room(who.name))
         self.send_snapshot(self.service.snapshot(), current_sid())
 
     def __init__(self, namespace: str, service: HallService, printers: PrintDesk) -> None:

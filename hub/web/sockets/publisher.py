@@ -12,12 +12,13 @@ from typing import Any
 from flask_socketio import SocketIO
 
 from hub import presenters
-from hub.engine.model import TicketFinished
+from hub.engine.model import CaseOpened, CaseStepped, TicketFinished
 from hub.service import HallService
 from hub.store.store import Record
 from hub.web import message_queue
 from hub.web.printing import PrintDesk
 
+from .caller import clerk_room
 from .monitor import MonitorNamespace
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,10 @@ class Publisher:
         for record in records:
             full = record.public()
             emit("event", full, namespace="/monitor", to="monitor")
+            about = record.event.clerk if isinstance(record.event, CaseOpened | CaseStepped) \
+                else None
+            if about:  # the clerk a case names: their panel shows their cases (read-only)
+                emit("event", full, namespace="/caller", to=clerk_room(about))
             public = presenters.public_event(full)
             if public is None:
                 continue
