@@ -39,7 +39,6 @@ from hub.auth import Principal, Role
 from hub.runtime import DB_FILE, open_database
 from hub.service import HallService
 from hub.store.accounts import Accounts
-from hub.store.cases import Cases
 from hub.store.database import Database
 from tests.hubproc import PASSWORD
 from tests.test_reports import hall_config
@@ -103,10 +102,7 @@ class Month:
                              (self.tickets[name]["id"],))[0][0]
 
     def step(self, letter: str, who: Principal, action: str, **fields) -> None:
-        hall, case_id = self.hall, self.cases[letter]
-        hall.execute(who, lambda s, now: hall.engine.case_step(
-            s, now, Cases(hall.db).get(case_id), action, fields, who.name, who.role.value,
-            case_id))
+        self.hall.casework.step(who, self.cases[letter], {"action": action, **fields})
 
     def play(self) -> None:
         hall = self.hall
