@@ -512,3 +512,22 @@ def test_the_reports_page_shows_the_casework(hub):  # noqa: PLR0915 - one walk, 
             assert not page.errors, page.errors
         finally:
             browser.close()
+
+
+def test_a_complaint_upheld_on_appeal_is_not_deducted():
+    """score_rows on two hand-made rows: the same but for one complaint of two taken back by
+    an upheld appeal, and records (a window row has none: None, not deducted)."""
+    cfg = hall_config()
+    base = {"served": 10, "satisfaction": 1.0, "within_target_share": 1.0,
+            "slips_on_time_share": None, "rectified_share": None,
+            "rectified_on_time_share": None, "callback_share": None, "no_show_share": 0.0,
+            "pause_by_reason": {}, "complaints": 2, "complaints_excluded": 0,
+            "spot_findings": 0, "records": None}
+    rows = [{**base, "key": "1"}, {**base, "key": "2", "complaints_excluded": 1},
+            {**base, "key": "clerk9", "records": {"criticism": 1, "notice": 1, "warning": 1}}]
+    total = {**base, "slips_on_time_share": None}
+    scored = {r["key"]: r for r in reports.score_rows(cfg, rows, total)}
+    # served 10 of 10 → 100 × 0.2 / 0.8 = 25; satisfaction 50; within target 25 = 100
+    assert scored["1"]["score"] == 96.0  # two complaints × 2
+    assert scored["2"]["score"] == 98.0  # one, the other's appeal upheld
+    assert scored["clerk9"]["score"] == 87.0  # 96 − (1 + 3 + 5)
