@@ -15,7 +15,8 @@ from tests.leftovers import _ends_what_it_started, pytest_sessionfinish  # noqa:
 # of its injected clock fails there. Not the rest: libfaketime breaks threads' timed waits
 # (sem_timedwait, clock_nanosleep: EINVAL or hangs), which device buses and the forwarder need.
 DATE_MODULES = frozenset({
-    "test_api.py", "test_audit.py", "test_clock.py", "test_config.py", "test_crash.py",
+    "test_api.py", "test_audit.py", "test_casework_engine.py", "test_casework_properties.py",
+    "test_clock.py", "test_config.py", "test_crash.py",
     "test_engine.py", "test_engine_alerts.py", "test_engine_properties.py",
     "test_engine_ratings.py", "test_reload.py", "test_reports.py", "test_slips.py",
     "test_store.py",

@@ -6,11 +6,17 @@ get the events as they happen; every step is in the audit log."""
 
 from __future__ import annotations
 
+import datetime as dt
+import time
+
 import pytest
 import requests
 
-from tests.hubproc import HubProcess
+from hub.runtime import open_database
+from hub.store.store import Store
+from tests.hubproc import HubProcess, hall_today
 from tests.test_sockets import Listener
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.slow
 API = "/api/v1"
@@ -182,3 +188,57 @@ def test_bad_bodies_are_refused_with_a_4xx(hub):
                        hub.tokens["kiosk"]).status_code == 403
     assert office.get("/cases", status="lost").status_code == 422
     assert office.get("/cases", after="x" * 65).status_code == 422
+
+
+def test_an_overdue_callback_is_alerted_once_across_restarts_and_cleared_by_the_callback(
+        tmp_path, monkeypatch):
+    """The hub restarted days later (its clock set on): the supervision tick raises the case's
+    alert after the day rolls over; another restart does not raise it again; the callback
+    clears it in its own commit."""
+    monkeypatch.setenv("ONESTOP_TICK_S", "0.3")
+    hub = HubProcess(tmp_path / "data")
+    hub.provision()
+    hub.start()
+    try:
+        office = Office(hub, hub.login("super"))
+        case_id = office.post("/complaints", {"category": "attitude", "text": "无人接待",
+                                              "channel": "letter", "window": 3}
+                              ).json()["case_id"]
+        due = office.get(f"/cases/{case_id}").json()["case"]["callback_due"]
+    finally:
+        hub.stop()
+    later = hall_today() + dt.timedelta(days=9)  # past the callback's day, whatever the calendar
+    assert later.isoformat() > due
+    hub.clock = f"{later.isoformat()}T10:00:00+08:00"
+    key = f"case_overdue:{case_id}:callback"
+
+    def raised() -> list[str]:
+        db = open_database(hub.data_dir)
+        try:
+            return [r.type for r in Store(db).records_after(0, limit=10**6)
+                    if r.type in ("alert.raised", "alert.cleared") and r.event.key == key]
+        finally:
+            db.close()
+
+    for _ in range(2):  # and again after a restart: nothing more
+        hub.start()
+        try:
+            office = Office(hub, hub.login("super"))
+            alerts = eventually(lambda o=office: [a for a in o.get("/alerts").json()["alerts"]
+                                                  if a["key"] == key],
+                                timeout_s=20, what="the alert")
+            assert alerts[0]["kind"] == "case_overdue" and alerts[0]["window"] == 3
+            case = office.get(f"/cases/{case_id}").json()["case"]
+            assert case["overdue"] == ["callback"]
+            time.sleep(1.0)  # a few more ticks
+        finally:
+            hub.stop()
+        assert raised() == ["alert.raised"]
+    hub.start()
+    try:
+        office = Office(hub, hub.login("super"))
+        assert office.step(case_id, action="callback", result="已回访", reached=True).ok
+        assert not [a for a in office.get("/alerts").json()["alerts"] if a["key"] == key]
+    finally:
+        hub.stop()
+    assert raised() == ["alert.raised", "alert.cleared"]

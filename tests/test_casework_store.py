@@ -160,12 +160,12 @@ def test_a_complaint_names_the_clerk_of_its_staff_number(cfg, db, clock):
     assert [c.case_id for c in Cases(db).of_clerk("li")] == [cases[0].case_id]
 
 
-def test_round_trip_on_postgresql(cfg):
+def test_round_trip_on_postgresql(cfg, tmp_path):
     from tests.pgredis import postgres_or_skip
 
     with postgres_or_skip() as server:
-        db = open_database(server.url)
-        db.migrate()
+        db = open_database(tmp_path, url=server.url)
+        assert db.dialect == "postgresql"
         clock = Clock()
         hall = HallService(cfg, db, clock=clock)
         complain(hall, window=2)

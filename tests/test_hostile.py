@@ -117,9 +117,9 @@ FIELDS = ("service", "channel", "code", "request_id", "materials", "ticket_id", 
           "items", "departments", "authority", "reported_on", "approve", "note", "id", "kind",
           "key", "level", "at", "devices", "status", "detail", "username", "password",
           "project", "day", "toml", "edit", "department", "text_en", "token", "room",
-          "windows", "kiosk", "printer", "job", "ok", "week", "answers", "open_case",
-          "grounds", "year", "action", "result", "reached", "cause",
-          "plan", "fix", "reply", "verdict", "upheld", "attachments", "channel")
+          "windows", "kiosk", "printer", "job", "ok", "action", "result", "reached", "cause",
+          "plan", "fix", "reply", "verdict", "grounds", "upheld", "attachments", "channel",
+          "week", "answers", "open_case", "year")
 
 plain = st.one_of(
     st.none(), st.booleans(),
@@ -172,8 +172,8 @@ PATH_VALUES = {
     "username": ["clerk1", "clerk2"], "no": ["1", "2", "10000", "9" * 25],
     "action": [*WINDOW_ACTIONS, "fly"], "decision": ["approve", "refuse", "x"],
     "staff_no": ["JZ001"], "key": ["welcome"], "lang": ["zh", "en"],
-    "draw_id": ["CC2026W47", "CC2026W48"],
     "case_id": ["GD202611250001", "GD202611250002"],
+    "draw_id": ["CC2026W47", "CC2026W48"],
 }
 path_text = st.one_of(st.text(max_size=80), st.sampled_from(["\ud800", "T" * 65, "..", "."]))
 

@@ -105,8 +105,8 @@ PATH_SAMPLES = {  # a value that may name something, then values that cannot
     "staff_no": ["JZ001", "S" * 65, "%00"],
     "key": ["welcome", "k" * 65, "..%2Fx"],
     "lang": ["zh", "en", "xx"],
-    "draw_id": ["CC2026W47", "C" * 65, "%00"],
     "case_id": ["GD202611250001", "G" * 65, "%00"],
+    "draw_id": ["CC2026W47", "C" * 65, "%00"],
 }
 
 EXAMPLE_BODIES = {  # a plausible body per route (others: {})
@@ -132,16 +132,16 @@ EXAMPLE_BODIES = {  # a plausible body per route (others: {})
     "/api/v1/pairing": {"kind": "screen", "page": "/display/hall"},
     "/api/v1/pairing/claim": {"secret": "not-the-secret-of-any-request"},
     "/api/v1/pairing/approve": {"code": "ABCD2345", "role": "screen", "name": "hall-2"},
+    "/api/v1/cases/{case_id}/steps": {"action": "callback", "result": "已回访",
+                                       "reached": True, "attachments": ["通话记录"]},
+    "/api/v1/complaints": {"category": "attitude", "text": "态度生硬", "channel": "phone",
+                           "window": 1, "staff_no": "JZ001", "phone": "0416-1234567"},
     "/api/v1/spot-checks/draw": {"week": "2026-11-16"},
     "/api/v1/spot-checks/{draw_id}/items/{ticket_id}": {
         "answers": {"informed": "fail", "time_limit": "pass", "outcome": "pass",
                     "return_justified": "na"}, "note": "未一次性告知"},
     "/api/v1/staff/{username}/records": {"kind": "notice", "grounds": "第十八条第一项",
                                          "detail": "工作时间离岗"},
-    "/api/v1/cases/{case_id}/steps": {"action": "callback", "result": "已回访",
-                                       "reached": True, "attachments": ["通话记录"]},
-    "/api/v1/complaints": {"category": "attitude", "text": "态度生硬", "channel": "phone",
-                           "window": 1, "staff_no": "JZ001", "phone": "0416-1234567"},
 }
 
 DEEP = "[" * 5000 + "]" * 5000

@@ -21,6 +21,8 @@ after the commit are they handed to listeners (screens, voice, forwarding).
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from hub.auth import RateLimiter
 from hub.clock import Clock, system_clock
 from hub.config import HallConfig
@@ -108,10 +110,6 @@ class HallService(ServiceCore):
         self.reopen_service = office.reopen_service
         self.move_clerk = office.move_clerk
 
-        # 办件抽查 (draw, review, read) and efficiency records (add, of, staff): one statement,
-        # the constructor being at its size limit with the casework beside them
-        self.spot_checks, self.staff_records = SpotCheckDesk(self), StaffRecords(self)
-
         watch = Supervision(self)
         self.snapshot = watch.snapshot
         self.totals = watch.totals
@@ -133,6 +131,16 @@ class HallService(ServiceCore):
 
         self.reload = self.hall_file_sync.reload
         self.adopt_hall_file = self.hall_file_sync.adopt
+
+    @cached_property
+    def spot_checks(self) -> SpotCheckDesk:
+        """办件抽查: draw, review, read."""
+        return SpotCheckDesk(self)
+
+    @cached_property
+    def staff_records(self) -> StaffRecords:
+        """Efficiency records (效能告诫 ...): add, of, staff."""
+        return StaffRecords(self)
 
     def excluded_from_awards(self, year: int) -> set[str]:
         """Usernames with a 效能告诫 in the hall's calendar `year`: out of its 评先评优."""

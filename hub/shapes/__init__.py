@@ -9,8 +9,8 @@ decoding.py). The OpenAPI document is generated from these Structs and the route
     base.py           bounds and the Shape base class
     requests.py       HTTP request bodies, query strings, path parameters
     socket_events.py  Socket.IO: each namespace's connect `auth` and its events' payloads
-    spot_checks.py    办件抽查 and efficiency records: their requests and answers
     casework.py       supervision casework's requests and answers (督办工单)
+    spot_checks.py    办件抽查 and efficiency records: their requests and answers
     decoding.py       the one decoder, and its refusals
     responses.py      the HTTP API's answers: the hall, tickets, staff, slips, errors
     office_responses.py   the office's: devices, alerts, the feed, audit, reports, hall file

@@ -198,8 +198,8 @@ class PathParams(Shape):
     staff_no: Code | None = None
     key: Code | None = None
     lang: Code | None = None
-    draw_id: Code | None = None  # a spot check's: CC2026W48
     case_id: Code | None = None  # a supervision case's (GD…)
+    draw_id: Code | None = None  # a spot check's: CC2026W48
 
 
 # The request bodies of the HTTP API, by the name the OpenAPI document gives them.

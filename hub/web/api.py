@@ -335,8 +335,8 @@ def audit_export():
 @documented(shapes.Alerts, *READ)
 def alerts():
     """电子监察 alerts holding now: long waits, cases past their target, long pauses, unstaffed
-    windows, devices offline, unusual 差评 or no-show shares, 承诺件 past their promised date
-    (supervisor)"""
+    windows, devices offline, unusual 差评 or no-show shares, 承诺件 past their promised date,
+    supervision cases' callbacks and rectifications past their due day (supervisor)"""
     return jsonify({"alerts": service().alerts(who())})
 
 

@@ -70,8 +70,8 @@ def add_routes(app: Flask) -> None:
     app.register_blueprint(api)
     app.register_blueprint(admin_api)  # /api/v1/admin/config: the hall file
     app.register_blueprint(pairing_api)  # /api/v1/pairing: screens and kiosks paired
-    app.register_blueprint(spot_api)  # /api/v1/spot-checks, /api/v1/staff: 办件抽查, 效能告诫
     app.register_blueprint(casework_api)  # /api/v1/cases, /complaints, /my/cases: 督办工单
+    app.register_blueprint(spot_api)  # /api/v1/spot-checks, /api/v1/staff: 办件抽查, 效能告诫
     app.register_blueprint(display_pages)  # the call screens: /display/hall, /display/window/<no>
     app.register_blueprint(caller_pages)  # the clerk's panel: /caller/
     app.register_blueprint(kiosk_pages)  # the ticket kiosk's touchscreen: /kiosk/
