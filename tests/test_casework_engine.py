@@ -147,6 +147,7 @@ def test_numbers_follow_cases_the_events_open_themselves():
 def test_a_summary_never_carries_a_phone_number():
     assert redact_phones("请回电 138-0000-0000 或 0416 1234567，谢谢") == "请回电 *** 或 ***，谢谢"
     assert redact_phones("等了20分钟") == "等了20分钟"
+    assert redact_phones("等了 20 - 30 分钟，2026 年") == "等了 20 - 30 分钟，2026 年"
 
 
 # --- steps -------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import msgspec
 
@@ -249,7 +249,10 @@ def _case_day(case_id: str) -> dt.date:
 
 
 def redact_phones(text: str) -> str:
-    return _PHONE.sub("***", text)
+    """`text` with every run of 7 or more digits (spaces and dashes between them allowed) put
+    as ***: a phone number, never "20 - 30 分钟"."""
+    return _PHONE.sub(lambda m: "***" if sum(c.isdigit() for c in m.group()) >= 7
+                      else m.group(), text)
 
 
 # --- the rules --------------------------------------------------------------------------------
@@ -334,7 +337,7 @@ class CaseRules(RulesBase):
         given = self._fields(action, fields)
         status = _transition(case, action, given.get("verdict"), given.get("upheld"))
         if status is None:
-            self._refuse(case, action, given)
+            self._refuse(case, action)
         stepped = CaseStepped(at=now, case_id=case.case_id, action=action, status=status,
                               previous=case.status, by=by, clerk=case.clerk,
                               window_no=case.window_no, **given)
@@ -380,7 +383,7 @@ class CaseRules(RulesBase):
         return given
 
     @staticmethod
-    def _refuse(case: Case, action: str, given: Mapping[str, Any]) -> None:
+    def _refuse(case: Case, action: str) -> NoReturn:
         if case.final:
             raise DomainError("case_final", "error.case_final", case_id=case.case_id)
         if case.status is S.APPEALING:
