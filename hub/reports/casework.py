@@ -38,7 +38,9 @@ Why an upheld appeal is applied when a report is read, not by forgetting the rat
 when the appeal is decided: the summed-up days stay a pure function of the `tickets` rows (as
 rollup.py promises), the casework commit path stays free of report tables, and a rating
 excluded by any route (a restored backup, a case written by another hub) changes every report
-after it, summed-up day or not; the query is one small indexed join per report.
+after it, summed-up day or not. The cost is one query per report: the cases whose appeal
+was upheld (a scan of `cases`, which holds the 差评 and complaints, not the tickets) joined
+to their tickets by id.
 """
 
 from __future__ import annotations
