@@ -59,9 +59,9 @@ def _differences(found: dict, again: dict[int, list[str]], counts: dict[int, int
             out.append(f"window {no}: drawn {' '.join(was) or '-'}; recomputed "
                        f"{' '.join(now) or '-'}")
     for no in sorted(set(found["population"]) | set(counts)):
-        was, now = found["population"].get(no, 0), counts.get(no, 0)
-        if was != now:
-            out.append(f"window {no}: {was} tickets finished that week when drawn, {now} now")
+        then, today = found["population"].get(no, 0), counts.get(no, 0)
+        if then != today:
+            out.append(f"window {no}: {then} tickets finished that week when drawn, {today} now")
     return out
 
 

@@ -243,13 +243,16 @@ def _check_backend(b: Backend) -> Problems:
 def _check_assessment(a: Assessment, pause_reasons: list[str]) -> Problems:
     """The 考核 formula: weights are magnitudes (penalties are subtracted), so a sign typo
     cannot silently reward complaints; at least one positive figure must count."""
-    for name in ("served", "satisfaction", "within_target", "on_time", "no_show_penalty"):
+    for name in ("served", "satisfaction", "within_target", "on_time", "rectification",
+                 "rectify_on_time", "callback", "no_show_penalty"):
         if not 0 <= getattr(a, name) <= 10:
             yield f"assessment.{name}", "must be a weight of 0 to 10"
-    for name in ("complaint_penalty", "pause_penalty_per_hour"):
+    for name in ("complaint_penalty", "pause_penalty_per_hour", "finding_penalty",
+                 "criticism_penalty", "notice_penalty", "warning_penalty"):
         if not 0 <= getattr(a, name) <= 100:
             yield f"assessment.{name}", "must be 0 to 100 points"
     if a.served + a.satisfaction + a.within_target + a.on_time <= 0:
+        # The casework weights alone are not enough: a hall without casework would score 0.
         yield "assessment", "at least one of served, satisfaction, within_target, on_time > 0"
     for reason in a.pause_exempt:
         if reason not in pause_reasons:

@@ -183,26 +183,40 @@ class Audit(_Strict, frozen=True):
 
 
 class Assessment(_Strict, frozen=True):
-    """考核: how hub/reports/ scores a window or a clerk over a month or a year.
+    """考核: how hub/reports/ scores a window, a clerk or a department over a month or a year.
 
     score = 100 × (served × served/most served in the ranking + satisfaction × 满意率
     + within_target × share of cases within the item's target + on_time × share of 承诺件 done
-    by their promised date) / (sum of those four weights)
+    by their promised date + rectification × 差评整改率 + rectify_on_time × 按期整改率
+    + callback × 回访率) / (sum of those seven weights)
     − 100 × no_show_penalty × share of calls that were no-shows
-    − complaint_penalty × complaints − pause_penalty_per_hour × hours paused
-    (pauses for a reason in `pause_exempt`, such as meetings, are not deducted).
-    A share with nothing to measure (no ratings, no 承诺件 due) counts as the hall's own; if
-    the hall has none either, its weight is left out of the sum.
+    − complaint_penalty × complaints (less those whose appeal was upheld)
+    − pause_penalty_per_hour × hours paused
+    (pauses for a reason in `pause_exempt`, such as meetings, are not deducted)
+    − finding_penalty × spot-check findings
+    − criticism_penalty × 批评教育 − notice_penalty × 通报批评 − warning_penalty × 效能告诫
+    (efficiency records are a person's: they count on clerk rows only).
+    A share with nothing to measure (no ratings, no 承诺件 due, no 差评 to rectify) counts as
+    the hall's own; if the hall has none either, its weight is left out of the sum. So a hall
+    without casework scores exactly as before the casework figures existed. The figures are
+    defined in hub/reports/casework.py.
     """
 
     served: float = 0.2
     satisfaction: float = 0.4
     within_target: float = 0.2
     on_time: float = 0.2
+    rectification: float = 0.1  # 差评整改率
+    rectify_on_time: float = 0.1  # 按期整改率
+    callback: float = 0.0  # 回访率: the office's own work, so not weighed unless a hall says so
     no_show_penalty: float = 0.1
     complaint_penalty: float = 2.0
     pause_penalty_per_hour: float = 1.0
     pause_exempt: list[str] = []  # pause reasons not deducted, e.g. ["会议", "培训"]
+    finding_penalty: float = 2.0  # per spot-check review with a failed item
+    criticism_penalty: float = 1.0  # per 批评教育
+    notice_penalty: float = 3.0  # per 通报批评
+    warning_penalty: float = 5.0  # per 效能告诫
 
 
 class ChecklistItem(_Strict, frozen=True):

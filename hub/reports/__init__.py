@@ -19,6 +19,10 @@ XLSX). What is counted, and why so:
 - ratings 1-5 (1 = 非常满意), `satisfaction` = levels 1-3 over rated, by the rated window/clerk.
 - complaints (complaint.filed, by the window and staff number named) and paused seconds by
   reason (window.resumed carries them; the clerk is whoever paused).
+- the casework (督办): 差评整改率, 按期整改率, 回访率, appeals, complaints verified, spot-check
+  findings and efficiency records, by the case's window, clerk and department in the period the
+  case was opened; `casework.py` defines each. A rating whose appeal was upheld is taken out of
+  the ratings when a report is read (never deleted; counted as `ratings_excluded`).
 
 Speed: a closed day (rolled over, no ticket of it still open) is summed up once from its
 `tickets` rows into `report_counts` and `report_hist` (migration 0008), in one transaction with
@@ -30,7 +34,8 @@ text in summary.py's `_SLIPS_SQL` (the slip status an event moved to), kept in t
 place.
 
 The modules: `summary` (what is counted), `rollup` (summing up closed days), `reading` (a range,
-one row per group), `figures` and `names` (a row's figures and name), `assessment` (the score),
+one row per group), `figures` and `names` (a row's figures and name), `casework` (the 督办
+figures), `assessment` (the score and 评先评优),
 `export` (CSV, XLSX) and `periods`; the package re-exports what the hub and the CLI use.
 """
 

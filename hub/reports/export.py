@@ -8,6 +8,8 @@ from typing import Any
 
 from hub.i18n import N_, default_texts
 
+from .casework import RECORD_KINDS
+
 COLUMNS: tuple[tuple[str, str], ...] = (
     # (field, its header's message: "export.wait_mean_s" is 平均等候(秒), Mean wait (s))
     ("key", N_("export.key")),
@@ -35,8 +37,30 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("satisfaction", N_("export.satisfaction")),
     ("complaints", N_("export.complaints")),
     ("pause_min", N_("export.pause_min")),
+    # 督办 (casework, hub/reports/casework.py): blank where a grouping does not hold them
+    ("cases", N_("export.cases")),
+    ("called_back", N_("export.called_back")),
+    ("callback_share", N_("export.callback_share")),
+    ("rectify_needed", N_("export.rectify_needed")),
+    ("rectified", N_("export.rectified")),
+    ("rectified_share", N_("export.rectified_share")),
+    ("rectified_on_time", N_("export.rectified_on_time")),
+    ("rectified_on_time_share", N_("export.rectified_on_time_share")),
+    ("appeals", N_("export.appeals")),
+    ("appeals_upheld", N_("export.appeals_upheld")),
+    ("ratings_excluded", N_("export.ratings_excluded")),
+    ("complaints_verified", N_("export.complaints_verified")),
+    ("complaints_excluded", N_("export.complaints_excluded")),
+    ("spot_reviewed", N_("export.spot_reviewed")),
+    ("spot_findings", N_("export.spot_findings")),
+    ("records_criticism", N_("export.records_criticism")),
+    ("records_notice", N_("export.records_notice")),
+    ("records_warning", N_("export.records_warning")),
 )
 SCORE_COLUMNS = (("rank", N_("export.rank")), ("score", N_("export.score")))
+# 评先评优, on a ranking of clerks: the rank among those not out of it, and who is out.
+AWARD_COLUMNS = (("award_rank", N_("export.award_rank")),
+                 ("award_excluded", N_("export.award_excluded")))
 
 
 def table(found: dict[str, Any]) -> tuple[list[str], list[str], list[list[Any]]]:
@@ -44,12 +68,19 @@ def table(found: dict[str, Any]) -> tuple[list[str], list[str], list[list[Any]]]
     (the total last)."""
     cols = list(COLUMNS)
     if "formula" in found:
-        cols = [*SCORE_COLUMNS, *cols]
-    header = [" ".join(default_texts().each(key)) for _, key in cols]
+        awards = AWARD_COLUMNS if found["by"] == "clerk" else ()
+        cols = [*SCORE_COLUMNS, *awards, *cols]
+    texts = default_texts()
+    header = [" ".join(texts.each(key)) for _, key in cols]
+    marks = dict(zip((True, False), (" ".join(texts.each(N_("export.yes"))), ""), strict=True))
     out = []
     for r in [*found["rows"], found["total"]]:
+        records = r.get("records") or {}
         flat = {**r, **{f"r{i}": r["ratings"][str(i)] for i in range(1, 6)},
-                "pause_min": round(r["pause_s"] / 60, 1)}
+                "pause_min": round(r["pause_s"] / 60, 1),
+                **{f"records_{k}": records.get(k) for k in RECORD_KINDS if r.get("records")}}
+        if "award_excluded" in r:
+            flat["award_excluded"] = marks[bool(r["award_excluded"])]
         out.append([flat.get(name) for name, _ in cols])
     return [c[0] for c in cols], header, out
 

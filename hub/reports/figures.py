@@ -6,6 +6,7 @@ import math
 from collections import defaultdict
 from typing import Any
 
+from .casework import Casework, figures
 from .summary import FIELDS
 
 
@@ -17,6 +18,7 @@ class Group:
         self.hist: dict[tuple[str, int], int] = defaultdict(int)  # (metric, minute) -> n
         self.complaints = 0
         self.pauses: dict[str, float] = defaultdict(float)
+        self.casework = Casework()
 
 
 def _p90(hist: dict[tuple[str, int], int], metric: str) -> int | None:
@@ -38,7 +40,8 @@ def _share(part: float, whole: float) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def row_figures(g: Group, with_issued: bool) -> dict[str, Any]:
+def row_figures(g: Group, with_issued: bool, by: str | None = None) -> dict[str, Any]:
+    """A row's figures (`by` None: the total, which holds every figure)."""
     v = dict(zip(FIELDS, g.v, strict=True))
     rated = sum(v[f"r{i}"] for i in range(1, 6))
     on_time, late, pending = (int(v[f]) for f in ("slips_on_time", "slips_late",
@@ -69,4 +72,5 @@ def row_figures(g: Group, with_issued: bool) -> dict[str, Any]:
         "complaints": g.complaints,
         "pause_s": round(sum(g.pauses.values()), 1),
         "pause_by_reason": {k: round(s, 1) for k, s in sorted(g.pauses.items())},
+        **figures(g.casework, by),
     }

@@ -12,11 +12,12 @@ from hub.config import HallConfig
 from hub.i18n import default_texts
 from hub.store.database import Database
 
+from .casework import add_casework, excluded_ratings
 from .figures import Group, row_figures
 from .names import Namer
 from .periods import whole_months
 from .rollup import month_key, settle, sum_up_month
-from .summary import FIELDS, HistKey, Key, Summary
+from .summary import FIELDS, HistKey, Key, Summary, field_index
 
 GROUPINGS = ("department", "window", "clerk", "service")
 MAX_DAYS = 367 * 2  # two years at most in one report: bounds the work a request can ask for
@@ -39,11 +40,15 @@ def report(db: Database, cfg: HallConfig, start: dt.date, end: dt.date, by: str,
     sums = _Sums(Namer(cfg, db), by)
     s, e = start.isoformat(), end.isoformat()
     live = _live_summary(db, cfg, live_days, open_day)
-    sums.add_counts(_counts(db, s, e, live))
+    counts = _counts(db, s, e, live)
+    sums.exclude(counts, excluded_ratings(db, s, e))
+    sums.add_counts(counts)
     # Histograms by the grouping's own dimension (departments sum their items') and `all`.
     dim = "service" if by == "department" else by
     by_hour = sums.add_histograms(_histograms(db, dim, start, end, live_days, live, now))
     _add_events(db, sums.names, by, s, e, sums.groups, sums.total)
+    add_casework(db, cfg, sums.names, by, start, end,
+                 lambda g: sums.groups[g].casework, sums.total.casework)
     total, total_en = default_texts().each("export.total")
     return {
         "from": s, "to": e, "by": by, "days": (end - start).days + 1,
@@ -51,7 +56,7 @@ def report(db: Database, cfg: HallConfig, start: dt.date, end: dt.date, by: str,
         "generated_at": now.astimezone(dt.UTC).isoformat(timespec="seconds"),
         "rows": sums.rows(cfg),
         "total": {"key": "", "name": total, "name_en": total_en,
-                  **row_figures(sums.total, True)},
+                  **row_figures(sums.total, True, None)},
         "by_hour": by_hour,
     }
 
@@ -63,6 +68,22 @@ class _Sums:
         self.names, self.by = names, by
         self.groups: dict[str, Group] = defaultdict(Group)
         self.total = Group()
+
+    def exclude(self, counts: dict[Key, list[float]],
+                excluded: dict[Key, dict[int, int]]) -> None:
+        """Take ratings excluded by an upheld appeal out of `counts`, and count them per
+        group (see casework.py: applied as the report is read, never deleted)."""
+        group_of = self.names.grouper(self.by)
+        for key, levels in excluded.items():
+            row = counts[key]
+            for level, n in levels.items():
+                i = field_index(f"r{level}")
+                taken = int(min(n, row[i]))  # never below zero, whatever the sums say
+                row[i] -= taken
+                self.total.casework.ratings_excluded += taken
+                g = group_of(key)
+                if g is not None:
+                    self.groups[g].casework.ratings_excluded += taken
 
     def add_counts(self, counts: dict[Key, list[float]]) -> None:
         group_of = self.names.grouper(self.by)
@@ -92,7 +113,7 @@ class _Sums:
         by = self.by
         with_issued = by in ("department", "service")
         rows = [
-            {"key": key, **self.names.label(by, key), **row_figures(g, with_issued)}
+            {"key": key, **self.names.label(by, key), **row_figures(g, with_issued, by)}
             for key, g in self.groups.items()
         ]
         order = ([d.code for d in cfg.departments] if by == "department" else

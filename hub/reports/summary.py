@@ -23,6 +23,11 @@ _I = {name: i for i, name in enumerate(FIELDS)}
 _DONE = ("done", "ready", "collected")
 
 
+def field_index(name: str) -> int:
+    """Where a field sits in a counts row (a row is a list, in FIELDS' order)."""
+    return _I[name]
+
+
 # --- the part of a ticket a report reads (unknown fields are skipped: decoding stays cheap) --
 
 class _Visit(msgspec.Struct, kw_only=True):

@@ -118,6 +118,26 @@ class ReportRow(Answer, kw_only=True):
     complaints: int
     pause_s: float
     pause_by_reason: dict[str, float]
+    # 督办 (hub/reports/casework.py defines each): None where the grouping does not hold them
+    # (items; efficiency records also windows and departments: they are a person's).
+    cases: Annotated[int | None, Meta(description="差评 and complaint cases opened")]
+    called_back: int | None
+    callback_share: Annotated[float | None, Meta(description="回访率")]
+    rectify_needed: Annotated[int | None, Meta(description="差评 found founded")]
+    rectified: int | None
+    rectified_share: Annotated[float | None, Meta(description="差评整改率")]
+    rectified_on_time: int | None
+    rectified_on_time_share: Annotated[float | None, Meta(description="按期整改率")]
+    appeals: int | None
+    appeals_upheld: int | None
+    complaints_verified: int | None
+    complaints_excluded: Annotated[int | None, Meta(description="appeal upheld")]
+    ratings_excluded: Annotated[int, Meta(
+        description="ratings out of the figures by an upheld appeal (kept, not deleted)")]
+    spot_reviewed: int | None
+    spot_findings: int | None
+    records: Annotated[dict[str, int] | None, Meta(
+        description="efficiency records by kind: criticism, notice, warning")]
 
 
 class HourCount(Answer):
@@ -147,10 +167,14 @@ class AssessedRow(ReportRow, kw_only=True):
     score: float
     parts: Annotated[dict[str, float], Meta(description="the formula's terms")]
     rank: Annotated[int, Meta(description="1 = best; equal scores share a rank")]
+    award_excluded: Annotated[bool | UnsetType, Meta(
+        description="by clerk: a 效能告诫 in the year, so not ranked for 评先评优")] = UNSET
+    award_rank: Annotated[int | UnsetType | None, Meta(
+        description="by clerk: rank among those not excluded from 评先评优")] = UNSET
 
 
 class AssessmentReport(_ReportFields, kw_only=True):
-    """考核: the report's figures per window or clerk, scored and ranked."""
+    """考核: the report's figures per window, clerk or department, scored and ranked."""
 
     rows: list[AssessedRow]
     formula: AssessmentFormula

@@ -272,17 +272,19 @@ _RANGE = {"from": "default: today", "to": "default: from"}
 def reports():
     """Statistics of a range of days per department, window, clerk or service item: tickets,
     no-shows, transfers, wait and service time (mean, p90 in minutes), time-limit compliance,
-    承诺件 on time, ratings and satisfaction, complaints, pauses by reason; JSON, or a CSV /
-    XLSX download (supervisor)"""
+    承诺件 on time, ratings and satisfaction, complaints, pauses by reason, and the casework
+    (差评整改率, 按期整改率, 回访率, appeals, complaints verified, spot-check findings,
+    efficiency records); JSON, or a CSV / XLSX download (supervisor)"""
     return report_response(service(), who(), "report", request.args)
 
 
 @api.get("/assessment")
 @documented(shapes.AssessmentReport, *READ, 422, query=shapes.ReportQuery,
-            more_media=_DOWNLOADS, described=_RANGE, enums={"by": ("window", "clerk")})
+            more_media=_DOWNLOADS, described=_RANGE,
+            enums={"by": ("window", "clerk", "department")})
 def assessment():
-    """考核: the report's figures per window or clerk with the [assessment] score and rank
-    (supervisor)"""
+    """考核: the report's figures per window, clerk or department with the [assessment] score
+    and rank; clerks also with their 评先评优 standing (supervisor)"""
     return report_response(service(), who(), "assessment", request.args)
 
 

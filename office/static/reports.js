@@ -35,6 +35,31 @@ const COLUMNS = [
   ["pause_s", ...both("office.col.pause_s"), "min"],
 ];
 
+// 督办 (casework): per the report's grouping; "—" where a grouping does not hold a figure
+// (items; efficiency records are a person's, so clerks only).
+const CASEWORK = [
+  ["name", ...both("office.col.name")],
+  ["cases", ...both("office.col.cases")],
+  ["called_back", ...both("office.col.called_back")],
+  ["callback_share", ...both("office.col.callback_share"), "pct"],
+  ["rectify_needed", ...both("office.col.rectify_needed")],
+  ["rectified", ...both("office.col.rectified")],
+  ["rectified_share", ...both("office.col.rectified_share"), "pct"],
+  ["rectified_on_time", ...both("office.col.rectified_on_time")],
+  ["rectified_on_time_share", ...both("office.col.rectified_on_time_share"), "pct"],
+  ["appeals", ...both("office.col.appeals")],
+  ["appeals_upheld", ...both("office.col.appeals_upheld")],
+  ["ratings_excluded", ...both("office.col.ratings_excluded")],
+  ["complaints", ...both("office.col.complaints")],
+  ["complaints_verified", ...both("office.col.complaints_verified")],
+  ["spot_reviewed", ...both("office.col.spot_reviewed")],
+  ["spot_findings", ...both("office.col.spot_findings")],
+  ["records_criticism", ...both("office.col.records_criticism")],
+  ["records_notice", ...both("office.col.records_notice")],
+  ["records_warning", ...both("office.col.records_warning")],
+];
+const RECORD_KINDS = ["criticism", "notice", "warning"];
+
 const error = (text) => say("error", text);
 const api = (path) => staff.api("GET", path);
 
@@ -99,12 +124,20 @@ function bodyRow(tbody, cols, r, isTotal) {
   if (isTotal) row.className = "total";
 }
 
-function renderTable(found) {
-  const table = $("report-table");
+/** A row with its efficiency records as flat fields (records_warning …), null where the
+ * row holds none. */
+function flat(r) {
+  const out = { ...r };
+  for (const kind of RECORD_KINDS) out[`records_${kind}`] = r.records ? r.records[kind] : null;
+  return out;
+}
+
+function renderTable(found, id = "report-table", cols = COLUMNS) {
+  const table = $(id);
   for (const part of [table.tHead, table.tBodies[0], table.tFoot]) part.replaceChildren();
-  headerRow(table.tHead, COLUMNS);
-  for (const r of found.rows) bodyRow(table.tBodies[0], COLUMNS, r, false);
-  bodyRow(table.tFoot, COLUMNS, found.total, true);
+  headerRow(table.tHead, cols);
+  for (const r of found.rows) bodyRow(table.tBodies[0], cols, flat(r), false);
+  bodyRow(table.tFoot, cols, flat(found.total), true);
 }
 
 function renderKpis(total) {
@@ -115,6 +148,10 @@ function renderKpis(total) {
     [...both("office.within_target"), fmt(total.within_target_share, "pct")],
     [...both("office.satisfaction"), fmt(total.satisfaction, "pct")],
     [...both("office.complaints"), fmt(total.complaints)],
+    [...both("office.col.rectified_share"), fmt(total.rectified_share, "pct")],
+    [...both("office.col.rectified_on_time_share"), fmt(total.rectified_on_time_share, "pct")],
+    [...both("office.col.callback_share"), fmt(total.callback_share, "pct")],
+    [...both("office.col.spot_findings"), fmt(total.spot_findings)],
   ];
   $("kpis").replaceChildren(...items.map(([zh, english, value]) => {
     const div = make("div", "kpi");
@@ -224,6 +261,7 @@ async function load() {
       (main.live_days.length ? spaced("office.includes_today_live") : "");
     renderKpis(main.total);
     renderTable(main);
+    renderTable(main, "casework-table", CASEWORK);
     hoursChart(main.by_hour);
     barsChart($("chart-wait"), spaced("office.wait_by_item"), items.rows,
       (r) => (r.wait_mean_s === null ? null : r.wait_mean_s / 60), (r) => r.wait_p90_min, "min");
@@ -237,26 +275,52 @@ async function load() {
   }
 }
 
-async function loadAssessment() {
-  const found = await api(`/assessment${query({ by: $("assess-by").value })}`);
-  const f = found.formula;
+function formulaLine(f) {
   const terms = { served: f.served, satisfaction: f.satisfaction, within_target: f.within_target,
     on_time: f.on_time, no_show: 100 * f.no_show_penalty, complaint: f.complaint_penalty,
     pause: f.pause_penalty_per_hour };
-  $("formula").textContent = t("office.formula", terms) +
-    (f.pause_exempt.length ? t("office.formula_exempt", { reasons: f.pause_exempt.join(t("common.list_sep")) }) : "") +
-    ` · ${t2("office.formula", terms)}`;
+  const casework = { rectification: f.rectification, rectify_on_time: f.rectify_on_time,
+    callback: f.callback, finding: f.finding_penalty, criticism: f.criticism_penalty,
+    notice: f.notice_penalty, warning: f.warning_penalty };
+  const exempt = f.pause_exempt.length
+    ? t("office.formula_exempt", { reasons: f.pause_exempt.join(t("common.list_sep")) }) : "";
+  return `${t("office.formula", terms)}${exempt}；${t("office.formula_casework", casework)}` +
+    ` · ${t2("office.formula", terms)}; ${t2("office.formula_casework", casework)}`;
+}
+
+/** 评先评优: the rank among clerks not excluded, or why one is not ranked. */
+function awardCell(r) {
+  return r.award_excluded ? joined("office.award_excluded") : fmt(r.award_rank);
+}
+
+async function loadAssessment() {
+  const by = $("assess-by").value;
+  const found = await api(`/assessment${query({ by })}`);
+  $("formula").textContent = formulaLine(found.formula);
   const cols = [["rank", ...both("office.col.rank")], ["name", ...both("office.col.name")], ["score", ...both("office.col.score")],
     ["served", ...both("office.col.served")], ["satisfaction", ...both("office.col.satisfaction"), "pct"],
     ["within_target_share", ...both("office.col.within_target_share"), "pct"],
     ["slips_on_time_share", ...both("office.col.slips_on_time_share"), "pct"],
+    ["rectified_share", ...both("office.col.rectified_share"), "pct"],
+    ["rectified_on_time_share", ...both("office.col.rectified_on_time_share"), "pct"],
+    ["callback_share", ...both("office.col.callback_share"), "pct"],
     ["no_show_share", ...both("office.col.no_show_share"), "pct"], ["complaints", ...both("office.col.complaints")],
+    ["ratings_excluded", ...both("office.col.ratings_excluded")],
+    ["spot_findings", ...both("office.col.spot_findings")],
     ["pause_s", ...both("office.col.pause_s"), "min"]];
+  if (by === "clerk") {
+    cols.splice(3, 0, ["award", ...both("office.col.award_rank")]);
+    cols.push(["records_criticism", ...both("office.col.records_criticism")],
+      ["records_notice", ...both("office.col.records_notice")],
+      ["records_warning", ...both("office.col.records_warning")]);
+  }
   const table = $("assess-table");
   table.tHead.replaceChildren();
   table.tBodies[0].replaceChildren();
   headerRow(table.tHead, cols);
-  for (const r of found.rows) bodyRow(table.tBodies[0], cols, r, false);
+  for (const r of found.rows) {
+    bodyRow(table.tBodies[0], cols, { ...flat(r), award: awardCell(r) }, false);
+  }
 }
 
 async function download(path, name) {
