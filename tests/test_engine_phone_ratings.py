@@ -189,3 +189,22 @@ def test_whichever_channel_comes_first_the_other_sees_it_done(first):
         h.do(*(keypad if first == "phone" else phone))
     assert err.value.code == "already_rated"
     assert h.ticket(asked.ticket_id).rating.source == first
+
+
+@pytest.mark.parametrize("channel", ["phone", "keypad"])
+def test_a_rated_return_served_again_is_not_asked_again(channel):
+    """A 退件 rated while it waited for its supervisor, refused and served again the same day:
+    still one rating per ticket, so its second finish asks for none (it would wipe the first)."""
+    h = Hall()
+    asked = served(h, kind=OutcomeKind.RETURNED, reason="材料不全")
+    if channel == "phone":
+        h.do("rate_by_phone", asked.ticket_id, 2)
+    else:
+        h.do("rate", 1, asked.request_id, 2)
+    h.do("decide_return", asked.ticket_id, approve=False, supervisor="s")
+    h.call(1)
+    assert [type(e).__name__ for e in h.do("finish", 1)] == ["TicketFinished"]
+    rating = h.ticket(asked.ticket_id).rating
+    assert (rating.status, rating.level, rating.source) == (RatingStatus.RATED, 2, channel)
+    refuse(h, "already_rated", "rate_by_phone", asked.ticket_id, 1)
+    one_ending_each(h)

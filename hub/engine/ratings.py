@@ -62,6 +62,8 @@ class RatingRules(RulesBase):
         """Open the window's keypad for a rating of `ticket`. A rating of this ticket still open
         here keeps its request id (a press for it counts); a new deadline unless given."""
         assert win.clerk is not None
+        if ticket.rating is not None and ticket.rating.status is RatingStatus.RATED:
+            return []  # one rating per ticket: served again (a 退件 refused), it is not re-asked
         events: list[Event] = []
         if win.no not in self.keypad_windows(state):  # no keypad: nothing can still come
             events = self._expire_rating(state, now, win, unless=ticket.id)
