@@ -102,3 +102,16 @@ def test_the_phone_cannot_rate_a_ticket_not_yet_served(service):
     with pytest.raises(DomainError) as err:
         service.rate_by_phone(ticket, 1, None, "")
     assert err.value.code == "not_finished"
+
+
+def test_todays_totals_count_ratings_by_channel(service):
+    keypad = served(service)
+    asked = service.state.tickets[keypad].rating
+    service.execute(None, lambda s, now: service.engine.rate(s, now, 1, asked.request_id, 2))
+    phone = service.issue_ticket(KIOSK, "S1")["id"]
+    service.window_action(CLERK, 1, "call-next", {})
+    service.window_action(CLERK, 1, "finish", {})
+    service.rate_by_phone(phone, 1, None, "")
+    totals = service.current_totals()
+    assert totals["rating_channels"] == {"keypad": 1, "phone": 1}
+    assert totals["ratings"] == 2
