@@ -125,6 +125,8 @@ def test_a_bad_rating_needs_one_of_the_halls_reasons():
         refuse(h, "invalid", "rate_by_phone", asked.ticket_id, level)
         refuse(h, "invalid", "rate_by_phone", asked.ticket_id, level, "  ")
         refuse(h, "invalid", "rate_by_phone", asked.ticket_id, level, "柜员玩手机")
+        refuse(h, "invalid", "rate_by_phone", asked.ticket_id, level, 1)  # not a key's number
+        refuse(h, "invalid", "rate_by_phone", asked.ticket_id, level, ["服务态度"])
     for level in (0, 6, True, "1"):
         refuse(h, "invalid", "rate_by_phone", asked.ticket_id, level)
     rated = h.one("rate_by_phone", asked.ticket_id, 5, " 材料告知 ")

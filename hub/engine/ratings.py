@@ -231,9 +231,9 @@ class RatingRules(RulesBase):
         if not RatingLevel(level).needs_reason:
             return None
         reasons = self.cfg.rating.reasons
-        if (reason or "").strip() not in reasons:
+        if not isinstance(reason, str) or reason.strip() not in reasons:
             raise Invalid("invalid", "error.rating_reason", reasons="、".join(reasons))
-        return (reason or "").strip()
+        return reason.strip()
 
     def close_late_press(
         self, state: HallState, now: dt.datetime, no: int, request_id: int
