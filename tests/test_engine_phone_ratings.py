@@ -139,11 +139,13 @@ def test_only_a_ticket_whose_service_is_over_can_be_rated():
     h = Hall()
     h.staff(1)
     waiting = h.issue("biz_change")
+    assert not h.engine.can_rate_by_phone(h.state, h.now, waiting.ticket_id)
     refuse(h, "not_finished", "rate_by_phone", waiting.ticket_id, 1)
     h.call(1)
     refuse(h, "not_finished", "rate_by_phone", waiting.ticket_id, 1)
     refuse(h, "no_ticket", "rate_by_phone", "nope", 1)
     h.do("finish", 1)
+    assert h.engine.can_rate_by_phone(h.state, h.now, waiting.ticket_id)  # what the page offers
     absent = h.issue("biz_change")
     h.call(1)
     h.do("skip", 1)
@@ -158,7 +160,9 @@ def test_a_return_waiting_for_its_supervisor_was_served_and_can_be_rated():
     h = Hall()
     asked = served(h, kind=OutcomeKind.RETURNED, reason="材料不全")
     assert h.ticket(asked.ticket_id).status.value == "return_pending"
+    assert h.engine.can_rate_by_phone(h.state, h.now, asked.ticket_id)
     assert h.one("rate_by_phone", asked.ticket_id, 1).source == "phone"
+    assert not h.engine.can_rate_by_phone(h.state, h.now, asked.ticket_id)  # rated
 
 
 def test_the_phone_may_rate_until_the_tickets_day_ends():

@@ -211,6 +211,14 @@ class RatingRules(RulesBase):
             pressed_at=now, source="phone",
         )]
 
+    def can_rate_by_phone(self, state: HallState, now: dt.datetime, ticket_id: str) -> bool:
+        """Whether the ticket's phone page may offer a rating now (`rate_by_phone`'s rule)."""
+        try:
+            self._phone_rateable(state, now, ticket_id)
+        except DomainError:
+            return False
+        return True
+
     def _phone_rateable(self, state: HallState, now: dt.datetime, ticket_id: str) -> Ticket:
         """The ticket, if the phone may rate it now (else why not)."""
         ticket = state.tickets.get(ticket_id)
