@@ -268,8 +268,6 @@ NOT_REACHED = {
     ("/display/badge/{staff_no}", "get"): "the test hall has no badge photos (404 is tested)",
     ("/kiosk/prompts/{key}.{lang}.wav", "get"): "prompts are rendered by a child process the "
     "quiet hall does not start (404 is tested)",
-    ("/api/v1/citizen/{cap}/rating", "post"): "the phone's rating rule is not on this branch: "
-    "501 not_yet (tested)",
 }
 
 
@@ -403,12 +401,13 @@ def _walk(hub, call, agent, kiosk, screen, metrics) -> None:  # noqa: PLR0915 (o
          json={"reason": "等候时间太长"})
     call("get", f"{api}/tickets/{asked['ticket_id']}", office)
     call("get", f"{api}/slips/{slip}", kiosk)
-    # The finished ticket's phone: its view (with its 承诺单's link), a complaint, a rating.
+    # The finished ticket's phone: its view (with its 承诺单's link), a complaint; its rating
+    # came first from the keypad.
     cap = tickets[0]["link"].rsplit("/", 1)[1]
     assert call("get", f"{api}/citizen/{cap}").json()["slip"]["number"] == slip
     call("post", f"{api}/citizen/{cap}/complaint", json={"category": "efficiency",
                                                         "text": "等了很久"})
-    call("post", f"{api}/citizen/{cap}/rating", json={"level": 1}, ok=False)  # 501 for now
+    call("post", f"{api}/citizen/{cap}/rating", json={"level": 1}, ok=False)  # 409
     # Its 差评 opened a case (督办工单): listed, read, called back; one entered by the office
     # names clerk1, who sees it among their own.
     case_id = call("get", f"{api}/cases", office, params={"open": 1}).json()["cases"][0][
@@ -430,6 +429,10 @@ def _walk(hub, call, agent, kiosk, screen, metrics) -> None:  # noqa: PLR0915 (o
                  if e["type"] == "ticket.finished")
     assert call("get", f"{api}/joint-cases", clerk).json()["cases"]
     call("post", f"{api}/slips/{joint}/parts", clerk)
+    # Rated from its phone while the keypad still asks: the phone's rating settles it.
+    rated = call("post", f"{api}/citizen/{tickets[1]['link'].rsplit('/', 1)[1]}/rating",
+                 json={"level": 2}).json()["rating"]
+    assert (rated["status"], rated["level"], rated["channel"]) == ("rated", 2, "phone")
 
     # A no-show (an alert in this hall), then a 退件 the office approves.
     call("post", f"{api}/windows/1/call-next", clerk)
