@@ -183,6 +183,8 @@ class Totals(Answer):
     no_shows: int
     ratings: int
     rating_levels: Annotated[dict[str, int], Meta(description="level 1-5 -> ratings")]
+    rating_channels: Annotated[dict[str, int], Meta(
+        description="channel (keypad, phone) -> ratings")]
     satisfied: int
     satisfaction: Annotated[float | None, Meta(
         description="非常满意/满意/基本满意 share of the ratings")]
@@ -252,6 +254,8 @@ class TicketForDevice(_TicketFields, kw_only=True):
 _PRINT = Meta(description="only when print was asked: sent to the printer, or no printer is "
                           "connected for this kiosk")
 _REPEATED = Meta(description="the same request_id again: the ticket it got then")
+_LINK = Meta(description="the ticket's page on the citizen's phone ([citizen] base_url + "
+                         "/t/<capability>), what its QR holds; null when the hall has it off")
 
 
 class IssuedTicket(Ticket, kw_only=True):
@@ -259,6 +263,7 @@ class IssuedTicket(Ticket, kw_only=True):
 
     repeated: Annotated[bool, _REPEATED]
     estimated_wait_minutes: int
+    link: Annotated[str | None, _LINK] | UnsetType = UNSET
     print: Annotated[Literal["queued", "no_printer"], _PRINT] | UnsetType = UNSET
 
 
@@ -267,6 +272,7 @@ class IssuedTicketForDevice(TicketForDevice, kw_only=True):
 
     repeated: Annotated[bool, _REPEATED]
     estimated_wait_minutes: int
+    link: Annotated[str | None, _LINK] | UnsetType = UNSET
     print: Annotated[Literal["queued", "no_printer"], _PRINT] | UnsetType = UNSET
 
 
