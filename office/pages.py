@@ -1,5 +1,6 @@
 """The office's pages: `/office/` (live monitor), `/office/reports` (statistics and
-assessment), `/office/admin` (the hall file, changed while the hall runs).
+assessment), `/office/admin` (the hall file, changed while the hall runs), `/office/poster`
+(扫码取号's poster of the day, printed on A4).
 
 Like the clerk panel, a page carries only the hall's catalogue; a supervisor or admin signs in
 with `POST /api/v1/login` (no window), keeps the session token in sessionStorage, and reads and
@@ -47,6 +48,12 @@ def reports():
 @pages.get("/admin")
 def admin():
     return render_template("office/admin.html", catalogue=catalogue())
+
+
+@pages.get("/poster")
+def poster():
+    """扫码取号's printable poster: today's QR code after sign-in (office/static/poster.js)."""
+    return render_template("office/poster.html", catalogue=catalogue())
 
 
 secure_pages(pages)

@@ -174,6 +174,7 @@ PATH_VALUES = {
     "staff_no": ["JZ001"], "key": ["welcome"], "lang": ["zh", "en"],
     "case_id": ["GD202611250001", "GD202611250002"],
     "draw_id": ["CC2026W47", "CC2026W48"],
+    "poster": ["p" * 43],
 }
 path_text = st.one_of(st.text(max_size=80), st.sampled_from(["\ud800", "T" * 65, "..", "."]))
 
@@ -183,7 +184,8 @@ def _caller(path: str) -> str | None:
     for part, who in (("/windows/", "clerk"), ("/slips/", "clerk"), ("/joint-cases", "clerk"),
                       ("/my/", "clerk"),
                       ("/tickets", "kiosk"), ("/admin/", "admin"), ("/metrics", "metrics"),
-                      ("/login", None), ("/badge/", None), ("/api/v1/", "super")):
+                      ("/login", None), ("/badge/", None), ("/citizen/", None), ("/q/", None),
+                      ("/api/v1/", "super")):
         if part in path:
             return who
     return None

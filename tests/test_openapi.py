@@ -41,6 +41,7 @@ EXCLUDED = {
     "kiosk.static": "the kiosk page's scripts and styles: files, not an interface",
     "office.static": "the office pages' scripts, styles and fonts: files, not an interface",
     "shared.static": "the modules all pages import, the Socket.IO client: files, not an interface",
+    "poster.static": "the 扫码取号 page's script and style: files, not an interface",
 }
 
 
@@ -107,6 +108,7 @@ PATH_SAMPLES = {  # a value that may name something, then values that cannot
     "lang": ["zh", "en", "xx"],
     "case_id": ["GD202611250001", "G" * 65, "%00"],
     "draw_id": ["CC2026W47", "C" * 65, "%00"],
+    "poster": ["p" * 43, "P" * 65, "%00"],
 }
 
 EXAMPLE_BODIES = {  # a plausible body per route (others: {})
@@ -142,6 +144,7 @@ EXAMPLE_BODIES = {  # a plausible body per route (others: {})
                     "return_justified": "na"}, "note": "未一次性告知"},
     "/api/v1/staff/{username}/records": {"kind": "notice", "grounds": "第十八条第一项",
                                          "detail": "工作时间离岗"},
+    "/api/v1/citizen/take": {"poster": "p" * 43, "service": "S1", "device": "d" * 32},
 }
 
 DEEP = "[" * 5000 + "]" * 5000
@@ -432,6 +435,17 @@ def _walk(hub, call, agent, kiosk, screen, metrics) -> None:  # noqa: PLR0915 (o
     assert returned["status"] == "open"
     eventually(lambda: call("get", f"{api}/alerts", office).json()["alerts"], timeout_s=20,
                what="the no-show alert")
+
+    # 扫码取号: today's poster, its page, a ticket taken from it, the poster page to print.
+    poster = call("get", f"{api}/poster", office).json()
+    secret = poster["url"].rsplit("/", 1)[1]
+    call("get", f"/q/{secret}")
+    call("get", "/q/not-todays-poster", ok=False)  # 404, said on the page
+    call("post", f"{api}/citizen/take", json={"poster": secret, "service": "S1",
+                                              "device": "d" * 32})
+    call("post", f"{api}/citizen/take", json={"poster": "x" * 43, "service": "S1",
+                                              "device": "d" * 32}, ok=False)  # 404
+    call("get", "/office/poster")
 
     call("post", f"{api}/notice", office, json={"text": "今日系统维护"})
     call("get", f"{api}/totals", office)

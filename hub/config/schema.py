@@ -150,6 +150,19 @@ class Kiosk(_Strict, frozen=True):
     )
 
 
+class Citizen(_Strict, frozen=True):
+    """The citizen's own phone: 扫码取号 from the hall's poster and its abuse limits."""
+
+    # Tickets one phone (the random id its page keeps) and one network address may take from
+    # the poster in a hall day; the kiosk's rules (hours, quota, suspension) apply besides.
+    take_per_device_per_day: int = 2
+    take_per_address_per_day: int = 20
+
+    def __post_init__(self) -> None:
+        if self.take_per_device_per_day < 0 or self.take_per_address_per_day < 0:
+            raise ValueError("the [citizen] take limits are counts of tickets: 0 or more")
+
+
 class Backend(_Strict, frozen=True):
     """The city's supervision backend that `onestop forward` feeds.
 
@@ -314,6 +327,7 @@ class HallConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, dict=
     green_channel: GreenChannel = GreenChannel()
     rating: Rating = Rating()
     kiosk: Kiosk = Kiosk()
+    citizen: Citizen = Citizen()
     supervision: Supervision = Supervision()
     backend: Backend = Backend()
     audit: Audit = Audit()

@@ -11,7 +11,7 @@ after the commit are they handed to listeners (screens, voice, forwarding).
   commit.py: the steps of a commit and which projection each event type writes
 - housekeeping.py: the day's rollover, ratings ended on time, the supervision rules checked
 - sessions.py: tokens, sign-in and sign-out; pairing.py: screens and kiosks get their token
-- issuing.py: tickets, complaints, the kiosk's tiles
+- issuing.py: tickets, complaints, the kiosk's tiles; take.py: 扫码取号 from the hall's poster
 - calling.py: a window's actions and their arguments
 - slips.py: 承诺单 and 联办件; casework.py: supervision cases (督办工单) for 差评 and complaints
 - office.py: what the office changes; supervision.py: what it (and the screens) watch
@@ -43,6 +43,7 @@ from .slips import Slips
 from .spot_checks import SpotCheckDesk
 from .staff_records import StaffRecords
 from .supervision import Supervision
+from .take import Takes
 
 __all__ = [
     "SESSION_TTL",
@@ -89,6 +90,7 @@ class HallService(ServiceCore):
         self.file_complaint = issuing.file_complaint
         self.kiosk_status = issuing.kiosk_status
         self.ticket = issuing.ticket
+        self.takes = Takes(self, issuing)  # 扫码取号: the poster's secret, a take, its limits
 
         self.window_action = Calling(self).window_action
 

@@ -270,6 +270,26 @@ class IssuedTicketForDevice(TicketForDevice, kw_only=True):
     print: Annotated[Literal["queued", "no_printer"], _PRINT] | UnsetType = UNSET
 
 
+class TakenTicket(Answer):
+    """扫码取号: the ticket a phone took, and its page (`link`, when the hall mints them)."""
+
+    number: str
+    service: str
+    service_name: str
+    service_name_en: str
+    people_ahead: int
+    estimated_wait_minutes: int
+    link: Annotated[str | None, Meta(description="the ticket's phone page, /t/<capability>")]
+
+
+class PosterLink(Answer):
+    """Today's 扫码取号 poster: its URL (the QR's content) and the QR as SVG."""
+
+    url: str
+    day: dt.date
+    svg: Annotated[str, Meta(description="the QR code of `url`, an SVG document")]
+
+
 class PendingReturns(Answer):
     returns: list[Ticket]
 

@@ -35,7 +35,8 @@ _ERROR_TEXT = {
     413: "The request body is too large (64 KiB; the admin routes 1 MiB)",
     422: "Malformed request: not JSON, a field of the wrong type or out of its range, text "
          "that is not valid Unicode",
-    429: "Too many failed sign-ins (Retry-After says when to try again)",
+    429: "Too many failed sign-ins, or 扫码取号's daily limit reached (Retry-After says when to "
+         "try again)",
 }
 
 # Answered by the HTTP server (eventlet) before the hub reads the request, on any route.
@@ -58,7 +59,7 @@ def _page(summary: str, *errors: int, media: str = "text/html",
                      **more)
 
 
-# The pages' routes live in their own packages (display/, caller/, kiosk/, office/).
+# The pages' routes live in their own packages (display/, caller/, kiosk/, office/, poster/).
 PAGES: dict[str, Operation] = {
     "display.hall": _page("The hall's call screen (综合屏); without a stored token it pairs "
                           "(/api/v1/pairing); `?token=` deprecated"),
@@ -78,6 +79,9 @@ PAGES: dict[str, Operation] = {
     "office.monitor": _page("The office's monitor"),
     "office.reports": _page("The office's reports and assessment"),
     "office.admin": _page("The admin page: the hall file"),
+    "office.poster": _page("扫码取号's printable A4 poster with today's QR code (office sign-in)"),
+    "poster.take_page": _page("扫码取号 on a phone: today's poster opens it (404: not today's)",
+                              404),
 }
 
 # What each namespace's clients send: `connect` is the `auth` object, every other key an event
