@@ -69,7 +69,8 @@ def take_page(poster: str):
         return render_template("poster/refused.html", catalogue=_center(service),
                                message=err.message), 404
     return render_template("poster/take.html", catalogue=_center(service), poster=poster,
-                           day=seen["day"], items=_items(service, seen))
+                           day=seen["day"], items=_items(service, seen),
+                           limit=service.cfg.citizen.take_per_device_per_day)
 
 
 secure_pages(pages)
