@@ -55,6 +55,7 @@ def cross_check(cfg: HallConfig) -> Problems:
     yield from _check_assessment(cfg.assessment, cfg.queue.pause_reasons)
     yield from _check_identity(cfg.identity)
     yield from _check_spot_check(cfg.spot_check)
+    yield from _check_citizen_take(cfg)
     if not _PREFIX_RE.match(cfg.queue.slip_prefix):
         yield "queue.slip_prefix", f"must be 1-2 uppercase letters, got {cfg.queue.slip_prefix!r}"
     for name, hours in cfg.hours.items():
@@ -145,6 +146,16 @@ def _check_kiosk(kiosk: Kiosk) -> Problems:
     yield from _check_unique(kiosk.complaint_categories, "kiosk.complaint_categories", "code")
     if not _VOICE_RE.match(kiosk.prompt_voice):
         yield "kiosk.prompt_voice", "an espeak-ng voice id such as sit/cmn, or \"\" (automatic)"
+
+
+def _check_citizen_take(cfg: HallConfig) -> Problems:
+    c = cfg.citizen
+    if not 0 <= c.take_per_device_per_day <= 100:
+        yield "citizen.take_per_device_per_day", "must be 0-100 tickets (0: no 扫码取号)"
+    if not 0 <= c.take_per_address_per_day <= 10000:
+        yield "citizen.take_per_address_per_day", "must be 0-10000 tickets"
+    if c.collect_service and not cfg.has_service(c.collect_service):
+        yield "citizen.collect_service", f"no service item {c.collect_service!r}"
 
 
 def _check_hours(name: str, hours: Hours) -> Problems:

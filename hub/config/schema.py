@@ -151,16 +151,16 @@ class Kiosk(_Strict, frozen=True):
 
 
 class Citizen(_Strict, frozen=True):
-    """The citizen's own phone: 扫码取号 from the hall's poster and its abuse limits."""
+    """The citizen's own phone: 扫码取号 from the hall's poster and its abuse limits, and what a
+    承诺单's phone page says about collecting (docs/citizen.md)."""
 
     # Tickets one phone (the random id its page keeps) and one network address may take from
     # the poster in a hall day; the kiosk's rules (hours, quota, suspension) apply besides.
     take_per_device_per_day: int = 2
     take_per_address_per_day: int = 20
-
-    def __post_init__(self) -> None:
-        if self.take_per_device_per_day < 0 or self.take_per_address_per_day < 0:
-            raise ValueError("the [citizen] take limits are counts of tickets: 0 or more")
+    # The item a citizen takes a ticket for to collect a finished 承诺件 (办结取件): its
+    # materials, windows and hours are what the slip's page says; "": the slip's own item's.
+    collect_service: str = ""
 
 
 class Backend(_Strict, frozen=True):

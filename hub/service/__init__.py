@@ -39,6 +39,7 @@ from .issuing import Issuing
 from .office import Office
 from .pairing import Pairing
 from .sessions import SESSION_TTL, Sessions
+from .slip_phone import SlipForPhone
 from .slips import Slips
 from .spot_checks import SpotCheckDesk
 from .staff_records import StaffRecords
@@ -138,6 +139,11 @@ class HallService(ServiceCore):
     def spot_checks(self) -> SpotCheckDesk:
         """办件抽查: draw, review, read."""
         return SpotCheckDesk(self)
+
+    @cached_property
+    def slip_for_phone(self) -> SlipForPhone:
+        """A 承诺单 as its phone page shows it: view(number)."""
+        return SlipForPhone(self, Slips(self))
 
     @cached_property
     def staff_records(self) -> StaffRecords:
