@@ -15,6 +15,7 @@ from typing import Any
 from flask import Blueprint, current_app, render_template
 
 from hub.engine import DomainError
+from hub.i18n import N_
 from hub.service import HallService
 from hub.web.page_headers import secure_pages
 
@@ -60,14 +61,19 @@ def _items(service: HallService, seen: dict[str, Any]) -> list[dict[str, Any]]:
     return items
 
 
+def refused(service: HallService, err: DomainError, title_key: str, hint_key: str):
+    """A phone page's one refusal (404), said as a page: a citizen reads it, not a program."""
+    return render_template("poster/refused.html", catalogue=_center(service),
+                           message=err.message, title_key=title_key, hint_key=hint_key), 404
+
+
 @pages.get("/<poster>")
 def take_page(poster: str):
     service = _service()
     try:
         seen = service.takes.poster(poster)
     except DomainError as err:  # not today's poster: one refusal, whatever the reason
-        return render_template("poster/refused.html", catalogue=_center(service),
-                               message=err.message), 404
+        return refused(service, err, N_("take.title"), N_("take.scan_todays_poster"))
     return render_template("poster/take.html", catalogue=_center(service), poster=poster,
                            day=seen["day"], items=_items(service, seen),
                            limit=service.cfg.citizen.take_per_device_per_day)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
+from hub import shapes
 from hub.engine import NotFound
 from tests.test_slips import clerk_at, finished_slip, joint_slip
 from tests.test_store import (  # noqa: F401 - fixtures
@@ -46,6 +47,8 @@ def test_a_joint_case_shows_each_departments_part(service):  # noqa: F811
         ("SCJG", "市市场监督管理局", False), ("GA", "市公安局", True),
         ("SLSD", "受理送达处", False)]
     assert reopen(service).slip_for_phone.view(slip)["parts"] == view["parts"]
+    # The shape the API documents (hub/shapes: SlipForPhone), as JSON goes out.
+    msgspec.json.decode(msgspec.json.encode(view), type=shapes.SlipForPhone)
 
 
 def test_an_unknown_slip_is_not_found(service):  # noqa: F811
