@@ -9,6 +9,9 @@ import pytest
 
 from hub import shapes
 from hub.engine import NotFound
+from hub.hall_file.text import parse_text
+from hub.service import HallService
+from tests.hubproc import HALL_24H
 from tests.test_slips import clerk_at, finished_slip, joint_slip
 from tests.test_store import (  # noqa: F401 - fixtures
     SUPER,
@@ -54,3 +57,27 @@ def test_a_joint_case_shows_each_departments_part(service):  # noqa: F811
 def test_an_unknown_slip_is_not_found(service):  # noqa: F811
     with pytest.raises(NotFound):
         service.slip_for_phone.view("CN404")
+
+
+def test_the_halls_collection_item_says_what_to_bring_where_and_when(db, clock):  # noqa: F811
+    """`[citizen] collect_service` names the 办结取件 item: its materials, windows and hours."""
+    text = HALL_24H.read_text(encoding="utf-8") + '\n[citizen]\ncollect_service = "S3"\n'
+    hall = HallService(parse_text(text), db, clock=clock)
+    slip = finished_slip(hall)
+    collect = hall.slip_for_phone.view(slip)["collect"]
+    s3 = hall.cfg.service("S3")
+    assert collect["service"] == "S3" and collect["service_name"] == s3.name
+    assert [b["text"] for b in collect["bring"]] == list(s3.materials)
+    assert [w["no"] for w in collect["windows"]] == [3, 4]  # the windows that serve S3
+    assert collect["periods"] == [["00:00", "24:00"]]
+
+
+@pytest.mark.parametrize(("section", "problem"), [
+    ('collect_service = "S9"', "citizen.collect_service"),
+    ("take_per_device_per_day = -1", "citizen.take_per_device_per_day"),
+    ("take_per_address_per_day = 100000", "citizen.take_per_address_per_day"),
+])
+def test_the_citizen_section_is_checked(section, problem):
+    text = HALL_24H.read_text(encoding="utf-8") + f"\n[citizen]\n{section}\n"
+    with pytest.raises(ValueError, match=problem.replace(".", r"\.")):
+        parse_text(text)
