@@ -17,6 +17,7 @@ from flask import Blueprint, current_app, render_template
 from hub.engine import DomainError
 from hub.i18n import N_
 from hub.service import HallService
+from hub.web.citizen_api import limited
 from hub.web.page_headers import secure_pages
 
 pages = Blueprint(
@@ -68,6 +69,7 @@ def refused(service: HallService, err: DomainError, title_key: str, hint_key: st
 
 
 @pages.get("/<poster>")
+@limited
 def take_page(poster: str):
     service = _service()
     try:

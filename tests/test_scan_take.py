@@ -88,7 +88,8 @@ def test_the_poster_is_the_days_url_and_takes_a_ticket_on_channel_scan(hub):
 
 
 def test_a_forged_or_other_poster_is_refused_alike(hub):
-    for forged in ("x" * 43, secret_of(poster(hub))[:-1] + "A", "%00"):
+    real = secret_of(poster(hub))
+    for forged in ("x" * 43, real[:-1] + ("A" if real[-1] != "A" else "E"), "%00"):
         r = take(hub, forged, DEVICE_A)
         assert r.status_code in (404, 422), r.text
         page = requests.get(f"{hub.url}/q/{forged}", timeout=5)

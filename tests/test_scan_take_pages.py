@@ -7,8 +7,10 @@ refused take says why. axe-core on every page; screenshots go to tests/artifacts
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
+import requests
 
 from tests.hubproc import PASSWORD, HubProcess, hall_today
 from tests.test_display_pages import (  # noqa: F401 - the browser fixture
@@ -74,9 +76,9 @@ def test_a_phone_takes_a_ticket_from_the_poster_and_lands_on_its_page(browser, h
     no_serious_axe_violations(page)
     only_local(page, hub.url)
     shot(page, "scan-take-phone.png")
+    assert not page.errors, page.errors
     page.click("button.take[data-service=S1]")
     landed_on_ticket_page(page, hub)
-    assert not page.errors, page.errors
 
     # The same phone again (its id kept in localStorage): this hall allows one a day.
     page.goto(url)
@@ -91,6 +93,60 @@ def test_a_phone_takes_a_ticket_from_the_poster_and_lands_on_its_page(browser, h
 
 
 def landed_on_ticket_page(page, hub) -> None:
-    """The ticket's page when the hall mints phone links; until then the number on this one."""
-    page.wait_for_selector("#taken:not([hidden])", timeout=TIMEOUT_MS)
-    assert page.text_content("#taken-number") == "A001"
+    """The phone went to its ticket's own page, /t/<capability>, and that capability opens
+    the ticket just taken (the page itself is the ticket page's, tested with it)."""
+    page.wait_for_url(re.compile(re.escape(hub.url) + r"/t/[A-Za-z0-9_-]{22}$"),
+                      timeout=TIMEOUT_MS)
+    cap = page.url.rsplit("/", 1)[1]
+    view = requests.get(f"{hub.url}/api/v1/citizen/{cap}", timeout=5).json()
+    assert (view["number"], view["service"], view["status"]) == ("A001", "S1", "waiting")
+
+
+# --- 承诺单 on the phone --------------------------------------------------------------------
+
+
+def finished_as(hub, clerk: str, outcome: dict) -> tuple[str, str]:
+    """A ticket issued at the kiosk, called and finished with `outcome` at window 1: its
+    slip number and the slip's phone link (from the ticket's phone view)."""
+    link = hub.issue("S1").json()["link"]
+    assert hub.act(clerk, 1, "call-next").ok
+    done = hub.act(clerk, 1, "finish", **outcome)
+    assert done.ok, done.text
+    cap = link.rsplit("/", 1)[1]
+    slip = requests.get(f"{hub.url}/api/v1/citizen/{cap}", timeout=5).json()["slip"]
+    return slip["number"], slip["link"]
+
+
+def test_a_commitment_and_a_joint_case_with_one_part_done_on_the_phone(browser, hub):  # noqa: F811
+    clerk = hub.login("clerk1", 1)
+    number, link = finished_as(hub, clerk, {"outcome": "commitment", "items": ["营业执照"]})
+    page = open_page(browser, link, *PHONE)
+    assert page.text_content("#slip-number") == number
+    assert "受理" in page.text_content("#status") and page.text_content("#promised")
+    assert "营业执照" in page.text_content("main")
+    assert "申请人有效身份证件" in page.text_content("#bring")
+    assert "1号窗口" in page.text_content("#where")  # the windows that serve S1
+    assert page.locator("#parts").count() == 0
+    glyphs_ok(page)
+    no_serious_axe_violations(page)
+    only_local(page, hub.url)
+    shot(page, "slip-phone-commitment.png")
+    assert not page.errors, page.errors
+
+    number, link = finished_as(hub, clerk, {"outcome": "joint", "departments": ["SCJG", "GA"]})
+    ga = hub.login("clerk3", 3)  # window 3 is 公安 (GA): its part done
+    assert requests.post(f"{hub.url}/api/v1/slips/{number}/parts", headers=hub.auth(ga),
+                         timeout=5).ok
+    page = open_page(browser, link, *PHONE)
+    parts = {li.get_attribute("data-department"): li.get_attribute("class")
+             for li in page.locator("#parts li").all()}
+    assert parts == {"SCJG": "pending", "GA": "done"}
+    assert "办理中" in page.text_content("#status")
+    no_serious_axe_violations(page)
+    shot(page, "slip-phone-joint.png")
+
+    # A forged link and a ticket's: one refusal, said on the page.
+    for wrong in (link[:-1] + ("A" if link[-1] != "A" else "B"),
+                  hub.issue("S1").json()["link"].replace("/t/", "/s/")):
+        r = requests.get(wrong, timeout=5)
+        assert r.status_code == 404 and "纸质承诺单" in r.text

@@ -108,8 +108,10 @@ class Takes:
 
     # --- a take ---------------------------------------------------------------------------
 
-    def take(self, secret: str, service: str, device: str, addr: str) -> dict:
-        """Issue a ticket for `service` to a phone that scanned today's poster."""
+    def take(self, secret: str, service: str, device: str, addr: str,
+             base_url: str = "") -> dict:
+        """Issue a ticket for `service` to a phone that scanned today's poster; its `link`
+        (the ticket's phone page) starts with `base_url` unless the hall configures one."""
         self._check(secret)
         lo, hi = DEVICE_ID_CHARS
         if not (lo <= len(device) <= hi and device.isascii() and device.isprintable()):
@@ -125,7 +127,7 @@ class Takes:
                            (take_id, day, device_hash, address_hash, utc_iso(self.core.clock())))
             try:
                 ticket = self.issuing.issue_ticket(POSTER, service, Channel.SCAN.value, None,
-                                                   addr)
+                                                   addr, base_url=base_url)
             except BaseException:  # refused (hours, quota, suspension): it counts for nothing
                 with self.core.db.transaction() as tx:
                     tx.execute("DELETE FROM citizen_takes WHERE id = ?", (take_id,))

@@ -35,8 +35,9 @@ _ERROR_TEXT = {
     413: "The request body is too large (64 KiB; the admin routes 1 MiB)",
     422: "Malformed request: not JSON, a field of the wrong type or out of its range, text "
          "that is not valid Unicode",
-    429: "Too many failed sign-ins, or 扫码取号's daily limit reached (Retry-After says when to "
-         "try again)",
+    429: "Too many failed sign-ins, or (the citizen's routes) too many requests from one "
+         "address, or 扫码取号's daily limit reached (Retry-After says when to try again)",
+    501: "Not available on this hub yet",
 }
 
 # Answered by the HTTP server (eventlet) before the hub reads the request, on any route.
@@ -80,8 +81,10 @@ PAGES: dict[str, Operation] = {
     "office.reports": _page("The office's reports and assessment"),
     "office.admin": _page("The admin page: the hall file"),
     "office.poster": _page("扫码取号's printable A4 poster with today's QR code (office sign-in)"),
+    "slip_page.slip_page": _page("A 承诺单 on the citizen's phone: what the printed slip's QR "
+                                 "opens (404: a forged, expired or unknown link)", 404, 429),
     "poster.take_page": _page("扫码取号 on a phone: today's poster opens it (404: not today's)",
-                              404),
+                              404, 429),
 }
 
 # What each namespace's clients send: `connect` is the `auth` object, every other key an event
@@ -98,6 +101,7 @@ SOCKET_EVENTS: dict[str, dict[str, Any]] = {
     "/caller": {"connect": shapes.Auth, **dict.fromkeys(WINDOW_ACTIONS, shapes.WindowAction),
                 "print_slip": shapes.PrintSlip},
     "/monitor": {"connect": shapes.Auth, "decide_return": shapes.DecideReturn},
+    "/citizen": {"connect": shapes.CitizenAuth, "refresh": shapes.Empty},
     "/device": {"connect": shapes.DeviceAuth,
                 "device_event": (shapes.KeyPress, shapes.RatingPress, shapes.RatingEnded),
                 "health": shapes.Health, "print_result": shapes.PrintResult,
