@@ -58,7 +58,6 @@ def cross_check(cfg: HallConfig) -> Problems:
     yield from _check_identity(cfg.identity)
     yield from _check_spot_check(cfg.spot_check)
     yield from _check_citizen(cfg.citizen)
-    yield from _check_citizen_take(cfg)
     if not _PREFIX_RE.match(cfg.queue.slip_prefix):
         yield "queue.slip_prefix", f"must be 1-2 uppercase letters, got {cfg.queue.slip_prefix!r}"
     for name, hours in cfg.hours.items():
@@ -75,6 +74,7 @@ def cross_check(cfg: HallConfig) -> Problems:
     for i, svc in enumerate(cfg.services):
         if svc.code not in served:
             yield f"services[{i}]", f"no window serves {svc.code!r}: its tickets would wait forever"
+    yield from _check_citizen_take(cfg)  # after the items: it names one
 
 
 def _check_version_and_zone(cfg: HallConfig) -> Problems:
