@@ -168,3 +168,7 @@ def test_yesterdays_poster_stops_at_the_halls_midnight(tmp_path, request):
                        what="the new day's poster")
     assert secret_of(today) != secret
     assert take(hub, secret_of(today), DEVICE_A).status_code == 201  # a new day's count
+    db = open_database(hub.data_dir)
+    days = [r["day"] for r in db.query("SELECT day FROM citizen_takes")]
+    db.close()
+    assert days == ["2026-11-26"]  # yesterday's counts forgotten with their day

@@ -122,6 +122,8 @@ class Takes:
             self._within_limits(day, device_hash, address_hash)
             take_id = uuid.uuid4().hex
             with self.core.db.transaction() as tx:
+                # Past days count against nothing: forgotten here, whenever the day rolled.
+                tx.execute("DELETE FROM citizen_takes WHERE day < ?", (day,))
                 tx.execute("INSERT INTO citizen_takes (id, day, device_hash, address_hash, "
                            "taken_at) VALUES (?, ?, ?, ?, ?)",
                            (take_id, day, device_hash, address_hash, utc_iso(self.core.clock())))
