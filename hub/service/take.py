@@ -95,15 +95,18 @@ class Takes:
         return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
 
     def poster(self, secret: str) -> dict:
-        """What today's poster opens: the items and what the kiosk's tiles know of them.
-        Yesterday's secret, a forged one and any other: one refusal (404 `unknown_poster`)."""
+        """What today's poster's page shows besides the catalogue: the hall day, the items
+        suspended and the waiting counts, as the kiosk's tiles know them. Yesterday's secret,
+        a forged one and any other: one refusal (404 `unknown_poster`)."""
         self._check(secret)
         status = self.issuing.kiosk_status()
         return {"day": self.hall_day().isoformat(),
                 "closed_services": status["closed_services"], "waiting": status["waiting"]}
 
     def _check(self, secret: str) -> None:
-        if not hmac.compare_digest(secret.encode(), self.poster_secret().encode()):
+        # Any text at all may come here: bytes, so a lone surrogate is refused like the rest.
+        if not hmac.compare_digest(secret.encode("utf-8", "replace"),
+                                   self.poster_secret().encode()):
             raise NotFound("unknown_poster", N_("error.unknown_poster"))
 
     # --- a take ---------------------------------------------------------------------------
