@@ -80,6 +80,10 @@ PAGES: dict[str, Operation] = {
     "office.monitor": _page("The office's monitor"),
     "office.reports": _page("The office's reports and assessment"),
     "office.admin": _page("The admin page: the hall file"),
+    "office.cases": _page("The office's casework (督办): cases by deadline, timelines, steps"),
+    "office.spot_checks": _page("The office's spot checks (办件抽查): the week's draw and reviews"),
+    "office.staff_list": _page("The office's staff records (效能记录) and 评先评优 standing"),
+    "office.staff_member": _page("One staff member's efficiency records and cases"),
     "office.poster": _page("扫码取号's printable A4 poster with today's QR code (office sign-in)"),
     "slip_page.slip_page": _page("A 承诺单 on the citizen's phone: what the printed slip's QR "
                                  "opens (404: a forged, expired or unknown link)", 404, 429),
