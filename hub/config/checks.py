@@ -74,6 +74,7 @@ def cross_check(cfg: HallConfig) -> Problems:
     for i, svc in enumerate(cfg.services):
         if svc.code not in served:
             yield f"services[{i}]", f"no window serves {svc.code!r}: its tickets would wait forever"
+    yield from _check_citizen_take(cfg)  # after the items: it names one
 
 
 def _check_version_and_zone(cfg: HallConfig) -> Problems:
@@ -148,6 +149,16 @@ def _check_kiosk(kiosk: Kiosk) -> Problems:
     yield from _check_unique(kiosk.complaint_categories, "kiosk.complaint_categories", "code")
     if not _VOICE_RE.match(kiosk.prompt_voice):
         yield "kiosk.prompt_voice", "an espeak-ng voice id such as sit/cmn, or \"\" (automatic)"
+
+
+def _check_citizen_take(cfg: HallConfig) -> Problems:
+    c = cfg.citizen
+    if not 0 <= c.take_per_device_per_day <= 100:
+        yield "citizen.take_per_device_per_day", "must be 0-100 tickets (0: no 扫码取号)"
+    if not 0 <= c.take_per_address_per_day <= 10000:
+        yield "citizen.take_per_address_per_day", "must be 0-10000 tickets"
+    if c.collect_service and not cfg.has_service(c.collect_service):
+        yield "citizen.collect_service", f"no service item {c.collect_service!r}"
 
 
 def _check_hours(name: str, hours: Hours) -> Problems:

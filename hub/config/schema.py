@@ -266,8 +266,9 @@ class Identity(_Strict, frozen=True):
 
 class Citizen(_Strict, frozen=True):
     """The citizen's own phone: the QR of a ticket (and a 承诺单) opens its page at
-    `base_url` + /t/<capability> (docs/citizen.md). The public routes are limited per network
-    address (a hall's Wi-Fi may put many phones behind one address: keep it generous)."""
+    `base_url` + /t/<capability> (docs/citizen.md), and 扫码取号 from the hall's poster. The
+    public routes are limited per network address (a hall's Wi-Fi may put many phones behind
+    one address: keep it generous)."""
 
     enabled: bool = True
     # What a phone reaches the hub at (the hall's Wi-Fi, a gateway); empty: the hub's own
@@ -275,6 +276,14 @@ class Citizen(_Strict, frozen=True):
     base_url: str = ""
     requests_per_minute: int = 120  # per network address, over all the citizen's routes
     burst: int = 30  # requests one address may send at once before the per-minute rate holds
+    # 扫码取号: tickets one phone (the random id its page keeps) and one network address may
+    # take from the hall's poster in a hall day; the kiosk's rules (hours, quota, suspension)
+    # apply besides.
+    take_per_device_per_day: int = 2
+    take_per_address_per_day: int = 20
+    # The item a citizen takes a ticket for to collect a finished 承诺件 (办结取件): its
+    # materials, windows and hours are what the slip's page says; "": the slip's own item's.
+    collect_service: str = ""
 
 
 class Department(_Strict, frozen=True):

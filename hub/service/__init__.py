@@ -12,7 +12,8 @@ after the commit are they handed to listeners (screens, voice, forwarding).
 - housekeeping.py: the day's rollover, ratings ended on time, the supervision rules checked
 - sessions.py: tokens, sign-in and sign-out; pairing.py: screens and kiosks get their token
 - issuing.py: tickets, complaints, the kiosk's tiles; citizen.py: the citizen's phone links;
-  phone_ratings.py: 好差评 from the phone
+  phone_ratings.py: 好差评 from the phone; take.py: 扫码取号 from the hall's poster;
+  slip_phone.py: a 承诺单 on the phone
 - calling.py: a window's actions and their arguments
 - slips.py: 承诺单 and 联办件; casework.py: supervision cases (督办工单) for 差评 and complaints
 - office.py: what the office changes; supervision.py: what it (and the screens) watch
@@ -42,10 +43,12 @@ from .office import Office
 from .pairing import Pairing
 from .phone_ratings import PhoneRatings
 from .sessions import SESSION_TTL, Sessions
+from .slip_phone import SlipForPhone
 from .slips import Slips
 from .spot_checks import SpotCheckDesk
 from .staff_records import StaffRecords
 from .supervision import Supervision
+from .take import Takes
 
 __all__ = [
     "SESSION_TTL",
@@ -154,6 +157,16 @@ class HallService(ServiceCore):
     def spot_checks(self) -> SpotCheckDesk:
         """办件抽查: draw, review, read."""
         return SpotCheckDesk(self)
+
+    @cached_property
+    def takes(self) -> Takes:
+        """扫码取号: the poster's secret of the day, a take and its limits."""
+        return Takes(self, Issuing(self))
+
+    @cached_property
+    def slip_for_phone(self) -> SlipForPhone:
+        """A 承诺单 as its phone page shows it: view(number)."""
+        return SlipForPhone(self, Slips(self))
 
     @cached_property
     def staff_records(self) -> StaffRecords:

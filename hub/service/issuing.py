@@ -18,6 +18,11 @@ from .citizen import link_url
 from .commit import AlreadyHandled, Inbox, the_event
 from .core import ServiceCore
 
+# Who issues a 扫码取号 ticket (hub/service/take.py): of the kiosk's role, so the kiosk's rules
+# and its ticket view apply, under a name of its own in the event log (actor `kiosk:poster`).
+# Only this very object issues on channel `scan`; no kiosk token does.
+POSTER = Principal(role=Role.KIOSK, name="poster")
+
 
 class Issuing:
     def __init__(self, core: ServiceCore) -> None:
@@ -48,10 +53,13 @@ class Issuing:
         try:
             chan = Channel(channel)
         except ValueError:
+            chan = None
+        if chan is None or (chan is Channel.SCAN) != (who is POSTER):  # scan: the poster's own
             raise Invalid(
                 "invalid",
-                "error.channel", channels=', '.join(c.value for c in Channel),
-            ) from None
+                "error.channel", channels=', '.join(c.value for c in Channel
+                                                     if c is not Channel.SCAN),
+            )
         inbox = None
         if request_id is not None:
             if not (0 < len(request_id) <= 64 and request_id.isascii()

@@ -12,6 +12,7 @@ class Channel(StrEnum):
     NORMAL = "normal"
     GREEN = "green"  # 绿色通道, art. 10
     APPOINTMENT = "appointment"  # 预约签到
+    SCAN = "scan"  # 扫码取号: taken on a phone from the hall's poster; counts against the quota
 
 
 class TicketStatus(StrEnum):
