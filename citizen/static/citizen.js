@@ -172,7 +172,9 @@
     if (!waiting) return;
     sayIn($("ahead"), both("citizen.people", { n: view.people_ahead }));
     const wait = view.estimated_wait_minutes;
-    sayIn($("wait"), wait === null || wait === undefined ? both("citizen.wait_unknown") : both("citizen.minutes", { n: wait }));
+    if (wait === null || wait === undefined) sayIn($("wait"), both("citizen.wait_unknown"));
+    else if (wait === 0) sayIn($("wait"), both("citizen.wait_soon"));
+    else sayIn($("wait"), both("citizen.minutes", { n: wait }));
   }
   function renderCalled(view) {
     const c = view.status === "called" ? view.called : null;
@@ -423,11 +425,9 @@
     beep();
     vibrate();
   }
-  function onAlertEvent(msg) {
-    if (!msg || msg.window === undefined) return;
-    const view = state.view;
-    if (view) state.alerted = alertKey(view); // the view that follows is the same call
-    showAlert(msg.window, msg.kind);
+  /** The hub's `alert`: the view that says which call it is follows (or is read now); the
+   * alert is shown once per call or recall, from the view, however the news came. */
+  function onAlertEvent() {
     refresh();
   }
 
