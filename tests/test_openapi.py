@@ -107,6 +107,7 @@ PATH_SAMPLES = {  # a value that may name something, then values that cannot
     "lang": ["zh", "en", "xx"],
     "case_id": ["GD202611250001", "G" * 65, "%00"],
     "draw_id": ["CC2026W47", "C" * 65, "%00"],
+    "cap": ["A" * 22, "c" * 65, "%00"],  # a citizen's phone link (none is this one)
 }
 
 EXAMPLE_BODIES = {  # a plausible body per route (others: {})
@@ -140,6 +141,8 @@ EXAMPLE_BODIES = {  # a plausible body per route (others: {})
     "/api/v1/spot-checks/{draw_id}/items/{ticket_id}": {
         "answers": {"informed": "fail", "time_limit": "pass", "outcome": "pass",
                     "return_justified": "na"}, "note": "未一次性告知"},
+    "/api/v1/citizen/{cap}/complaint": {"category": "efficiency", "text": "等了很久"},
+    "/api/v1/citizen/{cap}/rating": {"level": 4, "reason": "办事效率"},
     "/api/v1/staff/{username}/records": {"kind": "notice", "grounds": "第十八条第一项",
                                          "detail": "工作时间离岗"},
 }
@@ -265,6 +268,8 @@ NOT_REACHED = {
     ("/display/badge/{staff_no}", "get"): "the test hall has no badge photos (404 is tested)",
     ("/kiosk/prompts/{key}.{lang}.wav", "get"): "prompts are rendered by a child process the "
     "quiet hall does not start (404 is tested)",
+    ("/api/v1/citizen/{cap}/rating", "post"): "the phone's rating rule is not on this branch: "
+    "501 not_yet (tested)",
 }
 
 
@@ -398,6 +403,12 @@ def _walk(hub, call, agent, kiosk, screen, metrics) -> None:  # noqa: PLR0915 (o
          json={"reason": "等候时间太长"})
     call("get", f"{api}/tickets/{asked['ticket_id']}", office)
     call("get", f"{api}/slips/{slip}", kiosk)
+    # The finished ticket's phone: its view (with its 承诺单's link), a complaint, a rating.
+    cap = tickets[0]["link"].rsplit("/", 1)[1]
+    assert call("get", f"{api}/citizen/{cap}").json()["slip"]["number"] == slip
+    call("post", f"{api}/citizen/{cap}/complaint", json={"category": "efficiency",
+                                                        "text": "等了很久"})
+    call("post", f"{api}/citizen/{cap}/rating", json={"level": 1}, ok=False)  # 501 for now
     # Its 差评 opened a case (督办工单): listed, read, called back; one entered by the office
     # names clerk1, who sees it among their own.
     case_id = call("get", f"{api}/cases", office, params={"open": 1}).json()["cases"][0][

@@ -11,7 +11,7 @@ after the commit are they handed to listeners (screens, voice, forwarding).
   commit.py: the steps of a commit and which projection each event type writes
 - housekeeping.py: the day's rollover, ratings ended on time, the supervision rules checked
 - sessions.py: tokens, sign-in and sign-out; pairing.py: screens and kiosks get their token
-- issuing.py: tickets, complaints, the kiosk's tiles
+- issuing.py: tickets, complaints, the kiosk's tiles; citizen.py: the citizen's phone links
 - calling.py: a window's actions and their arguments
 - slips.py: 承诺单 and 联办件; casework.py: supervision cases (督办工单) for 差评 and complaints
 - office.py: what the office changes; supervision.py: what it (and the screens) watch
@@ -31,6 +31,7 @@ from hub.store.database import Database
 
 from .calling import WINDOW_ACTIONS, Calling
 from .casework import Casework
+from .citizen import Citizen
 from .commit import AlreadyHandled, Inbox, the, the_event
 from .core import Listener, Offload, ServiceCore, run_inline
 from .errors import Forbidden, TooManyAttempts, Unauthorized
@@ -128,9 +129,24 @@ class HallService(ServiceCore):
         self.expire_ratings = housekeeping.expire_ratings
         self.set_cert_expiry = housekeeping.set_cert_expiry
         self.publish_audit_head = housekeeping.publish_audit_head
+        self._housekeeping = housekeeping
 
         self.reload = self.hall_file_sync.reload
         self.adopt_hall_file = self.hall_file_sync.adopt
+
+    @cached_property
+    def citizen(self) -> Citizen:
+        """The citizen's phone: what a ticket's QR (its capability) opens and may do."""
+        return Citizen(self)
+
+    def citizen_link(self, capability: str) -> tuple[str, str]:
+        """(kind `ticket`|`slip`, ticket id or slip number) a capability opens; NotFound
+        `unknown_link` for a forged, expired or unknown one alike."""
+        return self.citizen.citizen_link(capability)
+
+    def prune_links(self) -> int:
+        """Delete the expired phone links (housekeeping does at each day's end)."""
+        return self._housekeeping.prune_links()
 
     @cached_property
     def spot_checks(self) -> SpotCheckDesk:

@@ -81,6 +81,10 @@ class ServiceCore:
         self._listeners: list[Listener] = []
         self._session_listeners: list[Callable[[list[str]], None]] = []
         self._move_listeners: list[Callable[[str, int, int, list[str]], None]] = []
+        # The citizen's phone links minted by the change being executed, by (kind, ticket id or
+        # slip number): read under the lock right after `execute` (hub/service/citizen.py),
+        # emptied by the next change. Never logged, never in an event.
+        self.minted: dict[tuple[str, str], str] = {}
         self.state = self._load_state()
         self.hall_file_sync = HallFileSync(self)
 
@@ -174,6 +178,7 @@ class ServiceCore:
         """
         change = Change(who, addr, inbox, action, detail)
         with self.lock:
+            self.minted = {}
             if inbox is not None and (seen := self.store.inbox_result(inbox.id)) is not None:
                 raise AlreadyHandled(seen)
             records: list[Record] = []
@@ -202,7 +207,8 @@ class ServiceCore:
         try:
             with self.db.transaction() as tx:
                 steps = Commit(self.store, self.audit, self.configs, tx, self.state, now,
-                               self.reload_text)
+                               self.reload_text,
+                               self.minted if self.cfg.citizen.enabled else None, self.cfg.zone)
                 if steps.catch_up():  # another hub changed the hall file: decide with the new one
                     self.hall_file_sync.follow_stored(tx)
                 events = decide(self.state, now)

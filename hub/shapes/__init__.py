@@ -46,6 +46,13 @@ from .casework import (
     MyCases,
     OfficeComplaint,
 )
+from .citizen import (
+    CitizenAuth,
+    CitizenComplaint,
+    CitizenComplaintFiled,
+    CitizenRating,
+    CitizenView,
+)
 from .decoding import (
     attempted_username,
     check_text,
@@ -222,6 +229,11 @@ __all__ = [
     "CasesQuery",
     "CenterNotice",
     "ChangePassword",
+    "CitizenAuth",
+    "CitizenComplaint",
+    "CitizenComplaintFiled",
+    "CitizenRating",
+    "CitizenView",
     "CloseService",
     "Code",
     "CodesChanged",

@@ -200,6 +200,7 @@ class PathParams(Shape):
     lang: Code | None = None
     case_id: Code | None = None  # a supervision case's (GD…)
     draw_id: Code | None = None  # a spot check's: CC2026W48
+    cap: Code | None = None  # a citizen's phone link's capability (checked by the service)
 
 
 # The request bodies of the HTTP API, by the name the OpenAPI document gives them.

@@ -252,6 +252,8 @@ class TicketForDevice(_TicketFields, kw_only=True):
 _PRINT = Meta(description="only when print was asked: sent to the printer, or no printer is "
                           "connected for this kiosk")
 _REPEATED = Meta(description="the same request_id again: the ticket it got then")
+_LINK = Meta(description="the ticket's page on the citizen's phone ([citizen] base_url + "
+                         "/t/<capability>), what its QR holds; null when the hall has it off")
 
 
 class IssuedTicket(Ticket, kw_only=True):
@@ -259,6 +261,7 @@ class IssuedTicket(Ticket, kw_only=True):
 
     repeated: Annotated[bool, _REPEATED]
     estimated_wait_minutes: int
+    link: Annotated[str | None, _LINK] | UnsetType = UNSET
     print: Annotated[Literal["queued", "no_printer"], _PRINT] | UnsetType = UNSET
 
 
@@ -267,6 +270,7 @@ class IssuedTicketForDevice(TicketForDevice, kw_only=True):
 
     repeated: Annotated[bool, _REPEATED]
     estimated_wait_minutes: int
+    link: Annotated[str | None, _LINK] | UnsetType = UNSET
     print: Annotated[Literal["queued", "no_printer"], _PRINT] | UnsetType = UNSET
 
 

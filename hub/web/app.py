@@ -21,6 +21,7 @@ from . import errors, metrics, operations, packets, sockets
 from .admin_api import admin_api
 from .api import api
 from .casework_api import casework_api
+from .citizen_api import citizen_api
 from .message_queue import BatchingRedisManager
 from .operations import documented, reply
 from .pairing_api import pairing_api
@@ -71,6 +72,7 @@ def add_routes(app: Flask) -> None:
     app.register_blueprint(admin_api)  # /api/v1/admin/config: the hall file
     app.register_blueprint(pairing_api)  # /api/v1/pairing: screens and kiosks paired
     app.register_blueprint(casework_api)  # /api/v1/cases, /complaints, /my/cases: 督办工单
+    app.register_blueprint(citizen_api)  # /api/v1/citizen/<cap>: the citizen's phone
     app.register_blueprint(spot_api)  # /api/v1/spot-checks, /api/v1/staff: 办件抽查, 效能告诫
     app.register_blueprint(display_pages)  # the call screens: /display/hall, /display/window/<no>
     app.register_blueprint(caller_pages)  # the clerk's panel: /caller/

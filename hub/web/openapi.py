@@ -35,7 +35,9 @@ _ERROR_TEXT = {
     413: "The request body is too large (64 KiB; the admin routes 1 MiB)",
     422: "Malformed request: not JSON, a field of the wrong type or out of its range, text "
          "that is not valid Unicode",
-    429: "Too many failed sign-ins (Retry-After says when to try again)",
+    429: "Too many failed sign-ins, or (the citizen's routes) too many requests from one "
+         "address (Retry-After says when to try again)",
+    501: "Not available on this hub yet",
 }
 
 # Answered by the HTTP server (eventlet) before the hub reads the request, on any route.
@@ -94,6 +96,7 @@ SOCKET_EVENTS: dict[str, dict[str, Any]] = {
     "/caller": {"connect": shapes.Auth, **dict.fromkeys(WINDOW_ACTIONS, shapes.WindowAction),
                 "print_slip": shapes.PrintSlip},
     "/monitor": {"connect": shapes.Auth, "decide_return": shapes.DecideReturn},
+    "/citizen": {"connect": shapes.CitizenAuth, "refresh": shapes.Empty},
     "/device": {"connect": shapes.DeviceAuth,
                 "device_event": (shapes.KeyPress, shapes.RatingPress, shapes.RatingEnded),
                 "health": shapes.Health, "print_result": shapes.PrintResult,
