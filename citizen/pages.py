@@ -15,6 +15,7 @@ from flask import Blueprint, current_app, render_template
 
 from hub.engine.errors import NotFound
 from hub.service import HallService
+from hub.web.citizen_api import limited
 from hub.web.page_headers import secure_pages
 
 pages = Blueprint(
@@ -28,9 +29,6 @@ pages = Blueprint(
 
 # What the page's script says, by key prefix (shared/pages.py: page_strings).
 STRINGS = ["citizen.", "rating.level.", "common.window", "lang."]
-# A capability is `secrets.token_urlsafe(16)` (22 characters); anything much longer is not one,
-# and is refused before the store is asked.
-CAPABILITY_MAX = 64
 # Without sockets the page reads its view this often.
 POLL_S = 30
 
@@ -43,8 +41,6 @@ def _center(service: HallService) -> dict[str, Any]:
 def _linked(service: HallService, capability: str) -> bool:
     """Whether `capability` opens a ticket's page: the same no for unknown, forged, expired or
     a slip's (its page is `/s/<cap>`), so the answer tells nothing more."""
-    if len(capability) > CAPABILITY_MAX:
-        return False
     try:
         kind, _ = service.citizen_link(capability)
     except NotFound:
@@ -53,6 +49,7 @@ def _linked(service: HallService, capability: str) -> bool:
 
 
 @pages.get("/t/<cap>")
+@limited  # a public route: one request of the caller's address, as the citizen API's
 def ticket(cap: str):
     service: HallService = current_app.extensions["onestop"]
     catalogue = _center(service)

@@ -41,6 +41,7 @@ EXCLUDED = {
     "kiosk.static": "the kiosk page's scripts and styles: files, not an interface",
     "office.static": "the office pages' scripts, styles and fonts: files, not an interface",
     "shared.static": "the modules all pages import, the Socket.IO client: files, not an interface",
+    "citizen.static": "the citizen's phone page's script and style: files, not an interface",
 }
 
 
@@ -405,6 +406,7 @@ def _walk(hub, call, agent, kiosk, screen, metrics) -> None:  # noqa: PLR0915 (o
     call("get", f"{api}/slips/{slip}", kiosk)
     # The finished ticket's phone: its view (with its 承诺单's link), a complaint, a rating.
     cap = tickets[0]["link"].rsplit("/", 1)[1]
+    call("get", f"/t/{cap}")  # its page
     assert call("get", f"{api}/citizen/{cap}").json()["slip"]["number"] == slip
     call("post", f"{api}/citizen/{cap}/complaint", json={"category": "efficiency",
                                                         "text": "等了很久"})

@@ -80,6 +80,9 @@ PAGES: dict[str, Operation] = {
     "office.monitor": _page("The office's monitor"),
     "office.reports": _page("The office's reports and assessment"),
     "office.admin": _page("The admin page: the hall file"),
+    "citizen.ticket": _page("The ticket's phone page, opened from its QR code; the capability "
+                            "in the address is its only authorization (404: unknown, forged "
+                            "or expired); 429 past the address's limit", 404, 429),
 }
 
 # What each namespace's clients send: `connect` is the `auth` object, every other key an event
