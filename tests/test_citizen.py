@@ -132,11 +132,11 @@ def test_a_complaint_from_the_phone_is_filed_as_a_kiosk_s_with_source_phone(hub)
     assert refused.status_code == 404
 
 
-def test_the_phone_s_rating_route_says_not_yet(hub):
+def test_the_phone_s_rating_route_refuses_a_ticket_not_finished(hub):
     capability = capability_of(hub.issue("S1").json()["link"])
     rated = requests.post(f"{hub.url}/api/v1/citizen/{capability}/rating", json={"level": 1},
                           timeout=5)
-    assert (rated.status_code, rated.json()["error"]["code"]) == (501, "not_yet")
+    assert (rated.status_code, rated.json()["error"]["code"]) == (409, "not_finished")
 
 
 def test_one_address_past_its_limit_is_told_when_to_come_back(tmp_path):

@@ -11,7 +11,8 @@ after the commit are they handed to listeners (screens, voice, forwarding).
   commit.py: the steps of a commit and which projection each event type writes
 - housekeeping.py: the day's rollover, ratings ended on time, the supervision rules checked
 - sessions.py: tokens, sign-in and sign-out; pairing.py: screens and kiosks get their token
-- issuing.py: tickets, complaints, the kiosk's tiles; citizen.py: the citizen's phone links
+- issuing.py: tickets, complaints, the kiosk's tiles; citizen.py: the citizen's phone links;
+  phone_ratings.py: 好差评 from the phone
 - calling.py: a window's actions and their arguments
 - slips.py: 承诺单 and 联办件; casework.py: supervision cases (督办工单) for 差评 and complaints
 - office.py: what the office changes; supervision.py: what it (and the screens) watch
@@ -22,6 +23,7 @@ after the commit are they handed to listeners (screens, voice, forwarding).
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 
 from hub.auth import RateLimiter
 from hub.clock import Clock, system_clock
@@ -39,6 +41,7 @@ from .housekeeping import Housekeeping
 from .issuing import Issuing
 from .office import Office
 from .pairing import Pairing
+from .phone_ratings import PhoneRatings
 from .sessions import SESSION_TTL, Sessions
 from .slips import Slips
 from .spot_checks import SpotCheckDesk
@@ -143,6 +146,12 @@ class HallService(ServiceCore):
         """(kind `ticket`|`slip`, ticket id or slip number) a capability opens; NotFound
         `unknown_link` for a forged, expired or unknown one alike."""
         return self.citizen.citizen_link(capability)
+
+    def rate_by_phone(self, ticket_id: str, level: int, reason: str | None,
+                      addr: str) -> dict[str, Any]:
+        """好差评 from the ticket's phone (phone_ratings.py): a method, not an attribute set in
+        `__init__`, which holds one statement per use case already."""
+        return PhoneRatings(self).rate_by_phone(ticket_id, level, reason, addr)
 
     def prune_links(self) -> int:
         """Delete the expired phone links (housekeeping does at each day's end)."""

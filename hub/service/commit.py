@@ -88,10 +88,11 @@ class Change:
     inbox: Inbox | None = None
     action: str | None = None
     detail: dict[str, Any] | None = None
+    by: str | None = None  # the actor when no Principal asked (a citizen on their phone)
 
     @property
     def actor(self) -> str:
-        return self.who.actor if self.who else "system"
+        return self.who.actor if self.who else self.by or "system"
 
     @property
     def audited(self) -> bool:

@@ -164,8 +164,11 @@ class ServiceCore:
         inbox: Inbox | None = None,
         action: str | None = None,
         detail: dict[str, Any] | None = None,
+        actor: str | None = None,
     ) -> list[Record]:
         """Decide, commit and apply one change; publish its events after the commit.
+
+        `actor` names who changed the hall when no Principal did (a citizen on their phone).
 
         A staff member's change is audited (`action`, `detail`; hub/store/audit.py) in its own
         transaction; a refusal is audited too, in a transaction of its own.
@@ -176,7 +179,7 @@ class ServiceCore:
         Publishing happens under the lock too: listeners see events in commit order, whatever
         the async mode (with threads, two commands could otherwise publish swapped).
         """
-        change = Change(who, addr, inbox, action, detail)
+        change = Change(who, addr, inbox, action, detail, actor)
         with self.lock:
             self.minted = {}
             if inbox is not None and (seen := self.store.inbox_result(inbox.id)) is not None:

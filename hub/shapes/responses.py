@@ -183,6 +183,8 @@ class Totals(Answer):
     no_shows: int
     ratings: int
     rating_levels: Annotated[dict[str, int], Meta(description="level 1-5 -> ratings")]
+    rating_channels: Annotated[dict[str, int], Meta(
+        description="channel (keypad, phone) -> ratings")]
     satisfied: int
     satisfaction: Annotated[float | None, Meta(
         description="非常满意/满意/基本满意 share of the ratings")]

@@ -115,6 +115,11 @@ class RatingLevel(IntEnum):
         return self >= RatingLevel.UNSATISFIED
 
 
+# The channels a rating comes through today (TicketRated.source), as the figures count them:
+# the window's evaluation keypad, and the citizen's phone (the QR on the ticket).
+RATING_CHANNELS = ("keypad", "phone")
+
+
 class RatingStatus(StrEnum):
     PENDING = "pending"
     RATED = "rated"
