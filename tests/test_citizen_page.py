@@ -1,7 +1,7 @@
 """The ticket's phone page (/t/<cap>) in a real browser (the system Chromium via Playwright) in a
 phone's viewport (412×915), against a hub process: a ticket followed from its issue to its call
-(the full-screen alert, its tone and vibration), a recall, its end and the phone's 好差评 form;
-a forged or expired link refused; the page without sockets
+(the full-screen alert, its tone and vibration), a recall, its end and the phone's 好差评; one
+rating across phone and keypad; a forged or expired link refused; the page without sockets
 reading its view every 30 s (the browser's clock run on, not waited for). axe-core on every
 screen; screenshots go to tests/artifacts/.
 """
@@ -26,6 +26,7 @@ from tests.test_display_pages import (  # noqa: F401 - the browser fixture
     shot,
     text_has,
 )
+from tests.test_sockets import Listener
 
 pytestmark = pytest.mark.slow
 
@@ -148,9 +149,72 @@ def test_a_ticket_followed_from_issue_to_call_to_its_rating(browser, hub):  # no
     page.click("#reason-list button >> nth=1")
     shot(page, "citizen-rate-412x915.png")
     no_serious_axe_violations(page)
+    page.click("#rate-submit")
+    page.wait_for_selector("#rated:not([hidden])", timeout=TIMEOUT_MS)
+    text_has(page, "#rated-text", "非常不满意（手机）")
+    assert page.locator("#rate").is_hidden()
+    rating = hub.full_ticket(mine["id"])["rating"]
+    assert (rating["level"], rating["source"]) == (5, "phone"), rating
+    shot(page, "citizen-rated-412x915.png")
     assert first["number"] not in page.content()  # no other ticket on this page
     assert not page.errors, page.errors
     only_local(page, hub.url)
+
+
+def finished_at_a_keypad_window(hub: HubProcess, agent: Listener) -> tuple[dict, dict]:
+    """A ticket called and finished at window 1, whose keypad is asked for a rating."""
+    ticket = issued(hub)
+    clerk = hub.login("clerk1", 1)
+    act(hub, clerk, "call-next")
+    act(hub, clerk, "finish")
+    asked = agent.next_event("rating.requested")["data"]
+    assert asked["ticket_id"] == ticket["id"]
+    return ticket, asked
+
+
+def press(agent: Listener, asked: dict, level: int) -> dict:
+    return agent.call("device_event", {"id": f"press-{secrets.token_hex(4)}", "kind": "rating",
+                                       "window": 1, "level": level,
+                                       "request_id": asked["request_id"]})
+
+
+def test_a_phone_rating_first_then_the_keypad_is_refused(browser, hub):  # noqa: F811
+    agent = Listener(hub, "/device", hub.tokens["agent"], windows=[1])
+    try:
+        ticket, asked = finished_at_a_keypad_window(hub, agent)
+        page = phone(browser, ticket["link"])
+        page.wait_for_selector("#rate:not([hidden])", timeout=TIMEOUT_MS)
+        page.click("[data-level='2']")  # 满意: no reason asked
+        assert page.locator("#reasons").is_hidden()
+        page.click("#rate-submit")
+        text_has(page, "#rated-text", "满意（手机）")
+        answer = press(agent, asked, 4)
+        assert not answer["ok"] and answer["error"]["code"] == "already_rated", answer
+        rating = hub.full_ticket(ticket["id"])["rating"]
+        assert (rating["level"], rating["source"]) == (2, "phone"), rating
+        assert not page.errors, page.errors
+    finally:
+        agent.close()
+
+
+def test_a_keypad_rating_first_shows_on_the_phone_as_rated_at_the_keypad(browser, hub):  # noqa: F811
+    agent = Listener(hub, "/device", hub.tokens["agent"], windows=[1])
+    try:
+        ticket, asked = finished_at_a_keypad_window(hub, agent)
+        page = phone(browser, ticket["link"])
+        live(page)
+        assert press(agent, asked, 1)["ok"]
+        page.wait_for_selector("#rated:not([hidden])", timeout=TIMEOUT_MS)
+        text_has(page, "#rated-text", "非常满意（评价器）")
+        assert page.locator("#rate").is_hidden()
+        shot(page, "citizen-rated-keypad-412x915.png")
+        no_serious_axe_violations(page)
+        refused = requests.post(f"{ticket['link'].replace('/t/', '/api/v1/citizen/')}/rating",
+                                json={"level": 3}, timeout=5)
+        assert refused.status_code == 409, refused.text
+        assert not page.errors, page.errors
+    finally:
+        agent.close()
 
 
 def refusal_shown(page) -> None:
