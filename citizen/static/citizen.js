@@ -264,7 +264,12 @@
     $("slip").hidden = !slip;
     if (!slip) return;
     $("slip-number").textContent = slip.number;
-    $("slip-link").setAttribute("href", slip.link);
+    $("slip-link").hidden = !slip.link;
+    if (slip.link) $("slip-link").setAttribute("href", slip.link);
+    else if (state.slipAsked !== slip.number) {
+      state.slipAsked = slip.number; // a pushed view carries no link: the GET does, once
+      refresh();
+    }
   }
 
   // --- 好差评 ----------------------------------------------------------------------------
