@@ -132,11 +132,23 @@ def test_a_complaint_from_the_phone_is_filed_as_a_kiosk_s_with_source_phone(hub)
     assert refused.status_code == 404
 
 
-def test_the_phone_s_rating_route_refuses_a_ticket_not_finished(hub):
+def test_the_phone_rates_its_finished_ticket_once(hub):
     capability = capability_of(hub.issue("S1").json()["link"])
-    rated = requests.post(f"{hub.url}/api/v1/citizen/{capability}/rating", json={"level": 1},
-                          timeout=5)
-    assert (rated.status_code, rated.json()["error"]["code"]) == (409, "not_finished")
+    rate = f"{hub.url}/api/v1/citizen/{capability}/rating"
+    early = requests.post(rate, json={"level": 1}, timeout=5)
+    assert early.status_code == 409  # not finished yet
+    assert view(hub, capability).json()["can_rate"] is False
+    clerk = hub.login("clerk1", 1)
+    assert hub.act(clerk, 1, "call-next").ok
+    assert hub.act(clerk, 1, "finish", outcome="immediate").ok
+    assert view(hub, capability).json()["can_rate"] is True
+    rated = requests.post(rate, json={"level": 1}, timeout=5)
+    assert rated.status_code == 200, rated.text
+    got = rated.json()
+    assert got["rating"] == {"status": "rated", "level": 1, "channel": "phone"}
+    assert got["can_rate"] is False
+    again = requests.post(rate, json={"level": 2}, timeout=5)
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "already_rated")
 
 
 def test_one_address_past_its_limit_is_told_when_to_come_back(tmp_path):

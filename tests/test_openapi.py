@@ -402,13 +402,14 @@ def _walk(hub, call, agent, kiosk, screen, metrics) -> None:  # noqa: PLR0915 (o
          json={"reason": "等候时间太长"})
     call("get", f"{api}/tickets/{asked['ticket_id']}", office)
     call("get", f"{api}/slips/{slip}", kiosk)
-    # The finished ticket's phone: its view (with its 承诺单's link), a complaint, a rating.
+    # The finished ticket's phone: its view (with its 承诺单's link), a complaint; its rating
+    # came first from the keypad.
     cap = tickets[0]["link"].rsplit("/", 1)[1]
     call("get", f"/t/{cap}")  # its page
     assert call("get", f"{api}/citizen/{cap}").json()["slip"]["number"] == slip
     call("post", f"{api}/citizen/{cap}/complaint", json={"category": "efficiency",
                                                         "text": "等了很久"})
-    call("post", f"{api}/citizen/{cap}/rating", json={"level": 1}, ok=False)  # rated at the keypad
+    call("post", f"{api}/citizen/{cap}/rating", json={"level": 1}, ok=False)  # 409
     # Its 差评 opened a case (督办工单): listed, read, called back; one entered by the office
     # names clerk1, who sees it among their own.
     case_id = call("get", f"{api}/cases", office, params={"open": 1}).json()["cases"][0][
@@ -430,11 +431,10 @@ def _walk(hub, call, agent, kiosk, screen, metrics) -> None:  # noqa: PLR0915 (o
                  if e["type"] == "ticket.finished")
     assert call("get", f"{api}/joint-cases", clerk).json()["cases"]
     call("post", f"{api}/slips/{joint}/parts", clerk)
-    # Its citizen rates it from the phone while the keypad's request is open: that settles it.
-    finished = next(e["data"]["ticket_id"] for e in done["events"]
-                    if e["type"] == "ticket.finished")
-    link = next(t["link"] for t in tickets if t["id"] == finished)
-    call("post", f"{api}/citizen/{link.rsplit('/', 1)[1]}/rating", json={"level": 2})
+    # Rated from its phone while the keypad still asks: the phone's rating settles it.
+    rated = call("post", f"{api}/citizen/{tickets[1]['link'].rsplit('/', 1)[1]}/rating",
+                 json={"level": 2}).json()["rating"]
+    assert (rated["status"], rated["level"], rated["channel"]) == ("rated", 2, "phone")
 
     # A no-show (an alert in this hall), then a 退件 the office approves.
     call("post", f"{api}/windows/1/call-next", clerk)

@@ -311,8 +311,8 @@ def _check_citizen(citizen: Citizen) -> Problems:
                f"must be http(s)://host[:port][/path] without a trailing /, got {url!r}")
     if not 10 <= citizen.requests_per_minute <= 10_000:
         yield "citizen.requests_per_minute", "must be 10-10000 requests a minute"
-    if not 1 <= citizen.burst <= 1000:
-        yield "citizen.burst", "must be 1-1000 requests"
+    if not 1 <= citizen.burst <= 10_000:
+        yield "citizen.burst", "must be 1-10000 requests"
 
 
 def _check_unique(items: list, section: str, key: str) -> Problems:

@@ -23,7 +23,6 @@ after the commit are they handed to listeners (screens, voice, forwarding).
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
 
 from hub.auth import RateLimiter
 from hub.clock import Clock, system_clock
@@ -109,6 +108,7 @@ class HallService(ServiceCore):
         self.grant_green_pass = office.grant_green_pass
         self.book_appointment = office.book_appointment
         self.add_rating_reason = office.add_rating_reason
+        self.rate_by_phone = PhoneRatings(self).rate_by_phone
         self.set_notice = office.set_notice
         self.close_service = office.close_service
         self.reopen_service = office.reopen_service
@@ -132,7 +132,6 @@ class HallService(ServiceCore):
         self.expire_ratings = housekeeping.expire_ratings
         self.set_cert_expiry = housekeeping.set_cert_expiry
         self.publish_audit_head = housekeeping.publish_audit_head
-        self._housekeeping = housekeeping
 
         self.reload = self.hall_file_sync.reload
         self.adopt_hall_file = self.hall_file_sync.adopt
@@ -147,15 +146,9 @@ class HallService(ServiceCore):
         `unknown_link` for a forged, expired or unknown one alike."""
         return self.citizen.citizen_link(capability)
 
-    def rate_by_phone(self, ticket_id: str, level: int, reason: str | None,
-                      addr: str) -> dict[str, Any]:
-        """好差评 from the ticket's phone (phone_ratings.py): a method, not an attribute set in
-        `__init__`, which holds one statement per use case already."""
-        return PhoneRatings(self).rate_by_phone(ticket_id, level, reason, addr)
-
     def prune_links(self) -> int:
         """Delete the expired phone links (housekeeping does at each day's end)."""
-        return self._housekeeping.prune_links()
+        return Housekeeping(self).prune_links()
 
     @cached_property
     def spot_checks(self) -> SpotCheckDesk:

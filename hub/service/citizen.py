@@ -21,10 +21,9 @@ from typing import Any
 import msgspec
 
 from hub import presenters, shapes
-from hub.engine import DomainError, HallState, Invalid, NotFound, queries
+from hub.engine import HallState, Invalid, NotFound, queries
 from hub.engine.model import (
     ComplaintFiled,
-    RatingStatus,
     SlipStatus,
     Ticket,
     TicketStatus,
@@ -34,12 +33,12 @@ from hub.store.citizen_links import CitizenLinks, Link
 from .calling import given
 from .commit import CAPABILITY_BYTES, SLIP_COLLECTED_DAYS, SLIP_OPEN_DAYS, the_event
 from .core import ServiceCore
+from .phone_ratings import CITIZEN
 
 log = logging.getLogger(__name__)
 
 CAPABILITY_CHARS = 22  # secrets.token_urlsafe(CAPABILITY_BYTES)
 _ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-RATABLE = (None, RatingStatus.PENDING, RatingStatus.NOT_RATED)  # the phone may still rate
 
 
 def plausible(capability: str) -> bool:
@@ -58,12 +57,6 @@ def slip_capability(ticket_capability: str, slip: str) -> str:
     needs it; the printed slip carries a capability of its own."""
     mac = hmac.new(ticket_capability.encode("ascii"), f"slip:{slip}".encode(), hashlib.sha256)
     return urlsafe_b64encode(mac.digest()[:16]).decode("ascii").rstrip("=")
-
-
-class NotYet(DomainError):
-    """What this hub cannot do yet (answered 501)."""
-
-    kind = "not_implemented"
 
 
 class Citizen:
@@ -215,7 +208,7 @@ class Citizen:
             None,
             lambda s, now: core.engine.file_complaint(
                 s, now, category, text, window=data.window, phone=phone, source="phone"),
-            addr,
+            addr, actor=CITIZEN,
         )
         return {"id": the_event(records, ComplaintFiled).complaint_id}
 
@@ -227,13 +220,10 @@ class Citizen:
         if isinstance(data, dict):
             data = shapes.convert(data, shapes.CitizenRating)
         ticket = self.ticket_of(capability)
-        rate_by_phone = getattr(self.core, "rate_by_phone", None)
-        if rate_by_phone is None:
-            raise NotYet("not_yet", "error.citizen_rating_not_yet")
         level = data.level
         if level is None:
             raise Invalid("invalid", "error.field_required", key="level")
-        rate_by_phone(ticket.id, level, data.reason, addr)
+        self.core.rate_by_phone(ticket.id, level, data.reason, addr)  # type: ignore[attr-defined]
         return self.view(capability, base_url)
 
 
@@ -267,8 +257,8 @@ def ticket_view(core: ServiceCore, state: HallState, ticket: Ticket) -> dict[str
         "finished_at": _iso(ticket.finished_at),
         "rating": ({"status": rating.status.value, "level": rating.level,
                     "channel": rating.source} if rating is not None else None),
-        "can_rate": (today and ticket.status is TicketStatus.DONE
-                     and (rating is None or rating.status in RATABLE)),
+        # The phone-rating rule's own answer (hub/engine/ratings.py), not a copy of it.
+        "can_rate": today and core.engine.can_rate_by_phone(state, core.clock(), ticket.id),
         "reasons": list(cfg.rating.reasons),
         "complaint_categories": [
             {"code": c.code, "name": c.name, "name_en": c.name_en}

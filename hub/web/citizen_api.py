@@ -133,10 +133,11 @@ def complaint(cap: str):
 
 
 @citizen_api.post("/<cap>/rating")
-@documented(shapes.CitizenView, *_PUBLIC, 409, 501, body=shapes.CitizenRating, auth=False)
+@documented(shapes.CitizenView, *_PUBLIC, 409, body=shapes.CitizenRating, auth=False)
 @limited
 def rating(cap: str):
-    """The phone's rating of a finished ticket (1-5, a reason for 4-5); one rating per ticket
-    across keypad and phone. 501 `not_yet` while this hub cannot take phone ratings"""
+    """The phone's rating of its finished ticket (1 非常满意 … 5 非常不满意, a reason from the
+    hall's list for 4-5), until its day ends; one rating per ticket across keypad and phone
+    (409 `already_rated`). Answers the ticket's view"""
     data = body(shapes.CitizenRating)
     return jsonify(citizen().rate(cap, data, client_addr(), seen_base()))

@@ -19,7 +19,6 @@ STATUS = {
     "forbidden": 403,
     "unauthorized": 401,
     "rate_limited": 429,
-    "not_implemented": 501,
 }
 
 

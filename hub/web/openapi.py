@@ -37,7 +37,6 @@ _ERROR_TEXT = {
          "that is not valid Unicode",
     429: "Too many failed sign-ins, or (the citizen's routes) too many requests from one "
          "address (Retry-After says when to try again)",
-    501: "Not available on this hub yet",
 }
 
 # Answered by the HTTP server (eventlet) before the hub reads the request, on any route.
