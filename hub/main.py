@@ -228,9 +228,32 @@ def run_server(app: Any, socketio: Any, host: str, port: int, async_mode: str,
         kwargs["ssl_context"] = ssl_context
     if async_mode == "eventlet":
         kwargs["log_output"] = False
+        kwargs["protocol"] = no_delay(eventlet_protocol())
     elif async_mode == "threading":
         kwargs["allow_unsafe_werkzeug"] = True
     socketio.run(app, **kwargs)
+
+
+def eventlet_protocol() -> Any:
+    import eventlet.wsgi
+
+    return eventlet.wsgi.HttpProtocol
+
+
+def no_delay(protocol: Any) -> Any:
+    """`protocol` with TCP_NODELAY on each connection: eventlet writes an answer's headers and
+    its body in more than one send, and with Nagle's algorithm on, a body of 20-60 KB then waits
+    for the client's delayed ACK of the first part (about 40 ms on Linux)."""
+    import contextlib
+    import socket
+
+    class NoDelay(protocol):
+        def setup(self) -> None:
+            super().setup()
+            with contextlib.suppress(OSError):  # not a TCP socket: nothing to turn off
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    return NoDelay
 
 
 def green_ssl_context() -> Any:
@@ -254,7 +277,7 @@ def serve_tls_eventlet(app: Any, host: str, port: int, context: Any,
     listener = context.wrap_socket(eventlet.listen((host, port), family), server_side=True)
     from hub.tls.serving import quiet_handshake
 
-    protocol = quiet_handshake(eventlet.wsgi.HttpProtocol)
+    protocol = no_delay(quiet_handshake(eventlet.wsgi.HttpProtocol))
     if http_redirect_port:
         from hub.tls.serving import redirect_app
 

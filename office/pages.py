@@ -1,5 +1,7 @@
 """The office's pages: `/office/` (live monitor), `/office/reports` (statistics and
-assessment), `/office/admin` (the hall file, changed while the hall runs).
+assessment), `/office/admin` (the hall file, changed while the hall runs), and the casework:
+`/office/cases` (督办: 差评 and complaints through to closed cases), `/office/spot-checks`
+(办件抽查) and `/office/staff` (效能记录, one member at `/office/staff/<username>`).
 
 Like the clerk panel, a page carries only the hall's catalogue; a supervisor or admin signs in
 with `POST /api/v1/login` (no window), keeps the session token in sessionStorage, and reads and
@@ -34,6 +36,24 @@ def catalogue() -> dict[str, Any]:
     return _catalogue(_service())
 
 
+def casework_catalogue() -> dict[str, Any]:
+    """The casework pages also name what the hall file lists for cases: the complaint
+    categories, the 差评 reasons and the spot checks' checklist (codes kept by the events)."""
+    cfg = _service().cfg
+    return {
+        **catalogue(),
+        "complaint_categories": [
+            {"code": c.code, "name": c.name, "name_en": c.name_en}
+            for c in cfg.kiosk.complaint_categories
+        ],
+        "rating_reasons": list(cfg.rating.reasons),
+        "checklist": [
+            {"code": c.code, "text": c.text, "text_en": c.text_en}
+            for c in cfg.spot_check.checklist
+        ],
+    }
+
+
 @pages.get("/")
 def monitor():
     return render_template("office/monitor.html", catalogue=catalogue())
@@ -47,6 +67,28 @@ def reports():
 @pages.get("/admin")
 def admin():
     return render_template("office/admin.html", catalogue=catalogue())
+
+
+@pages.get("/cases")
+def cases():
+    return render_template("office/cases.html", catalogue=casework_catalogue())
+
+
+@pages.get("/spot-checks")
+def spot_checks():
+    return render_template("office/spot_checks.html", catalogue=casework_catalogue())
+
+
+@pages.get("/staff")
+def staff_list():
+    return render_template("office/staff.html", catalogue=casework_catalogue(), username="")
+
+
+@pages.get("/staff/<username>")
+def staff_member(username: str):
+    # The name only says whom to load: the page reads the records through the API, signed in.
+    return render_template("office/staff.html", catalogue=casework_catalogue(),
+                           username=username)
 
 
 secure_pages(pages)

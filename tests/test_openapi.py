@@ -364,7 +364,8 @@ def test_every_route_answers_as_its_document_says(busy_hub):
 def _walk(hub, call, agent, kiosk, screen, metrics) -> None:  # noqa: PLR0915 (one story)
     api = "/api/v1"
     for page in ("/display/hall", "/display/window/1", "/caller/", "/caller/returns",
-                 "/kiosk/", "/office/", "/office/reports", "/office/admin"):
+                 "/kiosk/", "/office/", "/office/reports", "/office/admin", "/office/cases",
+                 "/office/spot-checks", "/office/staff", "/office/staff/clerk1"):
         call("get", page)
     call("get", "/healthz")
     call("get", f"{api}/openapi.json")

@@ -1,12 +1,14 @@
 /* The clerk's panel: sign in (POST /api/v1/login, the session in sessionStorage), then the
  * /caller namespace: the window's state from the snapshot and events, the actions as acked
- * events (panel/actions.js), slips and joint cases (panel/slips.js). */
+ * events (panel/actions.js), slips and joint cases (panel/slips.js), and the cases about this
+ * clerk with their appeals (panel/mine.js). */
 import { catalogue as C, serviceName } from "/shared/static/catalogue.js";
 import { hubNow, parseAt } from "/shared/static/clock.js";
 import { $, make, option, say } from "/shared/static/dom.js";
 import { StaffSession, windowLabel } from "/shared/static/staff.js";
 import { addWaiting } from "/shared/static/waiting.js";
 import { wireActions } from "./panel/actions.js";
+import { loadMine } from "./panel/mine.js";
 import { loadJoint, showPrinted, wireSlips } from "./panel/slips.js";
 import { joined, spaced, t, t2 } from "/shared/static/i18n.js";
 
@@ -59,7 +61,9 @@ function start(s) {
   if (s.staff_no) {
     photo.src = `/display/badge/${encodeURIComponent(s.staff_no)}?token=${encodeURIComponent(s.token)}`;
   }
-  const socket = staff.connect("/caller", { online: () => loadJoint(staff), snapshot, event });
+  const socket = staff.connect("/caller", {
+    online: () => { loadJoint(staff); loadMine(staff); }, snapshot, event,
+  });
   socket.on("moved", (d) => {
     // A supervisor moved this clerk: the same session acts for the new window (a snapshot
     // of it follows), no new sign-in.
@@ -86,6 +90,7 @@ function snapshot(snap) {
 
 function event(ev) {
   const d = ev.data || {};
+  if (ev.type.startsWith("case.")) loadMine(staff); // the hub sends only the cases naming us
   const mine = d.window_no === staff.session.window;
   switch (ev.type) {
     case "ticket.issued": addWaiting(st.waiting, d.service, +1); break;

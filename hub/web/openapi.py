@@ -82,6 +82,10 @@ PAGES: dict[str, Operation] = {
     "citizen.ticket": _page("The ticket's phone page, opened from its QR code; the capability "
                             "in the address is its only authorization (404: unknown, forged "
                             "or expired); 429 past the address's limit", 404, 429),
+    "office.cases": _page("The office's casework (督办): cases by deadline, timelines, steps"),
+    "office.spot_checks": _page("The office's spot checks (办件抽查): the week's draw and reviews"),
+    "office.staff_list": _page("The office's staff records (效能记录) and 评先评优 standing"),
+    "office.staff_member": _page("One staff member's efficiency records and cases"),
 }
 
 # What each namespace's clients send: `connect` is the `auth` object, every other key an event
