@@ -42,6 +42,7 @@ EXCLUDED = {
     "office.static": "the office pages' scripts, styles and fonts: files, not an interface",
     "shared.static": "the modules all pages import, the Socket.IO client: files, not an interface",
     "poster.static": "the 扫码取号 page's script and style: files, not an interface",
+    "citizen.static": "the citizen's phone page's script and style: files, not an interface",
 }
 
 
@@ -408,6 +409,7 @@ def _walk(hub, call, agent, kiosk, screen, metrics) -> None:  # noqa: PLR0915 (o
     # The finished ticket's phone: its view (with its 承诺单's link), a complaint; its rating
     # came first from the keypad.
     cap = tickets[0]["link"].rsplit("/", 1)[1]
+    call("get", f"/t/{cap}")  # its page
     slip_link = call("get", f"{api}/citizen/{cap}").json()["slip"]
     assert slip_link["number"] == slip
     # Its 承诺单 on the phone: the page and the view the slip's QR opens.

@@ -10,6 +10,7 @@ from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from caller.pages import pages as caller_pages
+from citizen.pages import pages as citizen_pages
 from display.pages import pages as display_pages
 from hub import shapes
 from hub.service import HallService
@@ -84,6 +85,7 @@ def add_routes(app: Flask) -> None:
     app.register_blueprint(caller_pages)  # the clerk's panel: /caller/
     app.register_blueprint(kiosk_pages)  # the ticket kiosk's touchscreen: /kiosk/
     app.register_blueprint(office_pages)  # the office: /office/, /office/reports, /office/admin
+    app.register_blueprint(citizen_pages)  # the ticket's phone page: /t/<cap>
     app.register_blueprint(shared_pages)  # what the pages share: /shared/static/ (JS modules, base)
     app.register_blueprint(metrics.metrics)  # /metrics
     app.add_url_rule("/healthz", view_func=healthz)

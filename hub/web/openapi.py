@@ -79,6 +79,9 @@ PAGES: dict[str, Operation] = {
     "office.monitor": _page("The office's monitor"),
     "office.reports": _page("The office's reports and assessment"),
     "office.admin": _page("The admin page: the hall file"),
+    "citizen.ticket": _page("The ticket's phone page, opened from its QR code; the capability "
+                            "in the address is its only authorization (404: unknown, forged "
+                            "or expired); 429 past the address's limit", 404, 429),
     "office.cases": _page("The office's casework (督办): cases by deadline, timelines, steps"),
     "office.spot_checks": _page("The office's spot checks (办件抽查): the week's draw and reviews"),
     "office.staff_list": _page("The office's staff records (效能记录) and 评先评优 standing"),
