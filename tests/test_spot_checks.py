@@ -339,7 +339,7 @@ def test_verify_recomputes_the_sample_and_sees_a_changed_ticket_set(tmp_path):
     db.migrate()
     clock = Clock(START)
     service = HallService(load_config(HALL_24H), db, clock=clock)
-    finish_tickets(service, clock, 9)
+    done = finish_tickets(service, clock, 9)
     clock.advance(days=7)
     drawn = service.spot_checks.draw(SUPER)
     ok = verify(tmp_path, drawn["draw_id"])
@@ -356,6 +356,20 @@ def test_verify_recomputes_the_sample_and_sees_a_changed_ticket_set(tmp_path):
     assert changed.returncode == 1, changed.stdout
     assert "does not match" in changed.stdout and victim in changed.stdout
     assert "window 1: 5 tickets finished that week when drawn, 4 now" in changed.stdout
+
+    # an unsampled ticket of window 2 swapped for another that ranks below the sample: the
+    # count and the sample stay, the digest of the population does not
+    seed = bytes.fromhex(drawn["seed"])
+    sampled = drawn["sample"]["2"]
+    last = max(rules.rank_key(seed, t) for t in sampled)
+    unsampled = next(t for t in done[1::2] if t not in sampled)  # window 2's
+    stranger = next(f"swapped-{i}" for i in range(1000)
+                    if rules.rank_key(seed, f"swapped-{i}") > last)
+    with db.transaction() as tx:
+        tx.execute("UPDATE tickets SET id = ? WHERE id = ?", (stranger, unsampled))
+    swapped = verify(tmp_path, drawn["draw_id"])
+    assert swapped.returncode == 1, swapped.stdout
+    assert "window 2: the same number of tickets, but not the same tickets" in swapped.stdout
     db.close()
 
 

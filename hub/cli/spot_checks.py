@@ -38,9 +38,10 @@ def cmd_spot_check_verify(args: argparse.Namespace) -> int:
     population = rows.finished_between(start, end)
     again = rules.draw_sample(bytes.fromhex(found["seed"]), population, found["per_window"])
     counts = {no: len(ids) for no, ids in population.items() if ids}
+    digests = {no: rules.population_digest(ids) for no, ids in population.items() if ids}
     print(f"{found['draw_id']}: week of {week}, seed {found['seed']}, {found['method']}, "
           f"{found['per_window']} a window")
-    problems = _differences(found, again, counts)
+    problems = _differences(found, again, counts, digests)
     if not problems:
         print(f"the sample matches: {sum(map(len, again.values()))} of {sum(counts.values())} "
               f"tickets, {len(again)} windows")
@@ -51,7 +52,8 @@ def cmd_spot_check_verify(args: argparse.Namespace) -> int:
     return 1
 
 
-def _differences(found: dict, again: dict[int, list[str]], counts: dict[int, int]) -> list[str]:
+def _differences(found: dict, again: dict[int, list[str]], counts: dict[int, int],
+                 digests: dict[int, str]) -> list[str]:
     out = []
     for no in sorted(set(found["sample"]) | set(again)):
         was, now = found["sample"].get(no, []), again.get(no, [])
@@ -62,6 +64,8 @@ def _differences(found: dict, again: dict[int, list[str]], counts: dict[int, int
         then, today = found["population"].get(no, 0), counts.get(no, 0)
         if then != today:
             out.append(f"window {no}: {then} tickets finished that week when drawn, {today} now")
+        elif no in found["population_digest"] and found["population_digest"][no] != digests.get(no):
+            out.append(f"window {no}: the same number of tickets, but not the same tickets")
     return out
 
 

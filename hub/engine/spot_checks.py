@@ -45,6 +45,11 @@ def sample(seed: bytes, ticket_ids: Iterable[str], n: int) -> list[str]:
     return sorted(set(ticket_ids), key=lambda t: (rank_key(seed, t), t))[:max(n, 0)]
 
 
+def population_digest(ticket_ids: Iterable[str]) -> str:
+    """SHA-256 (hex) of a window's population: its ticket ids, sorted, joined by newlines."""
+    return hashlib.sha256("\n".join(sorted(set(ticket_ids))).encode("utf-8")).hexdigest()
+
+
 def draw_sample(seed: bytes, population: Mapping[int, Iterable[str]],
                 n: int) -> dict[int, list[str]]:
     """Per window, its sample of `n`; windows with no finished ticket are left out."""
@@ -91,6 +96,7 @@ def draw(now: dt.datetime, today: dt.date, week: dt.date, seed: bytes, per_windo
     return SpotCheckDrawn(
         at=now, draw_id=draw_id(week), week=week, seed=seed.hex(), per_window=per_window,
         population={no: len(t) for no, t in sorted(ids.items()) if t},
+        population_digest={no: population_digest(t) for no, t in sorted(ids.items()) if t},
         sample=draw_sample(seed, ids, per_window), method=METHOD,
         checklist=[ChecklistEntry(code=c.code, text=c.text, text_en=c.text_en)
                    for c in checklist],

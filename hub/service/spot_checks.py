@@ -120,6 +120,7 @@ class SpotCheckDesk:
             "drawn_at": found["drawn_at"],
             "by": found["by"],
             "population": {str(k): v for k, v in found["population"].items()},
+            "population_digest": {str(k): v for k, v in found["population_digest"].items()},
             "sample": {str(k): v for k, v in found["sample"].items()},
             "checklist": found["checklist"],
             "items": items,

@@ -89,6 +89,8 @@ class SpotCheck(Answer):
     drawn_at: Time
     by: str
     population: dict[str, int]
+    population_digest: Annotated[dict[str, str], Meta(
+        description="SHA-256 (hex) of each window's finished tickets' ids, sorted, one per line")]
     sample: dict[str, list[str]]
     checklist: list[ChecklistEntry]
     items: list[SpotItem]

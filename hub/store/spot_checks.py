@@ -67,6 +67,7 @@ class SpotChecks:
 
     def save_draw(self, tx: Tx, event: SpotCheckDrawn) -> None:
         data = {"population": event.population, "sample": event.sample,
+                "population_digest": event.population_digest,
                 "method": event.method, "checklist": event.checklist}
         tx.execute(
             "INSERT INTO spot_draws (draw_id, week, seed, per_window, drawn_at, by, data) "
@@ -171,6 +172,8 @@ def _draw(row: Any) -> dict[str, Any]:
                                                          key=lambda kv: int(kv[0]))}
     found["sample"] = {int(k): v for k, v in sorted(data["sample"].items(),
                                                      key=lambda kv: int(kv[0]))}
+    found["population_digest"] = {int(k): v for k, v in sorted(
+        data.get("population_digest", {}).items(), key=lambda kv: int(kv[0]))}
     found["method"] = data["method"]
     found["checklist"] = data.get("checklist", [])
     return found

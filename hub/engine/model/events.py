@@ -395,6 +395,9 @@ class SpotCheckDrawn(Event, tag="spot_check.drawn", kw_only=True):
     seed: str  # 128 bits from `secrets`, hex
     per_window: int
     population: dict[int, int]  # window -> finished tickets that week
+    # window -> SHA-256 of its finished tickets' ids, sorted, one per line: a swap of tickets
+    # that keeps the count is still found by `verify` (absent in draws made before it)
+    population_digest: dict[int, str] = {}
     sample: dict[int, list[str]]  # window -> ticket ids, in rank order
     method: str  # "hmac-sha256-rank" (required: a default would be left out of the record)
     checklist: list[ChecklistEntry] = []
