@@ -243,7 +243,7 @@ def test_no_http_input_gets_a_5xx_or_changes_the_hall_unacknowledged(hall, reque
     assert r.status_code < 500, (method, path, r.status_code, r.text[:200])
     if r.status_code >= 400 and r.content and r.status_code not in (400, 414):
         if r.headers.get("Content-Type", "").startswith("text/html"):  # a phone page's refusal
-            assert path.startswith(("/q/", "/s/")), (method, path, r.status_code)
+            assert path.startswith(("/q/", "/s/", "/t/")), (method, path, r.status_code)
         else:
             error = r.json()["error"]
             assert error["code"] and error["message"], r.text
