@@ -44,6 +44,7 @@ def ticket_from(doc: dict[str, Any]) -> Ticket:
         item_en=str(doc.get("item_en") or ""),
         windows_en=str(doc.get("windows_en") or ""),
         wording=from_sent(TicketWording, doc.get("wording")),
+        link=_link(doc),
     )
 
 
@@ -58,7 +59,14 @@ def slip_from(doc: dict[str, Any]) -> CommitmentSlip:
         promised=[str(p) for p in doc.get("promised", [])],
         item_en=str(doc.get("item_en") or ""),
         wording=from_sent(SlipWording, doc.get("wording")),
+        link=_link(doc),
     )
+
+
+def _link(doc: dict[str, Any]) -> str:
+    """The phone page's address the QR holds; a hub that sends none (older): ""."""
+    link = doc.get("link")
+    return link if isinstance(link, str) and link.isascii() and len(link) <= 300 else ""
 
 
 class PrintStation:

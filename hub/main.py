@@ -18,6 +18,10 @@ from typing import Any
 log = logging.getLogger("hub")
 
 M_MMAP_THRESHOLD = -3  # glibc <malloc.h>
+# Connections eventlet serves at once: each websocket holds one green thread for its life, and
+# eventlet's default (1024) would leave the citizens' phones past it waiting unserved (2,000
+# phones on one hub: docs/citizen.md, benchmarks/citizen.py), with screens and devices besides.
+MAX_CONNECTIONS = 8192
 
 
 def patch(async_mode: str) -> None:
@@ -228,6 +232,7 @@ def run_server(app: Any, socketio: Any, host: str, port: int, async_mode: str,
         kwargs["ssl_context"] = ssl_context
     if async_mode == "eventlet":
         kwargs["log_output"] = False
+        kwargs["max_size"] = MAX_CONNECTIONS
         kwargs["protocol"] = no_delay(eventlet_protocol())
     elif async_mode == "threading":
         kwargs["allow_unsafe_werkzeug"] = True
@@ -284,4 +289,5 @@ def serve_tls_eventlet(app: Any, host: str, port: int, context: Any,
         plain = eventlet.listen((host, http_redirect_port), family)
         eventlet.spawn(eventlet.wsgi.server, plain, redirect_app(port), log_output=False)
         log.info("plain HTTP on %s:%d redirects to HTTPS", host, http_redirect_port)
-    eventlet.wsgi.server(listener, app, log_output=False, protocol=protocol)
+    eventlet.wsgi.server(listener, app, log_output=False, protocol=protocol,
+                         max_size=MAX_CONNECTIONS)

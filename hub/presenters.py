@@ -14,6 +14,7 @@ import msgspec
 from hub.config import HallConfig, Service
 from hub.engine import queries
 from hub.engine.model import (
+    RATING_CHANNELS,
     HallState,
     RatingLevel,
     RatingStatus,
@@ -134,6 +135,7 @@ def totals(state: HallState) -> dict[str, Any]:
     events on the page, so a monitor that reconnects (or missed events) shows the truth."""
     issued = served = serving = no_shows = 0
     levels = dict.fromkeys(range(1, 6), 0)
+    channels = dict.fromkeys(RATING_CHANNELS, 0)
     for t in state.tickets.values():
         if t.day != state.day:
             continue  # a 退件 from an earlier day still awaiting a decision
@@ -144,6 +146,8 @@ def totals(state: HallState) -> dict[str, Any]:
         no_shows += sum(1 for v in t.visits if v.end == "no_show")
         if t.rating is not None and t.rating.status is RatingStatus.RATED and t.rating.level:
             levels[t.rating.level] = levels.get(t.rating.level, 0) + 1
+            channel = t.rating.source or "keypad"
+            channels[channel] = channels.get(channel, 0) + 1
     rated = sum(levels.values())
     satisfied = sum(n for level, n in levels.items() if level in SATISFIED_LEVELS)
     waiting = queries.waiting_counts(state)
@@ -158,6 +162,7 @@ def totals(state: HallState) -> dict[str, Any]:
         "no_shows": no_shows,
         "ratings": rated,
         "rating_levels": {str(level): n for level, n in levels.items()},
+        "rating_channels": channels,  # keypad, phone: where the ratings came from
         "satisfied": satisfied,
         "satisfaction": round(satisfied / rated, 4) if rated else None,
         "complaints": state.complaint_seq,

@@ -5,6 +5,8 @@ line, and Werkzeug's request log (threading mode) or any other library's debug l
 it out as it came. The filter here sits on the handler `configure_logging` installs, so every
 record of every logger passes it: a `token=`, `secret=` or `password=` parameter and any bearer
 token of ours (`os?_` + 43 characters, hub/auth.py) are replaced before the line is formatted.
+So is the capability in a citizen's phone link (`/t/<cap>`, `/s/<cap>`,
+`/api/v1/citizen/<cap>`: hub/service/citizen.py), which opens a ticket's page to whoever has it.
 """
 
 from __future__ import annotations
@@ -18,10 +20,14 @@ REDACTED = "[redacted]"
 _PARAM = re.compile(r"(?i)\b(token|secret|password|passwd)=[^&\s\"'#]+")
 # Our bearer tokens wherever they turn up (a header echoed, a traceback's locals).
 _TOKEN = re.compile(r"\bos[kdacvmp]_[A-Za-z0-9_-]{20,}")
+# A phone link's capability in a path (22 URL-safe characters; anything long enough to be one).
+_LINK = re.compile(r"(/(?:t|s)/|/api/v1/citizen/(?:slip/)?)[A-Za-z0-9_-]{8,}")
 
 
 def redact(text: str) -> str:
     """`text` with every secret parameter and bearer token of ours replaced."""
+    if "/" in text:
+        text = _LINK.sub(rf"\1{REDACTED}", text)
     if "=" not in text and "os" not in text:
         return text
     return _TOKEN.sub(REDACTED, _PARAM.sub(rf"\1={REDACTED}", text))

@@ -1,7 +1,8 @@
 """The office's pages: `/office/` (live monitor), `/office/reports` (statistics and
-assessment), `/office/admin` (the hall file, changed while the hall runs), and the casework:
+assessment), `/office/admin` (the hall file, changed while the hall runs), the casework:
 `/office/cases` (督办: 差评 and complaints through to closed cases), `/office/spot-checks`
-(办件抽查) and `/office/staff` (效能记录, one member at `/office/staff/<username>`).
+(办件抽查) and `/office/staff` (效能记录, one member at `/office/staff/<username>`), and
+`/office/poster` (扫码取号's poster of the day, printed on A4).
 
 Like the clerk panel, a page carries only the hall's catalogue; a supervisor or admin signs in
 with `POST /api/v1/login` (no window), keeps the session token in sessionStorage, and reads and
@@ -89,6 +90,12 @@ def staff_member(username: str):
     # The name only says whom to load: the page reads the records through the API, signed in.
     return render_template("office/staff.html", catalogue=casework_catalogue(),
                            username=username)
+
+
+@pages.get("/poster")
+def poster():
+    """扫码取号's printable poster: today's QR code after sign-in (office/static/poster.js)."""
+    return render_template("office/poster.html", catalogue=catalogue())
 
 
 secure_pages(pages)

@@ -149,6 +149,8 @@ class HallMachine(RuleBasedStateMachine):
         if isinstance(e, TicketRated):
             assert e.ticket_id not in self.rated, f"{e.ticket_id} rated twice"
             self.rated.add(e.ticket_id)
+        if isinstance(e, RatingExpired):
+            assert e.ticket_id not in self.rated, f"{e.ticket_id} 未评价 after its rating"
         if isinstance(e, (TicketRated, RatingExpired, RatingRequested)):
             request = (e.ticket_id, e.request_id)
             assert request not in self.settled, f"{request} after it ended (未评价 or rated)"
@@ -297,6 +299,14 @@ class HallMachine(RuleBasedStateMachine):
         request_id = ticket.rating.request_id if ticket and ticket.rating else 1
         self.attempt("rate", no, request_id + (1 if stale else 0), level,
                      data.draw(st.none() | st.just("办事效率")))
+
+    @rule(i=st.integers(0, 50), level=st.integers(0, 6),
+          reason=st.sampled_from([None, "办事效率", "柜员玩手机"]))
+    def citizen_rates_by_phone(self, i, level, reason):
+        """The ticket's phone page: any ticket of the state, served or not, rated or not."""
+        found = sorted(self.state.tickets)
+        if found:
+            self.attempt("rate_by_phone", found[i % len(found)], level, reason)
 
     @rule(no=windows)
     def ask_again(self, no):

@@ -68,7 +68,11 @@ class Hall:
 @pytest.fixture(scope="module")
 def hall(tmp_path_factory):
     directory = tmp_path_factory.mktemp("hostile")
-    hub = HubProcess(directory / "data", config=quiet_hall(directory))
+    config = quiet_hall(directory)  # the phone's limit out of the way: the input gets read
+    config.write_text(config.read_text(encoding="utf-8")
+                      + "\n[citizen]\nrequests_per_minute = 10000\nburst = 1000\n",
+                      encoding="utf-8")
+    hub = HubProcess(directory / "data", config=config)
     hub.provision()
     accounts = Accounts(open_database(hub.data_dir))
     accounts.add_user("admin", PASSWORD, Role.ADMIN, "管理员", "JZ999", dt.datetime.now(dt.UTC))
@@ -77,7 +81,8 @@ def hall(tmp_path_factory):
     with mock.patch.dict(os.environ, {"ONESTOP_TICK_S": "3600"}):  # a quiet hall: no ticks
         hub.start()
     try:
-        hub.issue("S1")  # something to act on
+        link = hub.issue("S1").json()["link"]  # something to act on, and its phone's link
+        PATH_VALUES["cap"].append(link.rsplit("/", 1)[1])
         tokens = {None: None, "garbage": "osk_not-a-token", **hub.tokens,
                   "clerk": hub.login("clerk1", 1), "panel": hub.login("clerk3", 3),
                   "super": hub.login("super"), "admin": hub.login("admin")}
@@ -119,7 +124,7 @@ FIELDS = ("service", "channel", "code", "request_id", "materials", "ticket_id", 
           "project", "day", "toml", "edit", "department", "text_en", "token", "room",
           "windows", "kiosk", "printer", "job", "ok", "action", "result", "reached", "cause",
           "plan", "fix", "reply", "verdict", "grounds", "upheld", "attachments", "channel",
-          "week", "answers", "open_case", "year")
+          "week", "answers", "open_case", "year", "capability")
 
 plain = st.one_of(
     st.none(), st.booleans(),
@@ -174,6 +179,8 @@ PATH_VALUES = {
     "staff_no": ["JZ001"], "key": ["welcome"], "lang": ["zh", "en"],
     "case_id": ["GD202611250001", "GD202611250002"],
     "draw_id": ["CC2026W47", "CC2026W48"],
+    "poster": ["p" * 43],
+    "cap": ["A" * 22],  # and the hall's one ticket's (the fixture adds it)
 }
 path_text = st.one_of(st.text(max_size=80), st.sampled_from(["\ud800", "T" * 65, "..", "."]))
 
@@ -183,7 +190,8 @@ def _caller(path: str) -> str | None:
     for part, who in (("/windows/", "clerk"), ("/slips/", "clerk"), ("/joint-cases", "clerk"),
                       ("/my/", "clerk"),
                       ("/tickets", "kiosk"), ("/admin/", "admin"), ("/metrics", "metrics"),
-                      ("/login", None), ("/badge/", None), ("/api/v1/", "super")):
+                      ("/login", None), ("/badge/", None), ("/citizen/", None), ("/q/", None),
+                      ("/api/v1/", "super")):
         if part in path:
             return who
     return None
@@ -234,8 +242,11 @@ def test_no_http_input_gets_a_5xx_or_changes_the_hall_unacknowledged(hall, reque
                          headers=headers, timeout=20)
     assert r.status_code < 500, (method, path, r.status_code, r.text[:200])
     if r.status_code >= 400 and r.content and r.status_code not in (400, 414):
-        error = r.json()["error"]
-        assert error["code"] and error["message"], r.text
+        if r.headers.get("Content-Type", "").startswith("text/html"):  # a phone page's refusal
+            assert path.startswith(("/q/", "/s/", "/t/")), (method, path, r.status_code)
+        else:
+            error = r.json()["error"]
+            assert error["code"] and error["message"], r.text
         assert hall.acted_since(before) == [], (method, path, r.status_code, r.text[:200])
     assert "Traceback" not in hall.new_log()
 
@@ -248,10 +259,12 @@ EVENTS = {
     "/caller": [*WINDOW_ACTIONS, "print_slip"],
     "/monitor": ["decide_return"],
     "/device": ["device_event", "health", "print_result", "scan"],
+    "/citizen": ["refresh"],
 }
 SIGNED_IN = {"/display": ("screen", {"room": "hall"}), "/kiosk": ("kiosk", {}),
              "/caller": ("panel", {}), "/monitor": ("super", {}),
-             "/device": ("agent", {"windows": [1, 2], "kiosk": "test-kiosk"})}
+             "/device": ("agent", {"windows": [1, 2], "kiosk": "test-kiosk"}),
+             "/citizen": (None, {})}  # the phone: its capability, no token
 NOT_EVENTS = ["connect", "disconnect", "message", "connect_error", "", "on_connect",
               "__init__", "trigger_event", 5, None, ["issue_ticket"], {"a": 1}, True]
 
@@ -261,8 +274,9 @@ def sockets(hall):
     """One raw socket per namespace, connected as its role, for the whole module."""
     opened = {}
     for namespace, (who, auth) in SIGNED_IN.items():
+        phone = {"capability": PATH_VALUES["cap"][-1]} if namespace == "/citizen" else {}
         opened[namespace] = RawSocket(hall.hub.url, namespace,
-                                      {"token": hall.tokens[who], **auth})
+                                      {"token": hall.tokens[who], **auth, **phone})
         assert opened[namespace].connected, opened[namespace].connect_reply
     yield opened
     for sock in opened.values():

@@ -114,8 +114,8 @@ def test_take_a_ticket_after_reading_the_six_disclosures(browser, hall):  # noqa
     [job] = printed_jobs(printer)
     text = text_of(job)
     assert "A001" in text and "企业设立登记" in text and "身份证明" in text  # materials asked
-    ticket_id = page.evaluate("window.kiosk.state.ticket.id")
-    assert qr_payloads(job) == [ticket_id]
+    link = page.evaluate("window.kiosk.state.ticket.link")  # its page on the citizen's phone
+    assert link.startswith(f"{hub.url}/t/") and qr_payloads(job) == [link]
 
     page.click("#done")
     page.wait_for_selector("#home:not([hidden])", timeout=TIMEOUT_MS)

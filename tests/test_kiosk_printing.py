@@ -160,7 +160,12 @@ def test_ticket_printed_at_the_kiosk_decodes(hall):
     assert "Your number A001: Business registration" in text  # English second, small
     assert "Go to Windows 1, 2; 0 ahead of you." in text
     assert "?" not in text
-    assert qr_payloads(job) == [ticket["id"]]
+    # The QR opens the ticket's page on the citizen's phone; the id is printed under it.
+    [link] = qr_payloads(job)
+    assert link == ticket["link"] and link.startswith(f"{_hub.url}/t/")
+    assert ticket["id"] in text
+    page = requests.get(f"{_hub.url}/api/v1/citizen/{link.rsplit('/', 1)[1]}", timeout=5)
+    assert (page.status_code, page.json()["number"]) == (200, "A001")
     sizes = [op.value[1] for op in decode(job) if op.kind == "cmd" and op.value[0] == "GS !"]
     assert b"\x33" in sizes  # the number at 4x4 on 80 mm
     assert job.endswith(b"\x1dVA\x00")  # fed and cut
@@ -364,7 +369,7 @@ def test_a_plain_file_target_prints_without_a_status_answer(tmp_path):
         job = spool.read_bytes()
         assert job.startswith(b"\x1b@\x1c&") and b"\x10\x04" not in job  # no status requests
         assert answer["result"]["ticket"]["number"] in text_of(job)
-        assert qr_payloads(job) == [answer["result"]["ticket"]["id"]]
+        assert qr_payloads(job) == [answer["result"]["ticket"]["link"]]
     finally:
         if kiosk is not None:
             kiosk.close()
@@ -421,7 +426,7 @@ def test_a_ticket_issued_over_http_prints_when_the_kiosk_asks(hall):
                      "message_en": "Printed"}]
     [job] = printed_jobs(printer)
     text = text_of(job)
-    assert "A002" in text and "一次性告知" in text and qr_payloads(job) == [ticket["id"]]
+    assert "A002" in text and "一次性告知" in text and qr_payloads(job) == [ticket["link"]]
     # Only a kiosk has a printer beside it; a refused request issues nothing.
     office = hub.auth(hub.login("super"))
     refused = requests.post(url, json={"service": "S1", "print": True}, headers=office, timeout=5)

@@ -1,6 +1,7 @@
 """No secret in any log: a hub run at debug level, in both its serving modes, is sent every kind
 of secret — `?token=` page addresses (deprecated, still served), bearer tokens on the API and a
-socket, a password signing in, a pairing secret and the token it claims — and its log is then
+socket, a password signing in, a pairing secret and the token it claims, a phone link's
+capability in a path and a socket's auth — and its log is then
 searched for each value: none is there. The shipped nginx config's access log likewise keeps
 no query string."""
 
@@ -36,8 +37,15 @@ def use_every_secret(hub: HubProcess) -> list[str]:
     bad = requests.post(f"{hub.url}/api/v1/login",
                         json={"username": "super", "password": f"{PASSWORD}-typo"}, timeout=5)
     assert bad.status_code == 401
-    assert hub.issue("S1").status_code == 201
+    issued = hub.issue("S1")
+    assert issued.status_code == 201
+    capability = issued.json()["link"].rsplit("/", 1)[1]  # a phone's link: the ticket's page
+    assert requests.get(f"{hub.url}/api/v1/citizen/{capability}", timeout=5).ok
+    phone = socketio.Client(reconnection=False)
+    phone.connect(hub.url, namespaces=["/citizen"], transports=["websocket"],
+                  auth={"capability": capability}, wait_timeout=5)
     assert hub.act(clerk, 1, "call-next").ok
+    phone.disconnect()
     requests.get(f"{hub.url}/api/v1/queue?token={office}", timeout=5)  # a token where none goes
     asked = requests.post(f"{hub.url}/api/v1/pairing", json={"kind": "screen"}, timeout=5).json()
     assert requests.post(f"{hub.url}/api/v1/pairing/approve", headers=hub.auth(office),
@@ -49,7 +57,8 @@ def use_every_secret(hub: HubProcess) -> list[str]:
     sio.connect(hub.url, namespaces=["/display"], transports=["websocket"],
                 auth={"token": paired, "room": "hall"}, wait_timeout=5)
     sio.disconnect()
-    return [screen, kiosk, hub.tokens["agent"], clerk, office, PASSWORD, asked["secret"], paired]
+    return [screen, kiosk, hub.tokens["agent"], clerk, office, PASSWORD, asked["secret"], paired,
+            capability]
 
 
 @pytest.mark.parametrize("mode", ["threading", "eventlet"])

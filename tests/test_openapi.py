@@ -41,6 +41,8 @@ EXCLUDED = {
     "kiosk.static": "the kiosk page's scripts and styles: files, not an interface",
     "office.static": "the office pages' scripts, styles and fonts: files, not an interface",
     "shared.static": "the modules all pages import, the Socket.IO client: files, not an interface",
+    "poster.static": "the 扫码取号 page's script and style: files, not an interface",
+    "citizen.static": "the citizen's phone page's script and style: files, not an interface",
 }
 
 
@@ -107,6 +109,8 @@ PATH_SAMPLES = {  # a value that may name something, then values that cannot
     "lang": ["zh", "en", "xx"],
     "case_id": ["GD202611250001", "G" * 65, "%00"],
     "draw_id": ["CC2026W47", "C" * 65, "%00"],
+    "poster": ["p" * 43, "P" * 65, "%00"],
+    "cap": ["A" * 22, "c" * 65, "%00"],  # a citizen's phone link (none is this one)
 }
 
 EXAMPLE_BODIES = {  # a plausible body per route (others: {})
@@ -140,8 +144,11 @@ EXAMPLE_BODIES = {  # a plausible body per route (others: {})
     "/api/v1/spot-checks/{draw_id}/items/{ticket_id}": {
         "answers": {"informed": "fail", "time_limit": "pass", "outcome": "pass",
                     "return_justified": "na"}, "note": "未一次性告知"},
+    "/api/v1/citizen/{cap}/complaint": {"category": "efficiency", "text": "等了很久"},
+    "/api/v1/citizen/{cap}/rating": {"level": 4, "reason": "办事效率"},
     "/api/v1/staff/{username}/records": {"kind": "notice", "grounds": "第十八条第一项",
                                          "detail": "工作时间离岗"},
+    "/api/v1/citizen/take": {"poster": "p" * 43, "service": "S1", "device": "d" * 32},
 }
 
 DEEP = "[" * 5000 + "]" * 5000
@@ -399,6 +406,20 @@ def _walk(hub, call, agent, kiosk, screen, metrics) -> None:  # noqa: PLR0915 (o
          json={"reason": "等候时间太长"})
     call("get", f"{api}/tickets/{asked['ticket_id']}", office)
     call("get", f"{api}/slips/{slip}", kiosk)
+    # The finished ticket's phone: its view (with its 承诺单's link), a complaint; its rating
+    # came first from the keypad.
+    cap = tickets[0]["link"].rsplit("/", 1)[1]
+    call("get", f"/t/{cap}")  # its page
+    slip_link = call("get", f"{api}/citizen/{cap}").json()["slip"]
+    assert slip_link["number"] == slip
+    # Its 承诺单 on the phone: the page and the view the slip's QR opens.
+    slip_cap = slip_link["link"].rsplit("/", 1)[1]
+    assert call("get", f"{api}/citizen/slip/{slip_cap}").json()["number"] == slip
+    call("get", f"/s/{slip_cap}")
+    call("get", f"/s/{cap}", ok=False)  # a ticket's capability opens no slip: 404
+    call("post", f"{api}/citizen/{cap}/complaint", json={"category": "efficiency",
+                                                        "text": "等了很久"})
+    call("post", f"{api}/citizen/{cap}/rating", json={"level": 1}, ok=False)  # 409
     # Its 差评 opened a case (督办工单): listed, read, called back; one entered by the office
     # names clerk1, who sees it among their own.
     case_id = call("get", f"{api}/cases", office, params={"open": 1}).json()["cases"][0][
@@ -420,6 +441,10 @@ def _walk(hub, call, agent, kiosk, screen, metrics) -> None:  # noqa: PLR0915 (o
                  if e["type"] == "ticket.finished")
     assert call("get", f"{api}/joint-cases", clerk).json()["cases"]
     call("post", f"{api}/slips/{joint}/parts", clerk)
+    # Rated from its phone while the keypad still asks: the phone's rating settles it.
+    rated = call("post", f"{api}/citizen/{tickets[1]['link'].rsplit('/', 1)[1]}/rating",
+                 json={"level": 2}).json()["rating"]
+    assert (rated["status"], rated["level"], rated["channel"]) == ("rated", 2, "phone")
 
     # A no-show (an alert in this hall), then a 退件 the office approves.
     call("post", f"{api}/windows/1/call-next", clerk)
@@ -433,6 +458,17 @@ def _walk(hub, call, agent, kiosk, screen, metrics) -> None:  # noqa: PLR0915 (o
     assert returned["status"] == "open"
     eventually(lambda: call("get", f"{api}/alerts", office).json()["alerts"], timeout_s=20,
                what="the no-show alert")
+
+    # 扫码取号: today's poster, its page, a ticket taken from it, the poster page to print.
+    poster = call("get", f"{api}/poster", office).json()
+    secret = poster["url"].rsplit("/", 1)[1]
+    call("get", f"/q/{secret}")
+    call("get", "/q/not-todays-poster", ok=False)  # 404, said on the page
+    call("post", f"{api}/citizen/take", json={"poster": secret, "service": "S1",
+                                              "device": "d" * 32})
+    call("post", f"{api}/citizen/take", json={"poster": "x" * 43, "service": "S1",
+                                              "device": "d" * 32}, ok=False)  # 404
+    call("get", "/office/poster")
 
     call("post", f"{api}/notice", office, json={"text": "今日系统维护"})
     call("get", f"{api}/totals", office)

@@ -539,6 +539,11 @@ def test_reports_page_in_chromium(tmp_path):
                 served = page.eval_on_selector_all(
                     "#report-table tfoot td", "cells => cells.map(c => c.textContent)")
                 assert served[:3] == ["6", "7", "4"], served  # as test_totals_of_the_day
+                heads = page.eval_on_selector_all(
+                    "#report-table thead th", "cells => cells.map(c => c.textContent)")
+                channels = [i for i, h in enumerate(heads) if h.startswith(("评价器", "手机"))]
+                # the footer's first cell (合计) is a th, the others td: one place to the left
+                assert [served[i - 1] for i in channels] == ["3", "0"], heads  # keypad, phone
                 page.select_option("#by", "clerk")
                 page.wait_for_function(
                     "() => [...document.querySelectorAll('#report-table tbody th')]"

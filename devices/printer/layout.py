@@ -90,6 +90,8 @@ class Ticket:
     item_en: str = ""  # English, printed small under the Chinese (empty: no English block)
     windows_en: str = ""  # "Windows 3, 5"
     wording: TicketWording = field(default_factory=TicketWording)
+    # The ticket's page on the citizen's phone: what the QR holds (else the ticket id).
+    link: str = ""
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,7 @@ class CommitmentSlip:
     promised: Sequence[str] = field(default_factory=tuple)  # what is promised (承诺事项)
     item_en: str = ""  # English, printed small under the Chinese (empty: no English block)
     wording: SlipWording = field(default_factory=SlipWording)
+    link: str = ""  # the slip's page on the citizen's phone, printed as a QR; "": none
 
 
 class _Writer:
@@ -228,7 +231,7 @@ def write_ticket(printer: Escpos, t: Ticket, paper_: str | Paper) -> None:
     w.wrapped(words.hint)
     if t.item_en:
         w.english(words.hint_en)
-    w.qr(t.ticket_id)
+    w.qr(t.link or t.ticket_id)
     w.raw(ALIGN["center"])
     w.line(t.ticket_id)
     if t.materials:
@@ -274,6 +277,10 @@ def write_slip(printer: Escpos, s: CommitmentSlip, paper_: str | Paper) -> None:
             prefix = f"{i}. "
             w.wrapped(item, indent=width(prefix), first_prefix=prefix)
     w.rule()
+    if s.link:
+        w.raw(ALIGN["center"])
+        w.qr(s.link)
+        w.raw(ALIGN["left"])
     w.wrapped(words.query_hint)
     if s.item_en:
         w.english(_fill(words.slip_en, slip_no=s.slip_no, item=s.item_en),

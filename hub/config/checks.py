@@ -21,6 +21,7 @@ from .schema import (
     Audit,
     Backend,
     CaseType,
+    Citizen,
     Department,
     Disclosure,
     HallConfig,
@@ -37,6 +38,7 @@ from .schema import (
 
 _PREFIX_RE = re.compile(r"^[A-Z]{1,2}$")
 _CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+_BASE_URL_RE = re.compile(r"^https?://[A-Za-z0-9.\[\]:-]+(/[A-Za-z0-9._~/-]*)?$")
 _HHMM_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _VOICE_RE = re.compile(r"^([a-z0-9_+-]{1,20}/)?[a-z0-9_+-]{1,40}$|^$")
 
@@ -55,6 +57,7 @@ def cross_check(cfg: HallConfig) -> Problems:
     yield from _check_assessment(cfg.assessment, cfg.queue.pause_reasons)
     yield from _check_identity(cfg.identity)
     yield from _check_spot_check(cfg.spot_check)
+    yield from _check_citizen(cfg.citizen)
     if not _PREFIX_RE.match(cfg.queue.slip_prefix):
         yield "queue.slip_prefix", f"must be 1-2 uppercase letters, got {cfg.queue.slip_prefix!r}"
     for name, hours in cfg.hours.items():
@@ -71,6 +74,7 @@ def cross_check(cfg: HallConfig) -> Problems:
     for i, svc in enumerate(cfg.services):
         if svc.code not in served:
             yield f"services[{i}]", f"no window serves {svc.code!r}: its tickets would wait forever"
+    yield from _check_citizen_take(cfg)  # after the items: it names one
 
 
 def _check_version_and_zone(cfg: HallConfig) -> Problems:
@@ -145,6 +149,16 @@ def _check_kiosk(kiosk: Kiosk) -> Problems:
     yield from _check_unique(kiosk.complaint_categories, "kiosk.complaint_categories", "code")
     if not _VOICE_RE.match(kiosk.prompt_voice):
         yield "kiosk.prompt_voice", "an espeak-ng voice id such as sit/cmn, or \"\" (automatic)"
+
+
+def _check_citizen_take(cfg: HallConfig) -> Problems:
+    c = cfg.citizen
+    if not 0 <= c.take_per_device_per_day <= 100:
+        yield "citizen.take_per_device_per_day", "must be 0-100 tickets (0: no 扫码取号)"
+    if not 0 <= c.take_per_address_per_day <= 10000:
+        yield "citizen.take_per_address_per_day", "must be 0-10000 tickets"
+    if c.collect_service and not cfg.has_service(c.collect_service):
+        yield "citizen.collect_service", f"no service item {c.collect_service!r}"
 
 
 def _check_hours(name: str, hours: Hours) -> Problems:
@@ -298,6 +312,18 @@ def _check_spot_check(spot: SpotCheck) -> Problems:
         if not item.text.strip() or len(item.text) > 100 or len(item.text_en) > 200:
             yield (f"spot_check.checklist[{i}].text",
                    "must be 1-100 characters (text_en up to 200)")
+
+
+def _check_citizen(citizen: Citizen) -> Problems:
+    """A base URL a phone can open (the QR holds it), and limits that let a phone work."""
+    url = citizen.base_url
+    if url and (not _BASE_URL_RE.match(url) or url.endswith("/")):
+        yield ("citizen.base_url",
+               f"must be http(s)://host[:port][/path] without a trailing /, got {url!r}")
+    if not 10 <= citizen.requests_per_minute <= 10_000:
+        yield "citizen.requests_per_minute", "must be 10-10000 requests a minute"
+    if not 1 <= citizen.burst <= 10_000:
+        yield "citizen.burst", "must be 1-10000 requests"
 
 
 def _check_unique(items: list, section: str, key: str) -> Problems:

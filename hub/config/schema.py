@@ -264,6 +264,28 @@ class Identity(_Strict, frozen=True):
     idle_minutes_clerk: int = 120
 
 
+class Citizen(_Strict, frozen=True):
+    """The citizen's own phone: the QR of a ticket (and a 承诺单) opens its page at
+    `base_url` + /t/<capability> (docs/citizen.md), and 扫码取号 from the hall's poster. The
+    public routes are limited per network address (a hall's Wi-Fi may put many phones behind
+    one address: keep it generous)."""
+
+    enabled: bool = True
+    # What a phone reaches the hub at (the hall's Wi-Fi, a gateway); empty: the hub's own
+    # address as the kiosk's request saw it.
+    base_url: str = ""
+    requests_per_minute: int = 120  # per network address, over all the citizen's routes
+    burst: int = 30  # requests one address may send at once before the per-minute rate holds
+    # 扫码取号: tickets one phone (the random id its page keeps) and one network address may
+    # take from the hall's poster in a hall day; the kiosk's rules (hours, quota, suspension)
+    # apply besides.
+    take_per_device_per_day: int = 2
+    take_per_address_per_day: int = 20
+    # The item a citizen takes a ticket for to collect a finished 承诺件 (办结取件): its
+    # materials, windows and hours are what the slip's page says; "": the slip's own item's.
+    collect_service: str = ""
+
+
 class Department(_Strict, frozen=True):
     code: str
     name: str
@@ -320,6 +342,7 @@ class HallConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, dict=
     assessment: Assessment = Assessment()
     identity: Identity = Identity()
     spot_check: SpotCheck = SpotCheck()
+    citizen: Citizen = Citizen()
     departments: list[Department]
     services: list[Service]
     windows: list[Window]

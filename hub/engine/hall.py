@@ -63,10 +63,12 @@ class HallRules(RulesBase):
         staff_no: str | None = None,
         phone: str | None = None,
         channel: str | None = None,
+        source: str | None = None,
     ) -> list[Event]:
         """A complaint or suggestion (art. 27): checked here, kept and forwarded as an event.
-        Left at a kiosk, or entered by the office from another `channel` (the complaint phone,
-        the box, a letter, a visit); either way its case opens with it (hub/engine/casework.py).
+        Left at a kiosk or on the citizen's phone (`source="phone"`), or entered by the office
+        from another `channel` (the complaint phone, the box, a letter, a visit); either way
+        its case opens with it (hub/engine/casework.py).
         """
         self._check_day(state, now)
         if channel is not None and channel not in COMPLAINT_CHANNELS:
@@ -96,7 +98,7 @@ class HallRules(RulesBase):
                 window_about=window,
                 staff_no=staff_no,
                 phone=phone,
-                source="office" if channel else "kiosk",
+                source=source or ("office" if channel else "kiosk"),
                 channel=channel,
             )
         ]

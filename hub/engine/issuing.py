@@ -10,6 +10,9 @@ from .base import RulesBase
 from .errors import DomainError, Invalid
 from .model import AppointmentBooked, Channel, Event, GreenPassGranted, HallState, TicketIssued
 
+# Tickets taken without a pass or an appointment: what an item's daily quota counts.
+QUOTA_CHANNELS = frozenset({Channel.NORMAL, Channel.SCAN})
+
 
 class IssuingRules(RulesBase):
     def issue_ticket(
@@ -37,7 +40,7 @@ class IssuingRules(RulesBase):
                 "closed", "error.closed", hours=hours
             )
         priority = False
-        if channel is Channel.NORMAL:
+        if channel in QUOTA_CHANNELS:
             if state.issued.get(svc.code, 0) >= svc.daily_quota:
                 raise DomainError(
                     "quota_exhausted",

@@ -22,6 +22,7 @@ from .model import (
     RatingStatus,
     Ticket,
     TicketRated,
+    TicketStatus,
     WindowState,
 )
 
@@ -29,6 +30,14 @@ from .model import (
 # window is left: less is no time to read the clerk's badge and press.
 REOPEN_MIN_S = 3.0
 _LEVELS = frozenset(RatingLevel)
+# A ticket whose service at a window is over: finished, or a 退件 waiting for its supervisor
+# (the citizen was served and left, and the keypad was asked). A no-show, a ticket still
+# waiting or at a window, or one that expired unserved has nothing to rate.
+_SERVED = frozenset({TicketStatus.DONE, TicketStatus.RETURN_PENDING})
+_NOT_YET = frozenset({TicketStatus.WAITING, TicketStatus.CALLED})
+# The request id of a phone rating that answers no keypad request (none was open): keypads'
+# requests are numbered from 1, so no keypad press or agent ever takes it for one of theirs.
+NO_REQUEST = 0
 
 
 class RatingRules(RulesBase):
@@ -53,6 +62,8 @@ class RatingRules(RulesBase):
         """Open the window's keypad for a rating of `ticket`. A rating of this ticket still open
         here keeps its request id (a press for it counts); a new deadline unless given."""
         assert win.clerk is not None
+        if ticket.rating is not None and ticket.rating.status is RatingStatus.RATED:
+            return []  # one rating per ticket: served again (a 退件 refused), it is not re-asked
         events: list[Event] = []
         if win.no not in self.keypad_windows(state):  # no keypad: nothing can still come
             events = self._expire_rating(state, now, win, unless=ticket.id)
@@ -168,6 +179,69 @@ class RatingRules(RulesBase):
                 source=source,
             ),
         ]
+
+    def rate_by_phone(
+        self, state: HallState, now: dt.datetime, ticket_id: str, level: int,
+        reason: str | None = None,
+    ) -> list[Event]:
+        """A citizen's rating from the ticket's phone page, once the service is over and until
+        the ticket's day ends; one rating per ticket, whichever channel comes first.
+
+        A keypad request still open settles with this rating (the same window and request id,
+        so the keypad's agent closes its window as for a press, and a press the keypad takes
+        after all is refused `already_rated`). A keypad request already ended "not rated" does
+        not stop the phone: 未评价 means the citizen did not rate at the window, and the
+        national scheme lets them rate by another channel; the phone's rating then answers no
+        keypad request (request id NO_REQUEST), so that request's 未评价 stays final for it.
+        """
+        ticket = self._phone_rateable(state, now, ticket_id)
+        if isinstance(level, bool) or level not in _LEVELS:
+            raise Invalid("invalid", "error.rating_level")
+        rating = ticket.rating
+        if rating is not None and rating.status is RatingStatus.PENDING:
+            window_no, clerk, request_id = rating.window, rating.clerk, rating.request_id
+        else:
+            visit = ticket.visits[-1]  # a served ticket has had a visit
+            window_no = rating.window if rating else visit.window
+            clerk = rating.clerk if rating else visit.clerk
+            request_id = NO_REQUEST
+        return [TicketRated(
+            at=now, ticket_id=ticket.id, number=ticket.number, window_no=window_no, clerk=clerk,
+            request_id=request_id, level=level, reason=self._phone_reason(level, reason),
+            pressed_at=now, source="phone",
+        )]
+
+    def can_rate_by_phone(self, state: HallState, now: dt.datetime, ticket_id: str) -> bool:
+        """Whether the ticket's phone page may offer a rating now (`rate_by_phone`'s rule)."""
+        try:
+            self._phone_rateable(state, now, ticket_id)
+        except DomainError:
+            return False
+        return True
+
+    def _phone_rateable(self, state: HallState, now: dt.datetime, ticket_id: str) -> Ticket:
+        """The ticket, if the phone may rate it now (else why not)."""
+        ticket = state.tickets.get(ticket_id)
+        if ticket is None:
+            raise NotFound("no_ticket", "error.no_ticket_id_today", ticket_id=ticket_id)
+        if ticket.rating is not None and ticket.rating.status is RatingStatus.RATED:
+            raise DomainError("already_rated", "error.already_rated", number=ticket.number)
+        if ticket.day != self.local(now).date() or ticket.day != state.day:
+            raise DomainError("rating_closed", "error.rating_closed")
+        if ticket.status in _NOT_YET:
+            raise DomainError("not_finished", "error.rating_not_finished")
+        if ticket.status not in _SERVED or not ticket.visits:
+            raise DomainError("not_served", "error.rating_not_served")
+        return ticket
+
+    def _phone_reason(self, level: int, reason: str | None) -> str | None:
+        """A 差评's reason: one of the hall's (the phone lists them); none for a good rating."""
+        if not RatingLevel(level).needs_reason:
+            return None
+        reasons = self.cfg.rating.reasons
+        if not isinstance(reason, str) or reason.strip() not in reasons:
+            raise Invalid("invalid", "error.rating_reason", reasons="、".join(reasons))
+        return reason.strip()
 
     def close_late_press(
         self, state: HallState, now: dt.datetime, no: int, request_id: int

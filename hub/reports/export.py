@@ -34,6 +34,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("r3", N_("export.r3")),
     ("r4", N_("export.r4")),
     ("r5", N_("export.r5")),
+    ("rated_keypad", N_("export.rated_keypad")),
+    ("rated_phone", N_("export.rated_phone")),
     ("satisfaction", N_("export.satisfaction")),
     ("complaints", N_("export.complaints")),
     ("pause_min", N_("export.pause_min")),
@@ -77,6 +79,7 @@ def table(found: dict[str, Any]) -> tuple[list[str], list[str], list[list[Any]]]
     for r in [*found["rows"], found["total"]]:
         records = r.get("records") or {}
         flat = {**r, **{f"r{i}": r["ratings"][str(i)] for i in range(1, 6)},
+                **{f"rated_{c}": n for c, n in r["rated_by_channel"].items()},
                 "pause_min": round(r["pause_s"] / 60, 1),
                 **{f"records_{k}": records.get(k) for k in RECORD_KINDS if r.get("records")}}
         if "award_excluded" in r:

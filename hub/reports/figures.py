@@ -6,6 +6,8 @@ import math
 from collections import defaultdict
 from typing import Any
 
+from hub.engine.model import RATING_CHANNELS
+
 from .casework import Casework, figures
 from .summary import FIELDS
 
@@ -67,6 +69,7 @@ def row_figures(g: Group, with_issued: bool, by: str | None = None) -> dict[str,
         "slips_on_time_share": _share(on_time, on_time + late),
         "ratings": {str(i): int(v[f"r{i}"]) for i in range(1, 6)},
         "rated": int(rated),
+        "rated_by_channel": {c: int(v[f"rated_{c}"]) for c in RATING_CHANNELS},
         "not_rated": int(v["not_rated"]),
         "satisfaction": _share(v["r1"] + v["r2"] + v["r3"], rated),
         "complaints": g.complaints,

@@ -13,12 +13,14 @@ from typing import Any
 import msgspec
 
 from hub.config import HallConfig
+from hub.engine.model import RATING_CHANNELS
 from hub.store.database import Database
 
 FIELDS = ("issued", "called", "served", "no_shows", "transferred", "returned", "expired",
           "wait_n", "wait_s", "serve_n", "serve_s", "within_target",
           "r1", "r2", "r3", "r4", "r5", "not_rated",
-          "slips_on_time", "slips_late", "slips_pending")
+          "slips_on_time", "slips_late", "slips_pending",
+          *(f"rated_{c}" for c in RATING_CHANNELS))  # ratings by channel (migration 0018)
 _I = {name: i for i, name in enumerate(FIELDS)}
 _DONE = ("done", "ready", "collected")
 
@@ -44,6 +46,7 @@ class _Rating(msgspec.Struct, kw_only=True):
     clerk: str
     status: str = "pending"
     level: int | None = None
+    source: str | None = None
 
 
 class _Ticket(msgspec.Struct, kw_only=True):
@@ -119,6 +122,9 @@ class Summary:
             row = self.counts[(r.window, r.clerk, t.service)]
             if r.status == "rated" and r.level in (1, 2, 3, 4, 5):
                 row[_I[f"r{r.level}"]] += 1
+                channel = _I.get(f"rated_{r.source or 'keypad'}")
+                if channel is not None:
+                    row[channel] += 1
             else:
                 row[_I["not_rated"]] += 1
 

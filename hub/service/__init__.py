@@ -11,7 +11,9 @@ after the commit are they handed to listeners (screens, voice, forwarding).
   commit.py: the steps of a commit and which projection each event type writes
 - housekeeping.py: the day's rollover, ratings ended on time, the supervision rules checked
 - sessions.py: tokens, sign-in and sign-out; pairing.py: screens and kiosks get their token
-- issuing.py: tickets, complaints, the kiosk's tiles
+- issuing.py: tickets, complaints, the kiosk's tiles; citizen.py: the citizen's phone links;
+  phone_ratings.py: 好差评 from the phone; take.py: 扫码取号 from the hall's poster;
+  slip_phone.py: a 承诺单 on the phone
 - calling.py: a window's actions and their arguments
 - slips.py: 承诺单 and 联办件; casework.py: supervision cases (督办工单) for 差评 and complaints
 - office.py: what the office changes; supervision.py: what it (and the screens) watch
@@ -31,6 +33,7 @@ from hub.store.database import Database
 
 from .calling import WINDOW_ACTIONS, Calling
 from .casework import Casework
+from .citizen import Citizen
 from .commit import AlreadyHandled, Inbox, the, the_event
 from .core import Listener, Offload, ServiceCore, run_inline
 from .errors import Forbidden, TooManyAttempts, Unauthorized
@@ -38,11 +41,14 @@ from .housekeeping import Housekeeping
 from .issuing import Issuing
 from .office import Office
 from .pairing import Pairing
+from .phone_ratings import PhoneRatings
 from .sessions import SESSION_TTL, Sessions
+from .slip_phone import SlipForPhone
 from .slips import Slips
 from .spot_checks import SpotCheckDesk
 from .staff_records import StaffRecords
 from .supervision import Supervision
+from .take import Takes
 
 __all__ = [
     "SESSION_TTL",
@@ -105,6 +111,7 @@ class HallService(ServiceCore):
         self.grant_green_pass = office.grant_green_pass
         self.book_appointment = office.book_appointment
         self.add_rating_reason = office.add_rating_reason
+        self.rate_by_phone = PhoneRatings(self).rate_by_phone
         self.set_notice = office.set_notice
         self.close_service = office.close_service
         self.reopen_service = office.reopen_service
@@ -133,9 +140,33 @@ class HallService(ServiceCore):
         self.adopt_hall_file = self.hall_file_sync.adopt
 
     @cached_property
+    def citizen(self) -> Citizen:
+        """The citizen's phone: what a ticket's QR (its capability) opens and may do."""
+        return Citizen(self)
+
+    def citizen_link(self, capability: str) -> tuple[str, str]:
+        """(kind `ticket`|`slip`, ticket id or slip number) a capability opens; NotFound
+        `unknown_link` for a forged, expired or unknown one alike."""
+        return self.citizen.citizen_link(capability)
+
+    def prune_links(self) -> int:
+        """Delete the expired phone links (housekeeping does at each day's end)."""
+        return Housekeeping(self).prune_links()
+
+    @cached_property
     def spot_checks(self) -> SpotCheckDesk:
         """办件抽查: draw, review, read."""
         return SpotCheckDesk(self)
+
+    @cached_property
+    def takes(self) -> Takes:
+        """扫码取号: the poster's secret of the day, a take and its limits."""
+        return Takes(self, Issuing(self))
+
+    @cached_property
+    def slip_for_phone(self) -> SlipForPhone:
+        """A 承诺单 as its phone page shows it: view(number)."""
+        return SlipForPhone(self, Slips(self))
 
     @cached_property
     def staff_records(self) -> StaffRecords:

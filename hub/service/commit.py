@@ -5,7 +5,8 @@
 3. append the events to the outbox (`Commit.append`);
 4. record the change: a staff member's audit record, a device event's id (`Commit.record`);
 5. apply each event to the state and write its projection (`PROJECTIONS`), then the rows of
-   the tickets the events touched (`Commit.apply_and_project`);
+   the tickets the events touched (`Commit.apply_and_project`); a ticket issued and a 承诺单
+   made get the citizen's phone link (`Commit.link`: its capability, kept only hashed);
 6. snapshot the state at a day's end and every SNAPSHOT_EVERY events (`Commit.snapshot_if_due`).
 
 All in one transaction: the events, their projections and their audit record commit together
@@ -15,6 +16,7 @@ or not at all.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -32,21 +34,27 @@ from hub.engine.model import (
     Event,
     JointPartDone,
     RatingReasonAdded,
+    SlipStatus,
     SlipStatusChanged,
     SpotCheckDrawn,
     SpotCheckReviewed,
     StaffRecordAdded,
     Ticket,
     TicketFinished,
+    TicketIssued,
 )
 from hub.store.audit import AuditEntry, AuditLog
 from hub.store.cases import Cases
+from hub.store.citizen_links import CitizenLinks, Link
 from hub.store.database import Tx
 from hub.store.hall_config import HallConfigs
 from hub.store.spot_checks import SpotChecks
 from hub.store.store import SNAPSHOT_EVERY, Record, Store
 
 Decide = Callable[[HallState, dt.datetime], list[Event]]
+CAPABILITY_BYTES = 16  # 128 bits: secrets.token_urlsafe gives 22 characters
+SLIP_OPEN_DAYS = 90  # a 承诺单's link while it is not collected ...
+SLIP_COLLECTED_DAYS = 30  # ... and after it is
 E = TypeVar("E", bound=Event)
 
 
@@ -80,10 +88,11 @@ class Change:
     inbox: Inbox | None = None
     action: str | None = None
     detail: dict[str, Any] | None = None
+    by: str | None = None  # the actor when no Principal asked (a citizen on their phone)
 
     @property
     def actor(self) -> str:
-        return self.who.actor if self.who else "system"
+        return self.who.actor if self.who else self.by or "system"
 
     @property
     def audited(self) -> bool:
@@ -108,6 +117,10 @@ class Commit:
     now: dt.datetime
     # (hash, text, source) of the hall file a reload is committing: stored with its event.
     hall_text: tuple[str, str, str] | None = None
+    # The capabilities this commit minted, by (kind, ticket id or slip number): the caller
+    # reads them after the commit (the issue answer, the printed QR). None: links are off.
+    minted: dict[tuple[str, str], str] | None = None
+    zone: dt.tzinfo = dt.UTC  # the hall's: a ticket's link ends with its day there
 
     def catch_up(self) -> bool:
         """Apply what other hubs committed since this hub's state; whether a hall file was
@@ -151,6 +164,7 @@ class Commit:
             project = PROJECTIONS.get(type(event))
             if project is not None:
                 project(self, record)
+            self.link(record)
         tickets = [self.state.tickets.get(t) or gone for t, gone in touched.items()]
         self.store.save_tickets(self.tx, [t for t in tickets if t is not None])
 
@@ -161,6 +175,32 @@ class Commit:
         crossed = seq // SNAPSHOT_EVERY != (seq - len(records)) // SNAPSHOT_EVERY
         if records and (crossed or any(isinstance(r.event, DayRolled) for r in records)):
             self.store.save_snapshot(self.tx, self.state, records[-1].at)
+
+    # --- the citizen's phone links ---------------------------------------------------------
+
+    def link(self, record: Record) -> None:
+        """Mint the capability of a ticket just issued (it ends with the ticket's day) or a
+        承诺单 just made (SLIP_OPEN_DAYS), keeping only its hash; a slip collected keeps its
+        links SLIP_COLLECTED_DAYS more. Never in the event: a capability is a secret."""
+        event = record.event
+        if isinstance(event, SlipStatusChanged) and event.status is SlipStatus.COLLECTED:
+            CitizenLinks(self.store.db).extend_slip(
+                self.tx, event.slip, event.at + dt.timedelta(days=SLIP_COLLECTED_DAYS))
+        if self.minted is None:
+            return
+        if isinstance(event, TicketIssued):
+            end = dt.datetime.combine(self.state.day + dt.timedelta(days=1), dt.time(),
+                                      tzinfo=self.zone)
+            self._mint(Link("ticket", event.ticket_id, self.state.day, end))
+        elif isinstance(event, TicketFinished) and event.outcome.slip:
+            self._mint(Link("slip", event.outcome.slip, self.state.day,
+                            event.at + dt.timedelta(days=SLIP_OPEN_DAYS)))
+
+    def _mint(self, link: Link) -> None:
+        assert self.minted is not None
+        capability = secrets.token_urlsafe(CAPABILITY_BYTES)
+        CitizenLinks(self.store.db).save(self.tx, capability, link, self.now)
+        self.minted[(link.kind, link.ref)] = capability
 
     # --- the projections ----------------------------------------------------------------
 

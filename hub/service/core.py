@@ -81,6 +81,10 @@ class ServiceCore:
         self._listeners: list[Listener] = []
         self._session_listeners: list[Callable[[list[str]], None]] = []
         self._move_listeners: list[Callable[[str, int, int, list[str]], None]] = []
+        # The citizen's phone links minted by the change being executed, by (kind, ticket id or
+        # slip number): read under the lock right after `execute` (hub/service/citizen.py),
+        # emptied by the next change. Never logged, never in an event.
+        self.minted: dict[tuple[str, str], str] = {}
         self.state = self._load_state()
         self.hall_file_sync = HallFileSync(self)
 
@@ -160,8 +164,11 @@ class ServiceCore:
         inbox: Inbox | None = None,
         action: str | None = None,
         detail: dict[str, Any] | None = None,
+        actor: str | None = None,
     ) -> list[Record]:
         """Decide, commit and apply one change; publish its events after the commit.
+
+        `actor` names who changed the hall when no Principal did (a citizen on their phone).
 
         A staff member's change is audited (`action`, `detail`; hub/store/audit.py) in its own
         transaction; a refusal is audited too, in a transaction of its own.
@@ -172,8 +179,9 @@ class ServiceCore:
         Publishing happens under the lock too: listeners see events in commit order, whatever
         the async mode (with threads, two commands could otherwise publish swapped).
         """
-        change = Change(who, addr, inbox, action, detail)
+        change = Change(who, addr, inbox, action, detail, actor)
         with self.lock:
+            self.minted = {}
             if inbox is not None and (seen := self.store.inbox_result(inbox.id)) is not None:
                 raise AlreadyHandled(seen)
             records: list[Record] = []
@@ -202,7 +210,8 @@ class ServiceCore:
         try:
             with self.db.transaction() as tx:
                 steps = Commit(self.store, self.audit, self.configs, tx, self.state, now,
-                               self.reload_text)
+                               self.reload_text,
+                               self.minted if self.cfg.citizen.enabled else None, self.cfg.zone)
                 if steps.catch_up():  # another hub changed the hall file: decide with the new one
                     self.hall_file_sync.follow_stored(tx)
                 events = decide(self.state, now)

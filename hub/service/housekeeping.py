@@ -10,6 +10,7 @@ from hub import reports
 from hub.engine import HallState
 from hub.engine.model import DayRolled, Event
 from hub.store.cases import Cases
+from hub.store.citizen_links import CitizenLinks
 from hub.store.store import Record
 
 from .core import ServiceCore
@@ -45,7 +46,19 @@ class Housekeeping:
         for record in records:
             if isinstance(record.event, DayRolled):
                 self._sum_up_yesterday(record.event.day)
+                self.prune_links()
         return records
+
+    def prune_links(self) -> int:
+        """Delete the citizen's phone links that expired (yesterday's tickets' among them):
+        they open nothing any more, and only their hashes were kept. How many."""
+        core = self.core
+        try:
+            with core.lock, core.db.transaction() as tx:
+                return CitizenLinks(core.db).prune(tx, core.clock())
+        except Exception:  # they are refused as expired anyway: only space is lost
+            log.exception("could not delete the expired phone links")
+            return 0
 
     def publish_audit_head(self) -> list[Record]:
         """The audit log's last record (seq and hash) as today's `audit.head` event, once a

@@ -14,8 +14,14 @@ from hub.engine import Invalid, NotFound, queries
 from hub.engine.model import Channel, ComplaintFiled, TicketIssued
 
 from .calling import given
+from .citizen import link_url
 from .commit import AlreadyHandled, Inbox, the_event
 from .core import ServiceCore
+
+# Who issues a 扫码取号 ticket (hub/service/take.py): of the kiosk's role, so the kiosk's rules
+# and its ticket view apply, under a name of its own in the event log (actor `kiosk:poster`).
+# Only this very object issues on channel `scan`; no kiosk token does.
+POSTER = Principal(role=Role.KIOSK, name="poster")
 
 
 class Issuing:
@@ -33,37 +39,54 @@ class Issuing:
         reference: str | None = None,
         addr: str = "",
         request_id: str | None = None,
+        base_url: str = "",
     ) -> dict:
         """Issue a ticket. `request_id` makes it idempotent: the same id from the same kiosk
         (a double tap, or a re-sent request after a lost answer) gets the same ticket back,
-        even across a hub restart, because the id is recorded in the issuing transaction."""
+        even across a hub restart, because the id is recorded in the issuing transaction.
+
+        The answer's `link` opens the ticket's page on the citizen's phone (its QR):
+        `[citizen] base_url`, else `base_url` (the hub's address as the request saw it), +
+        /t/<capability>; None when the hall has the phone pages off."""
         core = self.core
         core.require(who, Role.KIOSK, *OFFICE_ROLES)
         try:
             chan = Channel(channel)
         except ValueError:
+            chan = None
+        if chan is None or (chan is Channel.SCAN) != (who is POSTER):  # scan: the poster's own
             raise Invalid(
                 "invalid",
-                "error.channel", channels=', '.join(c.value for c in Channel),
-            ) from None
+                "error.channel", channels=', '.join(c.value for c in Channel
+                                                     if c is not Channel.SCAN),
+            )
         inbox = None
         if request_id is not None:
             if not (0 < len(request_id) <= 64 and request_id.isascii()
                     and request_id.isprintable()):
                 raise Invalid("invalid", "error.request_id")
             inbox = Inbox(f"issue:{who.actor}:{request_id}")
+        citizen = core.citizen  # type: ignore[attr-defined]  # HallService's
         try:
-            records = core.execute(
-                who, lambda s, now: core.engine.issue_ticket(s, now, service, chan, reference),
-                addr, inbox,
-            )
-            ticket_id, repeated = the_event(records, TicketIssued).ticket_id, False
+            with core.lock:  # the capability minted is read before the next change
+                records = core.execute(
+                    who,
+                    lambda s, now: core.engine.issue_ticket(s, now, service, chan, reference),
+                    addr, inbox,
+                )
+                ticket_id, repeated = the_event(records, TicketIssued).ticket_id, False
+                link = citizen.issued_link(ticket_id, base_url)
         except AlreadyHandled as seen:
             first = seen.answer["seqs"][0]
             issued = core.store.records_after(first - 1, limit=1)
             ticket_id, repeated = the_event(issued, TicketIssued).ticket_id, True
+            # Only the first capability's hash is kept: the repeat gets one of its own.
+            capability = citizen.mint_again(ticket_id)
+            link = link_url(citizen.base_url(base_url), "ticket", capability) \
+                if capability else None
         view = self.ticket(who, ticket_id)
         view["repeated"] = repeated
+        view["link"] = link
         with core.lock:
             found = core.state.tickets.get(ticket_id)
             view["estimated_wait_minutes"] = (

@@ -113,6 +113,8 @@ class ReportRow(Answer, kw_only=True):
     slips_on_time_share: float | None
     ratings: Annotated[dict[str, int], Meta(description="level 1-5 -> ratings")]
     rated: int
+    rated_by_channel: Annotated[dict[str, int], Meta(
+        description="channel (keypad, phone) -> ratings")]
     not_rated: int
     satisfaction: float | None
     complaints: int

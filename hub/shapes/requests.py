@@ -48,6 +48,15 @@ class TicketRequest(Shape):
             raise ValueError("Object missing required field `service`")
 
 
+class TakeRequest(Shape):
+    """扫码取号: a ticket taken on a phone from the hall's poster."""
+
+    poster: Annotated[Code, Meta(description="the poster's secret of today (its URL's last part)")]
+    service: Code
+    device: Annotated[Code, Meta(description=(
+        "the random id the phone's page keeps (8-64 characters): the per-device daily limit"))]
+
+
 class RatingReason(Shape):
     reason: Text
 
@@ -200,11 +209,13 @@ class PathParams(Shape):
     lang: Code | None = None
     case_id: Code | None = None  # a supervision case's (GD…)
     draw_id: Code | None = None  # a spot check's: CC2026W48
+    poster: Code | None = None  # 扫码取号: the poster's secret of the day
+    cap: Code | None = None  # a citizen's phone link's capability (checked by the service)
 
 
 # The request bodies of the HTTP API, by the name the OpenAPI document gives them.
 BODIES: tuple[type[Shape], ...] = (
     TicketRequest, RatingReason, Login, WindowAction, SlipStatusChange, PartDone, Notice,
     CloseService, MoveClerk, ReturnDecision, GreenPass, Appointment, HallFile, ConfigEdit,
-    ChangePassword,
+    ChangePassword, TakeRequest,
 )

@@ -183,6 +183,8 @@ class Totals(Answer):
     no_shows: int
     ratings: int
     rating_levels: Annotated[dict[str, int], Meta(description="level 1-5 -> ratings")]
+    rating_channels: Annotated[dict[str, int], Meta(
+        description="channel (keypad, phone) -> ratings")]
     satisfied: int
     satisfaction: Annotated[float | None, Meta(
         description="非常满意/满意/基本满意 share of the ratings")]
@@ -252,6 +254,8 @@ class TicketForDevice(_TicketFields, kw_only=True):
 _PRINT = Meta(description="only when print was asked: sent to the printer, or no printer is "
                           "connected for this kiosk")
 _REPEATED = Meta(description="the same request_id again: the ticket it got then")
+_LINK = Meta(description="the ticket's page on the citizen's phone ([citizen] base_url + "
+                         "/t/<capability>), what its QR holds; null when the hall has it off")
 
 
 class IssuedTicket(Ticket, kw_only=True):
@@ -259,6 +263,7 @@ class IssuedTicket(Ticket, kw_only=True):
 
     repeated: Annotated[bool, _REPEATED]
     estimated_wait_minutes: int
+    link: Annotated[str | None, _LINK] | UnsetType = UNSET
     print: Annotated[Literal["queued", "no_printer"], _PRINT] | UnsetType = UNSET
 
 
@@ -267,7 +272,80 @@ class IssuedTicketForDevice(TicketForDevice, kw_only=True):
 
     repeated: Annotated[bool, _REPEATED]
     estimated_wait_minutes: int
+    link: Annotated[str | None, _LINK] | UnsetType = UNSET
     print: Annotated[Literal["queued", "no_printer"], _PRINT] | UnsetType = UNSET
+
+
+class TakenTicket(Answer):
+    """扫码取号: the ticket a phone took, and its page (`link`, when the hall mints them)."""
+
+    number: str
+    service: str
+    service_name: str
+    service_name_en: str
+    people_ahead: int
+    estimated_wait_minutes: int
+    link: Annotated[str | None, Meta(description="the ticket's phone page, /t/<capability>")]
+
+
+class PosterLink(Answer):
+    """Today's 扫码取号 poster: its URL (the QR's content) and the QR as SVG."""
+
+    url: str
+    day: dt.date
+    svg: Annotated[str, Meta(description="the QR code of `url`, an SVG document")]
+
+
+class SlipPart(Answer):
+    department: str
+    name: str
+    name_en: str
+    done: bool
+
+
+class BringItem(Answer):
+    text: str
+    text_en: str
+
+
+class CollectWindow(Answer):
+    no: int
+    name: str
+    zone: str
+
+
+class SlipCollect(Answer):
+    """Where and when a finished 承诺件 is collected, and what to bring."""
+
+    service: Annotated[str | None, Meta(description=(
+        "the item to take a ticket for ([citizen] collect_service, else the slip's own)"))]
+    service_name: str
+    service_name_en: str
+    bring: list[BringItem]
+    windows: list[CollectWindow]
+    weekdays: Annotated[list[int], Meta(description="ISO weekdays, 1 = Monday")]
+    periods: Annotated[list[list[str]], Meta(description="[start, end] as HH:MM, hall time")]
+
+
+class SlipForPhone(Answer):
+    """A 承诺单 on the citizen's phone: nothing personal."""
+
+    number: str
+    kind: Annotated[str, Meta(description="commitment (承诺件) or joint (联办件)")]
+    service: str
+    service_name: str
+    service_name_en: str
+    status: SlipStatus
+    status_name: str
+    status_name_en: str
+    accepted_on: dt.date
+    promised_date: dt.date | None
+    overdue: Annotated[bool, Meta(description="past its promised date, not yet done")]
+    items: Annotated[list[str], Meta(description="what the case issues (证照, 决定书)")]
+    parts: Annotated[list[SlipPart], Meta(description="a 联办件's departments, each done or not")]
+    collectable: bool
+    collect: SlipCollect
+    now: Time
 
 
 class PendingReturns(Answer):

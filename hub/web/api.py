@@ -90,7 +90,8 @@ def issue_ticket():
     if wants_print and principal.role is not Role.KIOSK:
         raise Invalid("invalid", "error.print_needs_kiosk")
     ticket = service().issue_ticket(
-        principal, data.service or "", data.channel or "normal", data.code, client_addr()
+        principal, data.service or "", data.channel or "normal", data.code, client_addr(),
+        base_url=request.host_url,  # the phone's link: the hub as this client reaches it
     )
     if wants_print:
         printers = current_app.extensions["onestop_printers"]

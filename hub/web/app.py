@@ -10,21 +10,26 @@ from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from caller.pages import pages as caller_pages
+from citizen.pages import pages as citizen_pages
 from display.pages import pages as display_pages
 from hub import shapes
 from hub.service import HallService
 from kiosk.pages import pages as kiosk_pages
 from office.pages import pages as office_pages
+from poster.pages import pages as poster_pages
+from poster.slip_pages import pages as slip_pages
 from shared.pages import pages as shared_pages
 
 from . import errors, metrics, operations, packets, sockets
 from .admin_api import admin_api
 from .api import api
 from .casework_api import casework_api
+from .citizen_api import citizen_api
 from .message_queue import BatchingRedisManager
 from .operations import documented, reply
 from .pairing_api import pairing_api
 from .spot_api import spot_api
+from .take_api import take_api
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +76,16 @@ def add_routes(app: Flask) -> None:
     app.register_blueprint(admin_api)  # /api/v1/admin/config: the hall file
     app.register_blueprint(pairing_api)  # /api/v1/pairing: screens and kiosks paired
     app.register_blueprint(casework_api)  # /api/v1/cases, /complaints, /my/cases: 督办工单
+    app.register_blueprint(citizen_api)  # /api/v1/citizen/<cap>: the citizen's phone
     app.register_blueprint(spot_api)  # /api/v1/spot-checks, /api/v1/staff: 办件抽查, 效能告诫
+    app.register_blueprint(take_api)  # /api/v1/citizen/take, /api/v1/poster: 扫码取号
+    app.register_blueprint(poster_pages)  # /q/<poster>: 扫码取号 on a phone
+    app.register_blueprint(slip_pages)  # /s/<cap>: a 承诺单 on the citizen's phone
     app.register_blueprint(display_pages)  # the call screens: /display/hall, /display/window/<no>
     app.register_blueprint(caller_pages)  # the clerk's panel: /caller/
     app.register_blueprint(kiosk_pages)  # the ticket kiosk's touchscreen: /kiosk/
     app.register_blueprint(office_pages)  # the office: /office/, /office/reports, /office/admin
+    app.register_blueprint(citizen_pages)  # the ticket's phone page: /t/<cap>
     app.register_blueprint(shared_pages)  # what the pages share: /shared/static/ (JS modules, base)
     app.register_blueprint(metrics.metrics)  # /metrics
     app.add_url_rule("/healthz", view_func=healthz)

@@ -35,7 +35,8 @@ _ERROR_TEXT = {
     413: "The request body is too large (64 KiB; the admin routes 1 MiB)",
     422: "Malformed request: not JSON, a field of the wrong type or out of its range, text "
          "that is not valid Unicode",
-    429: "Too many failed sign-ins (Retry-After says when to try again)",
+    429: "Too many failed sign-ins, or (the citizen's routes) too many requests from one "
+         "address, or 扫码取号's daily limit reached (Retry-After says when to try again)",
 }
 
 # Answered by the HTTP server (eventlet) before the hub reads the request, on any route.
@@ -58,7 +59,7 @@ def _page(summary: str, *errors: int, media: str = "text/html",
                      **more)
 
 
-# The pages' routes live in their own packages (display/, caller/, kiosk/, office/).
+# The pages' routes live in their own packages (display/, caller/, kiosk/, office/, poster/).
 PAGES: dict[str, Operation] = {
     "display.hall": _page("The hall's call screen (综合屏); without a stored token it pairs "
                           "(/api/v1/pairing); `?token=` deprecated"),
@@ -78,10 +79,18 @@ PAGES: dict[str, Operation] = {
     "office.monitor": _page("The office's monitor"),
     "office.reports": _page("The office's reports and assessment"),
     "office.admin": _page("The admin page: the hall file"),
+    "citizen.ticket": _page("The ticket's phone page, opened from its QR code; the capability "
+                            "in the address is its only authorization (404: unknown, forged "
+                            "or expired); 429 past the address's limit", 404, 429),
     "office.cases": _page("The office's casework (督办): cases by deadline, timelines, steps"),
     "office.spot_checks": _page("The office's spot checks (办件抽查): the week's draw and reviews"),
     "office.staff_list": _page("The office's staff records (效能记录) and 评先评优 standing"),
     "office.staff_member": _page("One staff member's efficiency records and cases"),
+    "office.poster": _page("扫码取号's printable A4 poster with today's QR code (office sign-in)"),
+    "slip_page.slip_page": _page("A 承诺单 on the citizen's phone: what the printed slip's QR "
+                                 "opens (404: a forged, expired or unknown link)", 404, 429),
+    "poster.take_page": _page("扫码取号 on a phone: today's poster opens it (404: not today's)",
+                              404, 429),
 }
 
 # What each namespace's clients send: `connect` is the `auth` object, every other key an event
@@ -98,6 +107,7 @@ SOCKET_EVENTS: dict[str, dict[str, Any]] = {
     "/caller": {"connect": shapes.Auth, **dict.fromkeys(WINDOW_ACTIONS, shapes.WindowAction),
                 "print_slip": shapes.PrintSlip},
     "/monitor": {"connect": shapes.Auth, "decide_return": shapes.DecideReturn},
+    "/citizen": {"connect": shapes.CitizenAuth, "refresh": shapes.Empty},
     "/device": {"connect": shapes.DeviceAuth,
                 "device_event": (shapes.KeyPress, shapes.RatingPress, shapes.RatingEnded),
                 "health": shapes.Health, "print_result": shapes.PrintResult,

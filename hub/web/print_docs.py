@@ -65,11 +65,13 @@ def ticket_doc(cfg: HallConfig, ticket: dict[str, Any], materials: bool) -> dict
         "issued_at": _local(cfg, ticket["issued_at"]),
         "materials": list(svc.materials) if materials else [],
         "wording": wording(TICKET_WORDING),
+        # The QR: the ticket's page on the citizen's phone, else (links off) its id.
+        "link": ticket.get("link") or "",
     }
 
 
 def slip_doc(cfg: HallConfig, slip: str, service: str, accepted_at: dt.datetime | str,
-             promised_date: str | None, items: list[str]) -> dict[str, Any]:
+             promised_date: str | None, items: list[str], link: str = "") -> dict[str, Any]:
     """What the agent prints for a 承诺单: agent/printing.py reads it."""
     return {
         "slip_no": slip,
@@ -80,6 +82,7 @@ def slip_doc(cfg: HallConfig, slip: str, service: str, accepted_at: dt.datetime 
         "promised_date": promised_date,
         "promised": list(items),
         "wording": wording(SLIP_WORDING),
+        "link": link,  # the slip's page on the citizen's phone (a QR); "" when links are off
     }
 
 

@@ -295,7 +295,7 @@ class PrintDesk:
         return self.print_ticket(kiosk, ticket, materials)
 
     def print_slip(self, window: int, slip: str, service: str, accepted_at: dt.datetime | str,
-                   promised_date: str | None, items: list[str]) -> str:
+                   promised_date: str | None, items: list[str], link: str = "") -> str:
         """Print a 承诺单 for the clerk at `window`: "queued", or "no_printer"."""
         target = self._slip_printer(window)
         room = f"window:{window}"
@@ -307,15 +307,17 @@ class PrintDesk:
                 namespace="/caller", to=room,
             )
             return "no_printer"
-        doc = slip_doc(self.cfg, slip, service, accepted_at, promised_date, items)
+        doc = slip_doc(self.cfg, slip, service, accepted_at, promised_date, items, link)
         self._route(target, "slip", doc, "/caller", room, {"slip": slip})
         return "queued"
 
-    def print_finished(self, event: TicketFinished) -> str:
+    def print_finished(self, event: TicketFinished, link: str = "") -> str:
+        """The 承诺单 a finish just made; `link` its phone page (its QR), if minted."""
         outcome = event.outcome
         return self.print_slip(
             event.window_no, outcome.slip or "", event.service, event.at,
             outcome.promised_date.isoformat() if outcome.promised_date else None, outcome.items,
+            link,
         )
 
     def result(self, sid: str, data: Any) -> dict[str, Any]:

@@ -31,6 +31,8 @@ const COLUMNS = [
   ["slips_on_time_share", ...both("office.col.slips_on_time_share"), "pct"],
   ["satisfaction", ...both("office.col.satisfaction"), "pct"],
   ["rated", ...both("office.col.rated")],
+  ["rated_keypad", ...both("office.col.rated_keypad")],
+  ["rated_phone", ...both("office.col.rated_phone")],
   ["complaints", ...both("office.col.complaints")],
   ["pause_s", ...both("office.col.pause_s"), "min"],
 ];
@@ -125,9 +127,10 @@ function bodyRow(tbody, cols, r, isTotal) {
 }
 
 /** A row with its efficiency records as flat fields (records_warning …), null where the
- * row holds none. */
+ * row holds none, and its ratings by channel (rated_keypad, rated_phone). */
 function flat(r) {
   const out = { ...r };
+  for (const [channel, n] of Object.entries(r.rated_by_channel || {})) out[`rated_${channel}`] = n;
   for (const kind of RECORD_KINDS) out[`records_${kind}`] = r.records ? r.records[kind] : null;
   return out;
 }

@@ -45,8 +45,11 @@ def _close_rating(state: HallState, window: int, ticket_id: str) -> None:
 
 @rule.register
 def _(e: TicketRated, state: HallState) -> None:
-    rating = state.tickets[e.ticket_id].rating
-    assert rating is not None
+    ticket = state.tickets[e.ticket_id]
+    if ticket.rating is None:  # rated by phone, never asked at a keypad
+        ticket.rating = Rating(request_id=e.request_id, window=e.window_no, clerk=e.clerk,
+                               requested_at=e.at, deadline=e.at)
+    rating = ticket.rating
     rating.status = RatingStatus.RATED
     rating.level, rating.reason = e.level, e.reason
     rating.rated_at, rating.source = e.pressed_at, e.source

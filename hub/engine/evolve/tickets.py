@@ -83,7 +83,7 @@ def _(e: TicketIssued, state: HallState) -> None:
     prefix = e.number.rstrip("0123456789")
     state.counters[prefix] = int(e.number[len(prefix) :])
     state.next_rank = max(state.next_rank, e.rank[0] + 1)
-    if e.channel is Channel.NORMAL:
+    if e.channel in (Channel.NORMAL, Channel.SCAN):  # the quota's channels (issuing.py)
         state.issued[e.service] = state.issued.get(e.service, 0) + 1
     elif e.channel is Channel.GREEN and e.reference in state.passes:
         state.passes[e.reference].used_by = e.ticket_id

@@ -281,7 +281,7 @@ class ComplaintFiled(Event, tag="complaint.filed", kw_only=True):
     window_about: int | None = None
     staff_no: str | None = None
     phone: str | None = None
-    source: str = "kiosk"  # kiosk | office (entered by the office from another channel)
+    source: str = "kiosk"  # kiosk | phone (the ticket's page) | office (from another channel)
     channel: str | None = None  # office-entered: phone | box | letter | visit
 
     @property

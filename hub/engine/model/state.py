@@ -37,7 +37,7 @@ class Rating(msgspec.Struct, kw_only=True, omit_defaults=True):
     level: int | None = None
     reason: str | None = None
     rated_at: dt.datetime | None = None
-    source: str | None = None  # keypad | kiosk | office
+    source: str | None = None  # keypad | kiosk | office | phone
 
 
 class Visit(msgspec.Struct, kw_only=True, omit_defaults=True):

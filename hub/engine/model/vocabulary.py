@@ -12,6 +12,7 @@ class Channel(StrEnum):
     NORMAL = "normal"
     GREEN = "green"  # 绿色通道, art. 10
     APPOINTMENT = "appointment"  # 预约签到
+    SCAN = "scan"  # 扫码取号: taken on a phone from the hall's poster; counts against the quota
 
 
 class TicketStatus(StrEnum):
@@ -113,6 +114,11 @@ class RatingLevel(IntEnum):
     def needs_reason(self) -> bool:
         """A 差评 (不满意, 非常不满意) says why: the keypad waits for a reason key."""
         return self >= RatingLevel.UNSATISFIED
+
+
+# The channels a rating comes through today (TicketRated.source), as the figures count them:
+# the window's evaluation keypad, and the citizen's phone (the QR on the ticket).
+RATING_CHANNELS = ("keypad", "phone")
 
 
 class RatingStatus(StrEnum):

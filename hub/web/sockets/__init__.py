@@ -6,7 +6,8 @@ carries the sequence number of the last event it reflects, and from then on ever
 missed events heals itself.
 
 One module per role: display.py (call screens), kiosk.py, caller.py (clerks' panels),
-monitor.py (the office), device.py (device agents), on base.py; publisher.py pushes each
+monitor.py (the office), device.py (device agents), citizen.py (the citizen's phones), on
+base.py; publisher.py pushes each
 commit to them, sessions.py follows ended and moved sessions (also across hubs).
 """
 
@@ -24,6 +25,7 @@ from hub.web.printing import PrintDesk
 
 from .base import RESERVED_EVENTS, RoleNamespace
 from .caller import CallerNamespace
+from .citizen import CitizenNamespace
 from .device import DeviceNamespace
 from .display import DisplayNamespace
 from .kiosk import KioskNamespace
@@ -36,6 +38,7 @@ __all__ = [
     "TOTALS_EVERY_S",
     "WINDOW_ONLY",
     "CallerNamespace",
+    "CitizenNamespace",
     "DeviceNamespace",
     "DisplayNamespace",
     "KioskNamespace",
@@ -56,16 +59,18 @@ def register(socketio: SocketIO, service: HallService,
         extensions["onestop_printers"] = printers
     caller = CallerNamespace("/caller", service, printers)
     monitor = MonitorNamespace("/monitor", service)
+    citizen = CitizenNamespace("/citizen", service)  # the citizen's phones
     namespaces: list[RoleNamespace] = [
         DisplayNamespace("/display", service),
         KioskNamespace("/kiosk", service, printers),
         caller,
         monitor,
         DeviceNamespace("/device", service, DeviceDesk(service), printers),
+        citizen,
     ]
     for ns in namespaces:
         socketio.on_namespace(ns)
-    service.subscribe(Publisher(socketio, service, printers, monitor).publish)
+    service.subscribe(Publisher(socketio, service, printers, monitor, citizen).publish)
     SessionFollower(service, peers, namespaces, caller).install()
 
     def sweep() -> None:

@@ -47,6 +47,7 @@ class KioskNamespace(RoleNamespace):
                 req.code,
                 request.remote_addr or "",
                 req.request_id,
+                request.host_url,  # the phone's link: the hub as this kiosk reaches it
             )
             if ticket.pop("repeated", False):
                 # The same request again (a lost answer, an impatient re-send): the ticket was

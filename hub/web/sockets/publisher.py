@@ -19,6 +19,7 @@ from hub.web import message_queue
 from hub.web.printing import PrintDesk
 
 from .caller import clerk_room
+from .citizen import CitizenNamespace, service_room, ticket_room
 from .monitor import MonitorNamespace
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,14 @@ log = logging.getLogger(__name__)
 # Events about one window's keypad that only that window's screen, panel and agent need.
 WINDOW_ONLY = frozenset({"rating.requested", "ticket.rated", "rating.expired"})
 TOTALS_EVERY_S = 0.5  # the office's totals are at most this old (plus a pass over the day)
+# Events after which a ticket's phones get its view again (docs/citizen.md), and those that
+# also bring the full-screen alert.
+CITIZEN_VIEW = frozenset({
+    "ticket.called", "ticket.recalled", "ticket.no_show", "ticket.transferred",
+    "ticket.finished", "ticket.rated", "rating.requested", "rating.expired",
+    "rating.reason_added", "ticket.return_requested", "ticket.return_decided",
+})
+CITIZEN_ALERT = {"ticket.called": "called", "ticket.recalled": "recalled"}
 
 
 class Publisher:
@@ -34,11 +43,12 @@ class Publisher:
     kiosks' tiles, receipts to print; and, beside the commits, the office's totals."""
 
     def __init__(self, socketio: SocketIO, service: HallService, printers: PrintDesk,
-                 monitor: MonitorNamespace) -> None:
+                 monitor: MonitorNamespace, citizen: CitizenNamespace | None = None) -> None:
         self.socketio = socketio
         self.service = service
         self.printers = printers
         self.monitor = monitor
+        self.citizen = citizen
         self.totals_due = threading.Event()
         socketio.start_background_task(self._push_totals)
         # Several hubs: every hub's clients get the events in seq order (message_queue.py).
@@ -63,7 +73,9 @@ class Publisher:
         for record in records:
             event = record.event
             if isinstance(event, TicketFinished) and event.outcome.slip:
-                self.printers.print_finished(event)
+                # Published under the lock of the commit that minted the slip's link.
+                link = self.service.citizen.minted_link("slip", event.outcome.slip)
+                self.printers.print_finished(event, link)
 
     def _received(self, first: int, last: int, messages: list[dict[str, Any]]) -> None:
         """Another hub's commit, for this hub's clients (in seq order, like its own)."""
@@ -112,9 +124,34 @@ class Publisher:
             if record.type not in WINDOW_ONLY:
                 emit("event", public, namespace="/kiosk", to="kiosk")
             emit("event", public, namespace="/device", to="agents")
+            self._to_phones(record)
         if records and status:
             emit("status", service.kiosk_status(catch_up=False), namespace="/kiosk", to="kiosk")
             self.totals_due.set()
+
+    def _to_phones(self, record: Record) -> None:
+        """A ticket's own phones get its view (and the alert when called); a call ticks its
+        item's phones once. Never an event, never the hall: only these three messages. With
+        one hub, a push nobody follows is skipped; with several, a phone may be on any."""
+        event, citizen = record.event, self.citizen
+        if citizen is None or record.type not in CITIZEN_VIEW or not event.ticket:
+            return
+        ticket_id, shared = event.ticket, self.service.db.shared
+        if shared or citizen.watched(ticket_id):
+            view = self.service.citizen.pushed_view(ticket_id)
+            if view is not None:
+                room = ticket_room(ticket_id)
+                self.socketio.emit("view", view, namespace="/citizen", to=room)
+                if record.type in CITIZEN_ALERT:
+                    self.socketio.emit("alert", {"kind": CITIZEN_ALERT[record.type],
+                                                 "window": event.window},
+                                       namespace="/citizen", to=room)
+                if record.type == "ticket.transferred":
+                    citizen.follow_transfer(ticket_id, view["service"])
+        if record.type == "ticket.called":
+            service = getattr(event, "service", "")
+            self.socketio.emit("queue_moved", {"service": service}, namespace="/citizen",
+                               to=service_room(service))
 
     def _push_totals(self) -> None:
         """The office's totals as they now stand (the monitor never sums events itself), at

@@ -106,8 +106,12 @@ export function connectKiosk() {
   socket.on("scan", (s) => scanned(s && typeof s.text === "string" ? s.text.trim() : ""));
 }
 
+// The QR of a printed ticket (or 承诺单) holds its phone page's address, not a code: read at the
+// scanner it names no appointment, pass or slip, so it is not typed into those boxes.
+const PHONE_LINK = /\/[ts]\/[A-Za-z0-9_-]{22}$/;
+
 function scanned(text) {
-  if (!text) return;
+  if (!text || PHONE_LINK.test(text)) return;
   state.lastTouch = Date.now();
   if (state.screen === "code-screen") {
     $("code-input").value = text;
