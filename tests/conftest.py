@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from hub.clock import ENV
+from hub.config import HallConfig, load_config
+from hub.store.database import Database
 from hub.web.operations import CHECK_ENV
-from tests.hubproc import SUITE_CLOCK, HubProcess, quiet_hall
+from tests.hubproc import HALL_24H, SUITE_CLOCK, HubProcess, quiet_hall
 from tests.leftovers import _ends_what_it_started, pytest_sessionfinish  # noqa: F401 (plugin)
 
 # The tests of days and dates (opening days, rollover, promised dates, reports, restarts):
@@ -34,6 +38,26 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.path.name in DATE_MODULES:
             item.add_marker(pytest.mark.dates)
+
+
+@pytest.fixture
+def cfg() -> HallConfig:
+    """The suite's hall, open round the clock (tests/data/hall-24h.toml)."""
+    return load_config(HALL_24H)
+
+
+@pytest.fixture
+def db_path(tmp_path) -> Path:
+    return tmp_path / "onestop.db"
+
+
+@pytest.fixture
+def db(db_path) -> Iterator[Database]:
+    """A migrated SQLite store in the test's directory, closed after it."""
+    database = Database(db_path)
+    database.migrate()
+    yield database
+    database.close()
 
 
 @pytest.fixture

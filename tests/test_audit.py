@@ -30,11 +30,6 @@ COLUMNS = "account, role, window_no, addr, action, outcome"
 
 
 @pytest.fixture
-def db_path(tmp_path) -> Path:
-    return tmp_path / "onestop.db"
-
-
-@pytest.fixture
 def service(db_path) -> Iterator[HallService]:
     """A hall in process (as in test_store.py) with a clerk's and a supervisor's account."""
     db = Database(db_path)

@@ -5,41 +5,19 @@ PostgreSQL where one can run (tests/pgredis.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from hub.auth import Principal, Role
-from hub.config import HallConfig, load_config
 from hub.engine.casework import Case
 from hub.engine.model import CaseStatus
 from hub.runtime import open_database
 from hub.service import HallService
 from hub.store.accounts import Accounts
 from hub.store.cases import CaseFilter, Cases
-from hub.store.database import Database
-from tests.hubproc import HALL_24H, PASSWORD
+from tests.hubproc import PASSWORD
 from tests.test_store import KIOSK, START, SUPER, Clock, reopen, rows, sign_in
 
 S = CaseStatus
-
-
-@pytest.fixture
-def cfg() -> HallConfig:
-    return load_config(HALL_24H)
-
-
-@pytest.fixture
-def db_path(tmp_path) -> Path:
-    return tmp_path / "onestop.db"
-
-
-@pytest.fixture
-def db(db_path):
-    database = Database(db_path)
-    database.migrate()
-    yield database
-    database.close()
 
 
 @pytest.fixture

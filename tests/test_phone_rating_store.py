@@ -4,38 +4,15 @@ refusal writes nothing, and the one rating per ticket holds across the channels.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from hub.auth import Principal, Role
-from hub.config import HallConfig, load_config
 from hub.engine import DomainError
 from hub.service import HallService
 from hub.store.cases import CaseFilter, Cases
-from hub.store.database import Database
-from tests.hubproc import HALL_24H
 from tests.test_store import KIOSK, Clock, encoded, reopen, rows, sign_in
 
 CLERK = Principal(role=Role.CLERK, name="clerk1", window=1)
-
-
-@pytest.fixture
-def cfg() -> HallConfig:
-    return load_config(HALL_24H)
-
-
-@pytest.fixture
-def db_path(tmp_path) -> Path:
-    return tmp_path / "onestop.db"
-
-
-@pytest.fixture
-def db(db_path):
-    database = Database(db_path)
-    database.migrate()
-    yield database
-    database.close()
 
 
 @pytest.fixture

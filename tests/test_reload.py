@@ -26,7 +26,7 @@ from hub.hall_file import config_hash, diff, parse_text, quick_edit
 from hub.service import HallService
 from hub.store.database import Database
 from tests.hubproc import HALL_24H, PASSWORD, SUITE_CLOCK, HubProcess
-from tests.test_store import KIOSK, act, clock, db, db_path, sign_in  # noqa: F401 - fixtures
+from tests.test_store import KIOSK, act, clock, sign_in  # noqa: F401 - fixtures
 
 ADMIN = Principal(role=Role.ADMIN, name="admin")
 TEXT = HALL_24H.read_text(encoding="utf-8")

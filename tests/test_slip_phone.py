@@ -15,10 +15,7 @@ from tests.hubproc import HALL_24H
 from tests.test_slips import clerk_at, finished_slip, joint_slip
 from tests.test_store import (  # noqa: F401 - fixtures
     SUPER,
-    cfg,
     clock,
-    db,
-    db_path,
     reopen,
     service,
 )

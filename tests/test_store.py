@@ -15,13 +15,12 @@ import pytest
 
 import hub.service.commit
 from hub.auth import Principal, Role
-from hub.config import load_config
 from hub.engine import Clerk, DomainError, TicketStatus
 from hub.service import HallService
 from hub.store.accounts import Accounts
 from hub.store.database import Database, available_migrations
 from hub.store.store import Store
-from tests.hubproc import HALL_24H, PASSWORD
+from tests.hubproc import PASSWORD
 
 START = dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.UTC)  # 10:00 in Asia/Shanghai, a Tuesday
 KIOSK = Principal(role=Role.KIOSK, name="k")
@@ -37,24 +36,6 @@ class Clock:
 
     def advance(self, **delta: float) -> None:
         self.now += dt.timedelta(**delta)
-
-
-@pytest.fixture
-def cfg():
-    return load_config(HALL_24H)
-
-
-@pytest.fixture
-def db_path(tmp_path) -> Path:
-    return tmp_path / "onestop.db"
-
-
-@pytest.fixture
-def db(db_path):
-    database = Database(db_path)
-    database.migrate()
-    yield database
-    database.close()
 
 
 @pytest.fixture
