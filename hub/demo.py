@@ -133,7 +133,12 @@ def print_welcome(cfg: HallConfig, demo: DemoAccounts, host: str, port: int,
         f"  Clerk panel:    {base}/caller/   (sign in as a clerk below, at the clerk's window)",
         f"  退件 approvals: {base}/caller/returns   (sign in as the supervisor)",
         f"  Live monitor:   {base}/office/   (sign in as the supervisor)",
+        f"  Casework:       {base}/office/cases   (差评 and complaints; also spot checks, staff "
+        "records)",
         f"  Reports:        {base}/office/reports",
+        f"  扫码取号 poster: {base}/office/poster   (the phones' QR of the day)",
+        "  A ticket's own phone page: the QR on each printed ticket (`link` in the kiosk's "
+        "answer)",
         f"  Hall file:      {base}/office/admin   (sign in as admin; edits {data_dir}/hall.toml)",
         "",
         f"  Staff password (all demo accounts, this run only): {demo.password}",
