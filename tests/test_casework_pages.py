@@ -136,6 +136,11 @@ def test_a_keypad_poor_rating_is_worked_to_a_closed_case_on_the_casework_page(br
         page.fill("#c-text", "二号窗口工作人员态度生硬")
         page.click("#complaint-form button[type=submit]")
         text_has(page, "#info", "立案")
+        # the new case's detail is read after the message: wait until it is shown
+        page.wait_for_function("(old) => { const e = document.querySelector('#d-id'); "
+                               "const id = e ? e.textContent.trim() : ''; "
+                               "return id !== '' && id !== old; }",
+                               arg=rating_case, timeout=TIMEOUT_MS)
         complaint_case = page.inner_text("#d-id").strip()
         assert complaint_case.startswith("GD") and complaint_case != rating_case
         page.wait_for_selector(queue_row(complaint_case), timeout=TIMEOUT_MS)
