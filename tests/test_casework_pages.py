@@ -422,6 +422,14 @@ def test_the_queue_puts_overdue_cases_first_and_pages_with_the_cursor(browser, t
         text_is(page, "#queue-count", "55")
         shown = page.eval_on_selector_all("#queue tbody tr", "rs => rs.map(r => r.dataset.id)")
         assert set(shown) == late | set(fresh)
+        # A reconnect's snapshot reads the list again: the page read with "more" stays.
+        with page.expect_response(lambda r: "/api/v1/cases?" in r.url, timeout=TIMEOUT_MS * 3):
+            hub.stop()
+            hub.start()
+        page.evaluate("() => new Promise((done) => setTimeout(done, 200))")  # drawn by now
+        page.errors.clear()  # the refused reconnects while the hub was down
+        assert page.eval_on_selector_all("#queue tbody tr", "rs => rs.length") == 55
+        text_is(page, "#queue-count", "55")
         page.check("#f-overdue")
         page.click("#filters button[type=submit]")
         page.wait_for_function("() => document.querySelectorAll('#queue tbody tr').length === 3",

@@ -36,7 +36,7 @@ async function start(session) {
     offline: () => { $("offline").hidden = false; },
     // Each snapshot (the first too, as events may have come since the first read; and after
     // a reconnect) reads the list again.
-    snapshot: () => { reload(staff).catch(failed); },
+    snapshot: () => { reload(staff, true).catch(failed); },
     event,
   });
   staff.api("GET", "/staff").then((found) => {

@@ -15,8 +15,19 @@ export const q = {
   cases: [], // shown, in the hub's order
   next: null, // the cursor of the page after the last one shown
   selected: null, // case_id shown in the detail
-  reading: 0, // the latest first-page read: an older one answering later is dropped
+  // Reads of the list run one after another: a page asked for with "more" while the socket's
+  // snapshot reads the list again would otherwise be dropped or drawn over.
+  reads: Promise.resolve(),
 };
+
+/** The hub's own bound on a page (GET /api/v1/cases `limit`). */
+const MOST = 200;
+
+function queued(read) {
+  const run = q.reads.then(read);
+  q.reads = run.catch(() => { /* the caller reports it; the next read still runs */ });
+  return run;
+}
 
 /** The filter form as query parameters: open cases unless a status is asked for. */
 export function readFilters() {
@@ -41,30 +52,33 @@ function early(url) {
   return first && first.url === url ? first : null;
 }
 
-/** The first page again, with the form's filters. */
-export async function reload(staff) {
-  q.filters = readFilters();
-  const mine = ++q.reading;
-  const first = early(`/api/v1/cases${query({})}`);
-  // Already parsed: drawn in this very task (no await), before the page is first laid out.
-  const found = (first && first.data) || (first && await first.answer)
-    || await staff.api("GET", `/cases${query({})}`);
-  if (mine !== q.reading) return;
-  q.cases = found.cases || [];
-  q.next = found.next || null;
-  render();
+/** The first page again, with the form's filters. With `keep` (the socket's snapshot, the
+ * same filters) as many rows as are shown, so a page read with "more" stays on screen. */
+export function reload(staff, keep = false) {
+  const filters = readFilters();
+  return queued(async () => {
+    const size = keep ? Math.min(MOST, Math.max(PAGE, q.cases.length)) : PAGE;
+    q.filters = filters;
+    const first = early(`/api/v1/cases${query({})}`);
+    // Already parsed: drawn in this very task (no await), before the page is first laid out.
+    const found = (first && first.data) || (first && await first.answer)
+      || await staff.api("GET", `/cases${query({ limit: String(size) })}`);
+    q.cases = found.cases || [];
+    q.next = found.next || null;
+    render();
+  });
 }
 
 /** The page after the last one shown. */
-export async function more(staff) {
-  if (!q.next) return;
-  const mine = q.reading;
-  const found = await staff.api("GET", `/cases${query({ after: q.next })}`);
-  if (mine !== q.reading) return; // the filters changed meanwhile
-  const have = new Set(q.cases.map((c) => c.case_id));
-  q.cases.push(...(found.cases || []).filter((c) => !have.has(c.case_id)));
-  q.next = found.next || null;
-  render();
+export function more(staff) {
+  return queued(async () => {
+    if (!q.next) return;
+    const found = await staff.api("GET", `/cases${query({ after: q.next })}`);
+    const have = new Set(q.cases.map((c) => c.case_id));
+    q.cases.push(...(found.cases || []).filter((c) => !have.has(c.case_id)));
+    q.next = found.next || null;
+    render();
+  });
 }
 
 /** Whether case `c` belongs in the list the filters ask for. */
