@@ -153,6 +153,10 @@ class _Day:
         self.open_min: dict[int, float] = {w.no: 0.0 for w in plan.windows}
         self.at_work: dict[int, tuple[str, bool]] = {}  # window → (ticket id, came)
         self.windows = {w.no: w for w in plan.windows}
+        self.serving: dict[str, list[int]] = {}
+        for w in plan.windows:
+            for code in w.services:
+                self.serving.setdefault(code, []).append(w.no)
         self.refused = 0
         self.clock = 0.0
 
@@ -195,9 +199,12 @@ class _Day:
         self.act(events)
         issued = next(e for e in events if isinstance(e, TicketIssued))
         self.issued[issued.ticket_id] = (service, self.clock)
-        for w in self.plan.windows:
-            if service in w.services and self.idle(w.no):
-                self.call(w.no)
+        # One new ticket: at most one idle window can call it (an idle window has nothing of
+        # its own waiting), the first in the plan's order, as the quickest clerk would.
+        for no in self.serving.get(service, ()):
+            if self.idle(no):
+                self.call(no)
+                break
 
     def idle(self, no: int) -> bool:
         return no in self.opened_at and no not in self.at_work
@@ -224,6 +231,9 @@ class _Day:
         return any(self.state.queues.get(s) for s in self.windows[no].services)
 
     def call(self, no: int) -> None:
+        if not self.waiting_for(no):  # what call-next would answer with queue_empty, cheaper
+            self.maybe_close(no)
+            return
         try:
             events = self.engine.call_next(self.state, self.now(), no)
         except DomainError:  # nobody waiting for this window
