@@ -31,7 +31,7 @@ from hub.simulation.advice import SEEDS, DayAdvice, advise_day
 from hub.simulation.history import History, Visit, open_on
 from hub.store.database import Database
 
-WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
+WEEK_RE = re.compile(r"^([0-9]{4})-W([0-9]{2})$")
 CHILD_TIMEOUT_S = 300.0
 _CACHE_SIZE = 16
 _cache: dict[str, dict[str, Any]] = {}
