@@ -273,3 +273,94 @@ def test_a_failing_child_is_a_503_not_a_crash(bare_office, monkeypatch) -> None:
     assert r.status_code == 503
     assert r.json["error"]["code"] == "staffing_unavailable"
     assert client.get("/healthz").status_code == 200
+
+
+# --- a real hub: the advice beside it, and the page --------------------------------------------
+
+HUB_WEEK = "2026-W48"  # the suite's week (tests/hubproc.py SUITE_START); history 10-26 to 11-22
+
+
+def hub_with_history(tmp_path):  # type: ignore[no-untyped-def]
+    """A hub on the 24-hour test hall with four weeks of history for its items S1-S4: 30
+    tickets an hour from 08:00 to 18:00, lognormal service of 4 minutes, 5 % no-shows."""
+    from hub.config import load_config
+    from hub.runtime import open_database
+    from tests.hubproc import HALL_24H, HubProcess
+
+    cfg = load_config(HALL_24H)
+    items = {
+        code: ItemDemand(code, dict.fromkeys(range(8, 18), 30.0), Distribution(4.0),
+                         no_show=0.05, periods=periods_of(cfg, cfg.service(code)))
+        for code in ("S1", "S2", "S3", "S4")
+    }
+    demand = Demand(items, 8, 18)
+    hub = HubProcess(tmp_path / "data")
+    hub.provision()
+    db = open_database(hub.data_dir)
+    start, end = staffing.history_range(staffing.parse_week(HUB_WEEK), dt.date(2026, 11, 25), 4)
+    store, day = Store(db), start
+    while day <= end:
+        with db.transaction() as tx:
+            store.save_tickets(tx, tickets_for(demand, day, day.toordinal(), cfg.zone))
+        day += dt.timedelta(days=1)
+    db.close()
+    return hub
+
+
+def staffing_children(parent: int) -> list[int]:
+    """Processes of `python -m hub.reports.staffing` started by `parent`."""
+    from pathlib import Path
+
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == parent and b"hub.reports.staffing" in cmdline:
+            found.append(int(proc.name))
+    return found
+
+
+@pytest.mark.slow
+def test_the_hub_answers_while_its_child_computes(tmp_path) -> None:
+    """The advice is computed by a child process: while it runs, the hub (eventlet) answers
+    other requests. No timing: the health answer comes while the child is seen running."""
+    import threading
+    import time
+
+    import requests
+
+    hub = hub_with_history(tmp_path)
+    hub.start()
+    try:
+        token = hub.login("super")
+        answer: dict = {}
+
+        def ask() -> None:
+            answer["r"] = requests.get(f"{hub.url}/api/v1/reports/staffing",
+                                       params={"week": HUB_WEEK}, headers=hub.auth(token),
+                                       timeout=300)
+
+        asking = threading.Thread(target=ask)
+        asking.start()
+        assert hub.proc is not None
+        children: list[int] = []
+        while not children and asking.is_alive():
+            children = staffing_children(hub.proc.pid)
+            time.sleep(0.01)  # a look at /proc, not a timing
+        assert children, "the advice was not computed by a child process"
+        assert requests.get(f"{hub.url}/healthz", timeout=30).status_code == 200
+        assert staffing_children(hub.proc.pid) == children  # still computing
+        asking.join(300)
+        r = answer["r"]
+        assert r.status_code == 200, r.text
+        assert [d["day"] for d in r.json()["days"]] == [f"2026-11-{d}" for d in range(23, 30)]
+        assert {row["service"] for row in r.json()["days"][0]["rows"]} == {"S1", "S2", "S3",
+                                                                          "S4"}
+        assert "Traceback" not in hub.log()
+    finally:
+        hub.stop()

@@ -8,9 +8,9 @@ import { both, joined, spaced } from "/shared/static/i18n.js";
 const COLUMNS = [
   ["hour", ...both("office.staffing.col.hour")],
   ["item", ...both("office.staffing.col.item")],
-  ["arrivals", ...both("office.staffing.col.arrivals")],
-  ["service_minutes", ...both("office.staffing.col.service_minutes")],
-  ["load", ...both("office.staffing.col.load")],
+  ["arrivals", ...both("office.staffing.col.arrivals"), 1],
+  ["service_minutes", ...both("office.staffing.col.service_minutes"), 1],
+  ["load", ...both("office.staffing.col.load"), 2],
   ["windows", ...both("office.staffing.col.windows")],
   ["p90", ...both("office.staffing.col.p90"), "min"],
   ["erlang_windows", ...both("office.staffing.col.erlang_windows")],
@@ -57,7 +57,8 @@ function itemRow(tbody, r, target) {
   for (const [key, , , kind] of COLUMNS.slice(2)) {
     const v = r[key];
     const over = kind === "min" && v !== null && v > target;
-    const td = cell(row, kind === "min" ? minutes(v) : String(v), over ? "num over" : "num");
+    const text = kind === "min" ? minutes(v) : typeof kind === "number" ? v.toFixed(kind) : String(v);
+    const td = cell(row, text, over ? "num over" : "num");
     if (over) td.title = spaced("office.staffing.over");
   }
   if (!r.met) row.className = "not-met";
