@@ -364,3 +364,27 @@ def test_the_hub_answers_while_its_child_computes(tmp_path) -> None:
         assert "Traceback" not in hub.log()
     finally:
         hub.stop()
+
+
+@pytest.mark.parametrize(("section", "key"), [
+    ({"p90_wait_minutes": 0}, "staffing.p90_wait_minutes"),
+    ({"p90_wait_minutes": 1e9}, "staffing.p90_wait_minutes"),
+    ({"history_weeks": 0}, "staffing.history_weeks"),
+    ({"history_weeks": 1000}, "staffing.history_weeks"),
+    ({"weeks": 4}, "staffing"),  # an unknown key, named in the message
+])
+def test_the_staffing_section_is_checked(section: dict, key: str) -> None:
+    from hub.config import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        hall_config(staffing=section)
+    assert err.value.key == key
+
+
+def test_the_example_hall_targets_twenty_minutes_over_four_weeks() -> None:
+    from pathlib import Path
+
+    from hub.config import load_config
+
+    cfg = load_config(Path(__file__).parent.parent / "config" / "hall.example.toml")
+    assert (cfg.staffing.p90_wait_minutes, cfg.staffing.history_weeks) == (20, 4)
