@@ -159,11 +159,16 @@ class _Day:
                 self.serving.setdefault(code, []).append(w.no)
         self.refused = 0
         self.clock = 0.0
+        self._now_at = 0.0
+        self._now = self.midnight
 
     # ---- the engine, driven -------------------------------------------------------------
 
     def now(self) -> dt.datetime:
-        return self.midnight + dt.timedelta(minutes=self.clock)
+        if self._now_at != self.clock:  # several acts share an instant: one datetime for them
+            self._now_at = self.clock
+            self._now = self.midnight + dt.timedelta(minutes=self.clock)
+        return self._now
 
     def act(self, events: list) -> None:
         for event in events:
