@@ -136,8 +136,14 @@ def _map_days(cfg: HallConfig, jobs: list[tuple[dt.date, Any]], target: float, s
     if workers <= 1:
         yield from map(_advise, args)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_follow_parent) as pool:
         yield from pool.map(_advise, args)
+
+
+def _follow_parent() -> None:
+    """A pool worker ends with the process that started it, as that one ends with the hub."""
+    os.environ[children.PARENT_ENV] = str(os.getppid())
+    children.follow_parent()
 
 
 def _day_answer(cfg: HallConfig, a: DayAdvice) -> dict[str, Any]:
