@@ -131,8 +131,11 @@ def _search(cfg: HallConfig, demand: Demand, code: str, day: dt.date, counts: Co
             break
         counts = {h: n + (h in missed) for h, n in counts.items()}
         p90 = _median_p90(_simulate(cfg, alone, Plan.dedicated({code: counts}), day, seeds))
+    # One window less where there is time to spare, and where it can still carry the load
+    # (fewer windows than erlangs is a queue that only grows: not worth a simulation).
     spare = {h: n - 1 for h, n in counts.items()
-             if n > 1 and p90.get((code, h), 0.0) <= target / 2}
+             if n > 1 and p90.get((code, h), 0.0) <= target / 2
+             and n - 1 > _hourly_rate(demand, code, h) * cells[(code, h)].service_minutes / 60}
     if spare:
         fewer = {**counts, **spare}
         p90_fewer = _median_p90(
