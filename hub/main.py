@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hub.lean_connections import ping_from_timers, release_buffers_on_upgrade
+from hub.lean_connections import ping_from_timers, release_buffers_on_upgrade, write_on_demand
 
 log = logging.getLogger("hub")
 
@@ -42,6 +42,7 @@ def patch(async_mode: str, resolves_names: bool = False) -> None:
 
         eventlet.monkey_patch()
         ping_from_timers()
+        write_on_demand()
 
 
 def import_without_green_dns() -> None:
