@@ -1,4 +1,4 @@
-"""What a connected socket costs the hub's server, and that it still works (lean_connections).
+"""What the hub's server costs (per socket, and at start), and that it still works.
 
 A real server process (tests/leanserver.py: the hub's own eventlet patching and `run_server`,
 Engine.IO pings every second) and real python-socketio clients over loopback.
@@ -136,3 +136,10 @@ def test_an_upgrade_from_long_polling_works(server) -> None:
         assert sio.call("echo", BIG, timeout=10) == BIG
     finally:
         sio.disconnect()
+
+
+def test_a_lone_hub_loads_no_green_dns_resolver(hub) -> None:
+    """eventlet's green resolver (dnspython, which loads the cryptography bindings for DNSSEC)
+    costs a hub ~16 MB, and a hub with no PostgreSQL or Redis to reach resolves no name."""
+    maps = Path(f"/proc/{hub.proc.pid}/maps").read_text()
+    assert "cryptography" not in maps
