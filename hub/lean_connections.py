@@ -106,6 +106,7 @@ def write_on_demand() -> None:
     def websocket_handler(self: Any, ws: Any) -> list:
         if not isinstance(self.queue, WakingQueue):  # made before this was set up
             return original(self, ws)
+
         def websocket_wait() -> Any:
             data = ws.wait()
             if data and len(data) > self.server.max_http_buffer_size:
