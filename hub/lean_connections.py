@@ -3,8 +3,9 @@
 Thousands of citizens' phones stay connected to `/citizen` all day, one websocket each
 (docs/citizen.md), so the hub's memory grows with every byte a connection keeps for its life.
 Measured per phone (benchmarks/README.md, "Citizens' phones"): eventlet's HTTP read and write
-buffers, which a websocket never uses once upgraded, and a green thread per socket that only
-sleeps between two Engine.IO pings (each green thread keeps its own saved C stack and a 16 KiB
+buffers, which a websocket never uses once upgraded, and two of the three green threads per
+socket, which only wait: python-engineio's writer, blocked on the socket's queue, and its ping
+task, asleep between two pings (each green thread keeps its own saved C stack and a 16 KiB
 Python frame stack). Everything here changes how memory is held, not what goes over the wire.
 """
 
