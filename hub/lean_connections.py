@@ -12,7 +12,20 @@ Python frame stack). Everything here changes how memory is held, not what goes o
 from __future__ import annotations
 
 import time
+from importlib.metadata import version
 from typing import Any
+
+# The python-engineio release whose `Socket._websocket_handler` and `schedule_ping` are copied
+# below (pyproject.toml pins it). Another release is served by its own code, unpatched.
+LEAN_ENGINEIO = "4.15."
+
+
+def engineio_version() -> str:
+    return version("python-engineio")
+
+
+def engineio_as_copied() -> bool:
+    return engineio_version().startswith(LEAN_ENGINEIO)
 
 
 def release_buffers_on_upgrade(protocol: Any) -> Any:

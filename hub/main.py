@@ -17,7 +17,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hub.lean_connections import ping_from_timers, release_buffers_on_upgrade, write_on_demand
+from hub.lean_connections import (
+    LEAN_ENGINEIO,
+    engineio_as_copied,
+    engineio_version,
+    ping_from_timers,
+    release_buffers_on_upgrade,
+    write_on_demand,
+)
 
 log = logging.getLogger("hub")
 
@@ -41,8 +48,13 @@ def patch(async_mode: str, resolves_names: bool = False) -> None:
         import eventlet
 
         eventlet.monkey_patch()
-        ping_from_timers()
-        write_on_demand()
+        if engineio_as_copied():
+            ping_from_timers()
+            write_on_demand()
+        else:  # its internals may differ: the plain handler costs memory, never correctness
+            log.warning("python-engineio %s is not the version hub/lean_connections.py was "
+                        "written for (%s): connections keep its own ping and writer threads",
+                        engineio_version(), LEAN_ENGINEIO)
 
 
 def import_without_green_dns() -> None:

@@ -143,3 +143,11 @@ def test_a_lone_hub_loads_no_green_dns_resolver(hub) -> None:
     costs a hub ~16 MB, and a hub with no PostgreSQL or Redis to reach resolves no name."""
     maps = Path(f"/proc/{hub.proc.pid}/maps").read_text()
     assert "cryptography" not in maps
+
+
+def test_the_installed_engineio_is_the_release_the_lean_handler_was_copied_from():
+    """pyproject.toml pins python-engineio to it; should the pin move, hub/lean_connections.py's
+    copies must be compared with the new release's code before this passes again."""
+    from hub.lean_connections import engineio_as_copied, engineio_version
+
+    assert engineio_as_copied(), engineio_version()
