@@ -13,17 +13,17 @@ from flask import Blueprint, current_app, render_template
 from hub.engine import DomainError
 from hub.i18n import N_
 from hub.service import HallService
-from hub.web.citizen_api import limited
 from hub.web.page_headers import secure_pages
 from hub.web.take_api import slip_number
 
+from .pages import limited_page
 from .take_pages import STRINGS, _center, refused
 
 pages = Blueprint("slip_page", __name__, url_prefix="/s", template_folder="templates")
 
 
 @pages.get("/<cap>")
-@limited
+@limited_page
 def slip_page(cap: str):
     service: HallService = current_app.extensions["onestop"]
     try:

@@ -18,8 +18,9 @@ from flask import Blueprint, current_app, render_template
 from hub.engine import DomainError
 from hub.i18n import N_
 from hub.service import HallService
-from hub.web.citizen_api import limited
 from hub.web.page_headers import secure_pages
+
+from .pages import limited_page
 
 # The citizen blueprint (citizen/pages.py) serves this page's script and style.
 pages = Blueprint("take", __name__, url_prefix="/q", template_folder="templates")
@@ -66,7 +67,7 @@ def refused(service: HallService, err: DomainError, title_key: str, hint_key: st
 
 
 @pages.get("/<poster>")
-@limited
+@limited_page
 def take_page(poster: str):
     service = _service()
     try:

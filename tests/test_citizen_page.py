@@ -297,3 +297,49 @@ def test_elderly_mode_and_a_complaint_from_the_phone(browser, hub):  # noqa: F81
     assert page.locator("#complaint-form").is_hidden()
     shot(page, "citizen-complaint-412x915.png")
     assert not page.errors, page.errors
+
+
+def refused_at(url: str, accept: str) -> requests.Response:
+    """`url` asked with `accept` until the address's limit refuses it (a bucket that refilled
+    meanwhile is spent again: nothing here depends on how fast the machine is)."""
+    for _ in range(40):
+        r = requests.get(url, headers={"Accept": accept}, timeout=5)
+        if r.status_code == 429:
+            return r
+        assert r.status_code in (200, 404), r.text
+    raise AssertionError(f"{url} was never limited")
+
+
+def test_past_the_limit_a_browser_reads_a_page_and_a_program_json(browser, tmp_path):  # noqa: F811
+    from tests.test_citizen import limited_hall
+
+    hub = HubProcess(tmp_path / "hub", config=limited_hall(tmp_path, per_minute=10, burst=3),
+                     clock=MORNING)
+    hub.provision()
+    hub.start()
+    try:
+        link = issued(hub)["link"]
+        html = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"  # Chromium's
+        for url in (link, f"{hub.url}/q/{'p' * 43}", link.replace("/t/", "/s/")):
+            page = refused_at(url, html)
+            assert page.headers["Content-Type"].startswith("text/html"), url
+            assert 1 <= int(page.headers["Retry-After"]) <= 7
+            text = page.text
+            assert text.index("请稍后再试") < text.index("Please try again shortly")
+            assert "请求过于频繁" in text and "too many requests" in text
+            api = refused_at(url, "application/json")
+            assert api.json()["error"]["code"] == "rate_limited", url
+            assert refused_at(url, "*/*").json()["error"]["code"] == "rate_limited"
+
+        page = browser.new_page(viewport={"width": PHONE[0], "height": PHONE[1]},
+                                locale="zh-CN")
+        for _ in range(40):
+            if page.goto(link).status == 429:
+                break
+        text_has(page, "h1", "请稍后再试")
+        assert "Please try again shortly" in page.inner_text("body")
+        glyphs_ok(page)
+        no_serious_axe_violations(page)
+        shot(page, "citizen-busy-412x915.png")
+    finally:
+        hub.stop()
