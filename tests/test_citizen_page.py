@@ -343,3 +343,54 @@ def test_past_the_limit_a_browser_reads_a_page_and_a_program_json(browser, tmp_p
         shot(page, "citizen-busy-412x915.png")
     finally:
         hub.stop()
+
+
+def test_transfers_are_said_on_the_phone_and_its_slip_opens_from_it(browser, hub):  # noqa: F811
+    """Sent on to another item (联办), then to another window of it: the phone says where, not
+    "missed your call"; finished as a 承诺件, it links the slip's own page."""
+    mine = issued(hub)
+    page = phone(browser, mine["link"])
+    live(page)
+    at_1, at_3, at_4 = (hub.login(f"clerk{n}", n) for n in (1, 3, 4))
+    assert hub.act(at_1, 1, "call-next").ok
+    alert_shown(page, "1号窗口")
+    page.click("#alert-ok")
+    assert hub.act(at_1, 1, "transfer", service="S3", reason="需公安办理").ok
+    page.wait_for_selector("#notice:not([hidden])", timeout=TIMEOUT_MS)
+    text_has(page, "#notice", "已转到：户口迁移")
+    text_has(page, "#service-name", "户口迁移")
+    text_has(page, "#status", "等候中")
+    assert [li.inner_text().split()[0] for li in page.locator("#window-list li").all()] == [
+        "3号窗口", "4号窗口"]
+    shot(page, "citizen-transferred-412x915.png")
+    no_serious_axe_violations(page)
+
+    assert hub.act(at_3, 3, "call-next").ok
+    alert_shown(page, "3号窗口")
+    page.click("#alert-ok")
+    moved = requests.post(f"{hub.url}/api/v1/windows/3/transfer", json={"window": 4},
+                          headers=hub.auth(at_3), timeout=5)  # `window` is act's own argument
+    assert moved.ok, moved.text
+    text_has(page, "#notice", "已转到：4号窗口")
+    assert "过号" not in page.inner_text("#notice")
+    assert page.locator("#window-list li").count() == 1
+
+    assert hub.act(at_4, 4, "call-next").ok
+    alert_shown(page, "4号窗口")
+    page.click("#alert-ok")
+    done = hub.act(at_4, 4, "finish", outcome="commitment", items=["户口簿"])
+    assert done.ok, done.text
+    slip = next(e for e in done.json()["events"] if e["type"] == "ticket.finished")[
+        "data"]["outcome"]["slip"]
+    page.wait_for_selector("#slip-link:not([hidden])", timeout=TIMEOUT_MS)  # the push, then a GET
+    assert page.inner_text("#slip-number") == slip
+    assert page.get_attribute("#slip-link", "href").startswith(f"{hub.url}/s/")
+    shot(page, "citizen-slip-412x915.png")
+    no_serious_axe_violations(page)
+    assert not page.errors, page.errors
+    page.click("#slip-link")
+    page.wait_for_url(re.compile(re.escape(hub.url) + r"/s/[A-Za-z0-9_-]{22}$"),
+                      timeout=TIMEOUT_MS)
+    assert page.inner_text("#slip-number") == slip
+    text_has(page, "main", "户口簿")
+    no_serious_axe_violations(page)

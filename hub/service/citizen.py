@@ -257,6 +257,8 @@ def ticket_view(core: ServiceCore, state: HallState, ticket: Ticket) -> dict[str
     svc = cfg.service(ticket.service) if cfg.has_service(ticket.service) else None
     live = ticket.day == state.day and ticket.status is TicketStatus.WAITING
     windows = presenters.ticket_view(cfg, None, ticket)["windows"]
+    if ticket.target_window is not None and ticket.status is TicketStatus.WAITING:
+        windows = [ticket.target_window]  # sent on to that window (联办): it calls it there
     if ticket.window is not None and ticket.window not in windows:
         windows = [ticket.window, *windows]
     rating = ticket.rating
