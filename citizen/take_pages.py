@@ -20,7 +20,7 @@ from hub.i18n import N_
 from hub.service import HallService
 from hub.web.page_headers import secure_pages
 
-from .pages import limited_page
+from .pages import _center, limited_page
 
 # The citizen blueprint (citizen/pages.py) serves this page's script and style.
 pages = Blueprint("take", __name__, url_prefix="/q", template_folder="templates")
@@ -29,11 +29,6 @@ STRINGS = ["take."]
 
 def _service() -> HallService:
     return current_app.extensions["onestop"]
-
-
-def _center(service: HallService) -> dict[str, Any]:
-    cfg = service.cfg
-    return {"center": {"name": cfg.center.name, "name_en": cfg.center.name_en}}
 
 
 def _items(service: HallService, seen: dict[str, Any]) -> list[dict[str, Any]]:
