@@ -41,8 +41,7 @@ EXCLUDED = {
     "kiosk.static": "the kiosk page's scripts and styles: files, not an interface",
     "office.static": "the office pages' scripts, styles and fonts: files, not an interface",
     "shared.static": "the modules all pages import, the Socket.IO client: files, not an interface",
-    "poster.static": "the 扫码取号 page's script and style: files, not an interface",
-    "citizen.static": "the citizen's phone page's script and style: files, not an interface",
+    "citizen.static": "the citizen's phone pages' scripts and styles: files, not an interface",
 }
 
 

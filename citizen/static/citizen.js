@@ -197,15 +197,22 @@
     $("recalls").hidden = !c.recalls;
     if (c.recalls) sayIn($("recalls"), both("citizen.recalled", { n: c.recalls, limit: rules ? rules.recall_limit : "" }));
   }
+  function windowNos(view) {
+    return (view.windows || []).map((w) => w.no).join(",");
+  }
   /** What just happened that the status alone does not say: a no-show sent back to wait, a
-   * transfer to another item. */
+   * transfer to another item or to another window (its windows are then that one). */
   function renderNotice(before, view) {
     const node = $("notice");
     if (!before) return;
     if (before.status === "called" && view.status === "waiting") {
       node.hidden = false;
+      const to = view.windows && view.windows.length === 1 ? view.windows[0] : null;
       if (before.service !== view.service) sayIn(node, both("citizen.transferred", { service: view.service_name || view.service }));
-      else sayIn(node, both("citizen.requeued", { behind: view.no_show ? view.no_show.requeue_behind : "" }));
+      else if (to && windowNos(before) !== windowNos(view)) {
+        const name = to.name || t("common.window", { no: to.no });
+        sayIn(node, [t("citizen.transferred", { service: name }), t2("citizen.transferred", { service: t2("common.window", { no: to.no }) })]);
+      } else sayIn(node, both("citizen.requeued", { behind: view.no_show ? view.no_show.requeue_behind : "" }));
     } else if (view.status !== "waiting") {
       node.hidden = true;
     }

@@ -16,7 +16,10 @@ or not at all.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import secrets
+from base64 import urlsafe_b64encode
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -56,6 +59,14 @@ CAPABILITY_BYTES = 16  # 128 bits: secrets.token_urlsafe gives 22 characters
 SLIP_OPEN_DAYS = 90  # a 承诺单's link while it is not collected ...
 SLIP_COLLECTED_DAYS = 30  # ... and after it is
 E = TypeVar("E", bound=Event)
+
+
+def slip_capability(key: bytes, slip: str) -> str:
+    """A 承诺单's capability: 128 bits derived from its number with the hall's slip key, so the
+    same link is known again without storing it (only its hash is kept): a reprint carries the
+    first print's QR and the ticket's page shows that link, and reading it writes nothing."""
+    mac = hmac.new(key, b"onestop-slip:" + slip.encode(), hashlib.sha256)
+    return urlsafe_b64encode(mac.digest()[:CAPABILITY_BYTES]).decode("ascii").rstrip("=")
 
 
 class Inbox(msgspec.Struct, frozen=True):
@@ -121,6 +132,8 @@ class Commit:
     # reads them after the commit (the issue answer, the printed QR). None: links are off.
     minted: dict[tuple[str, str], str] | None = None
     zone: dt.tzinfo = dt.UTC  # the hall's: a ticket's link ends with its day there
+    # The key a 承诺单's capability is derived from (read when a slip is first made).
+    slip_key: Callable[[], bytes] | None = None
 
     def catch_up(self) -> bool:
         """Apply what other hubs committed since this hub's state; whether a hall file was
@@ -198,7 +211,10 @@ class Commit:
 
     def _mint(self, link: Link) -> None:
         assert self.minted is not None
-        capability = secrets.token_urlsafe(CAPABILITY_BYTES)
+        if link.kind == "slip" and self.slip_key is not None:
+            capability = slip_capability(self.slip_key(), link.ref)
+        else:
+            capability = secrets.token_urlsafe(CAPABILITY_BYTES)
         CitizenLinks(self.store.db).save(self.tx, capability, link, self.now)
         self.minted[(link.kind, link.ref)] = capability
 

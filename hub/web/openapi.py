@@ -60,7 +60,7 @@ def _page(summary: str, *errors: int, media: str = "text/html",
                      **more)
 
 
-# The pages' routes live in their own packages (display/, caller/, kiosk/, office/, poster/).
+# The pages' routes live in their own packages (display/, caller/, kiosk/, office/, citizen/).
 PAGES: dict[str, Operation] = {
     "display.hall": _page("The hall's call screen (综合屏); without a stored token it pairs "
                           "(/api/v1/pairing); `?token=` deprecated"),
@@ -90,8 +90,8 @@ PAGES: dict[str, Operation] = {
     "office.poster": _page("扫码取号's printable A4 poster with today's QR code (office sign-in)"),
     "slip_page.slip_page": _page("A 承诺单 on the citizen's phone: what the printed slip's QR "
                                  "opens (404: a forged, expired or unknown link)", 404, 429),
-    "poster.take_page": _page("扫码取号 on a phone: today's poster opens it (404: not today's)",
-                              404, 429),
+    "take.take_page": _page("扫码取号 on a phone: today's poster opens it (404: not today's)",
+                            404, 429),
 }
 
 # What each namespace's clients send: `connect` is the `auth` object, every other key an event
