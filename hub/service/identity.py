@@ -40,6 +40,7 @@ from hub.auth import OFFICE_ROLES, Principal, Role
 from hub.engine import DomainError, Invalid
 from hub.engine.model import HallState
 from hub.engine.persons import Identified, age_on, birth_from_number, mask_name, valid_id_number
+from hub.presenters import silent_name
 from hub.store.identity_links import IdentityLink, IdentityLinks
 
 from .core import ServiceCore
@@ -118,11 +119,18 @@ def day_person(key: bytes, day: dt.date, person: str) -> str:
     return hmac.new(key, msg, hashlib.sha256).hexdigest()
 
 
+def key_id(key: bytes) -> bytes:
+    """A short name of an id key: which key a person in a handle was hashed under."""
+    return hmac.new(key, b"onestop-id-key-id", hashlib.sha256).digest()[:4]
+
+
 class Holder(msgspec.Struct, array_like=True, frozen=True):
-    """What a handle holds: the person under each id key (current first), the birth year,
-    elderly on the hall day the card was read, the masked name, and until when it holds."""
+    """What a handle holds: the person under each id key (current first) with that key's id,
+    the birth year, elderly on the hall day the card was read, the masked name, and until
+    when it holds."""
 
     persons: tuple[bytes, ...]
+    kids: tuple[bytes, ...]
     birth_year: int
     elderly: bool
     masked_name: str
@@ -175,6 +183,8 @@ class IdentityDesk:
         self.core = core
         self._keys: IdKeys | None = None
         self._stamp: tuple[int, int] | None = None
+        self._names: dict[str, str | None] = {}  # ticket id -> masked name, on _names_day
+        self._names_day: dt.date | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -233,6 +243,7 @@ class IdentityDesk:
         keys = self.keys
         return Holder(
             persons=tuple(bytes.fromhex(person_of(k, number)) for k in keys.all),
+            kids=tuple(key_id(k) for k in keys.all),
             birth_year=birth.year,
             elderly=age_on(birth, day) >= self.core.cfg.identity.elderly_age,
             masked_name=mask_name(card.name),
@@ -253,8 +264,10 @@ class IdentityDesk:
 
     def identified(self, holder: Holder, state: HallState) -> Identified:
         """The holder as the issue rules see them on the state's day."""
-        persons = tuple(day_person(k, state.day, p)
-                        for k, p in zip(self.keys.all, holder.hexes(), strict=False))
+        keys = {key_id(k): k for k in self.keys.all}
+        persons = tuple(day_person(keys[kid], state.day, p)
+                        for kid, p in zip(holder.kids, holder.hexes(), strict=True)
+                        if kid in keys)
         return Identified(persons=persons, elderly=holder.elderly)
 
     def draft(self, holder: Holder) -> IdentityLink:
@@ -269,6 +282,28 @@ class IdentityDesk:
             raise Invalid("id_invalid", "error.id_invalid")
         key = self.keys.current
         return day_person(key, day, person_of(key, number))
+
+    # --- silent calling ------------------------------------------------------------------
+
+    def masked_name(self, ticket_id: str) -> str | None:
+        """An identified ticket's masked name, while its day lasts (then housekeeping clears
+        it); from this hub's memory, or the store for a ticket another hub issued."""
+        day = self.core.current_day()
+        if self._names_day != day:
+            self._names, self._names_day = {}, day
+        if ticket_id not in self._names:
+            self._names[ticket_id] = IdentityLinks(self.core.db).masked_name(ticket_id)
+        return self._names[ticket_id]
+
+    def remember(self, ticket_id: str, masked: str | None) -> None:
+        """The masked name of a ticket this hub just issued (spares silent calling a read)."""
+        if self._names_day == self.core.current_day():
+            self._names[ticket_id] = masked
+
+    def called_name(self, ticket_id: str) -> str | None:
+        """What silent calling shows beside `ticket_id` now (presenters.silent_name)."""
+        return silent_name(self.core.cfg, self.core.state.tickets.get(ticket_id),
+                           self.masked_name)
 
     # --- the look-up by swipe ---------------------------------------------------------------
 

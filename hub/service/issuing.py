@@ -87,6 +87,9 @@ class Issuing:
                     )
                 finally:
                     core.identity_link = None
+                if holder is not None:
+                    desk.remember(the_event(records, TicketIssued).ticket_id,
+                                  holder.masked_name or None)
                 ticket_id, repeated = the_event(records, TicketIssued).ticket_id, False
                 link = citizen.issued_link(ticket_id, base_url)
         except AlreadyHandled as seen:
