@@ -62,6 +62,13 @@ from .decoding import (
     query,
     refusal,
 )
+from .identity import (
+    AppointmentOfPerson,
+    IdCard,
+    Identity,
+    IdentityFound,
+    IdentityLookup,
+)
 from .office_responses import (
     AlertNow,
     Alerts,
@@ -224,6 +231,7 @@ __all__ = [
     "Alerts",
     "Answer",
     "Appointment",
+    "AppointmentOfPerson",
     "AssessedRow",
     "AssessmentReport",
     "AtWindow",
@@ -276,6 +284,10 @@ __all__ = [
     "HallText",
     "Health",
     "HourCount",
+    "IdCard",
+    "Identity",
+    "IdentityFound",
+    "IdentityLookup",
     "IssueTicket",
     "IssuedTicket",
     "IssuedTicketForDevice",
