@@ -19,7 +19,7 @@ import socketio
 from werkzeug.serving import make_server
 
 from agent.config import load_agent_config
-from devices.sim.idcard import SimIdReader, fictitious_card
+from devices.sim.idcard import SimIdReader, check_character, fictitious_card
 from hub.config import ConfigError
 from tests.waiting import eventually
 
@@ -159,3 +159,35 @@ def test_the_readers_health_follows_an_unplug(rig) -> None:
     eventually(lambda: server.reader_health()[-1:] == ["online"], what="online again")
     sim.insert(ZHANG)
     eventually(lambda: len(server.cards()) == 1, what="a card after the replug")
+
+
+def test_the_demo_panel_places_sample_cards(tmp_path: Path) -> None:
+    import requests
+
+    from agent.bridge import Agent
+    from agent.simulated import DEMO_CARDS, SimulatedHall, serve_panel
+
+    hall = SimulatedHall([1], kiosk="demo-kiosk")
+    hall.start()
+    agent = Agent(hall.agent_config("demo-devices", "http://127.0.0.1:9", "t",
+                                    str(tmp_path / "agent")))
+    server = serve_panel(hall, agent, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.server_port}/idcard"
+    try:
+        got = requests.get(url, timeout=5).json()
+        assert got["present"] and got["on"] is None and len(got["cards"]) == len(DEMO_CARDS)
+        assert agent.cfg.id_reader is not None
+        assert agent.cfg.id_reader.device == hall.id_reader.path  # type: ignore[union-attr]
+        assert requests.post(url, json={"card": "elder"}, timeout=5).json()["on"] == "elder"
+        card = hall.id_reader.card  # type: ignore[union-attr]
+        assert card is not None and card.text.birth.year == 1949
+        for bad in ({"card": "nobody"}, {"card": ["elder"]}, {}):
+            assert requests.post(url, json=bad, timeout=5).status_code == 422
+        assert requests.post(url, json={"card": None}, timeout=5).json()["on"] is None
+        assert hall.id_reader.card is None  # type: ignore[union-attr]
+        numbers = [c.text.number for _, c in DEMO_CARDS.values()]
+        assert all(n[17] == check_character(n[:17]) for n in numbers)
+    finally:
+        server.shutdown()
+        agent.outbox.close()
+        hall.stop()
