@@ -191,3 +191,67 @@ def test_the_demo_panel_places_sample_cards(tmp_path: Path) -> None:
         server.shutdown()
         agent.outbox.close()
         hall.stop()
+
+
+@pytest.fixture
+def hub_rig(tmp_path: Path) -> Iterator[tuple[Any, SimIdReader, Path]]:
+    """A real hub process, a real agent process with `[id_reader]` on the simulator's pty, and
+    the kiosk's page as a Socket.IO client of /kiosk (kiosk name test-kiosk)."""
+    from tests.hubproc import HubProcess
+    from tests.test_kiosk_printing import Client, devices
+
+    hub = HubProcess(tmp_path / "hub")
+    hub.provision()
+    hub.start()
+    sim = SimIdReader(read_s=0.05).start()
+    config = tmp_path / "agent.toml"
+    config.write_text(f"""
+name = "kiosk-pi"
+hub = "{hub.url}"
+state_dir = "{tmp_path / 'agent'}"
+kiosk = "test-kiosk"
+
+[id_reader]
+device = "{sim.path}"
+poll_ms = 50
+""", encoding="utf-8")
+    log_path = tmp_path / "agent.log"
+    with open(log_path, "ab") as log:
+        agent = subprocess.Popen(
+            [sys.executable, "-m", "hub.cli", "--log-level", "debug", "agent", "--config",
+             str(config)], stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, "ONESTOP_AGENT_TOKEN": hub.tokens["agent"],
+                 "PYTHONUNBUFFERED": "1"})
+    kiosk = None
+    try:
+        eventually(lambda: devices(hub).get("id_reader@test-kiosk", {}).get("status")
+                   == "online", what="the ID card reader online at the hub")
+        kiosk = Client(hub.url, "/kiosk", {"token": hub.tokens["kiosk"]})
+        kiosk.sio.on("identity", kiosk._keep("identity"), namespace="/kiosk")
+        yield hub, sim, kiosk
+    finally:
+        if kiosk is not None:
+            kiosk.close()
+        agent.terminate()
+        try:
+            agent.wait(10)
+        except subprocess.TimeoutExpired:
+            agent.kill()
+        sim.stop()
+        hub.stop()
+        print(log_path.read_text(errors="replace")[-3000:])
+
+
+@pytest.mark.slow
+def test_the_reader_is_one_of_the_kiosks_devices_at_the_hub(hub_rig) -> None:
+    from tests.test_kiosk_printing import devices
+
+    hub, sim, _kiosk = hub_rig
+    reader = devices(hub)["id_reader@test-kiosk"]
+    assert reader["status"] == "online"
+    sim.unplug()
+    eventually(lambda: devices(hub)["id_reader@test-kiosk"]["status"] == "offline",
+               what="offline at the hub")
+    sim.plug()
+    eventually(lambda: devices(hub)["id_reader@test-kiosk"]["status"] == "online",
+               what="online again at the hub")
