@@ -15,6 +15,7 @@ from hub.config import HallConfig, Service
 from hub.engine import queries
 from hub.engine.model import (
     RATING_CHANNELS,
+    Channel,
     HallState,
     RatingLevel,
     RatingStatus,
@@ -181,6 +182,7 @@ def ticket_view(cfg: HallConfig, state: HallState | None, ticket: Ticket) -> dic
     live = state is not None and ticket.day == state.day and ticket.status is TicketStatus.WAITING
     view["people_ahead"] = queries.people_ahead(state, ticket) if live else 0  # type: ignore[arg-type]
     view["windows"] = [w.no for w in cfg.windows if svc and svc.code in w.services]
+    view["elderly"] = ticket.channel is Channel.ELDERLY  # the screens' quiet 适老 mark
     return view
 
 
