@@ -255,3 +255,45 @@ def test_the_reader_is_one_of_the_kiosks_devices_at_the_hub(hub_rig) -> None:
     sim.plug()
     eventually(lambda: devices(hub)["id_reader@test-kiosk"]["status"] == "online",
                what="online again at the hub")
+
+
+def _swipe(sim: SimIdReader, kiosk: Any, card: Any) -> dict:
+    """Place `card` and return what the kiosk's page is pushed; then lift it off."""
+    before = len(kiosk.pushed("identity"))
+    sim.insert(card)
+    eventually(lambda: len(kiosk.pushed("identity")) > before, what="identity at the kiosk")
+    pushed = kiosk.pushed("identity")
+    sim.remove()
+    seen = sim.stats["commands"]
+    eventually(lambda: sim.stats["commands"] > seen + 4, what="the card lifted off")
+    assert len(kiosk.pushed("identity")) == before + 1  # one push per placing
+    return pushed[-1]
+
+
+@pytest.mark.slow
+def test_a_card_on_the_reader_reaches_the_kiosk_as_a_masked_identity(hub_rig) -> None:
+    import requests
+
+    from devices.idcard import protocol as p
+    from devices.sim.idcard import SimCard
+
+    hub, sim, kiosk = hub_rig
+    got = _swipe(sim, kiosk, ZHANG)
+    assert (got["masked_name"], got["elderly"]) == ("张*", False) and got["handle"]
+    r = requests.post(f"{hub.url}/api/v1/tickets", json={"service": "S1",
+                                                         "identity": got["handle"]},
+                      headers=hub.auth(hub.tokens["kiosk"]), timeout=5)
+    assert r.ok, r.text
+    elder = _swipe(sim, kiosk, ELDER)
+    assert (elder["masked_name"], elder["elderly"]) == ("王*", True)
+    assert _swipe(sim, kiosk, DAMAGED)["error"] == "id_unreadable"
+    expired = fictitious_card("赵六", dt.date(1978, 8, 1), seq=15,
+                              valid_until=dt.date(2020, 8, 1))
+    assert _swipe(sim, kiosk, expired)["error"] == "id_expired"
+    text = ZHANG.text
+    wrong = text.number[:17] + ("0" if text.number[17] != "0" else "1")
+    forged = SimCard(p.CardText(**{**{f: getattr(text, f) for f in text.__slots__},
+                                   "number": wrong}))
+    assert _swipe(sim, kiosk, forged)["error"] == "id_invalid"
+    for pushed in kiosk.pushed("identity"):
+        assert ZHANG.text.number not in str(pushed) and "张三" not in str(pushed)
