@@ -10,7 +10,14 @@ is reported apart, computed from the frames, beside the poll phase (a card waits
 `agent`: the same through a real agent process, to the `id_card` event arriving at the hub's
 /device namespace (a bare Socket.IO server in this process plays the hub).
 
-    .venv/bin/python benchmarks/identity.py [--only reader|agent] [--placings 20] [--json out]
+`hub`: a real hub process too (tests/hubproc.py): placed → the `identity` push (sealed handle,
+masked name) received by a client of the kiosk's /kiosk room.
+
+`screen`: the kiosk page in the system Chromium instead of that client: placed → the card shown
+on the page (已读取身份证), then the item tapped and 取号 tapped at once → the ticket on screen.
+A fresh made-up card each time (one open ticket per person and item).
+
+    .venv/bin/python benchmarks/identity.py [--only reader|agent|hub|screen] [--placings 20]
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +43,7 @@ if str(REPO_ROOT) not in sys.path:
 from benchmarks.common import summarize_ms  # noqa: E402
 from devices.idcard import protocol as p  # noqa: E402
 from devices.idcard.reader import ABSENT_POLLS, CardRead, IdCardReader  # noqa: E402
-from devices.sim.idcard import READ_S, SimIdReader, fictitious_card  # noqa: E402
+from devices.sim.idcard import READ_S, SimCard, SimIdReader, fictitious_card  # noqa: E402
 from devices.transport import SerialTransport  # noqa: E402
 
 BAUD = 115200
@@ -139,9 +148,99 @@ def bench_agent(count: int) -> dict[str, Any]:
     return {"placed_to_hub": summarize_ms(times), "raw_s": times}
 
 
+@contextmanager
+def hall_with_agent(tmp: Path) -> Iterator[tuple[Any, SimIdReader]]:
+    """A hub process and the kiosk's agent process reading the paced simulator (kiosk
+    test-kiosk), until the hub sees the reader online."""
+    from tests.hubproc import HubProcess  # the test harness, only here
+    from tests.test_kiosk_printing import devices
+
+    hub = HubProcess(tmp / "hub")
+    hub.provision()
+    hub.start()
+    sim = SimIdReader(baud=BAUD, pace=True).start()
+    config = tmp / "agent.toml"
+    config.write_text(f'name = "bench"\nhub = "{hub.url}"\nstate_dir = "{tmp}/agent"\n'
+                      f'kiosk = "test-kiosk"\n[id_reader]\ndevice = "{sim.path}"\n'
+                      f"poll_ms = {POLL_MS}\n", encoding="utf-8")
+    agent = subprocess.Popen([sys.executable, "-m", "hub.cli", "agent", "--config", str(config)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             env={**os.environ, "ONESTOP_AGENT_TOKEN": hub.tokens["agent"]})
+    try:
+        deadline = time.monotonic() + 30
+        while devices(hub).get("id_reader@test-kiosk", {}).get("status") != "online":
+            if time.monotonic() > deadline:
+                raise RuntimeError("the agent's reader did not come online at the hub")
+            time.sleep(0.1)
+        yield hub, sim
+    finally:
+        agent.terminate()
+        agent.wait(10)
+        sim.stop()
+        hub.stop()
+
+
+def card(i: int) -> SimCard:
+    """A different made-up person each time: one open ticket per person and item."""
+    return fictitious_card("测试", dt.date(1950 + i % 50, 1 + i % 12, 1 + i % 28), seq=100 + i)
+
+
+def bench_hub(count: int) -> dict[str, Any]:
+    from tests.test_kiosk_printing import Client  # the test harness, only here
+
+    arrived: list[float] = []
+    with hall_with_agent(Path(tempfile.mkdtemp(prefix="bench-idhub-"))) as (hub, sim):
+        kiosk = Client(hub.url, "/kiosk", {"token": hub.tokens["kiosk"]})
+        kiosk.sio.on("identity", lambda data: arrived.append(time.monotonic()),
+                     namespace="/kiosk")
+        try:
+            times = placings(sim, count, arrived, threading.Event())
+        finally:
+            kiosk.close()
+    return {"placed_to_kiosk_socket": summarize_ms(times), "raw_s": times}
+
+
+def bench_screen(count: int) -> dict[str, Any]:
+    from playwright.sync_api import sync_playwright
+
+    from benchmarks.display_paint import ARGS, CHROMIUM
+
+    shown: list[float] = []
+    on_screen: list[float] = []
+    taps: list[float] = []
+    with hall_with_agent(Path(tempfile.mkdtemp(prefix="bench-idscreen-"))) as (hub, sim), \
+            sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1080, "height": 1920}, locale="zh-CN")
+        page.goto(f"{hub.url}/kiosk/?token={hub.tokens['kiosk']}")
+        page.wait_for_function("() => window.kiosk.state.connected", timeout=10_000)
+        for i in range(count):
+            time.sleep(POLL_MS / 1000 * (i % 7) / 7)
+            sim.insert(card(i))
+            placed = sim.placed_at
+            page.wait_for_selector("#id-card:not([hidden])", timeout=10_000)
+            shown.append(time.monotonic() - placed)
+            tapped = time.monotonic()
+            page.click(".tile[data-service=S1]")
+            page.click("#take")
+            page.wait_for_selector("#ticket:not([hidden])", timeout=10_000)
+            now = time.monotonic()
+            taps.append(now - tapped)
+            on_screen.append(now - placed)
+            sim.remove()
+            page.click("#done")
+            page.wait_for_selector("#id-card", state="hidden", timeout=10_000)
+            time.sleep(POLL_MS / 1000 * (ABSENT_POLLS + 1))
+        browser.close()
+    return {"placed_to_card_shown": summarize_ms(shown),
+            "taps_to_ticket_shown": summarize_ms(taps),
+            "placed_to_ticket_on_screen": summarize_ms(on_screen),
+            "target_s": TARGET_S, "raw_s": on_screen}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--only", choices=["reader", "agent"])
+    ap.add_argument("--only", choices=["reader", "agent", "hub", "screen"])
     ap.add_argument("--placings", type=int, default=20)
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
@@ -151,6 +250,10 @@ def main() -> int:
         result["reader"] = bench_reader(args.placings)
     if args.only in (None, "agent"):
         result["agent"] = bench_agent(args.placings)
+    if args.only in (None, "hub"):
+        result["hub"] = bench_hub(args.placings)
+    if args.only in (None, "screen"):
+        result["screen"] = bench_screen(args.placings)
     shown = {k: ({kk: vv for kk, vv in v.items() if kk != "raw_s"} if isinstance(v, dict)
                  else v) for k, v in result.items()}
     print(json.dumps(shown, indent=2))
