@@ -200,42 +200,67 @@ def bench_hub(count: int) -> dict[str, Any]:
     return {"placed_to_kiosk_socket": summarize_ms(times), "raw_s": times}
 
 
+# Test harness only (not the product): the wall-clock time (ms since the epoch, the same clock
+# as the benchmark's time.time()) of the first frame painted after the card shows, of the tap on
+# 取号 (its click event), and of the first frame after the ticket shows.
+PROBE = """() => {
+  window.__shown = []; window.__tickets = []; window.__taps = [];
+  const now = () => performance.timeOrigin + performance.now();
+  document.getElementById("take").addEventListener("click", () => window.__taps.push(now()),
+                                                   true);
+  const watch = (el, list) => {
+    let was = !el.hidden;
+    new MutationObserver(() => {
+      const is = !el.hidden;
+      if (is && !was) requestAnimationFrame(() => list.push(now()));
+      was = is;
+    }).observe(el, {attributes: true});
+  };
+  watch(document.getElementById("id-card"), window.__shown);
+  watch(document.getElementById("ticket"), window.__tickets);
+}"""
+
+
 def bench_screen(count: int) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     from benchmarks.display_paint import ARGS, CHROMIUM
 
-    shown: list[float] = []
-    on_screen: list[float] = []
-    taps: list[float] = []
+    placed: list[float] = []
     with hall_with_agent(Path(tempfile.mkdtemp(prefix="bench-idscreen-"))) as (hub, sim), \
             sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 1080, "height": 1920}, locale="zh-CN")
         page.goto(f"{hub.url}/kiosk/?token={hub.tokens['kiosk']}")
         page.wait_for_function("() => window.kiosk.state.connected", timeout=10_000)
+        page.evaluate(PROBE)
         for i in range(count):
             time.sleep(POLL_MS / 1000 * (i % 7) / 7)
+            placed.append(time.time() * 1000)
             sim.insert(card(i))
-            placed = sim.placed_at
-            page.wait_for_selector("#id-card:not([hidden])", timeout=10_000)
-            shown.append(time.monotonic() - placed)
-            tapped = time.monotonic()
+            page.wait_for_function("n => window.__shown.length > n", arg=i, timeout=10_000)
             page.click(".tile[data-service=S1]")
             page.click("#take")
-            page.wait_for_selector("#ticket:not([hidden])", timeout=10_000)
-            now = time.monotonic()
-            taps.append(now - tapped)
-            on_screen.append(now - placed)
+            page.wait_for_function("n => window.__tickets.length > n", arg=i, timeout=10_000)
             sim.remove()
             page.click("#done")
             page.wait_for_selector("#id-card", state="hidden", timeout=10_000)
             time.sleep(POLL_MS / 1000 * (ABSENT_POLLS + 1))
+        shown = page.evaluate("window.__shown")
+        taps = page.evaluate("window.__taps")
+        tickets = page.evaluate("window.__tickets")
         browser.close()
-    return {"placed_to_card_shown": summarize_ms(shown),
-            "taps_to_ticket_shown": summarize_ms(taps),
-            "placed_to_ticket_on_screen": summarize_ms(on_screen),
-            "target_s": TARGET_S, "raw_s": on_screen}
+    def ms(a: list[float], b: list[float]) -> list[float]:
+        return [(y - x) / 1000 for x, y in zip(a, b, strict=True)]
+
+    # The card and the ticket as the system shows them; the taps between (made by Playwright
+    # here, by the citizen in a hall) are left out of the sum.
+    system = [c + t for c, t in zip(ms(placed, shown), ms(taps, tickets), strict=True)]
+    return {"placed_to_card_shown": summarize_ms(ms(placed, shown)),
+            "take_tapped_to_ticket_shown": summarize_ms(ms(taps, tickets)),
+            "placed_to_ticket_on_screen_without_the_taps": summarize_ms(system),
+            "placed_to_ticket_on_screen_with_automated_taps": summarize_ms(ms(placed, tickets)),
+            "target_s": TARGET_S, "raw_s": system}
 
 
 def main() -> int:
