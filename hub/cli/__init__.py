@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 
-from . import accounts, audit, ca, deploy, feed, hall, reporting, run, spot_checks
+from . import accounts, audit, ca, deploy, feed, hall, reporting, run, simulate, spot_checks
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,4 +65,5 @@ def build_parser() -> argparse.ArgumentParser:
     feed.add_commands(sub)
     deploy.add_commands(sub)
     ca.add_commands(sub)
+    simulate.add_commands(sub)
     return parser
