@@ -30,6 +30,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     sim.add_argument("--faults", default="default", choices=["default", "short", "none"],
                      help="fault schedule (default: the hub killed twice, the agent and the "
                      "forwarder restarted, paper out, a bus unplugged, the backend down)")
+    sim.add_argument("--drain", type=float, default=60.0, metavar="MINUTES",
+                     help="the clerks go on serving this long after the last ticket is taken; "
+                     "what is still waiting then expires at midnight (default 60)")
     sim.add_argument("--out", required=True, help="directory for the processes' data and "
                      "logs, and results.json")
     sim.set_defaults(func=cmd_simulate)
@@ -52,7 +55,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     out = Path(args.out)
     opts = Options(profile=Path(args.profile), hall=Path(args.config), out=out,
                    day=dt.date.fromisoformat(args.day), start=start, end=end,
-                   speed=args.speed, seed=args.seed, faults=args.faults)
+                   speed=args.speed, seed=args.seed, faults=args.faults,
+                   drain_minutes=args.drain)
     outcome = Soak(opts).run()
     (out / "results.json").write_text(json.dumps(outcome.as_json(), ensure_ascii=False,
                                                  indent=1), encoding="utf-8")

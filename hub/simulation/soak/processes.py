@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import math
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -31,6 +33,7 @@ SUPERVISOR = "soak-office"
 # Housekeeping (ratings, alerts, the day's end) every second of real time: at 30× that is
 # every 30 s of the hall's, about what a hall gets at 1× from the default 15 s.
 TICK_S = "1"
+RATING_REAL_S = 4.0
 
 
 def free_port() -> int:
@@ -43,11 +46,16 @@ def clerk_name(window: int) -> str:
     return f"clerk{window:02d}"
 
 
-def hall_file(source: Path, out: Path, backend_url: str) -> Path:
+def hall_file(source: Path, out: Path, backend_url: str, speed: float) -> Path:
     """The hall file with the backend's address; the kiosk's voice prompts off (their renderer
     is a child of the hub that would compete with it for the two cores, and says nothing the
-    soak checks)."""
+    soak checks); and a rating window of at least RATING_REAL_S real seconds: a keypad counts
+    whole real seconds and its agent polls it every 100 ms, so the hall's 30 s at 30× (one real
+    second) would leave a citizen who presses at once at the mercy of the polls."""
     text = source.read_text(encoding="utf-8")
+    floor = min(600, math.ceil(RATING_REAL_S * speed))
+    text = re.sub(r"(?m)^(\[rating\][^\[]*?^timeout_s\s*=\s*)(\d+)",
+                  lambda m: m.group(1) + str(max(int(m.group(2)), floor)), text, count=1)
     path = out / "hall.toml"
     path.write_text(f'{text}\n[backend]\nurl = "{backend_url}"\n\n[kiosk]\nvoice_prompts = false\n',
                     encoding="utf-8")

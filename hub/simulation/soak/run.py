@@ -31,7 +31,6 @@ from .recount import lives, minutes_up, p90
 log = logging.getLogger(__name__)
 
 LEAD_S = 8.0  # real seconds from the clock's anchor to the day's start: the processes start
-DRAIN_MINUTES = 90  # the hall's minutes the clerks go on serving after the kiosk closes
 NIGHT_START = dt.time(23, 59, 0)  # the rollover: the evening's idle hours are skipped
 DELIVERY_WAIT_S = 120.0  # real seconds for the forwarder to catch up at the end
 RSS_EVERY_MIN = 5.0  # the hall's minutes between two samples of the hub's memory
@@ -48,6 +47,7 @@ class Options:
     speed: float = 30.0
     seed: int = 1
     faults: str = "default"
+    drain_minutes: float = 60.0  # the clerks go on serving this long after the kiosk closes
 
 
 @dataclass
@@ -82,7 +82,7 @@ class Soak:
         self.clerks_stop = threading.Event()
         self.closed = threading.Event()  # the kiosk took its last ticket
         self.ledger = Ledger()
-        self.rss: list[tuple[str, int]] = []  # (the hall's time, KiB)
+        self.rss: list[tuple[dt.datetime, int]] = []  # (the hall's time, KiB)
         self.applied: list[dict[str, Any]] = []
         self.backend = Backend().start()
         self.data = opts.out / "hub-data"
@@ -91,11 +91,15 @@ class Soak:
 
     def run(self) -> Outcome:
         try:
+            began = time.monotonic()
             self._start_processes()
             self._day()
             end_rss = self._rss()
+            log.info("the day ran (%.0f s); the night", time.monotonic() - began)
             self._night()
+            log.info("rolled over (%.0f s); waiting for the backend", time.monotonic() - began)
             self._wait_delivered()
+            log.info("delivered (%.0f s); checking", time.monotonic() - began)
             return self._checks(end_rss)
         finally:
             self.stop.set()
@@ -106,7 +110,7 @@ class Soak:
             self.backend.close()
 
     def _start_processes(self) -> None:
-        config = hall_file(self.opts.hall, self.opts.out, self.backend.url)
+        config = hall_file(self.opts.hall, self.opts.out, self.backend.url, self.opts.speed)
         self.accounts = Provisioned(self.data, self.cfg, self.clock())
         self.hub = Hub(config, self.data, self.opts.out, self.clock).start()
         self.devices = Devices([w.no for w in self.cfg.windows], self.hub,
@@ -143,7 +147,7 @@ class Soak:
         kiosk.done.wait()
         time_.until(self.end)
         self.closed.set()
-        drain_end = self.end + dt.timedelta(minutes=DRAIN_MINUTES)
+        drain_end = self.end + dt.timedelta(minutes=self.opts.drain_minutes)
         for clerk in clerks:
             clerk.join(max(0.0, time_.real_at(drain_end) - time.time()))
         self.clerks_stop.set()
@@ -198,14 +202,15 @@ class Soak:
         while time_.until(when):
             kib = self.hub.rss_kib()
             if kib:
-                self.rss.append((self.clock().isoformat(), kib))
+                self.rss.append((self.clock(), kib))
             when += dt.timedelta(minutes=RSS_EVERY_MIN)
 
     def _rss(self) -> int | None:
         return self.hub.rss_kib()
 
     def _first_hour_rss(self) -> int | None:
-        hour = (self.start + dt.timedelta(hours=1)).isoformat()
+        """The hub's memory an hour into the day (half-way through a shorter window)."""
+        hour = self.start + min(dt.timedelta(hours=1), (self.end - self.start) / 2)
         after = [kib for at, kib in self.rss if at >= hour]
         return after[0] if after else None
 
@@ -297,7 +302,9 @@ class Soak:
             for v in life.visits:
                 if v.ended is not None:
                     busy[v.window] += (v.ended - v.called).total_seconds()
-        open_s = (self.end - self.start).total_seconds()
+        last = max((v.ended for life in lives(events).values() for v in life.visits
+                    if v.ended is not None), default=self.end)
+        open_s = (max(last, self.end) - self.start).total_seconds()
         every = [w for ws in waits.values() for w in ws]
         ledger = self.ledger
         return {
@@ -316,7 +323,7 @@ class Soak:
             "utilisation_by_window": {str(w): round(b / open_s, 2)
                                       for w, b in sorted(busy.items())},
             "satisfaction": report.get("total", {}).get("satisfaction"),
-            "rss_kib": self.rss,
+            "rss_kib": [(at.isoformat(), kib) for at, kib in self.rss],
         }
 
 
