@@ -6,8 +6,8 @@ writes what it was told into the Ledger the end checks read."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
+import logging
 import random
 import threading
 import time
@@ -22,6 +22,8 @@ from hub.simulation.demand import Arrival, Demand, ItemDemand
 
 from .processes import Hub, clerk_name
 from .sio import Closed, SioClient
+
+log = logging.getLogger(__name__)
 
 RETRY_S = 0.3  # real seconds between attempts while the hub is away
 KEY_GAP_S = (0.8, 3.0)  # hall seconds between a clerk's keys (reading the screen, a click)
@@ -101,6 +103,12 @@ class Kiosk(threading.Thread):
         self.done = threading.Event()
 
     def run(self) -> None:
+        try:
+            self._take()
+        except Exception:  # the soak's own bug: in its log, where the checks look for it
+            log.exception("the kiosk stopped")
+
+    def _take(self) -> None:
         client: SioClient | None = None
         try:
             for arrival in self.day:
@@ -148,16 +156,22 @@ class Clerk(threading.Thread):
 
     def __init__(self, no: int, hub: Hub, cfg: HallConfig, demand: Demand,
                  keypad: SimRatingKeypad, time_: Timeline, ledger: Ledger, seed: int,
-                 until: threading.Event) -> None:
+                 until: threading.Event, leaving: threading.Event) -> None:
         super().__init__(name=f"clerk{no}", daemon=True)
         self.no, self.hub, self.cfg, self.demand, self.keypad = no, hub, cfg, demand, keypad
-        self.time, self.ledger, self.until = time_, ledger, until
+        self.time, self.ledger, self.until, self.leaving = time_, ledger, until, leaving
         self.rng = random.Random(f"{seed}:window{no}")
         self.seed = seed
         self.client: SioClient | None = None
         self.transferred: set[str] = set()
 
     def run(self) -> None:
+        try:
+            self._work()
+        except Exception:  # the soak's own bug: in its log, where the checks look for it
+            log.exception("the clerk of window %d stopped", self.no)
+
+    def _work(self) -> None:
         token = self._login()
         while token and not self.time.stop.is_set():
             if self.client is None or self.client.closed.is_set():
@@ -169,6 +183,8 @@ class Clerk(threading.Thread):
                 if current:
                     self._serve(current, resumed=True)
                     continue
+            if self.leaving.is_set():
+                break  # the day is over: no new citizen (the one being served is finished)
             try:
                 answer = self._act("call-next")
             except Closed:
@@ -177,7 +193,7 @@ class Clerk(threading.Thread):
             if current:
                 self._serve(current)
             elif self.until.is_set():
-                return  # the kiosks are closed and the queue is empty for this window
+                break  # the kiosks are closed and the queue is empty for this window
             else:
                 self.time.pause(IDLE_POLL_S)
         if self.client is not None:
@@ -185,8 +201,10 @@ class Clerk(threading.Thread):
 
     def _login(self) -> str | None:
         while not self.time.stop.is_set():
-            with contextlib.suppress(Exception):
+            try:
                 return self.hub.login(clerk_name(self.no), self.no)
+            except (OSError, ValueError) as err:  # requests' errors are OSErrors
+                self.ledger.count("action_errors", f"sign-in:{str(err)[:60]}")
             self.time.stop.wait(RETRY_S)
         return None
 
@@ -280,7 +298,8 @@ class Clerk(threading.Thread):
                     self.ledger.not_pressed += 1
                 return
             time.sleep(0.02)
-        self.time.pause(rng.uniform(*PRESS_AFTER_S))
+        if not self.time.pause(rng.uniform(*PRESS_AFTER_S)):
+            return
         reason = rng.randint(1, len(self.cfg.rating.reasons)) \
             if level >= 4 and rng.random() < REASON_SHARE else 0
         if self.keypad.window == request_id and self.keypad.press_rating(level, reason):

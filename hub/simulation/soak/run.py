@@ -31,6 +31,9 @@ from .recount import lives, minutes_up, p90
 log = logging.getLogger(__name__)
 
 LEAD_S = 8.0  # real seconds from the clock's anchor to the day's start: the processes start
+NIGHT_LEAD_S = 15.0  # the same before 23:59: the agent is back well before midnight
+LAST_CASE = dt.timedelta(minutes=45)  # the longest a clerk may take over the day's last case
+AGENT_CATCH_UP_S = 1.0  # the agent polls the last presses before the night stops it
 NIGHT_START = dt.time(23, 59, 0)  # the rollover: the evening's idle hours are skipped
 DELIVERY_WAIT_S = 120.0  # real seconds for the forwarder to catch up at the end
 RSS_EVERY_MIN = 5.0  # the hall's minutes between two samples of the hub's memory
@@ -79,13 +82,19 @@ class Soak:
         self.steps = schedule(opts.faults, self.start, self.end)
         self.clock = SetClock(self.start, time.time() + LEAD_S, opts.speed)
         self.stop = threading.Event()
-        self.clerks_stop = threading.Event()
+        self.clerks_stop = threading.Event()  # at once (the soak is ending)
+        self.leaving = threading.Event()  # once the citizen being served is done
         self.closed = threading.Event()  # the kiosk took its last ticket
         self.ledger = Ledger()
         self.rss: list[tuple[dt.datetime, int]] = []  # (the hall's time, KiB)
         self.applied: list[dict[str, Any]] = []
         self.backend = Backend().start()
         self.data = opts.out / "hub-data"
+        # The soak's own log (an actor's failure, with its traceback): checked like the others.
+        self.own_log = opts.out / "simulate.log"
+        handler = logging.FileHandler(self.own_log, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logging.getLogger("hub.simulation").addHandler(handler)
 
     # --- the day ------------------------------------------------------------------------
 
@@ -134,7 +143,7 @@ class Soak:
         screens = [Screen(room, self.hub, self.accounts.tokens[Role.SCREEN], self.ledger,
                           self.stop) for room in ("hall", "window:1")]
         clerks = [Clerk(w.no, self.hub, self.cfg, self.demand, self.devices.hall.at[w.no][0],
-                        clerk_time, self.ledger, self.opts.seed, self.closed)
+                        clerk_time, self.ledger, self.opts.seed, self.closed, self.leaving)
                   for w in self.cfg.windows]
         self.screens = screens
         threading.Thread(target=self._faults, args=(time_,), name="faults", daemon=True).start()
@@ -150,27 +159,47 @@ class Soak:
         drain_end = self.end + dt.timedelta(minutes=self.opts.drain_minutes)
         for clerk in clerks:
             clerk.join(max(0.0, time_.real_at(drain_end) - time.time()))
+        self.leaving.set()
+        for clerk in clerks:
+            clerk.join(max(0.0, time_.real_at(drain_end + LAST_CASE) - time.time()))
         self.clerks_stop.set()
         for clerk in clerks:
             clerk.join(15)
         time_.until(max(self.steps[-1].at if self.steps else self.end, self.clock()))
+        time.sleep(AGENT_CATCH_UP_S)
 
     # --- faults -------------------------------------------------------------------------
 
     def _faults(self, time_: Timeline) -> None:
-        for step in self.steps:
-            if not time_.until(step.at):
-                return
-            try:
-                self._apply(step)
-            except Exception as err:  # a fault that cannot be applied is reported, not fatal
-                log.exception("fault %s", step)
-                self.applied.append({"at": step.at.isoformat(), "kind": step.kind,
-                                     "error": repr(err)})
+        """Each fault on a thread of its own at its time, and undone its duration after it
+        was applied: a hub that takes seconds to start again delays no other fault."""
+        undo = {(s.kind, i): s for i, s in enumerate(self.steps) if s.undo}
+        for i, step in enumerate(self.steps):
+            if step.undo:
                 continue
-            self.applied.append({"at": self.clock().isoformat(), "kind": step.kind,
-                                 "undo": step.undo})
-            log.info("%s %s", "end of" if step.undo else "fault:", step.kind)
+            end = next((u for (kind, j), u in undo.items() if kind == step.kind and j > i), None)
+            lasts = end.at - step.at if end else None
+            threading.Thread(target=self._fault, args=(time_, step, lasts), daemon=True,
+                             name=f"fault-{step.kind}").start()
+
+    def _fault(self, time_: Timeline, step: Step, lasts: dt.timedelta | None) -> None:
+        if not time_.until(step.at):
+            return
+        self._step(step)
+        if lasts is not None and time_.pause(lasts.total_seconds()):
+            self._step(Step(self.clock(), step.kind, undo=True))
+
+    def _step(self, step: Step) -> None:
+        try:
+            self._apply(step)
+        except Exception as err:  # a fault that cannot be applied is reported, not fatal
+            log.exception("fault %s", step)
+            self.applied.append({"at": step.at.isoformat(), "kind": step.kind,
+                                 "error": repr(err)})
+            return
+        self.applied.append({"at": self.clock().isoformat(), "kind": step.kind,
+                             "undo": step.undo})
+        log.info("%s %s", "end of" if step.undo else "fault:", step.kind)
 
     def _apply(self, step: Step) -> None:
         hall = self.devices.hall
@@ -224,22 +253,23 @@ class Soak:
         for p in self._processes():
             p.stop()
         night = dt.datetime.combine(self.opts.day, NIGHT_START, tzinfo=self.cfg.zone)
-        self.clock = SetClock(night, time.time() + 2.0, self.opts.speed)
+        # Read NIGHT_START only once the processes are up: they start earlier on the clock.
+        self.clock = SetClock(night, time.time() + NIGHT_LEAD_S, self.opts.speed)
         for p in self._processes():
             p.clock = self.clock
         self.hub.start()
         self.devices.agent.start()
         self.forwarder.start()
-        deadline = time.monotonic() + 60 + 300 / self.opts.speed
+        deadline = time.monotonic() + NIGHT_LEAD_S + 60
         while time.monotonic() < deadline and not self._rolled():
-            time.sleep(0.5)
+            time.sleep(0.2)
         self.applied.append({"at": self.clock().isoformat(), "kind": "rollover",
                              "undo": False, "rolled": self._rolled()})
 
     def _rolled(self) -> bool:
         with self._db() as db:
-            return bool(db.execute("SELECT 1 FROM events WHERE type = 'day.rolled' AND "
-                                   "day > ?", (self.opts.day.isoformat(),)).fetchone())
+            rolled = db.execute("SELECT data FROM events WHERE type = 'day.rolled'").fetchall()
+        return any(json.loads(r[0])["day"] > self.opts.day.isoformat() for r in rolled)
 
     def _db(self) -> sqlite3.Connection:
         from hub.runtime import DB_FILE  # noqa: PLC0415
@@ -264,13 +294,24 @@ class Soak:
     # --- the end ------------------------------------------------------------------------
 
     def _report(self) -> dict[str, Any]:
-        token = self.hub.login(SUPERVISOR, totp=self.accounts.totp)
+        token = self._office_login()
         day = self.opts.day.isoformat()
         r = requests.get(f"{self.hub.url}/api/v1/reports", params={"from": day, "to": day,
                                                                    "by": "service"},
                          headers={"Authorization": f"Bearer {token}"}, timeout=60)
         r.raise_for_status()
         return r.json()
+
+    def _office_login(self) -> str:
+        """The office signs in with its authenticator's code: at high speed a code's 30 s
+        step lasts a fraction of a real second, so a code may be stale on arrival; the next
+        one is tried, as a person would."""
+        for _ in range(20):
+            try:
+                return self.hub.login(SUPERVISOR, totp=self.accounts.totp)
+            except requests.HTTPError:
+                time.sleep(0.1)
+        return self.hub.login(SUPERVISOR, totp=self.accounts.totp)
 
     def _checks(self, end_rss: int | None) -> Outcome:
         events = self._events()
@@ -281,6 +322,7 @@ class Soak:
                                                               indent=1), encoding="utf-8")
         logs = {p.name: p.read_text(errors="replace") for proc in self._processes()
                 for p in proc.logs}
+        logs[self.own_log.name] = self.own_log.read_text(errors="replace")
         found = [
             checks.final_states(day_events),
             checks.acknowledged_kept(day_events, self.ledger.acked),
@@ -300,10 +342,10 @@ class Soak:
                 waits[life.visits[0].service].append(
                     (life.visits[0].called - life.issued).total_seconds())
             for v in life.visits:
-                if v.ended is not None:
+                if v.ended is not None and v.end != "expired":
                     busy[v.window] += (v.ended - v.called).total_seconds()
         last = max((v.ended for life in lives(events).values() for v in life.visits
-                    if v.ended is not None), default=self.end)
+                    if v.ended is not None and v.end != "expired"), default=self.end)
         open_s = (max(last, self.end) - self.start).total_seconds()
         every = [w for ws in waits.values() for w in ws]
         ledger = self.ledger
