@@ -95,9 +95,9 @@ class Kiosk(threading.Thread):
     with the hub is asked again with the same request id, as the kiosk's page does: the hub
     gives the same ticket, never a second one."""
 
-    def __init__(self, hub: Hub, token: str, day: list[Arrival], time_: Timeline,
+    def __init__(self, no: int, hub: Hub, token: str, day: list[Arrival], time_: Timeline,
                  ledger: Ledger, seed: int) -> None:
-        super().__init__(name="kiosk", daemon=True)
+        super().__init__(name=f"kiosk{no}", daemon=True)
         self.hub, self.token, self.day, self.time, self.ledger = hub, token, day, time_, ledger
         self.seed = seed
         self.done = threading.Event()
@@ -124,7 +124,7 @@ class Kiosk(threading.Thread):
         request = {"service": arrival.service, "request_id": f"soak{self.seed}n{arrival.id}"}
         while not self.time.stop.is_set():
             if client is None or client.closed.is_set():
-                client = connect(self.hub, "/kiosk", self.token, self.ledger, "kiosk",
+                client = connect(self.hub, "/kiosk", self.token, self.ledger, self.name,
                                  self.time.stop)
                 if client is None:
                     return None

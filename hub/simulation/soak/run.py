@@ -34,6 +34,7 @@ LEAD_S = 8.0  # real seconds from the clock's anchor to the day's start: the pro
 NIGHT_LEAD_S = 15.0  # the same before 23:59: the agent is back well before midnight
 LAST_CASE = dt.timedelta(minutes=45)  # the longest a clerk may take over the day's last case
 AGENT_CATCH_UP_S = 1.0  # the agent polls the last presses before the night stops it
+KIOSKS = 3
 NIGHT_START = dt.time(23, 59, 0)  # the rollover: the evening's idle hours are skipped
 DELIVERY_WAIT_S = 120.0  # real seconds for the forwarder to catch up at the end
 RSS_EVERY_MIN = 5.0  # the hall's minutes between two samples of the hub's memory
@@ -138,8 +139,10 @@ class Soak:
         clerk_time = Timeline(self.clock, self.clerks_stop)
         day = [a for a in arrivals(self.demand, self.opts.day, self.opts.seed, self.cfg.zone)
                if self.start <= a.at < self.end]
-        kiosk = Kiosk(self.hub, self.accounts.tokens[Role.KIOSK], day, time_, self.ledger,
-                      self.opts.seed)
+        # A hall's kiosk stand: several touchscreens, so a burst of citizens is not queued
+        # behind one screen's round trips (they share the one printer the agent has).
+        kiosks = [Kiosk(i, self.hub, self.accounts.tokens[Role.KIOSK], day[i::KIOSKS], time_,
+                        self.ledger, self.opts.seed) for i in range(KIOSKS)]
         screens = [Screen(room, self.hub, self.accounts.tokens[Role.SCREEN], self.ledger,
                           self.stop) for room in ("hall", "window:1")]
         clerks = [Clerk(w.no, self.hub, self.cfg, self.demand, self.devices.hall.at[w.no][0],
@@ -149,11 +152,12 @@ class Soak:
         threading.Thread(target=self._faults, args=(time_,), name="faults", daemon=True).start()
         threading.Thread(target=self._sample_rss, args=(time_,), name="rss", daemon=True).start()
         time_.until(self.start)
-        for actor in (kiosk, *screens, *clerks):
+        for actor in (*kiosks, *screens, *clerks):
             actor.start()
         log.info("the day: %d arrivals from %s to %s at %g×", len(day), self.start, self.end,
                  self.opts.speed)
-        kiosk.done.wait()
+        for kiosk in kiosks:
+            kiosk.done.wait()
         time_.until(self.end)
         self.closed.set()
         drain_end = self.end + dt.timedelta(minutes=self.opts.drain_minutes)

@@ -38,7 +38,7 @@ class SioClient:
         self._connected = threading.Event()
         self._refused: Any = None
         self.closed = threading.Event()
-        opened = self.ws.recv()
+        opened = self._recv()
         if not opened.startswith("0"):
             raise Closed(f"not an Engine.IO open: {opened[:80]!r}")
         self.ws.settimeout(None)
@@ -48,6 +48,11 @@ class SioClient:
             self.close()
             raise Closed(f"{namespace}: not connected"
                          + (f" (refused: {self._refused})" if self._refused else ""))
+
+    def _recv(self) -> str:
+        """The next text frame (Engine.IO sends no binary frames to these clients)."""
+        message = self.ws.recv()
+        return message.decode("utf-8", "replace") if isinstance(message, bytes) else message
 
     def _send(self, packet: str) -> None:
         try:
@@ -77,7 +82,7 @@ class SioClient:
     def _read(self) -> None:
         try:
             while True:
-                message = self.ws.recv()
+                message = self._recv()
                 if not message:
                     break
                 if message == "2":
