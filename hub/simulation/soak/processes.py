@@ -22,6 +22,7 @@ import requests
 from agent.config import AgentConfig
 from agent.simulated import SimulatedHall
 from hub.auth import Role
+from hub.children import PARENT_ENV
 from hub.clock import SetClock
 from hub.config import HallConfig
 from hub.runtime import open_database
@@ -87,7 +88,10 @@ class Process:
     def __init__(self, name: str, args: list[str], out: Path, clock: SetClock,
                  env: dict[str, str] | None = None) -> None:
         self.name, self.args, self.out, self.clock = name, args, out, clock
-        self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        # PARENT_ENV: the child ends with the soak, even a soak killed outright
+        # (hub/children.py; the kernel ties it to the starting thread, which must outlive it).
+        self.env = {**os.environ, "PYTHONUNBUFFERED": "1", PARENT_ENV: str(os.getpid()),
+                    **(env or {})}
         self.env.pop("ONESTOP_CLOCK", None)  # --clock says it
         self.proc: subprocess.Popen | None = None
         self.starts = 0

@@ -192,6 +192,9 @@ class Soak:
         self._step(step)
         if lasts is not None and time_.pause(lasts.total_seconds()):
             self._step(Step(self.clock(), step.kind, undo=True))
+        # A process started here ends with this thread (hub/children.py): it stays until the
+        # day is over, when the night stops and starts every process again.
+        self.stop.wait()
 
     def _step(self, step: Step) -> None:
         try:
