@@ -189,6 +189,11 @@ class Clerk(threading.Thread):
                 answer = self._act("call-next")
             except Closed:
                 continue
+            if answer.get("error", {}).get("code") == "ticket_in_service":
+                # A call the hub made while its answer was lost: the panel's snapshot on a
+                # new socket shows the citizen at the window.
+                self.client.close()
+                continue
             current = answer.get("result", {}).get("current") if answer.get("ok") else None
             if current:
                 self._serve(current)
@@ -233,6 +238,8 @@ class Clerk(threading.Thread):
             self.ledger.count("actions", action)
         else:
             self.ledger.count("action_errors", f"{action}:{answer['error']['code']}")
+            if action != "call-next":
+                log.warning("window %d: %s refused: %s", self.no, action, answer["error"])
         return answer
 
     def _serve(self, current: dict[str, Any], resumed: bool = False) -> None:
@@ -272,7 +279,7 @@ class Clerk(threading.Thread):
         profile's shares."""
         svc = self.cfg.service(service)
         draw = rng.random()
-        if item is not None and draw < item.joint:
+        if svc.case_type == "joint" or (item is not None and draw < item.joint):
             other = next(d.code for d in self.cfg.departments if d.code != svc.department)
             return {"outcome": "joint", "departments": [svc.department, other]}
         if item is not None and draw < item.joint + item.commitment:
