@@ -491,6 +491,9 @@ def _walk(hub, call, agent, kiosk, screen, metrics) -> None:  # noqa: PLR0915 (o
     call("get", f"{api}/reports", office, params={"format": "csv"})
     for by in ("window", "clerk"):
         assert call("get", f"{api}/assessment", office, params={"by": by}).json()["rows"]
+    # The week after finished_last_week's ticket: advice computed by the hub's child process.
+    assert call("get", f"{api}/reports/staffing", office, params={"week": "2026-W48"}
+                ).json()["days"]
 
     running = call("get", f"{api}/admin/config", admin).json()
     call("post", f"{api}/admin/config/check", office, json={"toml": running["toml"]})

@@ -32,6 +32,7 @@ from .schema import (
     Rating,
     Service,
     SpotCheck,
+    Staffing,
     Supervision,
     Window,
 )
@@ -55,6 +56,7 @@ def cross_check(cfg: HallConfig) -> Problems:
     yield from _check_backend(cfg.backend)
     yield from _check_audit(cfg.audit)
     yield from _check_assessment(cfg.assessment, cfg.queue.pause_reasons)
+    yield from _check_staffing(cfg.staffing)
     yield from _check_identity(cfg.identity)
     yield from _check_spot_check(cfg.spot_check)
     yield from _check_citizen(cfg.citizen)
@@ -236,6 +238,13 @@ def _check_audit(a: Audit) -> Problems:
     for name in ("archive_dir", "key_file"):
         if not getattr(a, name).strip():
             yield f"audit.{name}", "must not be empty"
+
+
+def _check_staffing(st: Staffing) -> Problems:
+    if not 1 <= st.p90_wait_minutes <= 240:
+        yield "staffing.p90_wait_minutes", f"must be 1-240 minutes, got {st.p90_wait_minutes}"
+    if not 1 <= st.history_weeks <= 26:
+        yield "staffing.history_weeks", f"must be 1-26 weeks, got {st.history_weeks}"
 
 
 def _check_backend(b: Backend) -> Problems:

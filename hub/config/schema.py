@@ -219,6 +219,15 @@ class Assessment(_Strict, frozen=True):
     warning_penalty: float = 5.0  # per 效能告诫
 
 
+class Staffing(_Strict, frozen=True):
+    """The office's staffing advice (GET /api/v1/reports/staffing, docs/staffing.md): per hour
+    and item, the fewest windows whose p90 wait stays at most `p90_wait_minutes`, estimated
+    from the hall's last `history_weeks` weeks."""
+
+    p90_wait_minutes: float = 20.0
+    history_weeks: int = 4
+
+
 class ChecklistItem(_Strict, frozen=True):
     """One question a spot-check review answers pass, fail or n/a (不适用)."""
 
@@ -340,6 +349,7 @@ class HallConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, dict=
     backend: Backend = Backend()
     audit: Audit = Audit()
     assessment: Assessment = Assessment()
+    staffing: Staffing = Staffing()
     identity: Identity = Identity()
     spot_check: SpotCheck = SpotCheck()
     citizen: Citizen = Citizen()

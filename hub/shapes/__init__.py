@@ -199,6 +199,15 @@ from .spot_checks import (
     StaffRecords,
     StaffRow,
 )
+from .staffing import (
+    StaffingAdvice,
+    StaffingDay,
+    StaffingHistory,
+    StaffingHour,
+    StaffingQuery,
+    StaffingRow,
+    WindowUse,
+)
 
 __all__ = [
     "BODIES",
@@ -341,6 +350,12 @@ __all__ = [
     "StaffRecordRequest",
     "StaffRecords",
     "StaffRow",
+    "StaffingAdvice",
+    "StaffingDay",
+    "StaffingHistory",
+    "StaffingHour",
+    "StaffingQuery",
+    "StaffingRow",
     "TakeRequest",
     "TakenTicket",
     "Text",
@@ -355,6 +370,7 @@ __all__ = [
     "WindowActed",
     "WindowAction",
     "WindowNo",
+    "WindowUse",
     "WindowsChanged",
     "attempted_username",
     "check_text",

@@ -15,6 +15,7 @@ from hub.store.audit import export_lines
 from .openapi import XLSX, openapi_document
 from .operations import READ, WRITE, documented
 from .report_export import report_response
+from .staffing_report import staffing_response
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -287,6 +288,16 @@ def assessment():
     """考核: the report's figures per window, clerk or department with the [assessment] score
     and rank; clerks also with their 评先评优 standing (supervisor)"""
     return report_response(service(), who(), "assessment", request.args)
+
+
+@api.get("/reports/staffing")
+@documented(shapes.StaffingAdvice, *READ, 422, 503, query=shapes.StaffingQuery)
+def staffing_advice():
+    """Staffing advice for a week: per day, hour and item, the windows that keep the p90 wait
+    within the hall file's [staffing] target, from the last weeks' history, by simulated days
+    with the queue engine; Erlang C's figure and the hall as configured beside it (supervisor;
+    computed beside the hub; 503 if that fails)"""
+    return staffing_response(service(), who(), request.args)
 
 
 @api.get("/dead-letters")

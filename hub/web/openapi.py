@@ -37,6 +37,7 @@ _ERROR_TEXT = {
          "that is not valid Unicode",
     429: "Too many failed sign-ins, or (the citizen's routes) too many requests from one "
          "address, or 扫码取号's daily limit reached (Retry-After says when to try again)",
+    503: "Computed beside the hub, and that failed or took too long: try again later",
 }
 
 # Answered by the HTTP server (eventlet) before the hub reads the request, on any route.
