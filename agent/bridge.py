@@ -238,8 +238,10 @@ class Agent:
                 left_s = real_seconds(self.clock, command.left_s)
                 if isinstance(device.driver, ByteKeypad):  # the agent's own window: to the ms
                     device.run("request_rating", command.request_id, max(0.0, left_s))
+                elif left_s < 1:  # a keypad counts whole seconds: it would take a late press
+                    device.run("close_request", command.request_id, time.time() + left_s)
                 else:  # the drivers date presses and deadlines by the system's clock
-                    device.run("request_rating", command.request_id, max(1, int(left_s)),
+                    device.run("request_rating", command.request_id, int(left_s),
                                command.text, None, time.time() + left_s)
             elif command.kind == "rating_close":
                 device.run("close_request", command.request_id,
