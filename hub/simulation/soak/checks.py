@@ -139,7 +139,7 @@ def _zero(value: Any) -> Any:
     """A count the report leaves out or writes as 0 is the same."""
     if isinstance(value, dict):
         return {k: v for k, v in value.items() if v}
-    return value or 0 if not isinstance(value, float) else value
+    return 0 if value is None else value
 
 
 def memory(first_hour_kib: int | None, end_kib: int | None) -> Check:
