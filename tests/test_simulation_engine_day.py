@@ -51,6 +51,14 @@ def test_one_window_serves_in_turn() -> None:
     assert result.utilisation() == {1: pytest.approx(1.0)}
 
 
+def test_naive_arrival_times_are_the_halls_local_time() -> None:
+    plan = Plan.dedicated({"biz_change": {9: 1}})
+    naive = [Arrival(at(9).replace(tzinfo=None), "biz_change", 1),
+             Arrival(at(9, 1).replace(tzinfo=None), "biz_change", 2)]
+    result = day(plan, one_item(Distribution(10, kind="fixed")), naive)
+    assert [(w.issued_min, round(w.wait_min, 6)) for w in result.waits] == [(540, 0), (541, 9)]
+
+
 def test_a_window_opens_at_its_hour_and_serves_who_waits() -> None:
     plan = Plan.dedicated({"biz_change": {10: 1}})
     came = [Arrival(at(9, 30), "biz_change", 1)]

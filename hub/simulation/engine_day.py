@@ -180,7 +180,8 @@ class _Day:
 
     def run(self, arrivals: list[Arrival]) -> DayResult:
         for a in arrivals:
-            minute = (a.at - self.midnight).total_seconds() / 60
+            at = a.at if a.at.tzinfo else a.at.replace(tzinfo=self.zone)  # naive: hall time
+            minute = (at - self.midnight).total_seconds() / 60
             self.push(minute, _ARRIVE, a.service)
         hours = sorted({h for w in self.plan.windows for h in w.hours})
         for h in hours:
