@@ -29,7 +29,7 @@ from devices.regmap import CallerKey, RatingLevel
 from devices.scanner import ScannerReader
 from devices.transport import SerialTransport
 from devices.words import sent_part
-from hub.clock import Clock, reading_at, system_clock
+from hub.clock import Clock, reading_at, real_seconds, system_clock
 
 from .config import AgentConfig, key_byte
 from .hub_link import HubLink
@@ -256,13 +256,19 @@ class Agent:
                 if isinstance(device.driver, CallerKeypad):
                     device.run("show", command.number, command.waiting)
             elif command.kind == "rating_request":
+                # The hub's seconds are its clock's; the keypads time windows in real seconds
+                # (they differ on a sped-up clock: a simulated day).
+                left_s = real_seconds(self.clock, command.left_s)
                 if isinstance(device.driver, ByteKeypad):  # the agent's own window: to the ms
-                    device.run("request_rating", command.request_id, max(0.0, command.left_s))
+                    device.run("request_rating", command.request_id, max(0.0, left_s))
+                elif left_s < 1:  # a keypad counts whole seconds: it would take a late press
+                    device.run("close_request", command.request_id, time.time() + left_s)
                 else:  # the drivers date presses and deadlines by the system's clock
-                    device.run("request_rating", command.request_id, command.timeout_s,
-                               command.text, None, time.time() + command.left_s)
+                    device.run("request_rating", command.request_id, int(left_s),
+                               command.text, None, time.time() + left_s)
             elif command.kind == "rating_close":
-                device.run("close_request", command.request_id, time.time() + command.left_s)
+                device.run("close_request", command.request_id,
+                           time.time() + real_seconds(self.clock, command.left_s))
             elif command.kind == "rating_thanks" and not isinstance(device.driver, ByteKeypad):
                 device.run("thanks")
             elif command.kind in ("rating_cancel", "rating_thanks"):

@@ -11,7 +11,19 @@ import logging
 import os
 import sys
 
-from . import accounts, audit, ca, deploy, feed, hall, identity, reporting, run, spot_checks
+from . import (
+    accounts,
+    audit,
+    ca,
+    deploy,
+    feed,
+    hall,
+    identity,
+    reporting,
+    run,
+    simulate,
+    spot_checks,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,4 +78,5 @@ def build_parser() -> argparse.ArgumentParser:
     feed.add_commands(sub)
     deploy.add_commands(sub)
     ca.add_commands(sub)
+    simulate.add_commands(sub)
     return parser

@@ -177,7 +177,9 @@ class Commit:
                 touched.update((t, self.state.tickets.get(t)) for t in event.expired)
             apply(self.state, event, record.seq)
             if event.ticket:
-                touched.setdefault(event.ticket, None)
+                # Kept as applied: a DayRolled later in this commit takes the day's tickets out
+                # of the state (a rating still open at midnight ends just before it).
+                touched.setdefault(event.ticket, self.state.tickets.get(event.ticket))
             project = PROJECTIONS.get(type(event))
             if project is not None:
                 project(self, record)
