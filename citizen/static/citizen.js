@@ -145,6 +145,7 @@
     state.view = view;
     if (view.now) state.offsetMs = Date.parse(view.now) - Date.now() || 0;
     $("number").textContent = view.number || "";
+    renderPerson(view);
     $("service-name").textContent = view.service_name || view.service || "";
     $("service-name-en").textContent = view.service_name_en || "";
     renderStatus(view);
@@ -160,6 +161,16 @@
     maybeAlert(before, view);
   }
 
+  /** 无声叫号: the masked name (张*) when the hub sends one (the hall's silent calling), and a
+   * quiet 适老 mark on an elderly citizen's ticket. The hub never sends more of the person. */
+  function renderPerson(view) {
+    const name = typeof view.masked_name === "string" ? view.masked_name : "";
+    const elderly = view.elderly === true || view.channel === "elderly";
+    $("masked-name").textContent = name;
+    $("masked-name").hidden = !name;
+    $("elderly-mark").hidden = !elderly;
+    $("person").hidden = !name && !elderly;
+  }
   function renderStatus(view) {
     const node = $("status");
     node.className = "status " + (view.status || "");
