@@ -1,8 +1,9 @@
 """The agent: its devices, its link to the hub, and the glue between them.
 
-Threads: one per bus (devices/bus.py polls and runs commands), one per byte keypad, the hub
-link's Socket.IO threads and outbox sender, and one worker that applies hub messages in order
-and turns them into device commands. Device events go straight into the durable outbox.
+Threads: one per bus (devices/bus.py polls and runs commands), one per byte keypad, one each for
+the kiosk's scanner and ID card reader, the hub link's Socket.IO threads and outbox sender, and
+one worker that applies hub messages in order and turns them into device commands. Device events
+go straight into the durable outbox; a card read goes straight to the hub.
 With a [voice] section the worker also queues calls for the announcer, whose own thread
 renders and plays them (agent/voice.py).
 """
@@ -19,6 +20,8 @@ from typing import Any
 from devices.bus import Bus
 from devices.bytekeypad import ByteKeypad
 from devices.events import Event, HealthChange, KeyEvent, RatingExpired, RatingPress
+from devices.idcard.keyboard import IdKeyboardReader
+from devices.idcard.reader import CardRead, IdCardReader
 from devices.keypad import CallerKeypad, RatingKeypad
 from devices.led import LedDisplay
 from devices.master import Health, ModbusMaster
@@ -82,6 +85,7 @@ class Agent:
         self.voice = VoiceCaller(cfg.voice) if cfg.voice is not None else None
         self.printer = self._build_printer()
         self.scanner = self._build_scanner()
+        self.id_reader = self._build_id_reader()
         extra: dict[str, Any] = {"devices": sorted(self.devices)}
         if cfg.kiosk:
             extra["kiosk"] = cfg.kiosk
@@ -114,6 +118,19 @@ class Agent:
         return ScannerReader(sc.device, self._scanned, grab=sc.grab, gap_s=sc.gap_s,
                              on_health=lambda state, detail: self._set_health(name, state,
                                                                               detail))
+
+    def _build_id_reader(self) -> IdCardReader | IdKeyboardReader | None:
+        ir = self.cfg.id_reader
+        if ir is None:
+            return None
+        name = f"id_reader@{self.cfg.kiosk}"
+        self.devices[name] = Device(name, "id_reader", 0, None)
+        if ir.kind == "keyboard":
+            return IdKeyboardReader(ir.device, self._id_card, grab=ir.grab, gap_s=ir.gap_s,
+                                    on_health=lambda state, detail: self._set_health(name, state,
+                                                                                     detail))
+        transport = SerialTransport(ir.device, ir.baud, name=name, personal_data=True)
+        return IdCardReader(transport, name=name, poll_ms=ir.poll_ms)
 
     def _build_buses(self) -> None:
         for i, bus_cfg in enumerate(self.cfg.buses, start=1):
@@ -157,6 +174,12 @@ class Agent:
                              args=(self._stop,)).start()
         if self.scanner is not None:
             threading.Thread(target=self.scanner.run, name="scanner", daemon=True,
+                             args=(self._stop,)).start()
+        if isinstance(self.id_reader, IdCardReader):
+            threading.Thread(target=self.id_reader.run, name="id-reader", daemon=True,
+                             args=(self._id_card, self._stop, self._health)).start()
+        elif self.id_reader is not None:
+            threading.Thread(target=self.id_reader.run, name="id-reader", daemon=True,
                              args=(self._stop,)).start()
         threading.Thread(target=self._work, name="hub-messages", daemon=True).start()
         threading.Thread(target=self._health_loop, name="health", daemon=True).start()
@@ -299,6 +322,12 @@ class Agent:
         there and scans again."""
         log.info("scanned %d characters", len(text))
         self.link.send("scan", {"text": text})
+
+    def _id_card(self, read: CardRead) -> None:
+        """On the reader's thread. Straight to the hub, not through the durable outbox: the
+        citizen is standing at the kiosk and swipes again. Nothing of the card in the log."""
+        log.info("card unreadable" if read.error else "card read")
+        self.link.send("id_card", read.payload())
 
     def _send_health(self) -> None:
         """Ask the health sender to report (on connect, and on every change)."""
