@@ -3,19 +3,17 @@
  * that, shows 已读取身份证 张* with 取消, sends the handle with the ticket taken next, and drops it
  * when the ticket is issued, on 取消, when it expires, and when the kiosk goes idle. An elderly card
  * turns 长者模式 on. After a swipe on the 承诺单 or 预约 screen, the person's slips or today's
- * appointments are looked up (POST /api/v1/identity/lookup). No number or full name ever reaches
- * the page. */
+ * appointments are looked up (`lookup_identity`, as POST /api/v1/identity/lookup). No number or
+ * full name ever reaches the page. */
 import { service } from "/shared/static/catalogue.js";
 import { $, bilingual, en, make } from "/shared/static/dom.js";
-import { deviceToken } from "/shared/static/pairing.js";
-import { online } from "./connection.js";
+import { ask, online } from "./connection.js";
 import { errorBox, issue } from "./issue.js";
 import { lookupSlip } from "./slips.js";
 import { state } from "./state.js";
 import { setElderly } from "./voice.js";
 import { both, t } from "/shared/static/i18n.js";
 
-const LOOKUP_URL = "/api/v1/identity/lookup";
 const DEFAULT_VALID_S = 120; // what the hub says a handle lasts, if it says nothing
 const ERROR_SHOWN_MS = 15000; // a failed read's message, then it goes
 const CARD_ERRORS = {
@@ -129,36 +127,30 @@ export function showMine(what) {
 }
 
 /** The card's 承诺单 or today's appointments, shown on the screen the swipe happened on. */
-async function lookup(what) {
+function lookup(what) {
   const id = state.identity;
   const box = $(what === "slips" ? "id-slips" : "id-appointments");
   if (!id || !online()) return;
   const mine = ++lookups;
+  box.classList.remove("error-box");
   box.hidden = false;
   bilingual(box, ...both("kiosk.id_looking_up"));
-  let answer = null;
-  try {
-    const r = await fetch(LOOKUP_URL, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Authorization: `Bearer ${deviceToken("kiosk")}` },
-      body: JSON.stringify({ identity: id.handle }),
-      cache: "no-store",
-    });
-    answer = await r.json().catch(() => ({}));
-    if (!r.ok) answer = { error: (answer && answer.error) || { code: "no_answer" } };
-  } catch {
-    answer = { error: { code: "no_answer" } };
-  }
-  if (mine !== lookups) return; // dropped or swiped again meanwhile
-  if (answer.error) {
-    if (answer.error.code === "identity_stale") dropIdentity();
-    errorBox(box, answer.error);
-    box.classList.add("error-box");
-    return;
-  }
-  box.classList.remove("error-box");
-  if (what === "slips") showSlips(box, answer.slips || []);
-  else showAppointments(box, answer.appointments || []);
+  ask("lookup_identity", { identity: id.handle }, (err, ack) => {
+    if (mine !== lookups) return; // dropped, or swiped again, meanwhile
+    if (err || !ack || !ack.ok) {
+      const e = err ? { code: "no_answer" } : (ack && ack.error) || {};
+      if (e.code === "identity_stale") {
+        dropIdentity();
+        return;
+      }
+      errorBox(box, e);
+      box.classList.add("error-box");
+      return;
+    }
+    const found = ack.result || {};
+    if (what === "slips") showSlips(box, found.slips || []);
+    else showAppointments(box, found.appointments || []);
+  });
 }
 
 const shownName = () => ({ name: state.identity ? state.identity.masked_name : "" });
@@ -206,15 +198,13 @@ function showAppointments(box, appointments) {
     const what = bilingual(make("p", "id-row-text"), a.service_name || svc.name || a.service || "",
       a.service_name_en || svc.name_en);
     body.append(what);
-    const when = [a.slot, a.time].filter(Boolean).join(" ");
-    if (when) body.append(make("p", "id-row-sub", when));
     li.append(body);
-    if (a.code && a.status !== "used" && a.checked_in !== true) {
+    if (a.code && a.used !== true) { // checked in with its code, as if scanned
       const go = bilingual(make("button", "primary id-row-button"), ...both("kiosk.id_check_in"));
       go.type = "button";
       go.addEventListener("click", () => issue({ channel: "appointment", code: a.code }, "code"));
       li.append(go);
-    } else if (a.checked_in === true || a.status === "used") {
+    } else if (a.used === true) {
       li.append(bilingual(make("p", "id-row-done"), ...both("kiosk.appointment_already_checked_in")));
     }
     return li;
