@@ -30,6 +30,7 @@ from hub.store.forwarding import DeadLetter, Outbox
 from hub.store.store import Store
 from hub.web.openapi import openapi_document
 from tests.hubproc import HALL_24H, PASSWORD, HubProcess, hall_today, quiet_hall
+from tests.test_id_cards import swiped
 from tests.test_sockets import Listener
 from tests.waiting import eventually
 
@@ -129,7 +130,9 @@ EXAMPLE_BODIES = {  # a plausible body per route (others: {})
     "/api/v1/clerks/{username}/move": {"window": 2},
     "/api/v1/returns/{ticket_id}/{decision}": {"note": "同意"},
     "/api/v1/green-passes": {"code": "G1", "project": "重点项目", "service": "S1"},
-    "/api/v1/appointments": {"code": "P1", "service": "S1", "day": "2099-01-01"},
+    "/api/v1/appointments": {"code": "P1", "service": "S1", "day": "2099-01-01",
+                             "id_number": "11010519491231002X"},
+    "/api/v1/identity/lookup": {"identity": "A" * 120},
     "/api/v1/admin/config": {"toml": "x = 1"},
     "/api/v1/admin/config/check": {"toml": "x = 1"},
     "/api/v1/admin/config/edit": {"edit": {"service": "S1", "daily_quota": 5}},
@@ -406,6 +409,10 @@ def _walk(hub, call, agent, kiosk, screen, metrics) -> None:  # noqa: PLR0915 (o
          json={"reason": "等候时间太长"})
     call("get", f"{api}/tickets/{asked['ticket_id']}", office)
     call("get", f"{api}/slips/{slip}", kiosk)
+    # 刷身份证取号: a card read beside the kiosk; a ticket issued with its handle, a look-up.
+    handle = swiped(hub)
+    call("post", f"{api}/tickets", kiosk, json={"service": "S3", "identity": handle})
+    call("post", f"{api}/identity/lookup", kiosk, json={"identity": handle})
     # The finished ticket's phone: its view (with its 承诺单's link), a complaint; its rating
     # came first from the keypad.
     cap = tickets[0]["link"].rsplit("/", 1)[1]

@@ -293,6 +293,22 @@ def _check_identity(ident: Identity) -> Problems:
     for name in ("idle_minutes_office", "idle_minutes_clerk"):
         if not 1 <= getattr(ident, name) <= 720:
             yield f"identity.{name}", "must be 1-720 minutes"
+    yield from _check_citizen_card(ident)
+
+
+def _check_citizen_card(ident: Identity) -> Problems:
+    """The ID card at the kiosk: an age a citizen can reach, caps a person can meet, and
+    links kept at least through the ticket's day but not for ever (docs/privacy.md)."""
+    if not 50 <= ident.elderly_age <= 120:
+        yield "identity.elderly_age", "must be 50-120 years"
+    if not 1 <= ident.open_per_item <= 10:
+        yield "identity.open_per_item", "must be 1-10 tickets"
+    if not 0 <= ident.per_day <= 50:
+        yield "identity.per_day", "must be 0 (no cap) to 50 tickets"
+    if ident.per_day and ident.per_day < ident.open_per_item:
+        yield "identity.per_day", "must be at least open_per_item (or 0: no cap)"
+    if not 1 <= ident.link_days <= 365:
+        yield "identity.link_days", "must be 1-365 days"
 
 
 def _check_spot_check(spot: SpotCheck) -> Problems:

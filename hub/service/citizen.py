@@ -23,6 +23,7 @@ import msgspec
 from hub import presenters, shapes
 from hub.engine import HallState, Invalid, NotFound, queries
 from hub.engine.model import (
+    Channel,
     ComplaintFiled,
     SlipStatus,
     Ticket,
@@ -248,9 +249,8 @@ def ticket_view(core: ServiceCore, state: HallState, ticket: Ticket) -> dict[str
             queries.estimated_wait_minutes(cfg, state, ticket) if live else 0,
         "windows": [{"no": no, "name": cfg.window(no).name, "location": cfg.window(no).zone}
                     for no in windows if cfg.has_window(no)],
-        "called": ({"window": ticket.window, "at": _iso(ticket.called_at),
-                    "recalls": ticket.recalls}
-                   if ticket.status is TicketStatus.CALLED else None),
+        "called": _called(core, ticket),
+        "elderly": ticket.channel is Channel.ELDERLY,
         "no_show": {"recall_limit": cfg.queue.recall_limit,
                     "requeue_behind": cfg.queue.no_show_requeue_behind},
         "materials": [{"text": m, "text_en": ""} for m in (svc.materials if svc else [])],
@@ -266,6 +266,16 @@ def ticket_view(core: ServiceCore, state: HallState, ticket: Ticket) -> dict[str
         "slip": None,
         "now": _iso(core.clock()),
     }
+
+
+def _called(core: ServiceCore, ticket: Ticket) -> dict[str, Any] | None:
+    if ticket.status is not TicketStatus.CALLED:
+        return None
+    called = {"window": ticket.window, "at": _iso(ticket.called_at), "recalls": ticket.recalls}
+    masked = core.identity.called_name(ticket.id)  # type: ignore[attr-defined]  # HallService's
+    if masked:  # silent calling (无声叫号): the masked name beside the number
+        called["masked_name"] = masked
+    return called
 
 
 def _iso(when: dt.datetime | None) -> str | None:

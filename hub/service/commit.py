@@ -48,6 +48,7 @@ from hub.store.cases import Cases
 from hub.store.citizen_links import CitizenLinks, Link
 from hub.store.database import Tx
 from hub.store.hall_config import HallConfigs
+from hub.store.identity_links import IdentityLink, IdentityLinks
 from hub.store.spot_checks import SpotChecks
 from hub.store.store import SNAPSHOT_EVERY, Record, Store
 
@@ -121,6 +122,9 @@ class Commit:
     # reads them after the commit (the issue answer, the printed QR). None: links are off.
     minted: dict[tuple[str, str], str] | None = None
     zone: dt.tzinfo = dt.UTC  # the hall's: a ticket's link ends with its day there
+    # 刷身份证取号: the identity link of the ticket this commit issues (ticket id and day
+    # filled in here), written with it or not at all.
+    identity: IdentityLink | None = None
 
     def catch_up(self) -> bool:
         """Apply what other hubs committed since this hub's state; whether a hall file was
@@ -241,6 +245,12 @@ class Commit:
         if isinstance(record.event, StaffRecordAdded):
             SpotChecks(self.store.db).save_record(self.tx, record.event)
 
+    def save_identity_link(self, record: Record) -> None:
+        event = record.event
+        if isinstance(event, TicketIssued) and event.identified and self.identity is not None:
+            link = self.identity._replace(ticket_id=event.ticket_id, day=self.state.day)
+            IdentityLinks(self.store.db).save(self.tx, link, self.now)
+
     def save_hall_file(self, record: Record) -> None:
         """The text with its event: another hub that applies the event finds it."""
         event = record.event
@@ -264,6 +274,7 @@ PROJECTIONS: dict[type[Event], Callable[[Commit, Record], None]] = {
     SpotCheckDrawn: Commit.save_spot_draw,  # a week's 办件抽查 sample
     SpotCheckReviewed: Commit.save_spot_review,  # a sampled ticket reviewed
     StaffRecordAdded: Commit.save_staff_record,  # an efficiency record (效能告诫 ...)
+    TicketIssued: Commit.save_identity_link,  # 刷身份证取号: who the ticket is for (hashed)
 }
 
 

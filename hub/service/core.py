@@ -25,6 +25,7 @@ from hub.store.accounts import Accounts
 from hub.store.audit import AuditEntry, AuditLog
 from hub.store.database import Database
 from hub.store.hall_config import HallConfigs
+from hub.store.identity_links import IdentityLink
 from hub.store.store import Record, Store
 
 from .commit import AlreadyHandled, Change, Commit, Decide, Inbox
@@ -85,6 +86,9 @@ class ServiceCore:
         # slip number): read under the lock right after `execute` (hub/service/citizen.py),
         # emptied by the next change. Never logged, never in an event.
         self.minted: dict[tuple[str, str], str] = {}
+        # The identity link (刷身份证取号) of the ticket the change being executed issues, its
+        # ticket id and day filled in by the commit (hub/service/identity.py); set under the lock.
+        self.identity_link: IdentityLink | None = None
         self.state = self._load_state()
         self.hall_file_sync = HallFileSync(self)
 
@@ -211,7 +215,8 @@ class ServiceCore:
             with self.db.transaction() as tx:
                 steps = Commit(self.store, self.audit, self.configs, tx, self.state, now,
                                self.reload_text,
-                               self.minted if self.cfg.citizen.enabled else None, self.cfg.zone)
+                               self.minted if self.cfg.citizen.enabled else None, self.cfg.zone,
+                               self.identity_link)
                 if steps.catch_up():  # another hub changed the hall file: decide with the new one
                     self.hall_file_sync.follow_stored(tx)
                 events = decide(self.state, now)

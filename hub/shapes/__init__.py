@@ -62,6 +62,13 @@ from .decoding import (
     query,
     refusal,
 )
+from .identity import (
+    AppointmentOfPerson,
+    IdCard,
+    Identity,
+    IdentityFound,
+    IdentityLookup,
+)
 from .office_responses import (
     AlertNow,
     Alerts,
@@ -215,6 +222,7 @@ __all__ = [
     "Alerts",
     "Answer",
     "Appointment",
+    "AppointmentOfPerson",
     "AssessedRow",
     "AssessmentReport",
     "AtWindow",
@@ -267,6 +275,10 @@ __all__ = [
     "HallText",
     "Health",
     "HourCount",
+    "IdCard",
+    "Identity",
+    "IdentityFound",
+    "IdentityLookup",
     "IssueTicket",
     "IssuedTicket",
     "IssuedTicketForDevice",

@@ -92,6 +92,7 @@ def issue_ticket():
     ticket = service().issue_ticket(
         principal, data.service or "", data.channel or "normal", data.code, client_addr(),
         base_url=request.host_url,  # the phone's link: the hub as this client reaches it
+        identity=data.identity,
     )
     if wants_print:
         printers = current_app.extensions["onestop_printers"]
@@ -380,5 +381,15 @@ def book_appointment():
     principal = who()
     data = body(shapes.Appointment)
     return jsonify(
-        service().book_appointment(principal, data.code, data.service, data.day, client_addr())
+        service().book_appointment(principal, data.code, data.service, data.day, client_addr(),
+                                   id_number=data.id_number)
     ), 201
+
+
+@api.post("/identity/lookup")
+@documented(shapes.IdentityFound, *WRITE, 409, body=shapes.IdentityLookup)
+def identity_lookup():
+    """刷身份证取号: the swiped person's open 承诺单 and today's appointments booked for them
+    (kiosk; the handle is what the kiosk was pushed as `identity`); 409 identity_stale for a
+    handle expired or not the hall's"""
+    return jsonify(service().identity.lookup(who(), body(shapes.IdentityLookup).identity))

@@ -103,7 +103,7 @@ SOCKET_EVENTS: dict[str, dict[str, Any]] = {
     "/display": {"connect": shapes.DisplayAuth},
     "/kiosk": {"connect": shapes.Auth, "issue_ticket": shapes.IssueTicket,
                "reprint": _REPRINT, "lookup_slip": shapes.LookupSlip,
-               "complain": shapes.Complaint},
+               "complain": shapes.Complaint, "lookup_identity": shapes.IdentityLookup},
     "/caller": {"connect": shapes.Auth, **dict.fromkeys(WINDOW_ACTIONS, shapes.WindowAction),
                 "print_slip": shapes.PrintSlip},
     "/monitor": {"connect": shapes.Auth, "decide_return": shapes.DecideReturn},
@@ -111,7 +111,7 @@ SOCKET_EVENTS: dict[str, dict[str, Any]] = {
     "/device": {"connect": shapes.DeviceAuth,
                 "device_event": (shapes.KeyPress, shapes.RatingPress, shapes.RatingEnded),
                 "health": shapes.Health, "print_result": shapes.PrintResult,
-                "scan": shapes.Scan},
+                "scan": shapes.Scan, "id_card": shapes.IdCard},
 }
 
 
