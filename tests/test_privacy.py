@@ -254,9 +254,10 @@ def a_day_with_cards(run: Run) -> None:
     clerk = hub.login("clerk1", 1)
     called = run.http("POST", "/api/v1/windows/1/call-next", clerk, json={})
     assert called.ok, called.text
-    eventually(lambda: any(v.get("masked_name") == "欧阳**" for v in phone.pushed("view")),
+    eventually(lambda: any((v.get("called") or {}).get("masked_name") == "欧阳**"
+                           for v in phone.pushed("view")),
                what="the masked name on the phone")
-    assert run.http("GET", f"/api/v1/citizen/{cap}").json().get("masked_name") == "欧阳**"
+    assert run.http("GET", f"/api/v1/citizen/{cap}").json()["called"]["masked_name"] == "欧阳**"
     assert run.http("POST", "/api/v1/windows/1/recall", clerk, json={}).ok
     assert run.http("POST", "/api/v1/windows/1/finish", clerk,
                     json={"outcome": "commitment"}).ok

@@ -164,7 +164,9 @@
   /** 无声叫号: the masked name (张*) when the hub sends one (the hall's silent calling), and a
    * quiet 适老 mark on an elderly citizen's ticket. The hub never sends more of the person. */
   function renderPerson(view) {
-    const name = typeof view.masked_name === "string" ? view.masked_name : "";
+    const called = view.called || {};
+    const named = called.masked_name || view.masked_name;
+    const name = typeof named === "string" ? named : "";
     const elderly = view.elderly === true || view.channel === "elderly";
     $("masked-name").textContent = name;
     $("masked-name").hidden = !name;
@@ -434,6 +436,8 @@
     $("alert-title-en").textContent = t2("citizen.go_to", { window: name.en });
     const text = $("alert-text");
     sayIn(text, both("citizen.alert_text", { number: view.number || "" }));
+    const named = (view.called || {}).masked_name; // 无声叫号: whose number it is
+    if (named) text.insertBefore(el("span", { className: "alert-name", text: named + " " }), text.firstChild);
     if (w && w.location) text.appendChild(el("span", { className: "where", text: " · " + w.location }));
     $("alert").hidden = false;
     $("alert").setAttribute("data-window", String(no));
