@@ -205,14 +205,14 @@ def cli(*args: str, tmp: Path) -> bytes:
     return out
 
 
-def a_day_with_cards(run: Run) -> None:
-    hub, kiosk = run.hub, run.kiosk
-    # Swiped: read, refused, unreadable. The page gets a masked name, never more.
-    zhang = swipe(run.reader, ZHANG, kiosk)
+def swipes_and_tickets(run: Run) -> tuple[dict, dict]:
+    """Cards read, refused and unreadable; tickets issued and refused by the per-person rules.
+    The first ticket and the elderly one."""
+    kiosk = run.kiosk
+    zhang = swipe(run.reader, ZHANG, kiosk)  # the page gets a masked name, never more
     assert zhang["masked_name"] == "张**" and zhang["elderly"] is False, zhang
     assert swipe(run.reader, DAMAGED, kiosk)["error"] == "id_unreadable"
     assert swipe(run.reader, INVALID, kiosk)["error"] == "id_invalid"
-
     first = run.take(zhang, "S1")
     assert first["ok"], first
     again = run.take(swipe(run.reader, ZHANG, kiosk), "S1")  # a second open ticket: refused
@@ -224,63 +224,79 @@ def a_day_with_cards(run: Run) -> None:
     no_card = kiosk.call("issue_ticket", {"service": REQUIRED_ITEM, "channel": "normal",
                                           "request_id": uuid.uuid4().hex})
     assert no_card["error"]["code"] == "identity_required", no_card
-
     elder = swipe(run.reader, OUYANG, kiosk)
     assert elder["masked_name"] == "欧阳**" and elder["elderly"] is True, elder
-    ticket = run.take(elder, "S1")
-    assert ticket["ok"] and ticket["result"]["ticket"]["channel"] == "elderly", ticket
+    elderly = run.take(elder, "S1")
+    assert elderly["ok"] and elderly["result"]["ticket"]["channel"] == "elderly", elderly
     for card in (LI, SIMA):
         assert run.take(swipe(run.reader, card, kiosk), "S1")["ok"]
-    run.answers.append(("printer", run.printer.data()))
+    return first["result"]["ticket"], elderly["result"]["ticket"]
 
-    # An appointment booked with an ID number, found at the kiosk by a swipe.
+
+def lookups(run: Run) -> None:
+    """An appointment booked with an ID number, found at the kiosk by a swipe; the look-up
+    over HTTP too."""
     booked = run.http("POST", "/api/v1/appointments", run.office, json={
         "code": "YY-PRIV-1", "service": "S2", "day": hall_today().isoformat(),
         "id_number": LI.text.number})
     assert booked.status_code == 201, booked.text
-    found = kiosk.call("lookup_identity", {"identity": swipe(run.reader, LI, kiosk)["handle"]})
+    handle = swipe(run.reader, LI, run.kiosk)["handle"]
+    found = run.kiosk.call("lookup_identity", {"identity": handle})
     assert [a["code"] for a in found["result"]["appointments"]] == ["YY-PRIV-1"], found
-    assert run.http("POST", "/api/v1/identity/lookup", hub.tokens["kiosk"], json={
-        "identity": swipe(run.reader, ZHANG, kiosk)["handle"]}).ok
+    assert run.http("POST", "/api/v1/identity/lookup", run.hub.tokens["kiosk"], json={
+        "identity": swipe(run.reader, ZHANG, run.kiosk)["handle"]}).ok
 
-    # The elderly citizen's phone page, before and after the call (theirs goes first).
-    link = ticket["result"]["ticket"]["link"]
-    cap = link.rsplit("/", 1)[1]
+
+def calls(run: Run, elderly: dict) -> None:
+    """Window 1 calls with silent calling on (the elderly ticket first): its screen and the
+    ticket's phone get 欧阳**, the hall screen does not; recall, 承诺件, rating, the rest."""
+    hub = run.hub
+    cap = elderly["link"].rsplit("/", 1)[1]
     run.http("GET", f"/t/{cap}")
     phone = Recorder(hub.url, "/citizen", {"capability": cap})
-    run.listeners.append(phone)
-
-    # Window 1 calls with silent calling on: the window screen and the phone get 欧阳**.
     clerk = hub.login("clerk1", 1)
+    panel = Recorder(hub.url, "/caller", {"token": clerk})
+    run.listeners += [phone, panel]
     called = run.http("POST", "/api/v1/windows/1/call-next", clerk, json={})
     assert called.ok, called.text
     eventually(lambda: any((v.get("called") or {}).get("masked_name") == "欧阳**"
-                           for v in phone.pushed("view")),
-               what="the masked name on the phone")
+                           for v in phone.pushed("view")), what="the masked name on the phone")
+    hall_screen, window_1 = run.screens[0], run.screens[1]
+    eventually(lambda: "欧阳**".encode() in window_1.dump(), what="欧阳** on window 1's screen")
+    assert "欧阳**".encode() not in hall_screen.dump()
     assert run.http("GET", f"/api/v1/citizen/{cap}").json()["called"]["masked_name"] == "欧阳**"
     assert run.http("POST", "/api/v1/windows/1/recall", clerk, json={}).ok
     assert run.http("POST", "/api/v1/windows/1/finish", clerk,
                     json={"outcome": "commitment"}).ok
     rated = run.http("POST", f"/api/v1/citizen/{cap}/rating", json={"level": 1})
     assert rated.ok, rated.text
-    for _ in range(3):  # the others at window 1, the elderly ticket first
+    for _ in range(3):  # the others at window 1
         assert run.http("POST", "/api/v1/windows/1/call-next", clerk, json={}).ok
         assert run.http("POST", "/api/v1/windows/1/finish", clerk, json={}).ok
     third = hub.login("clerk3", 3)
     assert run.http("POST", "/api/v1/windows/3/call-next", third, json={}).ok
     assert run.http("POST", "/api/v1/windows/3/skip", third, json={}).ok  # 过号
 
-    # What the office and the screens read.
+
+def office_and_screens_read(run: Run, first: dict) -> None:
     day = hall_today().isoformat()
     for path in ("/api/v1/queue", "/api/v1/totals", "/api/v1/devices", "/api/v1/alerts",
                  f"/api/v1/reports?from={day}&by=service", f"/api/v1/reports?from={day}&by=window",
                  f"/api/v1/reports?from={day}&by=service&format=csv",
                  f"/api/v1/assessment?from={day}&by=clerk", "/api/v1/audit?limit=500",
-                 f"/api/v1/tickets/{first['result']['ticket']['id']}"):
+                 f"/api/v1/tickets/{first['id']}"):
         run.http("GET", path, run.office)
     for path in ("/kiosk/", "/display/hall", "/display/window/1", "/display/window/3",
                  "/api/v1/services"):
-        run.http("GET", path, hub.tokens["screen"])
+        run.http("GET", path, run.hub.tokens["screen"])
+
+
+def a_day_with_cards(run: Run) -> None:
+    first, elderly = swipes_and_tickets(run)
+    run.answers.append(("printer", run.printer.data()))
+    lookups(run)
+    calls(run, elderly)
+    office_and_screens_read(run, first)
 
 
 def housekeeping(run: Run, days: int) -> None:
