@@ -112,10 +112,7 @@ function afterSwipe() {
   if (state.screen === "slip-screen") lookup("slips");
   else if (state.screen === "code-screen" && state.codeMode === "appointment") lookup("appointments");
   else if (state.screen === "item") $("issue-error").hidden = true;
-  else if (state.screen === "ticket" || state.screen === "complaint-screen") {
-    // A swipe after someone's ticket, or on the complaint form, starts a new visit at home.
-    $("done").click();
-  }
+  else if (state.screen === "ticket") $("done").click(); // a swipe after a ticket: a new visit
 }
 
 /** A lookup screen opened: the card's list if a card was read before, else none shown. */
