@@ -85,10 +85,10 @@ function renderCard() {
   renderCardPrompt();
 }
 
-/** On the item screen: 请刷身份证 while the item needs a card and none was read. */
+/** On the item screen (the prompt is part of it): 请刷身份证 while its item needs a card and
+ * none was read. */
 export function renderCardPrompt() {
-  $("id-prompt").hidden = !(state.screen === "item" && state.item && needsCard(state.item)
-    && !state.identity);
+  $("id-prompt").hidden = !(state.item && needsCard(state.item) && !state.identity);
 }
 
 function showCardError(code) {
