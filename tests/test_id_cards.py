@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from hub.engine.persons import mask_name
-from tests.hubproc import HubProcess, hall_today
+from tests.hubproc import HALL_24H, HubProcess, hall_today
 from tests.test_sockets import Listener
 
 pytestmark = pytest.mark.slow
@@ -226,3 +226,50 @@ def test_a_hub_killed_after_an_identified_issue_keeps_the_person_s_count(tmp_pat
                       and p.name != "id.key")
     for secret in (YOUNG, NAME):
         assert secret.encode() not in stored and secret.encode("utf-16-le") not in stored
+
+
+def silent_hall(directory) -> object:
+    path = directory / "hall-silent.toml"
+    text = HALL_24H.read_text(encoding="utf-8")
+    assert "[identity]\ntotp_roles = []\n" in text
+    path.write_text(text.replace("[identity]\ntotp_roles = []\n",
+                                 "[identity]\ntotp_roles = []\nsilent_calling = true\n"),
+                    encoding="utf-8")
+    return path
+
+
+def test_silent_calling_pushes_the_masked_name_to_the_window_s_screen_only(tmp_path):
+    hub = HubProcess(tmp_path / "data", config=silent_hall(tmp_path))
+    hub.provision()
+    hub.start()
+    screens = []
+    try:
+        hall = Listener(hub, "/display", hub.tokens["screen"], room="hall")
+        window = Listener(hub, "/display", hub.tokens["screen"], room="window:1")
+        agent = Listener(hub, "/device", hub.tokens["agent"], windows=[1])
+        screens = [hall, window, agent]
+        for listener in screens:
+            listener.snapshot()
+        issued = issue(hub, "S1", swiped(hub, card(OLD, OLD_NAME))).json()
+        assert issued["elderly"] is True
+        clerk = hub.login("clerk1", 1)
+        assert hub.act(clerk, 1, "call-next").json()["current"]["number"] == issued["number"]
+        at_window = window.next_event("ticket.called")["data"]
+        assert at_window["masked_name"] == "张**"
+        for other in (hall, agent):  # the hall's screen and the voice's agent: no name
+            assert "masked_name" not in other.next_event("ticket.called")["data"]
+        capability = issued["link"].rsplit("/", 1)[1]
+        phone = requests.get(f"{hub.url}/api/v1/citizen/{capability}", timeout=5).json()
+        assert phone["called"]["masked_name"] == "张**" and phone["elderly"] is True
+        again = Listener(hub, "/display", hub.tokens["screen"], room="window:1")
+        screens.append(again)
+        mine = again.snapshot()["windows"][0]["current"]
+        assert mine["number"] == issued["number"] and mine["masked_name"] == "张**"
+        hall_again = Listener(hub, "/display", hub.tokens["screen"], room="hall")
+        screens.append(hall_again)
+        assert "masked_name" not in str(hall_again.snapshot())
+        assert OLD_NAME not in hub.log() and OLD not in hub.log()
+    finally:
+        for listener in screens:
+            listener.close()
+        hub.stop()

@@ -6,6 +6,8 @@ saying a name."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import msgspec
 import pytest
@@ -161,3 +163,21 @@ def test_nothing_of_the_card_reaches_the_log(service, caplog):
         assert secret not in caplog.text
     assert "card read" in caplog.text.lower() or "ID card read" in caplog.text
 
+
+
+def test_the_rotate_key_command_keeps_the_key_before(tmp_path):
+    data = tmp_path / "data"
+
+    def rotate() -> str:
+        done = subprocess.run([sys.executable, "-m", "hub.cli", "identity", "rotate-key",
+                               "--data", str(data)], capture_output=True, text=True, timeout=60,
+                              check=True)
+        return done.stdout + done.stderr
+
+    said = rotate()
+    first = (data / KEY_FILE).read_text()
+    said += rotate()
+    assert (data / (KEY_FILE + ".previous")).read_text() == first != (data / KEY_FILE).read_text()
+    for name in (KEY_FILE, KEY_FILE + ".previous"):
+        assert (data / name).stat().st_mode & 0o777 == 0o600
+    assert first.strip() not in said  # the key is never printed
