@@ -19,7 +19,7 @@ import socketio
 from werkzeug.serving import make_server
 
 from agent.config import load_agent_config
-from devices.sim.idcard import SimIdReader, fictitious_card
+from devices.sim.idcard import SimIdReader, check_character, fictitious_card
 from hub.config import ConfigError
 from tests.waiting import eventually
 
@@ -159,3 +159,141 @@ def test_the_readers_health_follows_an_unplug(rig) -> None:
     eventually(lambda: server.reader_health()[-1:] == ["online"], what="online again")
     sim.insert(ZHANG)
     eventually(lambda: len(server.cards()) == 1, what="a card after the replug")
+
+
+def test_the_demo_panel_places_sample_cards(tmp_path: Path) -> None:
+    import requests
+
+    from agent.bridge import Agent
+    from agent.simulated import DEMO_CARDS, SimulatedHall, serve_panel
+
+    hall = SimulatedHall([1], kiosk="demo-kiosk")
+    hall.start()
+    agent = Agent(hall.agent_config("demo-devices", "http://127.0.0.1:9", "t",
+                                    str(tmp_path / "agent")))
+    server = serve_panel(hall, agent, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.server_port}/idcard"
+    try:
+        got = requests.get(url, timeout=5).json()
+        assert got["present"] and got["on"] is None and len(got["cards"]) == len(DEMO_CARDS)
+        assert agent.cfg.id_reader is not None
+        assert agent.cfg.id_reader.device == hall.id_reader.path  # type: ignore[union-attr]
+        assert requests.post(url, json={"card": "elder"}, timeout=5).json()["on"] == "elder"
+        card = hall.id_reader.card  # type: ignore[union-attr]
+        assert card is not None and card.text.birth.year == 1949
+        for bad in ({"card": "nobody"}, {"card": ["elder"]}, {}):
+            assert requests.post(url, json=bad, timeout=5).status_code == 422
+        assert requests.post(url, json={"card": None}, timeout=5).json()["on"] is None
+        assert hall.id_reader.card is None  # type: ignore[union-attr]
+        numbers = [c.text.number for _, c in DEMO_CARDS.values()]
+        assert all(n[17] == check_character(n[:17]) for n in numbers)
+    finally:
+        server.shutdown()
+        agent.outbox.close()
+        hall.stop()
+
+
+@pytest.fixture
+def hub_rig(tmp_path: Path) -> Iterator[tuple[Any, SimIdReader, Path]]:
+    """A real hub process, a real agent process with `[id_reader]` on the simulator's pty, and
+    the kiosk's page as a Socket.IO client of /kiosk (kiosk name test-kiosk)."""
+    from tests.hubproc import HubProcess
+    from tests.test_kiosk_printing import Client, devices
+
+    hub = HubProcess(tmp_path / "hub")
+    hub.provision()
+    hub.start()
+    sim = SimIdReader(read_s=0.05).start()
+    config = tmp_path / "agent.toml"
+    config.write_text(f"""
+name = "kiosk-pi"
+hub = "{hub.url}"
+state_dir = "{tmp_path / 'agent'}"
+kiosk = "test-kiosk"
+
+[id_reader]
+device = "{sim.path}"
+poll_ms = 50
+""", encoding="utf-8")
+    log_path = tmp_path / "agent.log"
+    with open(log_path, "ab") as log:
+        agent = subprocess.Popen(
+            [sys.executable, "-m", "hub.cli", "--log-level", "debug", "agent", "--config",
+             str(config)], stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, "ONESTOP_AGENT_TOKEN": hub.tokens["agent"],
+                 "PYTHONUNBUFFERED": "1"})
+    kiosk = None
+    try:
+        eventually(lambda: devices(hub).get("id_reader@test-kiosk", {}).get("status")
+                   == "online", what="the ID card reader online at the hub")
+        kiosk = Client(hub.url, "/kiosk", {"token": hub.tokens["kiosk"]})
+        kiosk.sio.on("identity", kiosk._keep("identity"), namespace="/kiosk")
+        yield hub, sim, kiosk
+    finally:
+        if kiosk is not None:
+            kiosk.close()
+        agent.terminate()
+        try:
+            agent.wait(10)
+        except subprocess.TimeoutExpired:
+            agent.kill()
+        sim.stop()
+        hub.stop()
+        print(log_path.read_text(errors="replace")[-3000:])
+
+
+@pytest.mark.slow
+def test_the_reader_is_one_of_the_kiosks_devices_at_the_hub(hub_rig) -> None:
+    from tests.test_kiosk_printing import devices
+
+    hub, sim, _kiosk = hub_rig
+    reader = devices(hub)["id_reader@test-kiosk"]
+    assert reader["status"] == "online"
+    sim.unplug()
+    eventually(lambda: devices(hub)["id_reader@test-kiosk"]["status"] == "offline",
+               what="offline at the hub")
+    sim.plug()
+    eventually(lambda: devices(hub)["id_reader@test-kiosk"]["status"] == "online",
+               what="online again at the hub")
+
+
+def _swipe(sim: SimIdReader, kiosk: Any, card: Any) -> dict:
+    """Place `card` and return what the kiosk's page is pushed; then lift it off."""
+    before = len(kiosk.pushed("identity"))
+    sim.insert(card)
+    eventually(lambda: len(kiosk.pushed("identity")) > before, what="identity at the kiosk")
+    pushed = kiosk.pushed("identity")
+    sim.remove()
+    seen = sim.stats["commands"]
+    eventually(lambda: sim.stats["commands"] > seen + 4, what="the card lifted off")
+    assert len(kiosk.pushed("identity")) == before + 1  # one push per placing
+    return pushed[-1]
+
+
+@pytest.mark.slow
+def test_a_card_on_the_reader_reaches_the_kiosk_as_a_masked_identity(hub_rig) -> None:
+    import requests
+
+    from devices.idcard import protocol as p
+    from devices.sim.idcard import SimCard
+
+    hub, sim, kiosk = hub_rig
+    got = _swipe(sim, kiosk, ZHANG)
+    assert (got["masked_name"], got["elderly"]) == ("张*", False) and got["handle"]
+    r = requests.post(f"{hub.url}/api/v1/tickets", json={"service": "S1",
+                                                         "identity": got["handle"]},
+                      headers=hub.auth(hub.tokens["kiosk"]), timeout=5)
+    assert r.ok, r.text
+    elder = _swipe(sim, kiosk, ELDER)
+    assert (elder["masked_name"], elder["elderly"]) == ("王*", True)
+    assert _swipe(sim, kiosk, DAMAGED)["error"] == "id_unreadable"
+    expired = fictitious_card("赵六", dt.date(1978, 8, 1), seq=15,
+                              valid_until=dt.date(2020, 8, 1))
+    assert _swipe(sim, kiosk, expired)["error"] == "id_expired"
+    text = ZHANG.text
+    wrong = text.number[:17] + ("0" if text.number[17] != "0" else "1")
+    forged = SimCard(p.CardText(**{**{f: getattr(text, f) for f in text.__slots__},
+                                   "number": wrong}))
+    assert _swipe(sim, kiosk, forged)["error"] == "id_invalid"
+    for pushed in kiosk.pushed("identity"):
+        assert ZHANG.text.number not in str(pushed) and "张三" not in str(pushed)

@@ -104,7 +104,9 @@ class IdCardReader:
     def poll(self) -> CardRead | None:
         """Find, and for a new card select and read. A CardRead when a placing is done."""
         found = self.transact(p.Command.FIND)
-        if found.status != p.Status.FOUND:
+        if found.status not in (p.Status.FOUND, p.Status.NO_CARD):  # e.g. its SAM failed
+            raise ProtocolError(f"{self.name}: find answered {found.name}")
+        if found.status == p.Status.NO_CARD:
             self._absent += 1
             if self._absent >= ABSENT_POLLS:
                 self.held, self._failures = False, 0

@@ -3,7 +3,8 @@
 The driver opens `path` (a stable symlink, like /dev/serial/by-id/... on a kiosk). Run-time
 switches, from any thread: `insert(card)` / `remove()` a card, a `damaged` card (found, but its
 read fails with 0x41), `garbage(n)` on the line now or `garbage_before` every answer, `no_reply`
-(the reader hangs), `unplug()` (the pty closes: the driver sees EIO) and `plug()`.
+(the reader hangs), `sam_failed` (every answer 0x60), `unplug()` (the pty closes: the driver
+sees EIO) and `plug()`.
 
 Timing: each answer starts after the reader's own work (`find_s`, `select_s`, `read_s`; a read
 takes `READ_S` = 0.7 s, within the 0.5-0.9 s desktop readers take to authenticate and read a
@@ -88,6 +89,7 @@ class SimIdReader:
         self.card: SimCard | None = None
         self.garbage_before = 0  # noise bytes before every answer
         self.no_reply = False
+        self.sam_failed = False  # the SAM's self-test failed: every command answers 0x60
         self.stats: Counter[str] = Counter()
         self.placed_at = 0.0  # time.monotonic() of the last insert (benchmarks)
         self.answered_at = 0.0  # ... of the last read text answer's last byte
@@ -229,6 +231,8 @@ class SimIdReader:
     def _answer_for(self, command: tuple[int, int]) -> tuple[int, bytes, float]:
         """(SW3, data, the reader's own time) for a command, given the card on the reader."""
         card = self.card
+        if self.sam_failed:
+            return p.Status.SAM_SELF_TEST_FAILED, b"", self.find_s
         if command == p.Command.FIND.value:
             if card is None:
                 return p.Status.NO_CARD, b"", self.find_s

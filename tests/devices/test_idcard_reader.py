@@ -136,6 +136,15 @@ def test_a_reader_that_stops_answering_is_in_error_then_back() -> None:
         assert rec.states("id") == ["online", "error", "online"]
 
 
+def test_a_failed_sam_puts_the_reader_in_error() -> None:
+    with fast_sim() as sim, running(sim) as (_reader, rec):
+        wait_until(lambda: rec.states("id") == ["online"])
+        sim.sam_failed = True
+        wait_until(lambda: rec.states("id")[-1:] == ["error"])
+        sim.sam_failed = False
+        wait_until(lambda: rec.states("id") == ["online", "error", "online"])
+
+
 def test_unplug_and_replug() -> None:
     with fast_sim() as sim, running(sim) as (reader, rec):
         sim.insert(ZHANG)
