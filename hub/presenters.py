@@ -108,6 +108,7 @@ def _current(ticket: Ticket) -> dict[str, Any]:
         "service": ticket.service,
         "called_at": _iso(ticket.called_at),
         "recalls": ticket.recalls,
+        "elderly": ticket.channel is Channel.ELDERLY,  # the window screen's quiet 适老 mark
     }
 
 
@@ -201,9 +202,14 @@ def silent_name(cfg: HallConfig, ticket: Ticket | None,
     return masked_names(ticket.id)
 
 
-def with_masked_name(event: dict[str, Any], masked: str) -> dict[str, Any]:
-    """A screen-safe call event (`public_event`) as the called window's screen gets it."""
-    return {**event, "data": {**event["data"], "masked_name": masked}}
+def with_masked_name(event: dict[str, Any], masked: str | None, elderly: bool = False
+                     ) -> dict[str, Any]:
+    """A screen-safe call event (`public_event`) as the called window's screen gets it: with
+    the masked name (silent calling) and the quiet 适老 mark of an elderly ticket."""
+    data = {**event["data"], **({"masked_name": masked} if masked else {})}
+    if elderly:
+        data["elderly"] = True
+    return {**event, "data": data}
 
 
 def window_screen_snapshot(snapshot: dict[str, Any], no: int, masked: str | None

@@ -145,6 +145,7 @@
     state.view = view;
     if (view.now) state.offsetMs = Date.parse(view.now) - Date.now() || 0;
     $("number").textContent = view.number || "";
+    renderPerson(view);
     $("service-name").textContent = view.service_name || view.service || "";
     $("service-name-en").textContent = view.service_name_en || "";
     renderStatus(view);
@@ -160,6 +161,18 @@
     maybeAlert(before, view);
   }
 
+  /** 无声叫号: the masked name (张*) when the hub sends one (the hall's silent calling), and a
+   * quiet 适老 mark on an elderly citizen's ticket. The hub never sends more of the person. */
+  function renderPerson(view) {
+    const called = view.called || {};
+    const named = called.masked_name || view.masked_name;
+    const name = typeof named === "string" ? named : "";
+    const elderly = view.elderly === true || view.channel === "elderly";
+    $("masked-name").textContent = name;
+    $("masked-name").hidden = !name;
+    $("elderly-mark").hidden = !elderly;
+    $("person").hidden = !name && !elderly;
+  }
   function renderStatus(view) {
     const node = $("status");
     node.className = "status " + (view.status || "");
@@ -430,6 +443,8 @@
     $("alert-title-en").textContent = t2("citizen.go_to", { window: name.en });
     const text = $("alert-text");
     sayIn(text, both("citizen.alert_text", { number: view.number || "" }));
+    const named = (view.called || {}).masked_name; // 无声叫号: whose number it is
+    if (named) text.insertBefore(el("span", { className: "alert-name", text: named + " " }), text.firstChild);
     if (w && w.location) text.appendChild(el("span", { className: "where", text: " · " + w.location }));
     $("alert").hidden = false;
     $("alert").setAttribute("data-window", String(no));

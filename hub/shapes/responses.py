@@ -116,6 +116,8 @@ class AtWindow(Answer):
     service: str
     called_at: Time | None
     recalls: int
+    elderly: Annotated[bool, Meta(description="an elderly (适老) priority ticket: the window "
+                                              "screen's quiet mark")]
 
 
 class OpenRating(Answer):

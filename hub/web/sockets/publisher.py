@@ -12,7 +12,7 @@ from typing import Any
 from flask_socketio import SocketIO
 
 from hub import presenters
-from hub.engine.model import CaseOpened, CaseStepped, TicketFinished
+from hub.engine.model import CaseOpened, CaseStepped, Channel, TicketFinished
 from hub.service import HallService
 from hub.store.store import Record
 from hub.web import message_queue
@@ -121,11 +121,11 @@ class Publisher:
                 screens = ["hall"]  # a window's screen shows its window, not the queue
             else:
                 screens = ["hall", *rooms]
-            masked = self._silent_name(record)
-            if masked:  # silent calling: the name beside the number on the window's own screen
+            masked, elderly = self._silent_name(record), self._elderly_call(record)
+            if masked or elderly:  # the window's own screen: the name (silent calling), 适老
                 emit("event", public, namespace="/display", to=[s for s in screens
                                                                 if s not in rooms])
-                emit("event", presenters.with_masked_name(public, masked),
+                emit("event", presenters.with_masked_name(public, masked, elderly),
                      namespace="/display", to=rooms)
             else:
                 emit("event", public, namespace="/display", to=screens)
@@ -142,6 +142,13 @@ class Publisher:
         if record.type not in SILENT_CALLS or not self.service.cfg.identity.silent_calling:
             return None
         return self.service.identity.called_name(record.event.ticket or "")
+
+    def _elderly_call(self, record: Record) -> bool:
+        """A call of an elderly (适老) ticket: its window's screen shows the quiet mark."""
+        if record.type not in SILENT_CALLS:
+            return False
+        ticket = self.service.state.tickets.get(record.event.ticket or "")
+        return ticket is not None and ticket.channel is Channel.ELDERLY
 
     def _to_phones(self, record: Record) -> None:
         """A ticket's own phones get its view (and the alert when called); a call ticks its

@@ -9,6 +9,7 @@ import { connect } from "/shared/static/socket.js";
 import { submitCode } from "./codes.js";
 import { forgetNow } from "./hours.js";
 import { reloadWhenIdle } from "./idle.js";
+import { cardRead } from "./identity.js";
 import { updateTakeButtons } from "./item.js";
 import { openPhoneLink, phoneLink } from "./phone_ticket.js";
 import { lookupSlip, openSlip } from "./slips.js";
@@ -104,6 +105,7 @@ export function connectKiosk() {
   }, { retry: true, path: SOCKET_PATH });
   socket.on("status", applyCounts);
   socket.on("printed", printed);
+  socket.on("identity", cardRead); // an ID card read at this kiosk's reader
   socket.on("scan", (s) => scanned(s && typeof s.text === "string" ? s.text.trim() : ""));
 }
 

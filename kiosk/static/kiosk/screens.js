@@ -4,11 +4,15 @@ import { $ } from "/shared/static/dom.js";
 import { updateTakeButtons } from "./item.js";
 import { state } from "./state.js";
 import { stopTicketTimers } from "./ticket.js";
-import { playPrompt, SCREEN_PROMPTS } from "./voice.js";
+import { playPrompt, SCREEN_PROMPTS, setElderly } from "./voice.js";
 
 const SCREENS = ["home", "item", "ticket", "code-screen", "slip-screen", "complaint-screen", "phone-ticket"];
 
 export function show(name) {
+  if (state.screen === "ticket" && name !== "ticket" && state.elderlyByCard && !state.identity) {
+    state.elderlyByCard = false; // the elderly card's ticket was read: 长者模式 off for the next
+    setElderly(false);
+  }
   state.screen = name;
   for (const id of SCREENS) $(id).hidden = id !== name;
   if (name !== "ticket") stopTicketTimers();
