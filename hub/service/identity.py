@@ -29,11 +29,12 @@ import logging
 import os
 import secrets
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import msgspec
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from hub import shapes
 from hub.auth import OFFICE_ROLES, Principal, Role
@@ -142,6 +143,10 @@ class Holder(msgspec.Struct, array_like=True, frozen=True):
 
 
 def _seal_key(key: bytes) -> AESGCM:
+    # Imported at the first card: the cryptography bindings cost a hub ~8 MB resident, which
+    # a hall without ID card readers (and its 2,000 phones) need not carry.
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: PLC0415
+
     return AESGCM(hmac.new(key, b"onestop-id-handle", hashlib.sha256).digest())
 
 
@@ -153,6 +158,7 @@ def seal(keys: IdKeys, holder: Holder) -> str:
 
 def unseal(keys: IdKeys, handle: str) -> Holder | None:
     """The holder sealed in `handle` under either key; None if it is not one of ours."""
+    from cryptography.exceptions import InvalidTag  # noqa: PLC0415 - with AESGCM, at the first card
     try:
         raw = base64.urlsafe_b64decode(handle + "=" * (-len(handle) % 4))
     except ValueError:
