@@ -16,23 +16,19 @@ The cards are made up: `fictitious_card()` builds one with a valid GB 11643 chec
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import os
-import queue
 import random
 import select
-import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from devices.errors import ProtocolError
 from devices.idcard import protocol as p
-from devices.sim.pty import PtyPort
+from devices.sim.pty import PtySimulator
 
 log = logging.getLogger(__name__)
 
@@ -73,15 +69,12 @@ def fictitious_card(name: str, birth: dt.date, *, region: str = "110105", seq: i
     return SimCard(text, damaged)
 
 
-class SimIdReader:
+class SimIdReader(PtySimulator):
     def __init__(self, link: str | None = None, *, baud: int = 115200, pace: bool = True,
                  read_s: float = READ_S, find_s: float = FIND_S, select_s: float = SELECT_S,
                  seed: int = 0) -> None:
-        self._tmpdir: str | None = None
-        if link is None:
-            self._tmpdir = tempfile.mkdtemp(prefix="onestop-simid-")
-            link = os.path.join(self._tmpdir, "ttyID")
-        self.port = PtyPort(link)
+        super().__init__(link, prefix="onestop-simid-", tty_name="ttyID",
+                         thread_name="sim-idreader")
         self.baud, self.pace = baud, pace
         self.char_s = 10 / baud  # 8N1
         self.find_s, self.select_s, self.read_s = find_s, select_s, read_s
@@ -95,44 +88,8 @@ class SimIdReader:
         self.answered_at = 0.0  # ... of the last read text answer's last byte
         self._decoder = p.FrameDecoder()
         self._lock = threading.Lock()  # the card, between control calls and the thread
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        # The pty is only touched on the simulator's thread (a closed fd's number may be
-        # reused at once by the driver's open): other threads queue their work here.
-        self._ops: queue.SimpleQueue[tuple[Callable[[], object], threading.Event]] = \
-            queue.SimpleQueue()
-        self._wake_r, self._wake_w = os.pipe()
-
-    @property
-    def path(self) -> str:
-        return self.port.link
 
     # --- control, from any thread ---------------------------------------------------------
-
-    def start(self) -> SimIdReader:
-        self.port.plug()
-        self._thread = threading.Thread(target=self._serve, name="sim-idreader", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        os.write(self._wake_w, b"x")
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self.port.unplug()
-        for fd in (self._wake_r, self._wake_w):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        if self._tmpdir is not None:
-            with contextlib.suppress(OSError):
-                os.rmdir(self._tmpdir)
-
-    def __enter__(self) -> SimIdReader:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def insert(self, card: SimCard) -> None:
         """A card is placed on the reader (replacing any card that was there)."""
@@ -144,14 +101,6 @@ class SimIdReader:
         with self._lock:
             self.card = None
 
-    def unplug(self) -> None:
-        """The reader is pulled out: the pty closes and the path vanishes."""
-        self._on_thread(self._unplug)
-
-    def plug(self) -> None:
-        """Plugged back: a new pty behind the same path."""
-        self._on_thread(self.port.plug)
-
     def garbage(self, n: int) -> bytes:
         """`n` random bytes on the line now, as a noisy cable or a confused reader sends."""
         data = bytes(self.rng.randrange(256) for _ in range(n))
@@ -161,27 +110,6 @@ class SimIdReader:
     def _unplug(self) -> None:
         self.port.unplug()
         self._decoder.reset()
-
-    def _on_thread(self, fn: Callable[[], object]) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            fn()
-            return
-        done = threading.Event()
-        self._ops.put((fn, done))
-        os.write(self._wake_w, b"x")
-        if not done.wait(5):
-            raise TimeoutError("simulator thread did not answer within 5 s")
-
-    def _run_ops(self) -> None:
-        while True:
-            try:
-                fn, done = self._ops.get_nowait()
-            except queue.Empty:
-                return
-            try:
-                fn()
-            finally:
-                done.set()
 
     # --- the simulator's thread ------------------------------------------------------------
 
