@@ -21,6 +21,7 @@ from hub.engine import DomainError, HallState, QueueEngine, apply, new_state
 from hub.engine.casework import Staff
 from hub.engine.model import ComplaintFiled, ConfigReloaded, Event, TicketRated
 from hub.hall_file import HallFileSync, parse_text
+from hub.keyfiles import load_key
 from hub.store.accounts import Accounts
 from hub.store.audit import AuditEntry, AuditLog
 from hub.store.database import Database
@@ -30,7 +31,6 @@ from hub.store.store import Record, Store
 
 from .commit import AlreadyHandled, Change, Commit, Decide, Inbox
 from .errors import Forbidden
-from .keys import load_key
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class ServiceCore:
         self.hall_file_sync = HallFileSync(self)
 
     def slip_key(self) -> bytes:
-        """The key a 承诺单's phone link is derived from (hub/service/keys.py), read on first
+        """The key a 承诺单's phone link is derived from (hub/keyfiles.py), read on first
         use: a hub that makes no slip never needs it."""
         if self._slip_key is None:
             self._slip_key = load_key(self.db.path.parent / SLIP_KEY_FILE, "slip links key")

@@ -41,6 +41,7 @@ from hub.auth import OFFICE_ROLES, Principal, Role
 from hub.engine import DomainError, Invalid
 from hub.engine.model import HallState
 from hub.engine.persons import Identified, age_on, birth_from_number, mask_name, valid_id_number
+from hub.keyfiles import load_key, read_key, write_new_key
 from hub.presenters import silent_name
 from hub.store.identity_links import IdentityLink, IdentityLinks
 
@@ -50,7 +51,6 @@ log = logging.getLogger(__name__)
 
 KEY_FILE = "id.key"
 PREVIOUS_SUFFIX = ".previous"
-KEY_BYTES = 32
 HANDLE_VALID_S = 120  # a swipe is good for this long: choose an item, or swipe again
 _NONCE = 12
 
@@ -66,35 +66,12 @@ class IdKeys(NamedTuple):
         return (self.current,) if self.previous is None else (self.current, self.previous)
 
 
-def _write_key(path: Path) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(secrets.token_hex(KEY_BYTES) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def _read_key(path: Path) -> bytes:
-    key = bytes.fromhex(path.read_text(encoding="ascii").strip())
-    if len(key) < 16:
-        raise ValueError(f"the id key {path} is too short")
-    if path.stat().st_mode & 0o077:
-        log.warning("the id key %s is readable by others: chmod 600 it", path)
-    return key
-
-
 def load_id_keys(data_dir: Path) -> IdKeys:
     """The hall's id keys; a new random one (0600) if there is none yet."""
     path = data_dir / KEY_FILE
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            _write_key(path)
-            log.info("made the id key %s", path)
-        except FileExistsError:  # made by the other hub of a pair a moment ago: read it
-            pass
     previous = path.with_name(KEY_FILE + PREVIOUS_SUFFIX)
-    return IdKeys(_read_key(path), _read_key(previous) if previous.exists() else None)
+    return IdKeys(load_key(path, "id key"),
+                  read_key(previous, "id key") if previous.exists() else None)
 
 
 def rotate_id_key(data_dir: Path) -> None:
@@ -104,7 +81,7 @@ def rotate_id_key(data_dir: Path) -> None:
     load_id_keys(data_dir)  # there is a current key to keep
     fresh = path.with_name(KEY_FILE + ".new")
     fresh.unlink(missing_ok=True)
-    _write_key(fresh)
+    write_new_key(fresh)
     os.replace(path, path.with_name(KEY_FILE + PREVIOUS_SUFFIX))
     os.replace(fresh, path)
 

@@ -24,11 +24,11 @@ from hub.auth import OFFICE_ROLES, Principal
 from hub.engine import DomainError, Invalid, NotFound
 from hub.engine.model import Channel
 from hub.i18n import N_
+from hub.keyfiles import load_key
 from hub.store.store import utc_iso
 
 from .core import ServiceCore
 from .issuing import POSTER, Issuing
-from .keys import load_key
 
 log = logging.getLogger(__name__)
 
