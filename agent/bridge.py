@@ -1,8 +1,9 @@
 """The agent: its devices, its link to the hub, and the glue between them.
 
-Threads: one per bus (devices/bus.py polls and runs commands), one per byte keypad, the hub
-link's Socket.IO threads and outbox sender, and one worker that applies hub messages in order
-and turns them into device commands. Device events go straight into the durable outbox.
+Threads: one per bus (devices/bus.py polls and runs commands), one per byte keypad, one each for
+the kiosk's scanner and ID card reader, the hub link's Socket.IO threads and outbox sender, and
+one worker that applies hub messages in order and turns them into device commands. Device events
+go straight into the durable outbox; a card read goes straight to the hub.
 With a [voice] section the worker also queues calls for the announcer, whose own thread
 renders and plays them (agent/voice.py).
 """
@@ -19,6 +20,8 @@ from typing import Any
 from devices.bus import Bus
 from devices.bytekeypad import ByteKeypad
 from devices.events import Event, HealthChange, KeyEvent, RatingExpired, RatingPress
+from devices.idcard.keyboard import IdKeyboardReader
+from devices.idcard.reader import CardRead, IdCardReader
 from devices.keypad import CallerKeypad, RatingKeypad
 from devices.led import LedDisplay
 from devices.master import Health, ModbusMaster
@@ -26,7 +29,7 @@ from devices.regmap import CallerKey, RatingLevel
 from devices.scanner import ScannerReader
 from devices.transport import SerialTransport
 from devices.words import sent_part
-from hub.clock import Clock, reading_at, system_clock
+from hub.clock import Clock, reading_at, real_seconds, system_clock
 
 from .config import AgentConfig, key_byte
 from .hub_link import HubLink
@@ -82,6 +85,7 @@ class Agent:
         self.voice = VoiceCaller(cfg.voice) if cfg.voice is not None else None
         self.printer = self._build_printer()
         self.scanner = self._build_scanner()
+        self.id_reader = self._build_id_reader()
         extra: dict[str, Any] = {"devices": sorted(self.devices)}
         if cfg.kiosk:
             extra["kiosk"] = cfg.kiosk
@@ -114,6 +118,19 @@ class Agent:
         return ScannerReader(sc.device, self._scanned, grab=sc.grab, gap_s=sc.gap_s,
                              on_health=lambda state, detail: self._set_health(name, state,
                                                                               detail))
+
+    def _build_id_reader(self) -> IdCardReader | IdKeyboardReader | None:
+        ir = self.cfg.id_reader
+        if ir is None:
+            return None
+        name = f"id_reader@{self.cfg.kiosk}"
+        self.devices[name] = Device(name, "id_reader", 0, None)
+        if ir.kind == "keyboard":
+            return IdKeyboardReader(ir.device, self._id_card, grab=ir.grab, gap_s=ir.gap_s,
+                                    on_health=lambda state, detail: self._set_health(name, state,
+                                                                                     detail))
+        transport = SerialTransport(ir.device, ir.baud, name=name, personal_data=True)
+        return IdCardReader(transport, name=name, poll_ms=ir.poll_ms)
 
     def _build_buses(self) -> None:
         for i, bus_cfg in enumerate(self.cfg.buses, start=1):
@@ -157,6 +174,12 @@ class Agent:
                              args=(self._stop,)).start()
         if self.scanner is not None:
             threading.Thread(target=self.scanner.run, name="scanner", daemon=True,
+                             args=(self._stop,)).start()
+        if isinstance(self.id_reader, IdCardReader):
+            threading.Thread(target=self.id_reader.run, name="id-reader", daemon=True,
+                             args=(self._id_card, self._stop, self._health)).start()
+        elif self.id_reader is not None:
+            threading.Thread(target=self.id_reader.run, name="id-reader", daemon=True,
                              args=(self._stop,)).start()
         threading.Thread(target=self._work, name="hub-messages", daemon=True).start()
         threading.Thread(target=self._health_loop, name="health", daemon=True).start()
@@ -233,13 +256,19 @@ class Agent:
                 if isinstance(device.driver, CallerKeypad):
                     device.run("show", command.number, command.waiting)
             elif command.kind == "rating_request":
+                # The hub's seconds are its clock's; the keypads time windows in real seconds
+                # (they differ on a sped-up clock: a simulated day).
+                left_s = real_seconds(self.clock, command.left_s)
                 if isinstance(device.driver, ByteKeypad):  # the agent's own window: to the ms
-                    device.run("request_rating", command.request_id, max(0.0, command.left_s))
+                    device.run("request_rating", command.request_id, max(0.0, left_s))
+                elif left_s < 1:  # a keypad counts whole seconds: it would take a late press
+                    device.run("close_request", command.request_id, time.time() + left_s)
                 else:  # the drivers date presses and deadlines by the system's clock
-                    device.run("request_rating", command.request_id, command.timeout_s,
-                               command.text, None, time.time() + command.left_s)
+                    device.run("request_rating", command.request_id, int(left_s),
+                               command.text, None, time.time() + left_s)
             elif command.kind == "rating_close":
-                device.run("close_request", command.request_id, time.time() + command.left_s)
+                device.run("close_request", command.request_id,
+                           time.time() + real_seconds(self.clock, command.left_s))
             elif command.kind == "rating_thanks" and not isinstance(device.driver, ByteKeypad):
                 device.run("thanks")
             elif command.kind in ("rating_cancel", "rating_thanks"):
@@ -299,6 +328,12 @@ class Agent:
         there and scans again."""
         log.info("scanned %d characters", len(text))
         self.link.send("scan", {"text": text})
+
+    def _id_card(self, read: CardRead) -> None:
+        """On the reader's thread. Straight to the hub, not through the durable outbox: the
+        citizen is standing at the kiosk and swipes again. Nothing of the card in the log."""
+        log.info("card unreadable" if read.error else "card read")
+        self.link.send("id_card", read.payload())
 
     def _send_health(self) -> None:
         """Ask the health sender to report (on connect, and on every change)."""

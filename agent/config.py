@@ -83,6 +83,18 @@ class Scanner(_Strict, frozen=True, kw_only=True):
     gap_s: float = 0.5  # a pause longer than this between keys drops a half-read code
 
 
+class IdReader(_Strict, frozen=True, kw_only=True):
+    """The kiosk's ID card reader (刷身份证取号): a SAM reader on USB-serial (GA 467-2013), or
+    one that types the number like a keyboard (read with evdev, as the scanner)."""
+
+    device: str  # sam: /dev/serial/by-id/...; keyboard: /dev/input/by-id/...-event-kbd
+    kind: Literal["sam", "keyboard"] = "sam"
+    baud: int = 115200  # sam
+    poll_ms: int = 300  # sam: how often it asks whether a card is on it
+    grab: bool = True  # keyboard: keep its keystrokes from reaching the browser
+    gap_s: float = 0.5  # keyboard: a pause longer than this between keys drops a half number
+
+
 class AgentConfig(_Strict, frozen=True, kw_only=True):
     name: str
     hub: str = "http://127.0.0.1:8080"
@@ -95,9 +107,11 @@ class AgentConfig(_Strict, frozen=True, kw_only=True):
     buses: list[Bus] = []
     keypads: list[ByteKeypad] = []
     voice: Voice | None = None
-    kiosk: str = ""  # the kiosk token's name of the touchscreen this Pi serves (printer, scanner)
+    # the kiosk token's name of the touchscreen this Pi serves (printer, scanner, ID reader)
+    kiosk: str = ""
     printer: Printer | None = None
     scanner: Scanner | None = None
+    id_reader: IdReader | None = None
 
     def windows(self) -> list[int]:
         found = {d.window for bus in self.buses for d in bus.devices}
@@ -153,9 +167,20 @@ def _problems(cfg: AgentConfig) -> Iterator[tuple[str, str]]:
             yield "printer.status_interval_s", "must be 1-600 seconds"
     if cfg.scanner is not None and not cfg.kiosk:
         yield "scanner", "a scanner needs kiosk = NAME (the kiosk's token)"
+    if cfg.id_reader is not None:
+        yield from _id_reader_problems(cfg.id_reader, cfg.kiosk)
     if cfg.voice is not None:
         for where, problem in [*voice_problems(cfg.voice), *voice_installed(cfg.voice)]:
             yield f"voice.{where}", problem
+
+
+def _id_reader_problems(reader: IdReader, kiosk: str) -> Iterator[tuple[str, str]]:
+    if not kiosk:
+        yield "id_reader", "an ID card reader needs kiosk = NAME (the kiosk's token)"
+    if not 50 <= reader.poll_ms <= 5000:
+        yield "id_reader.poll_ms", "must be 50-5000 milliseconds"
+    if reader.baud <= 0:
+        yield "id_reader.baud", "must be a baud rate such as 115200"
 
 
 def _bus_problems(at: str, bus: Bus) -> Iterator[tuple[str, str]]:

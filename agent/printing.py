@@ -45,6 +45,7 @@ def ticket_from(doc: dict[str, Any]) -> Ticket:
         windows_en=str(doc.get("windows_en") or ""),
         wording=from_sent(TicketWording, doc.get("wording")),
         link=_link(doc),
+        elderly=doc.get("elderly") is True,
     )
 
 

@@ -8,6 +8,7 @@ every key, so a person can call, finish and rate with the simulated hardware.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import threading
@@ -21,10 +22,11 @@ from typing import Any, Literal
 from devices import regmap as rm
 from devices.printer.sim import SimPrinter, strip_status_requests, text_of
 from devices.sim import SimBus, SimCallerKeypad, SimDevice, SimLed, SimRatingKeypad
+from devices.sim.idcard import SimCard, SimIdReader, fictitious_card
 from hub.clock import Clock, system_clock
 
 from .bridge import Agent
-from .config import AgentConfig, Bus, BusDevice, Printer
+from .config import AgentConfig, Bus, BusDevice, IdReader, Printer
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +34,28 @@ WINDOWS_PER_BUS = 10  # 3 devices each: 30 of the 32 a bus may carry
 BAUD = 115200
 _KINDS: tuple[Literal["rating", "caller", "led"], ...] = ("rating", "caller", "led")  # a trio
 
+# The kiosk's ID card reader's cards: made up (placeholder names, the GB 11643 standard's own
+# example number for the elderly one), with valid check digits.
+DEMO_CARDS: dict[str, tuple[str, SimCard]] = {
+    "zhang": ("张三 · 1990 · 示例卡 sample", fictitious_card("张三", dt.date(1990, 5, 17), seq=11)),
+    "ouyang": ("欧阳测试 · 1985 · 长期 no end",
+               fictitious_card("欧阳测试", dt.date(1985, 3, 9), seq=13, valid_until=None)),
+    "elder": ("王五 · 1949 · 适老 elderly",
+              fictitious_card("王五", dt.date(1949, 12, 31), seq=2, valid_until=None)),
+    "expired": ("赵六 · 1978 · 已过期 expired",
+                fictitious_card("赵六", dt.date(1978, 8, 1), seq=15,
+                                valid_until=dt.date(2020, 8, 1))),
+    "damaged": ("损坏的卡 · damaged card",
+                fictitious_card("李四", dt.date(1970, 1, 1), seq=21, damaged=True)),
+}
+
 
 class SimulatedHall:
     def __init__(self, windows: list[int], kiosk: str = "") -> None:
         self.kiosk = kiosk
         self.printer = SimPrinter() if kiosk else None  # the kiosk's ticket printer
+        self.id_reader = SimIdReader(baud=BAUD) if kiosk else None  # and its ID card reader
+        self.card_on: str | None = None
         self.buses: list[SimBus] = []
         self.at: dict[int, tuple[SimRatingKeypad, SimCallerKeypad, SimLed]] = {}
         for first in range(0, len(windows), WINDOWS_PER_BUS):
@@ -52,12 +71,32 @@ class SimulatedHall:
             bus.start()
         if self.printer is not None:
             self.printer.start()
+        if self.id_reader is not None:
+            self.id_reader.start()
 
     def stop(self) -> None:
         for bus in self.buses:
             bus.stop()
         if self.printer is not None:
             self.printer.stop()
+        if self.id_reader is not None:
+            self.id_reader.stop()
+
+    def place_card(self, key: str | None) -> None:
+        """Put a demo card on the kiosk's reader (replacing the one there), or lift it (None)."""
+        if self.id_reader is None:
+            raise ValueError("no kiosk: no ID card reader")
+        if key is None:
+            self.id_reader.remove()
+        else:
+            self.id_reader.insert(DEMO_CARDS[key][1])  # KeyError for an unknown card
+        self.card_on = key
+
+    def id_cards(self, health: str = "") -> dict[str, Any]:
+        if self.id_reader is None:
+            return {"present": False}
+        return {"present": True, "on": self.card_on, "health": health,
+                "cards": [{"card": k, "label": label} for k, (label, _) in DEMO_CARDS.items()]}
 
     def printed(self) -> dict[str, Any]:
         """The kiosk printer's last job as text, and its fault switches."""
@@ -88,8 +127,11 @@ class SimulatedHall:
         printer = None
         if self.printer is not None:
             printer = Printer(target=self.printer.path, paper="80mm", status_interval_s=5)
+        id_reader = None
+        if self.id_reader is not None:
+            id_reader = IdReader(device=self.id_reader.path, baud=BAUD)
         return AgentConfig(name=name, hub=hub, token=token, state_dir=state_dir, buses=buses,
-                           kiosk=self.kiosk, printer=printer)
+                           kiosk=self.kiosk, printer=printer, id_reader=id_reader)
 
     def state(self, answers: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
         """What each window's devices show, and the hub's answer to its last press."""
@@ -135,6 +177,8 @@ class _Panel(BaseHTTPRequestHandler):
             self._json(HTTPStatus.OK, self.hall.state(self.agent.link.answers))
         elif self.path == "/printer":
             self._json(HTTPStatus.OK, self.hall.printed())
+        elif self.path == "/idcard":
+            self._json(HTTPStatus.OK, self.hall.id_cards(self._reader_health()))
         else:
             self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
 
@@ -143,6 +187,8 @@ class _Panel(BaseHTTPRequestHandler):
             self._set_printer()
         elif self.path == "/press":
             self._press()
+        elif self.path == "/idcard":
+            self._place_card()
         else:
             self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
 
@@ -153,6 +199,21 @@ class _Panel(BaseHTTPRequestHandler):
             return
         self.hall.set_paper_out(body["paper_out"])
         self._json(HTTPStatus.OK, self.hall.printed())
+
+    def _place_card(self) -> None:
+        body = self._body()
+        card = "" if body is None else body.get("card", "")
+        if not (card is None or (isinstance(card, str) and card in DEMO_CARDS)) \
+                or self.hall.id_reader is None:
+            self._json(HTTPStatus.UNPROCESSABLE_ENTITY,
+                       {"error": f"card: one of {', '.join(DEMO_CARDS)}, or null to lift it"})
+            return
+        self.hall.place_card(card)
+        self._json(HTTPStatus.OK, self.hall.id_cards(self._reader_health()))
+
+    def _reader_health(self) -> str:
+        device = self.agent.devices.get(f"id_reader@{self.hall.kiosk}")
+        return device.health if device is not None else ""
 
     def _press(self) -> None:
         try:
@@ -201,7 +262,8 @@ def serve_panel(hall: SimulatedHall, agent: Agent, host: str, port: int) -> Thre
 def run(windows: list[int], hub: str, token: str, state_dir: str, host: str,
         port: int, kiosk: str = "", clock: Clock = system_clock) -> None:
     """Simulated devices + a real agent + the panel, until interrupted. With `kiosk`, also that
-    kiosk's ticket printer (the agent prints its tickets, and the slips of every window)."""
+    kiosk's ticket printer (the agent prints its tickets, and the slips of every window) and its
+    ID card reader (the panel places made-up cards on it)."""
     hall = SimulatedHall(windows, kiosk)
     hall.start()
     agent = Agent(hall.agent_config("demo-devices", hub, token, str(Path(state_dir))), clock)

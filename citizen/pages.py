@@ -5,17 +5,23 @@ capability (`GET /api/v1/citizen/<cap>`, then the `/citizen` namespace).
 
 The capability is in the address, so the page is never cached and never sent on as a referrer
 (hub/web/page_headers.py).
+
+The phone's pages (this one, 扫码取号's and the 承诺单's) are limited per network address as the
+citizen API is; past the limit a browser gets a page saying so (429, Chinese then English, with
+Retry-After), an API client the API's JSON refusal (`limited_page`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, render_template, request
 
 from hub.engine.errors import NotFound
 from hub.service import HallService
-from hub.web.citizen_api import limited
+from hub.web.citizen_api import RateLimited, limited
 from hub.web.page_headers import secure_pages
 
 pages = Blueprint(
@@ -31,6 +37,34 @@ pages = Blueprint(
 STRINGS = ["citizen.", "rating.level.", "common.window", "lang."]
 # Without sockets the page reads its view this often.
 POLL_S = 30
+
+
+V = TypeVar("V", bound=Callable[..., Any])
+
+
+def _wants_html() -> bool:
+    """A browser asks for HTML first; an API client (`*/*`, JSON) gets the API's refusal."""
+    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+
+
+def limited_page(view: V) -> V:
+    """A phone page, limited as the citizen API is (`limited`): past the address's limit, a
+    browser reads why and when to come back (429 with Retry-After), not a JSON refusal."""
+    spend = limited(view)
+
+    @wraps(view)
+    def answer(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return spend(*args, **kwargs)
+        except RateLimited as err:
+            if not _wants_html():
+                raise
+            service: HallService = current_app.extensions["onestop"]
+            page = render_template("citizen/busy.html", catalogue=_center(service),
+                                   strings_for=[], err=err)
+            return page, 429, {"Retry-After": str(int(err.retry_after_s) + 1)}
+
+    return answer  # type: ignore[return-value]
 
 
 def _center(service: HallService) -> dict[str, Any]:
@@ -49,7 +83,7 @@ def _linked(service: HallService, capability: str) -> bool:
 
 
 @pages.get("/t/<cap>")
-@limited  # a public route: one request of the caller's address, as the citizen API's
+@limited_page  # a public route: one request of the caller's address, as the citizen API's
 def ticket(cap: str):
     service: HallService = current_app.extensions["onestop"]
     catalogue = _center(service)

@@ -4,7 +4,8 @@ caller keypad 叫号器, LED window display 窗口屏) and one-byte-per-key USB-
 Layers, each its own module: `modbus` (pure RTU framing), `regmap` (the register map,
 docs/devices.md), `transport` (the port, and the one place library errors are converted),
 `master` (transactions and link health), the drivers `keypad`, `led`, `bytekeypad`, and `bus`
-(the poller an agent runs in a worker thread). `devices.sim` has the simulators.
+(the poller an agent runs in a worker thread). `devices.idcard` is the kiosk's ID card reader
+(GA 467-2013 SAM frames, its driver, keyboard readers). `devices.sim` has the simulators.
 
 Only this package imports pyserial (and, in its tests and benchmarks, pymodbus).
 

@@ -41,8 +41,10 @@ class SerialTransport:
 
     def __init__(self, url: str, baud: int = 9600, *, exclusive: bool = True,
                  name: str | None = None, backoff_initial_s: float = BACKOFF_INITIAL_S,
-                 backoff_max_s: float = BACKOFF_MAX_S) -> None:
+                 backoff_max_s: float = BACKOFF_MAX_S, personal_data: bool = False) -> None:
         self.url, self.baud, self.exclusive = url, baud, exclusive
+        # What arrives is a person's data (an ID card's text): the wire log shows lengths only.
+        self.personal_data = personal_data
         self.name = name or url
         self.backoff_initial_s, self.backoff_max_s = backoff_initial_s, backoff_max_s
         self._port: serial.SerialBase | None = None
@@ -171,7 +173,11 @@ class SerialTransport:
 
     def _log_rx(self, buf: bytes | bytearray, note: str = "") -> None:
         if buf and wire_log.isEnabledFor(logging.DEBUG):
-            wire_log.debug("%s < %s %s", self.name, buf.hex(" "), note)
+            if self.personal_data:
+                wire_log.debug("%s < (%d bytes not shown: personal data) %s", self.name,
+                               len(buf), note)
+            else:
+                wire_log.debug("%s < %s %s", self.name, buf.hex(" "), note)
 
     @contextmanager
     def _converted(self, what: str) -> Iterator[None]:

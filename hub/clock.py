@@ -84,6 +84,12 @@ def reading_at(clock: Clock, unix_time: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(unix_time, dt.UTC)
 
 
+def real_seconds(clock: Clock, hall_s: float) -> float:
+    """How long `hall_s` seconds of `clock` last in real time: what a device's own timer (a
+    keypad's rating window, in real seconds) must be given so it ends when the clock says."""
+    return hall_s / clock.rate if isinstance(clock, SetClock) else hall_s
+
+
 def child_spec(clock: Clock) -> str | None:
     """The `--clock` a child process needs to share `clock`; None for the system clock."""
     return clock.spec() if isinstance(clock, SetClock) else None

@@ -121,6 +121,8 @@ def print_welcome(cfg: HallConfig, demo: DemoAccounts, host: str, port: int,
         "",
         f"  Simulated devices (LED screens, caller and rating keypads, the kiosk's printer): "
         f"http://{host}:{devices_port}/",
+        "    and the kiosk's ID card reader (刷身份证取号): place a made-up card there (王五 is "
+        "elderly)",
         f"  Hub:            {base}/healthz",
         f"  API document:   {base}/api/v1/openapi.json",
         f"  Queue snapshot: {base}/api/v1/queue   (Authorization: Bearer <any token below>)",

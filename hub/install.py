@@ -147,6 +147,12 @@ state_dir = "/var/lib/onestop/agent-{name}"   # the durable outbox of key and ra
 # Find the scanner: ls -l /dev/input/by-id/ (the one ending in -event-kbd)
 {c}[scanner]
 {c}device = "/dev/input/by-id/usb-REPLACE-event-kbd"
+
+# A desktop ID card reader (刷身份证取号, GA 467-2013 SAM over USB-serial; docs/devices.md).
+# [id_reader]
+# device = "/dev/serial/by-id/usb-REPLACE-if00-port0"
+# kind = "sam"              # or "keyboard": a reader that types the number (an -event-kbd device)
+# poll_ms = 300
 '''
     voice = '''
 # Voice calling. Find the sound card: aplay -l (a USB card is usually card 1).

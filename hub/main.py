@@ -9,11 +9,22 @@ from __future__ import annotations
 import ctypes
 import gc
 import logging
+import os
+import sys
 import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from hub.lean_connections import (
+    LEAN_ENGINEIO,
+    engineio_as_copied,
+    engineio_version,
+    ping_from_timers,
+    release_buffers_on_upgrade,
+    write_on_demand,
+)
 
 log = logging.getLogger("hub")
 
@@ -24,13 +35,38 @@ M_MMAP_THRESHOLD = -3  # glibc <malloc.h>
 MAX_CONNECTIONS = 8192
 
 
-def patch(async_mode: str) -> None:
+def patch(async_mode: str, resolves_names: bool = False) -> None:
+    """Green everything for eventlet. `resolves_names`: the hub connects to other servers by
+    name (a pair's PostgreSQL and Redis) and needs eventlet's green DNS resolver, which would
+    otherwise cost a lone hub ~16 MB for nothing (dnspython, and the cryptography bindings it
+    loads for DNSSEC), lookups it never makes: it resolves only its own listening address."""
     if async_mode == "eventlet":
         # Chosen by design for the hall's Pis; its bug-fix-only notice is known, not news.
         warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+        if not resolves_names:
+            import_without_green_dns()
         import eventlet
 
         eventlet.monkey_patch()
+        if engineio_as_copied():
+            ping_from_timers()
+            write_on_demand()
+        else:  # its internals may differ: the plain handler costs memory, never correctness
+            log.warning("python-engineio %s is not the version hub/lean_connections.py was "
+                        "written for (%s): connections keep its own ping and writer threads",
+                        engineio_version(), LEAN_ENGINEIO)
+
+
+def import_without_green_dns() -> None:
+    """Import eventlet with its resolver off (it reads the variable once, at import), and
+    leave the environment as it was for the hub's children."""
+    if "eventlet" in sys.modules or "EVENTLET_NO_GREENDNS" in os.environ:
+        return
+    os.environ["EVENTLET_NO_GREENDNS"] = "yes"
+    try:
+        import eventlet  # noqa: F401
+    finally:
+        del os.environ["EVENTLET_NO_GREENDNS"]
 
 
 def keep_heap_small() -> None:
@@ -148,7 +184,7 @@ def serve(
     http_redirect_port: int | None = None,  # a plain-HTTP port that only redirects to HTTPS
 ) -> None:
     started = time.monotonic()
-    patch(async_mode)
+    patch(async_mode, resolves_names=bool(message_queue or db_url))
     from hub.clock import child_spec
     from hub.runtime import open_hall
     from hub.web.app import create_app, start_housekeeping
@@ -233,7 +269,7 @@ def run_server(app: Any, socketio: Any, host: str, port: int, async_mode: str,
     if async_mode == "eventlet":
         kwargs["log_output"] = False
         kwargs["max_size"] = MAX_CONNECTIONS
-        kwargs["protocol"] = no_delay(eventlet_protocol())
+        kwargs["protocol"] = no_delay(release_buffers_on_upgrade(eventlet_protocol()))
     elif async_mode == "threading":
         kwargs["allow_unsafe_werkzeug"] = True
     socketio.run(app, **kwargs)
@@ -282,7 +318,7 @@ def serve_tls_eventlet(app: Any, host: str, port: int, context: Any,
     listener = context.wrap_socket(eventlet.listen((host, port), family), server_side=True)
     from hub.tls.serving import quiet_handshake
 
-    protocol = no_delay(quiet_handshake(eventlet.wsgi.HttpProtocol))
+    protocol = no_delay(release_buffers_on_upgrade(quiet_handshake(eventlet.wsgi.HttpProtocol)))
     if http_redirect_port:
         from hub.tls.serving import redirect_app
 

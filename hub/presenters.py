@@ -1,12 +1,15 @@
 """Presenters: what each kind of client is shown, plain dicts built from the config and the state.
 
 Screens are public: they get ticket numbers, items and windows, and a clerk's name and staff
-number (the work badge of art. 17) — never anything about a citizen.
+number (the work badge of art. 17) — never anything about a citizen, except, when the hall
+turns silent calling (无声叫号) on, the masked name (张*) of the ticket a window calls, on that
+window's own screen and that ticket's phone page (`silent_name`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -15,6 +18,7 @@ from hub.config import HallConfig, Service
 from hub.engine import queries
 from hub.engine.model import (
     RATING_CHANNELS,
+    Channel,
     HallState,
     RatingLevel,
     RatingStatus,
@@ -104,6 +108,7 @@ def _current(ticket: Ticket) -> dict[str, Any]:
         "service": ticket.service,
         "called_at": _iso(ticket.called_at),
         "recalls": ticket.recalls,
+        "elderly": ticket.channel is Channel.ELDERLY,  # the window screen's quiet 适老 mark
     }
 
 
@@ -181,7 +186,41 @@ def ticket_view(cfg: HallConfig, state: HallState | None, ticket: Ticket) -> dic
     live = state is not None and ticket.day == state.day and ticket.status is TicketStatus.WAITING
     view["people_ahead"] = queries.people_ahead(state, ticket) if live else 0  # type: ignore[arg-type]
     view["windows"] = [w.no for w in cfg.windows if svc and svc.code in w.services]
+    view["elderly"] = ticket.channel is Channel.ELDERLY  # the screens' quiet 适老 mark
     return view
+
+
+def silent_name(cfg: HallConfig, ticket: Ticket | None,
+                masked_names: Callable[[str], str | None]) -> str | None:
+    """The masked name (张*) a called ticket shows beside its number with silent calling (无声
+    叫号): only then, only for a ticket issued against an ID card, only while it is at a window.
+    For the window's own screen and the ticket's phone page; never the hall screen, never a
+    voice (the agents' events never carry it)."""
+    if (ticket is None or not cfg.identity.silent_calling or not ticket.identified
+            or ticket.status is not TicketStatus.CALLED):
+        return None
+    return masked_names(ticket.id)
+
+
+def with_masked_name(event: dict[str, Any], masked: str | None, elderly: bool = False
+                     ) -> dict[str, Any]:
+    """A screen-safe call event (`public_event`) as the called window's screen gets it: with
+    the masked name (silent calling) and the quiet 适老 mark of an elderly ticket."""
+    data = {**event["data"], **({"masked_name": masked} if masked else {})}
+    if elderly:
+        data["elderly"] = True
+    return {**event, "data": data}
+
+
+def window_screen_snapshot(snapshot: dict[str, Any], no: int, masked: str | None
+                           ) -> dict[str, Any]:
+    """The public snapshot as window `no`'s own screen gets it: its current ticket with the
+    masked name when silent calling shows one."""
+    if masked is None:
+        return snapshot
+    windows = [{**w, "current": {**w["current"], "masked_name": masked}}
+               if w["no"] == no and w.get("current") else w for w in snapshot["windows"]]
+    return {**snapshot, "windows": windows}
 
 
 def redacted(view: dict[str, Any]) -> dict[str, Any]:

@@ -36,7 +36,9 @@ def _catalogue(service: HallService) -> dict[str, Any]:
                    "timezone": cfg.center.timezone,
                    "complaint_phone": cfg.center.complaint_phone},
         "departments": presenters.catalogue(cfg)["departments"],
-        "services": [presenters.service_view(cfg, s) for s in cfg.services],
+        # id_required: the page asks for the ID card first for an item that needs one.
+        "services": [{**presenters.service_view(cfg, s), "id_required": s.id_required.value}
+                     for s in cfg.services],
         "windows": [{"no": w.no, "name": w.name or default_texts().t("common.window", no=w.no)}
                     for w in cfg.windows],
         "complaint_categories": [

@@ -169,3 +169,72 @@ def test_one_address_past_its_limit_is_told_when_to_come_back(tmp_path):
         assert hub.issue("S1").status_code == 201  # the staff's and devices' routes are not
     finally:
         hub.stop()
+
+
+def stored_links(directory: Path) -> list[tuple]:
+    with sqlite3.connect(directory / "onestop.db") as db:
+        return db.execute("SELECT hash, kind, ref, expires_at FROM citizen_links "
+                          "ORDER BY hash").fetchall()
+
+
+def slip_of(hub: HubProcess, link: str) -> tuple[str, str]:
+    """A ticket called and finished as a 承诺件 at window 1: its slip number and capability."""
+    clerk = hub.login("clerk1", 1)
+    assert hub.act(clerk, 1, "call-next").ok
+    done = hub.act(clerk, 1, "finish", outcome="commitment")
+    assert done.ok, done.text
+    slip = next(e for e in done.json()["events"] if e["type"] == "ticket.finished")[
+        "data"]["outcome"]["slip"]
+    return slip, capability_of(link)
+
+
+def test_a_slips_link_is_made_with_the_slip_and_reading_it_writes_nothing(hub, tmp_path):
+    slip, capability = slip_of(hub, hub.issue("S1").json()["link"])
+    made = stored_links(tmp_path / "hub")
+    [minted] = [row for row in made if row[1:3] == ("slip", slip)]
+    for _ in range(2):
+        shown = view(hub, capability).json()["slip"]
+        assert shown["number"] == slip and shown["link"].startswith(f"{hub.url}/s/")
+        slip_cap = shown["link"].rsplit("/", 1)[1]
+        assert hashlib.sha256(slip_cap.encode()).hexdigest() == minted[0]  # the one printed
+        page = requests.get(shown["link"], timeout=5)
+        assert page.status_code == 200 and slip in page.text
+    assert stored_links(tmp_path / "hub") == made  # the reads wrote nothing
+    assert slip_cap not in hub.log()
+
+
+def test_a_slip_made_before_links_were_derived_keeps_its_links(hub, tmp_path):
+    """A store of the version that gave each slip a random link, and the ticket's page a link of
+    its own stored at its first read: both still open the slip; a reprint then stores the
+    derived link, which the ticket's page shows from then on."""
+    from hub.service.citizen import ticket_slip_capability
+    from hub.store.citizen_links import link_hash
+    from tests.test_kiosk_printing import Client
+
+    slip, capability = slip_of(hub, hub.issue("S1").json()["link"])
+    hub.stop()
+    printed, shown = "P" * 22, ticket_slip_capability(capability, slip)  # as that version had
+    with sqlite3.connect(tmp_path / "hub" / "onestop.db") as db:
+        (day, expires, created), = db.execute(
+            "SELECT day, expires_at, created_at FROM citizen_links WHERE kind = 'slip'")
+        db.execute("DELETE FROM citizen_links WHERE kind = 'slip'")
+        db.executemany("INSERT INTO citizen_links VALUES (?, 'slip', ?, ?, ?, ?)",
+                       [(link_hash(c), slip, day, expires, created) for c in (printed, shown)])
+    hub.start()
+    before = stored_links(tmp_path / "hub")
+    assert view(hub, capability).json()["slip"]["link"] == f"{hub.url}/s/{shown}"
+    for old in (printed, shown):
+        assert requests.get(f"{hub.url}/s/{old}", timeout=5).status_code == 200
+    assert stored_links(tmp_path / "hub") == before
+
+    hub.issue("S2")  # a kiosk's request: the hub learns the address its links are made with
+    panel = Client(hub.url, "/caller", {"token": hub.login("clerk1", 1)})
+    try:
+        assert panel.call("print_slip", {"slip": slip})["ok"]  # no printer: stored all the same
+    finally:
+        panel.close()
+    derived = view(hub, capability).json()["slip"]["link"]
+    assert derived not in (f"{hub.url}/s/{shown}", f"{hub.url}/s/{printed}")
+    assert requests.get(derived, timeout=5).status_code == 200
+    slips = [row for row in stored_links(tmp_path / "hub") if row[1] == "slip"]
+    assert len(slips) == 3  # the two old links and the derived one

@@ -297,3 +297,100 @@ def test_elderly_mode_and_a_complaint_from_the_phone(browser, hub):  # noqa: F81
     assert page.locator("#complaint-form").is_hidden()
     shot(page, "citizen-complaint-412x915.png")
     assert not page.errors, page.errors
+
+
+def refused_at(url: str, accept: str) -> requests.Response:
+    """`url` asked with `accept` until the address's limit refuses it (a bucket that refilled
+    meanwhile is spent again: nothing here depends on how fast the machine is)."""
+    for _ in range(40):
+        r = requests.get(url, headers={"Accept": accept}, timeout=5)
+        if r.status_code == 429:
+            return r
+        assert r.status_code in (200, 404), r.text
+    raise AssertionError(f"{url} was never limited")
+
+
+def test_past_the_limit_a_browser_reads_a_page_and_a_program_json(browser, tmp_path):  # noqa: F811
+    from tests.test_citizen import limited_hall
+
+    hub = HubProcess(tmp_path / "hub", config=limited_hall(tmp_path, per_minute=10, burst=3),
+                     clock=MORNING)
+    hub.provision()
+    hub.start()
+    try:
+        link = issued(hub)["link"]
+        html = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"  # Chromium's
+        for url in (link, f"{hub.url}/q/{'p' * 43}", link.replace("/t/", "/s/")):
+            page = refused_at(url, html)
+            assert page.headers["Content-Type"].startswith("text/html"), url
+            assert 1 <= int(page.headers["Retry-After"]) <= 7
+            text = page.text
+            assert text.index("请稍后再试") < text.index("Please try again shortly")
+            assert "请求过于频繁" in text and "too many requests" in text
+            api = refused_at(url, "application/json")
+            assert api.json()["error"]["code"] == "rate_limited", url
+            assert refused_at(url, "*/*").json()["error"]["code"] == "rate_limited"
+
+        page = browser.new_page(viewport={"width": PHONE[0], "height": PHONE[1]},
+                                locale="zh-CN")
+        for _ in range(40):
+            if page.goto(link).status == 429:
+                break
+        text_has(page, "h1", "请稍后再试")
+        assert "Please try again shortly" in page.inner_text("body")
+        glyphs_ok(page)
+        no_serious_axe_violations(page)
+        shot(page, "citizen-busy-412x915.png")
+    finally:
+        hub.stop()
+
+
+def test_transfers_are_said_on_the_phone_and_its_slip_opens_from_it(browser, hub):  # noqa: F811
+    """Sent on to another item (联办), then to another window of it: the phone says where, not
+    "missed your call"; finished as a 承诺件, it links the slip's own page."""
+    mine = issued(hub)
+    page = phone(browser, mine["link"])
+    live(page)
+    at_1, at_3, at_4 = (hub.login(f"clerk{n}", n) for n in (1, 3, 4))
+    assert hub.act(at_1, 1, "call-next").ok
+    alert_shown(page, "1号窗口")
+    page.click("#alert-ok")
+    assert hub.act(at_1, 1, "transfer", service="S3", reason="需公安办理").ok
+    page.wait_for_selector("#notice:not([hidden])", timeout=TIMEOUT_MS)
+    text_has(page, "#notice", "已转到：户口迁移")
+    text_has(page, "#service-name", "户口迁移")
+    text_has(page, "#status", "等候中")
+    assert [li.inner_text().split()[0] for li in page.locator("#window-list li").all()] == [
+        "3号窗口", "4号窗口"]
+    shot(page, "citizen-transferred-412x915.png")
+    no_serious_axe_violations(page)
+
+    assert hub.act(at_3, 3, "call-next").ok
+    alert_shown(page, "3号窗口")
+    page.click("#alert-ok")
+    moved = requests.post(f"{hub.url}/api/v1/windows/3/transfer", json={"window": 4},
+                          headers=hub.auth(at_3), timeout=5)  # `window` is act's own argument
+    assert moved.ok, moved.text
+    text_has(page, "#notice", "已转到：4号窗口")
+    assert "过号" not in page.inner_text("#notice")
+    assert page.locator("#window-list li").count() == 1
+
+    assert hub.act(at_4, 4, "call-next").ok
+    alert_shown(page, "4号窗口")
+    page.click("#alert-ok")
+    done = hub.act(at_4, 4, "finish", outcome="commitment", items=["户口簿"])
+    assert done.ok, done.text
+    slip = next(e for e in done.json()["events"] if e["type"] == "ticket.finished")[
+        "data"]["outcome"]["slip"]
+    page.wait_for_selector("#slip-link:not([hidden])", timeout=TIMEOUT_MS)  # the push, then a GET
+    assert page.inner_text("#slip-number") == slip
+    assert page.get_attribute("#slip-link", "href").startswith(f"{hub.url}/s/")
+    shot(page, "citizen-slip-412x915.png")
+    no_serious_axe_violations(page)
+    assert not page.errors, page.errors
+    page.click("#slip-link")
+    page.wait_for_url(re.compile(re.escape(hub.url) + r"/s/[A-Za-z0-9_-]{22}$"),
+                      timeout=TIMEOUT_MS)
+    assert page.inner_text("#slip-number") == slip
+    text_has(page, "main", "户口簿")
+    no_serious_axe_violations(page)

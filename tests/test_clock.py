@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from hub.clock import SetClock, child_spec, parse_clock, reading_at, system_clock
+from hub.clock import SetClock, child_spec, parse_clock, reading_at, real_seconds, system_clock
 
 START = dt.datetime(2031, 7, 14, 23, 59, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
@@ -46,6 +46,12 @@ def test_a_press_dated_by_the_system_clock_reads_as_the_set_clock_did_then():
     clock = SetClock(START, anchor=1_000_000.0, rate=2)
     assert reading_at(clock, 1_000_010.0) == START + dt.timedelta(seconds=20)
     assert reading_at(system_clock, 0.0) == dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def test_a_sped_up_clock_gives_devices_its_seconds_in_real_seconds():
+    assert real_seconds(SetClock(START, anchor=0.0, rate=30), 30.0) == 1.0
+    assert real_seconds(SetClock(START), 30.0) == 30.0
+    assert real_seconds(system_clock, 30.0) == 30.0
 
 
 @pytest.mark.parametrize("spec", ["2031-07-14", "tomorrow", "2031-07-14T23:59",

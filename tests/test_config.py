@@ -741,3 +741,45 @@ def test_a_day_may_end_at_24_00() -> None:
     assert cfg.is_open(
         cfg.service(next(s.code for s in cfg.services if s.hours == "extended")), late
     )
+
+
+# ------------------------------------------------- the citizen's ID card at the kiosk ([identity])
+
+
+def test_the_card_settings_default_as_the_hall_file_says(hall: HallConfig) -> None:
+    ident = hall.identity
+    assert (ident.elderly_age, ident.open_per_item, ident.per_day, ident.accept_expired_cards,
+            ident.link_days, ident.silent_calling) == (65, 1, 3, False, 30, False)
+    assert {s.id_required for s in hall.services} == {"optional"}
+
+
+@pytest.mark.parametrize(("key", "value", "reason"), [
+    ("elderly_age", 20, "50-120"),
+    ("open_per_item", 0, "1-10"),
+    ("per_day", -1, "0 (no cap)"),
+    ("per_day", 51, "0 (no cap)"),
+    ("link_days", 0, "1-365"),
+    ("link_days", 3650, "1-365"),
+])
+def test_card_settings_out_of_range_are_refused(key: str, value: int, reason: str) -> None:
+    raw = example_raw()
+    raw["identity"][key] = value
+    expect_error(raw, f"identity.{key}", reason)
+
+
+def test_a_daily_cap_below_the_open_tickets_per_item_is_refused() -> None:
+    raw = example_raw()
+    raw["identity"].update(open_per_item=3, per_day=2)
+    expect_error(raw, "identity.per_day", "open_per_item")
+    raw["identity"]["per_day"] = 0  # no cap at all
+    parse_config(raw, "hall.toml")
+
+
+def test_id_required_takes_three_values_only() -> None:
+    raw = minimal_raw()
+    raw["services"][0]["id_required"] = "required"
+    assert parse_config(raw, "hall.toml").service("S1").id_required == "required"
+    raw["services"][0]["id_required"] = "always"
+    with pytest.raises(ConfigError) as info:
+        parse_config(raw, "hall.toml")
+    assert "id_required" in str(info.value)

@@ -73,12 +73,37 @@ def test_the_demo_starts_the_whole_hall_and_its_devices(tmp_path):
             time.sleep(0.2)
         assert led["led"] == f"请{number}号", led
         kiosk_ticket_prints(port, devices_port, kiosk, service)
+        kiosk_card_swipes(port, devices_port, kiosk)
     finally:
         os.killpg(demo.pid, signal.SIGINT)
         try:
             demo.wait(15)
         except subprocess.TimeoutExpired:
             os.killpg(demo.pid, signal.SIGKILL)
+
+
+def kiosk_card_swipes(port: int, devices_port: int, kiosk: str) -> None:
+    """A made-up card placed on the kiosk's simulated ID card reader from the devices panel
+    reaches the kiosk's page through the agent and the hub, masked, with its elderly mark."""
+    got: list[dict] = []
+    sio = socketio.Client(reconnection=False)
+    sio.on("identity", got.append, namespace="/kiosk")
+    sio.connect(f"http://127.0.0.1:{port}", namespaces=["/kiosk"], auth={"token": kiosk},
+                transports=["websocket"], wait_timeout=5)
+    panel = f"http://127.0.0.1:{devices_port}/idcard"
+    try:
+        deadline = time.monotonic() + 15
+        while requests.get(panel, timeout=5).json()["health"] != "online":
+            assert time.monotonic() < deadline, "the demo's ID card reader is not online"
+            time.sleep(0.2)
+        assert requests.post(panel, json={"card": "elder"}, timeout=5).json()["on"] == "elder"
+        deadline = time.monotonic() + 10
+        while not got and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        requests.post(panel, json={"card": None}, timeout=5)
+        sio.disconnect()
+    assert got and got[0]["masked_name"] == "王*" and got[0]["elderly"] is True, got
 
 
 def kiosk_ticket_prints(port: int, devices_port: int, kiosk: str, service: str) -> None:

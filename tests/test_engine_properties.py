@@ -1,11 +1,13 @@
 """Properties of the queue engine under random sequences of commands (hypothesis).
 
 A state machine drives the small hall of engine_helpers with every command a hall sees — issue
-(normal, green, appointment), call, call by number, recall, no-show, transfer, finish with every
-outcome, 退件 decisions, pause/resume, sign in/out, supervisors closing items, time passing and
-days rolling — and after every step checks what must always hold: a refusal changes nothing,
-each ticket is at most at one window, no ticket ends twice or gets lost, numbers are unique per
-day, fairness holds at every window, and replaying the committed events rebuilds the state.
+(normal, green, appointment, and with a swiped ID card: identified, elderly), call, call by
+number, recall, no-show, transfer, finish with every outcome, 退件 decisions, pause/resume, sign
+in/out, supervisors closing items, time passing and days rolling — and after every step checks
+what must always hold: a refusal changes nothing, each ticket is at most at one window, no ticket
+ends twice or gets lost, numbers are unique per day, fairness holds at every window (elderly
+tickets among the priority ones), the per-person rules are never broken and their index is
+exactly today's identified tickets, and replaying the committed events rebuilds the state.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from hub.engine.model import (
     queue_key,
     queue_order,
 )
+from hub.engine.persons import Identified
 from tests.engine_helpers import (
     FAIRNESS,
     NOW,
@@ -53,6 +56,9 @@ from tests.engine_helpers import (
 )
 
 CFG = hall_config()
+PER_DAY, OPEN_PER_ITEM = CFG.identity.per_day, CFG.identity.open_per_item
+PERSONS = ["p0", "p1", "p2", "p3"]
+ELDERLY_PERSONS = {"p1", "p3"}
 SERVICES = [s.code for s in CFG.services]
 WINDOWS = [w.no for w in CFG.windows]
 CLERKS = [clerk(name) for name in ("zhang", "li", "wang", "zhao", "chen", "liu")]
@@ -67,6 +73,7 @@ services = st.sampled_from(SERVICES)
 windows = st.sampled_from(WINDOWS)
 codes = st.integers(0, 5)
 rarely_not = st.integers(0, 5).map(bool)  # True 5 times in 6
+persons = st.sampled_from(PERSONS)
 
 
 class HallMachine(RuleBasedStateMachine):
@@ -85,6 +92,7 @@ class HallMachine(RuleBasedStateMachine):
         # a new request (the clerk asks again) can bring a rating after 未评价
         self.settled: set[tuple[str, int]] = set()
         self.runs: dict[int, int] = dict.fromkeys(WINDOWS, 0)  # priority calls in a row
+        self.by_person: dict[str, list[str]] = {}  # today's identified tickets per person
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -121,6 +129,7 @@ class HallMachine(RuleBasedStateMachine):
     def track(self, e: Event, method: str, normal_waiting: bool | None) -> None:
         self.track_rating(e)
         if isinstance(e, TicketIssued):
+            self.track_person(e)
             key = (self.state.day, e.number)
             assert key not in self.numbers, f"number {e.number} issued twice on {key[0]}"
             assert e.ticket_id not in self.issued
@@ -144,6 +153,23 @@ class HallMachine(RuleBasedStateMachine):
             self.track_return(e)
         elif isinstance(e, DayRolled):
             self.track_day_end(e)
+
+    def track_person(self, e: TicketIssued) -> None:
+        """An identified ticket: issued only within its person's limits, elderly as its card."""
+        assert e.identified == (e.person is not None)
+        if e.person is None:
+            assert e.channel is not Channel.ELDERLY
+            return
+        mine = self.by_person.setdefault(e.person, [])
+        mine.append(e.ticket_id)
+        assert len(mine) <= PER_DAY, f"{e.person}: {len(mine)} tickets today"
+        open_here = [i for i in mine if self.state.tickets[i].service == e.service
+                     and self.state.tickets[i].status in (TicketStatus.WAITING,
+                                                          TicketStatus.CALLED)]
+        assert len(open_here) <= OPEN_PER_ITEM, f"{e.person}: {open_here} open for {e.service}"
+        if e.channel in (Channel.NORMAL, Channel.ELDERLY):
+            assert (e.channel is Channel.ELDERLY) == (e.person in ELDERLY_PERSONS)
+            assert e.priority == (e.channel is Channel.ELDERLY)
 
     def track_rating(self, e: Event) -> None:
         if isinstance(e, TicketRated):
@@ -188,6 +214,7 @@ class HallMachine(RuleBasedStateMachine):
                 self.purged.add(ticket_id)
                 del self.expected[ticket_id]
         self.runs = dict.fromkeys(WINDOWS, 0)
+        self.by_person = {}
 
     def pick(self, items: list, i: int, default=None):
         return items[i % len(items)] if items else default
@@ -240,6 +267,15 @@ class HallMachine(RuleBasedStateMachine):
     @rule(service=services)
     def issue(self, service):
         self.attempt("issue_ticket", service)
+
+    @rule(who=persons, service=services, channel=st.sampled_from(
+        [Channel.NORMAL, Channel.NORMAL, Channel.NORMAL, Channel.GREEN]), i=codes)
+    def swipe_and_issue(self, who, service, channel, i):
+        """A citizen swipes their card (the same person swipes the same card: elderly or
+        not) and takes a ticket, or checks in a green pass with it."""
+        identity = Identified(persons=(who,), elderly=who in ELDERLY_PERSONS)
+        reference = f"G{i}" if channel is Channel.GREEN else None
+        self.attempt("issue_ticket", service, channel, reference, identity)
 
     @rule(batch=st.lists(services, min_size=1, max_size=4))
     def crowd_arrives(self, batch):
@@ -532,6 +568,12 @@ class HallMachine(RuleBasedStateMachine):
             if win.rating_ticket:
                 pending = self.state.tickets[win.rating_ticket].rating
                 assert pending is not None and pending.status is RatingStatus.PENDING
+
+    @invariant()
+    def person_index_is_today_s_identified_tickets(self):
+        assert self.state.persons == self.by_person
+        for ids in self.state.persons.values():
+            assert all(self.state.tickets[i].identified for i in ids)
 
     @invariant()
     def quota_held(self):

@@ -255,10 +255,10 @@ def test_no_http_input_gets_a_5xx_or_changes_the_hall_unacknowledged(hall, reque
 
 EVENTS = {
     "/display": [],
-    "/kiosk": ["issue_ticket", "reprint", "lookup_slip", "complain"],
+    "/kiosk": ["issue_ticket", "reprint", "lookup_slip", "complain", "lookup_identity"],
     "/caller": [*WINDOW_ACTIONS, "print_slip"],
     "/monitor": ["decide_return"],
-    "/device": ["device_event", "health", "print_result", "scan"],
+    "/device": ["device_event", "health", "print_result", "scan", "id_card"],
     "/citizen": ["refresh"],
 }
 SIGNED_IN = {"/display": ("screen", {"room": "hall"}), "/kiosk": ("kiosk", {}),
@@ -284,7 +284,11 @@ def sockets(hall):
 
 
 PLAUSIBLE = {  # what each event takes, roughly: the starting point of its hostile variants
-    "issue_ticket": {"service": "S1", "request_id": "r-1", "materials": False},
+    "issue_ticket": {"service": "S1", "request_id": "r-1", "materials": False,
+                     "identity": "A" * 120},
+    "lookup_identity": {"identity": "A" * 120},
+    "id_card": {"number": "11010519491231002X", "name": "张三", "birth": "1949-12-31",
+                "valid_until": "2036-01-01"},
     "reprint": {"ticket_id": "20990101-A001"},
     "lookup_slip": {"number": "CN1"},
     "complain": {"category": "attitude", "text": "态度生硬", "window": 1, "phone": "123"},

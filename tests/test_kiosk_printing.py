@@ -269,10 +269,17 @@ def test_commitment_slip_prints_at_the_kiosk_printer_and_the_kiosk_finds_it(hall
         assert "承诺单" in text and slip_no in text and "营业执照变更" in text
         [(_kind, payload)] = [op.value for op in decode(job) if op.kind == "barcode"]
         assert payload == b"{B" + slip_no.encode()
-        # Printed again from the panel.
+        [link] = qr_payloads(job)  # the slip's phone page, as the ticket's page links it
+        assert link.startswith(f"{hub.url}/s/")
+        cap = ticket["result"]["ticket"]["link"].rsplit("/", 1)[1]
+        view = requests.get(f"{hub.url}/api/v1/citizen/{cap}", timeout=5).json()
+        assert view["slip"] == {"number": slip_no, "link": link}
+        # Printed again from the panel: the same slip, the same QR.
         assert panel.call("print_slip", {"slip": slip_no})["result"] == {"print": "queued"}
         eventually(lambda: len(panel.pushed("printed")) == 2, what="the reprint")
         assert len(printed_jobs(printer)) == 3
+        again = printed_jobs(printer)[-1]
+        assert slip_no in text_of(again) and qr_payloads(again) == [link]
         found = kiosk.call("lookup_slip", {"number": slip_no.lower()})
         assert found["ok"], found
         assert found["result"]["status"] == "accepted" and found["result"]["status_name"] == "受理"

@@ -30,6 +30,7 @@ from hub.store.forwarding import DeadLetter, Outbox
 from hub.store.store import Store
 from hub.web.openapi import openapi_document
 from tests.hubproc import HALL_24H, PASSWORD, HubProcess, hall_today, quiet_hall
+from tests.test_id_cards import swiped
 from tests.test_sockets import Listener
 from tests.waiting import eventually
 
@@ -41,8 +42,7 @@ EXCLUDED = {
     "kiosk.static": "the kiosk page's scripts and styles: files, not an interface",
     "office.static": "the office pages' scripts, styles and fonts: files, not an interface",
     "shared.static": "the modules all pages import, the Socket.IO client: files, not an interface",
-    "poster.static": "the 扫码取号 page's script and style: files, not an interface",
-    "citizen.static": "the citizen's phone page's script and style: files, not an interface",
+    "citizen.static": "the citizen's phone pages' scripts and styles: files, not an interface",
 }
 
 
@@ -129,7 +129,9 @@ EXAMPLE_BODIES = {  # a plausible body per route (others: {})
     "/api/v1/clerks/{username}/move": {"window": 2},
     "/api/v1/returns/{ticket_id}/{decision}": {"note": "同意"},
     "/api/v1/green-passes": {"code": "G1", "project": "重点项目", "service": "S1"},
-    "/api/v1/appointments": {"code": "P1", "service": "S1", "day": "2099-01-01"},
+    "/api/v1/appointments": {"code": "P1", "service": "S1", "day": "2099-01-01",
+                             "id_number": "11010519491231002X"},
+    "/api/v1/identity/lookup": {"identity": "A" * 120},
     "/api/v1/admin/config": {"toml": "x = 1"},
     "/api/v1/admin/config/check": {"toml": "x = 1"},
     "/api/v1/admin/config/edit": {"edit": {"service": "S1", "daily_quota": 5}},
@@ -406,6 +408,10 @@ def _walk(hub, call, agent, kiosk, screen, metrics) -> None:  # noqa: PLR0915 (o
          json={"reason": "等候时间太长"})
     call("get", f"{api}/tickets/{asked['ticket_id']}", office)
     call("get", f"{api}/slips/{slip}", kiosk)
+    # 刷身份证取号: a card read beside the kiosk; a ticket issued with its handle, a look-up.
+    handle = swiped(hub)
+    call("post", f"{api}/tickets", kiosk, json={"service": "S3", "identity": handle})
+    call("post", f"{api}/identity/lookup", kiosk, json={"identity": handle})
     # The finished ticket's phone: its view (with its 承诺单's link), a complaint; its rating
     # came first from the keypad.
     cap = tickets[0]["link"].rsplit("/", 1)[1]
@@ -491,6 +497,9 @@ def _walk(hub, call, agent, kiosk, screen, metrics) -> None:  # noqa: PLR0915 (o
     call("get", f"{api}/reports", office, params={"format": "csv"})
     for by in ("window", "clerk"):
         assert call("get", f"{api}/assessment", office, params={"by": by}).json()["rows"]
+    # The week after finished_last_week's ticket: advice computed by the hub's child process.
+    assert call("get", f"{api}/reports/staffing", office, params={"week": "2026-W48"}
+                ).json()["days"]
 
     running = call("get", f"{api}/admin/config", admin).json()
     call("post", f"{api}/admin/config/check", office, json={"toml": running["toml"]})

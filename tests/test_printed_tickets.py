@@ -105,6 +105,21 @@ def test_windows_are_printed_with_their_numbers(hall) -> None:
 
 
 @pytest.mark.parametrize("paper", ["58mm", "80mm"])
+def test_an_elderly_citizens_ticket_says_priority_under_its_number(hall, paper: str) -> None:
+    """刷身份证取号: an elderly card's ticket (channel `elderly`) prints 适老优先 and its English
+    right under the number, within the paper; an ordinary ticket does not."""
+    service, tickets = hall
+    elderly = {**tickets[0], "channel": "elderly"}
+    job = layout.ticket_bytes(ticket_from(ticket_doc(service.cfg, elderly, False)), paper)
+    printed = [text for text, _ in printed_lines(job)]
+    at = printed.index(elderly["number"])
+    assert printed[at + 1:at + 3] == ["适老优先", "Priority (senior)"]
+    assert all(used <= layout.paper(paper).dots for _, used in printed_lines(job))
+    plain = layout.ticket_bytes(ticket_from(ticket_doc(service.cfg, tickets[0], False)), paper)
+    assert "适老" not in text_of(plain)
+
+
+@pytest.mark.parametrize("paper", ["58mm", "80mm"])
 def test_every_line_of_a_commitment_slip_fits_the_paper(hall, paper: str) -> None:
     service, _tickets = hall
     for svc in service.cfg.services:

@@ -7,7 +7,10 @@ refused take says why. axe-core on every page; screenshots go to tests/artifacts
 from __future__ import annotations
 
 import io
+import json
 import re
+import subprocess
+from pathlib import Path
 
 import pytest
 import requests
@@ -27,6 +30,8 @@ from tests.test_scan_take import limited_hall, poster
 pytestmark = pytest.mark.slow
 
 PHONE = (412, 915)
+ROOT = Path(__file__).resolve().parents[1]
+ESLINT = ROOT / "node_modules" / ".bin" / "eslint"
 
 
 @pytest.fixture
@@ -150,3 +155,50 @@ def test_a_commitment_and_a_joint_case_with_one_part_done_on_the_phone(browser, 
                   hub.issue("S1").json()["link"].replace("/t/", "/s/")):
         r = requests.get(wrong, timeout=5)
         assert r.status_code == 404 and "纸质承诺单" in r.text
+
+
+# --- old phones ---------------------------------------------------------------------------
+
+
+def classic_scripts_only(page, hub) -> list[str]:
+    """The page runs no ES module (an old Android browser would run nothing) and loads its
+    scripts from the hub: their paths."""
+    scripts = page.eval_on_selector_all(
+        "script", "s => s.map(x => ({type: x.type, src: x.getAttribute('src')}))")
+    assert all(s["type"] in ("", "text/javascript", "application/json") for s in scripts), scripts
+    srcs = [s["src"] for s in scripts if s["src"]]
+    assert all(src.startswith("/") for src in srcs), srcs  # the hub's own, nothing outside
+    return srcs
+
+
+def held_to_es2017(path: str) -> None:
+    """eslint parses the hub's file served at `path` as an ES2017 classic script (a `?.` or
+    an `import` in it fails `make lint`)."""
+    if not ESLINT.exists():
+        pytest.skip("eslint is not installed here (make eslint)")
+    file = ROOT / "citizen" / "static" / path.removeprefix("/citizen/static/")
+    assert path.startswith("/citizen/static/") and file.exists(), path
+    said = subprocess.run([str(ESLINT), "--print-config", str(file)], cwd=ROOT, check=True,
+                          capture_output=True, text=True, timeout=60).stdout
+    options = json.loads(said)["languageOptions"]
+    assert (options["ecmaVersion"], options["sourceType"]) == (2017, "script"), options
+
+
+def test_the_take_and_slip_pages_run_on_an_old_phone(browser, hub):  # noqa: F811
+    """扫码取号 and the 承诺单 are served like the ticket's page: classic scripts in ES2017 from
+    citizen/, no module (Chrome < 61 and old Android WebViews run no modules)."""
+    page = open_page(browser, poster(hub)["url"], *PHONE)
+    page.wait_for_function("() => window.onestopTake && window.onestopTake.ready",
+                           timeout=TIMEOUT_MS)
+    srcs = classic_scripts_only(page, hub)
+    assert "/citizen/static/take.js" in srcs, srcs
+    for src in srcs:
+        held_to_es2017(src)
+    clerk = hub.login("clerk1", 1)
+    _number, link = finished_as(hub, clerk, {"outcome": "commitment", "items": ["营业执照"]})
+    page = open_page(browser, link, *PHONE)
+    assert page.locator("#slip-number").count() == 1
+    assert classic_scripts_only(page, hub) == []  # the slip's page reads without a script
+    assert not page.errors, page.errors
+    page = open_page(browser, f"{hub.url}/q/{'x' * 43}", *PHONE)  # the refusal too
+    assert classic_scripts_only(page, hub) == []

@@ -145,6 +145,7 @@
     state.view = view;
     if (view.now) state.offsetMs = Date.parse(view.now) - Date.now() || 0;
     $("number").textContent = view.number || "";
+    renderPerson(view);
     $("service-name").textContent = view.service_name || view.service || "";
     $("service-name-en").textContent = view.service_name_en || "";
     renderStatus(view);
@@ -160,6 +161,18 @@
     maybeAlert(before, view);
   }
 
+  /** 无声叫号: the masked name (张*) when the hub sends one (the hall's silent calling), and a
+   * quiet 适老 mark on an elderly citizen's ticket. The hub never sends more of the person. */
+  function renderPerson(view) {
+    const called = view.called || {};
+    const named = called.masked_name || view.masked_name;
+    const name = typeof named === "string" ? named : "";
+    const elderly = view.elderly === true || view.channel === "elderly";
+    $("masked-name").textContent = name;
+    $("masked-name").hidden = !name;
+    $("elderly-mark").hidden = !elderly;
+    $("person").hidden = !name && !elderly;
+  }
   function renderStatus(view) {
     const node = $("status");
     node.className = "status " + (view.status || "");
@@ -197,15 +210,22 @@
     $("recalls").hidden = !c.recalls;
     if (c.recalls) sayIn($("recalls"), both("citizen.recalled", { n: c.recalls, limit: rules ? rules.recall_limit : "" }));
   }
+  function windowNos(view) {
+    return (view.windows || []).map((w) => w.no).join(",");
+  }
   /** What just happened that the status alone does not say: a no-show sent back to wait, a
-   * transfer to another item. */
+   * transfer to another item or to another window (its windows are then that one). */
   function renderNotice(before, view) {
     const node = $("notice");
     if (!before) return;
     if (before.status === "called" && view.status === "waiting") {
       node.hidden = false;
+      const to = view.windows && view.windows.length === 1 ? view.windows[0] : null;
       if (before.service !== view.service) sayIn(node, both("citizen.transferred", { service: view.service_name || view.service }));
-      else sayIn(node, both("citizen.requeued", { behind: view.no_show ? view.no_show.requeue_behind : "" }));
+      else if (to && windowNos(before) !== windowNos(view)) {
+        const name = to.name || t("common.window", { no: to.no });
+        sayIn(node, [t("citizen.transferred", { service: name }), t2("citizen.transferred", { service: t2("common.window", { no: to.no }) })]);
+      } else sayIn(node, both("citizen.requeued", { behind: view.no_show ? view.no_show.requeue_behind : "" }));
     } else if (view.status !== "waiting") {
       node.hidden = true;
     }
@@ -423,6 +443,8 @@
     $("alert-title-en").textContent = t2("citizen.go_to", { window: name.en });
     const text = $("alert-text");
     sayIn(text, both("citizen.alert_text", { number: view.number || "" }));
+    const named = (view.called || {}).masked_name; // 无声叫号: whose number it is
+    if (named) text.insertBefore(el("span", { className: "alert-name", text: named + " " }), text.firstChild);
     if (w && w.location) text.appendChild(el("span", { className: "where", text: " · " + w.location }));
     $("alert").hidden = false;
     $("alert").setAttribute("data-window", String(no));

@@ -92,6 +92,7 @@ class Ticket:
     wording: TicketWording = field(default_factory=TicketWording)
     # The ticket's page on the citizen's phone: what the QR holds (else the ticket id).
     link: str = ""
+    elderly: bool = False  # an elderly citizen's priority ticket: 适老优先 under the number
 
 
 @dataclass(frozen=True)
@@ -218,6 +219,10 @@ def write_ticket(printer: Escpos, t: Ticket, paper_: str | Paper) -> None:
     w.raw(BOLD_ON)
     w.line(t.number)
     w.size(1)
+    if t.elderly:  # still bold and centred, under the number
+        w.line(words.elderly)
+        if t.item_en:
+            w.english(words.elderly_en)
     w.raw(BOLD_OFF + ALIGN["left"])
     w.line()
     w.pair(words.item, t.item)

@@ -27,6 +27,8 @@ class TicketWording:
     go_en: str = "Go to {windows}; {ahead} ahead of you."
     no_windows_en: str = "the window called"
     hint_en: str = "Please watch the call screen; if you miss your call, take a new ticket."
+    elderly: str = "适老优先"  # an elderly citizen's priority ticket (刷身份证取号)
+    elderly_en: str = "Priority (senior)"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
+import tempfile
+import threading
 import tty
+from collections.abc import Callable
+from typing import Self
 
 
 class PtyPort:
@@ -45,3 +50,91 @@ class PtyPort:
             if fd is not None:
                 os.close(fd)
         self.fd = self._peer = self.tty_path = None
+
+
+class PtySimulator:
+    """A simulated device behind a `PtyPort`, served by its own thread (`_serve`, in the
+    subclass). The pty is only touched on that thread, as a closed descriptor's number may be
+    reused at once by the driver's open: other threads queue their work (`_on_thread`) and wake
+    it through a pipe. Without a `link`, the port's path is in a temporary folder of its own."""
+
+    def __init__(self, link: str | None, *, prefix: str, tty_name: str, thread_name: str) -> None:
+        self._tmpdir: str | None = None
+        if link is None:
+            self._tmpdir = tempfile.mkdtemp(prefix=prefix)
+            link = os.path.join(self._tmpdir, tty_name)
+        self.port = PtyPort(link)
+        self._thread_name = thread_name
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._ops: queue.SimpleQueue[tuple[Callable[[], object], threading.Event]] = \
+            queue.SimpleQueue()
+        self._wake_r, self._wake_w = os.pipe()
+
+    @property
+    def path(self) -> str:
+        return self.port.link
+
+    def start(self) -> Self:
+        self.port.plug()
+        self._thread = threading.Thread(target=self._serve, name=self._thread_name, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        os.write(self._wake_w, b"x")
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.port.unplug()
+        for fd in (self._wake_r, self._wake_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        if self._tmpdir is not None:
+            with contextlib.suppress(OSError):
+                os.rmdir(self._tmpdir)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def unplug(self) -> None:
+        """The adapter is pulled: the pty closes (the driver sees EIO) and the path vanishes."""
+        self._on_thread(self._unplug)
+
+    def plug(self) -> None:
+        """Plugged back: a new pty behind the same path."""
+        self._on_thread(self._plug)
+
+    def _unplug(self) -> None:
+        self.port.unplug()
+
+    def _plug(self) -> None:
+        self.port.plug()
+
+    def _serve(self) -> None:
+        raise NotImplementedError
+
+    def _on_thread(self, fn: Callable[[], object]) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            fn()
+            return
+        done = threading.Event()
+        self._ops.put((fn, done))
+        os.write(self._wake_w, b"x")
+        if not done.wait(5):
+            raise TimeoutError("simulator thread did not answer within 5 s")
+
+    def _run_ops(self) -> None:
+        """On the simulator's thread: the work other threads queued."""
+        while True:
+            try:
+                fn, done = self._ops.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                fn()
+            finally:
+                done.set()

@@ -16,19 +16,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import queue
 import random
 import select
-import tempfile
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from devices import modbus
 from devices.sim.faults import Faults
 from devices.sim.models import SimDevice, SlaveError
-from devices.sim.pty import PtyPort
+from devices.sim.pty import PtySimulator
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +34,10 @@ MIN_PACE_SLEEP_S = 0.0005  # pacing granularity: ~6 bytes per write at 115200, 1
 GAP_TOLERANCE = 0.9  # a request earlier than 0.9 x t3.5 after our last byte is a violation
 
 
-class SimBus:
+class SimBus(PtySimulator):
     def __init__(self, devices: Iterable[SimDevice] = (), *, baud: int = 9600,
                  pace: bool = False, link: str | None = None, seed: int = 0) -> None:
+        super().__init__(link, prefix="onestop-simbus-", tty_name="ttyBUS", thread_name="simbus")
         self.devices: dict[int, SimDevice] = {}
         for d in devices:
             self.add(d)
@@ -48,25 +46,11 @@ class SimBus:
         self.gap_s = modbus.frame_gap_s(baud)
         self.faults = Faults()
         self.rng = random.Random(seed)
-        self._tmpdir: str | None = None
-        if link is None:
-            self._tmpdir = tempfile.mkdtemp(prefix="onestop-simbus-")
-            link = os.path.join(self._tmpdir, "ttyBUS")
-        self.port = PtyPort(link)
         self.stats: Counter[str] = Counter()
         self._parser = modbus.RequestParser()
         self._tx_end = 0.0
-        self._stop = threading.Event()
-        self._ops: queue.SimpleQueue[tuple[Callable[[], object], threading.Event]] = \
-            queue.SimpleQueue()
-        self._wake_r, self._wake_w = os.pipe()
-        self._thread: threading.Thread | None = None
 
     # --- control, from any thread ---------------------------------------------------------------
-
-    @property
-    def path(self) -> str:
-        return self.port.link
 
     def add(self, device: SimDevice) -> SimDevice:
         if device.address in self.devices:
@@ -76,49 +60,6 @@ class SimBus:
 
     def __getitem__(self, address: int) -> SimDevice:
         return self.devices[address]
-
-    def start(self) -> SimBus:
-        self.port.plug()
-        self._thread = threading.Thread(target=self._serve, name="simbus", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        os.write(self._wake_w, b"x")
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self.port.unplug()
-        for fd in (self._wake_r, self._wake_w):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        if self._tmpdir is not None:
-            with contextlib.suppress(OSError):
-                os.rmdir(self._tmpdir)
-
-    def unplug(self) -> None:
-        """The adapter is pulled: the pty closes (the driver sees EIO) and the path vanishes."""
-        self._on_thread(self.port.unplug)
-
-    def plug(self) -> None:
-        """Plugged back: a new pty behind the same path."""
-        self._on_thread(self.port.plug)
-
-    def __enter__(self) -> SimBus:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def _on_thread(self, fn: Callable[[], object]) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            fn()
-            return
-        done = threading.Event()
-        self._ops.put((fn, done))
-        os.write(self._wake_w, b"x")
-        if not done.wait(5):
-            raise TimeoutError("simulator thread did not answer within 5 s")
 
     # --- the simulator thread ---------------------------------------------------------------------
 
@@ -140,17 +81,13 @@ class SimBus:
                 continue
             self._receive(fd)
 
-    def _run_ops(self) -> None:
-        while True:
-            try:
-                fn, done = self._ops.get_nowait()
-            except queue.Empty:
-                return
-            try:
-                fn()
-                self._parser = modbus.RequestParser()
-            finally:
-                done.set()
+    def _unplug(self) -> None:
+        self.port.unplug()
+        self._parser = modbus.RequestParser()
+
+    def _plug(self) -> None:
+        self.port.plug()
+        self._parser = modbus.RequestParser()
 
     def _receive(self, fd: int) -> None:
         try:

@@ -12,12 +12,25 @@ const STATUS = {
   paused: both("display.service_paused"),
   closed: both("display.status.closed"),
 };
-const win = { status: "closed", reason: null, clerk: null, current: null };
+// current: the number called; person: what the hub lets this screen say of its citizen
+// ({masked_name?, elderly?}: the masked name only with silent calling, 无声叫号).
+const win = { status: "closed", reason: null, clerk: null, current: null, person: {} };
 let rating = null; // {request_id, ticket_id, number}
 let ratingTimer = null;
 
+// What the hub gave of the ticket's citizen: a masked name (张*) and the 适老 mark, nothing more.
+function personOf(d) {
+  if (!d) return {};
+  const name = typeof d.masked_name === "string" ? d.masked_name : "";
+  return { masked_name: name, elderly: d.elderly === true || d.channel === "elderly" };
+}
+
 function render() {
   text("current", win.current || "—");
+  const person = win.current ? win.person : {};
+  text("current-name", person.masked_name || "");
+  $("current-name").hidden = !person.masked_name;
+  $("current-elderly").hidden = !person.elderly;
   const [zh, en] = STATUS[win.status] || STATUS.closed;
   const status = $("status");
   text("status", zh);
@@ -120,6 +133,7 @@ function snapshot(snap) {
   win.reason = w.pause_reason;
   win.clerk = w.clerk;
   win.current = w.current ? w.current.number : null;
+  win.person = personOf(w.current);
   render();
   if (w.rating) showRating(w.rating); // still waiting for the keypad: keep asking
   else hideRating();
@@ -136,12 +150,17 @@ function event(ev) {
   if (d.window_no !== NO) return;
   switch (ev.type) {
     case "ticket.called":
-    case "ticket.recalled":
+    case "ticket.recalled": {
+      const fresh = personOf(d);
+      const again = ev.type === "ticket.recalled" && d.number === win.current; // same citizen
+      win.person = again ? { masked_name: fresh.masked_name || win.person.masked_name,
+        elderly: fresh.elderly || win.person.elderly } : fresh;
       win.current = d.number;
       hideRating();
       render();
       recordPaint(ev, d.number);
       break;
+    }
     case "ticket.finished":
     case "ticket.no_show":
     case "ticket.transferred":

@@ -11,7 +11,19 @@ import logging
 import os
 import sys
 
-from . import accounts, audit, ca, deploy, feed, hall, reporting, run, spot_checks
+from . import (
+    accounts,
+    audit,
+    ca,
+    deploy,
+    feed,
+    hall,
+    identity,
+    reporting,
+    run,
+    simulate,
+    spot_checks,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,7 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_commands(sub)
     reporting.add_commands(sub)
     spot_checks.add_commands(sub)  # spot-check verify
+    identity.add_commands(sub)  # identity rotate-key
     feed.add_commands(sub)
     deploy.add_commands(sub)
     ca.add_commands(sub)
+    simulate.add_commands(sub)
     return parser

@@ -32,6 +32,7 @@ from .schema import (
     Rating,
     Service,
     SpotCheck,
+    Staffing,
     Supervision,
     Window,
 )
@@ -55,6 +56,7 @@ def cross_check(cfg: HallConfig) -> Problems:
     yield from _check_backend(cfg.backend)
     yield from _check_audit(cfg.audit)
     yield from _check_assessment(cfg.assessment, cfg.queue.pause_reasons)
+    yield from _check_staffing(cfg.staffing)
     yield from _check_identity(cfg.identity)
     yield from _check_spot_check(cfg.spot_check)
     yield from _check_citizen(cfg.citizen)
@@ -238,6 +240,13 @@ def _check_audit(a: Audit) -> Problems:
             yield f"audit.{name}", "must not be empty"
 
 
+def _check_staffing(st: Staffing) -> Problems:
+    if not 1 <= st.p90_wait_minutes <= 240:
+        yield "staffing.p90_wait_minutes", f"must be 1-240 minutes, got {st.p90_wait_minutes}"
+    if not 1 <= st.history_weeks <= 26:
+        yield "staffing.history_weeks", f"must be 1-26 weeks, got {st.history_weeks}"
+
+
 def _check_backend(b: Backend) -> Problems:
     """The forwarding section: checked even when `url` is empty, so a typo shows at once."""
     if b.url and not re.match(r"^https?://[^/\s]+", b.url):
@@ -293,6 +302,22 @@ def _check_identity(ident: Identity) -> Problems:
     for name in ("idle_minutes_office", "idle_minutes_clerk"):
         if not 1 <= getattr(ident, name) <= 720:
             yield f"identity.{name}", "must be 1-720 minutes"
+    yield from _check_citizen_card(ident)
+
+
+def _check_citizen_card(ident: Identity) -> Problems:
+    """The ID card at the kiosk: an age a citizen can reach, caps a person can meet, and
+    links kept at least through the ticket's day but not for ever (docs/privacy.md)."""
+    if not 50 <= ident.elderly_age <= 120:
+        yield "identity.elderly_age", "must be 50-120 years"
+    if not 1 <= ident.open_per_item <= 10:
+        yield "identity.open_per_item", "must be 1-10 tickets"
+    if not 0 <= ident.per_day <= 50:
+        yield "identity.per_day", "must be 0 (no cap) to 50 tickets"
+    if ident.per_day and ident.per_day < ident.open_per_item:
+        yield "identity.per_day", "must be at least open_per_item (or 0: no cap)"
+    if not 1 <= ident.link_days <= 365:
+        yield "identity.link_days", "must be 1-365 days"
 
 
 def _check_spot_check(spot: SpotCheck) -> Problems:

@@ -14,6 +14,14 @@ SCHEMA_VERSION = 1
 MAX_WINDOW = 9999  # window numbers are 1-9999: what every request may name (hub/shapes/)
 
 
+class IdRequired(StrEnum):
+    """Whether an item's ticket is bound to the citizen's ID card swiped at the kiosk."""
+
+    NEVER = "never"  # a swipe is ignored: the ticket is anonymous
+    OPTIONAL = "optional"  # bound when the citizen swipes, else anonymous
+    REQUIRED = "required"  # no ticket without a swipe (kiosk and 扫码取号 alike)
+
+
 class CaseType(StrEnum):
     """Art. 4 case types an item is handled as by default (退件 is an outcome, not a type)."""
 
@@ -219,6 +227,15 @@ class Assessment(_Strict, frozen=True):
     warning_penalty: float = 5.0  # per 效能告诫
 
 
+class Staffing(_Strict, frozen=True):
+    """The office's staffing advice (GET /api/v1/reports/staffing, docs/staffing.md): per hour
+    and item, the fewest windows whose p90 wait stays at most `p90_wait_minutes`, estimated
+    from the hall's last `history_weeks` weeks."""
+
+    p90_wait_minutes: float = 20.0
+    history_weeks: int = 4
+
+
 class ChecklistItem(_Strict, frozen=True):
     """One question a spot-check review answers pass, fail or n/a (不适用)."""
 
@@ -262,6 +279,14 @@ class Identity(_Strict, frozen=True):
     # a clerk's panel may rest between citizens for longer).
     idle_minutes_office: int = 30  # supervisors and admins
     idle_minutes_clerk: int = 120
+
+    # The citizen's ID card at the kiosk (刷身份证取号): hub/engine/persons.py, docs/privacy.md.
+    elderly_age: int = 65  # at or above, on the hall day: an elderly (适老) priority ticket
+    open_per_item: int = 1  # open tickets one person may hold for one item
+    per_day: int = 3  # tickets one person may take in a hall day, all items; 0: no cap
+    accept_expired_cards: bool = False
+    link_days: int = 30  # a ticket's identity link is kept this long, then deleted
+    silent_calling: bool = False  # 无声叫号: screens show the masked name beside the number
 
 
 class Citizen(_Strict, frozen=True):
@@ -314,6 +339,7 @@ class Service(_Strict, frozen=True, kw_only=True):
     target_minutes: int = 15  # expected time at the window; supervision warns past it
     daily_quota: int = 200
     hours: str = "standard"
+    id_required: IdRequired = IdRequired.OPTIONAL  # the ID card at the kiosk
     disclosure: Disclosure
     materials: list[str]
 
@@ -340,6 +366,7 @@ class HallConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, dict=
     backend: Backend = Backend()
     audit: Audit = Audit()
     assessment: Assessment = Assessment()
+    staffing: Staffing = Staffing()
     identity: Identity = Identity()
     spot_check: SpotCheck = SpotCheck()
     citizen: Citizen = Citizen()

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from hub.config import IdRequired, Service
+
 from .base import RulesBase
 from .errors import DomainError, Invalid
 from .model import AppointmentBooked, Channel, Event, GreenPassGranted, HallState, TicketIssued
-
-# Tickets taken without a pass or an appointment: what an item's daily quota counts.
-QUOTA_CHANNELS = frozenset({Channel.NORMAL, Channel.SCAN})
+from .model.vocabulary import QUOTA_CHANNELS
+from .persons import Identified, check_person
 
 
 class IssuingRules(RulesBase):
@@ -22,7 +23,10 @@ class IssuingRules(RulesBase):
         service: str,
         channel: Channel = Channel.NORMAL,
         reference: str | None = None,
+        identity: Identified | None = None,
     ) -> list[Event]:
+        """A ticket; with `identity` (a swiped ID card) bound to that person under the
+        per-person rules, and an elderly person's normal ticket is an elderly (适老) one."""
         self._check_day(state, now)
         if channel is Channel.APPOINTMENT and not service:
             service = self._appointment(state, reference).service
@@ -39,7 +43,10 @@ class IssuingRules(RulesBase):
             raise DomainError(
                 "closed", "error.closed", hours=hours
             )
-        priority = False
+        identity = self._identity(state, now, svc, channel, identity)
+        if identity is not None and identity.elderly and channel is Channel.NORMAL:
+            channel = Channel.ELDERLY
+        priority = channel is Channel.ELDERLY
         if channel in QUOTA_CHANNELS:
             if state.issued.get(svc.code, 0) >= svc.daily_quota:
                 raise DomainError(
@@ -68,8 +75,24 @@ class IssuingRules(RulesBase):
                 priority=priority,
                 rank=(state.next_rank, 0),
                 reference=reference.strip() if reference else None,
+                identified=identity is not None,
+                person=identity.persons[0] if identity is not None else None,
             )
         ]
+
+    def _identity(self, state: HallState, now: dt.datetime, svc: Service, channel: Channel,
+                  identity: Identified | None) -> Identified | None:
+        """The identity the ticket is bound to: none for an item that never binds one; a
+        refusal if the item needs one and none was swiped (a green pass vouches instead, an
+        appointment was booked by the office), or if the person's rules refuse it."""
+        if svc.id_required is IdRequired.NEVER:
+            return None
+        if identity is None:
+            if svc.id_required is IdRequired.REQUIRED and channel in QUOTA_CHANNELS:
+                raise DomainError("identity_required", "error.identity_required")
+            return None
+        check_person(self.cfg, state, now, identity.persons, svc.code)
+        return identity
 
     def _green_pass(self, state: HallState, code: str | None, service: str | None) -> str:
         """Check a pass for `service` (None: any item) and return the item it is for."""
@@ -132,7 +155,8 @@ class IssuingRules(RulesBase):
         ]
 
     def book_appointment(
-        self, state: HallState, now: dt.datetime, code: str, service: str, day: dt.date
+        self, state: HallState, now: dt.datetime, code: str, service: str, day: dt.date,
+        person: str | None = None,
     ) -> list[Event]:
         code = code.strip()
         self._service(service)
@@ -142,4 +166,4 @@ class IssuingRules(RulesBase):
             raise DomainError("duplicate", "error.appointment_exists")
         if day < state.day:
             raise Invalid("invalid", "error.appointment_past")
-        return [AppointmentBooked(at=now, code=code, service=service, day=day)]
+        return [AppointmentBooked(at=now, code=code, service=service, day=day, person=person)]

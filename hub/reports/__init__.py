@@ -37,6 +37,8 @@ The modules: `summary` (what is counted), `rollup` (summing up closed days), `re
 one row per group), `figures` and `names` (a row's figures and name), `casework` (the 督办
 figures), `assessment` (the score and 评先评优),
 `export` (CSV, XLSX) and `periods`; the package re-exports what the hub and the CLI use.
+`staffing` (the staffing advice: the history read, the advice computed beside the hub) is
+imported by its route alone: it needs hub/simulation, which the other reports do not.
 """
 
 from .assessment import ASSESSED, assessment, score_rows

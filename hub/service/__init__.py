@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from hub import shapes
 from hub.auth import RateLimiter
 from hub.clock import Clock, system_clock
 from hub.config import HallConfig
@@ -38,6 +39,7 @@ from .commit import AlreadyHandled, Inbox, the, the_event
 from .core import Listener, Offload, ServiceCore, run_inline
 from .errors import Forbidden, TooManyAttempts, Unauthorized
 from .housekeeping import Housekeeping
+from .identity import IdentityDesk
 from .issuing import Issuing
 from .office import Office
 from .pairing import Pairing
@@ -152,6 +154,15 @@ class HallService(ServiceCore):
     def prune_links(self) -> int:
         """Delete the expired phone links (housekeeping does at each day's end)."""
         return Housekeeping(self).prune_links()
+
+    @cached_property
+    def identity(self) -> IdentityDesk:
+        """刷身份证取号: cards read, handles sealed and opened, the look-up by swipe."""
+        return IdentityDesk(self)
+
+    def read_id_card(self, kiosk: str, card: shapes.IdCard) -> dict:
+        """What kiosk `kiosk`'s page is pushed (`identity`) for a card read at its reader."""
+        return self.identity.read_id_card(kiosk, card)
 
     @cached_property
     def spot_checks(self) -> SpotCheckDesk:

@@ -23,6 +23,7 @@ import msgspec
 from hub import presenters, shapes
 from hub.engine import HallState, Invalid, NotFound, queries
 from hub.engine.model import (
+    Channel,
     ComplaintFiled,
     SlipStatus,
     Ticket,
@@ -31,7 +32,13 @@ from hub.engine.model import (
 from hub.store.citizen_links import CitizenLinks, Link
 
 from .calling import given
-from .commit import CAPABILITY_BYTES, SLIP_COLLECTED_DAYS, SLIP_OPEN_DAYS, the_event
+from .commit import (
+    CAPABILITY_BYTES,
+    SLIP_COLLECTED_DAYS,
+    SLIP_OPEN_DAYS,
+    slip_capability,
+    the_event,
+)
 from .core import ServiceCore
 from .phone_ratings import CITIZEN
 
@@ -51,10 +58,10 @@ def link_url(base_url: str, kind: str, capability: str) -> str:
     return f"{base_url.rstrip('/')}/{'t' if kind == 'ticket' else 's'}/{capability}"
 
 
-def slip_capability(ticket_capability: str, slip: str) -> str:
-    """The capability of a ticket's 承诺单 as the ticket's page links it: derived from the
-    ticket's own (which only the phone holds), so the store, which keeps hashes only, never
-    needs it; the printed slip carries a capability of its own."""
+def ticket_slip_capability(ticket_capability: str, slip: str) -> str:
+    """The link a ticket's page showed for its 承诺单 before slips' links were derived from the
+    hall's slip key (commit.py `slip_capability`): its hash was stored on the page's first
+    read. Still opened, and shown for such a slip, never written any more."""
     mac = hmac.new(ticket_capability.encode("ascii"), f"slip:{slip}".encode(), hashlib.sha256)
     return urlsafe_b64encode(mac.digest()[:16]).decode("ascii").rstrip("=")
 
@@ -148,21 +155,23 @@ class Citizen:
 
     def view(self, capability: str, base_url: str = "") -> dict[str, Any]:
         """What the ticket's phone page shows (docs/citizen.md): nothing personal, no other
-        ticket."""
+        ticket. Reading it writes nothing."""
         ticket = self.ticket_of(capability)
         core = self.core
         with core.lock:
             view = ticket_view(core, core.state, ticket)
         slip = ticket.outcome.slip if ticket.outcome else None
         if slip:
+            link = self._stored_slip_link(slip_capability(core.slip_key(), slip), base_url)
+            legacy = ticket_slip_capability(capability, slip)
             view["slip"] = {"number": slip,
-                            "link": self._slip_link(capability, ticket, slip, base_url)}
+                            "link": link or self._stored_slip_link(legacy, base_url)}
         return view
 
     def pushed_view(self, ticket_id: str) -> dict[str, Any] | None:
         """The view pushed to a ticket's phones after an event (under the lock): as `view`,
-        but a slip's link is not known without the phone's capability (null: the page asks
-        for its view to get it)."""
+        but with the slip's link left out (null: the page asks for its view to get it), so a
+        push costs no store read."""
         core = self.core
         with core.lock:
             ticket = core.state.tickets.get(ticket_id)
@@ -174,22 +183,38 @@ class Citizen:
             view["slip"] = {"number": slip, "link": None}
         return view
 
-    def _slip_link(self, capability: str, ticket: Ticket, slip: str, base_url: str) -> str:
-        """The slip's link as the ticket's page shows it, its hash stored at first sight."""
-        derived = slip_capability(capability, slip)
+    def _stored_slip_link(self, capability: str, base_url: str) -> str | None:
+        """The slip link of `capability` if the store knows it (and it has not expired)."""
+        if self.links.find(capability, self.core.clock()) is None:
+            return None
+        return link_url(self.base_url(base_url), "slip", capability)
+
+    def slip_link(self, slip: str) -> str:
+        """The link a 承诺单 printed again carries: its first print's (derived from its number,
+        commit.py `slip_capability`). A slip made before links were derived gets that link now,
+        stored with the slip's expiry. "" when links are off or no address is known yet."""
         core = self.core
-        if self.links.find(derived, core.clock()) is None:
+        base = self.base_url(self.seen_base)
+        if not self.enabled or not base:
+            return ""
+        capability = slip_capability(core.slip_key(), slip)
+        if self.links.find(capability, core.clock()) is None:
             found = core.store.slip(slip)
-            created = dt.datetime.fromisoformat(found["created_at"]) if found else core.clock()
+            if found is None:
+                return ""
+            created = dt.datetime.fromisoformat(found["created_at"])
             expires = created + dt.timedelta(days=SLIP_OPEN_DAYS)
-            if found and found["status"] == SlipStatus.COLLECTED.value:
+            if found["status"] == SlipStatus.COLLECTED.value:
                 expires = dt.datetime.fromisoformat(found["updated_at"]) + dt.timedelta(
                     days=SLIP_COLLECTED_DAYS)
+            if expires <= core.clock():
+                return ""
+            day = core.engine.local(created).date()
             with core.lock, core.db.transaction() as tx:
-                if self.links.find(derived, core.clock()) is None:
-                    self.links.save(tx, derived, Link("slip", slip, ticket.day, expires),
+                if self.links.find(capability, core.clock()) is None:
+                    self.links.save(tx, capability, Link("slip", slip, day, expires),
                                     core.clock())
-        return link_url(self.base_url(base_url), "slip", derived)
+        return link_url(base, "slip", capability)
 
     # --- what a phone may do ----------------------------------------------------------------
 
@@ -233,6 +258,8 @@ def ticket_view(core: ServiceCore, state: HallState, ticket: Ticket) -> dict[str
     svc = cfg.service(ticket.service) if cfg.has_service(ticket.service) else None
     live = ticket.day == state.day and ticket.status is TicketStatus.WAITING
     windows = presenters.ticket_view(cfg, None, ticket)["windows"]
+    if ticket.target_window is not None and ticket.status is TicketStatus.WAITING:
+        windows = [ticket.target_window]  # sent on to that window (联办): it calls it there
     if ticket.window is not None and ticket.window not in windows:
         windows = [ticket.window, *windows]
     rating = ticket.rating
@@ -248,9 +275,8 @@ def ticket_view(core: ServiceCore, state: HallState, ticket: Ticket) -> dict[str
             queries.estimated_wait_minutes(cfg, state, ticket) if live else 0,
         "windows": [{"no": no, "name": cfg.window(no).name, "location": cfg.window(no).zone}
                     for no in windows if cfg.has_window(no)],
-        "called": ({"window": ticket.window, "at": _iso(ticket.called_at),
-                    "recalls": ticket.recalls}
-                   if ticket.status is TicketStatus.CALLED else None),
+        "called": _called(core, ticket),
+        "elderly": ticket.channel is Channel.ELDERLY,
         "no_show": {"recall_limit": cfg.queue.recall_limit,
                     "requeue_behind": cfg.queue.no_show_requeue_behind},
         "materials": [{"text": m, "text_en": ""} for m in (svc.materials if svc else [])],
@@ -266,6 +292,16 @@ def ticket_view(core: ServiceCore, state: HallState, ticket: Ticket) -> dict[str
         "slip": None,
         "now": _iso(core.clock()),
     }
+
+
+def _called(core: ServiceCore, ticket: Ticket) -> dict[str, Any] | None:
+    if ticket.status is not TicketStatus.CALLED:
+        return None
+    called = {"window": ticket.window, "at": _iso(ticket.called_at), "recalls": ticket.recalls}
+    masked = core.identity.called_name(ticket.id)  # type: ignore[attr-defined]  # HallService's
+    if masked:  # silent calling (无声叫号): the masked name beside the number
+        called["masked_name"] = masked
+    return called
 
 
 def _iso(when: dt.datetime | None) -> str | None:

@@ -16,7 +16,10 @@ or not at all.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import secrets
+from base64 import urlsafe_b64encode
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -48,6 +51,7 @@ from hub.store.cases import Cases
 from hub.store.citizen_links import CitizenLinks, Link
 from hub.store.database import Tx
 from hub.store.hall_config import HallConfigs
+from hub.store.identity_links import IdentityLink, IdentityLinks
 from hub.store.spot_checks import SpotChecks
 from hub.store.store import SNAPSHOT_EVERY, Record, Store
 
@@ -56,6 +60,14 @@ CAPABILITY_BYTES = 16  # 128 bits: secrets.token_urlsafe gives 22 characters
 SLIP_OPEN_DAYS = 90  # a 承诺单's link while it is not collected ...
 SLIP_COLLECTED_DAYS = 30  # ... and after it is
 E = TypeVar("E", bound=Event)
+
+
+def slip_capability(key: bytes, slip: str) -> str:
+    """A 承诺单's capability: 128 bits derived from its number with the hall's slip key, so the
+    same link is known again without storing it (only its hash is kept): a reprint carries the
+    first print's QR and the ticket's page shows that link, and reading it writes nothing."""
+    mac = hmac.new(key, b"onestop-slip:" + slip.encode(), hashlib.sha256)
+    return urlsafe_b64encode(mac.digest()[:CAPABILITY_BYTES]).decode("ascii").rstrip("=")
 
 
 class Inbox(msgspec.Struct, frozen=True):
@@ -121,6 +133,11 @@ class Commit:
     # reads them after the commit (the issue answer, the printed QR). None: links are off.
     minted: dict[tuple[str, str], str] | None = None
     zone: dt.tzinfo = dt.UTC  # the hall's: a ticket's link ends with its day there
+    # The key a 承诺单's capability is derived from (read when a slip is first made).
+    slip_key: Callable[[], bytes] | None = None
+    # 刷身份证取号: the identity link of the ticket this commit issues (ticket id and day
+    # filled in here), written with it or not at all.
+    identity: IdentityLink | None = None
 
     def catch_up(self) -> bool:
         """Apply what other hubs committed since this hub's state; whether a hall file was
@@ -160,7 +177,9 @@ class Commit:
                 touched.update((t, self.state.tickets.get(t)) for t in event.expired)
             apply(self.state, event, record.seq)
             if event.ticket:
-                touched.setdefault(event.ticket, None)
+                # Kept as applied: a DayRolled later in this commit takes the day's tickets out
+                # of the state (a rating still open at midnight ends just before it).
+                touched.setdefault(event.ticket, self.state.tickets.get(event.ticket))
             project = PROJECTIONS.get(type(event))
             if project is not None:
                 project(self, record)
@@ -198,7 +217,10 @@ class Commit:
 
     def _mint(self, link: Link) -> None:
         assert self.minted is not None
-        capability = secrets.token_urlsafe(CAPABILITY_BYTES)
+        if link.kind == "slip" and self.slip_key is not None:
+            capability = slip_capability(self.slip_key(), link.ref)
+        else:
+            capability = secrets.token_urlsafe(CAPABILITY_BYTES)
         CitizenLinks(self.store.db).save(self.tx, capability, link, self.now)
         self.minted[(link.kind, link.ref)] = capability
 
@@ -241,6 +263,12 @@ class Commit:
         if isinstance(record.event, StaffRecordAdded):
             SpotChecks(self.store.db).save_record(self.tx, record.event)
 
+    def save_identity_link(self, record: Record) -> None:
+        event = record.event
+        if isinstance(event, TicketIssued) and event.identified and self.identity is not None:
+            link = self.identity._replace(ticket_id=event.ticket_id, day=self.state.day)
+            IdentityLinks(self.store.db).save(self.tx, link, self.now)
+
     def save_hall_file(self, record: Record) -> None:
         """The text with its event: another hub that applies the event finds it."""
         event = record.event
@@ -264,6 +292,7 @@ PROJECTIONS: dict[type[Event], Callable[[Commit, Record], None]] = {
     SpotCheckDrawn: Commit.save_spot_draw,  # a week's 办件抽查 sample
     SpotCheckReviewed: Commit.save_spot_review,  # a sampled ticket reviewed
     StaffRecordAdded: Commit.save_staff_record,  # an efficiency record (效能告诫 ...)
+    TicketIssued: Commit.save_identity_link,  # 刷身份证取号: who the ticket is for (hashed)
 }
 
 

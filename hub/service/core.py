@@ -21,10 +21,12 @@ from hub.engine import DomainError, HallState, QueueEngine, apply, new_state
 from hub.engine.casework import Staff
 from hub.engine.model import ComplaintFiled, ConfigReloaded, Event, TicketRated
 from hub.hall_file import HallFileSync, parse_text
+from hub.keyfiles import load_key
 from hub.store.accounts import Accounts
 from hub.store.audit import AuditEntry, AuditLog
 from hub.store.database import Database
 from hub.store.hall_config import HallConfigs
+from hub.store.identity_links import IdentityLink
 from hub.store.store import Record, Store
 
 from .commit import AlreadyHandled, Change, Commit, Decide, Inbox
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 Listener = Callable[[list[Record]], None]
 Offload = Callable[..., Any]
 T = TypeVar("T")
+SLIP_KEY_FILE = "slip-links.key"  # in the data directory, beside the store
 
 
 def run_inline(fn: Callable[..., Any], *args: Any) -> Any:
@@ -85,8 +88,19 @@ class ServiceCore:
         # slip number): read under the lock right after `execute` (hub/service/citizen.py),
         # emptied by the next change. Never logged, never in an event.
         self.minted: dict[tuple[str, str], str] = {}
+        self._slip_key: bytes | None = None
+        # The identity link (刷身份证取号) of the ticket the change being executed issues, its
+        # ticket id and day filled in by the commit (hub/service/identity.py); set under the lock.
+        self.identity_link: IdentityLink | None = None
         self.state = self._load_state()
         self.hall_file_sync = HallFileSync(self)
+
+    def slip_key(self) -> bytes:
+        """The key a 承诺单's phone link is derived from (hub/keyfiles.py), read on first
+        use: a hub that makes no slip never needs it."""
+        if self._slip_key is None:
+            self._slip_key = load_key(self.db.path.parent / SLIP_KEY_FILE, "slip links key")
+        return self._slip_key
 
     # --- state and commits --------------------------------------------------------------
 
@@ -211,7 +225,8 @@ class ServiceCore:
             with self.db.transaction() as tx:
                 steps = Commit(self.store, self.audit, self.configs, tx, self.state, now,
                                self.reload_text,
-                               self.minted if self.cfg.citizen.enabled else None, self.cfg.zone)
+                               self.minted if self.cfg.citizen.enabled else None, self.cfg.zone,
+                               self.slip_key, self.identity_link)
                 if steps.catch_up():  # another hub changed the hall file: decide with the new one
                     self.hall_file_sync.follow_stored(tx)
                 events = decide(self.state, now)

@@ -9,8 +9,10 @@ import logging
 from hub import reports
 from hub.engine import HallState
 from hub.engine.model import DayRolled, Event
+from hub.store.audit import AuditEntry
 from hub.store.cases import Cases
 from hub.store.citizen_links import CitizenLinks
+from hub.store.identity_links import IdentityLinks
 from hub.store.store import Record
 
 from .core import ServiceCore
@@ -23,6 +25,7 @@ class Housekeeping:
         self.core = core
         self.cert_expires: dt.datetime | None = None  # the hub's TLS certificate's notAfter
         self.cases = Cases(core.db)
+        self.identities_done: dt.date | None = None  # the hall day identity links were thinned
 
     def set_cert_expiry(self, expires: dt.datetime | None) -> None:
         """Watch the certificate the hub serves with (hub/main.py; None: it serves no TLS)."""
@@ -47,7 +50,35 @@ class Housekeeping:
             if isinstance(record.event, DayRolled):
                 self._sum_up_yesterday(record.event.day)
                 self.prune_links()
+        if self.identities_done != today:  # once a day, whichever change rolled the day
+            self.forget_identities(today)
         return records
+
+    def forget_identities(self, today: dt.date) -> tuple[int, int]:
+        """刷身份证取号's links: the masked names of tickets of days before `today` set to
+        NULL (silent calling needs them on the ticket's day only), and the links of days more
+        than `[identity] link_days` ago deleted, with an audit record of how many (never whose).
+        (names cleared, links deleted); a failure is retried at the next tick."""
+        core = self.core
+        keep_from = today - dt.timedelta(days=core.cfg.identity.link_days)
+        try:
+            with core.lock, core.db.transaction() as tx:
+                links = IdentityLinks(core.db)
+                cleared, deleted = links.forget_names(tx, today), links.prune(tx, keep_from)
+                if cleared or deleted:
+                    core.audit.append(tx, AuditEntry(
+                        at=core.clock(), account="system", role="", window_no=None, addr="",
+                        action="identity-links-expired",
+                        detail={"names_cleared": cleared, "links_deleted": deleted,
+                                "before": keep_from.isoformat()}))
+        except Exception:
+            log.exception("could not thin out the identity links")
+            return 0, 0
+        self.identities_done = today
+        if cleared or deleted:
+            log.info("identity links: %d masked names cleared, %d links deleted", cleared,
+                     deleted)
+        return cleared, deleted
 
     def prune_links(self) -> int:
         """Delete the citizen's phone links that expired (yesterday's tickets' among them):

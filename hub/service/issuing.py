@@ -40,6 +40,7 @@ class Issuing:
         addr: str = "",
         request_id: str | None = None,
         base_url: str = "",
+        identity: str | None = None,
     ) -> dict:
         """Issue a ticket. `request_id` makes it idempotent: the same id from the same kiosk
         (a double tap, or a re-sent request after a lost answer) gets the same ticket back,
@@ -47,18 +48,22 @@ class Issuing:
 
         The answer's `link` opens the ticket's page on the citizen's phone (its QR):
         `[citizen] base_url`, else `base_url` (the hub's address as the request saw it), +
-        /t/<capability>; None when the hall has the phone pages off."""
+        /t/<capability>; None when the hall has the phone pages off.
+
+        `identity`: the sealed handle of a swiped ID card (hub/service/identity.py): the
+        ticket is bound to that person, under the per-person rules."""
         core = self.core
         core.require(who, Role.KIOSK, *OFFICE_ROLES)
         try:
             chan = Channel(channel)
         except ValueError:
             chan = None
-        if chan is None or (chan is Channel.SCAN) != (who is POSTER):  # scan: the poster's own
+        # scan: the poster's own; elderly: given by a swiped card, never asked for
+        if chan is None or (chan is Channel.SCAN) != (who is POSTER) or chan is Channel.ELDERLY:
             raise Invalid(
                 "invalid",
                 "error.channel", channels=', '.join(c.value for c in Channel
-                                                     if c is not Channel.SCAN),
+                                                     if c not in (Channel.SCAN, Channel.ELDERLY)),
             )
         inbox = None
         if request_id is not None:
@@ -67,13 +72,24 @@ class Issuing:
                 raise Invalid("invalid", "error.request_id")
             inbox = Inbox(f"issue:{who.actor}:{request_id}")
         citizen = core.citizen  # type: ignore[attr-defined]  # HallService's
+        desk = core.identity  # type: ignore[attr-defined]  # HallService's
+        holder = desk.open(identity) if identity is not None else None
         try:
             with core.lock:  # the capability minted is read before the next change
-                records = core.execute(
-                    who,
-                    lambda s, now: core.engine.issue_ticket(s, now, service, chan, reference),
-                    addr, inbox,
-                )
+                core.identity_link = desk.draft(holder) if holder is not None else None
+                try:
+                    records = core.execute(
+                        who,
+                        lambda s, now: core.engine.issue_ticket(
+                            s, now, service, chan, reference,
+                            desk.identified(holder, s) if holder is not None else None),
+                        addr, inbox,
+                    )
+                finally:
+                    core.identity_link = None
+                if holder is not None:
+                    desk.remember(the_event(records, TicketIssued).ticket_id,
+                                  holder.masked_name or None)
                 ticket_id, repeated = the_event(records, TicketIssued).ticket_id, False
                 link = citizen.issued_link(ticket_id, base_url)
         except AlreadyHandled as seen:

@@ -18,15 +18,13 @@ import datetime as dt
 import hashlib
 import hmac
 import logging
-import os
-import secrets
 import uuid
-from pathlib import Path
 
 from hub.auth import OFFICE_ROLES, Principal
 from hub.engine import DomainError, Invalid, NotFound
 from hub.engine.model import Channel
 from hub.i18n import N_
+from hub.keyfiles import load_key
 from hub.store.store import utc_iso
 
 from .core import ServiceCore
@@ -35,7 +33,6 @@ from .issuing import POSTER, Issuing
 log = logging.getLogger(__name__)
 
 KEY_FILE = "poster.key"
-KEY_BYTES = 32
 DEVICE_ID_CHARS = (8, 64)  # the page makes 22 (secrets of 128 bits, base64url)
 
 
@@ -49,28 +46,6 @@ class TooManyTakes(DomainError):
         super().__init__(code, key, limit=limit)
 
 
-def load_poster_key(path: Path) -> bytes:
-    """The hall's poster key; a new random one (0600) if there is none yet."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # made by the other hub of a pair a moment ago: read it
-            pass
-        else:
-            with os.fdopen(fd, "w", encoding="ascii") as f:
-                f.write(secrets.token_hex(KEY_BYTES) + "\n")
-                f.flush()
-                os.fsync(f.fileno())
-            log.info("made the poster key %s", path)
-    key = bytes.fromhex(path.read_text(encoding="ascii").strip())
-    if len(key) < 16:
-        raise ValueError(f"the poster key {path} is too short")
-    if path.stat().st_mode & 0o077:
-        log.warning("the poster key %s is readable by others: chmod 600 it", path)
-    return key
-
-
 class Takes:
     def __init__(self, core: ServiceCore, issuing: Issuing) -> None:
         self.core = core
@@ -80,7 +55,7 @@ class Takes:
     @property
     def key(self) -> bytes:
         if self._key is None:
-            self._key = load_poster_key(self.core.db.path.parent / KEY_FILE)
+            self._key = load_key(self.core.db.path.parent / KEY_FILE, "poster key")
         return self._key
 
     # --- the poster -----------------------------------------------------------------------

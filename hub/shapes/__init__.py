@@ -62,6 +62,13 @@ from .decoding import (
     query,
     refusal,
 )
+from .identity import (
+    AppointmentOfPerson,
+    IdCard,
+    Identity,
+    IdentityFound,
+    IdentityLookup,
+)
 from .office_responses import (
     AlertNow,
     Alerts,
@@ -199,6 +206,15 @@ from .spot_checks import (
     StaffRecords,
     StaffRow,
 )
+from .staffing import (
+    StaffingAdvice,
+    StaffingDay,
+    StaffingHistory,
+    StaffingHour,
+    StaffingQuery,
+    StaffingRow,
+    WindowUse,
+)
 
 __all__ = [
     "BODIES",
@@ -215,6 +231,7 @@ __all__ = [
     "Alerts",
     "Answer",
     "Appointment",
+    "AppointmentOfPerson",
     "AssessedRow",
     "AssessmentReport",
     "AtWindow",
@@ -267,6 +284,10 @@ __all__ = [
     "HallText",
     "Health",
     "HourCount",
+    "IdCard",
+    "Identity",
+    "IdentityFound",
+    "IdentityLookup",
     "IssueTicket",
     "IssuedTicket",
     "IssuedTicketForDevice",
@@ -341,6 +362,12 @@ __all__ = [
     "StaffRecordRequest",
     "StaffRecords",
     "StaffRow",
+    "StaffingAdvice",
+    "StaffingDay",
+    "StaffingHistory",
+    "StaffingHour",
+    "StaffingQuery",
+    "StaffingRow",
     "TakeRequest",
     "TakenTicket",
     "Text",
@@ -355,6 +382,7 @@ __all__ = [
     "WindowActed",
     "WindowAction",
     "WindowNo",
+    "WindowUse",
     "WindowsChanged",
     "attempted_username",
     "check_text",

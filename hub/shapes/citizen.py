@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from msgspec import Meta
+from msgspec import UNSET, Meta, UnsetType
 
 from .base import Code, Secret, Shape, Text, WindowNo
 from .responses import Answer, Time
@@ -40,6 +40,9 @@ class CitizenCalled(Answer):
     window: int | None
     at: Time | None
     recalls: int
+    masked_name: Annotated[str, Meta(description=(
+        "silent calling (无声叫号) on and the ticket issued against an ID card: the masked "
+        "name (张*) shown beside the number"))] | UnsetType = UNSET
 
 
 class CitizenNoShow(Answer):
@@ -82,6 +85,7 @@ class CitizenView(Answer):
     estimated_wait_minutes: int
     windows: list[CitizenWindow]
     called: CitizenCalled | None
+    elderly: Annotated[bool, Meta(description="an elderly (适老) priority ticket")]
     no_show: CitizenNoShow
     materials: list[CitizenMaterial]
     finished_at: Time | None

@@ -42,6 +42,9 @@ class TicketRequest(Shape):
         "pushed as `printed` to the kiosk's /kiosk sockets"))] | None = None
     materials: Annotated[bool, Meta(
         description="with print: add the 一次性告知 materials list")] | None = None
+    identity: Annotated[str, Meta(max_length=300, description=(
+        "刷身份证取号: the sealed handle the kiosk was pushed after a swipe (`identity` on "
+        "/kiosk): the ticket is bound to that person under the per-person rules"))] | None = None
 
     def __post_init__(self) -> None:
         if not self.service and self.channel in (None, Channel.NORMAL):
@@ -131,6 +134,9 @@ class Appointment(Shape):
     code: Code
     service: Code
     day: dt.date
+    id_number: Annotated[str, Meta(max_length=32, description=(
+        "the citizen's ID number: kept only as a keyed hash, so a swipe at the kiosk finds "
+        "the appointment (POST /identity/lookup)"))] | None = None
 
     def __post_init__(self) -> None:
         in_calendar(self.day, "day")

@@ -116,6 +116,8 @@ class AtWindow(Answer):
     service: str
     called_at: Time | None
     recalls: int
+    elderly: Annotated[bool, Meta(description="an elderly (适老) priority ticket: the window "
+                                              "screen's quiet mark")]
 
 
 class OpenRating(Answer):
@@ -225,6 +227,9 @@ class _TicketFields(Answer):
     service_name_en: str
     people_ahead: int
     windows: Annotated[list[int], Meta(description="the windows that serve its item")]
+    identified: Annotated[bool, Meta(description=(
+        "issued against a swiped ID card (刷身份证取号); who it was for is never shown"))]
+    elderly: Annotated[bool, Meta(description="an elderly (适老) priority ticket: a quiet mark")]
 
 
 class Ticket(_TicketFields, kw_only=True):

@@ -25,10 +25,11 @@ import hmac
 import json
 import logging
 import os
-import secrets
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
+
+from hub import keyfiles
 
 from .audit import _COLUMNS, _FIELDS, Anchor, anchor, canonical, check_chain
 from .database import Database
@@ -40,7 +41,6 @@ VERSION = 1
 ALG = "HMAC-SHA256"
 # Records per file: each archive's delete is one short transaction the hall's commits wait for.
 CHUNK = 20_000
-KEY_BYTES = 32
 
 
 class ArchiveError(Exception):
@@ -58,28 +58,10 @@ class ArchiveCheck(NamedTuple):
 
 def load_key(path: Path, create: bool = False) -> bytes:
     """The hall's archive key; with `create`, a new random one (0600) if there is none."""
-    if create and not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # made by another archiver a moment ago: read it
-            pass
-        else:
-            with os.fdopen(fd, "w", encoding="ascii") as f:
-                f.write(secrets.token_hex(KEY_BYTES) + "\n")
-                f.flush()
-                os.fsync(f.fileno())
-            log.info("made the audit archive key %s", path)
     try:
-        text = path.read_text(encoding="ascii").strip()
-        key = bytes.fromhex(text)
+        return keyfiles.load_key(path, "audit archive key", create=create)
     except (OSError, ValueError) as err:
         raise ArchiveError(f"cannot read the audit archive key {path}: {err}") from err
-    if len(key) < 16:
-        raise ArchiveError(f"the audit archive key {path} is too short")
-    if path.stat().st_mode & 0o077:
-        log.warning("the audit archive key %s is readable by others: chmod 600 it", path)
-    return key
 
 
 def key_id(key: bytes) -> str:

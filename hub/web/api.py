@@ -15,6 +15,7 @@ from hub.store.audit import export_lines
 from .openapi import XLSX, openapi_document
 from .operations import READ, WRITE, documented
 from .report_export import report_response
+from .staffing_report import staffing_response
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -92,6 +93,7 @@ def issue_ticket():
     ticket = service().issue_ticket(
         principal, data.service or "", data.channel or "normal", data.code, client_addr(),
         base_url=request.host_url,  # the phone's link: the hub as this client reaches it
+        identity=data.identity,
     )
     if wants_print:
         printers = current_app.extensions["onestop_printers"]
@@ -289,6 +291,16 @@ def assessment():
     return report_response(service(), who(), "assessment", request.args)
 
 
+@api.get("/reports/staffing")
+@documented(shapes.StaffingAdvice, *READ, 422, 503, query=shapes.StaffingQuery)
+def staffing_advice():
+    """Staffing advice for a week: per day, hour and item, the windows that keep the p90 wait
+    within the hall file's [staffing] target, from the last weeks' history, by simulated days
+    with the queue engine; Erlang C's figure and the hall as configured beside it (supervisor;
+    computed beside the hub; 503 if that fails)"""
+    return staffing_response(service(), who(), request.args)
+
+
 @api.get("/dead-letters")
 @documented(shapes.DeadLetters, *READ)
 def dead_letters():
@@ -380,5 +392,15 @@ def book_appointment():
     principal = who()
     data = body(shapes.Appointment)
     return jsonify(
-        service().book_appointment(principal, data.code, data.service, data.day, client_addr())
+        service().book_appointment(principal, data.code, data.service, data.day, client_addr(),
+                                   id_number=data.id_number)
     ), 201
+
+
+@api.post("/identity/lookup")
+@documented(shapes.IdentityFound, *WRITE, 409, body=shapes.IdentityLookup)
+def identity_lookup():
+    """刷身份证取号: the swiped person's open 承诺单 and today's appointments booked for them
+    (kiosk; the handle is what the kiosk was pushed as `identity`); 409 identity_stale for a
+    handle expired or not the hall's"""
+    return jsonify(service().identity.lookup(who(), body(shapes.IdentityLookup).identity))

@@ -11,13 +11,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from caller.pages import pages as caller_pages
 from citizen.pages import pages as citizen_pages
+from citizen.slip_pages import pages as slip_pages
+from citizen.take_pages import pages as take_pages
 from display.pages import pages as display_pages
 from hub import shapes
 from hub.service import HallService
 from kiosk.pages import pages as kiosk_pages
 from office.pages import pages as office_pages
-from poster.pages import pages as poster_pages
-from poster.slip_pages import pages as slip_pages
 from shared.pages import pages as shared_pages
 
 from . import errors, metrics, operations, packets, sockets
@@ -79,7 +79,7 @@ def add_routes(app: Flask) -> None:
     app.register_blueprint(citizen_api)  # /api/v1/citizen/<cap>: the citizen's phone
     app.register_blueprint(spot_api)  # /api/v1/spot-checks, /api/v1/staff: 办件抽查, 效能告诫
     app.register_blueprint(take_api)  # /api/v1/citizen/take, /api/v1/poster: 扫码取号
-    app.register_blueprint(poster_pages)  # /q/<poster>: 扫码取号 on a phone
+    app.register_blueprint(take_pages)  # /q/<poster>: 扫码取号 on a phone
     app.register_blueprint(slip_pages)  # /s/<cap>: a 承诺单 on the citizen's phone
     app.register_blueprint(display_pages)  # the call screens: /display/hall, /display/window/<no>
     app.register_blueprint(caller_pages)  # the clerk's panel: /caller/

@@ -37,6 +37,7 @@ _ERROR_TEXT = {
          "that is not valid Unicode",
     429: "Too many failed sign-ins, or (the citizen's routes) too many requests from one "
          "address, or 扫码取号's daily limit reached (Retry-After says when to try again)",
+    503: "Computed beside the hub, and that failed or took too long: try again later",
 }
 
 # Answered by the HTTP server (eventlet) before the hub reads the request, on any route.
@@ -59,7 +60,7 @@ def _page(summary: str, *errors: int, media: str = "text/html",
                      **more)
 
 
-# The pages' routes live in their own packages (display/, caller/, kiosk/, office/, poster/).
+# The pages' routes live in their own packages (display/, caller/, kiosk/, office/, citizen/).
 PAGES: dict[str, Operation] = {
     "display.hall": _page("The hall's call screen (综合屏); without a stored token it pairs "
                           "(/api/v1/pairing); `?token=` deprecated"),
@@ -89,8 +90,8 @@ PAGES: dict[str, Operation] = {
     "office.poster": _page("扫码取号's printable A4 poster with today's QR code (office sign-in)"),
     "slip_page.slip_page": _page("A 承诺单 on the citizen's phone: what the printed slip's QR "
                                  "opens (404: a forged, expired or unknown link)", 404, 429),
-    "poster.take_page": _page("扫码取号 on a phone: today's poster opens it (404: not today's)",
-                              404, 429),
+    "take.take_page": _page("扫码取号 on a phone: today's poster opens it (404: not today's)",
+                            404, 429),
 }
 
 # What each namespace's clients send: `connect` is the `auth` object, every other key an event
@@ -103,7 +104,7 @@ SOCKET_EVENTS: dict[str, dict[str, Any]] = {
     "/display": {"connect": shapes.DisplayAuth},
     "/kiosk": {"connect": shapes.Auth, "issue_ticket": shapes.IssueTicket,
                "reprint": _REPRINT, "lookup_slip": shapes.LookupSlip,
-               "complain": shapes.Complaint},
+               "complain": shapes.Complaint, "lookup_identity": shapes.IdentityLookup},
     "/caller": {"connect": shapes.Auth, **dict.fromkeys(WINDOW_ACTIONS, shapes.WindowAction),
                 "print_slip": shapes.PrintSlip},
     "/monitor": {"connect": shapes.Auth, "decide_return": shapes.DecideReturn},
@@ -111,7 +112,7 @@ SOCKET_EVENTS: dict[str, dict[str, Any]] = {
     "/device": {"connect": shapes.DeviceAuth,
                 "device_event": (shapes.KeyPress, shapes.RatingPress, shapes.RatingEnded),
                 "health": shapes.Health, "print_result": shapes.PrintResult,
-                "scan": shapes.Scan},
+                "scan": shapes.Scan, "id_card": shapes.IdCard},
 }
 
 

@@ -27,6 +27,8 @@ TICKET_WORDING = {
     "go_en": (N_("ticket.go_line", "windows", "ahead"), 1),
     "no_windows_en": (N_("ticket.no_windows"), 1),
     "hint_en": (N_("ticket.hint"), 1),
+    "elderly": (N_("ticket.elderly"), 0),
+    "elderly_en": (N_("ticket.elderly"), 1),
 }
 SLIP_WORDING = {
     "title": (N_("slip.title"), 0),
@@ -64,6 +66,8 @@ def ticket_doc(cfg: HallConfig, ticket: dict[str, Any], materials: bool) -> dict
         "ahead": ticket["people_ahead"],
         "issued_at": _local(cfg, ticket["issued_at"]),
         "materials": list(svc.materials) if materials else [],
+        # 适老优先 under the number: an elderly citizen's priority ticket (刷身份证取号).
+        "elderly": ticket.get("channel") == "elderly" or ticket.get("elderly") is True,
         "wording": wording(TICKET_WORDING),
         # The QR: the ticket's page on the citizen's phone, else (links off) its id.
         "link": ticket.get("link") or "",

@@ -9,6 +9,7 @@ import { hallFormat, runClock } from "/shared/static/halltime.js";
 import { wireCodes } from "./kiosk/codes.js";
 import { buildComplaintForm, clearComplaint, wireComplaints } from "./kiosk/complaints.js";
 import { connectKiosk, setConnected, setNotice } from "./kiosk/connection.js";
+import { wireIdentity } from "./kiosk/identity.js";
 import { idleReset, watchIdle } from "./kiosk/idle.js";
 import { wireIssue } from "./kiosk/issue.js";
 import { setPrintMaterials, wireItem } from "./kiosk/item.js";
@@ -27,6 +28,7 @@ wireTicket();
 wireCodes();
 wireSlips();
 wireComplaints();
+wireIdentity();
 watchIdle();
 
 buildTiles();

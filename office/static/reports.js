@@ -6,6 +6,7 @@ import { catalogue } from "/shared/static/catalogue.js";
 import { $, en, make, say } from "/shared/static/dom.js";
 import { StaffSession } from "/shared/static/staff.js";
 import { both, joined, spaced, t, t2 } from "/shared/static/i18n.js";
+import { staffingSection } from "./staffing.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const staff = new StaffSession({
@@ -365,5 +366,6 @@ $("assess-xlsx").addEventListener("click", () => download(`/assessment${query({ 
 $("print").addEventListener("click", () => window.print());
 
 $("anchor").value = iso(new Date());
+staffingSection(api, error);
 document.title = spaced("office.statistics_assessment_2", { name: catalogue.center.name });
 staff.resume();

@@ -66,7 +66,8 @@ def _(e: GreenPassGranted, state: HallState) -> None:
 
 @rule.register
 def _(e: AppointmentBooked, state: HallState) -> None:
-    state.appointments[e.code] = Appointment(code=e.code, service=e.service, day=e.day)
+    state.appointments[e.code] = Appointment(code=e.code, service=e.service, day=e.day,
+                                             person=e.person)
 
 
 @rule.register

@@ -30,6 +30,7 @@ from ..model import (
     queue_key,
     queue_order,
 )
+from ..model.vocabulary import QUOTA_CHANNELS
 from .dispatch import rule, window_at
 
 
@@ -78,12 +79,15 @@ def _(e: TicketIssued, state: HallState) -> None:
         rank=e.rank,
         issued_at=e.at,
         reference=e.reference,
+        identified=e.identified,
     )
+    if e.person is not None:
+        state.persons.setdefault(e.person, []).append(e.ticket_id)
     _wait(state, state.tickets[e.ticket_id])
     prefix = e.number.rstrip("0123456789")
     state.counters[prefix] = int(e.number[len(prefix) :])
     state.next_rank = max(state.next_rank, e.rank[0] + 1)
-    if e.channel in (Channel.NORMAL, Channel.SCAN):  # the quota's channels (issuing.py)
+    if e.channel in QUOTA_CHANNELS:
         state.issued[e.service] = state.issued.get(e.service, 0) + 1
     elif e.channel is Channel.GREEN and e.reference in state.passes:
         state.passes[e.reference].used_by = e.ticket_id
@@ -223,6 +227,7 @@ def _(e: DayRolled, state: HallState) -> None:
         k: t for k, t in state.tickets.items() if t.status is TicketStatus.RETURN_PENDING
     }
     state.queues = {}
+    state.persons = {}
     state.pace = {}
     state.day = e.day
     state.counters = {}

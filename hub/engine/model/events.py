@@ -57,7 +57,10 @@ class _WindowEvent(Event, kw_only=True):
 
 
 class TicketIssued(_TicketEvent, tag="ticket.issued", kw_only=True):
-    internal: ClassVar[frozenset[str]] = frozenset({"rank"})
+    # `person`: the day pseudonym of the citizen whose ID card was swiped (a keyed hash of the
+    # number and the hall day, so the log cannot link one person's days); the per-person rules'
+    # index is rebuilt from it. Never sent to a client or the backend.
+    internal: ClassVar[frozenset[str]] = frozenset({"rank", "person"})
 
     number: str
     service: str
@@ -65,6 +68,8 @@ class TicketIssued(_TicketEvent, tag="ticket.issued", kw_only=True):
     priority: bool
     rank: tuple[int, int]  # the queue's sort key (issue order), not a place in the queue
     reference: str | None = None
+    identified: bool = False  # issued against a swiped ID card (刷身份证取号)
+    person: str | None = None
 
 
 class TicketCalled(_WindowTicketEvent, tag="ticket.called", kw_only=True):
@@ -141,9 +146,14 @@ class GreenPassGranted(Event, tag="green_pass.granted", kw_only=True):
 
 
 class AppointmentBooked(Event, tag="appointment.booked", kw_only=True):
+    # `person`: booked for a citizen's ID number, as the pseudonym of the appointment's day
+    # (hub/service/identity.py), so a swipe at the kiosk finds it. Never sent out.
+    internal: ClassVar[frozenset[str]] = frozenset({"person"})
+
     code: str
     service: str
     day: dt.date
+    person: str | None = None
 
 
 class RatingRequested(_WindowTicketEvent, tag="rating.requested", kw_only=True):

@@ -63,6 +63,7 @@ class Ticket(msgspec.Struct, kw_only=True, omit_defaults=True):
     issued_at: dt.datetime
     status: TicketStatus = TicketStatus.WAITING
     reference: str | None = None  # green pass or appointment code
+    identified: bool = False  # issued against a swiped ID card (who: only identity_links knows)
     target_window: int | None = None  # transferred to a window rather than a service
     requeued: bool = False
     recalls: int = 0
@@ -124,6 +125,7 @@ class Appointment(msgspec.Struct, kw_only=True):
     service: str
     day: dt.date
     used_by: str | None = None
+    person: str | None = None  # the day pseudonym of the citizen it is booked for, if given
 
 
 class CallRecord(msgspec.Struct, kw_only=True):
@@ -196,6 +198,9 @@ class HallState(msgspec.Struct, kw_only=True):
     # the order they finished: the kiosk's estimated wait, without a pass over the day.
     pace: dict[str, list[float]] = {}
     audit_head_day: dt.date | None = None  # the business day the audit head was last published
+    # 刷身份证取号: today's ticket ids per person (their day pseudonym, TicketIssued.person), so
+    # the per-person rules (hub/engine/persons.py) look up one key, not the whole day.
+    persons: dict[str, list[str]] = {}
 
 
 PACE_SAMPLE = 20  # the last this many finished cases of an item set its pace

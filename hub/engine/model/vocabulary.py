@@ -13,6 +13,13 @@ class Channel(StrEnum):
     GREEN = "green"  # 绿色通道, art. 10
     APPOINTMENT = "appointment"  # 预约签到
     SCAN = "scan"  # 扫码取号: taken on a phone from the hall's poster; counts against the quota
+    # 适老: a citizen at or above the hall's elderly age who swiped their ID card; priority under
+    # the fairness ratio like green and appointment tickets, counted against the quota like normal.
+    ELDERLY = "elderly"
+
+
+# Tickets taken without a pass or an appointment: what an item's daily quota counts.
+QUOTA_CHANNELS = frozenset({Channel.NORMAL, Channel.SCAN, Channel.ELDERLY})
 
 
 class TicketStatus(StrEnum):

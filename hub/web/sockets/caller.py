@@ -39,14 +39,16 @@ class CallerNamespace(RoleNamespace):
         self.printers = printers
 
     def on_print_slip(self, data: Any = None) -> dict[str, Any]:
-        """Print a 承诺单 again at this window (or the kiosk's printer)."""
+        """Print a 承诺单 again at this window (or the kiosk's printer), with the QR of its
+        first print: the same phone link."""
         try:
             number = shapes.convert(data, shapes.PrintSlip).slip or ""
             who = self.principal()
             slip = self.service.slip(who, number.strip().upper())
+            link = self.service.citizen.slip_link(slip["number"])
             return ack_ok({"print": self.printers.print_slip(
                 who.window or 0, slip["number"], slip["service"], slip["accepted_at"],
-                slip["promised_date"], slip["items"])})
+                slip["promised_date"], slip["items"], link)})
         except DomainError as err:
             return ack_error(err)
 

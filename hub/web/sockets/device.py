@@ -88,6 +88,22 @@ class DeviceNamespace(RoleNamespace):
         except DomainError as err:
             return ack_error(err)
 
+    def on_id_card(self, data: Any = None) -> dict[str, Any]:
+        """An ID card read at a kiosk's reader (刷身份证取号): the hub keeps nothing of it and
+        pushes that kiosk's page `identity` (a sealed handle and the masked name, or why the
+        card was refused). Not kept in the agent's outbox: the citizen swipes again."""
+        try:
+            self.principal()
+            kiosk = self.kiosks.get(current_sid())
+            if kiosk is None:
+                raise DomainError("no_kiosk", "error.no_kiosk")
+            card = shapes.convert(data, shapes.IdCard)
+            pushed = self.service.read_id_card(kiosk, card)
+            self.socketio.emit("identity", pushed, namespace="/kiosk", to=f"kiosk:{kiosk}")
+            return {"ok": True}
+        except DomainError as err:
+            return ack_error(err)
+
     def on_scan(self, data: Any = None) -> dict[str, Any]:
         """A code read by the scanner at a kiosk: to that kiosk's page, which knows what it is
         waiting for (a green pass, an appointment, a slip number)."""

@@ -3,7 +3,7 @@ window's screen."""
 
 from __future__ import annotations
 
-from hub import shapes
+from hub import presenters, shapes
 from hub.auth import OFFICE_ROLES, Principal, Role
 from hub.engine import DomainError
 
@@ -27,4 +27,11 @@ class DisplayNamespace(RoleNamespace):
                 )
             room = f"window:{int(no)}"  # "window:03" joins the room events go to
         self.enter_room(current_sid(), room)
-        self.send_snapshot(self.service.snapshot(), current_sid())
+        snapshot = self.service.snapshot()
+        if room != "hall":  # silent calling: the window's own screen shows the masked name
+            window_no = int(room.removeprefix("window:"))
+            current = next((w["current"] for w in snapshot["windows"] if w["no"] == window_no),
+                           None)
+            masked = self.service.identity.called_name(current["id"]) if current else None
+            snapshot = presenters.window_screen_snapshot(snapshot, window_no, masked)
+        self.send_snapshot(snapshot, current_sid())

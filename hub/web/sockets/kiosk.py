@@ -48,6 +48,7 @@ class KioskNamespace(RoleNamespace):
                 request.remote_addr or "",
                 req.request_id,
                 request.host_url,  # the phone's link: the hub as this kiosk reaches it
+                req.identity,
             )
             if ticket.pop("repeated", False):
                 # The same request again (a lost answer, an impatient re-send): the ticket was
@@ -77,6 +78,15 @@ class KioskNamespace(RoleNamespace):
             if not number.strip():
                 raise DomainError("invalid", "error.slip_number_required")
             return ack_ok(self.service.slip(self.principal(), number.strip().upper()))
+        except DomainError as err:
+            return ack_error(err)
+
+    def on_lookup_identity(self, data: Any = None) -> dict[str, Any]:
+        """The swiped person's open 承诺单 and today's appointments (as POST
+        /api/v1/identity/lookup)."""
+        try:
+            handle = shapes.convert(data, shapes.IdentityLookup).identity
+            return ack_ok(self.service.identity.lookup(self.principal(), handle))
         except DomainError as err:
             return ack_error(err)
 

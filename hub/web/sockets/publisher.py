@@ -12,7 +12,7 @@ from typing import Any
 from flask_socketio import SocketIO
 
 from hub import presenters
-from hub.engine.model import CaseOpened, CaseStepped, TicketFinished
+from hub.engine.model import CaseOpened, CaseStepped, Channel, TicketFinished
 from hub.service import HallService
 from hub.store.store import Record
 from hub.web import message_queue
@@ -36,6 +36,8 @@ CITIZEN_VIEW = frozenset({
     "rating.reason_added", "ticket.return_requested", "ticket.return_decided",
 })
 CITIZEN_ALERT = {"ticket.called": "called", "ticket.recalled": "recalled"}
+# Events a window's screen shows the masked name with, when the hall calls silently.
+SILENT_CALLS = frozenset({"ticket.called", "ticket.recalled"})
 
 
 class Publisher:
@@ -119,7 +121,14 @@ class Publisher:
                 screens = ["hall"]  # a window's screen shows its window, not the queue
             else:
                 screens = ["hall", *rooms]
-            emit("event", public, namespace="/display", to=screens)
+            masked, elderly = self._silent_name(record), self._elderly_call(record)
+            if masked or elderly:  # the window's own screen: the name (silent calling), 适老
+                emit("event", public, namespace="/display", to=[s for s in screens
+                                                                if s not in rooms])
+                emit("event", presenters.with_masked_name(public, masked, elderly),
+                     namespace="/display", to=rooms)
+            else:
+                emit("event", public, namespace="/display", to=screens)
             emit("event", public, namespace="/caller", to=rooms)
             if record.type not in WINDOW_ONLY:
                 emit("event", public, namespace="/kiosk", to="kiosk")
@@ -128,6 +137,18 @@ class Publisher:
         if records and status:
             emit("status", service.kiosk_status(catch_up=False), namespace="/kiosk", to="kiosk")
             self.totals_due.set()
+
+    def _silent_name(self, record: Record) -> str | None:
+        if record.type not in SILENT_CALLS or not self.service.cfg.identity.silent_calling:
+            return None
+        return self.service.identity.called_name(record.event.ticket or "")
+
+    def _elderly_call(self, record: Record) -> bool:
+        """A call of an elderly (适老) ticket: its window's screen shows the quiet mark."""
+        if record.type not in SILENT_CALLS:
+            return False
+        ticket = self.service.state.tickets.get(record.event.ticket or "")
+        return ticket is not None and ticket.channel is Channel.ELDERLY
 
     def _to_phones(self, record: Record) -> None:
         """A ticket's own phones get its view (and the alert when called); a call ticks its

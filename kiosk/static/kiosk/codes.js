@@ -2,6 +2,7 @@
  * scanned or typed, for a ticket on that channel. */
 import { catalogue as C } from "/shared/static/catalogue.js";
 import { $, bilingual } from "/shared/static/dom.js";
+import { showMine } from "./identity.js";
 import { errorBox, issue } from "./issue.js";
 import { goHome, show } from "./screens.js";
 import { state } from "./state.js";
@@ -24,7 +25,10 @@ function openCode(mode) {
   bilingual($("code-help"), m.help, m.helpEn);
   $("code-input").value = "";
   $("code-error").hidden = true;
+  $("code-id-hint").hidden = mode !== "appointment"; // a swipe lists today's appointments
   show("code-screen");
+  if (mode === "appointment") showMine("appointments"); // a card read already: its bookings
+  else $("id-appointments").hidden = true;
   $("code-input").focus({ preventScroll: true });
 }
 

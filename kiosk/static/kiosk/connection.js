@@ -9,7 +9,9 @@ import { connect } from "/shared/static/socket.js";
 import { submitCode } from "./codes.js";
 import { forgetNow } from "./hours.js";
 import { reloadWhenIdle } from "./idle.js";
+import { cardRead } from "./identity.js";
 import { updateTakeButtons } from "./item.js";
+import { openPhoneLink, phoneLink } from "./phone_ticket.js";
 import { lookupSlip, openSlip } from "./slips.js";
 import { ACK_MS, SLIP_PREFIX, state } from "./state.js";
 import { printed } from "./ticket.js";
@@ -103,16 +105,20 @@ export function connectKiosk() {
   }, { retry: true, path: SOCKET_PATH });
   socket.on("status", applyCounts);
   socket.on("printed", printed);
+  socket.on("identity", cardRead); // an ID card read at this kiosk's reader
   socket.on("scan", (s) => scanned(s && typeof s.text === "string" ? s.text.trim() : ""));
 }
 
-// The QR of a printed ticket (or 承诺单) holds its phone page's address, not a code: read at the
-// scanner it names no appointment, pass or slip, so it is not typed into those boxes.
-const PHONE_LINK = /\/[ts]\/[A-Za-z0-9_-]{22}$/;
-
 function scanned(text) {
-  if (!text || PHONE_LINK.test(text)) return;
+  if (!text) return;
   state.lastTouch = Date.now();
+  // The QR of a printed ticket (or 承诺单) holds its phone page's address, not a code: never
+  // typed into the code or slip boxes. A ticket's opens that ticket here (phone_ticket.js).
+  const link = phoneLink(text);
+  if (link) {
+    if (link.kind === "t" && !state.issuing) openPhoneLink(link.capability);
+    return;
+  }
   if (state.screen === "code-screen") {
     $("code-input").value = text;
     submitCode();

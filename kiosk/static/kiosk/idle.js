@@ -3,6 +3,7 @@
  * reloads the page only then, never in the middle of a citizen's ticket. */
 import { $ } from "/shared/static/dom.js";
 import { clearComplaint } from "./complaints.js";
+import { forgetCard } from "./identity.js";
 import { setPrintMaterials } from "./item.js";
 import { goHome } from "./screens.js";
 import { IDLE_MS, state } from "./state.js";
@@ -16,6 +17,7 @@ let reloadAt = 0; // when a config.reloaded arrived (+0-3 s at random, not all k
 export function idleReset() {
   stopPrompt();
   stopTicketTimers();
+  forgetCard(); // the ID card's handle and masked name: nothing of a citizen stays
   state.choosing = null;
   state.codeMode = null;
   for (const node of document.querySelectorAll("input, textarea")) node.value = "";

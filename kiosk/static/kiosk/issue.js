@@ -4,6 +4,7 @@
  * hub's refusals are shown in the screen's error box in Chinese and English. */
 import { $, bilingual, make } from "/shared/static/dom.js";
 import { ask, online } from "./connection.js";
+import { dropIdentity, needsCard, renderCardPrompt } from "./identity.js";
 import { updateTakeButtons } from "./item.js";
 import { show } from "./screens.js";
 import { state } from "./state.js";
@@ -29,6 +30,11 @@ const ERRORS = {
   code_required: [...both("kiosk.please_scan_type_code"), "", ""],
   not_connected: [...both("kiosk.not_connected"), ...both("kiosk.please_try_again_in")],
   no_answer: [...both("kiosk.no_answer_from_server"), ...both("kiosk.please_try_again_ask")],
+  // 刷身份证取号: why, and when the citizen may come back; never a name or a number.
+  identity_required: [...both("kiosk.id_required"), ...both("kiosk.id_required_detail")],
+  identity_stale: [...both("kiosk.id_stale"), ...both("kiosk.id_try_again")],
+  identity_open_ticket: [...both("kiosk.id_open_ticket"), ...both("kiosk.id_open_ticket_detail")],
+  identity_daily_cap: [...both("kiosk.id_daily_cap"), ...both("kiosk.id_daily_cap_detail")],
 };
 
 export function errorBox(box, err) {
@@ -75,6 +81,7 @@ export function issue(args, where) {
   const req = { channel: args.channel || "normal", request_id: requestId(), materials: state.printMaterials };
   if (args.service) req.service = args.service;
   if (args.code) req.code = args.code;
+  if (state.identity) req.identity = state.identity.handle;
   let tries = 0;
   const finish = () => {
     state.issuing = false;
@@ -96,8 +103,10 @@ export function issue(args, where) {
       finish();
       if (ack && ack.ok) {
         showTicket(ack.result || {}, req.materials);
+        if (req.identity) dropIdentity(); // the card's one use: the next ticket needs a swipe
       } else {
         const e = (ack && ack.error) || {};
+        if (e.code === "identity_stale") dropIdentity();
         if (e.code === "choose_service" && req.channel !== "normal") {
           state.choosing = { channel: req.channel, code: req.code };
           $("search").value = "";
@@ -115,6 +124,11 @@ export function issue(args, where) {
 export function wireIssue() {
   $("take").addEventListener("click", () => {
     if (!state.item || state.issuing) return;
+    if (needsCard(state.item) && !state.identity) { // asked here: no round trip to be refused
+      renderCardPrompt();
+      errorBox($("issue-error"), { code: "identity_required" });
+      return;
+    }
     issue({ service: state.item, channel: "normal" }, "item");
   });
 }

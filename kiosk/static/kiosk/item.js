@@ -5,6 +5,7 @@ import { $, bilingual, en, make } from "/shared/static/dom.js";
 import { hoursText, windowsEn, windowsZh } from "./hours.js";
 import { goHome, show } from "./screens.js";
 import { state } from "./state.js";
+import { renderCardPrompt } from "./identity.js";
 import { closedReason } from "./tiles.js";
 import { both, t } from "/shared/static/i18n.js";
 
@@ -84,6 +85,7 @@ export function renderItemState() {
   if (closed) {
     box.replaceChildren(closed.zh + (closed.why ? `：${closed.why}` : ""), " ", en(closed.en));
   }
+  renderCardPrompt();
   updateTakeButtons();
 }
 

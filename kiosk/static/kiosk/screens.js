@@ -1,14 +1,18 @@
-/* The kiosk's six screens, one shown at a time: home, an item, the ticket, the green channel or
- * appointment code, slip lookup and the complaint form. */
+/* The kiosk's screens, one shown at a time: home, an item, the ticket, the green channel or
+ * appointment code, slip lookup, the complaint form, and a scanned phone link's ticket. */
 import { $ } from "/shared/static/dom.js";
 import { updateTakeButtons } from "./item.js";
 import { state } from "./state.js";
 import { stopTicketTimers } from "./ticket.js";
-import { playPrompt, SCREEN_PROMPTS } from "./voice.js";
+import { playPrompt, SCREEN_PROMPTS, setElderly } from "./voice.js";
 
-const SCREENS = ["home", "item", "ticket", "code-screen", "slip-screen", "complaint-screen"];
+const SCREENS = ["home", "item", "ticket", "code-screen", "slip-screen", "complaint-screen", "phone-ticket"];
 
 export function show(name) {
+  if (state.screen === "ticket" && name !== "ticket" && state.elderlyByCard && !state.identity) {
+    state.elderlyByCard = false; // the elderly card's ticket was read: 长者模式 off for the next
+    setElderly(false);
+  }
   state.screen = name;
   for (const id of SCREENS) $(id).hidden = id !== name;
   if (name !== "ticket") stopTicketTimers();

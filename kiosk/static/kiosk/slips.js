@@ -2,6 +2,7 @@
  * its departments, by its number scanned or typed. */
 import { $, bilingual, make } from "/shared/static/dom.js";
 import { ask, online } from "./connection.js";
+import { showMine } from "./identity.js";
 import { errorBox } from "./issue.js";
 import { goHome, show } from "./screens.js";
 import { state } from "./state.js";
@@ -13,6 +14,7 @@ export function openSlip() {
   $("slip-result").hidden = true;
   $("slip-result").replaceChildren();
   show("slip-screen");
+  showMine("slips"); // a card read already: its 承诺单 at once
 }
 
 export function lookupSlip() {

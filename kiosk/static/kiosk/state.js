@@ -19,6 +19,8 @@ export const state = {
   openWindows: {},
   item: null, // code of the item on the item screen
   elderly: false,
+  elderlyByCard: false, // 长者模式 was turned on by an elderly card, not by a tap
+  identity: null, // {handle, masked_name, elderly} of the ID card read: kiosk/identity.js
   english: false,
   printMaterials: true,
   issuing: false,

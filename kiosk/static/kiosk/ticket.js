@@ -12,7 +12,8 @@ import { both, t } from "/shared/static/i18n.js";
 
 const TICKET_HOME_MS = 30000; // the ticket screen goes home by itself
 const PRINT_MS = 10000; // no `printed` after a queued print: say it failed
-const CHANNELS = { green: both("kiosk.green_channel"), appointment: both("kiosk.appointment") };
+const CHANNELS = { green: both("kiosk.green_channel"), appointment: both("kiosk.appointment"),
+  elderly: both("kiosk.elderly_priority") };
 const earlyPrints = new Map(); // ticket id -> a `printed` that came before the ticket
 let printTimer = null;
 let ticketTimer = null;
@@ -22,8 +23,10 @@ export function showTicket(result, materials) {
   state.ticket = ticket;
   state.ticketMaterials = materials === true;
   $("ticket-number").textContent = ticket.number || "—";
-  const ch = CHANNELS[ticket.channel];
+  const channel = ticket.elderly === true ? "elderly" : ticket.channel;
+  const ch = CHANNELS[channel];
   $("ticket-channel").hidden = !ch;
+  $("ticket-channel").classList.toggle("elderly", channel === "elderly");
   if (ch) bilingual($("ticket-channel"), ch[0], ch[1]);
   const svc = service(ticket.service) || {};
   bilingual($("ticket-service"), ticket.service_name || svc.name || ticket.service || "", ticket.service_name_en || svc.name_en);

@@ -69,5 +69,8 @@ export function wireVoice() {
     b.addEventListener("click", () => playPrompt(screenPrompt()));
   }
   $("toggle-lang").addEventListener("click", () => setEnglish(!state.english));
-  $("toggle-elderly").addEventListener("click", () => setElderly(!state.elderly));
+  $("toggle-elderly").addEventListener("click", () => {
+    state.elderlyByCard = false; // the citizen's own choice now: kept when the card goes
+    setElderly(!state.elderly);
+  });
 }

@@ -5,7 +5,8 @@ out on the hub with the hub's own rules (hours with holidays and make-up days, s
 an old phone needs no clock or hall zone of its own. Taking a ticket posts to
 `POST /api/v1/citizen/take` with the random id the page keeps in localStorage, then goes to the
 ticket's own page. Yesterday's poster, or any other address: one clear refusal (404).
-Public: nothing on it is personal; no socket, no token.
+Public: nothing on it is personal; no socket, no token. Like the ticket's page, its script is
+one classic script in ES2017 (citizen/static/take.js): an old Android browser runs it.
 """
 
 from __future__ import annotations
@@ -17,26 +18,17 @@ from flask import Blueprint, current_app, render_template
 from hub.engine import DomainError
 from hub.i18n import N_
 from hub.service import HallService
-from hub.web.citizen_api import limited
 from hub.web.page_headers import secure_pages
 
-pages = Blueprint(
-    "poster",
-    __name__,
-    url_prefix="/q",
-    template_folder="templates",
-    static_folder="static",
-    static_url_path="/static",
-)
+from .pages import _center, limited_page
+
+# The citizen blueprint (citizen/pages.py) serves this page's script and style.
+pages = Blueprint("take", __name__, url_prefix="/q", template_folder="templates")
+STRINGS = ["take."]
 
 
 def _service() -> HallService:
     return current_app.extensions["onestop"]
-
-
-def _center(service: HallService) -> dict[str, Any]:
-    cfg = service.cfg
-    return {"center": {"name": cfg.center.name, "name_en": cfg.center.name_en}}
 
 
 def _items(service: HallService, seen: dict[str, Any]) -> list[dict[str, Any]]:
@@ -64,19 +56,21 @@ def _items(service: HallService, seen: dict[str, Any]) -> list[dict[str, Any]]:
 
 def refused(service: HallService, err: DomainError, title_key: str, hint_key: str):
     """A phone page's one refusal (404), said as a page: a citizen reads it, not a program."""
-    return render_template("poster/refused.html", catalogue=_center(service),
-                           message=err.message, title_key=title_key, hint_key=hint_key), 404
+    return render_template("citizen/take_refused.html", catalogue=_center(service),
+                           strings_for=STRINGS, message=err.message, title_key=title_key,
+                           hint_key=hint_key), 404
 
 
 @pages.get("/<poster>")
-@limited
+@limited_page
 def take_page(poster: str):
     service = _service()
     try:
         seen = service.takes.poster(poster)
     except DomainError as err:  # not today's poster: one refusal, whatever the reason
         return refused(service, err, N_("take.title"), N_("take.scan_todays_poster"))
-    return render_template("poster/take.html", catalogue=_center(service), poster=poster,
+    return render_template("citizen/take.html", catalogue=_center(service),
+                           strings_for=STRINGS, poster=poster,
                            day=seen["day"], items=_items(service, seen),
                            limit=service.cfg.citizen.take_per_device_per_day)
 

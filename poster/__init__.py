@@ -1,1 +1,0 @@
-"""扫码取号: the page a phone opens from the hall's poster QR code (`/q/<poster secret>`)."""
