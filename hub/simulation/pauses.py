@@ -101,7 +101,7 @@ def plan(pattern: PausePattern, windows: Windows, day: dt.date, seed: int) -> Pl
     """Every window's pauses on `day`: staggered kinds first (in the profile's order), then
     random ones, longest first, each kept clear of the window's own pauses and its AB
     partners'."""
-    partners = _partners(windows)
+    partners = partners_of(windows)
     out: Plan = {no: [] for no, _ in windows}
     for kind in (k for k in pattern.kinds if k.staggered):
         _plan_staggered(kind, windows, partners, day, seed, out)
@@ -119,7 +119,7 @@ def plan(pattern: PausePattern, windows: Windows, day: dt.date, seed: int) -> Pl
     return out
 
 
-def _partners(windows: Windows) -> dict[int, set[int]]:
+def partners_of(windows: Windows) -> dict[int, set[int]]:
     """Each window's AB partners: its backup, and the windows it backs up."""
     nos = {no for no, _ in windows}
     partners: dict[int, set[int]] = {no: set() for no in nos}
@@ -134,7 +134,7 @@ def shifts_for(kind: PauseKind, windows: Windows) -> dict[int, int]:
     """Window → index of its shift: greedily, in window order, the shift with the fewest AB
     partners already in it, then the fewest windows (a roster, not drawn: the same every
     day)."""
-    partners = _partners(windows)
+    partners = partners_of(windows)
     chosen: dict[int, int] = {}
     load = [0] * len(kind.shifts)
     for no, _ in windows:
