@@ -175,7 +175,7 @@ class Kiosk(threading.Thread):
 
 @dataclass
 class Away:
-    """The clerk's pauses of the day (hall/simulation/pauses.py's plan, as times of the hall)
+    """The clerk's pauses of the day (hub/simulation/pauses.py's plan, as times of the hall)
     and the board they share with the other clerks."""
 
     planned: list[PlannedPause]
@@ -204,6 +204,7 @@ class Clerk(threading.Thread):
         self.transferred: set[str] = set()
         self.away = away
         self.pauses = sorted(away.planned) if away else []
+        self.deferred: PlannedPause | None = None
 
     def run(self) -> None:
         try:
@@ -265,8 +266,10 @@ class Clerk(threading.Thread):
         if now < start:
             return False
         if not self.away.board.leave(self.no):
-            with self.ledger.lock:
-                self.ledger.pauses_deferred += 1
+            if due is not self.deferred:  # counted once per pause put off
+                self.deferred = due
+                with self.ledger.lock:
+                    self.ledger.pauses_deferred += 1
             return False  # the partner is away: serve on, and look again after this citizen
         try:
             paused = self._pause(due.reason)
@@ -306,14 +309,14 @@ class Clerk(threading.Thread):
             if (self.client is None or self.client.closed.is_set()) and not self._connect():
                 return
             try:
-                answer = self._act("resume")
+                self._act("resume")
             except Closed:
                 if self.time.stop.is_set():
                     return
                 continue
-            if answer.get("ok") or answer.get("error", {}).get("code") == "not_paused":
-                return
-            return  # refused otherwise (signed out by the hub): nothing to resume
+            # Done, or refused: not_paused (a lost answer's resume stands), or the clerk is no
+            # longer signed in (nothing to resume).
+            return
 
     def _login(self) -> str | None:
         while not self.time.stop.is_set():
