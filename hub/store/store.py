@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, cast
 
 import msgspec
@@ -131,6 +131,14 @@ class Store:
             (seq, limit),
         )
         return [self._record(row) for row in rows]
+
+    def each_record_after(self, seq: int, page: int = 500) -> Iterator[Record]:
+        """Every record after `seq`, read a page at a time: a replay (a restart, a day without
+        a snapshot yet) holds one page of rows and records at once, never the whole log."""
+        while records := self.records_after(seq, limit=page):
+            yield from records
+            seq = records[-1].seq
+            del records  # this page's rows and records go before the next is read
 
     def records_after_tx(self, tx: Tx, seq: int) -> list[Record]:
         rows = tx.execute(
