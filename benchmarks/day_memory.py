@@ -49,6 +49,26 @@ def rss_kib() -> int:
     return 0
 
 
+def sqlite_kib() -> int:
+    """What SQLite's own allocator holds (its page cache above all), in KiB; -1 if unknown."""
+    try:
+        lib = ctypes.CDLL(sqlite3_lib())
+        cur, high = ctypes.c_int64(), ctypes.c_int64()
+        lib.sqlite3_status64(0, ctypes.byref(cur), ctypes.byref(high), 0)  # MEMORY_USED
+        return cur.value // 1024
+    except (OSError, AttributeError):
+        return -1
+
+
+def sqlite3_lib() -> str:
+    import _sqlite3
+
+    for line in Path("/proc/self/maps").read_text().splitlines():
+        if "libsqlite3" in line:
+            return line.split()[-1]
+    return _sqlite3.__file__
+
+
 def traced() -> int:
     gc.collect()
     return tracemalloc.get_traced_memory()[0]
@@ -116,8 +136,8 @@ def rss_only(tickets: int) -> None:
         while day.done < tickets:
             day.ticket()
             if day.done % 300 == 0:
-                line.append(f"{day.done}: {rss_kib() / 1024:.1f}")
-        print("running hub, RSS MiB by tickets:", ", ".join(line))
+                line.append(f"{day.done}: {rss_kib() / 1024:.1f} ({sqlite_kib() / 1024:.1f})")
+        print("running hub, RSS MiB (SQLite's part) by tickets:", ", ".join(line))
         day.hall.db.close()
         del day.hall, day.desk
         gc.collect()

@@ -6,9 +6,11 @@ start reads the log a page at a time, never all of it at once."""
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import gc
 import tracemalloc
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -125,3 +127,40 @@ def test_the_replay_at_start_reads_the_log_a_page_at_a_time(cfg, db, monkeypatch
     restarted = reopen(hall, Clock(clock.now))
     assert msgspec.json.encode(restarted.state) == msgspec.json.encode(hall.state)
     assert sum(asked) == hall.state.seq and max(asked) <= 500
+
+
+def sqlite_memory_used() -> int:
+    """SQLite's own heap in this process (sqlite3_status64 SQLITE_STATUS_MEMORY_USED)."""
+    import _sqlite3
+
+    maps = Path("/proc/self/maps").read_text(encoding="utf-8").splitlines()
+    paths = [line.split()[-1] for line in maps if "libsqlite3" in line] + [_sqlite3.__file__]
+    for path in paths:
+        try:
+            status = ctypes.CDLL(path).sqlite3_status64
+        except (OSError, AttributeError):
+            continue
+        used, high = ctypes.c_int64(), ctypes.c_int64()
+        status(0, ctypes.byref(used), ctypes.byref(high), 0)
+        return used.value
+    pytest.skip("SQLite's status is not reachable from here")
+
+
+def test_a_snapshot_written_is_not_kept_in_sqlites_memory(db):
+    """SQLite keeps the values last bound to a cached statement: a snapshot bound as a
+    parameter stayed in memory, megabytes by the afternoon, until the next one."""
+    db.query("PRAGMA cache_size = 16")  # 16 pages: what the page cache holds does not count
+    store = Store(db)
+    day = dt.date(2026, 11, 24)
+    with db.transaction() as tx:  # the statements prepared, the cache warm
+        store.save_snapshot(tx, HallState(day=day, seq=1), START)
+    big = HallState(day=day, seq=2, closed_services={f"S{i:05d}": "暂停办理" * 20
+                                                     for i in range(20_000)})
+    document = len(msgspec.json.encode(big))
+    assert document > 4_000_000
+    before = sqlite_memory_used()
+    with db.transaction() as tx:
+        store.save_snapshot(tx, big, START)
+    kept = sqlite_memory_used() - before
+    assert kept < 500_000, f"{kept} bytes kept after a snapshot of {document}"
+    assert store.latest_snapshot() == big

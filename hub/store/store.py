@@ -168,10 +168,8 @@ class Store:
     # --- state --------------------------------------------------------------------------
 
     def save_snapshot(self, tx: Tx, state: HallState, now: dt.datetime) -> None:
-        tx.execute(
-            "INSERT INTO snapshots (seq, at, state) VALUES (?, ?, ?)",
-            (state.seq, utc_iso(now), _encoder.encode(state).decode()),
-        )
+        tx.insert_document("snapshots", {"seq": state.seq, "at": utc_iso(now)}, "state",
+                           _encoder.encode(state))
         # Keep a few: an older one is a fallback, but a year of them is only weight.
         tx.execute(
             "DELETE FROM snapshots WHERE seq < (SELECT MIN(seq) FROM "
