@@ -13,6 +13,7 @@ import argparse
 import ctypes
 import datetime as dt
 import gc
+import subprocess
 import sys
 import tempfile
 import tracemalloc
@@ -139,14 +140,23 @@ def rss_only(tickets: int) -> None:
                 line.append(f"{day.done}: {rss_kib() / 1024:.1f} ({sqlite_kib() / 1024:.1f})")
         print("running hub, RSS MiB (SQLite's part) by tickets:", ", ".join(line))
         day.hall.db.close()
-        del day.hall, day.desk
-        gc.collect()
-        before = rss_kib()
-        db = Database(Path(tmp) / "onestop.db")
-        hall = HallService(day.cfg, db, clock=day.clock)
-        print(f"restarted hub (same process): RSS {before / 1024:.1f} → {rss_kib() / 1024:.1f} MiB,"
-              f" {len(hall.state.tickets)} tickets")
-        db.close()
+        # The restart: a process of its own opens the same store.
+        subprocess.run([sys.executable, __file__, "--open", tmp, "--at", day.clock.now.isoformat()],
+                       check=True)
+
+
+def reopen(data: str, at: str) -> None:
+    cfg = load_config(ROOT / "config" / "hall.example.toml")
+    db = Database(Path(data) / "onestop.db")
+    gc.collect()
+    before = rss_kib()
+    hall = HallService(cfg, db, clock=Clock(dt.datetime.fromisoformat(at)))
+    print(f"restarted hub (a new process): RSS {before / 1024:.1f} → {rss_kib() / 1024:.1f} MiB "
+          f"for {len(hall.state.tickets)} tickets", end="")
+    gc.collect()
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
+    print(f"; {rss_kib() / 1024:.1f} MiB after gc.collect() and malloc_trim(0)")
+    db.close()
 
 
 def main() -> None:
@@ -156,7 +166,12 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=15)
     ap.add_argument("--frames", type=int, default=1)
     ap.add_argument("--rss", action="store_true", help="no tracemalloc: RSS every 300 tickets")
+    ap.add_argument("--open", help=argparse.SUPPRESS)  # the restart, in a process of its own
+    ap.add_argument("--at", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.open:
+        reopen(args.open, args.at)
+        return
     if args.rss:
         rss_only(args.tickets)
         return

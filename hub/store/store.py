@@ -28,6 +28,7 @@ from hub.engine.model import (
     event_type,
     public_fields,
 )
+from hub.engine.model.sharing import Sharing
 
 from .database import Database, Tx
 
@@ -35,7 +36,39 @@ log = logging.getLogger(__name__)
 
 SNAPSHOT_EVERY = 1000  # events between snapshots: bounds the replay at start-up
 _event_decoder = msgspec.json.Decoder(AnyEvent)
-_state_decoder = msgspec.json.Decoder(HallState)
+
+def _state_with_raw_tickets() -> Any:
+    """HallState's shape with its tickets left as raw JSON, to be decoded one at a time."""
+    fields: list[Any] = []
+    for f in msgspec.structs.fields(HallState):
+        kind = dict[str, msgspec.Raw] if f.name == "tickets" else f.type
+        if f.required:
+            fields.append((f.name, kind))
+        elif f.default_factory is not msgspec.NODEFAULT:
+            fields.append((f.name, kind, msgspec.field(default_factory=f.default_factory)))
+        else:
+            fields.append((f.name, kind, f.default))
+    return msgspec.defstruct("SnapshotHead", fields, kw_only=True)
+
+
+_snapshot_decoder = msgspec.json.Decoder(_state_with_raw_tickets())
+_ticket_decoder = msgspec.json.Decoder(Ticket)
+
+
+def read_snapshot(document: str | bytes) -> HallState:
+    """A snapshot's state, its tickets decoded one at a time and each made of the values the
+    tickets before it hold (hub/engine/model/sharing.py): a day's tickets read back take what
+    they took in the hub that ran the day, and their copies never all exist at once."""
+    head = _snapshot_decoder.decode(document)
+    shared = Sharing()
+    tickets: dict[str, Ticket] = {}
+    for key, raw in head.tickets.items():
+        tickets[shared.one(key)] = shared.one(_ticket_decoder.decode(raw))
+    head.tickets = {}
+    state = HallState(**{name: getattr(head, name) for name in HallState.__struct_fields__})
+    state.tickets = tickets
+    return cast(HallState, shared.one(state))
+
 _ticket_decoder = msgspec.json.Decoder(Ticket)
 _encoder = msgspec.json.Encoder()
 
@@ -178,7 +211,7 @@ class Store:
 
     def latest_snapshot(self) -> HallState | None:
         row = self.db.query_one("SELECT state FROM snapshots ORDER BY seq DESC LIMIT 1")
-        return _state_decoder.decode(row["state"]) if row else None
+        return read_snapshot(row["state"]) if row else None
 
     # --- projections --------------------------------------------------------------------
 

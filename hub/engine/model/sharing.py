@@ -7,7 +7,8 @@ a day's tickets then cost about half as much again: 1.8 KiB a ticket instead of 
 1.9 MiB more for a busy day's 3,000 (benchmarks/day_memory.py), held by a hub restarted during
 the day until midnight. `share_equal` makes equal strings, dates and datetimes one object again,
 in place; values, types and the state's JSON are unchanged (they are immutable: sharing one is
-never seen).
+never seen). The store reads a snapshot's tickets one at a time through a `Sharing`, so that
+the copies are dropped as they come rather than all made first (hub/store/store.py).
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ _DATE = dt.date
 _DATETIME = dt.datetime
 
 
-class _Pool:
+class Sharing:
+    """A pool of values: `one(x)` is the first object seen equal to `x` (and of its type)."""
+
     def __init__(self) -> None:
         self.values: dict[Any, Any] = {}
 
@@ -65,5 +68,5 @@ class _Pool:
 
 def share_equal(state: HallState) -> HallState:
     """`state`, its equal strings, dates and datetimes made one object each (in place)."""
-    _Pool().one(state)
+    Sharing().one(state)
     return state
