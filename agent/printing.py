@@ -79,6 +79,7 @@ class PrintStation:
         self._on_result, self._on_health = on_result, on_health
         self._jobs: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._health: tuple[str, str] | None = None
+        self._stopping = False
 
     def use_words(self, sent: Any) -> None:
         """The words its hub sent (its snapshot's `texts.printer`): what the printer's state and
@@ -105,16 +106,19 @@ class PrintStation:
             self._print(job)
 
     def stop(self) -> None:
+        self._stopping = True
         self._jobs.put(None)
-        self.driver.close()
+        self.driver.close()  # a job being printed ends now, with an error its thread expects
 
     def _print(self, job: dict[str, Any]) -> None:
         try:
             kind = job.get("kind")
             if kind == "ticket":
-                st = self.driver.print_ticket(ticket_from(job["ticket"]))
+                ticket = ticket_from(job["ticket"])
+                send = lambda: self.driver.print_ticket(ticket)  # noqa: E731
             elif kind == "slip":
-                st = self.driver.print_slip(slip_from(job["slip"]))
+                slip = slip_from(job["slip"])
+                send = lambda: self.driver.print_slip(slip)  # noqa: E731
             else:
                 raise ValueError(f"unknown job kind {kind!r}")
         except (KeyError, TypeError, ValueError) as err:
@@ -122,20 +126,34 @@ class PrintStation:
             words = self.driver.words
             self._on_result(job["job"], False, words.malformed, fill(words.en_malformed, err=err))
             return
-        except PrinterError as err:
-            log.warning("print job %s failed: %s", job["job"], err)
-            self._set_health("error" if err.status is not None else "offline", str(err))
-            self._on_result(job["job"], False, str(err), _english(err, self.driver.words))
-            return
-        except DeviceError as err:
-            log.warning("print job %s failed: %s", job["job"], err)
-            self._set_health("offline", str(err))
-            words = self.driver.words
-            self._on_result(job["job"], False, fill(words.not_connected, err=err),
-                            words.en_not_connected)
+        try:
+            st = send()
+        except Exception as err:
+            if self._stopping:  # closed under it by stop(): not the job's fault, and the
+                # hub link is already down, so there is no one to answer
+                log.info("print job %s interrupted: the agent is stopping", job["job"])
+                return
+            self._failed(job["job"], err)
             return
         self._set_health("online", st.describe(self.driver.words) if st is not None else "")
         self._on_result(job["job"], True, "", "")
+
+    def _failed(self, job: str, err: Exception) -> None:
+        words = self.driver.words
+        if isinstance(err, PrinterError):
+            log.warning("print job %s failed: %s", job, err)
+            self._set_health("error" if err.status is not None else "offline", str(err))
+            self._on_result(job, False, str(err), _english(err, words))
+        elif isinstance(err, DeviceError):
+            log.warning("print job %s failed: %s", job, err)
+            self._set_health("offline", str(err))
+            self._on_result(job, False, fill(words.not_connected, err=err),
+                            words.en_not_connected)
+        else:  # a fault of ours or the port's: reported, and the next job is printed
+            log.exception("print job %s failed", job)
+            self._set_health("offline", str(err))
+            self._on_result(job, False, fill(words.not_connected, err=err),
+                            words.en_not_connected)
 
     def _check(self) -> None:
         try:

@@ -72,10 +72,12 @@ S = CaseStatus
 # Installed before the page's own scripts: the frame after the queue's first rows are drawn.
 PROBE = """
 window.__queuePainted = null;
+window.__rowsIn = null;
 new MutationObserver((changes, observer) => {
   const body = document.querySelector('#queue tbody');
   if (body && body.rows.length) {
     observer.disconnect();
+    window.__rowsIn = performance.now();
     requestAnimationFrame(() => { window.__queuePainted = performance.now(); });
   }
 }).observe(document, { childList: true, subtree: true });
@@ -88,7 +90,7 @@ STAGES = """() => {
     .find((r) => r.name.includes('/api/v1/cases?'));
   return { html_received: nav.responseEnd, modules_run: nav.domContentLoadedEventEnd,
            cases_asked: cases ? cases.startTime : -1,
-           cases_received: cases ? cases.responseEnd : -1 };
+           cases_received: cases ? cases.responseEnd : -1, rows_in_dom: window.__rowsIn };
 }"""
 
 

@@ -20,6 +20,7 @@ from hub import shapes
 from hub.auth import Principal, Role
 from hub.engine import DomainError, HallState, Invalid
 from hub.engine.model import Event, TicketRated
+from hub.presenters import ID_READER, id_reader_device
 from hub.service import AlreadyHandled, Forbidden, HallService, Inbox, the
 
 log = logging.getLogger(__name__)
@@ -171,17 +172,22 @@ class DeviceDesk:
         return reasons[code - 1]
 
     def report_health(self, agent: Principal, devices: Any, addr: str = "",
-                      windows: frozenset[int] = frozenset()) -> dict[str, Any]:
+                      windows: frozenset[int] = frozenset(),
+                      kiosk: str | None = None) -> dict[str, Any]:
         """Each device's state as the agent sees it; changes become events (and alerts).
 
         An agent speaks for its own devices only: at the windows it declared, under ids no
-        other agent reports.
+        other agent reports, and an ID card reader only as that of the kiosk it serves
+        (`kiosk`, from its connect): a reader named for another kiosk, or reported by an agent
+        with no kiosk, is ignored (and logged), so no agent can make another kiosk's page say
+        it has a reader.
         """
         self.service.require(agent, Role.AGENT)
         if not isinstance(devices, list) or not all(isinstance(d, dict) for d in devices):
             raise Invalid("invalid", "error.devices_shape")
-        reports = [_device_report(d) for d in devices[:256]]
-        served = [_device_windows(d) for d in devices[:256]]  # a slip printer's several
+        given = [d for d in devices[:256] if not _foreign_reader(d, kiosk, agent.name)]
+        reports = [_device_report(d) for d in given]
+        served = [_device_windows(d) for d in given]  # a slip printer's several
         for (_device, _kind, window, _status, _detail), several in zip(reports, served,
                                                                          strict=True):
             for no in [*([] if window is None else [window]), *several]:
@@ -241,6 +247,21 @@ class DeviceDesk:
 def _paused(state: HallState, window: int) -> bool:
     win = state.windows.get(window)
     return win is not None and win.pause is not None
+
+
+def _foreign_reader(d: dict, kiosk: str | None, agent: str) -> bool:
+    """A report of an ID card reader (by its kind or its name) that is not this agent's
+    kiosk's reader, `id_reader@<kiosk>` of kind id_reader: its name would tell another kiosk's
+    page that it has a reader. Any other report (a malformed one too) is left to the checks."""
+    device, kind = d.get("id"), d.get("kind")
+    if not (kind == ID_READER or (isinstance(device, str)
+                                  and device.startswith(f"{ID_READER}@"))):
+        return False
+    if kiosk is not None and kind == ID_READER and device == id_reader_device(kiosk):
+        return False
+    log.warning("agent %s: an ID card reader's report ignored: %.80r (kind %.40r) is not the "
+                "reader of its kiosk %.80r", agent, device, kind, kiosk)
+    return True
 
 
 def _device_report(d: dict) -> tuple[str, str, int | None, str, str]:

@@ -284,3 +284,32 @@ def public_event(record: dict[str, Any]) -> dict[str, Any] | None:
     if "clerk" in data and isinstance(data["clerk"], dict):
         data["clerk"] = {"name": data["clerk"]["name"], "staff_no": data["clerk"]["staff_no"]}
     return {**record, "data": data}
+
+
+# --- a kiosk's ID card reader (刷身份证取号) --------------------------------------------------
+
+# The kind a kiosk's agent reports its ID card reader under, and the start of its name:
+# `id_reader@<the kiosk token's name>` (agent/bridge.py). The hub checks the name against the
+# kiosk its agent said it serves (hub/device_desk.py), so the name says whose reader it is.
+ID_READER = "id_reader"
+
+
+def id_reader_device(kiosk: str) -> str:
+    """The name the reader of kiosk `kiosk` is reported under."""
+    return f"{ID_READER}@{kiosk}"
+
+
+def id_reader_kiosk(device: str, kind: str) -> str | None:
+    """The kiosk whose reader `device` is, or None for any other device."""
+    prefix = f"{ID_READER}@"
+    if kind != ID_READER or not device.startswith(prefix) or device == prefix:
+        return None
+    return device[len(prefix):]
+
+
+def id_reader_view(status: str | None) -> dict[str, bool]:
+    """What a kiosk's page is told of its reader (`status`: its last reported state, None for
+    none): `id_reader`, it has one, even while it or its agent is offline — the home screen then
+    says what a card is used for before any card is placed (个人信息保护法 art. 17); and
+    `id_reader_ready`, it reads cards now."""
+    return {"id_reader": status is not None, "id_reader_ready": status == "online"}

@@ -11,13 +11,14 @@ acts through the API and the `/monitor` Socket.IO namespace. Nothing is loaded f
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, current_app, render_template
 
 from caller.pages import _catalogue
 from hub.service import HallService
-from hub.web.page_headers import secure_pages
+from hub.web.page_headers import InlineScript, secure_pages
 
 pages = Blueprint(
     "office",
@@ -27,6 +28,10 @@ pages = Blueprint(
     static_folder="static",
     static_url_path="/static",
 )
+
+
+# The casework page's first read of the queue, carried in the page (see the script).
+FIRST_CASES = InlineScript.read(Path(__file__).parent / "static" / "cases" / "early.js")
 
 
 def _service() -> HallService:
@@ -72,7 +77,8 @@ def admin():
 
 @pages.get("/cases")
 def cases():
-    return render_template("office/cases.html", catalogue=casework_catalogue())
+    return render_template("office/cases.html", catalogue=casework_catalogue(),
+                           first_cases=FIRST_CASES.text)
 
 
 @pages.get("/spot-checks")
@@ -98,4 +104,4 @@ def poster():
     return render_template("office/poster.html", catalogue=catalogue())
 
 
-secure_pages(pages)
+secure_pages(pages, inline=[FIRST_CASES])

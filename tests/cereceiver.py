@@ -13,22 +13,20 @@ from __future__ import annotations
 
 import json
 import random
-import ssl
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from cloudevents.core.formats.json import JSONFormat
 
-BATCH_TYPE = "application/cloudevents-batch+json"
+from hub.simulation.soak.backend import BATCH_TYPE, LoopbackReceiver
+
 _format = JSONFormat()
 
 
 @dataclass
-class Receiver:
+class Receiver(LoopbackReceiver):
     fail_rate: float = 0.0  # share of requests answered 500
     hang_rate: float = 0.0  # share of requests held `hang_s` before being answered
     hang_s: float = 0.0
@@ -44,28 +42,8 @@ class Receiver:
     tls: tuple[str, str] | None = None  # (certificate, key): the backend answers over HTTPS
 
     def __post_init__(self) -> None:
-        self.lock = threading.Lock()
+        super().__init__(tls=self.tls, name="receiver")
         self.rng = random.Random(self.seed)
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        if self.tls is not None:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(*self.tls)
-            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        scheme = "https" if self.tls else "http"
-        return f"{scheme}://127.0.0.1:{self.server.server_address[1]}/events"
-
-    def start(self) -> Receiver:
-        self.thread.start()
-        return self
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     def ids(self) -> set[str]:
         with self.lock:
@@ -83,7 +61,13 @@ class Receiver:
             down = self.accept_limit is not None and self.batches >= self.accept_limit
             return down or self.rng.random() < self.fail_rate, self.rng.random() < self.hang_rate
 
-    def _handle(self, headers: Any, body: bytes) -> tuple[int, str]:
+    def _answer(self, headers: Any, body: bytes) -> tuple[int, str]:
+        status, text = self._judge(headers, body)
+        with self.lock:
+            self.statuses[status] = self.statuses.get(status, 0) + 1
+        return status, text
+
+    def _judge(self, headers: Any, body: bytes) -> tuple[int, str]:
         fail, hang = self._decide()
         if hang:
             time.sleep(self.hang_s)
@@ -122,29 +106,3 @@ class Receiver:
             "sequence": int(event.get_extension("sequence")),
             "data": event.get_data(),
         }
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                status, text = receiver._handle(self.headers, body)
-                with receiver.lock:
-                    receiver.statuses[status] = receiver.statuses.get(status, 0) + 1
-                payload = text.encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "text/plain")
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
-                except OSError:
-                    pass  # the forwarder gave up waiting (timeout): nobody to answer
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        return Handler

@@ -201,3 +201,52 @@ def test_every_keypad_outcome_goes_to_the_hub_in_order(tmp_path):
             "kind": "rating_ended", "window": 3, "request_id": 8, "why": "replaced"}
     finally:
         agent.outbox.close()
+
+
+def test_a_job_cut_short_by_the_agent_stopping_is_not_reported_as_its_fault(tmp_path, caplog):
+    """The printer answers the station's first status check, then goes silent: the job waits
+    for its status answer when the agent stops and closes the port under it. That is neither
+    a malformed job nor a printer failure to report."""
+    import os
+    import select
+
+    from agent.config import Printer
+    from agent.printing import PrintStation
+    from devices.printer import PrinterDriver, transport_for
+    from devices.printer.status import ALL, OK_BYTE, request
+    from devices.sim.pty import PtyPort
+
+    port = PtyPort(str(tmp_path / "ttyPRN"))
+    port.plug()
+    assert port.fd is not None
+    results: list[tuple] = []
+    driver = PrinterDriver(transport_for(port.link), "80mm", require_status=True,
+                           status_timeout_s=30.0)
+    station = PrintStation(Printer(target=port.link, status_interval_s=60.0),
+                           lambda *r: results.append(r), lambda *h: None, driver=driver)
+    stop = threading.Event()
+    printing = threading.Thread(target=station.run, args=(stop,), daemon=True)
+    printing.start()
+    heard = bytearray()
+
+    def hear(until: bytes) -> None:
+        while until not in heard:
+            assert select.select([port.fd], [], [], 10)[0], bytes(heard)
+            heard.extend(os.read(port.fd, 256))
+
+    for n in ALL:  # the station's first check: a healthy printer
+        hear(request(n))
+        os.write(port.fd, bytes([OK_BYTE]))
+    heard.clear()
+    station.submit({"job": "j1", "kind": "ticket", "ticket": {
+        "ticket_id": "t1", "number": "A001", "center_name": "测试中心", "item": "事项",
+        "issued_at": "2026-11-25T09:00:00+08:00"}})
+    hear(request(ALL[0]))  # the job's own status check, left unanswered
+    with caplog.at_level("INFO", logger="agent.printing"):
+        station.stop()
+        stop.set()
+        printing.join(10)
+    assert not printing.is_alive()
+    assert results == []
+    assert "interrupted" in caplog.text and "malformed" not in caplog.text
+    port.unplug()

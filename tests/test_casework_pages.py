@@ -9,6 +9,8 @@ checked with axe and photographed into tests/artifacts.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import uuid
 
 import pytest
@@ -436,5 +438,49 @@ def test_the_queue_puts_overdue_cases_first_and_pages_with_the_cursor(browser, t
                                timeout=TIMEOUT_MS)
         assert page.is_hidden("#more")
         assert not page.errors, page.errors
+    finally:
+        hub.stop()
+
+
+def test_a_signed_in_tab_asks_for_the_first_cases_from_the_page_itself(browser, tmp_path):  # noqa: F811
+    """The page's inline script (allowed by its hash, not by 'unsafe-inline') asks for the first
+    page of cases before any module is fetched, the page draws that answer without asking
+    again, and the Socket.IO client is fetched only once the cases are on screen."""
+    hub = hall(tmp_path)
+    hub.start()
+    try:
+        r = requests.get(f"{hub.url}/office/cases", timeout=5)
+        policy = r.headers["Content-Security-Policy"]
+        assert "'unsafe-inline'" not in policy
+        inline = r.text.split("<script>", 1)[1].split("</script>", 1)[0]
+        digest = base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in policy.split("script-src", 1)[1].split(";", 1)[0]
+
+        boss2 = hub.login("boss2")
+        complain(hub, boss2, 1, "窗口人员态度生硬")
+        page = open_page(browser, f"{hub.url}/office/cases", 1920, 1080)
+        sign_in(page, "super")
+        page.wait_for_selector("#casework:not([hidden])", timeout=TIMEOUT_MS)
+        page.reload()  # the session is in the tab now
+        page.wait_for_function("() => document.querySelectorAll('#queue tbody tr').length === 1",
+                               timeout=TIMEOUT_MS)
+        page.wait_for_function("() => typeof window.io === 'function'", timeout=TIMEOUT_MS)
+        first = "/api/v1/cases?open=1&limit=50"
+        times = page.evaluate("""(first) => {
+            const at = (part) => performance.getEntriesByType('resource')
+              .filter((r) => r.name.includes(part)).map((r) => [r.startTime, r.responseEnd]);
+            return { cases: at(first), module: at('/office/static/cases.js'),
+                     styles: at('/office/static/office.css'), client: at('socket.io.min.js') };
+        }""", first)
+        # Asked once before the socket (whose snapshot reads the list again), by the page's
+        # own script.
+        before = [read for read in times["cases"] if read[0] < times["client"][0][0]]
+        assert len(before) == 1, times
+        asked, answered = before[0]
+        # Asked before the page's module was in: not the module's own read, which it makes
+        # only once it has run (the browser's preload scanner may ask for the files first).
+        assert asked < times["module"][0][1], times
+        assert times["client"][0][0] >= answered, times
+        assert not page.errors, page.errors  # a refused inline script is a console error
     finally:
         hub.stop()

@@ -181,3 +181,41 @@ def test_the_rotate_key_command_keeps_the_key_before(tmp_path):
     for name in (KEY_FILE, KEY_FILE + ".previous"):
         assert (data / name).stat().st_mode & 0o777 == 0o600
     assert first.strip() not in said  # the key is never printed
+
+
+def forget(data, number: str, by: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hub.cli", "identity", "forget", "--data",
+                           str(data), "--by", by], input=number + "\n", capture_output=True,
+                          text=True, timeout=60, check=False)
+
+
+def test_the_forget_command_deletes_one_citizen_s_links_under_both_keys(service, db_path):
+    from hub.auth import Role
+    from hub.store.accounts import Accounts
+    from tests.hubproc import PASSWORD
+
+    accounts = Accounts(service.db)
+    accounts.add_user("boss", PASSWORD, Role.SUPERVISOR, "主任", "JZ001", service.clock())
+    accounts.add_user("li", PASSWORD, Role.CLERK, "李四", "C002", service.clock())
+    service.issue_ticket(KIOSK, "S1", identity=swipe(service))
+    rotate_id_key(db_path.parent)  # the citizen's first link is under the previous key now
+    service.issue_ticket(KIOSK, "S2", identity=swipe(service))
+    service.issue_ticket(KIOSK, "S1", identity=swipe(service, OLD, OLD_NAME))
+    links = "SELECT birth_year FROM identity_links ORDER BY birth_year"
+    assert rows(db_path, links) == [(1950,), (1990,), (1990,)]
+
+    refused = forget(db_path.parent, YOUNG, "li")  # a clerk cannot
+    assert refused.returncode != 0 and "supervisor or admin" in refused.stderr
+    refused = forget(db_path.parent, YOUNG[:-1] + "0", "boss")  # a wrong check digit
+    assert refused.returncode != 0 and "not a valid ID number" in refused.stderr
+    assert len(rows(db_path, links)) == 3
+
+    done = forget(db_path.parent, YOUNG, "boss")
+    assert done.returncode == 0, done.stderr
+    assert "deleted 2 link(s)" in done.stdout
+    assert rows(db_path, links) == [(1950,)]  # the other citizen's link stays
+    assert YOUNG not in done.stdout + done.stderr
+    audit = [r for r in AuditLog(service.db).records()
+             if r["action"] == "identity-links-forgotten"]
+    assert [(r["account"], r["detail"]) for r in audit] == [("boss", {"links_deleted": 2})]
+    assert AuditLog(service.db).verify().ok

@@ -143,7 +143,8 @@ def qr_payloads(job: bytes) -> list[str]:
 def test_ticket_printed_at_the_kiosk_decodes(hall):
     _hub, printer, _agent, kiosk = hall
     snap = kiosk.pushed("snapshot")[0]
-    assert snap["kiosk"] == {"name": "test-kiosk", "printer": True}
+    assert snap["kiosk"] == {"name": "test-kiosk", "printer": True,  # and no ID card reader
+                             "id_reader": False, "id_reader_ready": False}
     answer = kiosk.call("issue_ticket", {"service": "S1", "request_id": uuid.uuid4().hex,
                                          "materials": True})
     assert answer["ok"], answer

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from hub.runtime import DB_FILE
 from hub.simulation.soak import checks
 from hub.simulation.soak.faults import schedule
 from hub.simulation.soak.recount import recount
@@ -44,6 +47,14 @@ def test_two_hours_of_a_busy_day_under_faults_pass_every_check(tmp_path):
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["total"]["ratings"]["4"] + report["total"]["ratings"]["5"] > 0  # 差评 too
     assert report["total"]["not_rated"] > 0
+    # The clerks took the profile's short breaks (and a meeting) over /caller: paused and
+    # resumed in the log, counted by the report (which the recount check compared).
+    assert figures["pauses_taken"] > 0
+    with sqlite3.connect(out / "hub-data" / DB_FILE) as db:
+        kinds = Counter(t for (t,) in db.execute(
+            "SELECT type FROM events WHERE type IN ('window.paused', 'window.resumed')"))
+    assert kinds["window.paused"] == kinds["window.resumed"] >= figures["pauses_taken"] > 0
+    assert report["total"]["pause_by_reason"].get("暂离", 0) > 0
 
 
 # --- the checks can fail --------------------------------------------------------------------

@@ -18,6 +18,7 @@ from hub.simulation.engine_day import (
     quantile,
     simulate_day,
 )
+from hub.simulation.pauses import PlannedPause
 from tests.engine_helpers import TZ, hall_config
 
 DAY = dt.date(2026, 11, 24)  # a Tuesday of the test hall
@@ -145,3 +146,53 @@ def test_more_windows_shorter_waits_same_arrivals() -> None:
         for c in (3, 4, 5)
     ]
     assert p90[0] > p90[1] >= p90[2]
+
+
+# --- pauses ------------------------------------------------------------------------------------
+
+def away(window: int, start: dt.datetime, minutes: float) -> PlannedPause:
+    begin = (start - at(0)).total_seconds() / 60
+    return PlannedPause(begin, begin + minutes, window, "break", "lunch")
+
+
+def paused_day(plan: Plan, demand: Demand, came: list[Arrival],
+               pauses: dict[int, list[PlannedPause]]):  # type: ignore[no-untyped-def]
+    cfg = hall_for_plan(hall_config(hours=ALL_DAY), plan)
+    return simulate_day(cfg, demand, plan, DAY, came, 1, pauses)
+
+
+def test_a_clerk_finishes_the_citizen_at_hand_then_pauses_and_nobody_is_called() -> None:
+    # One window, 10-minute cases; lunch due at 9:05 for 30 min. The 9:00 citizen is served
+    # to 9:10, the window pauses 9:10-9:40, the 9:06 citizen waits to 9:40.
+    plan = Plan.dedicated({"biz_change": {9: 1}})
+    came = [Arrival(at(9), "biz_change", 1), Arrival(at(9, 6), "biz_change", 2)]
+    result = paused_day(plan, one_item(Distribution(10, kind="fixed")), came,
+                        {1: [away(1, at(9, 5), 30)]})
+    assert [round(w.wait_min, 6) for w in result.waits] == [0, 34]
+    # Open 9:00-9:50 less the 30 paused minutes, busy 20 of them.
+    assert result.open_min[1] == pytest.approx(20)
+    assert result.utilisation() == {1: pytest.approx(1.0)}
+    unpaused = day(plan, one_item(Distribution(10, kind="fixed")), came)
+    assert [round(w.wait_min, 6) for w in unpaused.waits] == [0, 4]
+
+
+def two_windows(backup: int | None) -> tuple[Plan, Demand]:
+    plan = Plan((PlanWindow(1, ("biz_change",), frozenset({9, 10}), backup),
+                 PlanWindow(2, ("biz_reg",), frozenset({9, 10}))))
+    demand = Demand({
+        "biz_change": ItemDemand("biz_change", {}, Distribution(10, kind="fixed")),
+        "biz_reg": ItemDemand("biz_reg", {}, Distribution(10, kind="fixed")),
+    }, 9, 12)
+    return plan, demand
+
+
+def test_the_ab_post_serves_an_away_windows_citizens_as_the_engine_decides() -> None:
+    came = [Arrival(at(9, 10), "biz_change", 1), Arrival(at(9, 12), "biz_reg", 2)]
+    pauses = {1: [away(1, at(9), 60)]}
+    plan, demand = two_windows(backup=2)
+    waits = {w.service: round(w.wait_min, 6) for w in paused_day(plan, demand, came, pauses).waits}
+    # Window 2 covers window 1 (同岗替代): biz_change at once, its own biz_reg after it.
+    assert waits == {"biz_change": 0, "biz_reg": 8}
+    plan, demand = two_windows(backup=None)
+    waits = {w.service: round(w.wait_min, 6) for w in paused_day(plan, demand, came, pauses).waits}
+    assert waits == {"biz_change": 50, "biz_reg": 0}  # nobody covers: back at 10:00

@@ -28,6 +28,7 @@ from hub.simulation import erlang
 from hub.simulation.advice import advise_day
 from hub.simulation.demand import Demand, Distribution, ItemDemand
 from hub.simulation.history import periods_of
+from hub.simulation.pauses import PauseKind, PausePattern
 from hub.simulation.synthetic import tickets_for
 from hub.store.accounts import Accounts
 from hub.store.database import Database
@@ -135,6 +136,21 @@ def test_advice_for_an_mmc_item_is_erlang_c_and_the_hall_as_configured() -> None
     # lower than Erlang C in the morning (the day starts empty). The pooled oracle, ±20 %,
     # is tests/test_simulation_engine_day.py; here every hour stays under the target.
     assert set(advice.utilisation) == {1, 2, 3}
+
+
+def test_pauses_leave_the_advice_and_lengthen_the_waits_as_configured() -> None:
+    """The advice counts windows with a clerk at them; a pattern of pauses (here the hall's
+    three clerks away together at 10:00 for half an hour) shows in the as-configured waits."""
+    cfg = oracle_hall()
+    together = PauseKind("lunch", cfg.queue.pause_reasons[0], Distribution(30, 0),
+                         shifts=(600,))
+    plain = advise_day(cfg, known_demand(), MONDAY, TARGET)
+    paused = advise_day(cfg, known_demand(), MONDAY, TARGET, pauses=PausePattern((together,)))
+    assert [c.windows for c in paused.cells] == [c.windows for c in plain.cells]
+    at_ten = {c.hour: c for c in paused.cells}[10]
+    assert at_ten.configured_p90 is not None and at_ten.p90 is not None
+    assert at_ten.configured_p90 > at_ten.p90 + 20  # the 10:00 queue waits out the 30 minutes
+    assert {c.hour: c.configured_p90 for c in plain.cells}[10] == at_ten.p90
 
 
 def test_the_advice_changes_when_the_rate_doubles() -> None:

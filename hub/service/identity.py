@@ -42,7 +42,7 @@ from hub.engine import DomainError, Invalid
 from hub.engine.model import HallState
 from hub.engine.persons import Identified, age_on, birth_from_number, mask_name, valid_id_number
 from hub.keyfiles import load_key, read_key, write_new_key
-from hub.presenters import silent_name
+from hub.presenters import ID_READER, id_reader_device, id_reader_view, silent_name
 from hub.store.identity_links import IdentityLink, IdentityLinks
 
 from .core import ServiceCore
@@ -191,6 +191,16 @@ class IdentityDesk:
 
     def hall_day(self) -> dt.date:
         return self.core.engine.local(self.core.clock()).date()
+
+    # --- a kiosk's reader -------------------------------------------------------------------
+
+    def reader(self, kiosk: str) -> dict[str, bool]:
+        """What kiosk `kiosk`'s page is told of its ID card reader (presenters.id_reader_view):
+        the reader its agent reported, kept in the hall's state while the agent is away, until
+        the agent connects without it (agent.toml changed)."""
+        found = self.core.read(lambda state: state.devices.get(id_reader_device(kiosk)))
+        return id_reader_view(
+            found.status if found is not None and found.kind == ID_READER else None)
 
     # --- a card read at a kiosk ------------------------------------------------------------
 

@@ -14,7 +14,7 @@ The method (the office page's help says the same in words):
    only if every hour still meets the target on every simulated day.
 3. The whole hall is simulated as it is configured — its windows, each with its items in its
    calling order, staffed whenever one of its items is open — for the expected p90 of today's
-   plan.
+   plan; with the clerks' pauses if a pause pattern is given (their AB posts covering).
 
 Simulation and Erlang C differ for reasons the page names: a day starts with an empty queue
 (Erlang C assumes a queue already in its steady state, so it asks for more at opening),
@@ -34,6 +34,8 @@ from hub.config import HallConfig
 from . import erlang
 from .demand import Demand, arrivals
 from .engine_day import P90, DayResult, Plan, PlanWindow, hall_for_plan, simulate_day
+from .pauses import PausePattern
+from .pauses import plan as pause_plan
 
 SEEDS = 3  # simulated days per plan; the median of their p90s is reported
 MAX_ROUNDS = 8  # rounds of adding windows before giving up on an hour
@@ -70,12 +72,14 @@ class DayAdvice:
 
 
 def advise_day(cfg: HallConfig, demand: Demand, day: dt.date, target: float,
-               seeds: int = SEEDS) -> DayAdvice:
+               seeds: int = SEEDS, pauses: PausePattern | None = None) -> DayAdvice:
+    """The advice counts windows with a clerk at them (docs/staffing.md says why pauses are
+    not in it); `pauses` only makes the as-configured figures the hall's with its breaks."""
     cells = _cells(demand)
     counts = _erlang_counts(demand, cells, target)
     for code in demand.items:
         counts[code] = _search(cfg, demand, code, day, counts[code], target, seeds, cells)
-    utilisation = _configured(cfg, demand, day, seeds, cells)
+    utilisation = _configured(cfg, demand, day, seeds, cells, pauses)
     ordered = sorted(cells.values(), key=lambda c: (c.hour, c.service))
     return DayAdvice(day, ordered, utilisation, sum(c.arrivals for c in ordered))
 
@@ -109,10 +113,12 @@ def _erlang_counts(demand: Demand, cells: dict[tuple[str, int], Cell],
 
 
 def _simulate(cfg: HallConfig, demand: Demand, plan: Plan, day: dt.date,
-              seeds: int) -> list[DayResult]:
+              seeds: int, pauses: PausePattern | None = None) -> list[DayResult]:
     hall = hall_for_plan(cfg, plan)
     zone = cfg.zone
-    return [simulate_day(hall, demand, plan, day, arrivals(demand, day, s, tz=zone), s)
+    windows = [(w.no, w.backup) for w in plan.windows]
+    return [simulate_day(hall, demand, plan, day, arrivals(demand, day, s, tz=zone), s,
+                         pause_plan(pauses, windows, day, s) if pauses else None)
             for s in range(1, seeds + 1)]
 
 
@@ -178,22 +184,25 @@ def _finite(x: float) -> float | None:
     return None if x == float("inf") else x
 
 
-def configured_plan(cfg: HallConfig, demand: Demand) -> Plan:
+def configured_plan(cfg: HallConfig, demand: Demand, ab_posts: bool = False) -> Plan:
     """The hall's windows with their items, each staffed in every hour one of its items is
-    open (a window whose items close at noon is free over lunch)."""
+    open (a window whose items close at noon is free over lunch); with their AB posts if
+    `ab_posts` (they matter only when clerks pause)."""
     windows = []
     for w in cfg.windows:
         hours = {h for code in w.services if code in demand.items
                  for h in demand.hours if demand.items[code].open_minutes(h)}
-        windows.append(PlanWindow(w.no, tuple(w.services), frozenset(hours)))
+        windows.append(PlanWindow(w.no, tuple(w.services), frozenset(hours),
+                                  w.backup if ab_posts else None))
     return Plan(tuple(windows))
 
 
 def _configured(cfg: HallConfig, demand: Demand, day: dt.date, seeds: int,
-                cells: dict[tuple[str, int], Cell]) -> dict[int, float]:
+                cells: dict[tuple[str, int], Cell],
+                pauses: PausePattern | None = None) -> dict[int, float]:
     """Fill in the configured plan's figures; its windows' utilisation over the seeds."""
-    plan = configured_plan(cfg, demand)
-    results = _simulate(cfg, demand, plan, day, seeds)
+    plan = configured_plan(cfg, demand, ab_posts=pauses is not None)
+    results = _simulate(cfg, demand, plan, day, seeds, pauses)
     p90 = _median_p90(results)
     for (code, hour), cell in cells.items():
         cell.configured_windows = plan.count(code, hour)

@@ -199,7 +199,7 @@ def load_profile(path: str | Path) -> Demand:
 
 def parse_profile(raw: dict[str, Any]) -> Demand:
     curves = {name: _curve(name, c) for name, c in raw.get("curves", {}).items()}
-    schedules = {name: _periods(p) for name, p in raw.get("schedules", {}).items()}
+    schedules = parse_schedules(raw)
     defaults = raw.get("defaults", {})
     items = {
         code: _item(code, {**defaults, **spec}, curves, schedules)
@@ -207,7 +207,9 @@ def parse_profile(raw: dict[str, Any]) -> Demand:
     }
     if not items:
         raise ValueError("a profile needs at least one [items.<code>] table")
-    unknown = set(raw) - {"day_start", "day_end", "curves", "schedules", "defaults", "items"}
+    # [pauses] is the clerks' side of the day, read by hub/simulation/pauses.py.
+    unknown = set(raw) - {"day_start", "day_end", "curves", "schedules", "defaults", "items",
+                          "pauses"}
     if unknown:
         raise ValueError(f"unknown keys {sorted(unknown)}")
     return Demand(items=items, day_start=raw.get("day_start", 8), day_end=raw.get("day_end", 18))
@@ -259,10 +261,26 @@ def _curve(name: str, shares: dict[str, Any]) -> dict[int, float]:
     return curve
 
 
-def _periods(spans: list[list[str]]) -> tuple[tuple[int, int], ...]:
-    return tuple((_minute(a), _minute(b)) for a, b in spans)
+def parse_schedules(raw: dict[str, Any]) -> dict[str, tuple[tuple[int, int], ...]]:
+    """The profile's [schedules]: name → periods as minutes of the day [start, end)."""
+    return {name: _periods(name, p) for name, p in raw.get("schedules", {}).items()}
 
 
-def _minute(hhmm: str) -> int:
-    hours, minutes = hhmm.split(":")
-    return int(hours) * 60 + int(minutes)
+def _periods(name: str, spans: list[list[str]]) -> tuple[tuple[int, int], ...]:
+    periods = tuple((minute_of(a, f"schedules.{name}"), minute_of(b, f"schedules.{name}"))
+                    for a, b in spans)
+    if any(a >= b for a, b in periods):
+        raise ValueError(f"schedules.{name}: a period must end after it starts")
+    return periods
+
+
+def minute_of(hhmm: Any, where: str) -> int:
+    """"09:30" → 570; a clear error naming `where` for anything else."""
+    try:
+        hours, minutes = str(hhmm).split(":")
+        value = int(hours) * 60 + int(minutes)
+        if not (0 <= int(hours) <= 24 and 0 <= int(minutes) < 60 and value <= 24 * 60):
+            raise ValueError(hhmm)
+    except ValueError:
+        raise ValueError(f"{where}: {hhmm!r} is not a time of day HH:MM") from None
+    return value

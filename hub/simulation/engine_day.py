@@ -9,8 +9,14 @@ service time (`finish`). Every rule is the engine's; this module only decides *w
 happens. Its output is the figures the office asks about: each ticket's wait (issue to first
 call), p50/p90 per item and hour of issue, and each window's utilisation.
 
+Pauses (a clerk at lunch, on a short break, at a meeting), when a plan of them is given
+(hub/simulation/pauses.py): at its start the clerk finishes the citizen at hand, then the
+window pauses (the engine's `pause`) and calls nobody until its end; a window whose AB post
+(`backup`) is staffed is covered by it, as the hub's calling rules say. Paused minutes are
+not counted as open in the window's utilisation.
+
 What it leaves out, on purpose: transfers (the history does not say where a case went, and a
-transfer rarely changes waits), ratings (the keypad does not hold the window), pauses, and
+transfer rarely changes waits), ratings (the keypad does not hold the window), and
 priority tickets (issued as normal ones: a pass or an appointment is needed for the others;
 they are a few per cent and reorder, not add, work).
 """
@@ -30,8 +36,10 @@ from hub.config import HallConfig
 from hub.config.schema import Window
 from hub.engine import Clerk, DomainError, HallState, OutcomeKind, QueueEngine, apply, new_state
 from hub.engine.model import TicketCalled, TicketIssued
+from hub.engine.queries import scope
 
 from .demand import Arrival, Demand
+from .pauses import PlannedPause
 
 # How long a clerk waits for a called citizen before marking the ticket a no-show (minutes):
 # the call, the recalls the screen repeats, and the walk from the far end of the hall.
@@ -39,7 +47,9 @@ NO_SHOW_MINUTES = 2.0
 # Quantiles reported; p90 is the staffing target's.
 P50, P90 = 0.5, 0.9
 
-_ARRIVE, _DONE, _HOUR = 0, 1, 2  # event kinds, in the order they are handled at one instant
+# Event kinds, in the order they are handled at one instant.
+_ARRIVE, _DONE, _HOUR, _PAUSE, _RESUME = 0, 1, 2, 3, 4
+Pauses = dict[int, list[PlannedPause]]  # window → its pauses (hub/simulation/pauses.py)
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,7 @@ class PlanWindow:
     no: int
     services: tuple[str, ...]
     hours: frozenset[int]
+    backup: int | None = None  # the AB post that covers it while its clerk is away
 
 
 @dataclass(frozen=True)
@@ -59,9 +70,8 @@ class Plan:
     @classmethod
     def as_configured(cls, cfg: HallConfig, hours: range) -> Plan:
         """The hall's windows with their items, every one staffed every hour of `hours`."""
-        return cls(
-            tuple(PlanWindow(w.no, tuple(w.services), frozenset(hours)) for w in cfg.windows)
-        )
+        return cls(tuple(PlanWindow(w.no, tuple(w.services), frozenset(hours), w.backup)
+                         for w in cfg.windows))
 
     @classmethod
     def dedicated(cls, counts: dict[str, dict[int, int]]) -> Plan:
@@ -119,13 +129,14 @@ def quantile(values: list[float], q: float) -> float:
 
 
 def hall_for_plan(cfg: HallConfig, plan: Plan) -> HallConfig:
-    """The hall with the plan's windows instead of its own (no AB posts: a plan staffs each
-    window it needs), every quota lifted so the plan is judged on the demand it is given."""
+    """The hall with the plan's windows instead of its own (AB posts only where the plan
+    keeps them: the hall as configured; a plan of its own staffs each window it needs), every
+    quota lifted so the plan is judged on the demand it is given."""
     raw = msgspec.to_builtins(cfg)
     raw["windows"] = [
         msgspec.to_builtins(
             Window(no=w.no, department=cfg.service(w.services[0]).department,
-                   services=list(w.services))
+                   services=list(w.services), backup=w.backup)
         )
         for w in plan.windows
     ]
@@ -137,8 +148,12 @@ def hall_for_plan(cfg: HallConfig, plan: Plan) -> HallConfig:
 class _Day:
     """One simulated day: the engine's state, the event heap, and the figures collected."""
 
-    def __init__(self, cfg: HallConfig, demand: Demand, plan: Plan, day: dt.date, seed: int):
+    def __init__(self, cfg: HallConfig, demand: Demand, plan: Plan, day: dt.date, seed: int,
+                 pauses: Pauses | None = None):
         self.cfg, self.demand, self.plan = cfg, demand, plan
+        self.pauses = pauses or {}
+        self.paused: dict[int, float] = {}  # window → minute its pause began
+        self.pause_due: dict[int, PlannedPause] = {}  # window → pause waiting for its case
         self.engine = QueueEngine(cfg)
         self.zone: ZoneInfo = cfg.zone
         self.midnight = dt.datetime.combine(day, dt.time(), tzinfo=self.zone)
@@ -186,15 +201,59 @@ class _Day:
         hours = sorted({h for w in self.plan.windows for h in w.hours})
         for h in hours:
             self.push(h * 60.0, _HOUR, h)
+        for no in self.windows:
+            for p in self.pauses.get(no, ()):
+                self.push(p.start, _PAUSE, p)
         while self.heap:
             self.clock, kind, _, payload = heapq.heappop(self.heap)
             if kind == _ARRIVE:
                 self.arrive(payload)  # type: ignore[arg-type]
             elif kind == _DONE:
                 self.done(payload)  # type: ignore[arg-type]
-            else:
+            elif kind == _HOUR:
                 self.hour(payload)  # type: ignore[arg-type]
+            elif kind == _PAUSE:
+                self.pause(payload)  # type: ignore[arg-type]
+            else:
+                self.resume(payload)  # type: ignore[arg-type]
         return self.result()
+
+    # ---- pauses ---------------------------------------------------------------------------
+
+    def pause(self, p: PlannedPause) -> None:
+        """The clerk leaves once the citizen at hand is done (`done` calls back here)."""
+        if p.window not in self.opened_at or p.window in self.paused:
+            return  # not at work now (the window is closed): nothing to leave
+        if p.window in self.at_work:
+            self.pause_due[p.window] = p
+            return
+        self.act(self.engine.pause(self.state, self.now(), p.window, p.reason))
+        self.paused[p.window] = self.clock
+        self.push(self.clock + p.minutes, _RESUME, p.window)
+        self.wake_backup(p.window)
+
+    def resume(self, no: int) -> None:
+        since = self.paused.pop(no, None)
+        if since is None or no not in self.opened_at:
+            return
+        self.act(self.engine.resume(self.state, self.now(), no))
+        self.open_min[no] -= self.clock - since
+        self.call(no)
+
+    def wake_backup(self, no: int) -> None:
+        """An idle AB post starts on the away window's queue at once."""
+        backup = self.windows[no].backup
+        if backup is not None and self.idle(backup):
+            self.call(backup)
+
+    def covering(self, service: str) -> list[int]:
+        """Windows that call `service` now: its own, then the AB posts of away ones."""
+        own = self.serving.get(service, [])
+        if not self.paused:
+            return own
+        extra = [b for no in own if no in self.paused
+                 and (b := self.windows[no].backup) is not None and b not in own]
+        return [*own, *extra]
 
     def arrive(self, service: str) -> None:
         try:
@@ -207,13 +266,13 @@ class _Day:
         self.issued[issued.ticket_id] = (service, self.clock)
         # One new ticket: at most one idle window can call it (an idle window has nothing of
         # its own waiting), the first in the plan's order, as the quickest clerk would.
-        for no in self.serving.get(service, ()):
+        for no in self.covering(service):
             if self.idle(no):
                 self.call(no)
                 break
 
     def idle(self, no: int) -> bool:
-        return no in self.opened_at and no not in self.at_work
+        return no in self.opened_at and no not in self.at_work and no not in self.paused
 
     def hour(self, h: int) -> None:
         for w in self.plan.windows:
@@ -232,11 +291,19 @@ class _Day:
     def sign_out(self, no: int) -> None:
         self.act(self.engine.sign_out(self.state, self.now(), no))
         self.open_min[no] += self.clock - self.opened_at.pop(no)
+        if no in self.paused:  # signing out ends the pause (the engine says so too)
+            self.open_min[no] -= self.clock - self.paused.pop(no)
 
     def waiting_for(self, no: int) -> bool:
+        if self.paused:  # an AB post also calls for the away windows it covers
+            services, targets = scope(self.cfg, self.state, no)
+            return any(self.state.queues.get(s) for s in services) or any(
+                self.state.queues.get(f"@{t}") for t in targets)
         return any(self.state.queues.get(s) for s in self.windows[no].services)
 
     def call(self, no: int) -> None:
+        if no in self.paused:
+            return
         if not self.waiting_for(no):  # what call-next would answer with queue_empty, cheaper
             self.maybe_close(no)
             return
@@ -266,6 +333,10 @@ class _Day:
         else:
             events = self.engine.skip(self.state, self.now(), no)
         self.act(events)
+        if no in self.pause_due:
+            self.pause(self.pause_due.pop(no))
+            if no in self.paused:
+                return
         self.call(no)
 
     def maybe_close(self, no: int) -> None:
@@ -279,6 +350,8 @@ class _Day:
         end = self.clock
         for no in list(self.opened_at):
             self.open_min[no] += end - self.opened_at.pop(no)
+        for no, since in self.paused.items():
+            self.open_min[no] -= end - since
         waits = [
             TicketWait(
                 service=service,
@@ -294,8 +367,9 @@ class _Day:
 
 def simulate_day(
     cfg: HallConfig, demand: Demand, plan: Plan, day: dt.date, arrivals: list[Arrival],
-    seed: int,
+    seed: int, pauses: Pauses | None = None,
 ) -> DayResult:
     """Run one day of `arrivals` through the engine with the plan's windows. `cfg` must hold
-    the plan's windows (see `hall_for_plan`); `seed` draws service times and no-shows."""
-    return _Day(cfg, demand, plan, day, seed).run(arrivals)
+    the plan's windows (see `hall_for_plan`); `seed` draws service times and no-shows;
+    `pauses`: when each window's clerk is away (none: never)."""
+    return _Day(cfg, demand, plan, day, seed, pauses).run(arrivals)

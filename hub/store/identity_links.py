@@ -75,6 +75,15 @@ class IdentityLinks:
             "UPDATE identity_links SET masked_name = NULL WHERE day < ? "
             "AND masked_name IS NOT NULL", (before.isoformat(),)).rowcount
 
+    def forget_person(self, tx: Tx, persons: Sequence[str]) -> int:
+        """Delete every link of `persons` (one citizen's hash under each id key), on their
+        request; how many."""
+        if not persons:
+            return 0
+        marks = ", ".join("?" * len(persons))
+        return tx.execute(f"DELETE FROM identity_links WHERE person IN ({marks})",
+                          tuple(persons)).rowcount
+
     def prune(self, tx: Tx, before: dt.date) -> int:
         """Delete the links of days before `before`; how many."""
         return tx.execute("DELETE FROM identity_links WHERE day < ?",

@@ -6,6 +6,7 @@
 import { catalogue } from "/shared/static/catalogue.js";
 import { ALL_STATUSES, KINDS } from "/shared/static/casework.js";
 import { $, say } from "/shared/static/dom.js";
+import { loadClient } from "/shared/static/socket.js";
 import { StaffSession, windowLabel } from "/shared/static/staff.js";
 import { d, load, wireActions } from "./cases/detail.js";
 import { fillClerks, fillFilters, more, q, reload, render, upsert } from "./cases/queue.js";
@@ -21,6 +22,11 @@ const staff = new StaffSession({
 
 const failed = (e) => say("error", e.message);
 
+/** After the next frame has been drawn. */
+const nextFrame = () => new Promise((resolve) => {
+  requestAnimationFrame(() => setTimeout(resolve, 0));
+});
+
 async function start(session) {
   $("who").textContent = `${session.name || session.username}`;
   // The first page of cases first, alone: the socket, its snapshot and the rest wait until
@@ -29,6 +35,14 @@ async function start(session) {
     await reload(staff);
   } catch (e) {
     failed(e);
+  }
+  // The socket's client is fetched and run only now, after the frame that shows the cases.
+  await nextFrame();
+  try {
+    await loadClient();
+  } catch (e) {
+    failed(e);
+    return;
   }
   if (!staff.session) return; // refused: signed out meanwhile
   staff.connect("/monitor", {

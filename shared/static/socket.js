@@ -2,7 +2,8 @@
  * snapshot then the events after it (an event the snapshot already holds, by `seq`, is
  * dropped), the hub's clock followed from each snapshot, and a reload when the hall file
  * changes (the page carries the catalogue). Uses the vendored Socket.IO client (`io`), loaded
- * by the base template before the page's modules. */
+ * by the base template before the page's modules, or by loadClient() once a page that leaves it
+ * out of its first paint has drawn. */
 import { followHubClock } from "./clock.js";
 
 const OPTIONS = {
@@ -22,6 +23,22 @@ export const refusal = (err) => (err && err.data && err.data.message) || String(
  * at once. */
 export function reloadSoon() {
   setTimeout(() => window.location.reload(), Math.random() * 3000);
+}
+
+/** The Socket.IO client, for a page that leaves it out of its first paint (its template names
+ * it in `data-socketio-src`): 47 KB the browser need not fetch and parse before the page's
+ * first data is on screen. */
+export function loadClient() {
+  if (window.io) return Promise.resolve();
+  const holder = document.querySelector("[data-socketio-src]");
+  if (!holder) return Promise.reject(new Error("no Socket.IO client on this page"));
+  return new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = holder.dataset.socketioSrc;
+    script.onload = () => resolve();
+    script.onerror = () => reject(new Error(`${script.src}: not loaded`));
+    document.head.append(script);
+  });
 }
 
 /**

@@ -19,6 +19,7 @@ from devices.sim import SimRatingKeypad
 from hub.clock import SetClock
 from hub.config import HallConfig
 from hub.simulation.demand import Arrival, Demand, ItemDemand
+from hub.simulation.pauses import PlannedPause
 
 from .processes import Hub, clerk_name
 from .sio import Closed, SioClient
@@ -33,6 +34,27 @@ REASON_SHARE = 0.8  # 差评 given with a reason key (the others latch when the 
 KEYPAD_WAIT_S = 5.0  # real seconds a citizen waits for the keypad to light up
 
 
+class Board:
+    """Who is away from the hall's windows, as the clerks see it across the room: a clerk
+    whose AB partner is away stays (同岗替代: one of the two is always at the post)."""
+
+    def __init__(self, partners: dict[int, set[int]]) -> None:
+        self.partners = partners
+        self.away: set[int] = set()
+        self.lock = threading.Lock()
+
+    def leave(self, no: int) -> bool:
+        with self.lock:
+            if self.away & self.partners.get(no, set()):
+                return False
+            self.away.add(no)
+            return True
+
+    def back(self, no: int) -> None:
+        with self.lock:
+            self.away.discard(no)
+
+
 @dataclass
 class Ledger:
     """What the hall's people were told (acks) and did (presses): the checks' side of the
@@ -45,6 +67,8 @@ class Ledger:
     pressed: dict[str, int] = field(default_factory=dict)  # ticket id -> level pressed
     not_pressed: int = 0
     actions: Counter = field(default_factory=Counter)  # window actions acknowledged
+    paused: list[tuple[int, str]] = field(default_factory=list)  # (window, reason) acknowledged
+    pauses_deferred: int = 0  # pauses put off while the AB partner was away
     action_errors: Counter = field(default_factory=Counter)
     reconnects: Counter = field(default_factory=Counter)
     late_issues: int = 0  # arrivals issued more than a minute late (the hub was away)
@@ -149,21 +173,38 @@ class Kiosk(threading.Thread):
         return client
 
 
+@dataclass
+class Away:
+    """The clerk's pauses of the day (hub/simulation/pauses.py's plan, as times of the hall)
+    and the board they share with the other clerks."""
+
+    planned: list[PlannedPause]
+    midnight: dt.datetime
+    board: Board
+
+
 class Clerk(threading.Thread):
     """A clerk at their window's panel: call the next, serve for the item's service time (or
     call again and mark a no-show, or transfer), finish with the case's outcome; the citizen
-    then rates at the window's keypad, or walks away."""
+    then rates at the window's keypad, or walks away. At the plan's times, once the citizen
+    at hand is done and the AB partner is at their post, the clerk pauses with the plan's
+    reason and resumes when the pause's length has passed."""
 
     def __init__(self, no: int, hub: Hub, cfg: HallConfig, demand: Demand,
                  keypad: SimRatingKeypad, time_: Timeline, ledger: Ledger, seed: int,
-                 until: threading.Event, leaving: threading.Event) -> None:
+                 until: threading.Event, leaving: threading.Event,
+                 away: Away | None = None) -> None:
         super().__init__(name=f"clerk{no}", daemon=True)
         self.no, self.hub, self.cfg, self.demand, self.keypad = no, hub, cfg, demand, keypad
         self.time, self.ledger, self.until, self.leaving = time_, ledger, until, leaving
         self.rng = random.Random(f"{seed}:window{no}")
         self.seed = seed
         self.client: SioClient | None = None
+        self.token: str | None = None
         self.transferred: set[str] = set()
+        self.away = away
+        self.pauses = sorted(away.planned) if away else []
+        self.deferred: PlannedPause | None = None
 
     def run(self) -> None:
         try:
@@ -172,12 +213,10 @@ class Clerk(threading.Thread):
             log.exception("the clerk of window %d stopped", self.no)
 
     def _work(self) -> None:
-        token = self._login()
+        token = self.token = self._login()
         while token and not self.time.stop.is_set():
             if self.client is None or self.client.closed.is_set():
-                self.client = connect(self.hub, "/caller", token, self.ledger, self.name,
-                                      self.time.stop)
-                if self.client is None:
+                if not self._connect():
                     return
                 current = self._current_after_connect()
                 if current:
@@ -185,6 +224,8 @@ class Clerk(threading.Thread):
                     continue
             if self.leaving.is_set():
                 break  # the day is over: no new citizen (the one being served is finished)
+            if self._pause_due():
+                continue
             try:
                 answer = self._act("call-next")
             except Closed:
@@ -192,6 +233,7 @@ class Clerk(threading.Thread):
             if answer.get("error", {}).get("code") == "ticket_in_service":
                 # A call the hub made while its answer was lost: the panel's snapshot on a
                 # new socket shows the citizen at the window.
+                assert self.client is not None
                 self.client.close()
                 continue
             current = answer.get("result", {}).get("current") if answer.get("ok") else None
@@ -203,6 +245,78 @@ class Clerk(threading.Thread):
                 self.time.pause(IDLE_POLL_S)
         if self.client is not None:
             self.client.close()
+
+    def _connect(self) -> bool:
+        assert self.token is not None
+        self.client = connect(self.hub, "/caller", self.token, self.ledger, self.name,
+                              self.time.stop)
+        return self.client is not None
+
+    # --- pauses -------------------------------------------------------------------------
+
+    def _pause_due(self) -> bool:
+        """Take the next planned pause if its time has come (the citizen at hand is done: this
+        runs between two calls) and the AB partner is back. True: start the loop over (the
+        clerk paused and resumed, or the socket has to be connected again)."""
+        if not self.pauses or self.away is None:
+            return False
+        due = self.pauses[0]
+        start, end = due.at(self.away.midnight)
+        now = self.time.now()
+        if now < start:
+            return False
+        if not self.away.board.leave(self.no):
+            if due is not self.deferred:  # counted once per pause put off
+                self.deferred = due
+                with self.ledger.lock:
+                    self.ledger.pauses_deferred += 1
+            return False  # the partner is away: serve on, and look again after this citizen
+        try:
+            paused = self._pause(due.reason)
+            if paused is None:
+                return True  # the hub is away: the loop connects again, the pause still due
+            self.pauses.pop(0)
+            if paused:
+                self.time.until(self.time.now() + (end - start))
+                self._resume()
+            return paused
+        finally:
+            self.away.board.back(self.no)
+
+    def _pause(self, reason: str) -> bool | None:
+        """Pause with `reason`: True if the window is paused, False if the hub refused (the
+        pause is dropped), None if the answer was lost (try again once connected)."""
+        try:
+            answer = self._act("pause", {"reason": reason})
+        except Closed:
+            return None
+        code = answer.get("error", {}).get("code")
+        if answer.get("ok") or code == "already_paused":  # a lost answer's pause stands
+            with self.ledger.lock:
+                self.ledger.paused.append((self.no, reason))
+            return True
+        if code == "ticket_in_service":  # a call whose answer was lost: serve them first
+            assert self.client is not None
+            self.client.close()
+            return None
+        return False
+
+    def _resume(self) -> None:
+        """Resume, through the hub's restarts; a window the hub no longer has paused (a lost
+        answer) is resumed already. Given up only when the soak ends (the day's end closes
+        the pause)."""
+        while True:
+            if (self.client is None or self.client.closed.is_set()) and not self._connect():
+                return
+            try:
+                self._act("resume")
+            except Closed:
+                if self.time.stop.is_set():
+                    return
+                continue
+            # Done, or refused: not_paused (a lost answer's resume stands), or the clerk is no
+            # longer signed in (nothing to resume).
+            return
 
     def _login(self) -> str | None:
         while not self.time.stop.is_set():

@@ -5,6 +5,7 @@ PASS or FAIL with its numbers; a FAIL names the first few culprits."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ RSS_GROWTH = 0.10
 EXACT = ("issued", "called", "served", "no_shows", "transferred", "expired", "not_rated",
          "ratings", "wait_p90_min", "serve_p90_min")
 MEANS = ("wait_mean_s", "serve_mean_s")
+PAUSE_ROUNDING_S = 0.11  # both sides round each reason's seconds to 0.1
 TRACEBACK = re.compile(r"^Traceback \(most recent call last\):", re.MULTILINE)
 
 
@@ -113,10 +115,12 @@ def delivered(events: list[dict[str, Any]], backend_ids: set[str], bad_batches: 
                  if missing else "")
 
 
-def report_matches(report: dict[str, Any], events: list[dict[str, Any]]) -> Check:
+def report_matches(report: dict[str, Any], events: list[dict[str, Any]],
+                   zone: dt.tzinfo = dt.UTC) -> Check:
     """The office's report of the day (per item, and its total) equals the recount from the
-    event log."""
-    counted = recount(events)
+    event log; the total's paused seconds per reason too (`zone`: the hall's, whose midnight
+    ends a pause still open)."""
+    counted = recount(events, zone)
     rows = {r["key"]: r for r in report.get("rows", [])} | {"": report.get("total", {})}
     diffs = []
     for key in sorted(set(counted) | {k for k, r in rows.items() if r.get("issued")}):
@@ -129,10 +133,20 @@ def report_matches(report: dict[str, Any], events: list[dict[str, Any]]) -> Chec
             a, b = mine.get(name), theirs.get(name)
             if (a is None) != (b is None) or (a is not None and abs(a - b) > 0.11):
                 diffs.append(f"{key or 'total'}.{name}: report {b} log {a}")
+    diffs.extend(_pause_diffs(counted.get("", {}), rows.get("", {})))
     return Check("the day's report equals the recount from the event log", not diffs,
                  {"items": len(counted) - 1, "figures compared": (len(counted)) * (
-                     len(EXACT) + len(MEANS)), "differences": len(diffs)},
+                     len(EXACT) + len(MEANS)) + 1, "differences": len(diffs),
+                  "paused min": round(counted.get("", {}).get("pause_s", 0) / 60, 1)},
                  "; ".join(diffs[:SHOW]))
+
+
+def _pause_diffs(mine: dict[str, Any], theirs: dict[str, Any]) -> list[str]:
+    """Paused seconds per reason, each to the report's rounding (0.1 s)."""
+    a, b = mine.get("pause_by_reason") or {}, theirs.get("pause_by_reason") or {}
+    return [f"total.pause_by_reason.{r}: report {b.get(r)} log {a.get(r)}"
+            for r in sorted(set(a) | set(b))
+            if abs(float(a.get(r) or 0) - float(b.get(r) or 0)) > PAUSE_ROUNDING_S]
 
 
 def _zero(value: Any) -> Any:

@@ -1,8 +1,10 @@
 """The day's figures counted again from the event log alone, for the soak's end check: each
 ticket's life replayed from its events (issued, called, finished, no-show, transferred, rated,
-expired at the day's end), then counted per item. Written apart from hub/reports on purpose:
-the report reads the tickets' stored state, this reads only the events, so a bug in either
-(an event lost, a state not applied, a count in the wrong row) shows as a difference."""
+expired at the day's end), then counted per item; and the windows' pauses, from each
+`window.paused` to its `window.resumed`, per reason (the report's total has them). Written
+apart from hub/reports on purpose: the report reads the tickets' stored state, this reads only
+the events, so a bug in either (an event lost, a state not applied, a count in the wrong row)
+shows as a difference."""
 
 from __future__ import annotations
 
@@ -108,8 +110,30 @@ def _mean(values: list[float]) -> float | None:
     return round(sum(values) / len(values), 1) if values else None
 
 
-def recount(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Per item (and "" for the whole day): the report's ticket figures, from the events."""
+def paused_by_reason(events: list[dict[str, Any]],
+                     zone: dt.tzinfo = dt.UTC) -> dict[str, float]:
+    """Seconds windows were paused, per reason: from each pause to the window's resume, or to
+    the midnight ending the pause's day if the resume came later (the day's end closes a
+    pause still open; the night is not paused time). Pauses never resumed are not counted
+    (nor does the report count them)."""
+    since: dict[int, tuple[dt.datetime, str]] = {}
+    out: dict[str, float] = defaultdict(float)
+    for e in events:
+        window = e.get("window_no")
+        if e["type"] == "window.paused" and window is not None:
+            since[window] = (e["at"], e["data"].get("reason") or "")
+        elif e["type"] == "window.resumed" and window in since:
+            start, reason = since.pop(window)
+            local = start.astimezone(zone)
+            midnight = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(),
+                                           tzinfo=zone)
+            out[reason] += max(0.0, (min(e["at"], midnight) - start).total_seconds())
+    return {reason: round(s, 1) for reason, s in sorted(out.items())}
+
+
+def recount(events: list[dict[str, Any]], zone: dt.tzinfo = dt.UTC) -> dict[str, dict[str, Any]]:
+    """Per item (and "" for the whole day): the report's ticket figures, from the events; the
+    whole day's also the paused seconds (`pause_s`, `pause_by_reason`: no item's)."""
     rows: dict[str, Row] = defaultdict(Row)
     for life in lives(events).values():
         first = life.visits[0].service if life.visits else life.service
@@ -134,4 +158,8 @@ def recount(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
                 rows[key].ratings[str(life.rated[0])] += 1
             elif life.expired_rating:
                 rows[key].n["not_rated"] += 1
-    return {key: row.figures() for key, row in rows.items()}
+    figures = {key: row.figures() for key, row in rows.items()}
+    pauses = paused_by_reason(events, zone)
+    figures.setdefault("", Row().figures()).update(
+        pause_s=round(sum(pauses.values()), 1), pause_by_reason=pauses)
+    return figures

@@ -10,7 +10,7 @@ import sqlite3
 import threading
 import time
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +20,10 @@ from hub.auth import Role
 from hub.clock import SetClock
 from hub.config import HallConfig, load_config
 from hub.simulation.demand import Demand, arrivals, load_profile
+from hub.simulation.pauses import PausePattern, load_pauses, partners_of, plan
 
 from . import checks
-from .actors import Clerk, Kiosk, Ledger, Screen, Timeline
+from .actors import Away, Board, Clerk, Kiosk, Ledger, Screen, Timeline
 from .backend import Backend
 from .faults import Step, schedule
 from .processes import SUPERVISOR, Devices, Hub, Process, Provisioned, hall_file
@@ -75,6 +76,8 @@ class Soak:
         opts.out.mkdir(parents=True, exist_ok=True)
         self.cfg: HallConfig = load_config(opts.hall)
         self.demand: Demand = load_profile(opts.profile)
+        self.pauses: PausePattern = load_pauses(opts.profile)
+        self.pauses.check_reasons(self.cfg.queue.pause_reasons)
         zone = self.cfg.zone
         self.start = dt.datetime.combine(opts.day, opts.start, tzinfo=zone)
         self.end = dt.datetime.combine(opts.day, opts.end, tzinfo=zone)
@@ -145,9 +148,10 @@ class Soak:
                         self.ledger, self.opts.seed) for i in range(KIOSKS)]
         screens = [Screen(room, self.hub, self.accounts.tokens[Role.SCREEN], self.ledger,
                           self.stop) for room in ("hall", "window:1")]
+        away = self._away()
         clerks = [Clerk(w.no, self.hub, self.cfg, self.demand, self.devices.hall.at[w.no][0],
-                        clerk_time, self.ledger, self.opts.seed, self.closed, self.leaving)
-                  for w in self.cfg.windows]
+                        clerk_time, self.ledger, self.opts.seed, self.closed, self.leaving,
+                        away[w.no]) for w in self.cfg.windows]
         self.screens = screens
         threading.Thread(target=self._faults, args=(time_,), name="faults", daemon=True).start()
         threading.Thread(target=self._sample_rss, args=(time_,), name="rss", daemon=True).start()
@@ -171,6 +175,19 @@ class Soak:
             clerk.join(15)
         time_.until(max(self.steps[-1].at if self.steps else self.end, self.clock()))
         time.sleep(AGENT_CATCH_UP_S)
+
+    def _away(self) -> dict[int, Away]:
+        """Each clerk's pauses: the profile's plan for the day, those that start within the
+        soak's hours (one begun before them is taken for what is left of it)."""
+        windows = [(w.no, w.backup) for w in self.cfg.windows]
+        midnight = dt.datetime.combine(self.opts.day, dt.time(), tzinfo=self.cfg.zone)
+        first = (self.start - midnight).total_seconds() / 60
+        last = (self.end - midnight).total_seconds() / 60
+        board = Board(partners_of(windows))
+        day_plan = plan(self.pauses, windows, self.opts.day, self.opts.seed)
+        return {no: Away([replace(p, start=max(p.start, first)) for p in pauses
+                          if p.start < last and p.end > first], midnight, board)
+                for no, pauses in day_plan.items()}
 
     # --- faults -------------------------------------------------------------------------
 
@@ -335,7 +352,7 @@ class Soak:
             checks.acknowledged_kept(day_events, self.ledger.acked),
             checks.ratings(day_events, self.ledger.pressed),
             checks.delivered(events, self.backend.ids(), len(self.backend.bad)),
-            checks.report_matches(report, day_events),
+            checks.report_matches(report, day_events, self.cfg.zone),
             checks.memory(self._first_hour_rss(), end_rss),
             checks.no_tracebacks(logs),
         ]
@@ -362,6 +379,9 @@ class Soak:
             "not_rated_by_choice": ledger.not_pressed, "actions": dict(ledger.actions),
             "action_errors": dict(ledger.action_errors), "reconnects": dict(ledger.reconnects),
             "late_issues": ledger.late_issues,
+            "pauses_taken": len(ledger.paused), "pauses_deferred": ledger.pauses_deferred,
+            "paused_min_by_reason": {r: round(sec / 60, 1) for r, sec in report.get(
+                "total", {}).get("pause_by_reason", {}).items()},
             "screen_pushes": sum(s.pushes for s in self.screens),
             "backend": {"events": len(self.backend.received), "copies": self.backend.copies,
                         "refused_while_down": self.backend.refused_while_down},
@@ -387,6 +407,9 @@ def print_outcome(outcome: Outcome) -> None:
         f"{k} {v}" for k, v in f["wait_p90_min_by_item"].items()))
     print("  utilisation by window: " + ", ".join(
         f"{k}: {v:.0%}" for k, v in f["utilisation_by_window"].items()))
+    print(f"  pauses: {f['pauses_taken']} taken ({f['pauses_deferred']} put off while the AB "
+          "partner was away), minutes by reason: " + ", ".join(
+              f"{k} {v}" for k, v in f["paused_min_by_reason"].items()))
     faults = (a["kind"] + (" ends" if a.get("undo") else "") for a in outcome.faults)
     print(f"  faults: {', '.join(faults)}")
     print("PASS" if outcome.passed else "FAIL")

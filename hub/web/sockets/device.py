@@ -77,7 +77,7 @@ class DeviceNamespace(RoleNamespace):
             # its devices' windows, and those its printer prints the 承诺单 of
             windows = self.windows[current_sid()] | self.printers.windows_of(current_sid())
             return self.desk.report_health(self.principal(), devices, request.remote_addr or "",
-                                           windows)
+                                           windows, self.kiosks.get(current_sid()))
         except DomainError as err:
             return ack_error(err)
 

@@ -17,8 +17,8 @@ from .base import RoleNamespace, ack_error, ack_ok, current_sid
 
 
 class KioskNamespace(RoleNamespace):
-    """Ticket kiosks. A kiosk is known by its token's name: its printer and scanner (on the
-    device agent beside it) are matched by that name."""
+    """Ticket kiosks. A kiosk is known by its token's name: its printer, scanner and ID card
+    reader (on the device agent beside it) are matched by that name."""
 
     roles = frozenset({Role.KIOSK})
 
@@ -32,7 +32,9 @@ class KioskNamespace(RoleNamespace):
         snap = {
             **self.service.snapshot(),
             **self.service.kiosk_status(),
-            "kiosk": {"name": who.name, "printer": self.printers.has_kiosk_printer(who.name)},
+            # its printer, and its ID card reader (the notice before a card: `id_reader` pushes)
+            "kiosk": {"name": who.name, "printer": self.printers.has_kiosk_printer(who.name),
+                      **self.service.identity.reader(who.name)},
         }
         self.send_snapshot(snap, current_sid())
 

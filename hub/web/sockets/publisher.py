@@ -1,6 +1,7 @@
 """What the hub pushes after each commit: every event to the rooms that show it, the kiosks'
-tiles, receipts to print; and, beside the commits, the office's totals. With several hubs,
-every hub's clients get the events in seq order (hub/web/message_queue.py)."""
+tiles and their ID card readers, receipts to print; and, beside the commits, the office's
+totals. With several hubs, every hub's clients get the events in seq order
+(hub/web/message_queue.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,14 @@ from typing import Any
 from flask_socketio import SocketIO
 
 from hub import presenters
-from hub.engine.model import CaseOpened, CaseStepped, Channel, TicketFinished
+from hub.engine.model import (
+    CaseOpened,
+    CaseStepped,
+    Channel,
+    DeviceRemoved,
+    DeviceStateChanged,
+    TicketFinished,
+)
 from hub.service import HallService
 from hub.store.store import Record
 from hub.web import message_queue
@@ -110,6 +118,7 @@ class Publisher:
                 else None
             if about:  # the clerk a case names: their panel shows their cases (read-only)
                 emit("event", full, namespace="/caller", to=clerk_room(about))
+            self._to_kiosk_reader(record)
             public = presenters.public_event(full)
             if public is None:
                 continue
@@ -137,6 +146,20 @@ class Publisher:
         if records and status:
             emit("status", service.kiosk_status(catch_up=False), namespace="/kiosk", to="kiosk")
             self.totals_due.set()
+
+    def _to_kiosk_reader(self, record: Record) -> None:
+        """A kiosk's ID card reader reported, gone offline with its agent, or taken out of the
+        agent: that kiosk's page is told (`id_reader`), so its home screen says what a card is
+        used for before any card is placed — also when the agent connects after the page."""
+        event = record.event
+        if not isinstance(event, DeviceStateChanged | DeviceRemoved):
+            return
+        kiosk = presenters.id_reader_kiosk(event.device, event.kind)
+        if kiosk is None:
+            return
+        status = event.status if isinstance(event, DeviceStateChanged) else None
+        self.socketio.emit("id_reader", presenters.id_reader_view(status), namespace="/kiosk",
+                           to=f"kiosk:{kiosk}")
 
     def _silent_name(self, record: Record) -> str | None:
         if record.type not in SILENT_CALLS or not self.service.cfg.identity.silent_calling:

@@ -1,6 +1,7 @@
 /* The kiosk's connection to /kiosk with its token (kept in the page's storage, paired by code when
  * there is none: shared/static/pairing.js): the waiting counts, closed
- * items and open windows (snapshot, then `status` pushes), the notice, print results, scans, and
+ * items and open windows (snapshot, then `status` pushes), the notice, print results, scans, its
+ * ID card reader (snapshot, then `id_reader` pushes), and
  * out of service (暂停服务) while the hub refuses the token. Everything a citizen does goes
  * through `ask`, an event answered within ACK_MS. */
 import { readJson } from "/shared/static/catalogue.js";
@@ -9,7 +10,7 @@ import { connect } from "/shared/static/socket.js";
 import { submitCode } from "./codes.js";
 import { forgetNow } from "./hours.js";
 import { reloadWhenIdle } from "./idle.js";
-import { cardRead } from "./identity.js";
+import { cardRead, readerChanged } from "./identity.js";
 import { updateTakeButtons } from "./item.js";
 import { openPhoneLink, phoneLink } from "./phone_ticket.js";
 import { lookupSlip, openSlip } from "./slips.js";
@@ -73,7 +74,10 @@ function snapshot(snap) {
     state.center = { ...state.center, ...snap.center };
     setNotice(snap.center);
   }
-  if (snap.kiosk) state.kiosk = { ...snap.kiosk };
+  if (snap.kiosk) {
+    state.kiosk = { ...snap.kiosk };
+    readerChanged(snap.kiosk);
+  }
   applyCounts(snap);
 }
 
@@ -106,6 +110,7 @@ export function connectKiosk() {
   socket.on("status", applyCounts);
   socket.on("printed", printed);
   socket.on("identity", cardRead); // an ID card read at this kiosk's reader
+  socket.on("id_reader", readerChanged); // its reader reported, offline, or taken out
   socket.on("scan", (s) => scanned(s && typeof s.text === "string" ? s.text.trim() : ""));
 }
 

@@ -51,6 +51,25 @@ export function cardRead(d) {
   afterSwipe();
 }
 
+/** The hub's `id_reader` push (and the snapshot's `kiosk`): whether this kiosk has an ID card
+ * reader and whether it reads now. */
+export function readerChanged(d) {
+  if (!d || typeof d !== "object") return;
+  state.kiosk = { ...state.kiosk, id_reader: d.id_reader === true,
+    id_reader_ready: d.id_reader === true && d.id_reader_ready === true };
+  renderReaderNotice();
+}
+
+/** On the home screen of a kiosk with a reader, before any card: 可刷身份证取号 (or that the
+ * reader is unavailable) and what a card is used for (个人信息保护法 art. 17). After a swipe the
+ * card's own line says it instead. */
+function renderReaderNotice() {
+  const { id_reader: has, id_reader_ready: ready } = state.kiosk;
+  $("id-reader-notice").hidden = !has || !!state.identity;
+  $("id-reader-ready").hidden = !ready;
+  $("id-reader-away").hidden = !!ready;
+}
+
 /** Forget the card (issued, 取消, expired, idle): nothing of it is left in the page. */
 export function dropIdentity() {
   clearTimeout(expiryTimer);
@@ -83,6 +102,7 @@ function renderCard() {
     $("id-card-elderly").hidden = !id.elderly;
   }
   renderCardPrompt();
+  renderReaderNotice();
 }
 
 /** On the item screen (the prompt is part of it): 请刷身份证 while its item needs a card and

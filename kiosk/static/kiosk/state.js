@@ -12,7 +12,7 @@ export const state = {
   screen: "home",
   connected: false,
   refused: null, // {code, message} while the hub refuses this kiosk's token
-  kiosk: { name: "", printer: null },
+  kiosk: { name: "", printer: null, id_reader: false, id_reader_ready: false },
   center: { ...C.center },
   waiting: {},
   closed: {},
