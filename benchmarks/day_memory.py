@@ -5,6 +5,13 @@ opened again on the same store (the restart's load path). Each ticket is issued 
 called, finished (承诺件 for items with a time limit) and rated at the window's keypad.
 
     .venv/bin/python benchmarks/day_memory.py [--tickets 3000] [--small 300] [--top 15]
+    .venv/bin/python benchmarks/day_memory.py --rss
+
+The first form traces (tracemalloc: what was allocated where, and held; its own bookkeeping
+inflates RSS); `--rss` does not, and prints the RSS (and SQLite's own heap) every 300 tickets,
+then the RSS of a process of its own that opens the same store (a restart). The hub sets glibc's
+big-block threshold at start (hub/main.py `keep_heap_small`); run with
+`MALLOC_MMAP_THRESHOLD_=131072` in the environment to measure as the hub runs.
 """
 
 from __future__ import annotations

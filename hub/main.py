@@ -72,10 +72,10 @@ def import_without_green_dns() -> None:
 def keep_heap_small() -> None:
     """Return big blocks to the system when freed. scrypt takes 16 MiB per sign-in, and glibc's
     adaptive threshold would otherwise keep that in the heap for good (+16 MB RSS on a Pi).
-    The state's snapshots are big blocks too, a little bigger each time (2.3 MB of JSON, twice
-    that as text, at 3,000 tickets): in the heap, each left a hole the next could not use
-    (benchmarks/day_memory.py: +19 MiB over a day's snapshots, +5 MiB with this). Set before the
-    day's state is read at start, whose snapshot and replay are the biggest of all."""
+    The state's snapshots are big blocks too, a little bigger each time (2.3 MB of JSON at
+    3,000 tickets): in the heap, each left a hole the next could not use (benchmarks/
+    day_memory.py: +19 MiB over a day's snapshots without this, +5 MiB with it). Set before
+    the day's state is read at start, whose snapshot and replay are the biggest of all."""
     try:
         ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, 128 * 1024)
     except (OSError, AttributeError):  # not glibc: nothing to tune
