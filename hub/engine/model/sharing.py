@@ -40,6 +40,8 @@ class Sharing:
             # the zone (and fold) belong to the key, so a value is only shared with its twin.
             return self.values.setdefault((kind, value, value.tzinfo, value.fold), value)
         if isinstance(value, msgspec.Struct):
+            if value.__struct_config__.frozen:  # none in the state; left as it is
+                return value
             for name in value.__struct_fields__:
                 field = getattr(value, name)
                 shared = self.one(field)
