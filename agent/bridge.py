@@ -41,6 +41,7 @@ from .windows import Command, WindowBoard
 
 log = logging.getLogger(__name__)
 
+STOP_DRAIN_S = 3.0  # at most this long for the device threads to hand over what they read
 _DRIVERS = {"rating": RatingKeypad, "caller": CallerKeypad, "led": LedDisplay}
 _HEALTH = {Health.ONLINE: "online", Health.OFFLINE: "offline", Health.ERROR: "error"}
 
@@ -76,6 +77,7 @@ class Agent:
         self.devices: dict[str, Device] = {}
         self.buses: list[Bus] = []
         self._keypad_threads: list[threading.Thread] = []
+        self._bus_threads: list[threading.Thread] = []
         self._stop = threading.Event()
         self._orderer = SeqOrderer()
         self._shown: dict[tuple[str, int], Command] = {}
@@ -162,7 +164,9 @@ class Agent:
         if self.voice is not None:
             self.voice.start()
         for bus in self.buses:
-            threading.Thread(target=bus.run, name=bus.name, daemon=True).start()
+            t = threading.Thread(target=bus.run, name=bus.name, daemon=True)
+            t.start()
+            self._bus_threads.append(t)
         for device in self.devices.values():
             if isinstance(device.driver, ByteKeypad):
                 t = threading.Thread(target=device.driver.run, name=device.name, daemon=True,
@@ -198,6 +202,14 @@ class Agent:
         self._orderer.close()
         for bus in self.buses:
             bus.stop()
+        # A poll in progress may have taken key events off a device (a caller keypad's key,
+        # or a byte keypad's, is gone from the device once read): they reach the outbox
+        # before it closes. A bus ends its step within a transaction or two.
+        deadline = time.monotonic() + STOP_DRAIN_S
+        for thread in self._bus_threads + self._keypad_threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+            if thread.is_alive():
+                log.warning("%s did not stop within %.0f s", thread.name, STOP_DRAIN_S)
         self.link.stop()
         if self.printer is not None:
             self.printer.stop()

@@ -33,10 +33,11 @@ class KeyEvent:
 @dataclass(frozen=True, slots=True)
 class RatingPress:
     """A citizen's rating, tied to the rating window (request id) it answered. `reason` is
-    0 when none was given (levels 1-3, or no reason key pressed in time). `late_found`: found
-    in the keypad's ring by a master that never saw that window open (it started after), so
-    `at` is when it was found; the keypad took it while the window was open, so it was pressed
-    by the window's end, which only the hub knows."""
+    0 when none was given (levels 1-3, or no reason key pressed in time). `late_found`: for a
+    window this master never opened (it started after): found in the keypad's ring at first
+    contact, or latched later (a level that waited for its reason then), so `at` is when it was
+    found (or first seen waiting); the keypad took it while the window was open, so it was
+    pressed by the window's end, which only the hub knows."""
 
     device: str
     address: int

@@ -8,7 +8,6 @@ and, when the poll shows KEY_SEQ moved, reads the ring once and takes every even
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 import time
@@ -255,7 +254,14 @@ class RatingKeypad(_Keypad):
             return None
         reason = arg if arg <= rm.MAX_REASON else 0
         at = min(self._level_at.pop(ref, self.clock()), self._ends.get(ref, math.inf))
-        return RatingPress(self.name, self.address, seq, ref, level, reason, at=at)
+        # A window this master never opened was opened before it started (by the agent it
+        # replaces): the keypad took the press while that window was open, but when it ends
+        # only the hub knows, so the hub dates it by that end (late_found). This is so for a
+        # press still in the ring at first contact, and as much for one latched afterwards:
+        # a level that was waiting for its reason when this master started, latched by the
+        # reason wait or by the next request's command after that window's end.
+        return RatingPress(self.name, self.address, seq, ref, level, reason, at=at,
+                           late_found=ref not in self._ends)
 
     def _after_boot(self, first: bool, change: int) -> list[Event]:
         events = super()._after_boot(first, change)
@@ -267,6 +273,10 @@ class RatingKeypad(_Keypad):
         # The window was opened before the restart unless the device shows it open now (the
         # master may have opened it after the restart, before this poll noticed).
         active = self.identity.active_request if self.identity else 0
+        if first and active and self.identity and self.identity.status & rm.ST_AWAIT_REASON:
+            # A level waits for its reason in a window opened before this master started: it
+            # was pressed by now, whenever the keypad latches it.
+            self._level_at.setdefault(active, self.clock())
         self._lost_in_restart = not first and self.open_request not in (None, active)
         return events
 
@@ -281,9 +291,6 @@ class RatingKeypad(_Keypad):
             ev_seq, ev_key, ev_ref = ring[rm.ring_slot(want) * rm.SLOT_REGS:][:rm.SLOT_REGS]
             if ev_seq == want and ev_key:
                 event = self._decode(want, ev_key >> 8, ev_key & 0xFF, ev_ref)
-                # No time of its own: the hub dates it by its window's end (late_found).
-                if isinstance(event, RatingPress) and ev_ref not in self._ends:
-                    event = dataclasses.replace(event, late_found=True)
                 events += [event] if event is not None else []
         self.last_seq, self._replay = seq, False
         return events

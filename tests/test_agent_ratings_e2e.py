@@ -247,6 +247,35 @@ def test_an_unhappy_press_kept_by_the_keypad_while_its_agent_was_down_counts(hal
     assert not [e for e in hall.events() if e["type"] == "device.removed"]  # the same devices
 
 
+def test_an_unhappy_press_waiting_for_its_reason_across_an_agent_restart_counts(hall):
+    """The agent stops while 不满意 waits for its reason key, and the clerk serves the next
+    citizen meanwhile, so the hub's snapshot to the agent started again asks for the next
+    rating, not this one. The keypad still shows the first window (ACTIVE_REQUEST, AWAIT_REASON)
+    at the new agent's first poll and latches the level only when the next request's command
+    reaches it, after the first window's deadline. The press was made in that window: the new
+    agent sends it as found late (the hub dates it by the window's end), not as pressed now,
+    which the hub would refuse as too late and end the rating 未评价."""
+    served = hall.serve()
+    assert hall.rating.press_level(rm.RatingLevel.UNSATISFIED)
+    eventually(lambda: hall.rating.pending, what="waiting for the reason")
+    hall.clock.stop()  # the citizen reads the reasons: the keypad's reason wait stands still
+    hall.agents[-1].terminate()
+    hall.agents[-1].wait(10)
+    following = hall.hub.issue("S2").json()
+    assert hall.hub.act(hall.clerk, 1, "call-next").json()["current"]["id"] == following["id"]
+    assert hall.hub.act(hall.clerk, 1, "finish").ok
+    hall.wait_for("rating.requested", following["id"])
+    eventually(lambda: SUITE_CLOCK() > deadline_of(served) + dt.timedelta(seconds=1),
+               timeout_s=WINDOW_S + 5, what="the first rating's deadline has passed")
+    assert hall.rating.pending and hall.rating.window == served["asked"]["request_id"]
+    hall.start_agent()
+    hall.wait_for("ticket.rated", served["id"])
+    rating = hall.rating_of(served["id"])
+    assert (rating["status"], rating["level"], rating.get("reason")) == ("rated", 4, None)
+    assert dt.datetime.fromisoformat(rating["rated_at"]) <= deadline_of(served)
+    assert hall.story(served["id"]) == ["rating.requested", "ticket.rated"]
+
+
 def test_a_keypad_taken_out_of_the_agents_configuration_no_longer_holds_ratings_open(hall):
     """The window's keypad goes for repair: the agent is started again without it. Nothing can
     press at that window now, so its ratings end at their deadline, as at any window without a

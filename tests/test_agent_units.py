@@ -13,8 +13,10 @@ from agent.ordering import SeqOrderer
 from agent.outbox import Outbox
 from agent.windows import Command, WindowBoard
 from devices.events import RatingExpired, RatingPress
-from devices.regmap import RatingLevel
+from devices.regmap import CallerKey, RatingLevel
+from devices.sim import SimBus, SimCallerKeypad
 from hub.config import ConfigError
+from tests.devices.helpers import wait_until
 
 NOW = dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.UTC)
 
@@ -201,6 +203,50 @@ def test_every_keypad_outcome_goes_to_the_hub_in_order(tmp_path):
             "kind": "rating_ended", "window": 3, "request_id": 8, "why": "replaced"}
     finally:
         agent.outbox.close()
+
+
+def test_a_key_a_poll_took_as_the_agent_stops_reaches_the_outbox(tmp_path):
+    """The bus thread has read a caller key off its keypad (the device no longer offers it to
+    the next agent: a call-next from before it started is stale) when the agent is told to
+    stop: the key goes into the outbox before the outbox closes."""
+    sim = SimBus([SimCallerKeypad(2)], baud=115200).start()
+    try:
+        cfg = AgentConfig(name="a", hub="http://127.0.0.1:9", token="t",
+                          state_dir=str(tmp_path),
+                          buses=[Bus(port=sim.path, baud=115200, devices=[
+                              BusDevice(kind="caller", address=2, window=3)])])
+        agent = Agent(cfg)
+        driver = agent.devices["bus1/caller@2"].driver
+        taken, go_on = threading.Event(), threading.Event()
+        poll = driver.poll
+
+        def poll_held_after_a_key() -> list:
+            events = poll()
+            if events:  # the key is off the keypad, not yet handed to the agent
+                taken.set()
+                go_on.wait(10)
+            return events
+
+        driver.poll = poll_held_after_a_key
+        agent.start()
+        wait_until(lambda: driver.boot_id is not None)  # first contact made
+        sim[2].press(CallerKey.CALL_NEXT)
+        assert taken.wait(10)
+        stopping = threading.Thread(target=agent.stop)
+        stopping.start()
+        stopping.join(0.5)  # the agent stopping while its bus thread holds the key
+        go_on.set()
+        stopping.join(10)
+        assert not stopping.is_alive()
+        outbox = Outbox(tmp_path / "outbox.db")
+        try:
+            item = outbox.peek()
+            assert item is not None and (item["kind"], item["key"], item["window"]) == (
+                "key", "call-next", 3)
+        finally:
+            outbox.close()
+    finally:
+        sim.stop()
 
 
 def test_a_job_cut_short_by_the_agent_stopping_is_not_reported_as_its_fault(tmp_path, caplog):

@@ -121,8 +121,8 @@ class RatingPress(DeviceEvent, kw_only=True):
         "when it was pressed: ISO 8601 with its zone; default: when the hub hears it"))] | None \
         = None
     late_found: Annotated[Any, Meta(description=(
-        "true: its agent found it in the keypad's ring after it restarted (made by its "
-        "window's end)"))] = None
+        "true: a press for a window opened before its agent (re)started, found in the "
+        "keypad's ring at first contact or latched later (made by its window's end)"))] = None
 
     def __post_init__(self) -> None:
         self.pressed_at()  # its ValueError is a ValidationError, refused like any field

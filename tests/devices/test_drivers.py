@@ -421,6 +421,44 @@ def test_a_request_the_hub_still_waits_for_after_an_agent_restart_is_closed_and_
         assert [(e.request_id, e.why) for e in keypad.poll()] == [(48, "timeout")]
 
 
+def test_a_level_waiting_at_first_contact_is_a_press_found_late_when_it_latches() -> None:
+    """The agent restarts while 不满意 waits for its reason in a window it opened before; the
+    agent started again sees AWAIT_REASON at first contact and is asked for the next request
+    (the clerk served on), whose COMMAND 1 latches the level after the first window's end. The
+    press is sent as found late, dated by that first contact, and the hub dates it by the
+    window's end: not "pressed now", which the hub would refuse as too late."""
+    clock = FakeClock()
+    with rig(SimRatingKeypad(1, clock=clock)) as (sim, master):
+        RatingKeypad(master, 1, clock=clock).request_rating(50, 30)  # before the restart
+        clock.now += 25
+        assert sim[1].press_level(4)  # waiting for its reason while the agent restarts
+        clock.now += 3
+        keypad = _keypad(master, clock)  # the agent after it
+        assert keypad.poll() == []  # first contact: the level still waits
+        first_contact = clock.now
+        clock.now += 10  # the first window's end has passed; the next request comes
+        keypad.request_rating(51, 30)
+        (press,) = keypad.poll()
+        assert (press.request_id, press.level, press.reason) == (50, 4, 0)
+        assert press.late_found and press.at == first_contact
+        assert sim[1].window == 51 and keypad.open_request == 51
+
+
+def test_a_press_in_a_window_opened_before_the_agent_started_is_found_late() -> None:
+    """A window the agent before this one opened is still open at first contact; the press
+    comes after it, and this agent cannot know when that window ends: the hub does."""
+    clock = FakeClock()
+    with rig(SimRatingKeypad(1, clock=clock)) as (sim, master):
+        RatingKeypad(master, 1, clock=clock).request_rating(52, 30)
+        keypad = _keypad(master, clock)
+        assert keypad.poll() == []
+        clock.now += 29.9
+        assert sim[1].press_rating(2)  # in time on the keypad
+        clock.now += 0.5  # taken after the window's end
+        (press,) = keypad.poll()
+        assert (press.request_id, press.level, press.late_found) == (52, 2, True)
+
+
 def test_an_open_that_did_not_get_through_is_retried_while_time_is_left() -> None:
     clock = FakeClock()
     with rig(SimRatingKeypad(1, clock=clock), reply_timeout_s=0.03) as (sim, master):
