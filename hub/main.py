@@ -71,7 +71,11 @@ def import_without_green_dns() -> None:
 
 def keep_heap_small() -> None:
     """Return big blocks to the system when freed. scrypt takes 16 MiB per sign-in, and glibc's
-    adaptive threshold would otherwise keep that in the heap for good (+16 MB RSS on a Pi)."""
+    adaptive threshold would otherwise keep that in the heap for good (+16 MB RSS on a Pi).
+    The state's snapshots are big blocks too, a little bigger each time (2.3 MB of JSON at
+    3,000 tickets): in the heap, each left a hole the next could not use (benchmarks/
+    day_memory.py: +19 MiB over a day's snapshots without this, +5 MiB with it). Set before
+    the day's state is read at start, whose snapshot and replay are the biggest of all."""
     try:
         ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, 128 * 1024)
     except (OSError, AttributeError):  # not glibc: nothing to tune
@@ -185,6 +189,7 @@ def serve(
 ) -> None:
     started = time.monotonic()
     patch(async_mode, resolves_names=bool(message_queue or db_url))
+    keep_heap_small()  # before the day's state is read: its snapshot is a big block too
     from hub.clock import child_spec
     from hub.runtime import open_hall
     from hub.web.app import create_app, start_housekeeping
@@ -236,7 +241,6 @@ def serve(
             "-m", "hub.cli", "--log-level", "warning", *same_clock, "audit", "archive",
             "--config", str(hall_file.path), "--data", str(data_dir),
             *(["--db", db_url] if db_url else [])])
-    keep_heap_small()
     # Everything loaded so far lives as long as the process: keep the collector off it, so a
     # full collection late in a busy day is not a 40 ms pause in the middle of a call.
     gc.collect()

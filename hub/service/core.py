@@ -20,6 +20,7 @@ from hub.config import HallConfig
 from hub.engine import DomainError, HallState, QueueEngine, apply, new_state
 from hub.engine.casework import Staff
 from hub.engine.model import ComplaintFiled, ConfigReloaded, Event, TicketRated
+from hub.engine.model.sharing import share_equal
 from hub.hall_file import HallFileSync, parse_text
 from hub.keyfiles import load_key
 from hub.store.accounts import Accounts
@@ -111,8 +112,12 @@ class ServiceCore:
             first_day = self.store.first_day()
             if first_day is not None:  # replay from the log's first day, not the clock's
                 state.day = first_day
-        for record in self.store.records_after(state.seq, limit=10**9):
+        for record in self.store.each_record_after(state.seq):
             apply(state, record.event, record.seq)
+        # Read back from JSON, each string, date and time of the day's tickets is an object of
+        # its own: one for each equal value keeps a restarted hub as small as one that ran the
+        # day (hub/engine/model/sharing.py).
+        share_equal(state)
         for w in self.cfg.windows:  # windows added to the config since the snapshot
             state.windows.setdefault(w.no, new_state(self.cfg, self.clock()).windows[w.no])
         log.info(
@@ -164,7 +169,7 @@ class ServiceCore:
             return
         with self.lock:
             reloaded = False
-            for record in self.store.records_after(self.state.seq, limit=10**9):
+            for record in self.store.each_record_after(self.state.seq):
                 apply(self.state, record.event, record.seq)
                 reloaded = reloaded or isinstance(record.event, ConfigReloaded)
             if reloaded:

@@ -108,6 +108,23 @@ class Tx:
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self._conn.executemany(sql, rows)
 
+    def insert_document(self, table: str, row: dict[str, Any], column: str,
+                        document: bytes) -> None:
+        """Insert `row` into `table` (a rowid table) with `document`, UTF-8 JSON, in `column`:
+        written through a blob handle, not bound to the statement. SQLite keeps the values last
+        bound to a prepared statement until it runs again (a reset does not clear them), and
+        Python keeps the statement in its cache: a day's snapshot (megabytes by the afternoon)
+        would stay in the hub's memory beside the state it was made of, and grow with the day.
+        Stored as a BLOB of the JSON's bytes, so it is read back as bytes (no text copy)."""
+        names, marks = ", ".join(row), ", ".join("?" for _ in row)
+        cur = self._conn.execute(
+            f"INSERT INTO {table} ({names}, {column}) VALUES ({marks}, zeroblob(?))",
+            (*row.values(), len(document)),
+        )
+        assert cur.lastrowid is not None
+        with self._conn.blobopen(table, column, cur.lastrowid, readonly=False) as blob:
+            blob.write(document)
+
 
 def available_migrations() -> list[tuple[int, str, str]]:
     found = []

@@ -115,6 +115,14 @@ class PgTx:
             with self._conn.cursor() as cur:
                 cur.executemany(translate(sql), [tuple(r) for r in rows])
 
+    def insert_document(self, table: str, row: dict[str, Any], column: str,
+                        document: bytes) -> None:
+        """Insert `row` with `document` (UTF-8 JSON) in `column`, as text (see
+        hub.store.database.Tx.insert_document: psycopg keeps no bound values)."""
+        names, marks = ", ".join(row), ", ".join("?" for _ in row)
+        self.execute(f"INSERT INTO {table} ({names}, {column}) VALUES ({marks}, ?)",
+                     (*row.values(), document.decode()))
+
 
 class PgDatabase:
     """One connection per process, used under a lock, like the SQLite Database.

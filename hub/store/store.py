@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, cast
 
 import msgspec
@@ -28,6 +28,7 @@ from hub.engine.model import (
     event_type,
     public_fields,
 )
+from hub.engine.model.sharing import Sharing
 
 from .database import Database, Tx
 
@@ -35,7 +36,39 @@ log = logging.getLogger(__name__)
 
 SNAPSHOT_EVERY = 1000  # events between snapshots: bounds the replay at start-up
 _event_decoder = msgspec.json.Decoder(AnyEvent)
-_state_decoder = msgspec.json.Decoder(HallState)
+
+def _state_with_raw_tickets() -> Any:
+    """HallState's shape with its tickets left as raw JSON, to be decoded one at a time."""
+    fields: list[Any] = []
+    for f in msgspec.structs.fields(HallState):
+        kind = dict[str, msgspec.Raw] if f.name == "tickets" else f.type
+        if f.required:
+            fields.append((f.name, kind))
+        elif f.default_factory is not msgspec.NODEFAULT:
+            fields.append((f.name, kind, msgspec.field(default_factory=f.default_factory)))
+        else:
+            fields.append((f.name, kind, f.default))
+    return msgspec.defstruct("SnapshotHead", fields, kw_only=True)
+
+
+_snapshot_decoder = msgspec.json.Decoder(_state_with_raw_tickets())
+_ticket_decoder = msgspec.json.Decoder(Ticket)
+
+
+def read_snapshot(document: str | bytes) -> HallState:
+    """A snapshot's state, its tickets decoded one at a time and each made of the values the
+    tickets before it hold (hub/engine/model/sharing.py): a day's tickets read back take what
+    they took in the hub that ran the day, and their copies never all exist at once."""
+    head = _snapshot_decoder.decode(document)
+    shared = Sharing()
+    tickets: dict[str, Ticket] = {}
+    for key, raw in head.tickets.items():
+        tickets[shared.one(key)] = shared.one(_ticket_decoder.decode(raw))
+    head.tickets = {}
+    state = HallState(**{name: getattr(head, name) for name in HallState.__struct_fields__})
+    state.tickets = tickets
+    return cast(HallState, shared.one(state))
+
 _ticket_decoder = msgspec.json.Decoder(Ticket)
 _encoder = msgspec.json.Encoder()
 
@@ -132,6 +165,14 @@ class Store:
         )
         return [self._record(row) for row in rows]
 
+    def each_record_after(self, seq: int, page: int = 500) -> Iterator[Record]:
+        """Every record after `seq`, read a page at a time: a replay (a restart, a day without
+        a snapshot yet) holds one page of rows and records at once, never the whole log."""
+        while records := self.records_after(seq, limit=page):
+            yield from records
+            seq = records[-1].seq
+            del records  # this page's rows and records go before the next is read
+
     def records_after_tx(self, tx: Tx, seq: int) -> list[Record]:
         rows = tx.execute(
             "SELECT seq, id, type, at, actor, data FROM events WHERE seq > ? ORDER BY seq", (seq,)
@@ -160,10 +201,8 @@ class Store:
     # --- state --------------------------------------------------------------------------
 
     def save_snapshot(self, tx: Tx, state: HallState, now: dt.datetime) -> None:
-        tx.execute(
-            "INSERT INTO snapshots (seq, at, state) VALUES (?, ?, ?)",
-            (state.seq, utc_iso(now), _encoder.encode(state).decode()),
-        )
+        tx.insert_document("snapshots", {"seq": state.seq, "at": utc_iso(now)}, "state",
+                           _encoder.encode(state))
         # Keep a few: an older one is a fallback, but a year of them is only weight.
         tx.execute(
             "DELETE FROM snapshots WHERE seq < (SELECT MIN(seq) FROM "
@@ -172,7 +211,7 @@ class Store:
 
     def latest_snapshot(self) -> HallState | None:
         row = self.db.query_one("SELECT state FROM snapshots ORDER BY seq DESC LIMIT 1")
-        return _state_decoder.decode(row["state"]) if row else None
+        return read_snapshot(row["state"]) if row else None
 
     # --- projections --------------------------------------------------------------------
 
