@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 
 SNAPSHOT_EVERY = 1000  # events between snapshots: bounds the replay at start-up
 _event_decoder = msgspec.json.Decoder(AnyEvent)
+_ticket_decoder = msgspec.json.Decoder(Ticket)
+_encoder = msgspec.json.Encoder()
+
 
 def _state_with_raw_tickets() -> Any:
     """HallState's shape with its tickets left as raw JSON, to be decoded one at a time."""
@@ -52,7 +55,6 @@ def _state_with_raw_tickets() -> Any:
 
 
 _snapshot_decoder = msgspec.json.Decoder(_state_with_raw_tickets())
-_ticket_decoder = msgspec.json.Decoder(Ticket)
 
 
 def read_snapshot(document: str | bytes) -> HallState:
@@ -68,9 +70,6 @@ def read_snapshot(document: str | bytes) -> HallState:
     state = HallState(**{name: getattr(head, name) for name in HallState.__struct_fields__})
     state.tickets = tickets
     return cast(HallState, shared.one(state))
-
-_ticket_decoder = msgspec.json.Decoder(Ticket)
-_encoder = msgspec.json.Encoder()
 
 
 class Record(msgspec.Struct, kw_only=True):
