@@ -18,9 +18,12 @@ import datetime as dt
 import math
 import random
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 # The five levels of the national 好差评 scheme, best first: 非常满意 … 非常不满意.
 RATING_LEVELS = 5
@@ -187,14 +190,18 @@ class ProfileError(ValueError):
     """A profile that cannot be read: names the key and the reason."""
 
 
-def load_profile(path: str | Path) -> Demand:
-    """Read a day profile (see config/hall-day.example.toml for the format)."""
+def read_profile(path: str | Path, parse: Callable[[dict[str, Any]], T]) -> T:
+    """A day profile's TOML read with `parse`; any fault in it a ProfileError naming the file."""
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        return parse_profile(raw)
+        return parse(tomllib.loads(path.read_text(encoding="utf-8")))
     except (tomllib.TOMLDecodeError, ValueError, TypeError, KeyError) as err:
         raise ProfileError(f"{path}: {err}") from err
+
+
+def load_profile(path: str | Path) -> Demand:
+    """Read a day profile (see config/hall-day.example.toml for the format)."""
+    return read_profile(path, parse_profile)
 
 
 def parse_profile(raw: dict[str, Any]) -> Demand:

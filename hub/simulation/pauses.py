@@ -19,13 +19,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .demand import Distribution, ProfileError, minute_of, parse_schedules
+from .demand import Distribution, ProfileError, minute_of, parse_schedules, read_profile
 
 STAGGERED_KEYS = {"reason", "shifts", "minutes", "cv"}
 RANDOM_KEYS = {"reason", "per_day", "minutes", "cv", "schedule"}
@@ -217,12 +216,7 @@ def _inside(pause: PlannedPause, periods: tuple[tuple[int, int], ...]) -> bool:
 
 def load_pauses(path: str | Path) -> PausePattern:
     """The pause pattern of a day profile (none: a profile without `[pauses]`)."""
-    path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        return parse_pauses(raw)
-    except (tomllib.TOMLDecodeError, ValueError, TypeError, KeyError) as err:
-        raise ProfileError(f"{path}: {err}") from err
+    return read_profile(path, parse_pauses)
 
 
 def parse_pauses(raw: dict[str, Any]) -> PausePattern:
