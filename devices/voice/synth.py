@@ -58,6 +58,9 @@ log = logging.getLogger(__name__)
 MIN_RATE, MAX_RATE = 80, 450  # espeak-ng's speed range (words per minute)
 SEGMENT_TIMEOUT_S = 30.0  # one segment's synthesis: a sentence takes ~15 ms; a hung engine fails
 IDLE_POLL_S = 0.002
+# A segment that comes back without audio is synthesised again: on a starved machine (several
+# renderers at a hub's start on a Pi) espeak-ng now and then ends an utterance with no samples.
+SYNTH_TRIES = 3
 _LOCK = threading.Lock()  # espeak-ng is one global engine per process
 _engine = None
 
@@ -136,16 +139,21 @@ def _wait_until_idle(timeout_s: float) -> None:
 
 
 def _synth_segment(segment: Segment, rate: int, path: Path) -> None:
-    # The engine is made under the lock too: two threads making it at once would make two
-    # drivers, and the one dropped unsets espeak-ng's (process-wide) callback for good.
-    with _LOCK, contextlib.redirect_stdout(io.StringIO()):
-        engine = _get_engine()
-        engine.setProperty("voice", segment.voice)
-        engine.save_to_file(f"\x01{rate}S {segment.text}", str(path))
-        engine.runAndWait()
-        _wait_until_idle(SEGMENT_TIMEOUT_S)  # still redirected: the callback prints too
-    if not path.exists() or path.stat().st_size <= 44:
-        raise RuntimeError(f"espeak-ng wrote no audio for {segment.text!r}")
+    for attempt in range(1, SYNTH_TRIES + 1):
+        path.unlink(missing_ok=True)
+        # The engine is made under the lock too: two threads making it at once would make two
+        # drivers, and the one dropped unsets espeak-ng's (process-wide) callback for good.
+        with _LOCK, contextlib.redirect_stdout(io.StringIO()):
+            engine = _get_engine()
+            engine.setProperty("voice", segment.voice)
+            engine.save_to_file(f"\x01{rate}S {segment.text}", str(path))
+            engine.runAndWait()
+            _wait_until_idle(SEGMENT_TIMEOUT_S)  # still redirected: the callback prints too
+        if path.exists() and path.stat().st_size > 44:  # more than a WAV header
+            return
+        log.warning("espeak-ng wrote no audio for %r (try %d of %d)", segment.text, attempt,
+                    SYNTH_TRIES)
+    raise RuntimeError(f"espeak-ng wrote no audio for {segment.text!r}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -197,6 +197,34 @@ def test_rate_is_applied_every_render(tmp_path):
         Synthesizer(rate=20)
 
 
+@needs_espeak
+@needs_sox
+def test_an_utterance_espeak_ng_lost_is_synthesised_again(tmp_path, monkeypatch, caplog):
+    """On a starved machine espeak-ng now and then ends an utterance with no samples (seen with
+    eight prompt renderers at once). The lowest layer loses the first one here: the engine's
+    file goes elsewhere; the render still gives whole speech, and says it tried again."""
+    from devices.voice import synth
+    from devices.voice.synth import Synthesizer
+
+    engine = synth._get_engine()
+    real_save = engine.save_to_file
+    lost = []
+
+    def save_once_astray(text, filename):
+        if not lost:
+            lost.append(filename)
+            return real_save(text, str(tmp_path / "astray.wav"))
+        return real_save(text, filename)
+
+    monkeypatch.setattr(engine, "save_to_file", save_once_astray)
+    with caplog.at_level(logging.WARNING, logger="devices.voice.synth"):
+        r = Synthesizer(chime=False).render("A001", 3, tmp_path / "call.wav")
+    assert lost  # the fault happened
+    assert "try 1 of 3" in caplog.text
+    assert 1.5 <= soxi_duration(r.path) <= 15
+    assert rms_amplitude(r.path) > 0.02
+
+
 FRESH_PROCESS_RENDERS = """
 import sys, threading
 from pathlib import Path
