@@ -267,7 +267,8 @@ def _foreign_reader(d: dict, kiosk: str | None, agent: str) -> bool:
 def _device_report(d: dict) -> tuple[str, str, int | None, str, str]:
     device, kind, status = d.get("id"), d.get("kind"), d.get("status")
     window, detail = d.get("window"), d.get("detail") or ""
-    if not all(isinstance(v, str) and 0 < len(v) <= 64 for v in (device, kind, status)):
+    if not (isinstance(device, str) and 0 < len(device) <= shapes.MAX_DEVICE_NAME
+            and all(isinstance(v, str) and 0 < len(v) <= 64 for v in (kind, status))):
         raise Invalid("invalid", "error.device_shape")
     if window is not None and (isinstance(window, bool) or not isinstance(window, int)):
         raise Invalid("invalid", "error.window_integer")

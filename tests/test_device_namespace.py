@@ -146,6 +146,24 @@ def test_device_health_reaches_the_office_and_an_agent_gone_is_offline(hub):
         monitor.close()
 
 
+def test_a_kiosk_with_the_longest_name_has_its_devices_health_taken(hub):
+    """auth.kiosk may be 64 characters; the agent names the kiosk's devices after it
+    (`printer@`, `scanner@`, `id_reader@<kiosk>`, agent/bridge.py), longer than 64. Its health
+    reports are taken, not refused whole (no printer state, no ID reader notice)."""
+    kiosk = "k" * 64
+    agent = Listener(hub, "/device", hub.tokens["agent"], kiosk=kiosk)
+    try:
+        agent.snapshot()
+        report = [{"id": f"{kind}@{kiosk}", "kind": kind, "status": "online"}
+                  for kind in ("printer", "scanner", "id_reader")]
+        assert agent.call("health", {"devices": report}) == {"ok": True,
+                                                              "result": {"changed": 3}}
+        too_long = {"id": "d" * 129, "kind": "printer", "status": "online"}
+        assert agent.call("health", {"devices": [too_long]})["ok"] is False
+    finally:
+        agent.close()
+
+
 def test_an_agent_cannot_fake_its_own_disconnect(hub):
     """An event named `disconnect` used to run the hub's disconnect handler: the agent's
     devices were marked offline while it stayed connected and kept acting."""

@@ -183,10 +183,10 @@ def test_the_rotate_key_command_keeps_the_key_before(tmp_path):
     assert first.strip() not in said  # the key is never printed
 
 
-def forget(data, number: str, by: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "hub.cli", "identity", "forget", "--data",
-                           str(data), "--by", by], input=number + "\n", capture_output=True,
-                          text=True, timeout=60, check=False)
+def forget(data, number: str, by: str, *options: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hub.cli", *options, "identity", "forget",
+                           "--data", str(data), "--by", by], input=number + "\n",
+                          capture_output=True, text=True, timeout=60, check=False)
 
 
 def test_the_forget_command_deletes_one_citizen_s_links_under_both_keys(service, db_path):
@@ -219,3 +219,24 @@ def test_the_forget_command_deletes_one_citizen_s_links_under_both_keys(service,
              if r["action"] == "identity-links-forgotten"]
     assert [(r["account"], r["detail"]) for r in audit] == [("boss", {"links_deleted": 2})]
     assert AuditLog(service.db).verify().ok
+
+
+def test_a_forget_request_in_a_hall_that_never_linked_a_card_is_audited_too(service, db_path):
+    """No id key yet (no card ever read): nothing to delete, but the citizen's request was
+    handled, so it is on the audit record like any other; and no key is made for it."""
+    from hub.auth import Role
+    from hub.store.accounts import Accounts
+    from tests.hubproc import PASSWORD
+
+    Accounts(service.db).add_user("boss", PASSWORD, Role.SUPERVISOR, "主任", "JZ001",
+                                  service.clock())
+    assert not (db_path.parent / KEY_FILE).exists()
+    # Dated by the process's clock (`--clock`), like every record of the hall.
+    done = forget(db_path.parent, YOUNG, "boss", "--clock", "2031-07-14T10:00:00+08:00")
+    assert done.returncode == 0, done.stderr
+    assert YOUNG not in done.stdout + done.stderr
+    audit = [r for r in AuditLog(service.db).records()
+             if r["action"] == "identity-links-forgotten"]
+    assert [(r["account"], r["detail"]) for r in audit] == [("boss", {"links_deleted": 0})]
+    assert str(audit[0]["at"]).startswith("2031-07-14")
+    assert not (db_path.parent / KEY_FILE).exists()

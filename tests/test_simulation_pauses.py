@@ -107,6 +107,18 @@ def test_a_later_shift_waits_for_its_partner_of_the_earlier_one():
     assert p[3][0].start == 12 * 60  # shifts balanced: window 3 goes with window 1
 
 
+def test_ab_partners_put_in_the_same_shift_go_one_after_the_other():
+    """Three windows backing each other up in a ring (1 by 2, 2 by 3, 3 by 1) cannot be split
+    into two shifts without two partners sharing one: the second waits for the first."""
+    ring = [(1, 2), (2, 3), (3, 1)]
+    for seed in range(5):
+        p = plan(PausePattern((lunch(12 * 60, 12 * 60 + 45),)), ring, DAY, seed)
+        partners = partners_of(ring)
+        for no, pauses in p.items():
+            for q in partners[no]:
+                assert not [(a, b) for a in pauses for b in p[q] if a.overlaps(b)], (seed, no, q)
+
+
 def test_random_pauses_fall_in_their_periods_and_move_past_a_partner():
     periods = ((9 * 60, 12 * 60), (13 * 60 + 30, 17 * 60))
     short = PauseKind("short", "暂离", Distribution(5, 0.5), per_day=4, periods=periods)

@@ -47,7 +47,6 @@ def cmd_identity_rotate_key(args: argparse.Namespace) -> int:
 
 def cmd_identity_forget(args: argparse.Namespace) -> int:
     from hub.auth import Role
-    from hub.clock import system_clock
     from hub.engine.persons import valid_id_number
     from hub.service.identity import KEY_FILE, load_id_keys, person_of
     from hub.store.accounts import Accounts
@@ -64,17 +63,21 @@ def cmd_identity_forget(args: argparse.Namespace) -> int:
         number = _read_id_number()
         if not valid_id_number(number):
             raise ValueError("not a valid ID number (18 characters, the last its check digit)")
-        if not (data / KEY_FILE).exists():  # no key was ever made: no card was ever linked
-            print("no ID card has been linked in this hall: nothing to delete")
-            return 0
-        persons = [person_of(key, number) for key in load_id_keys(data).all]
+        # No key was ever made: no card was ever linked (and none is made for this). The
+        # request is audited all the same: it was handled.
+        keyed = (data / KEY_FILE).exists()
+        persons = [person_of(key, number) for key in load_id_keys(data).all] if keyed else []
         with db.transaction() as tx:
             deleted = IdentityLinks(db).forget_person(tx, persons)
             AuditLog(db).append(tx, AuditEntry(
-                at=system_clock(), account=account["username"], role=account["role"],
+                at=args.clock(), account=account["username"], role=account["role"],
                 action="identity-links-forgotten", detail={"links_deleted": deleted}))
     finally:
         db.close()
+    if not keyed:
+        print("no ID card has been linked in this hall: nothing to delete; audited as "
+              "identity-links-forgotten")
+        return 0
     print(f"deleted {deleted} link(s) of that ID number; audited as identity-links-forgotten "
           "(a running hub still shows today's masked name until the day ends)")
     return 0

@@ -172,6 +172,7 @@ from .responses import (
 )
 from .socket_events import (
     KEYS,
+    MAX_DEVICE_NAME,
     Auth,
     Complaint,
     DecideReturn,
@@ -222,6 +223,7 @@ __all__ = [
     "KEYS",
     "LAST_YEAR",
     "MAX_CODE",
+    "MAX_DEVICE_NAME",
     "MAX_HALL_FILE",
     "MAX_LIST",
     "MAX_NOTICE",

@@ -26,13 +26,18 @@ class DisplayAuth(Auth):
     room: Code = "hall"  # or window:<no>
 
 
+# A device's name: an agent names a kiosk's devices after the kiosk (`id_reader@<kiosk>`, up to
+# 64 characters of it: auth.kiosk), so twice a code, as auth.devices lists them.
+MAX_DEVICE_NAME = 2 * MAX_CODE
+
+
 class DeviceAuth(Auth):
     windows: Annotated[list[WindowNo], Meta(max_length=MAX_LIST)] = msgspec.field(
         default_factory=list)
     kiosk: Annotated[str, Meta(min_length=1, max_length=MAX_CODE)] | None = None
     printer: Any = None  # checked by the print desk (hub/web/printing.py)
     # Every device the agent has (names as in its health reports); None: not said (older agents).
-    devices: Annotated[list[Annotated[str, Meta(max_length=2 * MAX_CODE)]],
+    devices: Annotated[list[Annotated[str, Meta(max_length=MAX_DEVICE_NAME)]],
                        Meta(max_length=4 * MAX_LIST)] | None = None
 
 
@@ -65,7 +70,7 @@ class DecideReturn(Shape):
 
 
 class DeviceReport(Shape):
-    id: Annotated[str, Meta(min_length=1, max_length=MAX_CODE)]
+    id: Annotated[str, Meta(min_length=1, max_length=MAX_DEVICE_NAME)]
     kind: Annotated[str, Meta(min_length=1, max_length=MAX_CODE)]
     status: Annotated[str, Meta(min_length=1, max_length=MAX_CODE)]
     window: WindowNo | None = None

@@ -36,7 +36,8 @@ MIN_WORK_MINUTES = 20.0  # a clerk's least time at the window between two pauses
 @dataclass(frozen=True)
 class PauseKind:
     """One kind of pause. Staggered (`shifts` given): every window once a day, at the start
-    of one shift, the shifts handed out so that AB partners differ. Random (`per_day`): a
+    of one shift, the shifts handed out so that AB partners differ (where they cannot, as in a
+    ring of three, the second of two partners in a shift waits for the first). Random (`per_day`): a
     Poisson number a day per window with mean `per_day`, at uniform times within `periods`
     (minutes of the day; empty: the whole day)."""
 
@@ -147,13 +148,17 @@ def shifts_for(kind: PauseKind, windows: Windows) -> dict[int, int]:
 def _plan_staggered(kind: PauseKind, windows: Windows, partners: dict[int, set[int]],
                     day: dt.date, seed: int, out: Plan) -> None:
     shift_of = shifts_for(kind, windows)
+    single = len(kind.shifts) == 1
     for index, shift_start in enumerate(kind.shifts):
         for no in (n for n, _ in windows if shift_of[n] == index):
             rng = random.Random(f"pauses:{seed}:{day.isoformat()}:{kind.name}:{no}")
             minutes = _duration(kind, rng)
-            # A later shift waits for its partners of an earlier shift to be back.
+            # A later shift waits for its partners of an earlier shift to be back, and so
+            # does a partner put in the same shift (AB posts in a ring of three cannot all
+            # be split over two shifts) — except with a single shift: everyone at once.
             back = [p.end for q in partners[no] for p in out[q]
-                    if p.kind == kind.name and shift_of[q] < index]
+                    if p.kind == kind.name
+                    and (shift_of[q] < index or (shift_of[q] == index and not single))]
             start = max([float(shift_start), *back])
             out[no].append(PlannedPause(start, start + minutes, no, kind.reason, kind.name))
 
