@@ -128,6 +128,14 @@ def test_an_unbound_token_still_works_and_the_hub_warns(hall):
                what="the hub's warning about an unbound agent token")
 
 
+def test_the_office_monitor_is_told_which_agents_are_unbound(hall):
+    office = Listener(hall, "/monitor", hall.login("super"))
+    try:
+        assert office.snapshot()["unbound_agents"] == ["test-agent"]
+    finally:
+        office.close()
+
+
 def test_a_rebound_agent_is_held_to_its_new_binding_at_its_next_event(hall):
     agent = Listener(hall, "/device", hall.tokens["windows-agent"], windows=[1, 2])
     try:

@@ -293,6 +293,13 @@ class Accounts:
         return [{"role": r["role"], "name": r["name"], "created_at": r["created_at"],
                  "binding": decode_binding(r["binding"])} for r in rows]
 
+    def unbound_agents(self) -> list[str]:
+        """The names of agents with a valid token without a binding."""
+        rows = self.db.query(
+            "SELECT DISTINCT name FROM tokens WHERE role = ? AND revoked_at IS NULL "
+            "AND binding IS NULL ORDER BY name", (Role.AGENT.value,))
+        return [r[0] for r in rows]
+
     def active_tokens(self, role: Role, name: str) -> int:
         row = self.db.query_one("SELECT COUNT(*) FROM tokens WHERE role = ? AND name = ? "
                                 "AND revoked_at IS NULL", (role.value, name))
