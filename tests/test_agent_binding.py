@@ -136,7 +136,7 @@ def test_the_office_monitor_is_told_which_agents_are_unbound(hall):
         office.close()
 
 
-def test_a_rebound_agent_is_held_to_its_new_binding_at_its_next_event(hall):
+def test_a_rebound_agent_is_held_to_its_new_binding_and_dropped(hall):
     agent = Listener(hall, "/device", hall.tokens["windows-agent"], windows=[1, 2])
     try:
         agent.snapshot()
@@ -147,6 +147,9 @@ def test_a_rebound_agent_is_held_to_its_new_binding_at_its_next_event(hall):
         refused = agent.call("health", {"devices": []})
         assert refused["ok"] is False and refused["error"]["code"] == "agent_not_bound"
         assert agent.call("scan", {"text": "X"})["error"]["code"] == "agent_not_bound"
+        # and its socket is dropped by the hub's next housekeeping sweep (every 15 s), so no
+        # print job reaches it either
+        assert agent.signed_out.wait(40), "the rebound agent's socket was not dropped"
     finally:
         agent.close()
     assert refusal(hall, hall.tokens["windows-agent"], windows=[1, 2])["code"] == \
