@@ -107,7 +107,8 @@ class AgentConfig(_Strict, frozen=True, kw_only=True):
     buses: list[Bus] = []
     keypads: list[ByteKeypad] = []
     voice: Voice | None = None
-    # the kiosk token's name of the touchscreen this Pi serves (printer, scanner, ID reader)
+    # the kiosk token's name of the touchscreen this Pi serves (printer, scanner, ID reader);
+    # the agent's token must be bound to it (onestop token add/bind --kiosk NAME)
     kiosk: str = ""
     printer: Printer | None = None
     scanner: Scanner | None = None

@@ -16,7 +16,7 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 
 import msgspec
@@ -40,6 +40,30 @@ STAFF_ROLES = frozenset({Role.CLERK, Role.SUPERVISOR, Role.ADMIN})
 OFFICE_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
 
+class AgentBinding(msgspec.Struct, frozen=True, kw_only=True):
+    """What a device agent's token may serve (least privilege): the kiosks whose printer,
+    scanner and ID card reader it may run (their kiosk tokens' names) and the windows its
+    keypads, LED screens and slip printer may serve. Empty: none of them (an announcer).
+    A token without one (made before bindings, or never bound) may serve any: the hub logs a
+    warning at each of its connects and `onestop token list` shows it as unbound."""
+
+    kiosks: tuple[str, ...] = ()
+    windows: tuple[int, ...] = ()
+
+    def outside(self, kiosk: str | None, windows: Iterable[int]) -> str | None:
+        """What of a connect's declaration lies outside this binding (for the refusal and the
+        log), or None if all of it is within."""
+        if kiosk is not None and kiosk not in self.kiosks:
+            return f"kiosk {kiosk}"
+        foreign = sorted(set(windows) - set(self.windows))
+        return f"windows {', '.join(map(str, foreign))}" if foreign else None
+
+    def describe(self) -> str:
+        kiosks = ", ".join(self.kiosks) or "-"
+        windows = ", ".join(map(str, self.windows)) or "-"
+        return f"kiosks {kiosks}; windows {windows}"
+
+
 class Principal(msgspec.Struct, frozen=True, kw_only=True):
     role: Role
     name: str  # username, or the device's name
@@ -48,6 +72,7 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     staff_no: str = ""
     token_hash: str = ""
     seen_at: str = ""  # a staff session: when it was last used (UTC ISO), for the idle limit
+    binding: AgentBinding | None = None  # an agent token's: what it may serve (None: unbound)
 
     @property
     def actor(self) -> str:

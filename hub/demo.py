@@ -15,11 +15,13 @@ from pathlib import Path
 
 import msgspec
 
-from hub.auth import Role
+from hub.auth import AgentBinding, Role
 from hub.config import HallConfig, Hours
 from hub.identity import totp_uri
 from hub.runtime import open_database
 from hub.store.accounts import Accounts
+
+DEMO_KIOSK = "demo-kiosk"  # the kiosk token its simulated devices' agent serves
 
 _NAMES = [
     "李明",
@@ -98,13 +100,16 @@ def prepare_demo(cfg: HallConfig, data_dir: str, now: dt.datetime) -> DemoAccoun
             # authenticator each run, printed like the password: the demo shows what a hall
             # gets, rather than a sign-in that a hall never has.
             demo.totp[username] = accounts.enrol_totp(username)
-    for role, name in (
-        (Role.KIOSK, "demo-kiosk"),
-        (Role.SCREEN, "demo-screen"),
-        (Role.AGENT, "demo-agent"),
+    # The demo's agent runs every window's devices and the kiosk's printer, scanner and ID
+    # card reader: its token is bound to those (least privilege, as a hall's agents are).
+    bound = AgentBinding(kiosks=(DEMO_KIOSK,), windows=tuple(w.no for w in cfg.windows))
+    for role, name, binding in (
+        (Role.KIOSK, DEMO_KIOSK, None),
+        (Role.SCREEN, "demo-screen", None),
+        (Role.AGENT, "demo-agent", bound),
     ):
         accounts.revoke_tokens(role, name, now)
-        demo.tokens[f"{role.value}:{name}"] = accounts.add_token(role, name, now)
+        demo.tokens[f"{role.value}:{name}"] = accounts.add_token(role, name, now, binding)
     accounts.db.close()
     return demo
 

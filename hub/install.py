@@ -59,6 +59,11 @@ PACKAGES: dict[str, tuple[str, ...]] = {
     "kiosk": ("python3-venv", "chromium", "cage", "fonts-noto-cjk", "libnss3-tools"),
     "screen": ("python3-venv", "chromium", "cage", "fonts-noto-cjk", "libnss3-tools"),
 }
+# Each agent role's token binding (least privilege), matching what its agent.toml template
+# below declares: window 3's devices, the kiosk kiosk-1F-1's printer and scanner, the voice
+# only. A hall edits the two together (or rebinds with `onestop token bind`).
+AGENT_BINDING = {"window": "--windows 3", "kiosk": "--kiosk kiosk-1F-1",
+                 "audio": "--windows none"}
 CA_FILE = ETC / "ca.pem"  # the hall's CA (`onestop ca init`), pinned by every client here
 CA_NICKNAME = "onestop-hall-ca"
 UNITS: dict[str, tuple[str, ...]] = {
@@ -106,7 +111,9 @@ def agent_toml(role: str, name: str, hub: str, ca: bool = False) -> str:
     until the placeholders are real."""
     head = f'''# Onestop device agent "{name}" ({role}). Edit, then:
 #   systemctl enable --now onestop-agent@{name}.service
-# The token is ONESTOP_AGENT_TOKEN in /etc/onestop/agent-{name}.env (0600), not here.
+# The token is ONESTOP_AGENT_TOKEN in /etc/onestop/agent-{name}.env (0600), not here. It is
+# bound to the kiosk and windows this file declares: the hub refuses the agent (agent_not_bound)
+# if this file names others; change both (on the hub: onestop token bind {name} ...).
 name = "{name}"
 hub = "{_hub_url(hub)}"
 state_dir = "/var/lib/onestop/agent-{name}"   # the durable outbox of key and rating presses
@@ -226,8 +233,10 @@ def plan(role: str, name: str = "", hub: str = "http://hub.local:8080", ca: str 
             f"sudo -u {USER} /opt/onestop/venv/bin/onestop db migrate {data}",
             f"sudo -u {USER} /opt/onestop/venv/bin/onestop user add USERNAME --role admin "
             f"--name NAME {data}",
-            "a token per agent, printed once (put each in that Pi's /etc/onestop/*.env):",
-            f"  onestop token add --role agent --name window3 {data}",
+            "a token per agent, printed once (put each in that Pi's /etc/onestop/*.env), "
+            "bound to what it serves (a kiosk's agent: --kiosk NAME; voice only: --windows "
+            "none):",
+            f"  onestop token add --role agent --name window3 --windows 3 {data}",
             "kiosks and screens pair themselves: approve the code each shows on the office's "
             "live monitor",
             f"TLS: onestop ca init --dir {ETC}/ca; onestop ca issue --dir {ETC}/ca --host "
@@ -240,12 +249,16 @@ def plan(role: str, name: str = "", hub: str = "http://hub.local:8080", ca: str 
     if role in ("window", "audio", "kiosk"):
         p.files.append((ETC / f"agent-{name}.toml", agent_toml(role, name, hub, bool(ca)),
                         0o644))
+        add = f"onestop token add --role agent --name {name} {AGENT_BINDING[role]}"
         p.files.append((ETC / f"agent-{name}.env",
-                        "# onestop token add --role agent --name "
-                        f"{name} (on the hub)\nONESTOP_AGENT_TOKEN=\n", 0o600))
+                        f"# {add} (on the hub: bound to what this agent serves, as in\n"
+                        f"# agent-{name}.toml; `onestop token bind {name} ...` changes it)\n"
+                        "ONESTOP_AGENT_TOKEN=\n", 0o600))
         steps += [
-            f"on the hub: onestop token add --role agent --name {name} --data {DATA}",
+            f"on the hub: {add} --data {DATA}",
             f"  and put it in {ETC}/agent-{name}.env (ONESTOP_AGENT_TOKEN=...)",
+            "  (the token is bound to what agent.toml declares: edit both together, or "
+            f"`onestop token bind {name} --kiosk ... --windows ...`)",
             f"edit {ETC}/agent-{name}.toml (devices: ls -l /dev/serial/by-id/ "
             "/dev/input/by-id/ /dev/usb/; aplay -l)",
             f"systemctl enable --now onestop-agent@{name}.service",

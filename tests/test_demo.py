@@ -216,3 +216,27 @@ def test_a_killed_demo_takes_its_devices_with_it(tmp_path):
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(demo.pid, signal.SIGKILL)
+
+
+def test_the_demos_agent_token_is_bound_to_its_kiosk_and_windows(tmp_path):
+    """The demo ships least privilege too: its agent's token serves demo-kiosk and the hall's
+    windows, and a run with another kiosk's name would be refused (tests/test_agent_binding)."""
+    from hub.auth import AgentBinding
+    from hub.config import load_config
+    from hub.demo import prepare_demo
+    from hub.runtime import open_database
+    from hub.store.accounts import Accounts
+    from tests.hubproc import HALL_24H
+
+    cfg = load_config(HALL_24H)
+    demo = prepare_demo(cfg, str(tmp_path), SUITE_CLOCK())
+    accounts = Accounts(open_database(tmp_path))
+    try:
+        agent = accounts.principal(demo.tokens["agent:demo-agent"], SUITE_CLOCK())
+        kiosk = accounts.principal(demo.tokens["kiosk:demo-kiosk"], SUITE_CLOCK())
+    finally:
+        accounts.db.close()
+    assert agent is not None and kiosk is not None
+    assert agent.binding == AgentBinding(kiosks=("demo-kiosk",),
+                                         windows=tuple(w.no for w in cfg.windows))
+    assert kiosk.binding is None  # only agents are bound

@@ -173,3 +173,28 @@ def test_a_kiosk_for_an_https_hub_pins_and_trusts_the_hall_ca(tmp_path: Path) ->
     assert _mode(root / "var/lib/onestop/browser-kiosk/.pki/nssdb") == 0o700
     with pytest.raises(ValueError, match="--ca"):
         _install(tmp_path / "r2", "screen", hub="https://hub.local:8080")
+
+
+@pytest.mark.parametrize("role", ["window", "audio", "kiosk"])
+def test_an_agents_printed_token_is_bound_to_what_its_agent_toml_declares(tmp_path: Path,
+                                                                          role: str) -> None:
+    """Least privilege as shipped: the token the steps make is bound, to exactly the kiosk and
+    windows the installed agent.toml declares (so the agent connects, and nothing more)."""
+    import shlex
+
+    from hub.cli import build_parser
+    from hub.cli.accounts import parse_binding
+
+    printed = _install(tmp_path, role)
+    line = next(line for line in printed.splitlines() if "onestop token add --role agent" in line)
+    args = build_parser().parse_args(shlex.split(line[line.index("token add"):]))
+    binding = parse_binding(args)
+    assert binding is not None, line
+    env = (tmp_path / f"etc/onestop/agent-{role}.env").read_text()
+    assert shlex.join(["--role", "agent", "--name", role]) in env and \
+        line[line.index("--role"):].removesuffix(" --data /var/lib/onestop") in env
+    cfg = load_agent_config(tmp_path / f"etc/onestop/agent-{role}.toml")
+    windows = {d.window for bus in cfg.buses for d in bus.devices} | \
+        {k.window for k in cfg.keypads} | set(cfg.printer.windows if cfg.printer else [])
+    assert binding.kiosks == ((cfg.kiosk,) if cfg.kiosk else ())
+    assert set(binding.windows) == windows

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
-from .common import data_arg, open_accounts, read_password
+from .common import data_arg, existing_database, open_accounts, read_password
+
+log = logging.getLogger(__name__)
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -47,14 +50,34 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     data_arg(listing)
     listing.set_defaults(func=cmd_user_list)
 
+    add_token_commands(sub)
+
+    db = sub.add_parser("db", help="database").add_subparsers(required=True, metavar="ACTION")
+    migrate = db.add_parser("migrate", help="apply pending migrations")
+    data_arg(migrate)
+    migrate.set_defaults(func=cmd_db_migrate)
+
+
+def add_token_commands(sub: argparse._SubParsersAction) -> None:
     token = sub.add_parser("token", help="device tokens").add_subparsers(
         required=True, metavar="ACTION"
     )
     tadd = token.add_parser("add", help="create a device token and print it once")
     tadd.add_argument("--role", required=True, choices=["kiosk", "screen", "agent", "metrics"])
     tadd.add_argument("--name", required=True)
+    binding_args(tadd)
     data_arg(tadd)
     tadd.set_defaults(func=cmd_token_add)
+    tbind = token.add_parser(
+        "bind", help="bind every valid token of a device agent to the kiosks and windows it "
+        "serves (replacing its binding); its connects declaring anything else are refused")
+    tbind.add_argument("name", help="the agent's name (its token's --name)")
+    binding_args(tbind)
+    data_arg(tbind)
+    tbind.set_defaults(func=cmd_token_bind)
+    tlist = token.add_parser("list", help="list valid device tokens and agents' bindings")
+    data_arg(tlist)
+    tlist.set_defaults(func=cmd_token_list)
     trevoke = token.add_parser("revoke", help="revoke every token of a device")
     trevoke.add_argument("--role", required=True,
                          choices=["kiosk", "screen", "agent", "metrics"])
@@ -62,10 +85,41 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     data_arg(trevoke)
     trevoke.set_defaults(func=cmd_token_revoke)
 
-    db = sub.add_parser("db", help="database").add_subparsers(required=True, metavar="ACTION")
-    migrate = db.add_parser("migrate", help="apply pending migrations")
-    data_arg(migrate)
-    migrate.set_defaults(func=cmd_db_migrate)
+
+def binding_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--kiosk", action="append", default=None, metavar="NAME",
+        help="(agents) a kiosk it serves: the kiosk token's name, its `kiosk` in agent.toml; "
+        "repeat for several")
+    parser.add_argument(
+        "--windows", default=None, metavar="N,N",
+        help="(agents) the windows its keypads, LED screens and slip printer serve, e.g. 1,2,3; "
+        "`none` for none (a voice-only agent)")
+
+
+def parse_binding(args: argparse.Namespace):
+    """The AgentBinding the options give, or None if neither --kiosk nor --windows is given."""
+    from hub.auth import AgentBinding
+
+    if args.kiosk is None and args.windows is None:
+        return None
+    kiosks = sorted({k.strip() for k in args.kiosk or []})
+    if not all(kiosks):
+        raise ValueError("--kiosk needs a kiosk token's name")
+    text = (args.windows or "").strip()
+    try:
+        windows = [] if text in ("", "none") else [int(w) for w in text.split(",")]
+    except ValueError:
+        raise ValueError(f"--windows {args.windows!r}: window numbers with commas, e.g. 1,2,3, "
+                         "or none") from None
+    if any(w < 1 for w in windows):
+        raise ValueError("--windows: window numbers start at 1")
+    return AgentBinding(kiosks=tuple(kiosks), windows=tuple(sorted(set(windows))))
+
+
+def binding_text(binding) -> str:
+    return "unbound (may serve any kiosk and window)" if binding is None else \
+        binding.describe()
 
 
 def policy_arg(parser: argparse.ArgumentParser) -> None:
@@ -166,12 +220,46 @@ def cmd_user_list(args: argparse.Namespace) -> int:
 def cmd_token_add(args: argparse.Namespace) -> int:
     from hub.auth import Role
 
+    binding = parse_binding(args)
+    if binding is not None and args.role != "agent":
+        raise ValueError("--kiosk and --windows bind a device agent's token (--role agent)")
     accounts = open_accounts(args)
     existing = accounts.active_tokens(Role(args.role), args.name)
     if existing:
         print(f"onestop: {args.role} {args.name} already has {existing} valid token(s); they "
               f"stay valid until `onestop token revoke`", file=sys.stderr)
-    print(accounts.add_token(Role(args.role), args.name, args.clock()))
+    if args.role == "agent" and binding is None:
+        print(f"onestop: agent {args.name}'s token is unbound: it may act for any kiosk and "
+              "window; bind it with --kiosk/--windows (or `onestop token bind`)",
+              file=sys.stderr)
+    print(accounts.add_token(Role(args.role), args.name, args.clock(), binding))
+    return 0
+
+
+def cmd_token_bind(args: argparse.Namespace) -> int:
+    from hub.store.accounts import Accounts
+
+    binding = parse_binding(args)
+    if binding is None:
+        raise ValueError("give what the agent serves: --kiosk NAME (repeatable) and/or "
+                         "--windows N,N (or --windows none)")
+    accounts = Accounts(existing_database(args))
+    count = accounts.bind_tokens(args.name, binding)
+    if not count:
+        raise ValueError(f"agent {args.name} has no valid token (onestop token list)")
+    log.info("agent %s: %d token(s) bound to %s", args.name, count, binding.describe(),
+             extra={"onestop": {"event": "token.bound", "agent": args.name}})
+    print(f"bound {count} token(s) of agent {args.name}: {binding.describe()}")
+    return 0
+
+
+def cmd_token_list(args: argparse.Namespace) -> int:
+    from hub.store.accounts import Accounts
+
+    tokens = Accounts(existing_database(args)).tokens()
+    for t in tokens:
+        bound = binding_text(t["binding"]) if t["role"] == "agent" else ""
+        print(f"{t['role']:<8} {t['name']:<20} {t['created_at']:<26} {bound}".rstrip())
     return 0
 
 

@@ -174,12 +174,13 @@ def start_simulated_devices(args: argparse.Namespace, token: str) -> None:
 
     from hub import children
     from hub.clock import child_spec
+    from hub.demo import DEMO_KIOSK
 
     clock = ["--clock", spec] if (spec := child_spec(args.clock)) else []
     children.start(
         ["-m", "hub.cli", "--log-level", "warning", *clock, "sim-devices", "--config",
          args.config, "--hub", f"http://{args.host}:{args.port}", "--data",
          f"{args.data}/sim", "--host", args.host, "--port", str(args.devices_port),
-         "--kiosk", "demo-kiosk"],
+         "--kiosk", DEMO_KIOSK],
         env={**os.environ, "ONESTOP_AGENT_TOKEN": token},
     )

@@ -8,9 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from hub.auth import (
     DEVICE_ROLES,
     STAFF_ROLES,
+    AgentBinding,
     Principal,
     Role,
     hash_password,
@@ -36,13 +39,24 @@ HISTORY_KEPT = 24  # the most hashes a hall's policy may compare with (hub/confi
 SEEN_EVERY = dt.timedelta(seconds=60)  # a session's use is written at most this often
 
 
-def insert_token(tx: Any, role: Role, name: str, now: dt.datetime) -> str:
+def insert_token(tx: Any, role: Role, name: str, now: dt.datetime,
+                 binding: AgentBinding | None = None) -> str:
     """A new device token inside the caller's transaction (`onestop token add`, a pairing
-    claimed); only its hash is written."""
+    claimed); only its hash is written, with an agent's binding if it has one."""
     token = new_token(role)
-    tx.execute("INSERT INTO tokens (token_hash, name, role, created_at) VALUES (?, ?, ?, ?)",
-               (token_hash(token), name.strip(), role.value, utc_iso(now)))
+    tx.execute("INSERT INTO tokens (token_hash, name, role, created_at, binding) "
+               "VALUES (?, ?, ?, ?, ?)",
+               (token_hash(token), name.strip(), role.value, utc_iso(now),
+                encode_binding(binding)))
     return token
+
+
+def encode_binding(binding: AgentBinding | None) -> str | None:
+    return None if binding is None else msgspec.json.encode(binding).decode()
+
+
+def decode_binding(text: str | None) -> AgentBinding | None:
+    return None if text is None else msgspec.json.decode(text, type=AgentBinding)
 
 
 _PHOTO_MAGIC = {b"\xff\xd8\xff": "jpg", b"\x89PNG\r\n\x1a\n": "png"}
@@ -249,14 +263,42 @@ class Accounts:
 
     # --- device tokens ------------------------------------------------------------------
 
-    def add_token(self, role: Role, name: str, now: dt.datetime) -> str:
-        """A new device token; the caller shows it once, the store keeps only its hash."""
+    def add_token(self, role: Role, name: str, now: dt.datetime,
+                  binding: AgentBinding | None = None) -> str:
+        """A new device token; the caller shows it once, the store keeps only its hash.
+        `binding`: what an agent's token may serve (agents only)."""
         if role not in DEVICE_ROLES:
             raise AccountError(f"device tokens are for {', '.join(sorted(DEVICE_ROLES))}")
         if not name.strip():
             raise AccountError("a device token needs a name")
+        if binding is not None and role is not Role.AGENT:
+            raise AccountError("only a device agent's token is bound to kiosks and windows")
         with self.db.transaction() as tx:
-            return insert_token(tx, role, name, now)
+            return insert_token(tx, role, name, now, binding)
+
+    def bind_tokens(self, name: str, binding: AgentBinding) -> int:
+        """Bind every valid token of agent `name` to `binding` (replacing any); how many.
+        Connected agents are held to it at their next event or the hub's next sweep."""
+        with self.db.transaction() as tx:
+            return len(tx.execute(
+                "UPDATE tokens SET binding = ? WHERE role = ? AND name = ? "
+                "AND revoked_at IS NULL RETURNING token_hash",
+                (encode_binding(binding), Role.AGENT.value, name)).fetchall())
+
+    def tokens(self) -> list[dict[str, Any]]:
+        """Every valid device token (never its hash): role, name, created_at, binding."""
+        rows = self.db.query(
+            "SELECT role, name, created_at, binding FROM tokens WHERE revoked_at IS NULL "
+            "ORDER BY role, name, created_at")
+        return [{"role": r["role"], "name": r["name"], "created_at": r["created_at"],
+                 "binding": decode_binding(r["binding"])} for r in rows]
+
+    def unbound_agents(self) -> list[str]:
+        """The names of agents with a valid token without a binding."""
+        rows = self.db.query(
+            "SELECT DISTINCT name FROM tokens WHERE role = ? AND revoked_at IS NULL "
+            "AND binding IS NULL ORDER BY name", (Role.AGENT.value,))
+        return [r[0] for r in rows]
 
     def active_tokens(self, role: Role, name: str) -> int:
         row = self.db.query_one("SELECT COUNT(*) FROM tokens WHERE role = ? AND name = ? "
@@ -341,10 +383,12 @@ class Accounts:
             return None
         hashed = token_hash(token)
         row = self.db.query_one(
-            "SELECT name, role FROM tokens WHERE token_hash = ? AND revoked_at IS NULL", (hashed,)
+            "SELECT name, role, binding FROM tokens WHERE token_hash = ? AND revoked_at IS NULL",
+            (hashed,)
         )
         if row:
-            return Principal(role=Role(row["role"]), name=row["name"], token_hash=hashed)
+            return Principal(role=Role(row["role"]), name=row["name"], token_hash=hashed,
+                             binding=decode_binding(row["binding"]))
         row = self.db.query_one(
             "SELECT s.username, s.role, s.window_no, s.expires_at, s.last_seen_at, u.name, "
             "u.staff_no, u.active "

@@ -21,7 +21,7 @@ import requests
 
 from agent.config import AgentConfig
 from agent.simulated import SimulatedHall
-from hub.auth import Role
+from hub.auth import AgentBinding, Role
 from hub.children import PARENT_ENV
 from hub.clock import SetClock
 from hub.config import HallConfig
@@ -76,9 +76,11 @@ class Provisioned:
                           policy=cfg.identity)
         self.totp = accounts.enrol_totp(SUPERVISOR) if "supervisor" in cfg.identity.totp_roles \
             else ""
-        self.tokens = {role: accounts.add_token(role, name, now) for role, name in
-                       ((Role.KIOSK, KIOSK), (Role.SCREEN, "sim-screen"),
-                        (Role.AGENT, "sim-agent"))}
+        # The agent's token bound to what it serves (every window, the kiosk), as a hall's is.
+        bound = AgentBinding(kiosks=(KIOSK,), windows=tuple(w.no for w in cfg.windows))
+        self.tokens = {role: accounts.add_token(role, name, now, binding) for role, name, binding
+                       in ((Role.KIOSK, KIOSK, None), (Role.SCREEN, "sim-screen", None),
+                           (Role.AGENT, "sim-agent", bound))}
         accounts.db.close()
 
 

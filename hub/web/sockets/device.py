@@ -3,6 +3,7 @@ results back, scans passed on to their kiosk."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import request
@@ -17,6 +18,8 @@ from hub.web.printing import PrintDesk
 
 from .base import RoleNamespace, ack_error, current_sid
 
+log = logging.getLogger(__name__)
+
 
 class DeviceNamespace(RoleNamespace):
     """Device agents (keypads, LED screens, printers, audio) bridging hub events to hardware.
@@ -24,6 +27,12 @@ class DeviceNamespace(RoleNamespace):
     An agent says which windows its devices serve (`auth.windows`); its caller keypads act only
     for those windows. It sends `device_event` (keys, rating presses, each with a stable id) and
     `health`; every answer is an ack, and a refusal is final.
+
+    What it declares (its kiosk, its devices' windows, its printer's windows) must lie within
+    its token's binding (`onestop token add/bind --kiosk --windows`), or the connect is refused
+    with `agent_not_bound`: everything it sends later is checked against that declaration
+    (hub/device_desk.py), so a token can act only for what it was bound to. A token that was
+    never bound may declare anything; the hub warns at each of its connects.
     """
 
     roles = frozenset({Role.AGENT})
@@ -40,6 +49,7 @@ class DeviceNamespace(RoleNamespace):
         windows, kiosk = auth.windows, auth.kiosk  # numbers (never true), a name: hub/shapes/
         if not all(self.service.cfg.has_window(w) for w in windows):
             raise DomainError("invalid", "error.auth_windows")
+        self._within_binding(who, kiosk, {*windows, *_printer_windows(auth.printer)})
         try:
             self.printers.attach(current_sid(), who.name, kiosk, auth.printer)
         except ValueError as err:
@@ -52,6 +62,59 @@ class DeviceNamespace(RoleNamespace):
         self.enter_room(current_sid(), "agents")
         # With the words its devices show and say (its LED screens, keypads and speaker).
         self.send_snapshot({**self.service.snapshot(), "texts": agent_texts()}, current_sid())
+
+    @staticmethod
+    def _within_binding(who: Principal, kiosk: str | None, windows: set[int]) -> None:
+        """Refuse a declaration outside the token's binding; warn of a token without one."""
+        if who.binding is None:
+            log.warning("agent %s connected with an unbound token: it may serve any kiosk and "
+                        "window it names (here kiosk %s, windows %s); bind it: onestop token "
+                        "bind %s --kiosk NAME --windows N,N", who.name, kiosk, sorted(windows),
+                        who.name, extra={"onestop": {"event": "agent.unbound",
+                                                     "agent": who.name}})
+            return
+        outside = who.binding.outside(kiosk, windows)
+        if outside is not None:
+            log.warning("agent %s refused: %s is outside its token's binding (%s)", who.name,
+                        outside, who.binding.describe(),
+                        extra={"onestop": {"event": "agent.outside_binding",
+                                           "agent": who.name, "outside": outside}})
+            raise DomainError("agent_not_bound", "error.agent_not_bound", outside=outside,
+                              binding=who.binding.describe())
+
+    def principal(self) -> Principal:
+        """Who is acting, checked again: also that its token's binding (which `onestop token
+        bind` may have narrowed since the connect) still covers what it declared."""
+        who = super().principal()
+        sid = current_sid()
+        self._within_binding_quietly(who, sid)
+        return who
+
+    def _within_binding_quietly(self, who: Principal, sid: str) -> None:
+        if who.binding is None:
+            return
+        outside = who.binding.outside(self.kiosks.get(sid),
+                                      self.windows.get(sid, frozenset())
+                                      | self.printers.windows_of(sid))
+        if outside is not None:
+            raise DomainError("agent_not_bound", "error.agent_not_bound", outside=outside,
+                              binding=who.binding.describe())
+
+    def sweep(self) -> None:
+        """Also disconnect agents whose token's binding no longer covers what they declared
+        (rebound narrower while connected): their print jobs and scans stop at once."""
+        super().sweep()
+        for sid, token in list(self.tokens.items()):
+            try:
+                who = self.service.authenticate(token, use=False)
+            except DomainError:
+                continue  # a token that stopped holding: the base sweep's
+            try:
+                self._within_binding_quietly(who, sid)
+            except DomainError as err:
+                log.warning("agent %s disconnected: %s", who.name, err.message)
+                self.emit("signed_out", {"reason": err.code}, room=sid)
+                self.socketio.server.disconnect(sid, namespace=self.namespace)
 
     def on_disconnect(self, reason: Any = None) -> None:
         who = self.clients.get(current_sid())
@@ -119,3 +182,12 @@ class DeviceNamespace(RoleNamespace):
             return {"ok": True}
         except DomainError as err:
             return ack_error(err)
+
+
+def _printer_windows(spec: Any) -> list[int]:
+    """The windows an agent's `auth.printer` names, as far as they are numbers (the print desk
+    refuses a malformed one: hub/web/printing.py)."""
+    windows = spec.get("windows") if isinstance(spec, dict) else None
+    if not isinstance(windows, list):
+        return []
+    return [w for w in windows if isinstance(w, int) and not isinstance(w, bool)]

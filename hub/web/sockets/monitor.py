@@ -24,6 +24,9 @@ class MonitorNamespace(RoleNamespace):
         snap = self.service.snapshot(usernames=True)
         snap["returns"] = self.service.pending_returns(who)
         snap["devices"] = self.service.devices(who)
+        # Agents whose token is bound to nothing (may act for any kiosk and window): the page
+        # marks their devices, to be bound (docs/security.md). An office role, admitted above.
+        snap["unbound_agents"] = self.service.accounts.unbound_agents()
         snap["alerts"] = self.service.alerts(who)
         snap["totals"] = self.service.totals(who)
         self.send_snapshot(snap, current_sid())

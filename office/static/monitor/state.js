@@ -11,6 +11,7 @@ export const st = {
   noticeEn: "",
   alerts: new Map(), // key -> {key, kind, since, message, message_en, window, fresh}
   devices: new Map(), // id -> {device, kind, window, windows, agent, status, detail, since}
+  unboundAgents: new Set(), // names of agents whose token is unbound
   returns: new Map(), // ticket id -> {id, number, service, window, clerk, reason}
   totals: null,
   rebuildServices: false, // the closed set changed: the item table is built again
@@ -37,6 +38,8 @@ export function snapshot(snap) {
     ...a, fresh: !firstSnapshot && !seen.has(a.key),
   }]));
   st.devices = new Map((snap.devices || []).map((d) => [d.device, d]));
+  // agents whose token is bound to no kiosk and window (may act for any): marked, to be bound
+  st.unboundAgents = new Set(snap.unbound_agents || []);
   st.returns = new Map((snap.returns || []).map((t) => {
     const visit = (t.visits || [])[(t.visits || []).length - 1] || {};
     return [t.id, { id: t.id, number: t.number, service: t.service, window: visit.window,

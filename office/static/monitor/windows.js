@@ -31,9 +31,11 @@ function devicesOf(w) {
   for (const dev of st.devices.values()) {
     // a slip printer serves every window in `windows` (its `window` is the first)
     if (dev.window !== w.no && !(dev.windows || []).includes(w.no)) continue;
-    const dot = make("span", `dot dot-${dev.status}`);
+    const unbound = st.unboundAgents.has(dev.agent);
+    const dot = make("span", `dot dot-${dev.status}${unbound ? " dot-unbound" : ""}`);
     const label = `${dev.kind} ${dev.device}: ${DEVICE_STATUS[dev.status] || dev.status}`;
-    dot.title = dev.detail ? `${label} (${dev.detail})` : label;
+    const said = dev.detail ? `${label} (${dev.detail})` : label;
+    dot.title = unbound ? `${said}; ${spaced("office.agent_unbound", { agent: dev.agent })}` : said;
     dot.setAttribute("role", "img");
     dot.setAttribute("aria-label", dot.title);
     dots.append(dot);
