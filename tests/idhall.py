@@ -60,18 +60,28 @@ def id_hall(directory: Path, *, silent_calling: bool = True, backend_url: str = 
 def start_kiosk_agent(directory: Path, hub: HubProcess, printer_path: str, reader: SimIdReader,
                       *, log_level: str = "info") -> subprocess.Popen:
     """The kiosk's agent: its printer and its ID card reader (`[id_reader]`), kiosk test-kiosk."""
-    config = directory / "agent.toml"
-    config.write_text(f"""
-name = "kiosk-pi"
-hub = "{hub.url}"
-state_dir = "{directory / 'agent'}"
-kiosk = "test-kiosk"
+    return run_kiosk_agent(directory, hub.url, hub.tokens["agent"], reader,
+                           printer_path=printer_path, log_level=log_level)
 
+
+def run_kiosk_agent(directory: Path, url: str, token: str, reader: SimIdReader, *,
+                    printer_path: str | None = None, kiosk: str = "test-kiosk",
+                    log_level: str = "info") -> subprocess.Popen:
+    """A kiosk's agent process for the hub at `url`: its ID card reader, and its printer if
+    given; logging to DIR/agent.log, its outbox in DIR/agent."""
+    printer = "" if printer_path is None else f"""
 [printer]
 target = "{printer_path}"
 paper = "80mm"
 status_interval_s = 1
-
+"""
+    config = directory / "agent.toml"
+    config.write_text(f"""
+name = "kiosk-pi"
+hub = "{url}"
+state_dir = "{directory / 'agent'}"
+kiosk = "{kiosk}"
+{printer}
 [id_reader]
 device = "{reader.path}"
 poll_ms = 50
@@ -80,7 +90,7 @@ poll_ms = 50
     return subprocess.Popen(
         [sys.executable, "-m", "hub.cli", "--log-level", log_level, "agent", "--config",
          str(config)], stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "ONESTOP_AGENT_TOKEN": hub.tokens["agent"], "PYTHONUNBUFFERED": "1"})
+        env={**os.environ, "ONESTOP_AGENT_TOKEN": token, "PYTHONUNBUFFERED": "1"})
 
 
 class Recorder:

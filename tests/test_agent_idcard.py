@@ -6,9 +6,7 @@ health like the scanner's)."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +19,7 @@ from werkzeug.serving import make_server
 from agent.config import load_agent_config
 from devices.sim.idcard import SimIdReader, check_character, fictitious_card
 from hub.config import ConfigError
+from tests.idhall import run_kiosk_agent
 from tests.waiting import eventually
 
 ZHANG = fictitious_card("张三", dt.date(1990, 5, 17), seq=11)
@@ -91,23 +90,8 @@ class DeviceServer:
 def rig(tmp_path: Path) -> Iterator[tuple[DeviceServer, SimIdReader, Path]]:
     server = DeviceServer()
     sim = SimIdReader(read_s=0.05).start()
-    config = tmp_path / "agent.toml"
-    config.write_text(f"""
-name = "kiosk-pi"
-hub = "{server.url}"
-state_dir = "{tmp_path / 'agent'}"
-kiosk = "kiosk-1"
-
-[id_reader]
-device = "{sim.path}"
-poll_ms = 50
-""", encoding="utf-8")
     log_path = tmp_path / "agent.log"
-    with open(log_path, "ab") as log:
-        agent = subprocess.Popen(
-            [sys.executable, "-m", "hub.cli", "--log-level", "debug", "agent", "--config",
-             str(config)], stdout=log, stderr=subprocess.STDOUT,
-            env={**os.environ, "ONESTOP_AGENT_TOKEN": "t", "PYTHONUNBUFFERED": "1"})
+    agent = run_kiosk_agent(tmp_path, server.url, "t", sim, kiosk="kiosk-1", log_level="debug")
     try:
         eventually(lambda: "online" in server.reader_health(), what="the reader online")
         yield server, sim, log_path
@@ -204,24 +188,8 @@ def hub_rig(tmp_path: Path) -> Iterator[tuple[Any, SimIdReader, Path]]:
     hub.provision()
     hub.start()
     sim = SimIdReader(read_s=0.05).start()
-    config = tmp_path / "agent.toml"
-    config.write_text(f"""
-name = "kiosk-pi"
-hub = "{hub.url}"
-state_dir = "{tmp_path / 'agent'}"
-kiosk = "test-kiosk"
-
-[id_reader]
-device = "{sim.path}"
-poll_ms = 50
-""", encoding="utf-8")
     log_path = tmp_path / "agent.log"
-    with open(log_path, "ab") as log:
-        agent = subprocess.Popen(
-            [sys.executable, "-m", "hub.cli", "--log-level", "debug", "agent", "--config",
-             str(config)], stdout=log, stderr=subprocess.STDOUT,
-            env={**os.environ, "ONESTOP_AGENT_TOKEN": hub.tokens["agent"],
-                 "PYTHONUNBUFFERED": "1"})
+    agent = run_kiosk_agent(tmp_path, hub.url, hub.tokens["agent"], sim, log_level="debug")
     kiosk = None
     try:
         eventually(lambda: devices(hub).get("id_reader@test-kiosk", {}).get("status")
